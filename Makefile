@@ -1,0 +1,40 @@
+# Two commands do all set-up: `make demo` and `make test`. Both create .venv when missing.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+DEMO_DIR := demo
+
+.PHONY: demo test bench install clean browser-deps
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(STAMP): $(BIN)/python pyproject.toml
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	mkdir -p $(DEMO_DIR)
+	rm -f $(DEMO_DIR)/detainerwatch.duckdb $(DEMO_DIR)/detainerwatch.duckdb.wal
+	$(BIN)/detainerwatch --db $(DEMO_DIR)/detainerwatch.duckdb ingest \
+		data/raw/eads-geocode-pa-detainers/pa_detainers.csv \
+		data/raw/uwchr-ice-facilities/ICE_Facility_List_11-06-2017-web.xlsx \
+		"data/raw/uwchr-ice-facilities/Confidential ICE ERO Facility List 07-10-2017.xlsx" \
+		data/raw/uwchr-ice-facilities/2019-ICFO-31121.xlsx
+	$(BIN)/detainerwatch --db $(DEMO_DIR)/detainerwatch.duckdb query \
+		"SELECT release, count(*) AS detainers, min(prepare_date) AS first, max(prepare_date) AS last FROM detainers GROUP BY release"
+
+# pytest exits 5 when it collected nothing; that must not pass as green.
+test: $(STAMP)
+	$(BIN)/python -m pytest -q; status=$$?; \
+	if [ $$status -eq 5 ]; then echo "pytest collected no tests" >&2; exit 1; fi; exit $$status
+
+bench: $(STAMP)
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) $(DEMO_DIR) .pytest_cache

@@ -1,0 +1,103 @@
+"""`detainerwatch ingest`."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from . import cli, err_console, out_console
+
+
+class _RichProgress:
+    """Shows a bar for sheets that take more than a moment (rich hides quick ones)."""
+
+    def __init__(self, console: Console):
+        self.bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                            TimeElapsedColumn(), console=console, transient=True)
+        self.task = None
+        self.started = False
+
+    def start(self, label, total):
+        if not self.started:
+            self.bar.start()
+            self.started = True
+        if self.task is not None:
+            self.bar.remove_task(self.task)
+        self.task = self.bar.add_task(label, total=total)
+
+    def advance(self, rows):
+        if self.task is not None:
+            self.bar.advance(self.task, rows)
+
+    def stop(self):
+        if self.started:
+            self.bar.stop()
+            self.started = False
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, required=True,
+                type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--release", help="Tag rows with this release instead of the layout's default.")
+@click.option("--encoding", default="utf-8-sig", show_default=True,
+              help="Text encoding of delimited files.")
+@click.option("--quiet", is_flag=True, help="Print only the one-line summary per file.")
+@click.pass_obj
+def ingest(obj, paths, release, encoding, quiet):
+    """Ingest ICE FOIA files (detainer workbooks or text, facility lists) into the store.
+
+    Layouts are recognised by their header. All files go in one transaction: on any bad
+    input nothing is stored, and the message names the file, sheet, row and column.
+    """
+    from ..store import connect
+    from ..store.ingest import ingest as run_ingest
+
+    con = connect(obj["db"])
+    progress = _RichProgress(err_console) if sys.stderr.isatty() else None
+    try:
+        reports = run_ingest(con, list(paths), release=release, encoding=encoding,
+                             progress=progress)
+    finally:
+        con.close()
+    for rep in reports:
+        if rep.status != "ingested":
+            click.echo(f"{rep.path.name}: already ingested (source {rep.source_id}, release "
+                       f"{rep.release}); nothing added")
+            continue
+        click.echo(f"{rep.path.name}: {rep.rows_out:,} rows stored as source {rep.source_id} "
+                   f"({rep.layout}, release {rep.release}, sha256 {rep.sha256[:12]}...)")
+        if not quiet:
+            _print_load_report(rep)
+
+
+def _print_load_report(rep) -> None:
+    for name, reason in rep.skipped_sheets:
+        out_console.print(f"  sheet {name!r} not ingested: {reason}")
+    for sheet in rep.sheets:
+        title = f"sheet {sheet.sheet!r}" if sheet.sheet else "rows"
+        out_console.print(f"  {title}: header on row {sheet.header_row}, rows "
+                          f"{sheet.first_row}-{sheet.last_row}, {sheet.rows_in:,} in, "
+                          f"{sheet.rows_out:,} out")
+        table = Table(box=None, padding=(0, 1), show_edge=False)
+        for col in ("column", "field", "blank", "redacted", "impossible dates"):
+            table.add_column(col, justify="left" if col in ("column", "field") else "right")
+        for c in sheet.columns:
+            if c.blanks or c.redactions or c.anomalies:
+                table.add_row(c.source_header, c.field, f"{c.blanks:,}", f"{c.redactions:,}",
+                              f"{c.anomalies:,}")
+        if table.row_count:
+            out_console.print(table)
+        for v in sheet.unknown_values:
+            where = ", ".join(f"row {r}" for r in v.example_rows)
+            out_console.print(f"  value outside the known set: {v.field} = {v.value!r}: "
+                              f"{v.count:,} rows (e.g. {rep.path.name}, "
+                              f"{'sheet ' + repr(sheet.sheet) + ', ' if sheet.sheet else ''}{where})")
+        if sheet.extra_columns:
+            out_console.print("  columns not in the layout, kept in extras: "
+                              + ", ".join(sheet.extra_columns))
+
+

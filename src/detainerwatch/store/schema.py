@@ -1,0 +1,62 @@
+"""Tables of the store. Provenance columns lead every row table."""
+from __future__ import annotations
+
+from ..sources.fields import DETAINER_FIELDS, FACILITY_FIELDS
+
+SCHEMA_VERSION = 1
+
+_SQL_TYPES = {"text": "VARCHAR", "date": "TIMESTAMP", "int": "BIGINT"}
+
+PROVENANCE = """
+    source_id INTEGER NOT NULL,
+    source_file VARCHAR NOT NULL,
+    source_sha256 VARCHAR NOT NULL,
+    sheet VARCHAR,
+    row_number BIGINT NOT NULL,
+    release VARCHAR NOT NULL,
+    layout VARCHAR NOT NULL"""
+
+
+def _columns(fields) -> str:
+    return ",\n    ".join(f"{f.name} {_SQL_TYPES[f.type]}" for f in fields)
+
+
+DDL = [
+    """CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR)""",
+    """CREATE TABLE IF NOT EXISTS sources (
+    source_id INTEGER PRIMARY KEY,
+    file_name VARCHAR NOT NULL,
+    file_path VARCHAR,
+    sha256 VARCHAR NOT NULL UNIQUE,
+    size_bytes BIGINT,
+    kind VARCHAR,
+    layout VARCHAR,
+    release VARCHAR,
+    sheets INTEGER,
+    rows_in BIGINT,
+    rows_out BIGINT,
+    preamble VARCHAR,
+    ingested_at TIMESTAMP,
+    tool_version VARCHAR)""",
+    """CREATE TABLE IF NOT EXISTS load_sheets (
+    source_id INTEGER, sheet VARCHAR, layout VARCHAR, header_row INTEGER,
+    first_row BIGINT, last_row BIGINT, rows_in BIGINT, rows_out BIGINT, note VARCHAR)""",
+    """CREATE TABLE IF NOT EXISTS load_columns (
+    source_id INTEGER, sheet VARCHAR, field VARCHAR, source_header VARCHAR, position INTEGER,
+    blanks BIGINT, redactions BIGINT, anomalies BIGINT)""",
+    """CREATE TABLE IF NOT EXISTS load_values (
+    source_id INTEGER, sheet VARCHAR, field VARCHAR, value VARCHAR, count BIGINT,
+    example_rows VARCHAR)""",
+    """CREATE TABLE IF NOT EXISTS load_anomalies (
+    source_id INTEGER, sheet VARCHAR, row_number BIGINT, field VARCHAR, raw_value VARCHAR,
+    problem VARCHAR)""",
+    f"""CREATE TABLE IF NOT EXISTS detainers ({PROVENANCE},
+    {_columns(DETAINER_FIELDS)},
+    extras MAP(VARCHAR, VARCHAR),
+    likely_duplicate BOOLEAN NOT NULL DEFAULT false)""",
+    f"""CREATE TABLE IF NOT EXISTS facility_list ({PROVENANCE},
+    {_columns(FACILITY_FIELDS)},
+    extras MAP(VARCHAR, VARCHAR))""",
+]
+
+TARGET_TABLE = {"detainers": "detainers", "facilities": "facility_list"}
