@@ -59,4 +59,24 @@ DDL = [
     extras MAP(VARCHAR, VARCHAR))""",
 ]
 
+# Written by `link` (facility -> government responsible), read by `derive`/`publish`.
+# One row per distinct facility as released (name, city, state, code); detainers join to it
+# on those four columns with IS NOT DISTINCT FROM.
+ATTRIBUTION_DDL = """CREATE TABLE IF NOT EXISTS facility_attribution (
+    facility_name VARCHAR, facility_city VARCHAR, facility_state VARCHAR, facility_code VARCHAR,
+    state_abbr VARCHAR,           -- USPS code of the state the facility is in
+    state_fips VARCHAR,           -- 2 digits
+    jurisdiction_type VARCHAR,    -- county | city | state | federal | ice | private | unknown
+    jurisdiction_name VARCHAR,    -- e.g. 'Franklin County, PA', 'Philadelphia, PA'
+    county_fips VARCHAR,          -- 5 digits, where a county (or the county a city lies in)
+    place_fips VARCHAR,           -- 7 digits (state + place), where a city
+    confidence DOUBLE,            -- 0-1
+    method VARCHAR,               -- the rule that decided: override, code, name_state, parse, city, fuzzy, ...
+    candidates VARCHAR,           -- JSON list of what was weighed
+    needs_review BOOLEAN,         -- doubtful: in the review queue, never counted as confident
+    review_reason VARCHAR,
+    detainers BIGINT)             -- rows in detainers with this facility
+"""
+DDL.append(ATTRIBUTION_DDL)
+
 TARGET_TABLE = {"detainers": "detainers", "facilities": "facility_list"}
