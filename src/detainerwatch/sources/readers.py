@@ -224,14 +224,26 @@ def read_delimited(path: Path, layouts: list[Layout], encoding: str = "utf-8-sig
     layout, _ = found
 
     def batches():
+        state = {"record": 1}  # the record being read; the header is record 1
+
+        def decoded_lines(raw):
+            # Decode line by line so an undecodable byte is reported at its own row.
+            for index, line in enumerate(raw):
+                try:
+                    text = line.decode(encoding)
+                except UnicodeDecodeError as exc:
+                    raise InputError(path, f"text in {_encoding_name(encoding)} (use --encoding "
+                                     "for another)", row=state["record"] + 1,
+                                     found=f"byte 0x{line[exc.start]:02x}") from None
+                yield text.lstrip("\ufeff") if index == 0 else text
+
         with open(path, "rb") as raw:
-            stream = io.TextIOWrapper(raw, encoding=encoding, newline="")
-            reader = csv.reader(stream, delimiter=delimiter, strict=True)
-            number = 1
+            reader = csv.reader(decoded_lines(raw), delimiter=delimiter, strict=True)
             try:
                 next(reader)
                 batch = []
                 for number, row in enumerate(reader, start=2):
+                    state["record"] = number
                     if len(row) != len(header):
                         if not any(c.strip() for c in row):
                             continue
@@ -243,11 +255,8 @@ def read_delimited(path: Path, layouts: list[Layout], encoding: str = "utf-8-sig
                         batch = []
                 if batch:
                     yield batch
-            except UnicodeDecodeError as exc:
-                raise InputError(path, f"text in {encoding} (use --encoding for another)",
-                                 row=number + 1, found=f"byte 0x{exc.object[exc.start]:02x}") from None
             except csv.Error as exc:
-                raise InputError(path, "well-formed delimited text", row=number + 1,
+                raise InputError(path, "well-formed delimited text", row=state["record"] + 1,
                                  found=str(exc)) from None
 
     wb = Workbook(path, "delimited")
@@ -262,7 +271,7 @@ def _first_line(path: Path, encoding: str) -> str:
     try:
         return raw.decode(encoding).rstrip("\r\n")
     except UnicodeDecodeError as exc:
-        raise InputError(path, f"text in {encoding} (use --encoding for another)", row=1,
+        raise InputError(path, f"text in {_encoding_name(encoding)} (use --encoding for another)", row=1,
                          found=f"byte 0x{raw[exc.start]:02x}") from None
 
 
@@ -279,3 +288,7 @@ def open_source(path: Path, layouts: list[Layout], encoding: str = "utf-8-sig") 
 def _short(exc: Exception) -> str:
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     return text[:120]
+
+
+def _encoding_name(encoding: str) -> str:
+    return "utf-8" if encoding.lower().replace("_", "-") in ("utf-8-sig", "utf8-sig") else encoding

@@ -1,0 +1,92 @@
+"""Shared fixtures: the bundled real samples, a CLI runner and store snapshots."""
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import duckdb
+import pytest
+import xlsxwriter
+from click.testing import CliRunner
+
+from detainerwatch.cli import cli
+
+ROOT = Path(__file__).resolve().parents[1]
+RAW = ROOT / "data" / "raw"
+PA_EXTRACT = RAW / "eads-geocode-pa-detainers" / "pa_detainers.csv"
+FACILITY_LISTS = [
+    RAW / "uwchr-ice-facilities" / "ICE_Facility_List_11-06-2017-web.xlsx",
+    RAW / "uwchr-ice-facilities" / "Confidential ICE ERO Facility List 07-10-2017.xlsx",
+    RAW / "uwchr-ice-facilities" / "2019-ICFO-31121.xlsx",
+]
+
+
+def run(db: Path, *args: str):
+    """Run the CLI in-process; returns click's Result (exit_code, output, stderr)."""
+    return CliRunner().invoke(cli, ["--db", str(db), *map(str, args)], catch_exceptions=False)
+
+
+def snapshot(db: Path) -> dict:
+    """Everything a user could see in the store: each table's rows, as sorted tuples."""
+    if not db.exists():
+        return {}
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        tables = [r[0] for r in con.execute(
+            "SELECT table_name FROM information_schema.tables ORDER BY 1").fetchall()]
+        return {t: sorted(map(repr, con.execute(f"SELECT * FROM {t}").fetchall())) for t in tables}
+    finally:
+        con.close()
+
+
+@pytest.fixture(scope="session")
+def pa_store(tmp_path_factory) -> Path:
+    """A store holding the real PA extract and the three real facility lists."""
+    db = tmp_path_factory.mktemp("pa") / "pa.duckdb"
+    result = run(db, "ingest", "--quiet", PA_EXTRACT, *FACILITY_LISTS)
+    assert result.exit_code == 0, result.output
+    return db
+
+
+def write_detainer_workbook(path: Path, rows: list[dict], *, header: list[str] | None = None,
+                            sheet: str = "FY2026") -> Path:
+    """A small workbook in the 2026 layout (preamble rows 1-6, header row 7, Footnotes)."""
+    from detainerwatch.sources.layouts import ice_2026
+
+    header = header or [h for h, _ in ice_2026.HEADER]
+    wb = xlsxwriter.Workbook(str(path), {"constant_memory": True})
+    date_fmt = wb.add_format({"num_format": "mm/dd/yyyy"})
+    ws = wb.add_worksheet(sheet)
+    for i, text in enumerate(["ERO-LESA Statistical Tracking Unit",
+                              "For Official Use Only (FOUO)/Pre-decisional",
+                              "Detainers FY2026", "Please review the last tab for footnotes", "",
+                              "Detainers: 10/01/2025 - 03/10/2026"]):
+        if text:
+            ws.write(i, 0, text)
+    ws.write_row(6, 0, header)
+    for r, row in enumerate(rows, start=7):
+        for c, name in enumerate(header):
+            value = row.get(name)
+            if isinstance(value, dt.date):
+                ws.write_datetime(r, c, dt.datetime.combine(value, dt.time()), date_fmt)
+            elif value is not None:
+                ws.write(r, c, value)
+    wb.add_worksheet("Footnotes").write(0, 0, "Footnotes")
+    wb.close()
+    return path
+
+
+def detainer_row(**overrides) -> dict:
+    row = {
+        "Detainer Prepare Date": dt.date(2025, 10, 6),
+        "Facility State": "PA",
+        "Detainer Facility": "FRANKLIN COUNTY JAIL",
+        "Detainer Facility Code": "FRANKPA",
+        "Facility City": "CHAMBERSBURG",
+        "Detainer Lift Reason": "Detainer Declined by LEA",
+        "Detainer Type": "I247A - Immigration Detainer - Notice of Action (as of May 2025)",
+        "Gender": "Male",
+        "Anonymized Identifier": "P1",
+    }
+    row.update(overrides)
+    return row
