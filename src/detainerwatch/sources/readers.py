@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator
 
+import pyarrow as pa
+
 from ..errors import InputError
 from .layout import Layout, normalise_header
 
@@ -54,7 +56,7 @@ class Sheet:
     header_row: int
     headers: list[str]
     preamble: list[str]
-    batches: Callable[[], Iterator[list[tuple[int, list[str | None]]]]]
+    batches: Callable[[], Iterator[pa.Table]]  # columns row_number, c0..c{width-1}
     total_rows: int | None = None  # rows below the header, when known up front
 
 
@@ -191,15 +193,23 @@ def _xlsx_batches(path, workbook, name, header_row, width):
                     continue  # a blank row carries nothing; row numbers stay as Excel shows
                 batch.append((number, cells))
                 if len(batch) >= BATCH_ROWS:
-                    yield batch
+                    yield rows_to_table(batch, width)
                     batch = []
             if batch:
-                yield batch
+                yield rows_to_table(batch, width)
         except InputError:
             raise
         except Exception as exc:
             raise InputError(path, "a readable worksheet", sheet=name, found=_short(exc)) from None
     return batches
+
+
+def rows_to_table(batch: list[tuple[int, list[str | None]]], width: int) -> pa.Table:
+    """(row_number, cells) pairs -> the Arrow table the store types in SQL."""
+    arrays = [pa.array([number for number, _ in batch], pa.int64())]
+    names = ["row_number"] + [f"c{i}" for i in range(width)]
+    arrays.extend(pa.array([cells[i] for _, cells in batch], pa.string()) for i in range(width))
+    return pa.Table.from_arrays(arrays, names=names)
 
 
 def _col_letter(index: int) -> str:
@@ -251,10 +261,10 @@ def read_delimited(path: Path, layouts: list[Layout], encoding: str = "utf-8-sig
                                          row=number, found=f"{len(row)} fields")
                     batch.append((number, [c if c.strip() else None for c in row]))
                     if len(batch) >= BATCH_ROWS:
-                        yield batch
+                        yield rows_to_table(batch, len(header))
                         batch = []
                 if batch:
-                    yield batch
+                    yield rows_to_table(batch, len(header))
             except csv.Error as exc:
                 raise InputError(path, "well-formed delimited text", row=state["record"] + 1,
                                  found=str(exc)) from None

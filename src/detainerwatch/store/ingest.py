@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Callable, Protocol
 
 import duckdb
-import pyarrow as pa
 
 from .. import __version__
 from ..errors import InputError
@@ -154,11 +153,12 @@ def _ingest_file(con, path: Path, release: str | None, encoding: str, progress) 
     if not path.exists():
         raise InputError(path, "an existing file")
     sha = file_sha256(path)
-    known = con.execute("SELECT source_id, release FROM sources WHERE sha256 = ?", [sha]).fetchone()
+    rows = con.execute("SELECT source_id, release FROM sources WHERE sha256 = ?", [sha]).fetchall()
+    known = rows[0] if rows else None
     if known:
         return FileReport(path, sha, "already ingested", source_id=known[0], release=known[1])
     workbook = open_source(path, ALL_LAYOUTS, encoding)
-    source_id = con.execute("SELECT coalesce(max(source_id), 0) + 1 FROM sources").fetchone()[0]
+    source_id = con.execute("SELECT coalesce(max(source_id), 0) + 1 FROM sources").fetchall()[0][0]
     first = workbook.sheets[0].layout
     tag = release or first.release
     report = FileReport(path, sha, "ingested", source_id=source_id, release=tag,
@@ -180,90 +180,148 @@ def _ingest_file(con, path: Path, release: str | None, encoding: str, progress) 
 
 
 def _load_sheet(con, source_id: int, sha: str, sheet: Sheet, release: str, progress) -> SheetReport:
+    """Type, check and store one sheet, batch by batch: memory is bounded by the batch size."""
     layout = sheet.layout
     width = len(sheet.headers)
-    cols = [f"c{i}" for i in range(width)]
-    con.execute("CREATE OR REPLACE TEMP TABLE dw_stage (row_number BIGINT, "
-                + ", ".join(f"{c} VARCHAR" for c in cols) + ")")
+    plan = _SheetPlan(layout, sheet.headers)
     label = f"{sheet.file.name}" + (f" [{sheet.name}]" if sheet.name else "")
     progress.start(label, sheet.total_rows)
-    schema = pa.schema([("row_number", pa.int64())] + [(c, pa.string()) for c in cols])
+    rep = SheetReport(sheet.name, layout.name, sheet.header_row, 0, 0, None, None)
+    blanks = [0] * width
+    markers = [0] * width
+    anomalies: dict[str, int] = {}
+    unknown: dict[tuple[str, str], ValueReport] = {}
+    params = [source_id, sheet.file.name, sha, sheet.name, release, layout.name]
     for batch in sheet.batches():
-        arrays = [pa.array([number for number, _ in batch], pa.int64())]
+        con.register("dw_batch", batch)
+        stats = con.execute(plan.stats_sql).fetchall()[0]
+        n = stats[0]
+        if not n:
+            continue
+        rep.first_row = stats[1] if rep.first_row is None else rep.first_row
+        rep.last_row = stats[2]
+        rep.rows_in += n
         for i in range(width):
-            arrays.append(pa.array([cells[i] for _, cells in batch], pa.string()))
-        dw_batch = pa.Table.from_arrays(arrays, schema=schema)  # noqa: F841 (read by SQL)
-        con.execute("INSERT INTO dw_stage SELECT * FROM dw_batch")
-        progress.advance(len(batch))
-
-    fields = {f.name: f for f in FIELDS_BY_KIND[layout.kind]}
-    mapping: dict[str, int] = {}
-    extras: list[tuple[str, int]] = []
-    for i, header in enumerate(sheet.headers):
-        canonical = layout.canonical(header) if header.strip() else None
-        if canonical and canonical not in mapping:
-            mapping[canonical] = i
-        else:
-            key = header.strip() or f"column {i + 1}"
-            if key in {k for k, _ in extras}:
-                key = f"{key} (column {i + 1})"
-            extras.append((key, i))
-
-    stats = con.execute(
-        "SELECT count(*), min(row_number), max(row_number)"
-        + "".join(f", count({c}), count_if(dw_marker({c}))" for c in cols)
-        + " FROM dw_stage").fetchone()
-    rows_in, first_row, last_row = stats[0], stats[1], stats[2]
-    rep = SheetReport(sheet.name, layout.name, sheet.header_row, rows_in, 0, first_row, last_row)
-    col_reports: dict[int, ColumnReport] = {}
-    for i, header in enumerate(sheet.headers):
-        nonblank, markers = stats[3 + 2 * i], stats[4 + 2 * i]
-        name = next((f for f, p in mapping.items() if p == i), None)
-        col_reports[i] = ColumnReport(name or "(extra)", header, i + 1, rows_in - nonblank, markers)
-    rep.extra_columns = [h for h, _ in extras]
-
-    where = f"{sheet.file.name}" + (f", sheet {sheet.name!r}" if sheet.name else "")
-    typed = {name: _typed_expr(fields[name], f"c{pos}", layout.date_formats)
-             for name, pos in mapping.items()}
-    _validate(con, sheet, mapping, fields, typed)
-    anomalies = _date_anomalies(con, source_id, sheet, mapping, fields, typed)
-    for name, count in anomalies.items():
-        col_reports[mapping[name]].anomalies = count
-    rep.columns = [col_reports[i] for i in range(width)]
-    rep.unknown_values = _unknown_values(con, mapping, typed)
+            blanks[i] += n - stats[3 + 2 * i]
+            markers[i] += stats[4 + 2 * i]
+        _validate(con, sheet, plan)
+        for k, name in enumerate(plan.secondary_dates):
+            bad = stats[3 + 2 * width + k]
+            if bad:
+                anomalies[name] = anomalies.get(name, 0) + bad
+                con.execute(plan.anomaly_sql[name], [source_id, sheet.name, name]).fetchall()
+        if plan.values_sql:
+            for name, value, count, examples in con.execute(plan.values_sql,
+                                                            plan.values_params).fetchall():
+                hit = unknown.setdefault((name, value), ValueReport(name, value, 0, []))
+                hit.count += count
+                hit.example_rows = (hit.example_rows + list(examples))[:3]
+        con.execute(plan.insert_sql, params).fetchall()
+        con.unregister("dw_batch")
+        progress.advance(n)
 
     table = TARGET_TABLE[layout.kind]
-    target_cols = ["source_id", "source_file", "source_sha256", "sheet", "row_number", "release",
-                   "layout"]
-    select = ["?", "?", "?", "?", "row_number", "?", "?"]
-    params: list = [source_id, sheet.file.name, sha, sheet.name, release, layout.name]
-    for name, expr in typed.items():
-        target_cols.append(name)
-        if fields[name].type == "date":
-            lo, hi = PLAUSIBLE_YEARS
-            expr = f"CASE WHEN year({expr}) BETWEEN {lo} AND {hi} THEN {expr} END"
-        select.append(expr)
-    if extras:
-        keys = ", ".join("'" + h.replace("'", "''") + "'" for h, _ in extras)
-        vals = ", ".join(f"c{i}" for _, i in extras)
-        target_cols.append("extras")
-        select.append(f"map([{keys}], [{vals}])")
-    con.execute(f"INSERT INTO {table} ({', '.join(target_cols)}) SELECT {', '.join(select)} "
-                f"FROM dw_stage", params)
     rep.rows_out = con.execute(
         f"SELECT count(*) FROM {table} WHERE source_id = ? AND sheet IS NOT DISTINCT FROM ?",
-        [source_id, sheet.name]).fetchone()[0]
+        [source_id, sheet.name]).fetchall()[0][0]
     if rep.rows_out != rep.rows_in:  # cannot happen unless the SQL above is wrong
-        raise RuntimeError(f"{where}: {rep.rows_in} rows read but {rep.rows_out} stored")
+        raise RuntimeError(f"{sheet.file.name}: {rep.rows_in} rows read but {rep.rows_out} stored")
+    by_position = {pos: name for name, pos in plan.mapping.items()}
+    rep.columns = [ColumnReport(by_position.get(i, "(extra)"), header, i + 1, blanks[i], markers[i],
+                                anomalies.get(by_position.get(i), 0))
+                   for i, header in enumerate(sheet.headers)]
+    rep.unknown_values = sorted(unknown.values(), key=lambda v: (v.field, -v.count, v.value))
+    rep.extra_columns = [h for h, _ in plan.extras]
     _record_sheet(con, source_id, rep)
-    con.execute("DROP TABLE dw_stage")
     return rep
 
 
+class _SheetPlan:
+    """The SQL that types, checks and stores one sheet's batches, built once per sheet."""
+
+    def __init__(self, layout, headers: list[str]):
+        self.layout = layout
+        self.headers = headers
+        width = len(headers)
+        self.fields = {f.name: f for f in FIELDS_BY_KIND[layout.kind]}
+        self.mapping: dict[str, int] = {}
+        self.extras: list[tuple[str, int]] = []
+        for i, header in enumerate(headers):
+            canonical = layout.canonical(header) if header.strip() else None
+            if canonical and canonical not in self.mapping:
+                self.mapping[canonical] = i
+            else:
+                key = header.strip() or f"column {i + 1}"
+                if key in {k for k, _ in self.extras}:
+                    key = f"{key} (column {i + 1})"
+                self.extras.append((key, i))
+        self.typed = {name: _typed_expr(self.fields[name], f"c{pos}", layout.date_formats)
+                      for name, pos in self.mapping.items()}
+        self.secondary_dates = [n for n in self.mapping
+                                if self.fields[n].type == "date" and n != "prepare_date"]
+        lo, hi = PLAUSIBLE_YEARS
+        implausible = {n: f"year({self.typed[n]}) NOT BETWEEN {lo} AND {hi}"
+                       for n in self.secondary_dates}
+        self.stats_sql = (
+            "SELECT count(*), min(row_number), max(row_number)"
+            + "".join(f", count(c{i}), count_if(dw_marker(c{i}))" for i in range(width))
+            + "".join(f", count_if({implausible[n]})" for n in self.secondary_dates)
+            + " FROM dw_batch")
+        self.anomaly_sql = {
+            n: f"INSERT INTO load_anomalies SELECT ?, ?, row_number, ?, c{self.mapping[n]}, "
+               f"'year outside {lo}-{hi}: stored as null, raw value kept here' FROM dw_batch "
+               f"WHERE {implausible[n]}"
+            for n in self.secondary_dates}
+        self.checks = self._checks()
+        sets = value_sets()
+        parts, self.values_params = [], []
+        for name in self.mapping:
+            if name in sets:
+                parts.append(
+                    f"SELECT '{name}' AS f, v, count(*) AS n, "
+                    f"list(row_number ORDER BY row_number)[1:3] AS ex FROM "
+                    f"(SELECT row_number, {self.typed[name]} AS v FROM dw_batch) "
+                    f"WHERE v IS NOT NULL AND NOT list_contains(?, v) GROUP BY v")
+                self.values_params.append(sorted(sets[name]))
+        self.values_sql = " UNION ALL ".join(parts)
+        target = ["source_id", "source_file", "source_sha256", "sheet", "row_number", "release",
+                  "layout"]
+        select = ["?", "?", "?", "?", "row_number", "?", "?"]
+        for name, expr in self.typed.items():
+            target.append(name)
+            if name in implausible:
+                expr = f"CASE WHEN NOT ({implausible[name]}) THEN {expr} END"
+            select.append(expr)
+        if self.extras:
+            keys = ", ".join("'" + h.replace("'", "''") + "'" for h, _ in self.extras)
+            vals = ", ".join(f"c{i}" for _, i in self.extras)
+            target.append("extras")
+            select.append(f"map([{keys}], [{vals}])")
+        self.insert_sql = (f"INSERT INTO {TARGET_TABLE[layout.kind]} ({', '.join(target)}) "
+                           f"SELECT {', '.join(select)} FROM dw_batch")
+
+    def _checks(self):
+        checks = []
+        for name, pos in self.mapping.items():
+            kind = self.fields[name].type
+            if kind == "text":
+                continue
+            checks.append((pos, f"c{pos} IS NOT NULL AND NOT dw_marker(c{pos}) "
+                                f"AND ({self.typed[name]}) IS NULL", _EXPECTED[kind]))
+        if "prepare_date" in self.typed:
+            lo, hi = PREPARE_YEARS
+            checks.append((self.mapping["prepare_date"],
+                           f"year({self.typed['prepare_date']}) NOT BETWEEN {lo} AND {hi}",
+                           f"a prepare date between {lo} and {hi}"))
+        self.validate_sql = ("SELECT " + ", ".join(
+            f"arg_min(struct_pack(r := row_number, v := c{pos}), row_number) FILTER (WHERE {cond})"
+            for pos, cond, _ in checks) + " FROM dw_batch") if checks else None
+        return checks
+
+
 def _typed_expr(fld: Field, col: str, formats: tuple[str, ...]) -> str:
-    value = f"CASE WHEN dw_marker({col}) THEN NULL ELSE {col} END"
     if fld.type == "text":
-        return value
+        return f"CASE WHEN dw_marker({col}) THEN NULL ELSE {col} END"
     trimmed = f"trim({col})"
     if fld.type == "int":
         return (f"CASE WHEN dw_marker({col}) THEN NULL "
@@ -281,68 +339,17 @@ def _typed_expr(fld: Field, col: str, formats: tuple[str, ...]) -> str:
 _EXPECTED = {"date": "a date (Excel date, YYYY-MM-DD or MM/DD/YYYY)", "int": "a whole number"}
 
 
-def _validate(con, sheet: Sheet, mapping, fields, typed) -> None:
-    """The first cell that cannot be typed, or an impossible prepare date, is an error."""
-    checks = []
-    for name, pos in mapping.items():
-        if fields[name].type == "text":
-            continue
-        checks.append((name, pos, f"c{pos} IS NOT NULL AND NOT dw_marker(c{pos}) "
-                                  f"AND ({typed[name]}) IS NULL", _EXPECTED[fields[name].type]))
-    if "prepare_date" in typed:
-        lo, hi = PREPARE_YEARS
-        pos = mapping["prepare_date"]
-        checks.append(("prepare_date", pos,
-                       f"year({typed['prepare_date']}) NOT BETWEEN {lo} AND {hi}",
-                       f"a prepare date between {lo} and {hi}"))
-    if not checks:
+def _validate(con, sheet: Sheet, plan: _SheetPlan) -> None:
+    """The first cell of the batch that cannot be typed, or an impossible prepare date."""
+    if plan.validate_sql is None:
         return
-    sql = "SELECT " + ", ".join(
-        f"arg_min(struct_pack(r := row_number, v := c{pos}), row_number) FILTER (WHERE {cond})"
-        for _, pos, cond, _ in checks) + " FROM dw_stage"
-    firsts = con.execute(sql).fetchone()
-    failures = [(hit["r"], name, pos, expected, hit["v"])
-                for (name, pos, _, expected), hit in zip(checks, firsts) if hit is not None]
+    firsts = con.execute(plan.validate_sql).fetchall()[0]
+    failures = [(hit["r"], pos, expected, hit["v"])
+                for (pos, _, expected), hit in zip(plan.checks, firsts) if hit is not None]
     if failures:
-        row, name, pos, expected, raw = min(failures)
+        row, pos, expected, raw = min(failures)
         raise InputError(sheet.file, expected, sheet=sheet.name, row=row,
                          column=sheet.headers[pos], found=raw)
-
-
-def _date_anomalies(con, source_id, sheet: Sheet, mapping, fields, typed) -> dict[str, int]:
-    """Secondary dates with impossible years (0199, 8017) are kept raw and reported."""
-    counts: dict[str, int] = {}
-    lo, hi = PLAUSIBLE_YEARS
-    for name, pos in mapping.items():
-        if fields[name].type != "date" or name == "prepare_date":
-            continue
-        con.execute(
-            f"INSERT INTO load_anomalies SELECT ?, ?, row_number, ?, c{pos}, "
-            f"'year outside {lo}-{hi}: stored as null, raw value kept here' FROM dw_stage "
-            f"WHERE year({typed[name]}) NOT BETWEEN {lo} AND {hi}",
-            [source_id, sheet.name, name])
-        n = con.execute("SELECT count(*) FROM load_anomalies WHERE source_id = ? AND "
-                        "sheet IS NOT DISTINCT FROM ? AND field = ?",
-                        [source_id, sheet.name, name]).fetchone()[0]
-        if n:
-            counts[name] = n
-    return counts
-
-
-def _unknown_values(con, mapping, typed) -> list[ValueReport]:
-    sets = value_sets()
-    out: list[ValueReport] = []
-    for name in mapping:
-        if name not in sets:
-            continue
-        known = sorted(sets[name])
-        rows = con.execute(
-            f"SELECT v, count(*) AS n, list(row_number ORDER BY row_number)[1:3] FROM "
-            f"(SELECT row_number, {typed[name]} AS v FROM dw_stage) "
-            f"WHERE v IS NOT NULL AND NOT list_contains(?, v) GROUP BY v ORDER BY n DESC, v",
-            [known]).fetchall()
-        out.extend(ValueReport(name, v, n, list(ex)) for v, n, ex in rows)
-    return out
 
 
 def _record_sheet(con, source_id: int, rep: SheetReport) -> None:
@@ -374,4 +381,4 @@ def flag_likely_duplicates(con, release: str) -> int:
              AND detainers.sheet IS NOT DISTINCT FROM d.sh AND detainers.row_number = d.r""",
         [release, release])
     return con.execute("SELECT count(*) FROM detainers WHERE release = ? AND likely_duplicate",
-                       [release]).fetchone()[0]
+                       [release]).fetchall()[0][0]
