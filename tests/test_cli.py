@@ -1,0 +1,65 @@
+"""The CLI surface: query, the store option, help text and the README's command reference."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+
+import click
+from click.testing import CliRunner
+
+from conftest import ROOT, run
+from detainerwatch.cli import cli
+
+
+def test_query_formats(pa_store):
+    sql = "SELECT lift_reason, count(*) AS n FROM detainers GROUP BY 1 ORDER BY 2 DESC LIMIT 3"
+    as_csv = run(pa_store, "query", sql, "--format", "csv")
+    assert as_csv.exit_code == 0
+    rows = list(csv.DictReader(io.StringIO(as_csv.output)))
+    assert len(rows) == 3 and set(rows[0]) == {"lift_reason", "n"}
+    as_json = run(pa_store, "query", sql, "--format", "json")
+    assert json.loads(as_json.output)[0]["n"] == int(rows[0]["n"])
+    assert run(pa_store, "query", sql).exit_code == 0
+
+
+def test_query_is_read_only(pa_store):
+    result = run(pa_store, "query", "DELETE FROM detainers")
+    assert result.exit_code == 2 and "read-only" in result.stderr.lower()
+    result = run(pa_store, "query", "SELECT count(*) FROM detainers", "--format", "csv")
+    assert result.output.splitlines()[1] == "32757"
+
+
+def test_query_errors_are_one_line(pa_store):
+    result = run(pa_store, "query", "SELEC nonsense")
+    assert result.exit_code == 2 and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_db_from_environment(pa_store):
+    result = CliRunner(env={"DETAINERWATCH_DB": str(pa_store)}).invoke(
+        cli, ["query", "SELECT count(*) FROM sources", "--format", "csv"])
+    assert result.exit_code == 0 and result.output.splitlines()[1] == "4"
+
+
+def test_query_without_a_store(tmp_path):
+    result = run(tmp_path / "none.duckdb", "query", "SELECT 1")
+    assert result.exit_code == 2 and "no store here yet" in result.stderr
+
+
+def _commands(group: click.Group, prefix=""):
+    for name, command in group.commands.items():
+        yield prefix + name, command
+        if isinstance(command, click.Group):
+            yield from _commands(command, prefix + name + " ")
+
+
+def test_every_command_has_help_and_is_in_the_readme():
+    readme = (ROOT / "README.md").read_text()
+    for name, command in _commands(cli):
+        assert (command.help or "").strip(), f"{name} has no help text"
+        assert re.search(rf"`detainerwatch {re.escape(name)}\b", readme), \
+            f"`detainerwatch {name}` is missing from the README's command reference"
+        for param in command.params:
+            if isinstance(param, click.Option) and not param.hidden:
+                assert param.help, f"{name} {param.opts[0]} has no help text"
