@@ -1,0 +1,1 @@
+"""Benchmarks: `make bench` runs them all; each prints ratios against its comparison."""
