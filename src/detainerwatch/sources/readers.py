@@ -162,7 +162,7 @@ def read_xlsx(path: Path, layouts: list[Layout]) -> Workbook:
         wb_out.sheets.append(Sheet(
             file=path, name=name, layout=layout, header_row=index + 1, headers=headers,
             preamble=[p for p in preamble if p],
-            batches=_xlsx_batches(path, workbook, name, index + 1, len(headers)),
+            batches=_xlsx_batches(path, sheet, name, index + 1, len(headers)),
             total_rows=max(sheet.total_height - (index + 1), 0),
         ))
     if not wb_out.sheets:
@@ -172,10 +172,11 @@ def read_xlsx(path: Path, layouts: list[Layout]) -> Workbook:
     return wb_out
 
 
-def _xlsx_batches(path, workbook, name, header_row, width):
+def _xlsx_batches(path, sheet, name, header_row, width):
+    # The sheet object is the one the header was read from: calamine parses a sheet whole, so
+    # asking the workbook for it again would parse it twice.
     def batches():
         try:
-            sheet = workbook.get_sheet_by_name(name)
             rows = sheet.iter_rows()
             batch: list[tuple[int, list[str | None]]] = []
             for number, row in enumerate(rows, start=1):
