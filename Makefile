@@ -28,8 +28,15 @@ demo: $(STAMP)
 	$(BIN)/detainerwatch --db $(DEMO_DIR)/detainerwatch.duckdb query \
 		"SELECT release, count(*) AS detainers, min(prepare_date) AS first, max(prepare_date) AS last FROM detainers GROUP BY release"
 
+# Browser tests drive Debian's chromium headless; install it when missing (root, apt).
+browser-deps:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "installing Debian chromium for the browser tests"; \
+	  (apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium) >/dev/null 2>&1 \
+	  || echo "chromium could not be installed: browser tests will be skipped"; }
+
 # pytest exits 5 when it collected nothing; that must not pass as green.
-test: $(STAMP)
+test: $(STAMP) browser-deps
 	$(BIN)/python -m pytest -q; status=$$?; \
 	if [ $$status -eq 5 ]; then echo "pytest collected no tests" >&2; exit 1; fi; exit $$status
 
