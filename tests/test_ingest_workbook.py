@@ -131,3 +131,23 @@ def test_two_releases_of_the_same_period_are_both_kept(tmp_path):
     con = duckdb.connect(str(db), read_only=True)
     assert con.execute("SELECT release, count(*) FROM detainers GROUP BY 1 ORDER BY 1").fetchall() \
         == [("ice-2026-03", 1), ("ice-2026-09", 1)]
+
+
+def test_text_dates_are_read_by_their_own_year_width(tmp_path):
+    rows = [detainer_row(**{"Detainer Prepare Date": "10/2/07", "Entry Date": "10/02/2007",
+                            "Final Order Date": "2007-10-02 13:05:00", "Apprehension Date": "39357"})]
+    path = write_detainer_workbook(tmp_path / "text-dates.xlsx", rows)
+    db = tmp_path / "s.duckdb"
+    assert run(db, "ingest", path).exit_code == 0
+    con = duckdb.connect(str(db), read_only=True)
+    assert con.execute("SELECT prepare_date, entry_date, final_order_date, apprehension_date "
+                       "FROM detainers").fetchone() == (
+        dt.datetime(2007, 10, 2), dt.datetime(2007, 10, 2), dt.datetime(2007, 10, 2, 13, 5),
+        dt.datetime(2007, 10, 2))
+
+
+def test_sheets_not_ingested_are_recorded_with_their_reason(pa_store):
+    con = duckdb.connect(str(pa_store), read_only=True)
+    notes = con.execute("SELECT sheet, rows_in, note FROM load_sheets WHERE rows_out = 0 AND "
+                        "sheet = 'Facility List - Pop Breakout'").fetchall()
+    assert notes and notes[0][2].startswith("not ingested")

@@ -76,7 +76,7 @@ def ingest(obj, paths, release, encoding, quiet):
 
 def _print_load_report(rep) -> None:
     for name, reason in rep.skipped_sheets:
-        out_console.print(f"  sheet {name!r} not ingested: {reason}")
+        out_console.print(f"  sheet {name!r} not ingested: {reason}", soft_wrap=True)
     for sheet in rep.sheets:
         title = f"sheet {sheet.sheet!r}" if sheet.sheet else "rows"
         out_console.print(f"  {title}: header on row {sheet.header_row}, rows "

@@ -64,6 +64,7 @@ class Sheet:
 class Skipped:
     name: str
     reason: str
+    rows: int | None = None  # non-blank extent of the sheet, for the load report
 
 
 @dataclass
@@ -138,7 +139,7 @@ def read_xlsx(path: Path, layouts: list[Layout]) -> Workbook:
     taken_single: set[str] = set()
     for name in names:
         if NOTE_SHEETS.match(name):
-            wb_out.skipped.append(Skipped(name, "notes or footnotes sheet"))
+            wb_out.skipped.append(Skipped(name, "notes or footnotes sheet"))  # rows not counted
             continue
         try:
             sheet = workbook.get_sheet_by_name(name)
@@ -152,7 +153,7 @@ def read_xlsx(path: Path, layouts: list[Layout]) -> Workbook:
             reason = "no header of a known layout in its first 30 rows"
             if taken_single:
                 reason = "not the list sheet (the first list sheet of the workbook was taken)"
-            wb_out.skipped.append(Skipped(name, reason))
+            wb_out.skipped.append(Skipped(name, reason, sheet.height))
             continue
         layout, index = found
         if not layout.multi_sheet:

@@ -24,8 +24,9 @@ from ..sources.markers import MARKER_PATTERN
 from ..sources.readers import Sheet, open_source
 from .schema import TARGET_TABLE
 
-ISO_FORMATS = ("%Y-%m-%d", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M:%S.%f", "%m/%d/%Y",
-               "%m/%d/%Y %H:%M:%S", "%m/%d/%Y %H:%M", "%m/%d/%Y %I:%M:%S %p")
+ISO_FORMATS = ("%Y-%m-%d", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M:%S.%f", "%Y-%m-%dT%H:%M:%S")
+SLASH_FORMATS = ("%m/%d/%Y", "%m/%d/%Y %H:%M:%S", "%m/%d/%Y %H:%M", "%m/%d/%Y %I:%M:%S %p",
+                 "%m/%d/%Y %I:%M %p")
 # Years outside these bounds cannot be real for the field; see the load report's anomalies.
 PREPARE_YEARS = (1990, dt.date.today().year + 1)
 PLAUSIBLE_YEARS = (1900, 2100)
@@ -169,6 +170,10 @@ def _ingest_file(con, path: Path, release: str | None, encoding: str, progress) 
             raise InputError(path, f"sheets of one kind ({first.kind})", sheet=sheet.name,
                              row=sheet.header_row, found=sheet.layout.kind)
         report.sheets.append(_load_sheet(con, source_id, sha, sheet, tag, progress))
+    for skipped in workbook.skipped:  # visible in the load report and the fidelity section
+        con.execute("INSERT INTO load_sheets VALUES (?, ?, NULL, NULL, NULL, NULL, ?, 0, ?)",
+                    [source_id, skipped.name, skipped.rows, "not ingested: " + skipped.reason]
+                    ).fetchall()
     preamble = "\n".join(line for sheet in workbook.sheets[:1] for line in sheet.preamble)
     con.execute(
         "INSERT INTO sources VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -326,14 +331,22 @@ def _typed_expr(fld: Field, col: str, formats: tuple[str, ...]) -> str:
     if fld.type == "int":
         return (f"CASE WHEN dw_marker({col}) THEN NULL "
                 f"WHEN regexp_full_match({trimmed}, '-?[0-9]+') THEN TRY_CAST({trimmed} AS BIGINT) END")
-    fmts = list(dict.fromkeys(ISO_FORMATS + tuple(formats)))
-    fmt_list = "[" + ", ".join(f"'{f}'" for f in fmts) + "]"
-    serial = (f"CASE WHEN regexp_full_match({trimmed}, '[0-9]+(\\.[0-9]+)?') "
-              f"AND TRY_CAST({trimmed} AS DOUBLE) BETWEEN 1 AND {EXCEL_SERIAL_MAX} "
-              f"THEN TIMESTAMP '1899-12-30' + to_microseconds(CAST(round("
-              f"TRY_CAST({trimmed} AS DOUBLE) * 86400000000) AS BIGINT)) END")
-    return (f"CASE WHEN dw_marker({col}) THEN NULL "
-            f"ELSE coalesce(try_strptime({trimmed}, {fmt_list}), {serial}) END")
+    def strptime(fmts) -> str:
+        return f"try_strptime({trimmed}, [{', '.join(repr(f) for f in fmts)}])"
+
+    # A layout's own formats first; then ISO; then slash dates, choosing the 4- or 2-digit
+    # year pattern by the text itself (DuckDB's %Y reads "10/2/07" as the year 7).
+    chain = [strptime(formats)] if formats else []
+    chain.append(strptime(ISO_FORMATS))
+    chain.append(f"CASE WHEN regexp_matches({trimmed}, '^[0-9]{{1,2}}/[0-9]{{1,2}}/[0-9]{{4}}') "
+                 f"THEN {strptime(SLASH_FORMATS)} "
+                 f"WHEN regexp_matches({trimmed}, '^[0-9]{{1,2}}/[0-9]{{1,2}}/[0-9]{{2}}([^0-9]|$)') "
+                 f"THEN {strptime([f.replace('%Y', '%y') for f in SLASH_FORMATS])} END")
+    chain.append(f"CASE WHEN regexp_full_match({trimmed}, '[0-9]+(\\.[0-9]+)?') "
+                 f"AND TRY_CAST({trimmed} AS DOUBLE) BETWEEN 1 AND {EXCEL_SERIAL_MAX} "
+                 f"THEN TIMESTAMP '1899-12-30' + to_microseconds(CAST(round("
+                 f"TRY_CAST({trimmed} AS DOUBLE) * 86400000000) AS BIGINT)) END")
+    return f"CASE WHEN dw_marker({col}) THEN NULL ELSE coalesce({', '.join(chain)}) END"
 
 
 _EXPECTED = {"date": "a date (Excel date, YYYY-MM-DD or MM/DD/YYYY)", "int": "a whole number"}
