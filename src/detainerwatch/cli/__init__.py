@@ -45,3 +45,4 @@ def main():  # console-script entry point
 # Each command group lives in its own module and registers itself on `cli`.
 from . import ingest as _ingest  # noqa: E402,F401
 from . import query as _query  # noqa: E402,F401
+from . import serve as _serve  # noqa: E402,F401

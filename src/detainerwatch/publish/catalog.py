@@ -1,0 +1,106 @@
+"""Catalog queries: totals, search, jurisdiction and facility lists, sources.
+
+Aggregates only: every function returns counts by jurisdiction or facility, never a row of
+`detainers`. Jurisdictions are identified by a stable id: ``county:42055``, ``city:4260000``,
+``state:42``, or for governments without a FIPS code (federal, ICE, private, unknown)
+``federal:42:us-marshals-...`` (type, state FIPS, a slug of the name).
+"""
+from __future__ import annotations
+
+import re
+
+from ..handfiles import read_csv
+
+JURISDICTION_ID = """
+CASE
+  WHEN jurisdiction_type = 'county' AND county_fips IS NOT NULL THEN 'county:' || county_fips
+  WHEN jurisdiction_type = 'city' AND place_fips IS NOT NULL THEN 'city:' || place_fips
+  WHEN jurisdiction_type = 'state' AND state_fips IS NOT NULL THEN 'state:' || state_fips
+  ELSE coalesce(jurisdiction_type, 'unknown') || ':' || coalesce(state_fips, '00') || ':' ||
+       trim(regexp_replace(lower(coalesce(jurisdiction_name, facility_name, 'unnamed')),
+                           '[^a-z0-9]+', '-', 'g'), '-')
+END"""
+
+
+def slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+
+
+def national_totals(con) -> dict:
+    row = con.execute(
+        "SELECT count(*), count(*) FILTER (WHERE NOT likely_duplicate), "
+        "min(prepare_date)::DATE, max(prepare_date)::DATE, count(DISTINCT release) FROM detainers"
+    ).fetchall()[0]
+    sources = con.execute("SELECT count(*) FROM sources").fetchall()[0][0]
+    return {"detainers": row[0], "detainers_excluding_likely_duplicates": row[1],
+            "first_prepare_date": row[2] and row[2].isoformat(),
+            "last_prepare_date": row[3] and row[3].isoformat(),
+            "releases": row[4], "source_files": sources}
+
+
+def jurisdictions(con, *, q: str | None = None, state: str | None = None,
+                  jurisdiction_type: str | None = None, limit: int = 50, offset: int = 0) -> list[dict]:
+    where, params = ["true"], []
+    if q:
+        where.append("(jurisdiction_name ILIKE ? OR facility_name ILIKE ?)")
+        params += [f"%{q}%", f"%{q}%"]
+    if state:
+        where.append("(state_abbr = ? OR state_fips = ?)")
+        params += [state.upper(), state]
+    if jurisdiction_type:
+        where.append("jurisdiction_type = ?")
+        params.append(jurisdiction_type)
+    sql = f"""
+        SELECT {JURISDICTION_ID} AS id, any_value(jurisdiction_type) AS jurisdiction_type,
+               any_value(coalesce(jurisdiction_name, facility_name)) AS name,
+               any_value(state_abbr) AS state, any_value(state_fips) AS state_fips,
+               any_value(county_fips) AS county_fips, any_value(place_fips) AS place_fips,
+               count(*) AS facilities, sum(detainers) AS detainers,
+               bool_or(needs_review) AS has_doubtful_facilities
+        FROM facility_attribution WHERE {' AND '.join(where)}
+        GROUP BY 1 ORDER BY detainers DESC, id LIMIT ? OFFSET ?"""
+    return _dicts(con.execute(sql, params + [limit, offset]))
+
+
+def facilities(con, *, q: str | None = None, state: str | None = None,
+               jurisdiction: str | None = None, needs_review: bool | None = None,
+               limit: int = 50, offset: int = 0) -> list[dict]:
+    where, params = ["true"], []
+    if q:
+        where.append("facility_name ILIKE ?")
+        params.append(f"%{q}%")
+    if state:
+        where.append("(state_abbr = ? OR state_fips = ?)")
+        params += [state.upper(), state]
+    if jurisdiction:
+        where.append(f"({JURISDICTION_ID}) = ?")
+        params.append(jurisdiction)
+    if needs_review is not None:
+        where.append("needs_review = ?")
+        params.append(needs_review)
+    sql = f"""
+        SELECT facility_name AS facility, facility_city AS city, facility_state AS state_as_released,
+               facility_code AS code, state_abbr AS state, {JURISDICTION_ID} AS jurisdiction_id,
+               jurisdiction_type, jurisdiction_name, county_fips, place_fips, confidence, method,
+               needs_review, review_reason, detainers
+        FROM facility_attribution WHERE {' AND '.join(where)}
+        ORDER BY detainers DESC, facility_name LIMIT ? OFFSET ?"""
+    return _dicts(con.execute(sql, params + [limit, offset]))
+
+
+def sources(con) -> list[dict]:
+    licences = {row["file_name"]: row for row in read_csv("source_licences.csv")}
+    rows = _dicts(con.execute(
+        "SELECT source_id, file_name, sha256, size_bytes, kind, layout, release, sheets, rows_in, "
+        "rows_out, ingested_at FROM sources ORDER BY source_id"))
+    for row in rows:
+        known = licences.get(row["file_name"], {})
+        row["origin"] = known.get("origin") or "supplied by the user"
+        row["licence"] = known.get("licence") or "not recorded"
+        row["ingested_at"] = row["ingested_at"] and row["ingested_at"].isoformat()
+    return rows
+
+
+def _dicts(result) -> list[dict]:
+    names = [d[0] for d in result.description]
+    return [dict(zip(names, row)) for row in result.fetchall()]

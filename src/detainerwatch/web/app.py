@@ -1,0 +1,193 @@
+"""The local web app: pages and the JSON API over a read-only store.
+
+Pages and API read the same library functions as the CLI and the static site. Every asset is
+served from this app (versioned file names); the Content Security Policy forbids anything else.
+"""
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import duckdb
+from jinja2 import Environment, PackageLoader, select_autoescape
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from .. import __version__
+from ..publish import catalog
+from ..store import connect
+from .api import LIMIT, OFFSET, STATE, Endpoint, Param, ParamError, openapi, parse
+
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+       "script-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
+       "frame-ancestors 'none'")
+JURISDICTION_TYPES = ("county", "city", "state", "federal", "ice", "private", "unknown")
+
+
+class SecurityHeaders:
+    """Pure ASGI middleware: CSP and friends on every response."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+
+        async def send_with_headers(message):
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                headers += [(b"content-security-policy", CSP.encode()),
+                            (b"x-content-type-options", b"nosniff"),
+                            (b"referrer-policy", b"no-referrer")]
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+class Store:
+    """One read-only connection; each request works on its own cursor."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self._con = connect(self.path, read_only=True)
+        self._lock = threading.Lock()
+
+    def cursor(self) -> duckdb.DuckDBPyConnection:
+        with self._lock:
+            return self._con.cursor()
+
+
+def templates() -> Environment:
+    env = Environment(loader=PackageLoader("detainerwatch.web", "templates"),
+                      autoescape=select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True)
+    env.globals.update(version=__version__, css=f"/static/detainerwatch-{__version__}.css")
+    return env
+
+
+# ---- API handlers: thin calls into the library -------------------------------------------
+
+def get_totals(con):
+    return catalog.national_totals(con)
+
+
+def list_jurisdictions(con, q=None, state=None, type=None, limit=50, offset=0):
+    return catalog.jurisdictions(con, q=q, state=state, jurisdiction_type=type, limit=limit,
+                                 offset=offset)
+
+
+def list_facilities(con, q=None, state=None, jurisdiction=None, needs_review=None, limit=50,
+                    offset=0):
+    return catalog.facilities(con, q=q, state=state, jurisdiction=jurisdiction,
+                              needs_review=needs_review, limit=limit, offset=offset)
+
+
+def list_sources(con):
+    return catalog.sources(con)
+
+
+ENDPOINTS: list[Endpoint] = [
+    Endpoint("/totals", "National totals of the store.", get_totals),
+    Endpoint("/jurisdictions", "Jurisdictions with detainer counts, largest first.",
+             list_jurisdictions,
+             [Param("q", "Part of a jurisdiction or facility name."), STATE,
+              Param("type", "Jurisdiction type.", enum=JURISDICTION_TYPES), LIMIT, OFFSET]),
+    Endpoint("/facilities", "Facilities as released, with the government each is attributed to.",
+             list_facilities,
+             [Param("q", "Part of a facility name."), STATE,
+              Param("jurisdiction", "A jurisdiction id, e.g. county:42055."),
+              Param("needs_review", "Only doubtful (true) or only confident (false) attributions.",
+                    "boolean"), LIMIT, OFFSET]),
+    Endpoint("/sources", "Source files ingested, with SHA-256, layout, release and licence.",
+             list_sources, tag="provenance"),
+]
+
+
+def _api_route(endpoint: Endpoint, store: Store):
+    def handle(request: Request):
+        try:
+            kwargs = {}
+            for p in endpoint.params:
+                raw = (request.path_params.get(p.name) if p.location == "path"
+                       else request.query_params.get(p.name))
+                kwargs[p.name] = parse(p, raw)
+            unknown = set(request.query_params) - {p.name for p in endpoint.params}
+            if unknown:
+                name = sorted(unknown)[0]
+                raise ParamError(name, "is not a parameter of this endpoint")
+            return JSONResponse(endpoint.handler(store.cursor(), **kwargs))
+        except ParamError as exc:
+            return JSONResponse({"error": exc.message, "parameter": exc.param},
+                                status_code=exc.status)
+    path = "/api/v1" + endpoint.path
+    return Route(path, handle, methods=["GET"], name=endpoint.operation_id)
+
+
+def create_app(db_path: Path, *, extra_endpoints: list[Endpoint] | None = None) -> Starlette:
+    store = Store(db_path)
+    env = templates()
+    endpoints = ENDPOINTS + (extra_endpoints or [])
+    spec = openapi(endpoints)
+
+    def page(name: str, status: int = 200, **context) -> HTMLResponse:
+        return HTMLResponse(env.get_template(name).render(**context), status_code=status)
+
+    def home(request: Request):
+        con = store.cursor()
+        return page("home.html", totals=catalog.national_totals(con),
+                    top=catalog.jurisdictions(con, limit=15))
+
+    def search(request: Request):
+        q = (request.query_params.get("q") or "").strip()[:200]
+        con = store.cursor()
+        juris = catalog.jurisdictions(con, q=q, limit=50) if q else []
+        facs = catalog.facilities(con, q=q, limit=50) if q else []
+        return page("search.html", q=q, jurisdictions=juris, facilities=facs)
+
+    def sources_page(request: Request):
+        return page("sources.html", sources=catalog.sources(store.cursor()))
+
+    def review_page(request: Request):
+        return page("review.html",
+                    facilities=catalog.facilities(store.cursor(), needs_review=True, limit=1000))
+
+    def api_docs(request: Request):
+        return page("api.html", spec=spec)
+
+    def openapi_json(request: Request):
+        return JSONResponse(spec)
+
+    async def not_found(request: Request, exc: HTTPException):
+        if request.url.path.startswith("/api/"):
+            return JSONResponse({"error": exc.detail or "not found", "parameter": "path"},
+                                status_code=exc.status_code)
+        return page("error.html", status=exc.status_code, status_code=exc.status_code,
+                    message=exc.detail)
+
+    async def server_error(request: Request, exc: Exception):
+        return JSONResponse({"error": "internal error"}, status_code=500)
+
+    routes = [
+        Route("/", home, name="home"),
+        Route("/search", search, name="search"),
+        Route("/sources", sources_page, name="sources"),
+        Route("/review", review_page, name="review"),
+        Route("/api/docs", api_docs, name="api_docs"),
+        Route("/api/v1/openapi.json", openapi_json, name="openapi"),
+        *[_api_route(ep, store) for ep in endpoints],
+        Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
+    ]
+    app = Starlette(routes=routes, middleware=[Middleware(SecurityHeaders)],
+                    exception_handlers={HTTPException: not_found, 500: server_error})
+    app.state.store = store
+    app.state.templates = env
+    app.state.spec = spec
+    return app
+
