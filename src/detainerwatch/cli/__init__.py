@@ -46,3 +46,4 @@ def main():  # console-script entry point
 from . import ingest as _ingest  # noqa: E402,F401
 from . import query as _query  # noqa: E402,F401
 from . import serve as _serve  # noqa: E402,F401
+from . import policies as _policies  # noqa: E402,F401

@@ -54,13 +54,14 @@ def ingest(obj, paths, release, encoding, quiet):
     input nothing is stored, and the message names the file, sheet, row and column.
     """
     from ..store import connect
+    from ..pipeline import after_ingest
     from ..store.ingest import ingest as run_ingest
 
     con = connect(obj["db"])
     progress = _RichProgress(err_console) if sys.stderr.isatty() else None
     try:
         reports = run_ingest(con, list(paths), release=release, encoding=encoding,
-                             progress=progress)
+                             progress=progress, finalize=after_ingest)
     finally:
         con.close()
     for rep in reports:

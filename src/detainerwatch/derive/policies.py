@@ -1,0 +1,231 @@
+"""Policy records: state laws, rulings, local policies and 287(g) agreements, with provenance.
+
+Records come from the reviewed CSVs in ``hand/policies/`` and from user files in the same
+format (see its README). Each is validated (a bad record raises InputError naming file, row and
+column), resolved to FIPS codes, and stored in the ``policies`` table with its origin file and
+row. ``in_force`` answers which instruments applied to a jurisdiction during a period.
+"""
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import addfips
+import us
+
+from ..errors import InputError
+from ..handfiles import HAND_DIR
+
+POLICY_DIR = HAND_DIR / "policies"
+RECORD_COLUMNS = ["jurisdiction_type", "jurisdiction_name", "state", "state_fips", "county_fips",
+                  "place_fips", "instrument_type", "citation", "short_title", "enacted_date",
+                  "effective_date", "end_date", "effect", "detainer_holds", "notification",
+                  "jail_access", "agreements_287g", "summary", "source_url", "source_note"]
+STATE_LAW_COLUMNS = ["state_fips", "state", "instrument_type", "citation", "short_title",
+                     "enacted_date", "effective_date", "effect", "detainer_holds", "notification",
+                     "jail_access", "agreements_287g", "summary", "source_url"]
+REQUIRED = ["jurisdiction_type", "jurisdiction_name", "state", "instrument_type", "effect",
+            "detainer_holds"]
+JURISDICTION_TYPES = {"state", "county", "city"}
+INSTRUMENT_TYPES = {"statute", "court_ruling", "ag_directive", "executive_order", "ballot_measure",
+                    "ordinance", "resolution", "agency_policy", "consent_decree", "agreement_287g"}
+EFFECTS = {"limits_cooperation", "requires_cooperation", "mixed"}
+PRACTICES = {"prohibited", "limited", "required", "allowed", "unspecified"}
+PRACTICE_COLUMNS = ["detainer_holds", "notification", "jail_access", "agreements_287g"]
+DATE_RE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
+
+DDL = """CREATE TABLE IF NOT EXISTS policies (
+    policy_id VARCHAR PRIMARY KEY, origin VARCHAR, origin_file VARCHAR, origin_row INTEGER,
+    jurisdiction_type VARCHAR, jurisdiction_name VARCHAR, state VARCHAR, state_fips VARCHAR,
+    county_fips VARCHAR, place_fips VARCHAR, instrument_type VARCHAR, citation VARCHAR,
+    short_title VARCHAR, enacted_date VARCHAR, effective_date VARCHAR, end_date VARCHAR,
+    in_force_from DATE, in_force_to DATE, date_precision VARCHAR, effect VARCHAR,
+    detainer_holds VARCHAR, notification VARCHAR, jail_access VARCHAR, agreements_287g VARCHAR,
+    summary VARCHAR, source_url VARCHAR, source_note VARCHAR)"""
+
+_ADDFIPS = addfips.AddFIPS()
+
+
+@dataclass
+class Policy:
+    policy_id: str
+    origin: str  # "built-in" or "user"
+    origin_file: str
+    origin_row: int
+    values: dict
+
+    def row(self) -> list:
+        v = self.values
+        return [self.policy_id, self.origin, self.origin_file, self.origin_row,
+                *[v.get(c, "") or None for c in RECORD_COLUMNS[:12]],
+                v["in_force_from"], v["in_force_to"], v["date_precision"],
+                *[v.get(c, "") or None for c in RECORD_COLUMNS[12:]]]
+
+
+def read_policy_file(path: Path, origin: str = "user") -> list[Policy]:
+    """Read and validate one CSV of policy records (either accepted layout)."""
+    path = Path(path)
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as fh:
+            reader = csv.DictReader(fh)
+            header = reader.fieldnames or []
+            if header == STATE_LAW_COLUMNS:
+                rows = [(n, _from_state_law(r)) for n, r in enumerate(reader, start=2)]
+            else:
+                missing = [c for c in REQUIRED if c not in header]
+                if missing:
+                    raise InputError(path, f"a policy file with column {missing[0]!r} (see "
+                                     "hand/policies/README.md for the format)", row=1,
+                                     column=missing[0])
+                unknown = [c for c in header if c not in RECORD_COLUMNS]
+                if unknown:
+                    raise InputError(path, "only the columns of the policy record format",
+                                     row=1, column=unknown[0])
+                rows = list(enumerate(reader, start=2))
+    except UnicodeDecodeError:
+        raise InputError(path, "UTF-8 text") from None
+    except FileNotFoundError:
+        raise InputError(path, "an existing file") from None
+    policies = []
+    for number, raw in rows:
+        values = _validate(path, number, {k: (v or "").strip() for k, v in raw.items() if k})
+        policies.append(Policy(f"{path.name}:{number}", origin, path.name, number, values))
+    return policies
+
+
+def _from_state_law(row: dict) -> dict:
+    state = us.states.lookup(row["state"]) if row.get("state") else None
+    out = {c: row.get(c, "") for c in RECORD_COLUMNS}
+    out.update(jurisdiction_type="state", jurisdiction_name=state.name if state else row["state"],
+               county_fips="", place_fips="", end_date="", source_note="state_detainer_law.csv")
+    return out
+
+
+def _validate(path: Path, row: int, v: dict) -> dict:
+    def fail(column, expected):
+        raise InputError(path, expected, row=row, column=column, found=v.get(column, ""))
+
+    for column in REQUIRED:
+        if not v.get(column):
+            fail(column, "a value")
+    if v["jurisdiction_type"] not in JURISDICTION_TYPES:
+        fail("jurisdiction_type", "one of " + ", ".join(sorted(JURISDICTION_TYPES)))
+    state = us.states.lookup(v["state"]) if len(v["state"]) == 2 else None
+    if state is None:
+        fail("state", "a USPS state code such as PA")
+    if v.get("state_fips") and v["state_fips"] != state.fips:
+        fail("state_fips", f"{state.fips}, the FIPS code of {state.abbr}")
+    v["state_fips"] = state.fips
+    if v["instrument_type"] not in INSTRUMENT_TYPES:
+        fail("instrument_type", "one of " + ", ".join(sorted(INSTRUMENT_TYPES)))
+    if v["effect"] not in EFFECTS:
+        fail("effect", "one of " + ", ".join(sorted(EFFECTS)))
+    for column in PRACTICE_COLUMNS:
+        v[column] = v.get(column) or "unspecified"
+        if v[column] not in PRACTICES:
+            fail(column, "one of " + ", ".join(sorted(PRACTICES)))
+    if not (v.get("citation") or v.get("source_url")):
+        fail("citation", "a citation or a source_url")
+    for column in ("enacted_date", "effective_date", "end_date"):
+        if v.get(column) and not _valid_date(v[column]):
+            fail(column, "a date YYYY-MM-DD, YYYY-MM or YYYY")
+    county = v.get("county_fips", "")
+    if v["jurisdiction_type"] == "county" and not county:
+        county = _ADDFIPS.get_county_fips(v["jurisdiction_name"], state=state.abbr) or ""
+        if not county:
+            fail("jurisdiction_name", f"a county of {state.abbr} (or give county_fips)")
+        v["county_fips"] = county
+    if county and (not re.fullmatch(r"\d{5}", county) or not county.startswith(state.fips)):
+        fail("county_fips", f"5 digits beginning with {state.fips}")
+    place = v.get("place_fips", "")
+    if place and (not re.fullmatch(r"\d{7}", place) or not place.startswith(state.fips)):
+        fail("place_fips", f"7 digits beginning with {state.fips}")
+    start_text = v.get("effective_date") or v.get("enacted_date")
+    v["in_force_from"] = _period_start(start_text) if start_text else None
+    v["in_force_to"] = _period_end(v["end_date"]) if v.get("end_date") else None
+    v["date_precision"] = ({4: "year", 7: "month", 10: "day"}[len(start_text)]
+                           if start_text else "unknown")
+    if v["in_force_from"] and v["in_force_to"] and v["in_force_to"] < v["in_force_from"]:
+        fail("end_date", "a date after the start")
+    return v
+
+
+def _valid_date(text: str) -> bool:
+    if not DATE_RE.match(text):
+        return False
+    try:
+        _period_start(text)
+        return True
+    except ValueError:
+        return False
+
+
+def _period_start(text: str) -> dt.date:
+    parts = [int(p) for p in text.split("-")]
+    return dt.date(parts[0], parts[1] if len(parts) > 1 else 1, parts[2] if len(parts) > 2 else 1)
+
+
+def _period_end(text: str) -> dt.date:
+    parts = [int(p) for p in text.split("-")]
+    if len(parts) == 3:
+        return dt.date(*parts)
+    if len(parts) == 2:
+        nxt = dt.date(parts[0] + (parts[1] == 12), parts[1] % 12 + 1, 1)
+        return nxt - dt.timedelta(days=1)
+    return dt.date(parts[0], 12, 31)
+
+
+def built_in_files() -> list[Path]:
+    return sorted(p for p in POLICY_DIR.glob("*.csv") if p.name != "local_2014_corrections.csv")
+
+
+def refresh_policies(con, extra_files: list[Path] = ()) -> int:
+    """Reload the built-in records (and add users' files) inside the caller's transaction.
+    User records already in the store are kept; a file added again replaces its own rows."""
+    con.execute(DDL)
+    built_in = [p for path in built_in_files() for p in read_policy_file(path, "built-in")]
+    added = [p for path in extra_files for p in read_policy_file(Path(path), "user")]
+    con.execute("DELETE FROM policies WHERE origin = 'built-in'")
+    for name in {p.origin_file for p in added}:
+        con.execute("DELETE FROM policies WHERE origin = 'user' AND origin_file = ?", [name])
+    rows = [p.row() for p in built_in + added]
+    if rows:
+        con.executemany(f"INSERT INTO policies VALUES ({', '.join(['?'] * len(rows[0]))})", rows)
+    return len(rows)
+
+
+def in_force(con, *, state_fips: str, county_fips: str | None = None,
+             place_fips: str | None = None, city_name: str | None = None,
+             start: dt.date | None = None, end: dt.date | None = None) -> list[dict]:
+    """Instruments that applied to a jurisdiction at any time in [start, end]: its own, and its
+    state's (state law binds every local government in the state). Records with no date are
+    included and say so (date_precision 'unknown')."""
+    if not _has_table(con):
+        return []
+    where = ["(jurisdiction_type = 'state' AND state_fips = ?)"]
+    params: list = [state_fips]
+    if county_fips:
+        where.append("(jurisdiction_type = 'county' AND county_fips = ?)")
+        params.append(county_fips)
+    if place_fips:
+        where.append("(jurisdiction_type = 'city' AND place_fips = ?)")
+        params.append(place_fips)
+    if city_name:
+        where.append("(jurisdiction_type = 'city' AND state_fips = ? AND "
+                     "lower(jurisdiction_name) = lower(?))")
+        params += [state_fips, city_name]
+    sql = (f"SELECT * FROM policies WHERE ({' OR '.join(where)}) "
+           "AND (? IS NULL OR in_force_from IS NULL OR in_force_from <= ?) "
+           "AND (? IS NULL OR in_force_to IS NULL OR in_force_to >= ?) "
+           "ORDER BY in_force_from NULLS LAST, policy_id")
+    result = con.execute(sql, params + [end, end, start, start])
+    names = [d[0] for d in result.description]
+    return [dict(zip(names, r)) for r in result.fetchall()]
+
+
+def _has_table(con) -> bool:
+    return bool(con.execute("SELECT count(*) FROM information_schema.tables "
+                            "WHERE table_name = 'policies'").fetchall()[0][0])

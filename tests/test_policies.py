@@ -1,0 +1,95 @@
+"""Policy records: the bundled tables load with provenance; user records are validated."""
+from __future__ import annotations
+
+import csv
+import datetime as dt
+
+import duckdb
+import pytest
+
+from conftest import PA_EXTRACT, run, snapshot
+from detainerwatch.derive.policies import RECORD_COLUMNS, in_force, refresh_policies
+
+
+def test_bundled_records_load_with_their_origin():
+    con = duckdb.connect()
+    assert refresh_policies(con) == 69 + 166
+    by_file = dict(con.execute("SELECT origin_file, count(*) FROM policies GROUP BY 1").fetchall())
+    assert by_file == {"state_detainer_law.csv": 69, "local_policies_2014.csv": 166}
+    # The three Franklin Counties of the 2014 table stay in their own states.
+    franklins = con.execute("SELECT state, county_fips FROM policies WHERE jurisdiction_name = "
+                            "'Franklin County' ORDER BY state").fetchall()
+    assert franklins == [("IA", "19069"), ("NY", "36033"), ("WA", "53021")]
+
+
+def test_in_force_includes_state_law_and_respects_dates():
+    con = duckdb.connect()
+    refresh_policies(con)
+    titles = lambda rows: {r["short_title"] for r in rows}  # noqa: E731
+    before = in_force(con, state_fips="06", county_fips="06075", start=dt.date(2012, 1, 1),
+                      end=dt.date(2012, 12, 31))
+    after = in_force(con, state_fips="06", county_fips="06075", start=dt.date(2018, 6, 1),
+                     end=dt.date(2018, 6, 30))
+    assert "California Values Act" not in titles(before)
+    assert "California Values Act" in titles(after)
+    tx = in_force(con, state_fips="48", county_fips="48453", start=dt.date(2018, 1, 1),
+                  end=dt.date(2018, 12, 31))
+    assert any(r["effect"] == "requires_cooperation" for r in tx)
+
+
+def _write(path, rows):
+    with open(path, "w", newline="") as fh:
+        writer = csv.DictWriter(fh, RECORD_COLUMNS)
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
+
+
+GOOD = {"jurisdiction_type": "county", "jurisdiction_name": "Travis County", "state": "TX",
+        "instrument_type": "agency_policy", "citation": "Sheriff's policy of 2017-02-01",
+        "short_title": "Travis County sheriff detainer policy", "enacted_date": "2017-01-20",
+        "effective_date": "2017-02-01", "effect": "limits_cooperation",
+        "detainer_holds": "limited", "source_url": "https://example.org/travis"}
+
+
+def test_a_user_file_is_added_and_replaced_on_re_add(tmp_path):
+    db = tmp_path / "s.duckdb"
+    assert run(db, "ingest", "--quiet", PA_EXTRACT).exit_code == 0
+    path = _write(tmp_path / "mine.csv", [GOOD])
+    assert run(db, "policies", "add", path).exit_code == 0
+    assert run(db, "policies", "add", path).exit_code == 0
+    con = duckdb.connect(str(db), read_only=True)
+    assert con.execute("SELECT county_fips, in_force_from, origin FROM policies WHERE "
+                       "origin_file = 'mine.csv'").fetchall() == [("48453", dt.date(2017, 2, 1), "user")]
+
+
+@pytest.mark.parametrize("change,column", [
+    ({"state": "TEXAS"}, "state"),
+    ({"effect": "sanctuary"}, "effect"),
+    ({"detainer_holds": "sometimes"}, "detainer_holds"),
+    ({"effective_date": "2017-02-30"}, "effective_date"),
+    ({"jurisdiction_name": "Atlantis County"}, "jurisdiction_name"),
+    ({"county_fips": "06075"}, "county_fips"),
+    ({"jurisdiction_type": "galaxy"}, "jurisdiction_type"),
+    ({"citation": "", "source_url": ""}, "citation"),
+    ({"end_date": "2016-01-01"}, "end_date"),
+])
+def test_a_bad_record_is_rejected_with_row_and_column(tmp_path, change, column):
+    db = tmp_path / "s.duckdb"
+    assert run(db, "ingest", "--quiet", PA_EXTRACT).exit_code == 0
+    before = snapshot(db)
+    path = _write(tmp_path / "bad.csv", [GOOD, {**GOOD, **change}])
+    result = run(db, "policies", "add", path)
+    assert result.exit_code == 2
+    message = result.stderr.strip()
+    assert "\n" not in message and "bad.csv" in message and "row 3" in message
+    assert f"column {column!r}" in message
+    assert snapshot(db) == before
+
+
+def test_a_file_in_another_format_is_rejected(tmp_path):
+    db = tmp_path / "s.duckdb"
+    path = tmp_path / "other.csv"
+    path.write_text("name,law\nTexas,SB4\n")
+    result = run(db, "policies", "add", path)
+    assert result.exit_code == 2 and "row 1" in result.stderr
