@@ -1,0 +1,190 @@
+"""Offline reference gazetteer: states, counties (all vintages), places, city -> county.
+
+Sources and vintages are in ``data/gazetteer/README.md``. Every lookup takes a state: a name
+is never looked up across a state line.
+"""
+from __future__ import annotations
+
+import csv
+import re
+import unicodedata
+from collections import defaultdict
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import us
+
+DATA = Path(__file__).resolve().parents[1] / "data" / "gazetteer"
+VINTAGE = "counties: Census 2000-2020 via addfips, plus 2022 CT planning regions; places: 2020"
+
+_COUNTY_SUFFIX = re.compile(
+    r"\s+(county|parish|borough|census area|city and borough|municipality|municipio|"
+    r"planning region)$")
+
+
+@dataclass(frozen=True)
+class State:
+    abbr: str
+    fips: str
+    name: str
+
+
+@dataclass(frozen=True)
+class County:
+    fips: str
+    name: str  # as the Census names it, e.g. "Franklin County", "Baltimore city"
+    state: str  # USPS
+
+
+@dataclass(frozen=True)
+class Place:
+    state: str
+    name: str
+    place_fips: str
+    county_fips: tuple[str, ...]
+    consolidated: bool
+
+
+def normal(text: str) -> str:
+    """Upper-case words and digits only: accents, punctuation and runs of space folded."""
+    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    text = text.upper().replace("&", " AND ")
+    text = re.sub(r"[^A-Z0-9]+", " ", text)
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def county_key(name: str) -> str:
+    """'Franklin County' -> 'FRANKLIN'; 'St. Louis city' -> 'SAINT LOUIS CITY'."""
+    text = name.lower().strip()
+    text = _COUNTY_SUFFIX.sub("", text)
+    text = re.sub(r"\bst\.?\s", "saint ", text)
+    text = re.sub(r"\bste\.?\s", "sainte ", text)
+    return normal(text)
+
+
+@lru_cache(maxsize=None)
+def _states() -> dict[str, State]:
+    out = {}
+    for st in us.states.STATES_AND_TERRITORIES + [us.states.DC]:
+        state = State(st.abbr, st.fips, st.name)
+        for key in (st.abbr, st.name, st.fips):
+            out[normal(key)] = state
+    out[normal("Washington DC")] = out[normal("DC")]
+    out[normal("D.C.")] = out[normal("DC")]
+    return out
+
+
+def state(text: str | None) -> State | None:
+    """A state from a USPS code, a FIPS code or a name in any case ('PENNSYLVANIA')."""
+    if not text:
+        return None
+    return _states().get(normal(text))
+
+
+@lru_cache(maxsize=None)
+def _counties() -> tuple[dict[str, list[County]], dict[str, County]]:
+    import addfips
+
+    base = Path(addfips.__file__).resolve().parent / "data"
+    by_state: dict[str, dict[str, County]] = defaultdict(dict)
+    fips_to_state = {st.fips: st.abbr for st in {s for s in _states().values()}}
+    by_fips: dict[str, County] = {}
+    files = sorted(base.glob("counties_*.csv"), reverse=True)  # newest name wins
+    rows = []
+    for path in files:
+        with open(path, newline="", encoding="utf-8") as fh:
+            rows += [(r["statefp"] + r["countyfp"], r["name"]) for r in csv.DictReader(fh)]
+    with open(DATA / "county_additions.csv", newline="", encoding="utf-8") as fh:
+        rows += [(r["county_fips"], r["name"]) for r in csv.DictReader(fh)]
+    for fips, name in rows:
+        abbr = fips_to_state.get(fips[:2])
+        if abbr is None:
+            continue
+        county = County(fips, name, abbr)
+        by_fips.setdefault(fips, county)
+        by_state[abbr].setdefault(f"{fips}|{county_key(name)}", county)
+    grouped: dict[str, list[County]] = {k: list(v.values()) for k, v in by_state.items()}
+    return grouped, by_fips
+
+
+def counties(state_abbr: str) -> list[County]:
+    return _counties()[0].get(state_abbr, [])
+
+
+def county_by_fips(fips: str) -> County | None:
+    return _counties()[1].get(fips)
+
+
+@lru_cache(maxsize=None)
+def _county_index() -> dict[tuple[str, str], list[County]]:
+    index: dict[tuple[str, str], list[County]] = defaultdict(list)
+    for abbr, items in _counties()[0].items():
+        for county in items:
+            bucket = index[(abbr, county_key(county.name))]
+            if county.fips not in {c.fips for c in bucket}:
+                bucket.append(county)
+    return dict(index)
+
+
+def counties_named(state_abbr: str, name: str) -> list[County]:
+    """Counties of one state whose name matches exactly (suffixes and 'St.' folded)."""
+    return list(_county_index().get((state_abbr, county_key(name)), []))
+
+
+def city_key(name: str) -> str:
+    """'ST. CLOUD' and 'Saint Cloud' -> 'SAINTCLOUD'; 'WILKESBARRE' = 'Wilkes-Barre'."""
+    text = " " + normal(name) + " "
+    for short, full in ((" ST ", " SAINT "), (" STE ", " SAINTE "), (" FT ", " FORT "),
+                        (" MT ", " MOUNT ")):
+        text = text.replace(short, full)
+    return text.replace(" ", "")
+
+
+@lru_cache(maxsize=None)
+def _places() -> dict[tuple[str, str], Place]:
+    out = {}
+    with open(DATA / "places.csv", newline="", encoding="utf-8") as fh:
+        for r in csv.DictReader(fh):
+            place = Place(r["state"], r["name"], r["place_fips"],
+                          tuple(r["county_fips"].split(";")), r["consolidated"] == "yes")
+            out[(r["state"], city_key(r["name"]))] = place
+    out[("NY", city_key("New York"))] = out[("NY", city_key("New York City"))]
+    out[("NY", city_key("NYC"))] = out[("NY", city_key("New York City"))]
+    return out
+
+
+def place(state_abbr: str, name: str) -> Place | None:
+    return _places().get((state_abbr, city_key(name)))
+
+
+@lru_cache(maxsize=None)
+def _city_counties() -> dict[tuple[str, str], dict[str, int]]:
+    """(state, city) -> {county_fips: number of ZIP codes}, from the zipcodes package."""
+    import zipcodes
+
+    out: dict[tuple[str, str], dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for z in zipcodes.list_all():
+        abbr, county_name = z.get("state"), z.get("county") or ""
+        if not abbr or not county_name:
+            continue
+        match = counties_named(abbr, county_name)
+        if len(match) != 1:
+            continue
+        fips = match[0].fips
+        out[(abbr, city_key(z["city"]))][fips] += 2  # the ZIP's own city counts double
+        for alias in z.get("acceptable_cities") or []:
+            out[(abbr, city_key(alias))][fips] += 1
+    return {k: dict(v) for k, v in out.items()}
+
+
+def city_counties(state_abbr: str, city: str) -> dict[str, int]:
+    """Counties a city (postal name) lies in, with weights; empty when the city is unknown."""
+    known = place(state_abbr, city)
+    if known:
+        return {fips: 10 for fips in known.county_fips}
+    return _city_counties().get((state_abbr, city_key(city)), {})
+
+
+def is_city(state_abbr: str, city: str) -> bool:
+    return bool(place(state_abbr, city)) or (state_abbr, city_key(city)) in _city_counties()

@@ -1,0 +1,328 @@
+"""Resolve a facility as released (name, city, state, code) to the government responsible.
+
+One chain; the step that decided is the result's ``method``:
+
+1. ``override``: a reviewed row of hand/facility_overrides.csv (wins over every rule);
+2. ``code``: the DETLOC code in the facility dictionary gives context (name, city, county, type);
+3. ``name_state``: the normalised name within the same state in the dictionary, likewise;
+4. ``parse``: the name's own words (hand/facility_name_rules.csv): federal, ICE, county,
+   city, state prison; the county or city it names is looked up within the state, exactly or,
+   for a misspelling, by ``fuzzy`` match (rapidfuzz) with its score;
+5. ``city``: city + state -> county, when the name says what kind of government but not which;
+6. ``fuzzy``: the name matched against the dictionary's facilities of the same state.
+
+Never across a state line. A doubtful answer (close candidates, contradictions, nothing
+matched) gets ``needs_review`` and a confidence below 0.9: it is never counted as confident.
+"""
+from __future__ import annotations
+
+import csv
+import json
+import re
+from dataclasses import asdict, dataclass, field
+from functools import lru_cache
+
+from rapidfuzz import fuzz, process
+
+from ..handfiles import hand_path
+from . import gazetteer as gz
+from .dictionary import Entry, county_named_in
+
+CONFIDENT = 0.9
+FUZZY_ACCEPT = 90  # rapidfuzz ratio needed to accept a misspelt county or city
+FUZZY_MARGIN = 8  # and its lead over the next candidate
+TYPE_HINTS = {"SPC": "ice", "CDF": "private", "BOP": "federal", "HOLD": "ice", "STAGING": "ice"}
+
+
+@dataclass
+class Attribution:
+    state_abbr: str | None = None
+    state_fips: str | None = None
+    jurisdiction_type: str = "unknown"
+    jurisdiction_name: str | None = None
+    county_fips: str | None = None
+    place_fips: str | None = None
+    confidence: float = 0.0
+    method: str = "none"
+    candidates: list = field(default_factory=list)
+    needs_review: bool = True
+    review_reason: str | None = None
+
+    def as_dict(self) -> dict:
+        out = asdict(self)
+        out["candidates"] = json.dumps(self.candidates)
+        return out
+
+
+@dataclass(frozen=True)
+class Rule:
+    pattern: re.Pattern
+    jurisdiction_type: str
+    jurisdiction_name: str
+    confidence: float
+
+
+@lru_cache(maxsize=None)
+def rules() -> tuple[Rule, ...]:
+    with open(hand_path("facility_name_rules.csv"), newline="", encoding="utf-8") as fh:
+        rows = sorted(csv.DictReader(fh), key=lambda r: int(r["order"]))
+    return tuple(Rule(re.compile(r["pattern"]), r["jurisdiction_type"], r["jurisdiction_name"],
+                      float(r["confidence"])) for r in rows)
+
+
+@lru_cache(maxsize=None)
+def overrides() -> dict[tuple, dict]:
+    with open(hand_path("facility_overrides.csv"), newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    out = {}
+    for r in rows:
+        st = gz.state(r["facility_state"])
+        key = (gz.normal(r["facility_name"]), gz.normal(r["facility_city"] or ""),
+               st.abbr if st else "", (r["facility_code"] or "").upper())
+        out[key] = r
+    return out
+
+
+def split_state_suffix(name: str) -> tuple[str, str | None]:
+    """'CHESTER CNTY JAIL, PA' -> ('CHESTER CNTY JAIL', 'PA')."""
+    m = re.match(r"^(.*?)[,\s]+([A-Z]{2})\.?\s*$", name.strip())
+    if m and gz.state(m.group(2)) and ("," in name or "." in name[-4:]):
+        return m.group(1).strip(" ,"), m.group(2)
+    return name.strip(), None
+
+
+def _label(kind: str, name: str, state: str) -> str:
+    return f"{name}, {state}" if kind in ("county", "city") else name
+
+
+class Resolver:
+    def __init__(self, dictionary: dict[str, Entry] | None = None):
+        self.dictionary = dictionary or {}
+        self.by_name: dict[tuple[str, str], list[Entry]] = {}
+        self.names_by_state: dict[str, list[str]] = {}
+        for entry in self.dictionary.values():
+            if entry.state:
+                key = (entry.state, gz.normal(entry.name))
+                self.by_name.setdefault(key, []).append(entry)
+                self.names_by_state.setdefault(entry.state, []).append(gz.normal(entry.name))
+
+    # -- the chain --------------------------------------------------------------------
+    def resolve(self, name: str | None, state: str | None, city: str | None = None,
+                code: str | None = None) -> Attribution:
+        name = (name or "").strip()
+        code = (code or "").strip().upper() or None
+        bare, suffix = split_state_suffix(name)
+        st = gz.state(state) or (gz.state(suffix) if suffix else None)
+        if st is None:
+            return Attribution(review_reason=f"state {state!r} is not a state")
+        out = Attribution(state_abbr=st.abbr, state_fips=st.fips)
+        if suffix and gz.state(suffix).abbr != st.abbr:
+            out.review_reason = f"name says {suffix} but the record says {st.abbr}"
+            out.candidates.append({"step": "state", "name_state": suffix})
+            return out
+
+        hit = overrides().get((gz.normal(name), gz.normal(city or ""), st.abbr, code or "")) \
+            or overrides().get((gz.normal(name), gz.normal(city or ""), st.abbr, "")) \
+            or overrides().get((gz.normal(name), "", st.abbr, ""))
+        if hit:
+            return self._from_override(out, hit)
+
+        entry, context_method = None, None
+        if code and code in self.dictionary:
+            candidate = self.dictionary[code]
+            if candidate.state == st.abbr:
+                entry, context_method = candidate, "code"
+            else:
+                out.candidates.append({"step": "code", "code": code, "state": candidate.state,
+                                       "rejected": "dictionary entry is in another state"})
+        if entry is None:
+            same = self.by_name.get((st.abbr, gz.normal(bare)), [])
+            if len(same) == 1:
+                entry, context_method = same[0], "name_state"
+            elif len(same) > 1:
+                out.candidates.append({"step": "name_state", "codes": [e.code for e in same]})
+        city = city or (entry.city if entry else None)
+
+        result = self._parse(out, bare, st, city, entry)
+        if result.method == "none" and entry is None:
+            result = self._fuzzy_dictionary(out, bare, st, city)
+        if context_method and result.method in ("parse", "city"):
+            result.method = f"{context_method}+{result.method}"
+        return result
+
+    def _from_override(self, out: Attribution, row: dict) -> Attribution:
+        out.jurisdiction_type = row["jurisdiction_type"]
+        out.jurisdiction_name = row["jurisdiction_name"] or None
+        out.county_fips = row["county_fips"] or None
+        out.place_fips = row["place_fips"] or None
+        out.confidence, out.method, out.needs_review, out.review_reason = 1.0, "override", False, None
+        out.candidates.append({"step": "override", "reason": row["reason"],
+                               "reviewed_by": row["reviewed_by"], "reviewed_on": row["reviewed_on"]})
+        return out
+
+    def _parse(self, out: Attribution, name: str, st: gz.State, city: str | None,
+               entry: Entry | None) -> Attribution:
+        text = gz.normal(name)
+        matched = [r for r in rules() if r.pattern.search(text)]
+        kinds = [r.jurisdiction_type for r in matched]
+        if entry is not None and entry.type:
+            hint = TYPE_HINTS.get(gz.normal(entry.type_detailed or "")) or \
+                TYPE_HINTS.get(gz.normal(entry.type))
+            if hint and hint not in kinds:
+                out.candidates.append({"step": "code", "type_hint": hint, "type": entry.type})
+        if not matched:
+            return self._no_rule(out, st, city, entry)
+        rule = matched[0]
+        out.candidates.append({"step": "parse", "rules": kinds})
+        if rule.jurisdiction_type in ("federal", "ice"):
+            out.jurisdiction_type, out.jurisdiction_name = rule.jurisdiction_type, rule.jurisdiction_name
+            out.county_fips = self._county_from_city(st, city)
+            return self._done(out, "parse", rule.confidence)
+        if rule.jurisdiction_type == "county":
+            return self._county(out, name, st, city, entry, rule)
+        if rule.jurisdiction_type == "city":
+            return self._city(out, name, st, city, rule)
+        # State prison words. A county word elsewhere would have matched first; words such as
+        # PRISON or CORRECTIONAL FACILITY alone are weaker evidence than SCI, C.F. or DOC.
+        strong = re.search(r"\bS ?C ?I\b|\bSTATE\b|\bC ?F\b|\bDOC\b|\bD O C\b|\bDEP(ARTMEN)?T OF CORR|"
+                           r"\bSRCF\b|\bCORRECTIONAL INSTITUTION\b", text)
+        out.jurisdiction_type, out.jurisdiction_name = "state", st.name
+        out.county_fips = self._county_from_city(st, city)
+        if strong:
+            return self._done(out, "parse", 0.95)
+        return self._review(out, "parse", 0.6, "only generic prison words; state or local?")
+
+    def _county(self, out, name, st, city, entry, rule) -> Attribution:
+        named = county_named_in(name)
+        if not named:
+            # 'COUNTY JAIL' with no name: the city says which county.
+            fips = self._county_from_city(st, city, unique=True)
+            if fips:
+                county = gz.county_by_fips(fips)
+                out.jurisdiction_type, out.jurisdiction_name = "county", _label(
+                    "county", county.name, st.abbr)
+                out.county_fips = fips
+                return self._done(out, "city", 0.9)
+            return self._review(out, "parse", 0.3, "a county word but no county name")
+        exact = gz.counties_named(st.abbr, named)
+        if len(exact) == 1:
+            county, score = exact[0], 100.0
+        else:
+            county, score = self._fuzzy_county(out, named, st)
+            if county is None:
+                # Maybe the county word is part of a city name ('JERSEY CITY' is no county).
+                return self._review(out, "parse", 0.4,
+                                    f"no county {named!r} in {st.abbr}")
+        out.jurisdiction_type = "county"
+        out.jurisdiction_name = _label("county", county.name, st.abbr)
+        out.county_fips = county.fips
+        method = "parse" if score == 100.0 else "fuzzy"
+        confidence = rule.confidence if score == 100.0 else CONFIDENT
+        city_counties = gz.city_counties(st.abbr, city) if city else {}
+        if city_counties and county.fips not in city_counties:
+            out.candidates.append({"step": "city", "city": city, "counties": sorted(city_counties)})
+            return self._review(out, method, 0.7,
+                                f"the name says {county.name} but {city} lies in "
+                                f"{', '.join(sorted(city_counties))}")
+        if entry is not None and entry.county_fips and entry.county_fips != county.fips:
+            return self._review(out, method, 0.7, f"the facility list puts it in {entry.county_fips}")
+        return self._done(out, method, confidence)
+
+    def _fuzzy_county(self, out, named: str, st: gz.State):
+        choices = {gz.county_key(c.name): c for c in gz.counties(st.abbr)}
+        key = gz.county_key(named)
+        found = process.extract(key, list(choices), scorer=fuzz.ratio, limit=3)
+        out.candidates.append({"step": "fuzzy", "looked_for": key,
+                               "scores": [[c, round(s, 1)] for c, s, _ in found]})
+        if not found:
+            return None, 0.0
+        best, score, _ = found[0]
+        runner = found[1][1] if len(found) > 1 else 0.0
+        if score >= FUZZY_ACCEPT and score - runner >= FUZZY_MARGIN:
+            return choices[best], score
+        return None, score
+
+    def _city(self, out, name, st, city, rule) -> Attribution:
+        text = gz.normal(name)
+        m = re.match(r"^(.*?)\s*(\d+(ST|ND|RD|TH)\s+)?\b(POLICE|P ?D|CITY JAIL|MUNICIPAL|TOWN JAIL|"
+                     r"VILLAGE|PUBLIC SAFETY)\b", text)
+        named = (m.group(1).strip() if m else "") or (city or "")
+        named = re.sub(r"\s+(CITY|TOWN|VILLAGE)$", "", named) if named else named
+        place = gz.place(st.abbr, named) if named else None
+        if place is None and named and not gz.is_city(st.abbr, named) and city:
+            named = city  # e.g. a lockup named after its street: the facility's city decides
+        place = place or (gz.place(st.abbr, named) if named else None)
+        if not named or not (place or gz.is_city(st.abbr, named)):
+            return self._review(out, "parse", 0.4, f"a city word but no city of {st.abbr} found")
+        out.jurisdiction_type = "city"
+        display = place.name if place else named.title()
+        out.jurisdiction_name = _label("city", display, st.abbr)
+        if place:
+            out.place_fips = place.place_fips
+            out.county_fips = place.county_fips[0] if len(place.county_fips) == 1 else None
+        else:
+            out.county_fips = self._county_from_city(st, named, unique=True)
+        return self._done(out, "parse", rule.confidence)
+
+    def _no_rule(self, out, st, city, entry) -> Attribution:
+        if entry is not None:
+            hint = TYPE_HINTS.get(gz.normal(entry.type_detailed or "")) or \
+                TYPE_HINTS.get(gz.normal(entry.type or ""))
+            if hint in ("ice", "federal"):
+                out.jurisdiction_type = hint
+                out.jurisdiction_name = ("U.S. Immigration and Customs Enforcement" if hint == "ice"
+                                         else "Federal Bureau of Prisons")
+                out.county_fips = entry.county_fips or self._county_from_city(st, city)
+                return self._done(out, "code", 0.9)
+            if hint == "private":
+                out.jurisdiction_type, out.jurisdiction_name = "private", entry.operator or entry.name
+                out.county_fips = entry.county_fips or self._county_from_city(st, city)
+                return self._review(out, "code", 0.8, "contract facility: operator not verified")
+        out.county_fips = (entry.county_fips if entry else None) or self._county_from_city(st, city)
+        return self._review(out, "none", 0.0, "no rule recognises the name")
+
+    def _fuzzy_dictionary(self, out, name, st, city) -> Attribution:
+        choices = self.names_by_state.get(st.abbr, [])
+        found = process.extract(gz.normal(name), choices, scorer=fuzz.token_sort_ratio, limit=3)
+        if not found:
+            return out
+        out.candidates.append({"step": "fuzzy_dictionary",
+                               "scores": [[c, round(s, 1)] for c, s, _ in found]})
+        best, score, _ = found[0]
+        runner = found[1][1] if len(found) > 1 else 0.0
+        if score >= FUZZY_ACCEPT and score - runner >= FUZZY_MARGIN:
+            entry = self.by_name[(st.abbr, best)][0]
+            fresh = Attribution(state_abbr=out.state_abbr, state_fips=out.state_fips,
+                                candidates=out.candidates)
+            result = self._parse(fresh, entry.name, st, city or entry.city, entry)
+            result.method = "fuzzy"
+            result.confidence = min(result.confidence, round(score / 100, 3))
+            if result.confidence < CONFIDENT:
+                result.needs_review = True
+                result.review_reason = result.review_reason or f"fuzzy match {score:.0f}"
+            return result
+        return out
+
+    def _county_from_city(self, st: gz.State, city: str | None, unique: bool = False) -> str | None:
+        if not city:
+            return None
+        weights = gz.city_counties(st.abbr, city)
+        if not weights:
+            return None
+        if len(weights) == 1:
+            return next(iter(weights))
+        if unique:
+            return None
+        best = sorted(weights.items(), key=lambda kv: -kv[1])
+        return best[0][0] if best[0][1] >= 3 * best[1][1] else None
+
+    @staticmethod
+    def _done(out: Attribution, method: str, confidence: float) -> Attribution:
+        out.method, out.confidence, out.needs_review, out.review_reason = method, confidence, False, None
+        return out
+
+    @staticmethod
+    def _review(out: Attribution, method: str, confidence: float, reason: str) -> Attribution:
+        out.method, out.confidence = method, min(confidence, CONFIDENT - 0.01)
+        out.needs_review, out.review_reason = True, reason
+        return out
