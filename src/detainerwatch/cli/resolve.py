@@ -1,0 +1,86 @@
+"""`detainerwatch resolve`: attribute facilities in a CSV, or write the review queue."""
+from __future__ import annotations
+
+import csv
+import sys
+from pathlib import Path
+
+import click
+
+from ..errors import InputError, UsageError
+from . import cli
+
+OUTPUT_FIELDS = ["jurisdiction_type", "jurisdiction_name", "state_fips", "county_fips",
+                 "place_fips", "confidence", "method", "needs_review", "review_reason",
+                 "candidates"]
+
+
+@cli.command()
+@click.argument("file", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--review", is_flag=True,
+              help="Write the review queue (doubtful facilities in the store) instead.")
+@click.pass_obj
+def resolve(obj, file, review):
+    """Resolve facilities in FILE.csv (columns facility, state; optional city, code) to the
+    government responsible; writes CSV to stdout with the attribution fields added.
+
+    The store's facility dictionary (ICE facility lists) is used when a store exists."""
+    from ..link import gazetteer as gz
+    from ..link.resolver import Resolver
+    from ..store import connect
+
+    db = Path(obj["db"])
+    if review:
+        return _review_queue(db)
+    if file is None:
+        raise UsageError("give a CSV file to resolve, or --review")
+    resolver = Resolver()
+    if db.exists():
+        from ..link.dictionary import build
+
+        con = connect(db, read_only=True)
+        try:
+            resolver = Resolver(build(con))
+        finally:
+            con.close()
+    try:
+        fh = open(file, newline="", encoding="utf-8-sig")
+    except OSError as exc:
+        raise InputError(file, "a readable CSV file", found=exc.strerror) from None
+    with fh:
+        reader = csv.DictReader(fh)
+        header = [h.strip() for h in (reader.fieldnames or [])]
+        for required in ("facility", "state"):
+            if required not in header:
+                raise InputError(file, f"a column {required!r}", row=1, column=required)
+        writer = csv.DictWriter(sys.stdout, header + OUTPUT_FIELDS, lineterminator="\n",
+                                extrasaction="ignore")
+        writer.writeheader()
+        try:
+            for number, row in enumerate(reader, start=2):
+                row = {(k or "").strip(): v for k, v in row.items()}
+                if gz.state(row.get("state")) is None:
+                    raise InputError(file, "a state (two-letter code or full name)", row=number,
+                                     column="state", found=row.get("state"))
+                a = resolver.resolve(row.get("facility"), row.get("state"), row.get("city"),
+                                     row.get("code"))
+                writer.writerow({**row, **a.as_dict()})
+        except UnicodeDecodeError:
+            raise InputError(file, "UTF-8 text", row=number) from None
+
+
+def _review_queue(db: Path) -> None:
+    from ..store import connect
+
+    con = connect(db, read_only=True)
+    try:
+        result = con.execute(
+            "SELECT facility_name AS facility, facility_city AS city, facility_state AS state, "
+            "facility_code AS code, jurisdiction_type, jurisdiction_name, state_fips, county_fips, "
+            "place_fips, confidence, method, review_reason, candidates, detainers "
+            "FROM facility_attribution WHERE needs_review ORDER BY detainers DESC, facility_name")
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow([d[0] for d in result.description])
+        writer.writerows(result.fetchall())
+    finally:
+        con.close()
