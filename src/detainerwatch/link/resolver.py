@@ -171,7 +171,7 @@ class Resolver:
             if hint and hint not in kinds:
                 out.candidates.append({"step": "code", "type_hint": hint, "type": entry.type})
         if not matched:
-            return self._no_rule(out, st, city, entry)
+            return self._no_rule(out, st, city, entry, name)
         rule = matched[0]
         out.candidates.append({"step": "parse", "rules": kinds})
         if rule.jurisdiction_type in ("federal", "ice"):
@@ -185,7 +185,7 @@ class Resolver:
         # State prison words. A county word elsewhere would have matched first; words such as
         # PRISON or CORRECTIONAL FACILITY alone are weaker evidence than SCI, C.F. or DOC.
         strong = re.search(r"\bS ?C ?I\b|\bSTATE\b|\bC ?F\b|\bDOC\b|\bD O C\b|\bDEP(ARTMEN)?T OF CORR|"
-                           r"\bSRCF\b|\bCORRECTIONAL INSTITUTION\b", text)
+                           r"\bSRCF\b|\bCSP\b|\bCORRECTIONAL INSTITUT(ION|E)\b", text)
         out.jurisdiction_type, out.jurisdiction_name = "state", st.name
         out.county_fips = self._county_from_city(st, city)
         if strong:
@@ -264,7 +264,18 @@ class Resolver:
             out.county_fips = self._county_from_city(st, named, unique=True)
         return self._done(out, "parse", rule.confidence)
 
-    def _no_rule(self, out, st, city, entry) -> Attribution:
+    def _no_rule(self, out, st, city, entry, name: str = "") -> Attribution:
+        # A facility named only for an independent city (Virginia, Maryland, Missouri, Nevada
+        # county-equivalents 'X city'): that city's jail.
+        independent = gz.counties_named(st.abbr, f"{name} city") if name else []
+        if len(independent) == 1 and independent[0].name.lower().endswith(" city"):
+            county = independent[0]
+            out.jurisdiction_type = "city"
+            out.jurisdiction_name = _label("city", county.name[:-5], st.abbr)
+            out.county_fips = county.fips
+            known = gz.place(st.abbr, county.name[:-5])
+            out.place_fips = known.place_fips if known else None
+            return self._done(out, "parse", CONFIDENT)
         if entry is not None:
             hint = TYPE_HINTS.get(gz.normal(entry.type_detailed or "")) or \
                 TYPE_HINTS.get(gz.normal(entry.type or ""))
