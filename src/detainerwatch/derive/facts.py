@@ -1,0 +1,110 @@
+"""Per-detainer derived facts: outcome class, request kind, criminal-history tier, and the
+attribution of its facility, as one view (``detainer_facts``) over the store.
+
+The classes come from the reviewed tables in ``hand/`` (lift_reasons.csv, detainer_types.csv,
+ncic_categories.csv; tiers.md explains the tiers). A lift reason that the table does not map
+stops everything (UnmappedValue), naming the value, its count and a source row; it is never
+folded into another class. The view is a TEMP object, so it works on a read-only store.
+"""
+from __future__ import annotations
+
+from ..errors import UsageError
+from ..handfiles import read_csv
+
+OUTCOMES = ["booked", "declined", "released", "withdrawn", "transferred", "died", "open"]
+REQUEST_KINDS = ["hold", "notification", "not recorded"]
+TIERS = ["violent_or_sex", "other_serious", "drugs", "dui_traffic", "other", "immigration_only",
+         "convicted_code_unknown", "pending_charges", "no_conviction", "not_recorded"]
+CRIMINALITY = {"1 Convicted Criminal": "convicted", "2 Pending Criminal Charges": "pending_charges",
+               "3 Other Immigration Violator": "no_conviction"}
+LOCAL_TYPES = ("county", "city", "state")  # the governments that can decline in the policy sense
+
+JURISDICTION_ID = """
+CASE
+  WHEN a.jurisdiction_type = 'county' AND a.county_fips IS NOT NULL THEN 'county:' || a.county_fips
+  WHEN a.jurisdiction_type = 'city' AND a.place_fips IS NOT NULL THEN 'city:' || a.place_fips
+  WHEN a.jurisdiction_type = 'state' AND a.state_fips IS NOT NULL THEN 'state:' || a.state_fips
+  ELSE coalesce(a.jurisdiction_type, 'unknown') || ':' || coalesce(a.state_fips, '00') || ':' ||
+       trim(regexp_replace(lower(coalesce(a.jurisdiction_name, a.facility_name, 'unnamed')),
+                           '[^a-z0-9]+', '-', 'g'), '-')
+END"""
+
+
+class UnmappedValue(UsageError):
+    """A released value the reviewed tables do not classify."""
+
+
+def register(con) -> None:
+    """Create the temp lookup tables and the detainer_facts view on this connection."""
+    lifts = [(r["lift_reason"].strip().lower(), r["outcome_class"]) for r in read_csv("lift_reasons.csv")
+             if r["lift_reason"].strip()]
+    types = [(r["detainer_type"].strip().lower(), r["request_kind"]) for r in read_csv("detainer_types.csv")
+             if r["detainer_type"].strip()]
+    ncic = [(r["category"], r["name"], r["tier"]) for r in read_csv("ncic_categories.csv")]
+    con.execute("CREATE OR REPLACE TEMP TABLE dw_lift (lift_key VARCHAR PRIMARY KEY, outcome VARCHAR)")
+    con.executemany("INSERT INTO dw_lift VALUES (?, ?)", lifts)
+    con.execute("CREATE OR REPLACE TEMP TABLE dw_types (type_key VARCHAR PRIMARY KEY, kind VARCHAR)")
+    con.executemany("INSERT INTO dw_types VALUES (?, ?)", types)
+    con.execute("CREATE OR REPLACE TEMP TABLE dw_ncic (category VARCHAR PRIMARY KEY, name VARCHAR, "
+                "tier VARCHAR)")
+    con.executemany("INSERT INTO dw_ncic VALUES (?, ?, ?)", ncic)
+    criminality = " ".join(f"WHEN '{k}' THEN '{v}'" for k, v in CRIMINALITY.items())
+    con.execute(f"""
+        CREATE OR REPLACE TEMP VIEW detainer_facts AS
+        SELECT d.source_id, d.source_file, d.sheet, d.row_number, d.release,
+               CAST(d.prepare_date AS DATE) AS issued, d.likely_duplicate,
+               d.facility_name, d.facility_city, d.facility_state, d.facility_code,
+               CASE WHEN d.lift_reason IS NULL OR trim(d.lift_reason) = '' THEN 'open'
+                    ELSE coalesce(l.outcome, 'UNMAPPED') END AS outcome,
+               CASE WHEN d.detainer_type IS NULL OR trim(d.detainer_type) = '' THEN 'not recorded'
+                    ELSE coalesce(t.kind, 'unmapped') END AS request_kind,
+               CASE WHEN d.criminality IS NULL THEN 'not_recorded'
+                    ELSE coalesce(CASE d.criminality {criminality} END, 'unmapped') END AS criminality_class,
+               d.threat_level,
+               CASE WHEN regexp_full_match(trim(d.msc_charge_code), '[0-9]{{4}}')
+                    THEN left(trim(d.msc_charge_code), 2) END AS msc_category,
+               n.name AS msc_category_name,
+               CASE
+                 WHEN d.criminality IS NULL THEN 'not_recorded'
+                 WHEN d.criminality = '2 Pending Criminal Charges' THEN 'pending_charges'
+                 WHEN d.criminality = '3 Other Immigration Violator' THEN 'no_conviction'
+                 WHEN d.criminality = '1 Convicted Criminal' THEN coalesce(n.tier, 'convicted_code_unknown')
+                 ELSE 'not_recorded' END AS tier,
+               upper(trim(d.aggravated_felony)) = 'YES' AS aggravated_felony,
+               coalesce(a.jurisdiction_type, 'unknown') AS jurisdiction_type,
+               a.jurisdiction_name, a.state_abbr, a.state_fips, a.county_fips, a.place_fips,
+               coalesce(a.needs_review, true) AS needs_review, a.confidence, a.method,
+               {JURISDICTION_ID.replace('a.facility_name', 'd.facility_name')} AS jurisdiction_id
+        FROM detainers d
+        LEFT JOIN dw_lift l ON lower(trim(d.lift_reason)) = l.lift_key
+        LEFT JOIN dw_types t ON lower(trim(d.detainer_type)) = t.type_key
+        LEFT JOIN dw_ncic n ON n.category = CASE WHEN regexp_full_match(trim(d.msc_charge_code), '[0-9]{{4}}')
+                                                 THEN left(trim(d.msc_charge_code), 2) END
+        LEFT JOIN facility_attribution a
+          ON d.facility_name IS NOT DISTINCT FROM a.facility_name
+         AND d.facility_city IS NOT DISTINCT FROM a.facility_city
+         AND d.facility_state IS NOT DISTINCT FROM a.facility_state
+         AND d.facility_code IS NOT DISTINCT FROM a.facility_code""")
+
+
+def check_unmapped(con) -> None:
+    """Fail loudly on a lift reason the reviewed table does not map."""
+    rows = con.execute(
+        "SELECT d.lift_reason, count(*), min(d.source_file), min(d.row_number) FROM detainers d "
+        "LEFT JOIN dw_lift l ON lower(trim(d.lift_reason)) = l.lift_key "
+        "WHERE l.lift_key IS NULL AND d.lift_reason IS NOT NULL AND trim(d.lift_reason) <> '' "
+        "GROUP BY 1 ORDER BY 2 DESC").fetchall()
+    if rows:
+        value, count, file, row = rows[0]
+        more = f" (and {len(rows) - 1} other unmapped values)" if len(rows) > 1 else ""
+        raise UnmappedValue(
+            f"lift reason {value!r} ({count:,} detainers, e.g. {file} row {row}) is not in "
+            f"hand/lift_reasons.csv{more}: add it there with its outcome class")
+
+
+def unknown_ncic(con) -> list[tuple[str, int]]:
+    """MSC charge codes whose category the table does not know: listed, never guessed."""
+    return con.execute(
+        "SELECT msc_category, count(*) FROM detainer_facts WHERE criminality_class = 'convicted' "
+        "AND msc_category IS NOT NULL AND msc_category_name IS NULL GROUP BY 1 ORDER BY 2 DESC"
+    ).fetchall()

@@ -1,0 +1,101 @@
+"""County and state shapes from the plotly-geo package (Census cartographic boundaries, 2016,
+1:500k), read offline from its shapefiles, simplified for the page, as GeoJSON for Vega.
+
+Shapefile rings are clockwise for outer boundaries, which is the orientation Vega's spherical
+geometry expects; rings are re-oriented here anyway, so a counter-clockwise ring can never
+paint the whole globe.
+"""
+from __future__ import annotations
+
+import struct
+from functools import lru_cache
+from pathlib import Path
+
+TOLERANCE = 0.05  # degrees: drop points closer than this to the last kept point (national map)
+
+
+def _package_data() -> Path:
+    import _plotly_geo
+
+    return Path(_plotly_geo.__file__).resolve().parent / "package_data"
+
+
+def _read_dbf(path: Path) -> list[dict]:
+    data = path.read_bytes()
+    n_records, header_len, record_len = struct.unpack("<IHH", data[4:12])
+    fields, offset = [], 32
+    while data[offset] != 0x0D:
+        name = data[offset:offset + 11].split(b"\0")[0].decode("ascii")
+        fields.append((name, data[offset + 16]))
+        offset += 32
+    out = []
+    for i in range(n_records):
+        start = header_len + i * record_len + 1
+        record, pos = {}, start
+        for name, length in fields:
+            record[name] = data[pos:pos + length].decode("latin-1").strip()
+            pos += length
+        out.append(record)
+    return out
+
+
+def _read_shp(path: Path) -> list[list[list[tuple[float, float]]]]:
+    data = path.read_bytes()
+    pos, shapes = 100, []
+    while pos < len(data):
+        _, length = struct.unpack(">II", data[pos:pos + 8])
+        content = data[pos + 8:pos + 8 + length * 2]
+        pos += 8 + length * 2
+        shape_type = struct.unpack("<i", content[:4])[0]
+        if shape_type != 5:
+            shapes.append([])
+            continue
+        n_parts, n_points = struct.unpack("<ii", content[36:44])
+        parts = list(struct.unpack(f"<{n_parts}i", content[44:44 + 4 * n_parts]))
+        base = 44 + 4 * n_parts
+        coords = struct.unpack(f"<{2 * n_points}d", content[base:base + 16 * n_points])
+        points = list(zip(coords[0::2], coords[1::2]))
+        rings = [points[a:b] for a, b in zip(parts, parts[1:] + [n_points])]
+        shapes.append(rings)
+    return shapes
+
+
+def _simplify(ring, tolerance):
+    kept = [ring[0]]
+    for x, y in ring[1:-1]:
+        lx, ly = kept[-1]
+        if abs(x - lx) >= tolerance or abs(y - ly) >= tolerance:
+            kept.append((x, y))
+    kept.append(ring[-1])
+    return [(round(x, 3), round(y, 3)) for x, y in kept] if len(kept) >= 4 else []
+
+
+def _area(ring) -> float:
+    return sum(x1 * y2 - x2 * y1 for (x1, y1), (x2, y2) in zip(ring, ring[1:]))
+
+
+def _clockwise(ring):
+    return ring if _area(ring) <= 0 else ring[::-1]
+
+
+@lru_cache(maxsize=2)
+def county_features(tolerance: float = TOLERANCE) -> tuple[dict, ...]:
+    base = _package_data()
+    records = _read_dbf(base / "cb_2016_us_county_500k.dbf")
+    shapes = _read_shp(base / "cb_2016_us_county_500k.shp")
+    features = []
+    for record, rings in zip(records, shapes):
+        polys = [_clockwise(r) for r in (_simplify(r, tolerance) for r in rings) if r]
+        if not polys:
+            continue
+        features.append({"type": "Feature",
+                         "properties": {"fips": record["GEOID"], "name": record["NAME"],
+                                        "state_fips": record["STATEFP"]},
+                         "geometry": {"type": "MultiPolygon",
+                                      "coordinates": [[[list(p) for p in ring]] for ring in polys]}})
+    return tuple(features)
+
+
+def counties_geojson(state_fips: str | None = None) -> list[dict]:
+    features = county_features(TOLERANCE / 5 if state_fips else TOLERANCE)
+    return [f for f in features if state_fips is None or f["properties"]["state_fips"] == state_fips]

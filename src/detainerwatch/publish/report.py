@@ -1,0 +1,288 @@
+"""The Declined Detainer Outcome Report, done right: built from the store, for any period.
+
+``build_report(con, period, state=None)`` returns a plain dict (the same object becomes
+report.json, the CSVs and the HTML page, and is what the web app serves). Sections:
+
+I.   detainers issued and their outcomes, by jurisdiction (counts and rates);
+II.  declined detainers by jurisdiction, with the criminal-history mix (aggregates, "<5");
+III. the policy context of each jurisdiction (instruments in force during the period);
+IV.  data fidelity: releases used, doubtful facilities, open share, exclusions, what the
+     data cannot tell (counts are by issue date; the releases hold no decline date).
+
+Only local and state governments can decline in the policy sense; federal, ICE, private and
+unresolved attributions are shown apart from them, never ranked with them.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from .. import __version__
+from ..derive import facts
+from ..derive.facts import LOCAL_TYPES, OUTCOMES, TIERS
+from ..derive.policies import in_force
+from ..errors import UsageError
+from ..link import gazetteer as gz
+
+SUPPRESS_BELOW = 5
+
+
+@dataclass(frozen=True)
+class Period:
+    start: dt.date
+    end: dt.date  # inclusive
+    label: str
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days + 1
+
+
+def week_of(day: dt.date) -> Period:
+    """The DDOR's week: Saturday to Friday (its first week was Sat 2017-01-28 to Fri 02-03)."""
+    start = day - dt.timedelta(days=(day.weekday() - 5) % 7)
+    end = start + dt.timedelta(days=6)
+    return Period(start, end, f"week of {start.isoformat()} to {end.isoformat()}")
+
+
+def store_range(con) -> tuple[dt.date, dt.date] | None:
+    row = con.execute("SELECT min(prepare_date)::DATE, max(prepare_date)::DATE FROM detainers"
+                      ).fetchall()[0]
+    return None if row[0] is None else (row[0], row[1])
+
+
+def resolve_period(con, *, week: dt.date | None = None, start: dt.date | None = None,
+                   end: dt.date | None = None, whole: bool = False) -> Period:
+    span = store_range(con)
+    if span is None:
+        raise UsageError("the store holds no detainers: run `detainerwatch ingest` first")
+    if whole:
+        return Period(span[0], span[1], f"all detainers in the store, {span[0]} to {span[1]}")
+    if week:
+        return week_of(week)
+    if start or end:
+        start, end = start or span[0], end or span[1]
+        if end < start:
+            raise UsageError(f"--to {end} is before --from {start}")
+        return Period(start, end, f"{start.isoformat()} to {end.isoformat()}")
+    latest = week_of(span[1])
+    if latest.end > span[1]:  # the last week is not complete in the store
+        latest = week_of(latest.start - dt.timedelta(days=1))
+    return latest
+
+
+def suppress(n: int | None):
+    """Person-attribute cells of 1-4 are published as "<5"."""
+    if n is None:
+        return 0
+    return "<5" if 0 < n < SUPPRESS_BELOW else n
+
+
+def _rows(result) -> list[dict]:
+    names = [d[0] for d in result.description]
+    return [dict(zip(names, r)) for r in result.fetchall()]
+
+
+def _scope(period: Period, state: str | None):
+    where = "issued BETWEEN ? AND ?"
+    params: list = [period.start, period.end]
+    if state:
+        where += " AND state_fips = ?"
+        params.append(state)
+    return where, params
+
+
+def build_report(con, period: Period, state: str | None = None) -> dict:
+    facts.register(con)
+    facts.check_unmapped(con)
+    st = None
+    if state:
+        st = gz.state(state)
+        if st is None:
+            raise UsageError(f"--state {state!r} is not a state (use a code such as PA)")
+    where, params = _scope(period, st.fips if st else None)
+    counted = f"{where} AND NOT likely_duplicate"
+
+    outcome_cols = ", ".join(f"count(*) FILTER (WHERE outcome = '{o}') AS {o}" for o in OUTCOMES)
+    kind_cols = ("count(*) FILTER (WHERE request_kind = 'hold') AS hold_requests, "
+                 "count(*) FILTER (WHERE request_kind = 'notification') AS notification_requests, "
+                 "count(*) FILTER (WHERE request_kind NOT IN ('hold', 'notification')) "
+                 "AS type_not_recorded")
+    totals = _rows(con.execute(
+        f"SELECT count(*) AS issued, {outcome_cols}, {kind_cols} FROM detainer_facts WHERE {counted}",
+        params))[0]
+    excluded = con.execute(f"SELECT count(*) FROM detainer_facts WHERE {where} AND likely_duplicate",
+                           params).fetchall()[0][0]
+
+    jurisdictions = _rows(con.execute(f"""
+        SELECT jurisdiction_id AS id, any_value(coalesce(jurisdiction_name, 'unresolved: ' || facility_name)) AS name,
+               any_value(jurisdiction_type) AS jurisdiction_type, any_value(state_abbr) AS state,
+               any_value(county_fips) AS county_fips, any_value(place_fips) AS place_fips,
+               any_value(state_fips) AS state_fips,
+               count(*) AS issued, {outcome_cols}, {kind_cols},
+               count(DISTINCT (facility_name, facility_city, facility_code)) AS facilities,
+               count(DISTINCT (facility_name, facility_city, facility_code)) FILTER (WHERE needs_review)
+                 AS doubtful_facilities,
+               count(*) FILTER (WHERE needs_review) AS issued_at_doubtful_facilities
+        FROM detainer_facts WHERE {counted}
+        GROUP BY 1 ORDER BY declined DESC, issued DESC, id""", params))
+    for j in jurisdictions:
+        resolved = j["issued"] - j["open"]
+        j["declined_share_of_issued"] = round(j["declined"] / j["issued"], 4) if j["issued"] else None
+        j["declined_share_of_closed"] = round(j["declined"] / resolved, 4) if resolved else None
+        j["booked_share_of_closed"] = round(j["booked"] / resolved, 4) if resolved else None
+        j["can_decline"] = j["jurisdiction_type"] in LOCAL_TYPES
+
+    declined = _declined_section(con, counted, params, jurisdictions)
+    report = {
+        "title": "Declined Detainer Outcome Report" + (f": {st.name}" if st else ""),
+        "generated_by": f"detainerwatch {__version__}",
+        "period": {"start": period.start.isoformat(), "end": period.end.isoformat(),
+                   "label": period.label, "basis": "detainer prepare (issue) date"},
+        "state": st.abbr if st else None,
+        "totals": {**totals, "excluded_likely_duplicates": excluded},
+        "jurisdictions": [j for j in jurisdictions if j["can_decline"]],
+        "other_custody": [j for j in jurisdictions if not j["can_decline"]],
+        "declined": declined,
+        "policy": _policy_section(con, jurisdictions, period),
+        "fidelity": _fidelity(con, where, params, totals, excluded, period),
+        "trend": trend(con, period, st.fips if st else None),
+        "map": _map_rows(con, counted, params),
+        "facilities": facilities(con, counted, params),
+    }
+    return report
+
+
+def _declined_section(con, counted, params, jurisdictions) -> dict:
+    tier_cols = ", ".join(f"count(*) FILTER (WHERE tier = '{t}') AS {t}" for t in TIERS)
+    crim_cols = ("count(*) FILTER (WHERE criminality_class = 'convicted') AS convicted, "
+                 "count(*) FILTER (WHERE criminality_class = 'pending_charges') AS pending_charges, "
+                 "count(*) FILTER (WHERE criminality_class = 'no_conviction') AS no_conviction, "
+                 "count(*) FILTER (WHERE criminality_class = 'not_recorded') AS criminality_not_recorded, "
+                 "count(*) FILTER (WHERE threat_level = '1') AS threat_level_1, "
+                 "count(*) FILTER (WHERE threat_level = '2') AS threat_level_2, "
+                 "count(*) FILTER (WHERE threat_level = '3') AS threat_level_3, "
+                 "count(*) FILTER (WHERE threat_level IS NULL) AS threat_level_none, "
+                 "count(*) FILTER (WHERE aggravated_felony) AS aggravated_felony")
+    rows = _rows(con.execute(f"""
+        SELECT jurisdiction_id AS id, count(*) AS declined, {tier_cols}, {crim_cols}
+        FROM detainer_facts WHERE {counted} AND outcome = 'declined'
+        GROUP BY 1 ORDER BY declined DESC, id""", params))
+    names = {j["id"]: j for j in jurisdictions}
+    by_jurisdiction = []
+    for r in rows:
+        j = names.get(r["id"], {})
+        mix = {k: suppress(v) for k, v in r.items() if k not in ("id", "declined")}
+        by_jurisdiction.append({"id": r["id"], "name": j.get("name"),
+                                "jurisdiction_type": j.get("jurisdiction_type"),
+                                "state": j.get("state"), "declined": r["declined"],
+                                "can_decline": j.get("can_decline", False), "mix": mix})
+    total = _rows(con.execute(f"""
+        SELECT count(*) AS declined, {tier_cols}, {crim_cols}
+        FROM detainer_facts WHERE {counted} AND outcome = 'declined'""", params))[0]
+    all_issued = _rows(con.execute(f"""
+        SELECT count(*) AS issued, {tier_cols} FROM detainer_facts WHERE {counted}""", params))[0]
+    return {
+        "total": total["declined"],
+        "mix": {k: suppress(v) for k, v in total.items() if k != "declined"},
+        "issued_mix": {k: suppress(v) for k, v in all_issued.items() if k != "issued"},
+        "by_jurisdiction": by_jurisdiction,
+        "tiers": TIERS,
+        "note": "Mix of criminal history among declined detainers; cells of 1-4 people are shown "
+                "as <5. Tiers are defined in hand/tiers.md. The FY2008-2015 release has no "
+                "criminal-history fields (tier not_recorded).",
+    }
+
+
+def _policy_section(con, jurisdictions, period: Period) -> list[dict]:
+    out = []
+    for j in jurisdictions:
+        if not j["can_decline"] or not j.get("state_fips"):
+            continue
+        city_name = None
+        if j["jurisdiction_type"] == "city" and j.get("name"):
+            city_name = j["name"].rsplit(",", 1)[0]
+        instruments = in_force(con, state_fips=j["state_fips"], county_fips=j.get("county_fips"),
+                               place_fips=j.get("place_fips"), city_name=city_name,
+                               start=period.start, end=period.end)
+        out.append({"id": j["id"], "name": j["name"], "instruments": [
+            {k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in p.items()
+             if k in ("policy_id", "jurisdiction_type", "jurisdiction_name", "instrument_type",
+                      "citation", "short_title", "in_force_from", "in_force_to", "date_precision",
+                      "effect", "detainer_holds", "notification", "jail_access", "agreements_287g",
+                      "source_url", "source_note")}
+            for p in instruments]})
+    return out
+
+
+def _fidelity(con, where, params, totals, excluded, period) -> dict:
+    releases = _rows(con.execute(f"""
+        SELECT f.release, f.source_file, any_value(s.sha256) AS sha256, count(*) AS rows,
+               min(f.row_number) AS first_row, max(f.row_number) AS last_row
+        FROM detainer_facts f JOIN sources s ON s.source_id = f.source_id WHERE {where}
+        GROUP BY 1, 2 ORDER BY 1, 2""", params))
+    doubtful = _rows(con.execute(f"""
+        SELECT facility_name AS facility, facility_city AS city, facility_state AS state,
+               any_value(jurisdiction_type) AS best_guess_type, count(*) AS detainers
+        FROM detainer_facts WHERE {where} AND NOT likely_duplicate AND needs_review
+        GROUP BY 1, 2, 3 ORDER BY detainers DESC LIMIT 50""", params))
+    doubtful_total = con.execute(
+        f"SELECT count(*) FROM detainer_facts WHERE {where} AND NOT likely_duplicate AND needs_review",
+        params).fetchall()[0][0]
+    issued = totals["issued"] or 0
+    return {
+        "releases": releases,
+        "doubtful_facilities": doubtful,
+        "detainers_at_doubtful_facilities": doubtful_total,
+        "open_share": round(totals["open"] / issued, 4) if issued else None,
+        "excluded": [{"reason": "likely duplicate (same person identifier and prepare day "
+                                "within a release; flagged, not dropped)", "rows": excluded}],
+        "unknown_ncic_categories": [{"category": c, "detainers": n} for c, n in facts.unknown_ncic(con)],
+        "notes": [
+            "Counts are by the date ICE prepared (issued) each detainer. The releases hold no "
+            "date on which a decline was recorded, so declines are counted in the period the "
+            "detainer was issued, not when the agency declined it; ICE sometimes records many "
+            "declines at once, long after issue.",
+            "A blank lift reason means the detainer was open or its outcome unknown when the data "
+            "were extracted; it is its own class.",
+            "Only county, city and state governments can decline in the policy sense; detainers "
+            "at federal, ICE, private or unresolved facilities are shown apart.",
+            "A transfer is not a decline; a withdrawal by ICE is not a decline.",
+            f"Period: {period.label}.",
+        ],
+    }
+
+
+def trend(con, period: Period, state_fips: str | None = None) -> list[dict]:
+    """Weekly series for periods up to a year, monthly beyond."""
+    unit = "week" if period.days <= 366 else "month"
+    where, params = _scope(period, state_fips)
+    return [{"period": r[0].isoformat(), "unit": unit, "issued": r[1], "declined": r[2], "booked": r[3]}
+            for r in con.execute(f"""
+        SELECT date_trunc('{unit}', issued)::DATE AS p, count(*),
+               count(*) FILTER (WHERE outcome = 'declined'), count(*) FILTER (WHERE outcome = 'booked')
+        FROM detainer_facts WHERE {where} AND NOT likely_duplicate GROUP BY 1 ORDER BY 1""",
+                                  params).fetchall()]
+
+
+def _map_rows(con, counted, params) -> list[dict]:
+    return [{"county_fips": r[0], "issued": r[1], "declined": r[2]} for r in con.execute(f"""
+        SELECT county_fips, count(*), count(*) FILTER (WHERE outcome = 'declined')
+        FROM detainer_facts WHERE {counted} AND county_fips IS NOT NULL
+          AND jurisdiction_type IN ('county', 'city', 'state')
+        GROUP BY 1 ORDER BY 1""", params).fetchall()]
+
+
+def facilities(con, counted, params) -> list[dict]:
+    outcome_cols = ", ".join(f"count(*) FILTER (WHERE outcome = '{o}') AS {o}" for o in OUTCOMES)
+    return _rows(con.execute(f"""
+        SELECT facility_name AS facility, facility_city AS city,
+               coalesce(any_value(state_abbr), facility_state) AS state, facility_code AS code,
+               any_value(county_fips) AS county_fips, any_value(place_fips) AS place_fips,
+               any_value(jurisdiction_name) AS jurisdiction, any_value(jurisdiction_type) AS jurisdiction_type,
+               any_value(jurisdiction_id) AS jurisdiction_id, any_value(method) AS method,
+               any_value(confidence) AS confidence, bool_or(needs_review) AS needs_review,
+               count(*) AS issued, {outcome_cols}
+        FROM detainer_facts WHERE {counted}
+        GROUP BY facility_name, facility_city, facility_state, facility_code
+        ORDER BY issued DESC, facility""", params))
