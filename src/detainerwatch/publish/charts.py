@@ -23,7 +23,8 @@ def trend_spec(series: list[dict], title: str) -> dict:
         "data": {"values": rows},
         "mark": {"type": "line", "point": len(series) < 60},
         "encoding": {
-            "x": {"field": "period", "type": "temporal", "title": f"{unit} of issue"},
+            "x": {"field": "period", "type": "temporal", "title": f"{unit} of issue",
+                  "axis": {"format": "%Y" if unit == "month" else "%b %d, %Y", "labelOverlap": True}},
             "y": {"field": "detainers", "type": "quantitative", "title": "detainers"},
             "color": {"field": "series", "type": "nominal", "title": None,
                       "scale": {"domain": ["issued", "booked", "declined"],

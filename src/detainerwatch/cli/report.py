@@ -1,0 +1,80 @@
+"""`detainerwatch report` and `detainerwatch profile`."""
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import click
+
+from . import cli
+
+
+def _date(ctx, param, value):
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"expected a date YYYY-MM-DD, got {value!r}") from None
+
+
+@cli.command()
+@click.option("--week", callback=_date, help="The DDOR week (Saturday-Friday) containing this date.")
+@click.option("--from", "start", callback=_date, help="First issue date of the period (YYYY-MM-DD).")
+@click.option("--to", "end", callback=_date, help="Last issue date of the period (YYYY-MM-DD).")
+@click.option("--all", "whole", is_flag=True, help="Every detainer in the store.")
+@click.option("--state", help="Only facilities in this state (USPS code).")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("report"),
+              show_default=True, help="Folder for index.html, CSVs, report.json and charts.")
+@click.pass_obj
+def report(obj, week, start, end, whole, state, out):
+    """The Declined Detainer Outcome Report for a period (default: the latest full week in the
+    store, as the DDOR did): outcomes by jurisdiction, declines with criminal history, policy
+    context and data fidelity, with a trend chart and a county map."""
+    from ..publish.output import write_report
+    from ..publish.report import build_report, resolve_period
+    from ..store import connect
+
+    if sum(bool(x) for x in (week, start or end, whole)) > 1:
+        raise click.UsageError("give one of --week, --from/--to, --all")
+    con = connect(obj["db"], read_only=True)
+    try:
+        period = resolve_period(con, week=week, start=start, end=end, whole=whole)
+        result = build_report(con, period, state=state)
+    finally:
+        con.close()
+    write_report(result, out)
+    t = result["totals"]
+    click.echo(f"{result['title']}, {period.label}: {t['issued']:,} issued, {t['declined']:,} "
+               f"declined, {t['booked']:,} booked, {t['open']:,} open -> {out}/index.html")
+
+
+@cli.command()
+@click.argument("jurisdiction")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Also write index.html, profile.json and facilities.csv to this folder.")
+@click.pass_obj
+def profile(obj, jurisdiction, out):
+    """One jurisdiction over time ("Travis County, TX", "Philadelphia, PA", or a FIPS code):
+    its detainers and outcomes by year, facilities, policies, and the source files and row
+    ranges behind it."""
+    from ..publish.profile import build_profile, write_profile
+    from ..store import connect
+
+    con = connect(obj["db"], read_only=True)
+    try:
+        result = build_profile(con, jurisdiction)
+    finally:
+        con.close()
+    t = result["totals"]
+    span = (f"{result['first_issued']} to {result['last_issued']}" if result["first_issued"]
+            else "(no detainers for it in the store)")
+    click.echo(f"{result['name']} ({result['jurisdiction_type']}, {result['id']}): "
+               f"{t['issued']:,} detainers issued {span}; {t['declined']:,} declined, "
+               f"{t['booked']:,} booked, {t['open']:,} open; {len(result['facilities'])} facilities")
+    for year in result["by_year"]:
+        click.echo(f"  {year['year']}: {year['issued']:,} issued, {year['declined']:,} declined, "
+                   f"{year['booked']:,} booked")
+    if out:
+        write_profile(result, out)
+        click.echo(f"-> {out}/index.html")

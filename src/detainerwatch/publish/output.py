@@ -1,0 +1,75 @@
+"""Writing a report or profile to a folder: index.html (self-contained), CSVs, JSON, PNG charts."""
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from ..derive.facts import OUTCOMES
+from . import charts
+
+
+def fmt(value) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return str(value)
+
+
+def pct(value) -> str:
+    return "-" if value is None else f"{value:.1%}"
+
+
+def environment() -> Environment:
+    env = Environment(loader=PackageLoader("detainerwatch.publish", "templates"),
+                      autoescape=select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True)
+    env.globals.update(fmt=fmt, pct=pct, outcomes=OUTCOMES)
+    return env
+
+
+def chart_specs(report: dict) -> dict:
+    state_fips = None
+    if report.get("state"):
+        from ..link import gazetteer as gz
+
+        state_fips = gz.state(report["state"]).fips
+    return {
+        "trend": charts.trend_spec(report["trend"], "Detainers by issue date: issued, booked, declined"),
+        "map": charts.map_spec(report["map"], state_fips,
+                               "Detainers recorded as declined, by county of the facility"),
+    }
+
+
+def render_report_html(report: dict, specs: dict | None = None) -> str:
+    specs = specs or chart_specs(report)
+    return environment().get_template("report.html").render(
+        r=report, trend_svg=charts.svg(specs["trend"]), map_svg=charts.svg(specs["map"]))
+
+
+def write_csv(path: Path, rows: list[dict], columns: list[str]) -> None:
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, columns, extrasaction="ignore", lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def write_report(report: dict, out: Path) -> list[Path]:
+    out.mkdir(parents=True, exist_ok=True)
+    specs = chart_specs(report)
+    (out / "index.html").write_text(render_report_html(report, specs), encoding="utf-8")
+    (out / "report.json").write_text(json.dumps(report, indent=1, default=str), encoding="utf-8")
+    jcols = ["id", "name", "jurisdiction_type", "state", "state_fips", "county_fips", "place_fips",
+             "issued", *OUTCOMES, "hold_requests", "notification_requests", "type_not_recorded",
+             "declined_share_of_issued", "declined_share_of_closed", "facilities",
+             "doubtful_facilities", "can_decline"]
+    write_csv(out / "jurisdictions.csv", report["jurisdictions"] + report["other_custody"], jcols)
+    fcols = ["facility", "city", "state", "code", "county_fips", "place_fips", "jurisdiction",
+             "jurisdiction_type", "jurisdiction_id", "method", "confidence", "needs_review",
+             "issued", *OUTCOMES]
+    write_csv(out / "facilities.csv", report["facilities"], fcols)
+    (out / "trend.png").write_bytes(charts.png(specs["trend"]))
+    (out / "map.png").write_bytes(charts.png(specs["map"]))
+    return sorted(out.iterdir())

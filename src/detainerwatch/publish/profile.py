@@ -1,0 +1,170 @@
+"""A jurisdiction's profile over time: detainers and outcomes by year and month, its facilities
+with their attribution, the policy instruments in force, and the source files and row ranges
+behind every count. Aggregates only."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from pathlib import Path
+
+from ..derive import facts
+from ..derive.facts import OUTCOMES
+from ..derive.policies import in_force
+from ..errors import UsageError
+from ..link import gazetteer as gz
+
+
+def parse_jurisdiction(text: str) -> dict:
+    """'Travis County, TX', 'Philadelphia, PA', 'Pennsylvania', '48453', '4260000', '42',
+    'county:48453' -> {type, fips, name, state_abbr, state_fips, ids}."""
+    raw = text.strip()
+    m = re.fullmatch(r"(county|city|state):(\d+)", raw)
+    if m:
+        kind, code = m.groups()
+        raw = code
+    if re.fullmatch(r"\d{5}", raw):
+        county = gz.county_by_fips(raw)
+        if county is None:
+            raise UsageError(f"no county has FIPS code {raw}")
+        return _county(county)
+    if re.fullmatch(r"\d{7}", raw):
+        for (abbr, _), place in gz._places().items():  # noqa: SLF001 (small table)
+            if place.place_fips == raw:
+                return _city(place)
+        raise UsageError(f"place FIPS {raw} is not in the gazetteer's places (data/gazetteer/places.csv)")
+    if re.fullmatch(r"\d{2}", raw):
+        st = gz.state(raw)
+        if st is None:
+            raise UsageError(f"no state has FIPS code {raw}")
+        return _state(st)
+    name, _, state_text = raw.rpartition(",")
+    if not name:
+        st = gz.state(raw)
+        if st:
+            return _state(st)
+        raise UsageError(f"{text!r}: give 'Name, ST' (e.g. 'Travis County, TX') or a FIPS code")
+    st = gz.state(state_text.strip())
+    if st is None:
+        raise UsageError(f"{text!r}: {state_text.strip()!r} is not a state")
+    name = name.strip()
+    place = gz.place(st.abbr, name)
+    looks_like_county = re.search(r"(?i)\b(county|parish|borough|census area)\s*$", name)
+    if place and not looks_like_county:
+        return _city(place)
+    counties = gz.counties_named(st.abbr, name)
+    if len(counties) == 1 and (looks_like_county or not gz.is_city(st.abbr, name)):
+        return _county(counties[0])
+    if gz.is_city(st.abbr, name):
+        return {"type": "city", "fips": None, "name": f"{name.title()}, {st.abbr}",
+                "state_abbr": st.abbr, "state_fips": st.fips,
+                "ids": [], "city_name": name}
+    raise UsageError(f"no county or city {name!r} in {st.abbr}")
+
+
+def _county(county) -> dict:
+    st = gz.state(county.state)
+    ids = [f"county:{county.fips}"]
+    for place in {p for p in gz._places().values() if p.consolidated}:  # noqa: SLF001
+        if place.county_fips == (county.fips,):
+            ids.append(f"city:{place.place_fips}")  # one government: city and county
+    return {"type": "county", "fips": county.fips, "name": f"{county.name}, {county.state}",
+            "state_abbr": county.state, "state_fips": st.fips, "ids": ids, "city_name": None}
+
+
+def _city(place) -> dict:
+    st = gz.state(place.state)
+    ids = [f"city:{place.place_fips}"]
+    if place.consolidated:
+        ids += [f"county:{c}" for c in place.county_fips]
+    return {"type": "city", "fips": place.place_fips, "name": f"{place.name}, {place.state}",
+            "state_abbr": place.state, "state_fips": st.fips, "ids": ids, "city_name": place.name}
+
+
+def _state(st) -> dict:
+    return {"type": "state", "fips": st.fips, "name": st.name, "state_abbr": st.abbr,
+            "state_fips": st.fips, "ids": [f"state:{st.fips}"], "city_name": None}
+
+
+def build_profile(con, jurisdiction: str) -> dict:
+    target = parse_jurisdiction(jurisdiction)
+    facts.register(con)
+    facts.check_unmapped(con)
+    if target["ids"]:
+        where = f"jurisdiction_id IN ({', '.join('?' * len(target['ids']))})"
+        params: list = list(target["ids"])
+    else:  # a city without a place code: match its name within the state
+        where = "jurisdiction_type = 'city' AND state_fips = ? AND lower(jurisdiction_name) = lower(?)"
+        params = [target["state_fips"], target["name"]]
+    counted = f"{where} AND NOT likely_duplicate"
+    outcome_cols = ", ".join(f"count(*) FILTER (WHERE outcome = '{o}') AS {o}" for o in OUTCOMES)
+    names = [*["issued"], *OUTCOMES]
+
+    def rows(sql, p=params):
+        result = con.execute(sql, p)
+        cols = [d[0] for d in result.description]
+        return [dict(zip(cols, r)) for r in result.fetchall()]
+
+    totals = rows(f"SELECT count(*) AS issued, {outcome_cols}, min(issued) AS first_issued, "
+                  f"max(issued) AS last_issued FROM detainer_facts WHERE {counted}")[0]
+    by_year = rows(f"SELECT year(issued) AS year, count(*) AS issued, {outcome_cols} "
+                   f"FROM detainer_facts WHERE {counted} GROUP BY 1 ORDER BY 1")
+    by_month = rows(f"SELECT strftime(date_trunc('month', issued), '%Y-%m') AS month, "
+                    f"count(*) AS issued, {outcome_cols} FROM detainer_facts WHERE {counted} "
+                    f"GROUP BY 1 ORDER BY 1")
+    facilities = rows(f"""
+        SELECT facility_name AS facility, facility_city AS city, facility_state AS state,
+               facility_code AS code, any_value(method) AS method, any_value(confidence) AS confidence,
+               bool_or(needs_review) AS needs_review, count(*) AS issued, {outcome_cols},
+               min(issued) AS first_issued, max(issued) AS last_issued
+        FROM detainer_facts WHERE {counted}
+        GROUP BY facility_name, facility_city, facility_state, facility_code ORDER BY issued DESC""")
+    evidence = rows(f"""
+        SELECT f.release, f.source_file, any_value(s.sha256) AS sha256, f.sheet,
+               count(*) AS rows, min(f.row_number) AS first_row, max(f.row_number) AS last_row
+        FROM detainer_facts f JOIN sources s ON s.source_id = f.source_id WHERE {where}
+        GROUP BY f.release, f.source_file, f.sheet ORDER BY 1, 2, 4""")
+    excluded = con.execute(f"SELECT count(*) FROM detainer_facts WHERE {where} AND likely_duplicate",
+                           params).fetchall()[0][0]
+    first, last = totals.pop("first_issued"), totals.pop("last_issued")
+    policies = in_force(con, state_fips=target["state_fips"],
+                        county_fips=target["fips"] if target["type"] == "county" else None,
+                        place_fips=target["fips"] if target["type"] == "city" else None,
+                        city_name=target.get("city_name"), start=first, end=last)
+    return {
+        "id": target["ids"][0] if target["ids"] else f"city:{target['state_fips']}:{target['name']}",
+        "name": target["name"], "jurisdiction_type": target["type"], "fips": target["fips"],
+        "state": target["state_abbr"], "also_counted": target["ids"][1:],
+        "first_issued": first and first.isoformat(), "last_issued": last and last.isoformat(),
+        "totals": {**totals, "excluded_likely_duplicates": excluded},
+        "by_year": by_year, "by_month": by_month,
+        "facilities": [{k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in f.items()}
+                       for f in facilities],
+        "policies": [{k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in p.items()
+                      if k in ("policy_id", "jurisdiction_type", "jurisdiction_name",
+                               "instrument_type", "citation", "short_title", "in_force_from",
+                               "in_force_to", "date_precision", "effect", "detainer_holds",
+                               "notification", "source_url", "source_note")} for p in policies],
+        "evidence": evidence,
+        "notes": ["Counts are by issue (prepare) date; the releases hold no decline date.",
+                  "Likely duplicates are excluded from counts and listed in excluded_likely_duplicates.",
+                  "Evidence lists every source file, sheet and row range whose rows are counted here."],
+        "columns": names,
+    }
+
+
+def write_profile(profile: dict, out: Path) -> None:
+    from . import charts
+    from .output import environment, write_csv
+
+    out.mkdir(parents=True, exist_ok=True)
+    series = [{"period": f"{m['month']}-01", "unit": "month", "issued": m["issued"],
+               "declined": m["declined"], "booked": m["booked"]} for m in profile["by_month"]]
+    spec = charts.trend_spec(series, f"{profile['name']}: detainers by month of issue")
+    html = environment().get_template("profile.html").render(p=profile, trend_svg=charts.svg(spec))
+    (out / "index.html").write_text(html, encoding="utf-8")
+    (out / "profile.json").write_text(json.dumps(profile, indent=1, default=str), encoding="utf-8")
+    write_csv(out / "facilities.csv", profile["facilities"],
+              ["facility", "city", "state", "code", "method", "confidence", "needs_review",
+               "issued", *OUTCOMES, "first_issued", "last_issued"])
+    (out / "trend.png").write_bytes(charts.png(spec))
