@@ -1,0 +1,221 @@
+"""The Declined Detainer Outcome Report: numbers from the store, checked independently."""
+from __future__ import annotations
+
+import csv
+import json
+import re
+from collections import Counter
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from conftest import PA_EXTRACT, run
+from detainerwatch.handfiles import read_csv
+from detainerwatch.synth import synthesize
+
+OUTCOME_OF = {r["lift_reason"].strip().lower(): r["outcome_class"] for r in read_csv("lift_reasons.csv")}
+OUTCOMES = ["booked", "declined", "released", "withdrawn", "transferred", "died", "open"]
+
+
+@pytest.fixture(scope="module")
+def pa_report(pa_store, tmp_path_factory):
+    out = tmp_path_factory.mktemp("pa-report")
+    result = run(pa_store, "report", "--all", "--out", out)
+    assert result.exit_code == 0, result.output
+    return out
+
+
+def test_facilities_csv_matches_an_independent_tabulation_of_the_extract(pa_report):
+    expected = Counter()
+    with open(PA_EXTRACT, newline="", encoding="utf-8") as fh:
+        for r in csv.DictReader(fh):
+            outcome = OUTCOME_OF[r["lift_reason"].strip().lower()]
+            expected[(r["det_facility"], r["city"], outcome)] += 1
+    got = Counter()
+    with open(pa_report / "facilities.csv", newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    for r in rows:
+        for o in OUTCOMES:
+            if int(r[o]):
+                got[(r["facility"], r["city"], o)] += int(r[o])
+        assert sum(int(r[o]) for o in OUTCOMES) == int(r["issued"])
+    assert got == expected
+    franklin = [r for r in rows if r["facility"] == "FRANKLIN COUNTY JAIL"]
+    assert len(franklin) == 1
+    assert (franklin[0]["state"], franklin[0]["county_fips"], franklin[0]["issued"]) == ("PA", "42055", "397")
+
+
+def test_key_figures_recomputed_with_independent_sql(pa_store, pa_report):
+    report = json.loads((pa_report / "report.json").read_text())
+    con = duckdb.connect(str(pa_store), read_only=True)
+    issued, declined, booked, open_ = con.execute("""
+        SELECT count(*), count(*) FILTER (WHERE lift_reason = 'Detainer Declined by LEA'),
+               count(*) FILTER (WHERE lift_reason = 'Booked into Detention'),
+               count(*) FILTER (WHERE lift_reason IS NULL) FROM detainers""").fetchone()
+    t = report["totals"]
+    assert (t["issued"], t["declined"], t["booked"], t["open"]) == (issued, declined, booked, open_)
+    assert declined == 225
+    # Philadelphia: city police districts and the city's prisons, one government.
+    philly = con.execute("""
+        SELECT count(*) FILTER (WHERE d.lift_reason = 'Detainer Declined by LEA') FROM detainers d
+        JOIN facility_attribution a USING (facility_name, facility_city, facility_state)
+        WHERE a.place_fips = '4260000'""").fetchone()[0]
+    row = next(j for j in report["jurisdictions"] if j["id"] == "city:4260000")
+    assert row["declined"] == philly
+    assert sum(j["declined"] for j in report["jurisdictions"] + report["other_custody"]) == declined
+
+
+def test_transfers_and_withdrawals_are_not_declines(pa_report):
+    report = json.loads((pa_report / "report.json").read_text())
+    assert report["totals"]["transferred"] > 0 and report["totals"]["withdrawn"] > 0
+    assert report["totals"]["declined"] == 225
+
+
+def test_federal_and_private_custody_are_apart(pa_report):
+    report = json.loads((pa_report / "report.json").read_text())
+    kinds = {j["jurisdiction_type"] for j in report["jurisdictions"]}
+    other = {j["jurisdiction_type"] for j in report["other_custody"]}
+    assert kinds <= {"county", "city", "state"} and {"federal", "private"} <= other
+
+
+def test_default_period_is_the_latest_full_week(pa_store, tmp_path):
+    result = run(pa_store, "report", "--out", tmp_path)
+    assert result.exit_code == 0
+    period = json.loads((tmp_path / "report.json").read_text())["period"]
+    assert (period["start"], period["end"]) == ("2015-07-11", "2015-07-17")  # Sat-Fri; data end Sat 07-18
+
+
+def test_bad_period_and_state(pa_store, tmp_path):
+    assert run(pa_store, "report", "--from", "2015-01-01", "--to", "2014-01-01", "--out", tmp_path).exit_code == 2
+    assert run(pa_store, "report", "--all", "--state", "ZZ", "--out", tmp_path).exit_code == 2
+    assert run(pa_store, "report", "--week", "yesterday", "--out", tmp_path).exit_code == 2
+
+
+def test_unmapped_lift_reason_fails_loudly(tmp_path):
+    path = tmp_path / "odd.csv"
+    lines = PA_EXTRACT.read_text().splitlines(keepends=True)[:30]
+    assert "Case Closed" in lines[1]
+    lines[1] = lines[1].replace("Case Closed", "Beamed Up", 1)
+    path.write_text("".join(lines))
+    db = tmp_path / "s.duckdb"
+    assert run(db, "ingest", "--quiet", path).exit_code == 0
+    result = run(db, "report", "--all", "--out", tmp_path / "r")
+    assert result.exit_code == 2 and "Beamed Up" in result.stderr and "lift_reasons.csv" in result.stderr
+
+
+@pytest.fixture(scope="module")
+def synthetic_report(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("synth-report")
+    path = folder / "s.xlsx"
+    synthesize("2026", 20_000, path, seed=3)
+    db = folder / "s.duckdb"
+    assert run(db, "ingest", "--quiet", path).exit_code == 0
+    out = folder / "report"
+    result = run(db, "report", "--from", "2022-10-01", "--to", "2026-03-10", "--out", out)
+    assert result.exit_code == 0, result.output
+    profile = folder / "profile"
+    top = json.loads((out / "report.json").read_text())["jurisdictions"][0]["id"]
+    code = top.split(":")[1]
+    assert run(db, "profile", code, "--out", profile).exit_code == 0
+    return db, out, profile
+
+
+def test_every_section_is_populated_on_a_synthetic_2026_workbook(synthetic_report):
+    _, out, _ = synthetic_report
+    report = json.loads((out / "report.json").read_text())
+    assert report["jurisdictions"] and report["declined"]["by_jurisdiction"]
+    assert any(p["instruments"] for p in report["policy"])
+    assert report["fidelity"]["releases"] and report["trend"] and report["map"]
+    assert report["totals"]["excluded_likely_duplicates"] > 0
+    html = (out / "index.html").read_text()
+    for section in ("section-1", "section-2", "section-3", "section-4"):
+        assert f'id="{section}"' in html
+    assert html.count("<svg") >= 2
+    for name in ("index.html", "jurisdictions.csv", "facilities.csv", "report.json", "trend.png", "map.png"):
+        assert (out / name).stat().st_size > 0
+
+
+def _bracket(cells):
+    """(low, high) of a sum whose "<5" cells are each 1-4."""
+    ints = sum(v for v in cells if isinstance(v, int))
+    small = sum(1 for v in cells if v == "<5")
+    return ints + small, ints + 4 * small
+
+
+def test_criminal_history_mix_sums_to_the_declined_total(synthetic_report):
+    db, out, _ = synthetic_report
+    report = json.loads((out / "report.json").read_text())
+    declined = report["declined"]
+    assert declined["total"] == report["totals"]["declined"] > 100
+    tiers = [declined["mix"][t] for t in declined["tiers"]]
+    low, high = _bracket(tiers)
+    assert low <= declined["total"] <= high
+    crim = [declined["mix"][k] for k in ("convicted", "pending_charges", "no_conviction",
+                                         "criminality_not_recorded")]
+    low, high = _bracket(crim)
+    assert low <= declined["total"] <= high
+    for row in declined["by_jurisdiction"]:
+        low, high = _bracket([row["mix"][t] for t in declined["tiers"]])
+        assert low <= row["declined"] <= high, row
+    # Unsuppressed, from the store: the tiers partition the declined detainers exactly.
+    from detainerwatch.derive import facts
+
+    con = duckdb.connect(str(db), read_only=True)
+    facts.register(con)
+    by_tier = dict(con.execute(
+        "SELECT tier, count(*) FROM detainer_facts WHERE outcome = 'declined' AND NOT likely_duplicate "
+        "AND issued BETWEEN '2022-10-01' AND '2026-03-10' GROUP BY 1").fetchall())
+    assert sum(by_tier.values()) == declined["total"]
+    assert set(by_tier) <= set(declined["tiers"])
+    for tier, n in by_tier.items():
+        assert declined["mix"][tier] == (n if n >= 5 else "<5")
+
+
+IDENTIFIER_COLUMNS = ["person_id", "alien_file_number", "eid_case_id", "eid_subject_id", "eid_dta_id"]
+
+
+def _outputs(*folders):
+    for folder in folders:
+        for path in Path(folder).iterdir():
+            if path.suffix in (".html", ".csv", ".json"):
+                yield path
+
+
+def test_privacy_no_identifier_no_person_row_no_small_cell(synthetic_report, pa_report):
+    db, out, profile = synthetic_report
+    con = duckdb.connect(str(db), read_only=True)
+    ids = {r[0] for r in con.execute("SELECT DISTINCT person_id FROM detainers WHERE person_id IS NOT NULL").fetchall()}
+    births = {r[0].strftime("%m/%d/%Y") for r in con.execute(
+        "SELECT DISTINCT birth_date FROM detainers WHERE birth_date IS NOT NULL").fetchall()}
+    assert len(ids) > 1000
+    for path in _outputs(out, profile, pa_report):
+        text = path.read_text(encoding="utf-8")
+        tokens = set(re.findall(r"[0-9a-f]{12}", text))
+        assert not (tokens & ids), f"{path.name} contains a person identifier"
+        for column in IDENTIFIER_COLUMNS + ["birth_date", "row_number"]:
+            assert column not in text, f"{path.name} names {column}"
+        assert not any(b in text for b in list(births)[:2000]), f"{path.name} has a birth date"
+    # Person-attribute cross-tabs: no published cell of 1-4.
+    for path in (out / "report.json", pa_report / "report.json"):
+        declined = json.loads(path.read_text())["declined"]
+        for row in [declined["mix"], declined["issued_mix"]] + [d["mix"] for d in declined["by_jurisdiction"]]:
+            assert not any(isinstance(v, int) and 0 < v < 5 for v in row.values()), row
+
+
+def test_html_report_opens_in_chromium_with_no_external_request(synthetic_report, tmp_path):
+    from browser import CHROMIUM, Browser, external
+
+    if not CHROMIUM:
+        pytest.skip("Debian chromium is not installed (make test installs it)")
+    _, out, _ = synthetic_report
+    with Browser() as browser:
+        browser.goto((out / "index.html").as_uri())
+        title = browser.evaluate("document.title")
+        sections = browser.evaluate("document.querySelectorAll('h2').length")
+        svgs = browser.evaluate("document.querySelectorAll('figure svg').length")
+        shot = browser.screenshot(tmp_path / "report.png")
+        requests = list(browser.requests)
+    assert "Declined Detainer Outcome Report" in title and sections == 4 and svgs == 2
+    assert external(requests) == [] and all(r.startswith("file:") for r in requests), requests
+    assert shot.stat().st_size > 10_000
