@@ -50,3 +50,4 @@ from . import policies as _policies  # noqa: E402,F401
 from . import resolve as _resolve  # noqa: E402,F401
 from . import report as _report  # noqa: E402,F401
 from . import synth as _synth  # noqa: E402,F401
+from . import audit as _audit  # noqa: E402,F401
