@@ -101,12 +101,9 @@ def national_store(rows: int = 4_000_000, *, rebuild: bool = False) -> Path:
               FROM range({rows}) t(i)) g
         JOIN fac USING (k)
         CROSS JOIN LATERAL (SELECT {charge} AS msc_code)""").fetchall()
-    try:
-        from detainerwatch.link import refresh_attribution
-    except ImportError:
-        refresh_attribution = None
-    if refresh_attribution:
-        refresh_attribution(con)
+    from detainerwatch.pipeline import after_ingest
+
+    after_ingest(con)
     con.execute("COMMIT")
     con.execute("CHECKPOINT")
     con.close()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 
 def after_ingest(con) -> None:
+    from .derive import facts
     from .derive.policies import refresh_policies
 
     try:
@@ -13,3 +14,4 @@ def after_ingest(con) -> None:
     if refresh_attribution is not None:
         refresh_attribution(con)
     refresh_policies(con)
+    facts.materialize(con)

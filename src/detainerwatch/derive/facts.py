@@ -34,8 +34,42 @@ class UnmappedValue(UsageError):
     """A released value the reviewed tables do not classify."""
 
 
+HAND_TABLES = ("lift_reasons.csv", "detainer_types.csv", "ncic_categories.csv")
+STORED = "detainer_facts_stored"
+
+
+def hand_hash() -> str:
+    import hashlib
+
+    from ..handfiles import hand_path
+
+    digest = hashlib.sha256()
+    for name in HAND_TABLES:
+        digest.update(hand_path(name).read_bytes())
+    return digest.hexdigest()
+
+
+def materialize(con) -> None:
+    """Store the facts as a table (inside the caller's transaction), stamped with the hash of
+    the hand tables they were derived with; register() uses it only while the hash matches."""
+    _register_view(con, "dw_facts_live")
+    con.execute(f"CREATE OR REPLACE TABLE {STORED} AS SELECT * FROM dw_facts_live")
+    con.execute("INSERT OR REPLACE INTO meta VALUES ('facts_hand_hash', ?)", [hand_hash()])
+
+
 def register(con) -> None:
-    """Create the temp lookup tables and the detainer_facts view on this connection."""
+    """Create the detainer_facts view on this connection: the stored facts when they were
+    derived from the current hand tables, else computed live."""
+    _register_view(con, "dw_facts_live")
+    stored = con.execute(
+        "SELECT value FROM meta WHERE key = 'facts_hand_hash' AND EXISTS (SELECT 1 FROM "
+        f"information_schema.tables WHERE table_name = '{STORED}')").fetchall()
+    source = STORED if stored and stored[0][0] == hand_hash() else "dw_facts_live"
+    con.execute(f"CREATE OR REPLACE TEMP VIEW detainer_facts AS SELECT * FROM {source}")
+
+
+def _register_view(con, view: str) -> None:
+    """The lookup tables and the live view that derives the facts."""
     lifts = [(r["lift_reason"].strip().lower(), r["outcome_class"]) for r in read_csv("lift_reasons.csv")
              if r["lift_reason"].strip()]
     types = [(r["detainer_type"].strip().lower(), r["request_kind"]) for r in read_csv("detainer_types.csv")
@@ -50,7 +84,7 @@ def register(con) -> None:
     con.executemany("INSERT INTO dw_ncic VALUES (?, ?, ?)", ncic)
     criminality = " ".join(f"WHEN '{k}' THEN '{v}'" for k, v in CRIMINALITY.items())
     con.execute(f"""
-        CREATE OR REPLACE TEMP VIEW detainer_facts AS
+        CREATE OR REPLACE TEMP VIEW {view} AS
         SELECT d.source_id, d.source_file, d.sheet, d.row_number, d.release,
                CAST(d.prepare_date AS DATE) AS issued, d.likely_duplicate,
                d.facility_name, d.facility_city, d.facility_state, d.facility_code,
