@@ -15,7 +15,9 @@ def client(pa_store):
         yield c
 
 
-PAGES = ["/", "/search", "/search?q=franklin", "/sources", "/review", "/api/docs"]
+PAGES = ["/", "/search", "/search?q=franklin", "/sources", "/review", "/api/docs",
+         "/jurisdiction/county:42055", "/jurisdiction/city:4260000", "/report", "/report?start=2014-01-01",
+         "/audits", "/audits/doj_sanctuary_jurisdictions_2025-08-05.csv", "/downloads"]
 
 
 @pytest.mark.parametrize("path", PAGES)
@@ -61,6 +63,9 @@ def test_api_endpoints(client):
     ("/api/v1/jurisdictions?limit=100000", "limit"),
     ("/api/v1/jurisdictions?type=planet", "type"),
     ("/api/v1/jurisdictions?state=PENNSYLVANIA", "state"),
+    ("/api/v1/jurisdictions?state=ZZ", "state"),
+    ("/api/v1/report?week=2015-02-30", "week"),
+    ("/api/v1/report?start=0001-01-01", "start"),
     ("/api/v1/facilities?needs_review=maybe", "needs_review"),
     ("/api/v1/facilities?offset=-1", "offset"),
     ("/api/v1/facilities?bogus=1", "bogus"),
@@ -98,3 +103,37 @@ def test_no_endpoint_returns_person_level_fields(client):
         text = client.get(path).text
         for name in IDENTIFIER_FIELDS | {"row_number", "birth_date", "birth_year"}:
             assert f'"{name}"' not in text, f"{path} exposes {name}"
+
+
+def test_profile_page_and_api(client):
+    page = client.get("/jurisdiction/county:42055").text
+    assert "Franklin County, PA" in page and "397" in page and 'id="evidence"' in page
+    data = client.get("/api/v1/jurisdictions/county:42055").json()
+    assert data["totals"]["issued"] == 397 and data["evidence"][0]["first_row"] >= 2
+    assert client.get("/api/v1/jurisdictions/county:99999").status_code == 404
+    assert client.get("/jurisdiction/county:99999").status_code == 404
+
+
+def test_federal_custody_page(client):
+    assert client.get("/jurisdiction/federal:42:federal-bureau-of-prisons").status_code == 200
+
+
+def test_report_and_audit_api(client):
+    report = client.get("/api/v1/report", params={"start": "2007-01-01", "end": "2016-01-01"}).json()
+    assert report["totals"]["issued"] == 32_757 and report["totals"]["declined"] == 225
+    names = [a["list"] for a in client.get("/api/v1/audits").json()]
+    audit = client.get(f"/api/v1/audits/{names[0]}").json()
+    assert len(audit["entries"]) == 35
+    assert client.get("/api/v1/audits/nope.csv").status_code == 404
+
+
+def test_downloads_are_aggregates(client):
+    import io
+
+    import pyarrow.parquet as pq
+
+    text = client.get("/downloads/facilities.csv").text
+    assert text.splitlines()[0].startswith('"facility"') and "FRANKLIN COUNTY JAIL" in text
+    table = pq.read_table(io.BytesIO(client.get("/downloads/jurisdictions.parquet").content))
+    assert "issued" in table.column_names and "person_id" not in table.column_names
+    assert client.get("/downloads/secret.db").status_code == 404

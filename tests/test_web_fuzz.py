@@ -26,6 +26,10 @@ def test_api_fuzz(pa_store, mode):
             response = case.call()
             assert response.status_code < 500, (case.path, case.query, response.text[:200])
             if mode is GenerationMode.POSITIVE:
+                # A period whose end precedes its start is refused (400) by a rule the
+                # document states in words only; every other check applies.
+                if response.status_code == 400 and "before --from" in response.text:
+                    return
                 case.validate_response(response)
             else:
                 assert response.status_code in (200, 400, 404), (case.query, response.status_code)

@@ -61,7 +61,9 @@ def resolve_period(con, *, week: dt.date | None = None, start: dt.date | None = 
     if week:
         return week_of(week)
     if start or end:
-        start, end = start or span[0], end or span[1]
+        # One bound alone never makes an inverted period: the other follows it if needed.
+        start = start or min(span[0], end)
+        end = end or max(span[1], start)
         if end < start:
             raise UsageError(f"--to {end} is before --from {start}")
         return Period(start, end, f"{start.isoformat()} to {end.isoformat()}")

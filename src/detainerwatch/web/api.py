@@ -7,6 +7,7 @@ naming the parameter; the database is opened read-only and every query is parame
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -29,7 +30,7 @@ class Param:
 
     def schema(self) -> dict:
         if self.type == "date":
-            out: dict = {"type": "string", "format": "date"}
+            out: dict = {"type": "string", "format": "date", "pattern": "^(19|20)[0-9]{2}-"}
         elif self.type == "integer":
             out = {"type": "integer"}
             if self.minimum is not None:
@@ -80,11 +81,16 @@ def parse(param: Param, raw: str | None):
         raise ParamError(param.name, "expected true or false")
     if param.type == "date":
         try:
-            return dt.date.fromisoformat(raw)
+            value = dt.date.fromisoformat(raw)
         except ValueError:
             raise ParamError(param.name, f"expected a date YYYY-MM-DD, got {raw[:40]!r}") from None
+        if not 1900 <= value.year <= 2100:
+            raise ParamError(param.name, "expected a year between 1900 and 2100")
+        return value
     if len(raw) > param.max_length:
         raise ParamError(param.name, f"longer than {param.max_length} characters")
+    if param.pattern and not re.fullmatch(param.pattern.strip("^$"), raw):
+        raise ParamError(param.name, f"does not match {param.pattern}", 404 if param.location == "path" else 400)
     if "\x00" in raw:
         raise ParamError(param.name, "contains a NUL character")
     if param.enum and raw not in param.enum:
@@ -107,8 +113,15 @@ class Endpoint:
 
 LIMIT = Param("limit", "Rows to return.", "integer", minimum=1, maximum=1000, default=50)
 OFFSET = Param("offset", "Rows to skip.", "integer", minimum=0, maximum=10_000_000, default=0)
+def _state_codes() -> tuple[str, ...]:
+    import us
+
+    states = us.states.STATES_AND_TERRITORIES + [us.states.DC]
+    return tuple(sorted({s.abbr for s in states} | {s.fips for s in states}))
+
+
 STATE = Param("state", "USPS code (e.g. PA) or 2-digit state FIPS.", max_length=2,
-              pattern="^[A-Za-z0-9]{2}$")
+              enum=_state_codes())
 
 
 def openapi(endpoints: list[Endpoint]) -> dict:

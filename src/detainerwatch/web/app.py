@@ -14,12 +14,13 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse
+from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from .. import __version__
 from ..publish import catalog
+from . import views
 from ..store import connect
 from .api import LIMIT, OFFSET, STATE, Endpoint, Param, ParamError, openapi, parse
 
@@ -93,6 +94,22 @@ def list_sources(con):
     return catalog.sources(con)
 
 
+def get_jurisdiction(con, id):
+    return views.profile(con, id)
+
+
+def get_report(con, week=None, start=None, end=None, state=None):
+    return views.report(con, week=week, start=start, end=end, state=state)
+
+
+def list_audits(con):
+    return [{"list": name, "url": f"/api/v1/audits/{name}"} for name in views.list_names()]
+
+
+def get_audit(con, name):
+    return views.audit(con, name)
+
+
 ENDPOINTS: list[Endpoint] = [
     Endpoint("/totals", "National totals of the store.", get_totals),
     Endpoint("/jurisdictions", "Jurisdictions with detainer counts, largest first.",
@@ -107,6 +124,20 @@ ENDPOINTS: list[Endpoint] = [
                     "boolean"), LIMIT, OFFSET]),
     Endpoint("/sources", "Source files ingested, with SHA-256, layout, release and licence.",
              list_sources, tag="provenance"),
+    Endpoint("/jurisdictions/{id}", "One jurisdiction's profile: by year and month, facilities, "
+             "policies, and the source files and row ranges behind it.", get_jurisdiction,
+             [Param("id", "Jurisdiction id (county:42055, city:4260000, state:42) or FIPS code.",
+                    location="path", required=True, max_length=120,
+                    pattern="^[A-Za-z0-9:._-]+$")]),
+    Endpoint("/report", "The Declined Detainer Outcome Report for a period (default: the latest "
+             "full week in the store).", get_report,
+             [Param("week", "A date in the DDOR week (Saturday-Friday) to report.", "date"),
+              Param("start", "First issue date of the period.", "date"),
+              Param("end", "Last issue date of the period.", "date"), STATE]),
+    Endpoint("/audits", "Published lists available for audit.", list_audits),
+    Endpoint("/audits/{name}", "The audit of one published list against the evidence.",
+             get_audit, [Param("name", "List name (see /api/v1/audits).", location="path",
+                               required=True, max_length=120, pattern="^[A-Za-z0-9._-]+$")]),
 ]
 
 
@@ -132,6 +163,7 @@ def _api_route(endpoint: Endpoint, store: Store):
 
 def create_app(db_path: Path, *, extra_endpoints: list[Endpoint] | None = None) -> Starlette:
     store = Store(db_path)
+    views.reset()
     env = templates()
     endpoints = ENDPOINTS + (extra_endpoints or [])
     spec = openapi(endpoints)
@@ -142,7 +174,7 @@ def create_app(db_path: Path, *, extra_endpoints: list[Endpoint] | None = None) 
     def home(request: Request):
         con = store.cursor()
         return page("home.html", totals=catalog.national_totals(con),
-                    top=catalog.jurisdictions(con, limit=15))
+                    top=catalog.jurisdictions(con, limit=15), **views.home_extras(con))
 
     def search(request: Request):
         q = (request.query_params.get("q") or "").strip()[:200]
@@ -157,6 +189,47 @@ def create_app(db_path: Path, *, extra_endpoints: list[Endpoint] | None = None) 
     def review_page(request: Request):
         return page("review.html",
                     facilities=catalog.facilities(store.cursor(), needs_review=True, limit=1000))
+
+    def jurisdiction_page(request: Request):
+        jid = request.path_params["id"]
+        con = store.cursor()
+        try:
+            data = views.profile(con, jid)
+        except ParamError:
+            facs = catalog.facilities(con, jurisdiction=jid, limit=500)
+            if not facs:
+                raise HTTPException(404, f"no jurisdiction {jid!r} in the store") from None
+            return page("custody.html", jid=jid, facilities=facs)
+        return page("jurisdiction.html", p=data, trend_svg=views.profile_trend_svg(data))
+
+    def report_page(request: Request):
+        try:
+            params = {k: parse(p, request.query_params.get(k)) for k, p in views.REPORT_PARAMS.items()}
+            return HTMLResponse(views.report_html(store.cursor(), **params))
+        except ParamError as exc:
+            return page("error.html", status=400, status_code=400,
+                        message=f"{exc.param}: {exc.message}")
+
+    def audits_page(request: Request):
+        return page("audits.html", lists=views.list_names())
+
+    def audit_page(request: Request):
+        name = request.path_params["name"]
+        try:
+            return HTMLResponse(views.audit_html(store.cursor(), name))
+        except ParamError as exc:
+            raise HTTPException(404, exc.message) from None
+
+    def downloads_page(request: Request):
+        return page("downloads.html", files=views.DOWNLOADS)
+
+    def download(request: Request):
+        name = request.path_params["name"]
+        if name not in views.DOWNLOADS:
+            raise HTTPException(404, f"no download {name!r}")
+        body, media = views.download(store.cursor(), name)
+        return Response(body, media_type=media,
+                        headers={"content-disposition": f'attachment; filename="{name}"'})
 
     def api_docs(request: Request):
         return page("api.html", spec=spec)
@@ -179,6 +252,12 @@ def create_app(db_path: Path, *, extra_endpoints: list[Endpoint] | None = None) 
         Route("/search", search, name="search"),
         Route("/sources", sources_page, name="sources"),
         Route("/review", review_page, name="review"),
+        Route("/jurisdiction/{id:path}", jurisdiction_page, name="jurisdiction"),
+        Route("/report", report_page, name="report"),
+        Route("/audits", audits_page, name="audits"),
+        Route("/audits/{name}", audit_page, name="audit"),
+        Route("/downloads", downloads_page, name="downloads"),
+        Route("/downloads/{name}", download, name="download"),
         Route("/api/docs", api_docs, name="api_docs"),
         Route("/api/v1/openapi.json", openapi_json, name="openapi"),
         *[_api_route(ep, store) for ep in endpoints],
