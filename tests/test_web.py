@@ -137,3 +137,22 @@ def test_downloads_are_aggregates(client):
     table = pq.read_table(io.BytesIO(client.get("/downloads/jurisdictions.parquet").content))
     assert "issued" in table.column_names and "person_id" not in table.column_names
     assert client.get("/downloads/secret.db").status_code == 404
+
+
+def test_publish_writes_the_pages_and_an_aggregate_sqlite(pa_store, tmp_path):
+    import sqlite3
+
+    from conftest import run
+
+    out = tmp_path / "site"
+    result = run(pa_store, "publish", "--out", out)
+    assert result.exit_code == 0, result.output
+    assert (out / "index.html").exists() and (out / "static").is_dir()
+    assert (out / "jurisdiction" / "county:42055" / "index.html").exists()
+    assert (out / "audits" / "doj_sanctuary_jurisdictions_2025-08-05.csv" / "index.html").exists()
+    lite = sqlite3.connect(out / "detainerwatch.sqlite")
+    tables = {r[0] for r in lite.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    assert tables == {"jurisdiction_years", "facilities", "sources", "policies"}
+    assert lite.execute("SELECT sum(issued) FROM jurisdiction_years").fetchone()[0] == 32_757
+    columns = {r[1] for t in tables for r in lite.execute(f"PRAGMA table_info({t})")}
+    assert not columns & {"person_id", "row_number", "birth_date", "birth_year", "gender"}

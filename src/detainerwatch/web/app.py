@@ -183,6 +183,10 @@ def create_app(db_path: Path, *, extra_endpoints: list[Endpoint] | None = None) 
         facs = catalog.facilities(con, q=q, limit=50) if q else []
         return page("search.html", q=q, jurisdictions=juris, facilities=facs)
 
+    def jurisdictions_page(request: Request):
+        return page("jurisdictions.html", jurisdictions=catalog.jurisdictions(
+            store.cursor(), limit=100_000))
+
     def sources_page(request: Request):
         return page("sources.html", sources=catalog.sources(store.cursor()))
 
@@ -252,6 +256,7 @@ def create_app(db_path: Path, *, extra_endpoints: list[Endpoint] | None = None) 
         Route("/search", search, name="search"),
         Route("/sources", sources_page, name="sources"),
         Route("/review", review_page, name="review"),
+        Route("/jurisdictions", jurisdictions_page, name="jurisdictions"),
         Route("/jurisdiction/{id:path}", jurisdiction_page, name="jurisdiction"),
         Route("/report", report_page, name="report"),
         Route("/audits", audits_page, name="audits"),
