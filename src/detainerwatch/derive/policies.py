@@ -197,33 +197,44 @@ def refresh_policies(con, extra_files: list[Path] = ()) -> int:
     return len(rows)
 
 
-def in_force(con, *, state_fips: str, county_fips: str | None = None,
-             place_fips: str | None = None, city_name: str | None = None,
-             start: dt.date | None = None, end: dt.date | None = None) -> list[dict]:
+class PolicyIndex:
+    """All policy records, read once; answers in_force for many jurisdictions in memory."""
+
+    def __init__(self, con):
+        self.rows: list[dict] = []
+        if _has_table(con):
+            result = con.execute("SELECT * FROM policies ORDER BY in_force_from NULLS LAST, policy_id")
+            names = [d[0] for d in result.description]
+            self.rows = [dict(zip(names, r)) for r in result.fetchall()]
+
+    def in_force(self, *, state_fips: str, county_fips: str | None = None,
+                 place_fips: str | None = None, city_name: str | None = None,
+                 start: dt.date | None = None, end: dt.date | None = None) -> list[dict]:
+        city = city_name.lower() if city_name else None
+        out = []
+        for p in self.rows:
+            kind = p["jurisdiction_type"]
+            applies = (
+                (kind == "state" and p["state_fips"] == state_fips)
+                or (kind == "county" and county_fips is not None and p["county_fips"] == county_fips)
+                or (kind == "city" and place_fips is not None and p["place_fips"] == place_fips)
+                or (kind == "city" and city is not None and p["state_fips"] == state_fips
+                    and (p["jurisdiction_name"] or "").lower() == city))
+            if not applies:
+                continue
+            if end is not None and p["in_force_from"] is not None and p["in_force_from"] > end:
+                continue
+            if start is not None and p["in_force_to"] is not None and p["in_force_to"] < start:
+                continue
+            out.append(p)
+        return out
+
+
+def in_force(con, **kwargs) -> list[dict]:
     """Instruments that applied to a jurisdiction at any time in [start, end]: its own, and its
     state's (state law binds every local government in the state). Records with no date are
     included and say so (date_precision 'unknown')."""
-    if not _has_table(con):
-        return []
-    where = ["(jurisdiction_type = 'state' AND state_fips = ?)"]
-    params: list = [state_fips]
-    if county_fips:
-        where.append("(jurisdiction_type = 'county' AND county_fips = ?)")
-        params.append(county_fips)
-    if place_fips:
-        where.append("(jurisdiction_type = 'city' AND place_fips = ?)")
-        params.append(place_fips)
-    if city_name:
-        where.append("(jurisdiction_type = 'city' AND state_fips = ? AND "
-                     "lower(jurisdiction_name) = lower(?))")
-        params += [state_fips, city_name]
-    sql = (f"SELECT * FROM policies WHERE ({' OR '.join(where)}) "
-           "AND (? IS NULL OR in_force_from IS NULL OR in_force_from <= ?) "
-           "AND (? IS NULL OR in_force_to IS NULL OR in_force_to >= ?) "
-           "ORDER BY in_force_from NULLS LAST, policy_id")
-    result = con.execute(sql, params + [end, end, start, start])
-    names = [d[0] for d in result.description]
-    return [dict(zip(names, r)) for r in result.fetchall()]
+    return PolicyIndex(con).in_force(**kwargs)
 
 
 def _has_table(con) -> bool:

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from .. import __version__
 from ..derive import facts
 from ..derive.facts import LOCAL_TYPES, OUTCOMES, TIERS
-from ..derive.policies import in_force
+from ..derive.policies import PolicyIndex
 from ..errors import UsageError
 from ..link import gazetteer as gz
 
@@ -197,6 +197,7 @@ def _declined_section(con, counted, params, jurisdictions) -> dict:
 
 
 def _policy_section(con, jurisdictions, period: Period) -> list[dict]:
+    index = PolicyIndex(con)
     out = []
     for j in jurisdictions:
         if not j["can_decline"] or not j.get("state_fips"):
@@ -204,7 +205,7 @@ def _policy_section(con, jurisdictions, period: Period) -> list[dict]:
         city_name = None
         if j["jurisdiction_type"] == "city" and j.get("name"):
             city_name = j["name"].rsplit(",", 1)[0]
-        instruments = in_force(con, state_fips=j["state_fips"], county_fips=j.get("county_fips"),
+        instruments = index.in_force(state_fips=j["state_fips"], county_fips=j.get("county_fips"),
                                place_fips=j.get("place_fips"), city_name=city_name,
                                start=period.start, end=period.end)
         out.append({"id": j["id"], "name": j["name"], "instruments": [
