@@ -1,7 +1,9 @@
 """Attribution against a hand-labelled evaluation set of real names.
 
-`bench/attribution_eval.csv`: every facility of the PA extract, 60 facilities of the ICE
-facility list of 2017-11-06 across states and kinds, and the names quoted in the layout doc;
+`bench/attribution_eval.csv`: every facility of the PA extract, 75 facilities of the ICE
+facility list of 2017-11-06 across states and kinds (incl. independent cities, parishes),
+an Alaska borough, and the names quoted in the layout doc;
+labels are typed by hand from what each facility is, never copied from the resolver's output;
 expected_fips is the county (county and city rows: the county the jail or city lies in) or
 the state (state, federal, ICE, private rows). Prints the precision of confident answers
 (confidence >= 0.9) and coverage (the share answered confidently). Goals: precision >= 99%,

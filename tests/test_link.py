@@ -174,3 +174,204 @@ def test_franklin_county_pa_in_the_store_has_its_397(pa_store):
     rows = con.execute("SELECT jurisdiction_name, county_fips, detainers FROM facility_attribution "
                        "WHERE facility_name = 'FRANKLIN COUNTY JAIL'").fetchall()
     assert rows == [("Franklin County, PA", "42055", 397)]
+
+
+# -- independent cities, consolidated and unified governments, boroughs and parishes -----------
+
+@pytest.mark.parametrize("name,state,city,code,county", [
+    # Virginia's independent cities are their own county-equivalents, never the county of the
+    # same name (Richmond County 51159, Roanoke County 51161); real names from the ICE list
+    ("RICHMOND CITY JAIL", "VA", "RICHMOND", "RICHMVA", "51760"),
+    ("NORFOLK CITY JAIL", "VA", "NORFOLK", "NORFOVA", "51710"),
+    ("ALEXANDRIA CITY JAIL", "VA", "ALEXANDRIA", "ALEXAVA", "51510"),
+    ("ROANOKE CITY JAIL", "VA", "ROANOKE", "RONKEVA", "51770"),  # the list says ROANOKE county
+    ("PORTSMOUTH CITY JAIL", "VA", "PORTSMOUTH", None, "51740"),
+    # Baltimore, St. Louis and Carson City likewise; Alaska's unified city-boroughs
+    ("BALTIMORE CITY JAIL", "MD", "BALTIMORE", None, "24510"),
+    ("ST LOUIS CITY JAIL", "MO", "SAINT LOUIS", None, "29510"),
+    ("CARSON CITY JAIL", "NV", "CARSON CITY", None, "32510"),
+    ("CARSON CITY SHERIFF", "NV", "CARSON CITY", None, "32510"),
+    ("SITKA CITY JAIL", "AK", "SITKA", "SITKAAK", "02220"),
+    ("JUNEAU POLICE DEPT", "AK", "JUNEAU", None, "02110"),
+])
+def test_independent_cities_are_their_own_county(resolver, name, state, city, code, county):
+    a = resolver.resolve(name, state, city, code)
+    assert (a.jurisdiction_type, a.county_fips) == ("city", county), a
+    assert a.confidence >= CONFIDENT and not a.needs_review, a
+
+
+def test_a_county_and_an_independent_city_of_one_name_stay_apart():
+    r = Resolver()
+    assert r.resolve("RICHMOND COUNTY JAIL", "VA", "WARSAW").county_fips == "51159"
+    assert r.resolve("ST. LOUIS COUNTY JAIL", "MO", "CLAYTON").county_fips == "29189"
+    assert r.resolve("BALTIMORE COUNTY DETENTION CENTER", "MD", "TOWSON").county_fips == "24005"
+    assert r.resolve("FAIRFAX COUNTY ADULT DETENTION CENTER", "VA", "FAIRFAX").county_fips == "51059"
+    assert r.resolve("FAIRFAX CITY POLICE", "VA", "FAIRFAX").county_fips == "51600"
+
+
+def test_a_borough_is_a_county_in_alaska_only():
+    r = Resolver()
+    a = r.resolve("MATANUSKA-SUSITNA BOROUGH JAIL", "AK", "PALMER")
+    assert (a.jurisdiction_type, a.county_fips) == ("county", "02170") and not a.needs_review
+    # In Pennsylvania and New Jersey a borough is a municipality: Indiana Borough is not
+    # Indiana County's government, though it lies in Indiana County.
+    a = r.resolve("INDIANA BOROUGH POLICE DEPT", "PA", "INDIANA")
+    assert (a.jurisdiction_type, a.jurisdiction_name, a.county_fips) == ("city", "Indiana, PA", "42063")
+    a = r.resolve("FORT LEE BOROUGH POLICE", "NJ", "FORT LEE")
+    assert (a.jurisdiction_type, a.county_fips) == ("city", "34003")
+
+
+def test_a_parish_outside_louisiana_is_reviewed():
+    r = Resolver()
+    a = r.resolve("JEFFERSON PARISH CORRECTIONAL CENTER", "LA", "GRETNA")
+    assert (a.jurisdiction_type, a.county_fips, a.needs_review) == ("county", "22051", False)
+    a = r.resolve("JEFFERSON PARISH JAIL", "AL")
+    assert a.needs_review and a.confidence < CONFIDENT
+
+
+def test_connecticut_has_no_county_government():
+    r = Resolver()
+    a = r.resolve("HARTFORD COUNTY JAIL", "CT", "HARTFORD")
+    assert a.needs_review and a.confidence < CONFIDENT and "1960" in a.review_reason
+    # Its jails are the state's (one state system, like AK, DE, HI, RI, VT); its police the towns'.
+    a = r.resolve("HARTFORD CORRECTIONAL CENTER", "CT", "HARTFORD")
+    assert a.jurisdiction_type == "state" and not a.needs_review
+    a = r.resolve("NEW HAVEN POLICE DEPT", "CT", "NEW HAVEN")
+    assert a.jurisdiction_type == "city" and not a.needs_review
+
+
+def test_gazetteer_has_connecticut_planning_regions_and_alaska_census_areas():
+    assert [c.fips for c in gz.counties_named("CT", "Capitol Planning Region")] == ["09110"]
+    assert [c.fips for c in gz.counties_named("CT", "WESTERN CONNECTICUT")] == ["09190"]
+    assert [c.fips for c in gz.counties_named("AK", "CHUGACH")] == ["02063"]
+    assert [c.fips for c in gz.counties_named("AK", "KUSILVAK")] == ["02158"]
+
+
+# -- spelling: apostrophes, spacing, abbreviations --------------------------------------------
+
+@pytest.mark.parametrize("name,state,fips", [
+    ("ST. MARYS COUNTY DETENTION CENTER", "MD", "24037"),  # real, St. Mary's
+    ("OBRIEN COUNTY JAIL (IOWA)", "IA", "19141"),  # real, O'Brien
+    ("PRINCE GEORGE'S COUNTY DETENTION CENTER", "MD", "24033"),
+    ("FT BEND COUNTY JAIL", "TX", "48157"),
+    ("DE KALB COUNTY JAIL", "IL", "17037"),
+    ("MC LEAN COUNTY JAIL", "IL", "17113"),
+    ("LASALLE PARISH JAIL", "LA", "22059"),
+])
+def test_county_spellings_match_exactly(name, state, fips):
+    a = Resolver().resolve(name, state)
+    assert (a.county_fips, a.method) == (fips, "parse"), a
+
+
+# -- words that change the kind of government ---------------------------------------------------
+
+@pytest.mark.parametrize("name,state,city,kind,operator", [
+    ("CCA, FLORENCE CORRECTIONAL CENTER", "AZ", "FLORENCE", "private", "CoreCivic"),
+    ("WEBB COUNTY DETENTION CENTER (CCA)", "TX", "LAREDO", "private", "CoreCivic"),
+    ("SANTA FE CORNELL DETENTION", "NM", "SANTA FE", "private", "GEO Group"),
+    ("PENNSYLVANIA STATE POLICE", "PA", "HARRISBURG", "state", "Pennsylvania"),
+    ("CALIFORNIA HIGHWAY PATROL", "CA", "SACRAMENTO", "state", "California"),
+    ("TDCJ HUNTSVILLE UNIT", "TX", "HUNTSVILLE", "state", "Texas"),
+    ("BERNALILLO COUNTY MDC", "NM", "ALBUQUERQUE", "county", "Bernalillo County"),
+    ("BROOKLYN MDC", "NY", "BROOKLYN", "federal", "Federal Bureau of Prisons"),
+])
+def test_kind_words(name, state, city, kind, operator):
+    a = Resolver().resolve(name, state, city)
+    assert a.jurisdiction_type == kind and operator in a.jurisdiction_name, a
+    assert a.confidence >= CONFIDENT and not a.needs_review, a
+
+
+def test_contract_facility_without_operator_is_reviewed():
+    a = Resolver().resolve("ELIZABETH CONTRACT DETENTION FACILITY", "NJ", "ELIZABETH")
+    assert a.jurisdiction_type == "private" and a.needs_review
+
+
+@pytest.mark.parametrize("name,state,city,code", [
+    # a city word after a county's name: Comal, Guadalupe, Travis are Texas counties
+    ("TRAVIS CITY JAIL", "TX", "AUSTIN", "TRAVITX"),
+    ("GUADALUPE CITY JAIL", "TX", "SEGUIN", "GUADATX"),
+    # CTY: Jefferson County or Jefferson City?
+    ("JEFFERSON CTY JAIL", "MO", "JEFFERSON CITY", None),
+    # a city's department of corrections is not the state's
+    ("NYC DEPT OF CORRECTION", "NY", "NEW YORK", None),
+    ("PHILADELPHIA DEPT OF CORRECTIONS", "PA", "PHILADELPHIA", None),
+    # the facility list says Bureau of Prisons; the name alone would say state prison
+    ("DALBY CORRECTIONAL INSTITUTE", "TX", "POST", "BOPDAL"),
+    # two operators named
+    ("WACKENHUT CORRECTIONS CORPORATION OF AMERICA", "CA", "SAN DIEGO", None),
+    # a name that is no city of the state: the facility's city is only a suggestion
+    ("CSC SOUTH FULTON MUNICIPAL JAIL", "GA", "UNION CITY", None),
+])
+def test_contradictions_go_to_review(resolver, name, state, city, code):
+    a = resolver.resolve(name, state, city, code)
+    assert a.needs_review and a.confidence < CONFIDENT, a
+
+
+@pytest.mark.parametrize("name,state,city,label,county", [
+    ("KANSAS CITY JAIL", "KS", "KANSAS CITY", "Kansas City, KS", "20209"),
+    ("JERSEY CITY POLICE", "NJ", "JERSEY CITY", "Jersey City, NJ", "34017"),
+    ("OAKLAND CITY JAIL", "CA", "OAKLAND", "Oakland, CA", "06001"),
+    ("CITY OF CHICAGO POLICE", "IL", None, "Chicago, IL", None),
+    ("TEXARKANA ARKANSAS POLICE DEPARTMENT", "AR", "TEXARKANA", "Texarkana, AR", "05091"),
+    ("VAN BUREN TOWNSHIP POLICE DEPARTMENT", "MI", "BELLEVILLE", "Van Buren Township, MI", "26163"),
+])
+def test_city_names(name, state, city, label, county):
+    a = Resolver().resolve(name, state, city)
+    assert (a.jurisdiction_type, a.jurisdiction_name, a.county_fips) == ("city", label, county), a
+    assert not a.needs_review
+
+
+NEW_NAMES = ["RICHMOND CITY JAIL", "ST LOUIS CITY JAIL", "CARSON CITY SHERIFF", "SITKA CITY JAIL",
+             "INDIANA BOROUGH POLICE", "JEFFERSON PARISH JAIL", "HARTFORD COUNTY JAIL",
+             "CCA CIBOLA COUNTY CORRECTIONAL CENTER", "KANSAS CITY JAIL", "BALTIMORE CITY JAIL",
+             "VAN BUREN TOWNSHIP POLICE", "NYC DEPT OF CORRECTION", "FT BEND COUNTY JAIL"]
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.sampled_from(NEW_NAMES), st.sampled_from(STATES),
+       st.sampled_from([None, "RICHMOND", "KANSAS CITY", "BELLEVILLE", "SAINT LOUIS"]))
+def test_never_across_a_state_line_for_city_rules(name, state, city):
+    a = Resolver().resolve(name, state, city)
+    fips = gz.state(state).fips
+    assert a.state_fips == fips
+    for code in (a.county_fips, a.place_fips):
+        assert code is None or code.startswith(fips), (name, state, a)
+
+
+def test_an_override_across_a_state_line_is_refused(tmp_path, monkeypatch):
+    from detainerwatch.link import resolver as resolver_module
+
+    bad = tmp_path / "facility_overrides.csv"
+    bad.write_text("facility_name,facility_city,facility_state,facility_code,jurisdiction_type,"
+                   "jurisdiction_name,state_fips,county_fips,place_fips,reason,reviewed_by,"
+                   "reviewed_on\nFRANKLIN COUNTY JAIL,,IA,,county,\"Franklin County, PA\",19,"
+                   "42055,,wrong state,someone,2026-11-25\n")
+    monkeypatch.setattr(resolver_module, "hand_path", lambda name: bad)
+    resolver_module.overrides.cache_clear()
+    try:
+        with pytest.raises(ValueError, match="never crosses a state line"):
+            resolver_module.overrides()
+    finally:
+        resolver_module.overrides.cache_clear()
+
+
+def test_resolve_command_input_errors_are_one_line(pa_store, tmp_path):
+    path = tmp_path / "nofacility.csv"
+    path.write_text("name,state\nFRANKLIN COUNTY JAIL,PA\n")
+    result = run(pa_store, "resolve", path)
+    assert result.exit_code == 2 and "column 'facility'" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    path = tmp_path / "latin1.csv"
+    path.write_bytes("facility,state\nDOÑA ANA COUNTY DETENTION CENTER,NM\n".encode("latin-1"))
+    result = run(pa_store, "resolve", path)
+    assert result.exit_code == 2 and "UTF-8" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_resolve_command_reads_columns_in_any_case(pa_store, tmp_path):
+    path = tmp_path / "upper.csv"
+    path.write_text("Facility,State,City\nRICHMOND CITY JAIL,Virginia,RICHMOND\n")
+    result = run(pa_store, "resolve", path)
+    assert result.exit_code == 0, result.output
+    rows = list(csv.DictReader(io.StringIO(result.output)))
+    assert rows[0]["Facility"] == "RICHMOND CITY JAIL" and rows[0]["county_fips"] == "51760"

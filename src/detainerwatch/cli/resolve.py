@@ -48,25 +48,33 @@ def resolve(obj, file, review):
     except OSError as exc:
         raise InputError(file, "a readable CSV file", found=exc.strerror) from None
     with fh:
-        reader = csv.DictReader(fh)
-        header = [h.strip() for h in (reader.fieldnames or [])]
-        for required in ("facility", "state"):
-            if required not in header:
-                raise InputError(file, f"a column {required!r}", row=1, column=required)
-        writer = csv.DictWriter(sys.stdout, header + OUTPUT_FIELDS, lineterminator="\n",
-                                extrasaction="ignore")
-        writer.writeheader()
+        number = 1
         try:
+            reader = csv.DictReader(fh)
+            header = [(h or "").strip() for h in (reader.fieldnames or [])]
+            # Column names in any case ('Facility', 'STATE'); the output keeps them as given.
+            column = {h.lower(): h for h in reversed(header) if h}
+            for required in ("facility", "state"):
+                if required not in column:
+                    raise InputError(file, f"a column {required!r}", row=1, column=required)
+            writer = csv.DictWriter(sys.stdout, header + [f for f in OUTPUT_FIELDS
+                                                          if f not in header],
+                                    lineterminator="\n", extrasaction="ignore")
+            writer.writeheader()
             for number, row in enumerate(reader, start=2):
                 row = {(k or "").strip(): v for k, v in row.items()}
-                if gz.state(row.get("state")) is None:
+                value = {key: row.get(column[key]) if key in column else None
+                         for key in ("facility", "state", "city", "code")}
+                if gz.state(value["state"]) is None:
                     raise InputError(file, "a state (two-letter code or full name)", row=number,
-                                     column="state", found=row.get("state"))
-                a = resolver.resolve(row.get("facility"), row.get("state"), row.get("city"),
-                                     row.get("code"))
+                                     column=column["state"], found=value["state"])
+                a = resolver.resolve(value["facility"], value["state"], value["city"],
+                                     value["code"])
                 writer.writerow({**row, **a.as_dict()})
         except UnicodeDecodeError:
             raise InputError(file, "UTF-8 text", row=number) from None
+        except csv.Error as exc:
+            raise InputError(file, "CSV text", row=number, found=str(exc)) from None
 
 
 def _review_queue(db: Path) -> None:

@@ -12,7 +12,10 @@ from dataclasses import dataclass, field
 
 from . import gazetteer as gz
 
-COUNTY_WORD = re.compile(r"\b(COUNTY|CNTY|CTY|CO|PARISH|BOROUGH)\b")
+COUNTY_WORD = re.compile(r"\b(COUNTY|CNTY|CTY|CO|PARISH|BOROUGH|SHERIFFS?)\b")
+# Words that name a county only in some states: elsewhere a borough is a municipality (PA, NJ,
+# CT, NYC's five), and Louisiana alone has parishes.
+COUNTY_WORD_STATES = {"PARISH": {"LA"}, "BOROUGH": {"AK"}}
 
 
 @dataclass
@@ -30,16 +33,22 @@ class Entry:
     sources: list[str] = field(default_factory=list)
 
 
-def county_named_in(name: str) -> str | None:
+def county_words(text: str, state: str | None = None) -> list[re.Match]:
+    """The county words of a normalised name that count in `state` (all of them if None)."""
+    return [m for m in COUNTY_WORD.finditer(text)
+            if state is None or state in COUNTY_WORD_STATES.get(m.group(1), {state})]
+
+
+def county_named_in(name: str, state: str | None = None) -> str | None:
     """The county a facility's own name states ('FRANKLIN COUNTY JAIL' -> 'FRANKLIN')."""
     text = gz.normal(name)
     m = re.match(r"^(?:THE )?COUNTY OF ([A-Z ]+?)(?: JAIL| SHERIFF| DETENTION| CORR|$)", text)
     if m:
         return m.group(1).strip()
-    m = COUNTY_WORD.search(text)
-    if not m:
+    words = county_words(text, state)
+    if not words:
         return None
-    before = text[:m.start()].strip()
+    before = text[:words[0].start()].strip()
     return before or None
 
 
@@ -56,7 +65,7 @@ def check_county(state: str, city: str | None, name: str, listed: str | None):
         if city_counties and fips not in city_counties:
             return None, (f"listed county {listed.strip()!r} does not contain the city "
                           f"{city.strip()!r}")
-    named = county_named_in(name)
+    named = county_named_in(name, state)
     if named:
         named_matches = gz.counties_named(state, named)
         if len(named_matches) == 1 and named_matches[0].fips != fips:

@@ -49,6 +49,8 @@ class Place:
 def normal(text: str) -> str:
     """Upper-case words and digits only: accents, punctuation and runs of space folded."""
     text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    # An apostrophe joins its word: "St. Mary's" and "ST MARYS", "O'Brien" and "OBRIEN" agree.
+    text = re.sub(r"['`\u2019]", "", text)
     text = text.upper().replace("&", " AND ")
     text = re.sub(r"[^A-Z0-9]+", " ", text)
     return re.sub(r"\s+", " ", text).strip()
@@ -60,7 +62,15 @@ def county_key(name: str) -> str:
     text = _COUNTY_SUFFIX.sub("", text)
     text = re.sub(r"\bst\.?\s", "saint ", text)
     text = re.sub(r"\bste\.?\s", "sainte ", text)
+    text = re.sub(r"\bft\.?\s", "fort ", text)
+    text = re.sub(r"\bmt\.?\s", "mount ", text)
     return normal(text)
+
+
+def _compact(name: str) -> str:
+    """county_key without spaces: 'DE KALB' = 'DeKalb', 'MC LEAN' = 'McLean', 'LASALLE' =
+    'La Salle' (no state has two counties that differ only in spacing)."""
+    return county_key(name).replace(" ", "")
 
 
 @lru_cache(maxsize=None)
@@ -121,7 +131,7 @@ def _county_index() -> dict[tuple[str, str], list[County]]:
     index: dict[tuple[str, str], list[County]] = defaultdict(list)
     for abbr, items in _counties()[0].items():
         for county in items:
-            bucket = index[(abbr, county_key(county.name))]
+            bucket = index[(abbr, _compact(county.name))]
             if county.fips not in {c.fips for c in bucket}:
                 bucket.append(county)
     return dict(index)
@@ -129,7 +139,37 @@ def _county_index() -> dict[tuple[str, str], list[County]]:
 
 def counties_named(state_abbr: str, name: str) -> list[County]:
     """Counties of one state whose name matches exactly (suffixes and 'St.' folded)."""
-    return list(_county_index().get((state_abbr, county_key(name)), []))
+    return list(_county_index().get((state_abbr, _compact(name)), []))
+
+
+_CITY_COUNTY_SUFFIX = re.compile(r"\s+(city|city and borough|municipality|municipio)$", re.I)
+
+
+def is_city_county(county: County) -> bool:
+    """A county-equivalent that is itself a city's government: an independent city ('Richmond
+    city', 'Carson City') or a unified city-borough or municipality (Sitka, Anchorage)."""
+    name = county.name.lower()
+    return not name.endswith("county") and bool(_CITY_COUNTY_SUFFIX.search(name))
+
+
+def city_county_label(county: County) -> str:
+    """'Richmond city' -> 'Richmond'; 'Sitka City and Borough' -> 'Sitka'; 'Carson City' stays."""
+    if county.name == "Carson City":
+        return county.name
+    return _CITY_COUNTY_SUFFIX.sub("", county.name)
+
+
+def independent_city(state_abbr: str, name: str) -> County | None:
+    """The county-equivalent that is itself a city, where there is one of that name: Virginia's
+    independent cities, Baltimore, St. Louis, Carson City, Alaska's unified city-boroughs
+    ('RICHMOND' in VA -> 51760, never Richmond County 51159)."""
+    text = normal(name)
+    text = re.sub(r"\s+CITY$", "", text)
+    for key in (f"{text} city", text):
+        found = [c for c in counties_named(state_abbr, key) if is_city_county(c)]
+        if len(found) == 1:
+            return found[0]
+    return None
 
 
 def city_key(name: str) -> str:

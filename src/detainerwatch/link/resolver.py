@@ -26,12 +26,20 @@ from rapidfuzz import fuzz, process
 
 from ..handfiles import hand_path
 from . import gazetteer as gz
-from .dictionary import Entry, county_named_in
+from .dictionary import Entry, county_named_in, county_words
 
 CONFIDENT = 0.9
 FUZZY_ACCEPT = 90  # rapidfuzz ratio needed to accept a misspelt county or city
 FUZZY_MARGIN = 8  # and its lead over the next candidate
 TYPE_HINTS = {"SPC": "ice", "CDF": "private", "BOP": "federal", "HOLD": "ice", "STAGING": "ice"}
+JURISDICTION_TYPES = ("county", "city", "state", "federal", "ice", "private", "unknown")
+# States with no county government: a 'county' there is no one to attribute a jail to.
+NO_COUNTY_GOVERNMENT = {"CT": "Connecticut abolished county government in 1960",
+                        "RI": "Rhode Island has no county government"}
+# States whose prisons and jails are one state system: a correctional centre there is the state's.
+UNIFIED_CORRECTIONS = {"AK", "CT", "DE", "HI", "RI", "VT"}
+_CITY_WORDS = (r"POLICE|P ?D|CITY JAIL|MUNICIPAL|TOWN JAIL|VILLAGE|PUBLIC SAFETY|TOWNSHIP|TWP|"
+               r"BOROUGH|BORO")
 
 
 @dataclass
@@ -75,10 +83,20 @@ def overrides() -> dict[tuple, dict]:
     with open(hand_path("facility_overrides.csv"), newline="", encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))
     out = {}
-    for r in rows:
+    for number, r in enumerate(rows, start=2):
         st = gz.state(r["facility_state"])
+        problem = None
+        if st is None:
+            problem = f"facility_state {r['facility_state']!r} is not a state"
+        elif r["jurisdiction_type"] not in JURISDICTION_TYPES:
+            problem = f"jurisdiction_type {r['jurisdiction_type']!r} is not one of {JURISDICTION_TYPES}"
+        elif (r["state_fips"] or st.fips) != st.fips or any(
+                (r[c] or st.fips)[:2] != st.fips for c in ("county_fips", "place_fips")):
+            problem = f"a FIPS code outside {st.abbr} (an override never crosses a state line)"
+        if problem:
+            raise ValueError(f"hand/facility_overrides.csv row {number}: {problem}")
         key = (gz.normal(r["facility_name"]), gz.normal(r["facility_city"] or ""),
-               st.abbr if st else "", (r["facility_code"] or "").upper())
+               st.abbr, (r["facility_code"] or "").upper())
         out[key] = r
     return out
 
@@ -170,30 +188,87 @@ class Resolver:
                 TYPE_HINTS.get(gz.normal(entry.type))
             if hint and hint not in kinds:
                 out.candidates.append({"step": "code", "type_hint": hint, "type": entry.type})
+        else:
+            hint = None
         if not matched:
             return self._no_rule(out, st, city, entry, name)
         rule = matched[0]
+        if (rule.jurisdiction_type == "federal" and "county" in kinds
+                and not rule.pattern.search(re.sub(r"\b(MDC|MCC)\b", " ", text))):
+            # MDC / MCC alone also abbreviate county jails ('BERNALILLO COUNTY MDC').
+            rule = next(r for r in matched if r.jurisdiction_type == "county")
         out.candidates.append({"step": "parse", "rules": kinds})
+        result = self._by_rule(out, rule, text, name, st, city, entry)
+        if (hint == "federal" and result.jurisdiction_type not in ("federal", "private")
+                and not result.needs_review):
+            # The facility list says Bureau of Prisons; the name says otherwise (a BOP contract
+            # prison such as DALBY CORRECTIONAL INSTITUTE is neither state nor county).
+            return self._review(result, result.method, 0.7,
+                                f"the facility list types it {entry.type}, the name "
+                                f"says {result.jurisdiction_type}")
+        return result
+
+    def _by_rule(self, out, rule, text, name, st, city, entry) -> Attribution:
         if rule.jurisdiction_type in ("federal", "ice"):
             out.jurisdiction_type, out.jurisdiction_name = rule.jurisdiction_type, rule.jurisdiction_name
             out.county_fips = self._county_from_city(st, city)
             return self._done(out, "parse", rule.confidence)
+        if rule.jurisdiction_type == "private":
+            operator = rule.jurisdiction_name or (
+                rule.pattern.search(text).group(0).title() if rule.confidence >= CONFIDENT
+                else (entry.operator if entry is not None and entry.operator else name.strip()))
+            out.jurisdiction_type, out.jurisdiction_name = "private", operator
+            out.county_fips = (entry.county_fips if entry else None) or self._county_from_city(st, city)
+            operators = {r.jurisdiction_name or r.pattern.search(text).group(0)
+                         for r in rules() if r.jurisdiction_type == "private" and r.pattern.search(text)}
+            if len(operators) > 1:
+                out.candidates.append({"step": "parse", "operators": sorted(operators)})
+                return self._review(out, "parse", 0.7, "the name names more than one operator")
+            if rule.confidence >= CONFIDENT:
+                return self._done(out, "parse", rule.confidence)
+            return self._review(out, "parse", rule.confidence,
+                                "contract facility: the name does not give the operator")
         if rule.jurisdiction_type == "county":
             return self._county(out, name, st, city, entry, rule)
         if rule.jurisdiction_type == "city":
-            return self._city(out, name, st, city, rule)
+            return self._city(out, name, st, city, rule.confidence)
         # State prison words. A county word elsewhere would have matched first; words such as
         # PRISON or CORRECTIONAL FACILITY alone are weaker evidence than SCI, C.F. or DOC.
         strong = re.search(r"\bS ?C ?I\b|\bSTATE\b|\bC ?F\b|\bDOC\b|\bD O C\b|\bDEP(ARTMEN)?T OF CORR|"
-                           r"\bSRCF\b|\bCSP\b|\bCORRECTIONAL INSTITUT(ION|E)\b", text)
+                           r"\bSRCF\b|\bCSP\b|\bCORRECTIONAL INSTITUT(ION|E)\b|\bTDCJ\b|"
+                           r"\bDEP(ARTMEN)?T OF CRIMINAL JUSTICE\b|\bPATROL\b", text)
         out.jurisdiction_type, out.jurisdiction_name = "state", st.name
         out.county_fips = self._county_from_city(st, city)
+        department = re.match(r"^(.*?)\s*\b(DOC|D O C|DEP(ARTMEN)?T OF CORR)", text)
+        if department and department.group(1):
+            # 'NYC DEPT OF CORRECTION' is a city's department, 'VIRGINIA DEPARTMENT OF
+            # CORRECTIONS' the state's: a department named after a place of the state is doubtful.
+            owner = department.group(1)
+            territory = st.abbr in ("GU", "MP", "VI", "AS")  # one government, no counties
+            if not territory and gz.state(owner) is None and owner not in ("STATE", "ST") and (
+                    gz.place(st.abbr, owner) or gz.counties_named(st.abbr, owner)
+                    or gz.is_city(st.abbr, owner)):
+                out.candidates.append({"step": "parse", "department_of": owner})
+                return self._review(out, "parse", 0.6,
+                                    f"a department of corrections named after {owner.title()}: "
+                                    f"state or local?")
         if strong:
             return self._done(out, "parse", 0.95)
+        if st.abbr in UNIFIED_CORRECTIONS:
+            out.candidates.append({"step": "parse", "unified_corrections": st.abbr})
+            return self._done(out, "parse", CONFIDENT)
         return self._review(out, "parse", 0.6, "only generic prison words; state or local?")
 
     def _county(self, out, name, st, city, entry, rule) -> Attribution:
-        named = county_named_in(name)
+        text = gz.normal(name)
+        words = county_words(text, st.abbr)
+        if not words:
+            if re.search(r"\bBOROUGH\b", text):
+                # Outside Alaska a borough is a municipality ('STATE COLLEGE BOROUGH POLICE').
+                return self._city(out, name, st, city, CONFIDENT)
+            return self._review(out, "parse", 0.4, f"PARISH in a name of {st.abbr}: only "
+                                "Louisiana has parishes")
+        named = county_named_in(name, st.abbr)
         if not named:
             # 'COUNTY JAIL' with no name: the city says which county.
             fips = self._county_from_city(st, city, unique=True)
@@ -218,6 +293,15 @@ class Resolver:
         out.county_fips = county.fips
         method = "parse" if score == 100.0 else "fuzzy"
         confidence = rule.confidence if score == 100.0 else CONFIDENT
+        if gz.is_city_county(county):
+            # 'RICHMOND CITY SHERIFF', 'CARSON CITY SHERIFF': a city that is its own county.
+            self._independent(out, county, st)
+        if words[0].group(1) == "CTY" and gz.is_city(st.abbr, f"{named} CITY"):
+            out.candidates.append({"step": "parse", "city": f"{named} CITY"})
+            return self._review(out, method, 0.6, f"CTY: {named.title()} County or "
+                                f"{named.title()} City?")
+        if st.abbr in NO_COUNTY_GOVERNMENT:
+            return self._review(out, method, 0.6, NO_COUNTY_GOVERNMENT[st.abbr])
         city_counties = gz.city_counties(st.abbr, city) if city else {}
         if city_counties and county.fips not in city_counties:
             out.candidates.append({"step": "city", "city": city, "counties": sorted(city_counties)})
@@ -227,6 +311,16 @@ class Resolver:
         if entry is not None and entry.county_fips and entry.county_fips != county.fips:
             return self._review(out, method, 0.7, f"the facility list puts it in {entry.county_fips}")
         return self._done(out, method, confidence)
+
+    @staticmethod
+    def _independent(out: Attribution, county: gz.County, st: gz.State) -> None:
+        """An independent city (a county-equivalent that is a city): type city, its own FIPS."""
+        label = gz.city_county_label(county)
+        known = gz.place(st.abbr, label)
+        out.jurisdiction_type = "city"
+        out.jurisdiction_name = _label("city", known.name if known else label, st.abbr)
+        out.county_fips = county.fips
+        out.place_fips = known.place_fips if known else None
 
     def _fuzzy_county(self, out, named: str, st: gz.State):
         choices = {gz.county_key(c.name): c for c in gz.counties(st.abbr)}
@@ -242,39 +336,71 @@ class Resolver:
             return choices[best], score
         return None, score
 
-    def _city(self, out, name, st, city, rule) -> Attribution:
+    def _city(self, out, name, st, city, confidence: float) -> Attribution:
         text = gz.normal(name)
-        m = re.match(r"^(.*?)\s*(\d+(ST|ND|RD|TH)\s+)?\b(POLICE|P ?D|CITY JAIL|MUNICIPAL|TOWN JAIL|"
-                     r"VILLAGE|PUBLIC SAFETY)\b", text)
-        named = (m.group(1).strip() if m else "") or (city or "")
-        named = re.sub(r"\s+(CITY|TOWN|VILLAGE)$", "", named) if named else named
-        place = gz.place(st.abbr, named) if named else None
-        if place is None and named and not gz.is_city(st.abbr, named) and city:
-            named = city  # e.g. a lockup named after its street: the facility's city decides
-        place = place or (gz.place(st.abbr, named) if named else None)
-        if not named or not (place or gz.is_city(st.abbr, named)):
+        text = re.sub(r"^(THE )?(CITY|TOWN|VILLAGE|BOROUGH|TOWNSHIP) OF ", "", text)
+        m = re.match(rf"^(.*?)\s*(\d+(ST|ND|RD|TH)\s+)?\b({_CITY_WORDS})\b", text)
+        named = m.group(1).strip() if m else ""
+        for state_word in (gz.normal(st.name), st.abbr):
+            # 'TEXARKANA ARKANSAS POLICE DEPARTMENT'
+            if named.endswith(" " + state_word):
+                named = named[: -len(state_word) - 1].strip()
+        township = bool(re.search(r"\b(TOWNSHIP|TWP)\b", text))
+        from_city = not named
+        named = named or gz.normal(city or "")
+        if not named:
             return self._review(out, "parse", 0.4, f"a city word but no city of {st.abbr} found")
         out.jurisdiction_type = "city"
-        display = place.name if place else named.title()
-        out.jurisdiction_name = _label("city", display, st.abbr)
-        if place:
-            out.place_fips = place.place_fips
-            out.county_fips = place.county_fips[0] if len(place.county_fips) == 1 else None
-        else:
-            out.county_fips = self._county_from_city(st, named, unique=True)
-        return self._done(out, "parse", rule.confidence)
+        # The name as written, and with its CITY / TOWN word moved: 'KANSAS CITY JAIL' names
+        # Kansas City, 'JERSEY CITY POLICE' Jersey City, 'OAKLAND CITY JAIL' Oakland.
+        tries = [named]
+        if m and m.group(4) == "CITY JAIL":
+            tries.insert(0, f"{named} CITY")
+        short = re.sub(r"\s+(CITY|TOWN|VILLAGE|TOWNSHIP|TWP)$", "", named)
+        if short != named:
+            tries.append(short)
+        for candidate in tries:
+            independent = None if township else gz.independent_city(st.abbr, candidate)
+            if independent is not None:
+                # Virginia's independent cities, Baltimore, St. Louis, Carson City: the city is
+                # its own county-equivalent (never the county of the same name).
+                self._independent(out, independent, st)
+                return self._done(out, "parse", confidence)
+            place = gz.place(st.abbr, candidate)
+            if place or (not township and gz.is_city(st.abbr, candidate)):
+                out.jurisdiction_name = _label("city", place.name if place else candidate.title(),
+                                               st.abbr)
+                if place:
+                    out.place_fips = place.place_fips
+                    out.county_fips = place.county_fips[0] if len(place.county_fips) == 1 else None
+                else:
+                    out.county_fips = self._county_from_city(st, candidate, unique=True)
+                return self._done(out, "parse", confidence)
+        named = short
+        # The name gives a municipality the gazetteer does not know: a township, a town, a
+        # county's name, a street. Say what the facility's city suggests, but never confidently
+        # unless the name says township and the city fixes the county.
+        label = f"{named.title()} Township" if township else named.title()
+        out.jurisdiction_name = _label("city", label, st.abbr)
+        out.county_fips = self._county_from_city(st, city, unique=True)
+        counties = [] if township else gz.counties_named(st.abbr, named)
+        if counties:
+            out.candidates.append({"step": "parse", "county": counties[0].fips})
+            return self._review(out, "parse", 0.6, f"{named.title()} is a county of {st.abbr}, "
+                                "not a city: county jail or city lockup?")
+        if township and out.county_fips and not from_city:
+            return self._done(out, "parse", confidence)
+        if city and not township:
+            out.jurisdiction_name = _label("city", gz.normal(city).title(), st.abbr)
+        return self._review(out, "parse", 0.75, f"{named.title()} is no city of {st.abbr} in the "
+                            f"gazetteer; the facility's city is {city or 'not given'}")
 
     def _no_rule(self, out, st, city, entry, name: str = "") -> Attribution:
         # A facility named only for an independent city (Virginia, Maryland, Missouri, Nevada
         # county-equivalents 'X city'): that city's jail.
-        independent = gz.counties_named(st.abbr, f"{name} city") if name else []
-        if len(independent) == 1 and independent[0].name.lower().endswith(" city"):
-            county = independent[0]
-            out.jurisdiction_type = "city"
-            out.jurisdiction_name = _label("city", county.name[:-5], st.abbr)
-            out.county_fips = county.fips
-            known = gz.place(st.abbr, county.name[:-5])
-            out.place_fips = known.place_fips if known else None
+        independent = gz.independent_city(st.abbr, name) if name else None
+        if independent is not None:
+            self._independent(out, independent, st)
             return self._done(out, "parse", CONFIDENT)
         if entry is not None:
             hint = TYPE_HINTS.get(gz.normal(entry.type_detailed or "")) or \
