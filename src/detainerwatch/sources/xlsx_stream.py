@@ -1,0 +1,314 @@
+"""Streaming .xlsx reading in bounded memory, every cell as text.
+
+The workbook's parts are read with zipfile; each worksheet's XML is inflated in a second thread
+(zlib releases the GIL) while the C scanner (`_xlsxscan`) turns complete rows into Arrow string
+columns with the GIL released, so inflating and parsing overlap on two cores. Nothing holds more
+than one batch of rows: a sheet of a million rows costs the memory of one batch.
+
+Cells come out as `cell_to_text` in readers.py makes them from calamine's values (the fallback
+reader, and the oracle of the tests): strings unescaped, whitespace-only as blank, numbers as
+written, numbers styled as dates as ISO text.
+"""
+from __future__ import annotations
+
+import html
+import posixpath
+import queue
+import re
+import threading
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+import pyarrow as pa
+
+from ._xlsxscan import Scanner, shared_strings
+
+CHUNK = 8 << 20  # inflated bytes per read
+HEAD_ROWS = 30
+
+_ATTR = re.compile(r'([\w:.-]+)\s*=\s*(?:"([^"]*)"|\'([^\']*)\')')
+_TAG = re.compile(r"<(?:\w+:)?(sheet|Relationship|numFmt|xf|workbookPr)\b([^>]*)>")
+_DIMENSION = re.compile(rb'<(?:\w+:)?dimension\s+ref="([A-Z]+)?(\d+)?(?::([A-Z]+)(\d+))?"')
+# Excel's built-in number formats that show dates or times.
+BUILTIN_DATE_FORMATS = set(range(14, 23)) | set(range(27, 37)) | {45, 47} | set(range(50, 59))
+WORKSHEET_REL = "/worksheet"
+
+
+def _attrs(text: str) -> dict[str, str]:
+    out = {}
+    for name, dq, sq in _ATTR.findall(text):
+        value = html.unescape(dq if dq or not sq else sq)
+        out[name] = value
+        out.setdefault(name.split(":")[-1], value)
+    return out
+
+
+def is_date_format(code: str) -> bool:
+    """A number format that shows a calendar date or a time of day (not a duration)."""
+    code = re.sub(r'"[^"]*"|\\.|_.|\*.', "", code)
+    if re.search(r"\[(h+|m+|s+)\]", code, re.I):
+        return False  # elapsed time: a duration, not a date
+    code = re.sub(r"\[[^\]]*\]", "", code)
+    return bool(re.search(r"[dmyhs]", code, re.I)) and code.lower() != "general"
+
+
+def column_letter(index: int) -> str:
+    letters = ""
+    index += 1
+    while index:
+        index, rem = divmod(index - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters
+
+
+def _column_index(letters: str) -> int:
+    n = 0
+    for ch in letters:
+        n = n * 26 + ord(ch) - 64
+    return n - 1
+
+
+@dataclass
+class SheetPart:
+    name: str
+    member: str | None  # None: not a worksheet (chart sheet, dialog sheet)
+
+
+@dataclass
+class Head:
+    rows: list[list[str | None]]   # rows 1..n as a spreadsheet numbers them
+    last_row: int | None           # from the sheet's <dimension>, when it has one
+    last_col: int | None
+
+
+class ScanError(Exception):
+    """A value the columns cannot hold: (problem, row, column index, text)."""
+
+    def __init__(self, problem: str, row: int, col: int, text: str | None):
+        self.problem, self.row, self.col, self.text = problem, row, col, text
+        super().__init__(problem)
+
+
+class XlsxStream:
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self.zip = zipfile.ZipFile(self.path)
+        names = set(self.zip.namelist())
+        workbook = self._workbook_part(names)
+        base = posixpath.dirname(workbook)
+        text = self.zip.read(workbook).decode("utf-8", errors="replace")
+        rels_path = posixpath.join(base, "_rels", posixpath.basename(workbook) + ".rels")
+        rels = {}
+        if rels_path in names:
+            for tag, body in _TAG.findall(self.zip.read(rels_path).decode("utf-8", "replace")):
+                if tag == "Relationship":
+                    a = _attrs(body)
+                    target = a.get("Target", "")
+                    target = target.lstrip("/") if target.startswith("/") else \
+                        posixpath.normpath(posixpath.join(base, target))
+                    rels[a.get("Id")] = (a.get("Type", ""), target)
+        self.date1904 = False
+        self.sheets: list[SheetPart] = []
+        for tag, body in _TAG.findall(text):
+            a = _attrs(body)
+            if tag == "workbookPr":
+                self.date1904 = a.get("date1904", "").lower() in ("1", "true")
+            elif tag == "sheet":
+                kind, target = rels.get(a.get("id"), ("", None))
+                member = target if kind.endswith(WORKSHEET_REL) and target in names else None
+                self.sheets.append(SheetPart(a.get("name", ""), member))
+        self.date_styles = self._date_styles(base, names)
+        sst = posixpath.join(base, "sharedStrings.xml")
+        for kind, target in rels.values():
+            if kind.endswith("/sharedStrings"):
+                sst = target
+        self._sst_member = sst if sst in names else None
+        self._sst: tuple[bytes, bytes] | None = None
+
+    def _workbook_part(self, names: set[str]) -> str:
+        if "_rels/.rels" in names:
+            for tag, body in _TAG.findall(self.zip.read("_rels/.rels").decode("utf-8", "replace")):
+                a = _attrs(body)
+                if tag == "Relationship" and a.get("Type", "").endswith("/officeDocument"):
+                    target = a.get("Target", "").lstrip("/")
+                    if target in names:
+                        return target
+        if "xl/workbook.xml" in names:
+            return "xl/workbook.xml"
+        raise zipfile.BadZipFile("no workbook part (xl/workbook.xml)")
+
+    def _date_styles(self, base: str, names: set[str]) -> bytes:
+        path = posixpath.join(base, "styles.xml")
+        if path not in names:
+            return b""
+        text = self.zip.read(path).decode("utf-8", "replace")
+        custom = {}
+        for tag, body in _TAG.findall(text):
+            if tag == "numFmt":
+                a = _attrs(body)
+                if a.get("numFmtId", "").isdigit():
+                    custom[int(a["numFmtId"])] = a.get("formatCode", "")
+        start = text.find("<cellXfs")
+        end = text.find("</cellXfs>", start)
+        flags = []
+        if start >= 0:
+            for tag, body in _TAG.findall(text[start:end if end > 0 else None]):
+                if tag != "xf":
+                    continue
+                fmt = _attrs(body).get("numFmtId", "0")
+                fid = int(fmt) if fmt.isdigit() else 0
+                date = is_date_format(custom[fid]) if fid in custom else fid in BUILTIN_DATE_FORMATS
+                flags.append(1 if date else 0)
+        return bytes(flags)
+
+    def shared_strings(self) -> tuple[bytes, bytes]:
+        if self._sst is None:
+            if self._sst_member is None:
+                self._sst = (b"", bytes(8))
+            else:
+                self._sst = shared_strings(self.zip.read(self._sst_member))
+        return self._sst
+
+    def _scanner(self) -> Scanner:
+        data, offsets = self.shared_strings()
+        return Scanner(data, offsets, self.date_styles, self.date1904)
+
+    def _chunks(self, member: str, size: int = CHUNK, ahead: bool = True) -> Iterator[bytes]:
+        """The inflated XML, cut after a row end; inflated ahead in another thread."""
+        def inflate(emit):
+            with self.zip.open(member) as fh:
+                while block := fh.read(size):
+                    emit(block)
+
+        blocks = _ahead(inflate, f"inflate {member}", depth=3) if ahead else _blocks(self.zip, member, size)
+        carry = b""
+        for block in blocks:
+            data = carry + block if carry else block
+            cut = data.rfind(b"</row>")
+            if cut < 0:
+                carry = data
+                continue
+            cut += 6
+            yield memoryview(data)[:cut]
+            carry = data[cut:]
+        if carry:
+            yield carry
+
+    def head(self, member: str, nrows: int = HEAD_ROWS) -> Head:
+        """The first rows of a sheet as lists of text (for finding the header)."""
+        scanner = self._scanner()
+        cells: list[tuple[int, int, str]] = []
+        last_row = last_col = None
+        first = True
+        for chunk in self._chunks(member, 1 << 18, ahead=False):
+            if first:
+                m = _DIMENSION.search(bytes(chunk[:4096]))
+                if m and m.group(4):
+                    last_row, last_col = int(m.group(4)), _column_index(m.group(3).decode())
+                elif m and m.group(2):
+                    last_row = int(m.group(2))
+                    last_col = _column_index(m.group(1).decode()) if m.group(1) else None
+                first = False
+            cells.extend(scanner.feed(chunk, True))
+            if cells and cells[-1][0] > nrows:
+                break
+        cells = [c for c in cells if c[0] <= nrows]
+        height = max((r for r, _, _ in cells), default=0)
+        width = max((c for _, c, _ in cells), default=-1) + 1
+        rows: list[list[str | None]] = [[None] * width for _ in range(height)]
+        for r, c, text in cells:
+            rows[r - 1][c] = text
+        return Head(rows, last_row, last_col)
+
+    def batches(self, member: str, width: int, header_row: int,
+                batch_rows: int) -> Iterator[pa.Table]:
+        """Arrow tables (row_number, c0..c{width-1}) of the rows below the header.
+
+        Scanning runs in its own thread, a batch ahead of the consumer, so the store types and
+        writes one batch while the next is inflated and scanned."""
+        def scan(emit):
+            scanner = self._scanner()
+            scanner.configure(width, header_row)
+            for chunk in self._chunks(member):
+                pending = scanner.feed(chunk)
+                if isinstance(pending, tuple):
+                    raise ScanError(*pending)
+                if pending >= batch_rows:
+                    emit(_table(scanner.take(), width))
+            if scanner.pending():
+                emit(_table(scanner.take(), width))
+
+        return _ahead(scan, f"scan {member}")
+
+    def extent(self, member: str) -> int:
+        """Rows from the first to the last holding a value (calamine's sheet height)."""
+        scanner = self._scanner()
+        scanner.configure(0, 0, True)
+        for chunk in self._chunks(member):
+            scanner.feed(chunk)
+        span = scanner.extent()
+        return span[1] - span[0] + 1 if span else 0
+
+    def close(self) -> None:
+        self.zip.close()
+
+
+_END = object()
+
+
+def _ahead(work, name: str, depth: int = 2) -> Iterator:
+    """Run work(emit) in a thread; yield what it emits, then re-raise what it raised."""
+    q: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def run():
+        try:
+            work(lambda item: _put(q, stop, item))
+            _put(q, stop, _END)
+        except BaseException as exc:  # handed to the consumer, who raises it
+            _put(q, stop, exc)
+
+    thread = threading.Thread(target=run, daemon=True, name=name)
+    thread.start()
+    try:
+        while True:
+            item = q.get()
+            if item is _END:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        while thread.is_alive():
+            try:
+                q.get_nowait()
+            except queue.Empty:
+                thread.join(0.05)
+
+
+def _blocks(zf: zipfile.ZipFile, member: str, size: int) -> Iterator[bytes]:
+    with zf.open(member) as fh:
+        while block := fh.read(size):
+            yield block
+
+
+def _put(q: queue.Queue, stop: threading.Event, item) -> None:
+    while not stop.is_set():
+        try:
+            q.put(item, timeout=0.1)
+            return
+        except queue.Full:
+            continue
+
+
+def _table(taken, width: int) -> pa.Table:
+    n, row_numbers, columns = taken
+    arrays = [pa.Array.from_buffers(pa.int64(), n, [None, pa.py_buffer(row_numbers)])]
+    for offsets, data, bitmap, nulls in columns:
+        arrays.append(pa.Array.from_buffers(
+            pa.string(), n, [pa.py_buffer(bitmap) if nulls else None, pa.py_buffer(offsets),
+                             pa.py_buffer(data)], null_count=nulls))
+    return pa.Table.from_arrays(arrays, names=["row_number"] + [f"c{i}" for i in range(width)])
