@@ -1,6 +1,8 @@
 """Fill facility_attribution from the store: one resolution per distinct facility as released."""
 from __future__ import annotations
 
+import pyarrow as pa
+
 from ..store.schema import ATTRIBUTION_DDL
 from . import dictionary
 from .resolver import Resolver
@@ -30,6 +32,10 @@ def refresh_attribution(con) -> int:
                      a["needs_review"], a["review_reason"], n])
     con.execute("DELETE FROM facility_attribution")
     if rows:
-        con.executemany(f"INSERT INTO facility_attribution ({', '.join(COLUMNS)}) VALUES "
-                        f"({', '.join(['?'] * len(COLUMNS))})", rows)
+        # One columnar insert: row-by-row executemany took seconds for a national release.
+        resolved = pa.table({name: [row[i] for row in rows] for i, name in enumerate(COLUMNS)})
+        con.register("dw_attribution", resolved)
+        con.execute(f"INSERT INTO facility_attribution ({', '.join(COLUMNS)}) "
+                    f"SELECT {', '.join(COLUMNS)} FROM dw_attribution")
+        con.unregister("dw_attribution")
     return len(rows)

@@ -67,6 +67,7 @@ def county_key(name: str) -> str:
     return normal(text)
 
 
+@lru_cache(maxsize=65536)
 def _compact(name: str) -> str:
     """county_key without spaces: 'DE KALB' = 'DeKalb', 'MC LEAN' = 'McLean', 'LASALLE' =
     'La Salle' (no state has two counties that differ only in spacing)."""
@@ -172,6 +173,7 @@ def independent_city(state_abbr: str, name: str) -> County | None:
     return None
 
 
+@lru_cache(maxsize=65536)  # the ZIP index asks for the same few thousand names many times
 def city_key(name: str) -> str:
     """'ST. CLOUD' and 'Saint Cloud' -> 'SAINTCLOUD'; 'WILKESBARRE' = 'Wilkes-Barre'."""
     text = " " + normal(name) + " "
