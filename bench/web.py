@@ -1,0 +1,139 @@
+"""Web app latency at 20 concurrent clients on a national-size generated store (4,000,000
+detainers). Goal: p99 <= 100 ms for the profile page and the API.
+
+`detainerwatch serve` runs as a child process (uvicorn, one worker, as users run it) on a free
+loopback port; clients are threads with their own HTTP connection, requests bounded in count
+and time. Two passes per route:
+- cold: each client asks for a different jurisdiction among the 200 largest, so most requests
+  compute a profile (the app caches results per parameter set, as a served store is read-only);
+- warm: the same jurisdictions again, now cached.
+The comparison printed is each p99 against the goal.
+"""
+from __future__ import annotations
+
+import argparse
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from urllib.parse import quote
+
+import httpx
+
+from .harness import save
+from .national import national_store
+
+DETAINERWATCH = str(Path(sys.executable).with_name("detainerwatch"))
+GOAL_P99 = 0.100
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait(base: str, proc: subprocess.Popen, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"detainerwatch serve exited with {proc.returncode}")
+        try:
+            if httpx.get(base + "/api/v1/totals", timeout=5).status_code == 200:
+                return
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    raise RuntimeError("detainerwatch serve did not answer in time")
+
+
+def _load(base: str, paths: list[str], clients: int, per_client: int,
+          limit_s: float) -> tuple[list[float], int]:
+    """Each client thread requests its share of paths in turn; latencies in seconds."""
+    latencies: list[float] = []
+    errors = [0]
+    lock = threading.Lock()
+    deadline = time.monotonic() + limit_s
+    barrier = threading.Barrier(clients)
+
+    def client(k: int) -> None:
+        mine = []
+        with httpx.Client(base_url=base, timeout=30) as http:
+            barrier.wait()
+            for i in range(per_client):
+                if time.monotonic() > deadline:
+                    break
+                path = paths[(k * per_client + i) % len(paths)]
+                start = time.perf_counter()
+                response = http.get(path)
+                mine.append(time.perf_counter() - start)
+                if response.status_code != 200:
+                    with lock:
+                        errors[0] += 1
+        with lock:
+            latencies.extend(mine)
+
+    threads = [threading.Thread(target=client, args=(k,)) for k in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return latencies, errors[0]
+
+
+def _pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=4_000_000, help="detainers in the store")
+    parser.add_argument("--clients", type=int, default=20)
+    parser.add_argument("--requests", type=int, default=25, help="per client and pass")
+    args = parser.parse_args(argv)
+
+    db = national_store(args.rows)
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    proc = subprocess.Popen([DETAINERWATCH, "--db", str(db), "serve", "--port", str(port)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    results = {}
+    try:
+        _wait(base, proc)
+        listing = httpx.get(base + "/api/v1/jurisdictions", params={"limit": 200},
+                            timeout=60).json()
+        ids = [quote(j["id"], safe=":") for j in listing]
+        routes = {
+            "profile page /jurisdiction/{id}": [f"/jurisdiction/{i}" for i in ids],
+            "API /api/v1/jurisdictions/{id}": [f"/api/v1/jurisdictions/{i}" for i in ids],
+            "API /api/v1/jurisdictions (list)": [f"/api/v1/jurisdictions?limit=50&offset={k}"
+                                                 for k in range(0, 200, 10)],
+        }
+        print(f"latency at {args.clients} concurrent clients, store of {args.rows:,} detainers, "
+              f"{len(ids)} jurisdictions")
+        print(f"  {'route':<36} {'pass':<5} {'n':>5} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} "
+              f"{'p99/goal':>9} {'errors':>6}")
+        for name, paths in routes.items():
+            for label in ("cold", "warm"):
+                lat, errors = _load(base, paths, args.clients, args.requests, limit_s=300)
+                p50, p99 = statistics.median(lat), _pct(lat, 0.99)
+                print(f"  {name:<36} {label:<5} {len(lat):>5} {p50 * 1000:>8.1f} "
+                      f"{p99 * 1000:>8.1f} {max(lat) * 1000:>8.1f} {p99 / GOAL_P99:>9.2f} "
+                      f"{errors:>6}", flush=True)
+                results[f"{name} {label}"] = {"n": len(lat), "p50": p50, "p99": p99,
+                                              "max": max(lat), "errors": errors}
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+    print(f"  goal: p99 <= {GOAL_P99 * 1000:.0f} ms")
+    print("saved", save("web", {"clients": args.clients, "rows": args.rows, "routes": results}))
+
+
+if __name__ == "__main__":
+    main()
