@@ -175,8 +175,9 @@ class XlsxStream:
         data, offsets = self.shared_strings()
         return Scanner(data, offsets, self.date_styles, self.date1904)
 
-    def _chunks(self, member: str, size: int = CHUNK, ahead: bool = True) -> Iterator[bytes]:
+    def _chunks(self, member: str, size: int | None = None, ahead: bool = True) -> Iterator[bytes]:
         """The inflated XML, cut after a row end; inflated ahead in another thread."""
+        size = size or CHUNK
         def inflate(emit):
             with self.zip.open(member) as fh:
                 while block := fh.read(size):
