@@ -28,7 +28,8 @@ def test_api_fuzz(pa_store, mode):
             if mode is GenerationMode.POSITIVE:
                 # A period whose end precedes its start is refused (400) by a rule the
                 # document states in words only; every other check applies.
-                if response.status_code == 400 and "before --from" in response.text:
+                if response.status_code == 400 and ("before --from" in response.text
+                                                     or "before start" in response.text):
                     return
                 case.validate_response(response)
             else:

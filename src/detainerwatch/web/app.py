@@ -13,6 +13,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
+from starlette.middleware.gzip import GZipMiddleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Mount, Route
@@ -95,7 +96,7 @@ def list_sources(con):
 
 
 def get_jurisdiction(con, id):
-    return views.profile(con, id)
+    return views.jurisdiction(con, id)[1]
 
 
 def get_report(con, week=None, start=None, end=None, state=None):
@@ -125,15 +126,20 @@ ENDPOINTS: list[Endpoint] = [
     Endpoint("/sources", "Source files ingested, with SHA-256, layout, release and licence.",
              list_sources, tag="provenance"),
     Endpoint("/jurisdictions/{id}", "One jurisdiction's profile: by year and month, facilities, "
-             "policies, and the source files and row ranges behind it.", get_jurisdiction,
+             "policies, and the source files and row ranges behind it. For federal, ICE, private "
+             "or unresolved custody (ids listed by /jurisdictions), its facilities and counts.",
+             get_jurisdiction,
              [Param("id", "Jurisdiction id (county:42055, city:4260000, state:42) or FIPS code.",
                     location="path", required=True, max_length=120,
                     pattern="^[A-Za-z0-9:._-]+$")]),
     Endpoint("/report", "The Declined Detainer Outcome Report for a period (default: the latest "
              "full week in the store).", get_report,
-             [Param("week", "A date in the DDOR week (Saturday-Friday) to report.", "date"),
-              Param("start", "First issue date of the period.", "date"),
-              Param("end", "Last issue date of the period.", "date"), STATE]),
+             [Param("week", "A date in the DDOR week (Saturday-Friday) to report; when given, "
+                    "start and end are not used.", "date"),
+              Param("start", "First issue date of the period (default: the first in the store).",
+                    "date"),
+              Param("end", "Last issue date of the period (default: the last in the store); not "
+                    "before start.", "date"), STATE]),
     Endpoint("/audits", "Published lists available for audit.", list_audits),
     Endpoint("/audits/{name}", "The audit of one published list against the evidence.",
              get_audit, [Param("name", "List name (see /api/v1/audits).", location="path",
@@ -178,6 +184,9 @@ def create_app(db_path: Path, *, extra_endpoints: list[Endpoint] | None = None) 
 
     def search(request: Request):
         q = (request.query_params.get("q") or "").strip()[:200]
+        if "\x00" in q:
+            return page("error.html", status=400, status_code=400,
+                        message="q: contains a NUL character")
         con = store.cursor()
         juris = catalog.jurisdictions(con, q=q, limit=50) if q else []
         facs = catalog.facilities(con, q=q, limit=50) if q else []
@@ -196,20 +205,26 @@ def create_app(db_path: Path, *, extra_endpoints: list[Endpoint] | None = None) 
 
     def jurisdiction_page(request: Request):
         jid = request.path_params["id"]
+        if not jid.strip() or len(jid) > 200 or "\x00" in jid:
+            raise HTTPException(404, f"no jurisdiction {jid[:200]!r} in the store")
         con = store.cursor()
         try:
-            data = views.profile(con, jid)
+            kind, data = views.jurisdiction(con, jid)
         except ParamError:
-            facs = catalog.facilities(con, jurisdiction=jid, limit=500)
-            if not facs:
-                raise HTTPException(404, f"no jurisdiction {jid!r} in the store") from None
-            return page("custody.html", jid=jid, facilities=facs)
-        return page("jurisdiction.html", p=data, trend_svg=views.profile_trend_svg(data))
+            raise HTTPException(404, f"no jurisdiction {jid!r} in the store") from None
+        if kind == "custody":
+            return page("custody.html", c=data)
+        return page("jurisdiction.html", p=data, trend_svg=views.profile_trend_svg(con, data))
+
+    def embedded(html: str) -> HTMLResponse:
+        """A page rendered for the CLI (its own document), shown inside the site's frame."""
+        title, body = views.document_parts(html)
+        return page("document.html", title=title, body=body)
 
     def report_page(request: Request):
         try:
             params = {k: parse(p, request.query_params.get(k)) for k, p in views.REPORT_PARAMS.items()}
-            return HTMLResponse(views.report_html(store.cursor(), **params))
+            return embedded(views.report_html(store.cursor(), **params))
         except ParamError as exc:
             return page("error.html", status=400, status_code=400,
                         message=f"{exc.param}: {exc.message}")
@@ -220,7 +235,7 @@ def create_app(db_path: Path, *, extra_endpoints: list[Endpoint] | None = None) 
     def audit_page(request: Request):
         name = request.path_params["name"]
         try:
-            return HTMLResponse(views.audit_html(store.cursor(), name))
+            return embedded(views.audit_html(store.cursor(), name))
         except ParamError as exc:
             raise HTTPException(404, exc.message) from None
 
@@ -268,7 +283,8 @@ def create_app(db_path: Path, *, extra_endpoints: list[Endpoint] | None = None) 
         *[_api_route(ep, store) for ep in endpoints],
         Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
     ]
-    app = Starlette(routes=routes, middleware=[Middleware(SecurityHeaders)],
+    app = Starlette(routes=routes, middleware=[Middleware(SecurityHeaders),
+                                               Middleware(GZipMiddleware, minimum_size=2048)],
                     exception_handlers={HTTPException: not_found, 500: server_error})
     app.state.store = store
     app.state.templates = env

@@ -7,18 +7,22 @@ as is; metadata.json gives titles, sources and licences).
 from __future__ import annotations
 
 import json
+import posixpath
 import re
 import shutil
 import sqlite3
+from html import escape, unescape
 from pathlib import Path
-from urllib.parse import unquote
+from urllib.parse import quote, unquote
 
 from .. import __version__
 from .app import STATIC_DIR, create_app
 
 SEEDS = ["/", "/jurisdictions", "/report", "/audits", "/sources", "/review", "/downloads",
          "/api/docs", "/api/v1/openapi.json", "/api/v1/totals", "/api/v1/sources", "/api/v1/audits"]
-FOLLOW = re.compile(r'href="(/(?:jurisdiction/|audits/|downloads/|api/v1/)[^"#?]*)"')
+# Links the crawl follows: pages and files without a query, and reports for a period.
+FOLLOW = re.compile(r'href="(/(?:jurisdiction/|audits/|downloads/|api/v1/)[^"#?]*|/report\?[^"#]*)"')
+LINK = re.compile(r'\b(href|src|action)="(/[^"]*)"')
 
 
 def publish_site(db: Path, out: Path, progress=None) -> dict:
@@ -40,32 +44,59 @@ def publish_site(db: Path, out: Path, progress=None) -> dict:
             response = client.get(path)
             if response.status_code != 200:
                 continue
-            target = _target(out, path, response.headers.get("content-type", ""))
+            target = out / target_file(path)
             target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(response.content)
+            if "text/html" in response.headers.get("content-type", ""):
+                html = response.text
+                for link in FOLLOW.findall(html):
+                    if unescape(link) not in seen:
+                        queue.append(unescape(link))
+                target.write_text(relative_links(html, target_file(path)), encoding="utf-8")
+            else:
+                target.write_bytes(response.content)
             written += 1
             if progress:
                 progress(path)
-            if "text/html" in response.headers.get("content-type", ""):
-                for link in FOLLOW.findall(response.text):
-                    if link not in seen:
-                        queue.append(link)
         # The search box needs a server: the static site's search is the full list.
         (out / "search").mkdir(exist_ok=True)
-        (out / "search" / "index.html").write_bytes(client.get("/jurisdictions").content)
+        (out / "search" / "index.html").write_text(
+            relative_links(client.get("/jurisdictions").text, "search/index.html"), encoding="utf-8")
     sqlite_path = out / "detainerwatch.sqlite"
     tables = write_sqlite(db, sqlite_path)
     (out / "metadata.json").write_text(json.dumps(_metadata(tables), indent=1))
     return {"pages": written, "sqlite": str(sqlite_path), "tables": tables}
 
 
-def _target(out: Path, path: str, content_type: str) -> Path:
-    clean = unquote(path).strip("/")
-    if path.startswith("/downloads/") or path.endswith(".json"):
-        return out / clean
-    if "application/json" in content_type:
-        return out / clean / "index.json"
-    return out / clean / "index.html" if clean else out / "index.html"
+def target_file(url: str) -> str:
+    """Where the page or file at an app URL is written, relative to the site's folder. Decided
+    by the URL alone, so a link can be rewritten without fetching what it points to."""
+    path, _, query = unquote(url).partition("?")
+    clean = path.strip("/")
+    if query:  # a report for a period: one folder per parameter set
+        parts = sorted(p for p in query.split("&") if p)
+        clean += "/" + re.sub(r"[^A-Za-z0-9=._-]", "_", "&".join(parts) or "_")
+    if clean.startswith(("downloads/", "static/")) or clean.endswith(".json"):
+        return clean
+    if clean.startswith("api/v1/"):  # API answers are JSON; /api/docs is a page
+        return clean + "/index.json"
+    return clean + "/index.html" if clean else "index.html"
+
+
+def relative_links(html: str, page_file: str) -> str:
+    """Site-absolute links made relative to the page's own file, each naming the file itself
+    (index.html), so the site works opened from disk and served from any folder."""
+    here = posixpath.dirname(page_file) or "."
+
+    def rewrite(match: re.Match) -> str:
+        attr, url = match.groups()
+        url, hash_, fragment = unescape(url).partition("#")
+        target = "search/index.html" if attr == "action" else target_file(url or "/")
+        rel = posixpath.relpath(target, here)
+        if not rel.startswith("../"):
+            rel = "./" + rel  # "county:42055/..." alone would read as a URL scheme
+        return f'{attr}="{escape(quote(rel, safe="/:=&._-~"))}{hash_}{escape(fragment)}"'
+
+    return LINK.sub(rewrite, html)
 
 
 def write_sqlite(db: Path, target: Path) -> dict:
@@ -111,6 +142,13 @@ def write_sqlite(db: Path, target: Path) -> dict:
                 continue
             cols = [d[0] for d in result.description]
             rows = result.fetchall()
+            if name == "sources":  # with each file's origin and licence, as the pages show them
+                from ..publish.catalog import sources as catalog_sources
+
+                known = {r["source_id"]: r for r in catalog_sources(con)}
+                cols += ["origin", "licence"]
+                rows = [(*r, known.get(r[0], {}).get("origin"), known.get(r[0], {}).get("licence"))
+                        for r in rows]
             lite.execute(f"CREATE TABLE {name} ({', '.join(cols)})")
             lite.executemany(f"INSERT INTO {name} VALUES ({', '.join('?' * len(cols))})", rows)
             counts[name] = len(rows)
@@ -121,11 +159,23 @@ def write_sqlite(db: Path, target: Path) -> dict:
     return counts
 
 
+TABLE_NOTES = {
+    "jurisdiction_years": "Detainers issued and their outcomes, by jurisdiction and year of issue "
+                          "(likely duplicates left out).",
+    "facilities": "Detainers and outcomes by facility as released, with the government each is "
+                  "attributed to, the rule that did it and whether it awaits review.",
+    "sources": "The source files behind every count: SHA-256, layout, release, origin, licence.",
+    "policies": "State and local instruments on detainers, with citations and dates in force.",
+}
+
+
 def _metadata(tables: dict) -> dict:
     return {"title": "detainerwatch aggregates",
             "description": "ICE detainers by jurisdiction, facility and year, with outcomes; every "
-                           "count traceable to the source files listed in `sources`.",
+                           "count traceable to the source files listed in `sources`. Aggregates "
+                           "only: no person-level rows.",
             "license": "Underlying data: US-government FOIA releases (see sources)",
             "source": f"detainerwatch {__version__}",
-            "databases": {"detainerwatch": {"tables": {t: {"description": f"{n:,} rows"}
-                                                       for t, n in tables.items()}}}}
+            "databases": {"detainerwatch": {"tables": {
+                t: {"description": f"{TABLE_NOTES.get(t, '')} {n:,} rows.".strip()}
+                for t, n in tables.items()}}}}

@@ -5,21 +5,23 @@ results are cached per parameter set (bounded), which keeps repeated page views 
 """
 from __future__ import annotations
 
+import datetime as dt
 import json
+import re
 import tempfile
 from collections import OrderedDict
 from pathlib import Path
 
 from ..data_paths import LISTS_DIR
 from ..errors import InputError, UsageError
-from ..publish import charts
+from ..publish import catalog, charts
 from ..publish.audit import build_audit, read_list, write_audit
 from ..publish.output import environment, render_report_html
 from ..publish.profile import build_profile
 from ..publish.report import build_report, resolve_period
 from .api import STATE, Param, ParamError
 
-CACHE_SIZE = 256
+CACHE_SIZE = 4096  # a national store has ~3,000 jurisdictions; a profile and its chart are two entries
 _cache: OrderedDict = OrderedDict()
 
 REPORT_PARAMS = {"week": Param("week", "", "date"), "start": Param("start", "", "date"),
@@ -52,23 +54,134 @@ def _json_safe(value):
     return json.loads(json.dumps(value, default=str))
 
 
+# A city the gazetteer has no place code for is listed as city:<state FIPS>:<slug of its name>.
+CITY_SLUG = re.compile(r"city:(\d{2}):[a-z0-9-]+")
+CUSTODY_TYPES = ("federal", "ice", "private", "unknown")
+
+
 def profile(con, jid: str) -> dict:
     def compute():
+        query = jid
+        if CITY_SLUG.fullmatch(jid):
+            # Profiles find such a city by its name within its state: look the name up.
+            facs = catalog.facilities(con, jurisdiction=jid, limit=1)
+            if not facs or not facs[0].get("jurisdiction_name"):
+                raise ParamError("id", f"no jurisdiction {jid!r} in the store", 404)
+            query = facs[0]["jurisdiction_name"]
         try:
-            return _json_safe(build_profile(con, jid))
+            data = _json_safe(build_profile(con, query))
         except UsageError as exc:
             raise ParamError("id", str(exc), 404) from None
+        if query != jid:
+            data["id"] = jid  # the id the lists link to, not the name it was found by
+        return data
     return _cached(("profile", jid), compute)
 
 
-def profile_trend_svg(data: dict) -> str:
-    series = [{"period": f"{m['month']}-01", "unit": "month", "issued": m["issued"],
-               "declined": m["declined"], "booked": m["booked"]} for m in data["by_month"]]
-    return _cached(("profile_svg", data["id"]), lambda: charts.svg(
-        charts.trend_spec(series, f"{data['name']}: detainers by month of issue")))
+def custody(con, jid: str) -> dict:
+    """A jurisdiction with no profile (federal, ICE, private or unresolved custody): its
+    facilities as released and their counts. Raises ParamError(404) when nothing matches."""
+    def compute():
+        facs = catalog.facilities(con, jurisdiction=jid, limit=1000) if jid else []
+        if not facs:
+            raise ParamError("id", f"no jurisdiction {jid!r} in the store", 404)
+        kind = facs[0].get("jurisdiction_type") or "unknown"
+        return _json_safe({
+            "id": jid, "name": facs[0].get("jurisdiction_name") or facs[0].get("facility") or jid,
+            "jurisdiction_type": kind, "state": facs[0].get("state"),
+            "totals": {"issued": sum(f.get("detainers") or 0 for f in facs)},
+            "facilities": [{k: f.get(k) for k in ("facility", "city", "state", "state_as_released",
+                                                   "code", "method", "confidence", "needs_review",
+                                                   "review_reason", "detainers")} for f in facs],
+            "notes": [custody_note(kind)],
+        })
+    return _cached(("custody", jid), compute)
+
+
+def custody_note(kind: str) -> str:
+    if kind in CUSTODY_TYPES:
+        return (f"{kind} custody: not a county, city or state government, so never counted as "
+                "declining.")
+    return ("No profile could be built for this id; the facilities attributed to it are listed "
+            "as released.")
+
+
+def jurisdiction(con, jid: str) -> tuple[str, dict]:
+    """("profile", profile) for a county, city or state; ("custody", summary) for the rest."""
+    try:
+        return "profile", profile(con, jid)
+    except ParamError as not_a_government:
+        if CITY_SLUG.fullmatch(jid):
+            raise
+        try:
+            return "custody", custody(con, jid)
+        except ParamError:
+            raise not_a_government from None
+
+
+def _store_months(con) -> frozenset:
+    """The months for which the store holds any detainer at all."""
+    return _cached(("store_months",), lambda: frozenset(r[0] for r in con.execute(
+        "SELECT DISTINCT strftime(date_trunc('month', prepare_date), '%Y-%m') FROM detainers "
+        "WHERE prepare_date IS NOT NULL").fetchall()))
+
+
+def _step(period: dt.date, unit: str) -> dt.date:
+    if unit == "week":
+        return period + dt.timedelta(days=7)
+    return (period.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
+
+
+def filled_series(series: list[dict], covered=None) -> list[dict]:
+    """Every period from the first to the last. A period missing from the series is 0 when the
+    store holds records for it (covered), else null: the line breaks there instead of drawing a
+    slope across a span the store has no records for."""
+    if len(series) < 2:
+        return series
+    unit = series[0]["unit"]
+    have = {r["period"]: r for r in series}
+    out, day, last = [], dt.date.fromisoformat(series[0]["period"]), dt.date.fromisoformat(series[-1]["period"])
+    while day <= last:
+        key = day.isoformat()
+        if key in have:
+            out.append(have[key])
+        else:
+            value = 0 if covered is not None and covered(key) else None
+            out.append({"period": key, "unit": unit, "issued": value, "declined": value,
+                        "booked": value})
+        day = _step(day, unit)
+    return out
+
+
+def trend_svg(series: list[dict], title: str) -> str:
+    spec = charts.trend_spec(series, title)
+    spec["mark"]["point"] = sum(r["issued"] is not None for r in series) < 60
+    if len(series) >= 2:
+        first, last = series[0]["period"], series[-1]["period"]
+        years = int(last[:4]) - int(first[:4])
+        axis = spec["encoding"]["x"]["axis"]
+        if series[0]["unit"] == "month":
+            if years >= 2:  # one label a year: ticks every few months would repeat each year
+                axis["tickCount"] = {"interval": "year", "step": 1 if years <= 12 else 2}
+            else:
+                axis["format"] = "%b %Y"
+    return charts.svg(spec)
+
+
+def profile_trend_svg(con, data: dict) -> str:
+    def compute():
+        months = _store_months(con)
+        series = [{"period": f"{m['month']}-01", "unit": "month", "issued": m["issued"],
+                   "declined": m["declined"], "booked": m["booked"]} for m in data["by_month"]]
+        return trend_svg(filled_series(series, lambda key: key[:7] in months),
+                         f"{data['name']}: detainers by month of issue")
+    return _cached(("profile_svg", data["id"]), compute)
 
 
 def _report_dict(con, week=None, start=None, end=None, state=None) -> dict:
+    if start and end and end < start:
+        raise ParamError("end", f"{end.isoformat()} is before start {start.isoformat()}")
+
     def compute():
         try:
             period = resolve_period(con, week=week, start=start, end=end)
@@ -86,6 +199,14 @@ def report_html(con, **kwargs) -> str:
     data = _report_dict(con, **kwargs)
     return _cached(("report_html",) + tuple(sorted(kwargs.items())),
                    lambda: render_report_html(data))
+
+
+def document_parts(html: str) -> tuple[str, str]:
+    """The title and the body of a whole HTML document (its own styles are left out: the site's
+    stylesheet styles the same classes)."""
+    title = re.search(r"<title>(.*?)</title>", html, re.S)
+    body = re.search(r"<body[^>]*>(.*)</body>", html, re.S)
+    return (title.group(1).strip() if title else "", body.group(1) if body else html)
 
 
 def list_names() -> list[str]:
@@ -126,7 +247,7 @@ def home_extras(con) -> dict:
             return {"latest": None, "trend_svg": "", "map_svg": ""}
         whole = _cached(("report_all",), lambda: _json_safe(build_report(con, span)))
         return {"latest": latest,
-                "trend_svg": charts.svg(charts.trend_spec(whole["trend"], "Detainers by issue date")),
+                "trend_svg": trend_svg(filled_series(whole["trend"]), "Detainers by issue date"),
                 "map_svg": charts.svg(charts.map_spec(whole["map"], None,
                                                       "Detainers recorded as declined, by county"))}
     return _cached(("home",), compute)
