@@ -48,30 +48,41 @@ def pa_store(tmp_path_factory) -> Path:
     return db
 
 
-def write_detainer_workbook(path: Path, rows: list[dict], *, header: list[str] | None = None,
-                            sheet: str = "FY2026") -> Path:
-    """A small workbook in the 2026 layout (preamble rows 1-6, header row 7, Footnotes)."""
+PREAMBLE = ["ERO-LESA Statistical Tracking Unit", "For Official Use Only (FOUO)/Pre-decisional",
+            "Detainers FY2026", "Please review the last tab for footnotes", "",
+            "Detainers: 10/01/2025 - 03/10/2026"]
+
+
+def write_detainer_workbook(path: Path, rows: list[dict | None], *, header: list[str] | None = None,
+                            sheet: str = "FY2026", preamble: list[str] = PREAMBLE,
+                            footnotes_first: bool = False) -> Path:
+    """A small workbook in the 2026 layout (preamble rows 1-6, header row 7, Footnotes).
+
+    A row of None is left blank. `preamble` moves the header (the default puts it on row 7)."""
     from detainerwatch.sources.layouts import ice_2026
 
     header = header or [h for h, _ in ice_2026.HEADER]
-    wb = xlsxwriter.Workbook(str(path), {"constant_memory": True})
+    wb = xlsxwriter.Workbook(str(path), {"constant_memory": not footnotes_first})
     date_fmt = wb.add_format({"num_format": "mm/dd/yyyy"})
+    time_fmt = wb.add_format({"num_format": "mm/dd/yyyy hh:mm"})
+    if footnotes_first:
+        wb.add_worksheet("Footnotes").write(0, 0, "Footnotes")
     ws = wb.add_worksheet(sheet)
-    for i, text in enumerate(["ERO-LESA Statistical Tracking Unit",
-                              "For Official Use Only (FOUO)/Pre-decisional",
-                              "Detainers FY2026", "Please review the last tab for footnotes", "",
-                              "Detainers: 10/01/2025 - 03/10/2026"]):
+    for i, text in enumerate(preamble):
         if text:
             ws.write(i, 0, text)
-    ws.write_row(6, 0, header)
-    for r, row in enumerate(rows, start=7):
+    ws.write_row(len(preamble), 0, header)
+    for r, row in enumerate(rows, start=len(preamble) + 1):
         for c, name in enumerate(header):
-            value = row.get(name)
-            if isinstance(value, dt.date):
+            value = (row or {}).get(name)
+            if isinstance(value, dt.datetime):
+                ws.write_datetime(r, c, value, time_fmt)
+            elif isinstance(value, dt.date):
                 ws.write_datetime(r, c, dt.datetime.combine(value, dt.time()), date_fmt)
             elif value is not None:
                 ws.write(r, c, value)
-    wb.add_worksheet("Footnotes").write(0, 0, "Footnotes")
+    if not footnotes_first:
+        wb.add_worksheet("Footnotes").write(0, 0, "Footnotes")
     wb.close()
     return path
 

@@ -166,3 +166,74 @@ def test_sigkill_mid_ingest_leaves_the_store_as_before(store, tmp_path):
     result = run(store, "ingest", "--quiet", big)
     assert result.exit_code == 0, result.output
     assert "163,785 rows" in result.output
+
+
+def test_missing_file_is_one_line(store, tmp_path):
+    assert_rejected(store, tmp_path / "nope.csv", "expected an existing file")
+
+
+def _zip(**members: str):
+    def make(path: Path) -> Path:
+        import zipfile
+        with zipfile.ZipFile(path, "w") as zf:
+            for name, text in members.items():
+                zf.writestr(name.replace("__", "/").replace("_dot_", "."), text)
+        return path
+    return make
+
+
+_ods = _zip(mimetype="application/vnd.oasis.opendocument.spreadsheet",
+            content_dot_xml="<office:document-content/>")
+
+
+def _bytes(data: bytes):
+    def make(path: Path) -> Path:
+        path.write_bytes(data)
+        return path
+    return make
+
+
+def _folder(path: Path) -> Path:
+    path.mkdir()
+    return path
+
+
+@pytest.mark.parametrize("name,make,expected", [
+    ("folder", _folder, "expected a file, found 'a folder"),
+    ("empty.xlsx", _bytes(b""), "expected a non-empty file"),
+    ("empty.csv", _bytes(b""), "expected a non-empty file"),
+    ("image.xlsx", _bytes(b"\x89PNG\r\n\x1a\n" + bytes(64)), "a PNG image"),
+    ("old.xls", _bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(504)),
+     "a legacy Excel .xls (OLE2) file: save it as .xlsx"),
+    ("sheet.ods", _ods, "an OpenDocument spreadsheet (.ods): save it as .xlsx"),
+    ("binary.xlsb", _zip(xl__workbook_dot_bin="\x83\x01"), "an Excel binary workbook (.xlsb)"),
+    ("archive.xlsx", _zip(notes_dot_txt="hello"), "a zip archive that is not a workbook"),
+    ("list.csv.gz", _bytes(b"\x1f\x8b\x08\x00" + bytes(40)), "gzip-compressed data"),
+    ("binary.csv", _bytes(b"date,lift\x00\x01\x02" * 10), "binary data"),
+])
+def test_files_that_are_not_a_workbook_or_text(store, tmp_path, name, make, expected):
+    assert_rejected(store, make(tmp_path / name), expected)
+
+
+def test_a_workbook_named_xls_is_read_by_its_bytes(tmp_path):
+    good = write_detainer_workbook(tmp_path / "good.xlsx", [detainer_row()])
+    misnamed = tmp_path / "misnamed.xls"
+    misnamed.write_bytes(good.read_bytes())
+    db = tmp_path / "s.duckdb"
+    result = run(db, "ingest", "--quiet", misnamed)
+    assert result.exit_code == 0 and "1 rows stored" in result.output, result.output
+
+
+def test_unknown_encoding_is_one_line(store, tmp_path):
+    before = snapshot(store)
+    result = run(store, "ingest", "--encoding", "no-such-codec", PA_EXTRACT)
+    assert result.exit_code == 2 and result.stderr.count("\n") == 1
+    assert "no-such-codec" in result.stderr and snapshot(store) == before
+
+
+def test_a_short_row_in_text_names_its_row(store, tmp_path):
+    lines = PA_EXTRACT.read_text().splitlines(keepends=True)[:12]
+    lines[9] = "2008-01-02 00:00:00,Case Closed,BUCKS CNTY JAIL\n"  # a truncated record
+    bad = tmp_path / "short.csv"
+    bad.write_text("".join(lines))
+    assert_rejected(store, bad, "row 10", "expected 6 fields as in the header", "3 fields")

@@ -97,3 +97,30 @@ def test_cli(tmp_path):
     assert json.loads(out.with_name("x.manifest.json").read_text())["rows"] == 300
     bad = run(tmp_path / "unused.duckdb", "synth", "--rows", "0", "--out", out)
     assert bad.exit_code == 2 and len(bad.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("layout", ["2026", "2025", "2023"])
+def test_exactly_the_layout_and_identifier_columns_entirely_redacted(tmp_path, layout):
+    from python_calamine import CalamineWorkbook
+
+    from detainerwatch.sources.layouts import ice_2023, ice_2025, ice_2026
+    from detainerwatch.sources.markers import is_redaction
+
+    module = {"2026": ice_2026, "2025": ice_2025, "2023": ice_2023}[layout]
+    path = tmp_path / f"{layout}.xlsx"
+    manifest = synthesize(layout, 400, path, seed=3)
+    wb = CalamineWorkbook.from_path(str(path))
+    assert wb.sheet_names[-1] == "Footnotes" and wb.sheet_names[:-1] == list(manifest["sheets"])
+    for name in manifest["sheets"]:
+        rows = wb.get_sheet_by_name(name).to_python(skip_empty_area=False)
+        assert rows[0][0] == "ERO-LESA Statistical Tracking Unit" and not any(rows[4])
+        expected = [h for h, c in module.HEADER
+                    if not (layout == "2026" and name in ("FY2023", "FY2024") and c == "birth_date")]
+        assert rows[6][:len(expected)] == expected and not any(rows[6][len(expected):])
+        assert len(rows) - 7 == manifest["sheets"][name]
+        for column, canonical in enumerate(c for h, c in module.HEADER if h in expected):
+            if canonical in ("alien_file_number", "eid_case_id", "eid_subject_id", "eid_dta_id"):
+                assert all(is_redaction(r[column]) for r in rows[7:]), (name, canonical)
+    if layout == "2023":  # alphabetical, as a spreadsheet sorts (case does not count)
+        headers = [h for h, _ in module.HEADER]
+        assert headers == sorted(headers, key=str.lower)

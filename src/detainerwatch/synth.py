@@ -54,6 +54,7 @@ COUNTRIES = ["MEXICO", "GUATEMALA", "HONDURAS", "EL SALVADOR", "VENEZUELA", "COL
              "CUBA", "HAITI", "DOMINICAN REPUBLIC", "BRAZIL", "INDIA", "CHINA, PEOPLES REPUBLIC OF",
              "NICARAGUA", "PERU"]
 FIELD_TYPES = {f.name: f.type for f in DETAINER_FIELDS}
+IDENTIFIER_COLUMNS = ("alien_file_number", "eid_case_id", "eid_subject_id", "eid_dta_id")
 FLAG_FIELDS = {r["field"] for r in read_csv("value_sets.csv") if r["note"] == "Yes/No flag"}
 
 
@@ -129,8 +130,7 @@ def synthesize(layout: str, rows: int, out: Path, *, seed: int = 0,
                 for col, (_, canonical) in enumerate(header):
                     value = values.get(canonical)
                     marker = None
-                    if canonical in ("alien_file_number", "eid_case_id", "eid_subject_id", "eid_dta_id") \
-                            and layout == "2025":
+                    if canonical in IDENTIFIER_COLUMNS:  # entirely redacted, in every release
                         marker = MARKERS[(i + col) % len(MARKERS)]
                     elif canonical != "prepare_date" and rng.random() < marker_rate:
                         marker = rng.choice(MARKERS)

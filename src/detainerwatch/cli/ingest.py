@@ -40,8 +40,8 @@ class _RichProgress:
 
 
 @cli.command()
-@click.argument("paths", nargs=-1, required=True,
-                type=click.Path(dir_okay=False, path_type=Path))
+# Paths are checked by the ingest itself, so a folder or a missing file is one line, exit 2.
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--release", help="Tag rows with this release instead of the layout's default.")
 @click.option("--encoding", default="utf-8-sig", show_default=True,
               help="Text encoding of delimited files.")
@@ -80,9 +80,12 @@ def _print_load_report(rep) -> None:
         out_console.print(f"  sheet {name!r} not ingested: {reason}", soft_wrap=True)
     for sheet in rep.sheets:
         title = f"sheet {sheet.sheet!r}" if sheet.sheet else "rows"
-        out_console.print(f"  {title}: header on row {sheet.header_row}, rows "
-                          f"{sheet.first_row}-{sheet.last_row}, {sheet.rows_in:,} in, "
-                          f"{sheet.rows_out:,} out")
+        header = (f"no header row, continues sheet {sheet.continues!r} under its header"
+                  if sheet.continues else f"header on row {sheet.header_row}")
+        extent = f"rows {sheet.first_row}-{sheet.last_row}" if sheet.rows_in else "no data rows"
+        blank = f", {sheet.blank_rows:,} blank rows skipped" if sheet.blank_rows else ""
+        out_console.print(f"  {title}: {header}, {extent}, {sheet.rows_in:,} in, "
+                          f"{sheet.rows_out:,} out{blank}", soft_wrap=True)
         table = Table(box=None, padding=(0, 1), show_edge=False)
         for col in ("column", "field", "blank", "redacted", "impossible dates"):
             table.add_column(col, justify="left" if col in ("column", "field") else "right")

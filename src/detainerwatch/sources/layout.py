@@ -8,14 +8,16 @@ from .fields import FIELDS_BY_KIND
 
 
 def normalise_header(text: str) -> str:
-    return re.sub(r"\s+", " ", str(text)).strip().lower()
+    """Header text as compared: case, runs of spaces, line breaks and underscores folded, and a
+    trailing footnote asterisk dropped ("Detainer Prepare Date *" == "detainer_prepare_date")."""
+    return re.sub(r"[\s_]+", " ", str(text)).strip().rstrip("*").strip().lower()
 
 
 @dataclass(frozen=True)
 class Layout:
     name: str
     kind: str  # "detainers" or "facilities"
-    format: str  # "xlsx" or "delimited"
+    format: str  # "xlsx" or "delimited", as documented; recognised by header in either
     release: str  # default release tag for rows of this layout
     description: str
     columns: dict[str, str]  # header as released -> canonical field
@@ -34,7 +36,12 @@ class Layout:
         for name in self.required:
             if name not in self.columns.values():
                 raise ValueError(f"layout {self.name}: required field {name!r} has no header")
-        self._norm.update({normalise_header(h): c for h, c in self.columns.items()})
+        for header, canonical in self.columns.items():
+            key = normalise_header(header)
+            if self._norm.get(key, canonical) != canonical:
+                raise ValueError(f"layout {self.name}: {header!r} folds onto the header of "
+                                 f"{self._norm[key]!r} but maps to {canonical!r}")
+            self._norm[key] = canonical
 
     def canonical(self, header: str) -> str | None:
         return self._norm.get(normalise_header(header))

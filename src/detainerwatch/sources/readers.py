@@ -5,11 +5,13 @@ a numeric column survives as text and is counted, never silently nulled.
 """
 from __future__ import annotations
 
+import codecs
 import csv
 import datetime as dt
 import io
 import math
 import re
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator
@@ -58,6 +60,7 @@ class Sheet:
     preamble: list[str]
     batches: Callable[[], Iterator[pa.Table]]  # columns row_number, c0..c{width-1}
     total_rows: int | None = None  # rows below the header, when known up front
+    continues: str | None = None  # a sheet without a header row: the sheet whose header it uses
 
 
 @dataclass
@@ -75,10 +78,39 @@ class Workbook:
     skipped: list[Skipped] = field(default_factory=list)
 
 
+_MAGIC = [
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "a legacy Excel .xls (OLE2) file: save it as .xlsx"),
+    (b"\x89PNG", "a PNG image"), (b"%PDF", "a PDF document"), (b"GIF8", "a GIF image"),
+    (b"\xff\xd8\xff", "a JPEG image"), (b"\x1f\x8b", "gzip-compressed data: decompress it first"),
+    (b"7z\xbc\xaf", "a 7-Zip archive"), (b"Rar!", "a RAR archive"),
+]
+_EXPECTED_FILE = "an .xlsx workbook or delimited text"
+
+
 def sniff_format(path: Path) -> str:
+    """"xlsx" or "delimited", by the bytes; other files we know are refused by name."""
     with open(path, "rb") as fh:
-        head = fh.read(4)
-    if head.startswith(b"PK\x03\x04") or path.suffix.lower() in (".xlsx", ".xlsm"):
+        head = fh.read(8)
+    for magic, what in _MAGIC:
+        if head.startswith(magic):
+            raise InputError(path, _EXPECTED_FILE, found=what)
+    if head.startswith(b"PK\x03\x04"):
+        try:
+            with zipfile.ZipFile(path) as zf:
+                names = set(zf.namelist())
+                mimetype = zf.read("mimetype")[:100] if "mimetype" in names else b""
+        except (zipfile.BadZipFile, OSError, KeyError):
+            return "xlsx"  # a damaged workbook: the reader names what is wrong
+        if b"opendocument" in mimetype:
+            raise InputError(path, _EXPECTED_FILE,
+                             found="an OpenDocument spreadsheet (.ods): save it as .xlsx")
+        if "xl/workbook.bin" in names:
+            raise InputError(path, _EXPECTED_FILE,
+                             found="an Excel binary workbook (.xlsb): save it as .xlsx")
+        if not any(n.startswith("xl/") for n in names):
+            raise InputError(path, _EXPECTED_FILE, found="a zip archive that is not a workbook")
+        return "xlsx"
+    if path.suffix.lower() in (".xlsx", ".xlsm"):
         return "xlsx"
     return "delimited"
 
@@ -124,20 +156,123 @@ def check_required(layout: Layout, headers: list[str], file, sheet, row: int) ->
 
 
 def read_xlsx(path: Path, layouts: list[Layout]) -> Workbook:
+    """A workbook's recognised sheets, streamed by the C scanner when it is built (the normal
+    case), else read through calamine, which holds each sheet whole in memory."""
+    try:
+        from . import xlsx_stream
+    except ImportError:  # the optional extension was not compiled on this machine
+        return read_xlsx_calamine(path, layouts)
+    return _read_xlsx_stream(path, layouts, xlsx_stream)
+
+
+def _read_xlsx_stream(path: Path, layouts: list[Layout], xlsx_stream) -> Workbook:
+    wb_out = Workbook(path, "xlsx")
+    try:
+        book = xlsx_stream.XlsxStream(path)
+    except Exception as exc:  # zip and xml errors all mean the same to a user
+        raise InputError(path, "a readable .xlsx workbook", found=_short(exc)) from None
+    xlsx_layouts = list(layouts)  # recognised by header, whatever format the layout came in
+    taken_single: set[str] = set()
+    previous: str | None = None  # the sheet just before, when it was ingested
+    for part in book.sheets:
+        name = part.name
+        after, previous = previous, None
+        if NOTE_SHEETS.match(name):
+            wb_out.skipped.append(Skipped(name, "notes or footnotes sheet"))  # rows not counted
+            continue
+        if part.member is None:
+            wb_out.skipped.append(Skipped(name, "not a worksheet (chart or dialog sheet)"))
+            continue
+        try:
+            head = book.head(part.member)
+        except Exception as exc:
+            raise InputError(path, "a readable worksheet", sheet=name, found=_short(exc)) from None
+        candidates = [lay for lay in xlsx_layouts if lay.name not in taken_single]
+        found = find_header(head.rows, candidates, path, name) if candidates else None
+        prior = _continued(wb_out, after, head.rows) if found is None else None
+        if prior is not None:
+            wb_out.sheets.append(Sheet(
+                file=path, name=name, layout=prior.layout, header_row=0, headers=prior.headers,
+                preamble=[], total_rows=head.last_row, continues=prior.continues or prior.name,
+                batches=_stream_batches(book, part.member, path, name, 0, len(prior.headers),
+                                        xlsx_stream)))
+            previous = name
+            continue
+        if found is None:
+            reason = "no header of a known layout in its first 30 rows"
+            if taken_single:
+                reason = "not the list sheet (the first list sheet of the workbook was taken)"
+            wb_out.skipped.append(Skipped(name, reason, _extent(book, part.member, path, name)))
+            continue
+        layout, index = found
+        if not layout.multi_sheet:
+            taken_single.add(layout.name)
+        # The header spans every column holding a value in the sheet's first rows (as calamine
+        # reads it): a value under a blank header is an extra column, kept and reported. A value
+        # further right, later in the sheet, fails loudly with its row and column.
+        headers = [c or "" for c in head.rows[index]]
+        width = len(headers)
+        preamble = [" ".join(c for c in row if c) for row in head.rows[:index]]
+        total = head.last_row - (index + 1) if head.last_row is not None else None
+        wb_out.sheets.append(Sheet(
+            file=path, name=name, layout=layout, header_row=index + 1, headers=headers,
+            preamble=[p for p in preamble if p],
+            batches=_stream_batches(book, part.member, path, name, index + 1, width, xlsx_stream),
+            total_rows=max(total, 0) if total is not None else None,
+        ))
+        previous = name
+    if not wb_out.sheets:
+        known = ", ".join(lay.name for lay in xlsx_layouts)
+        raise InputError(path, f"a sheet whose header is a known layout ({known})",
+                         sheet=book.sheets[0].name if book.sheets else None)
+    return wb_out
+
+
+def _extent(book, member, path, name) -> int:
+    try:
+        return book.extent(member)
+    except Exception as exc:
+        raise InputError(path, "a readable worksheet", sheet=name, found=_short(exc)) from None
+
+
+def _stream_batches(book, member, path, name, header_row, width, xlsx_stream):
+    def batches():
+        try:
+            yield from book.batches(member, width, header_row, BATCH_ROWS)
+        except xlsx_stream.ScanError as exc:
+            expected = ("no value right of the last headed column" if exc.col >= width
+                        else "cells in column order")
+            raise InputError(path, expected, sheet=name, row=exc.row,
+                             column=_col_letter(exc.col), found=exc.text) from None
+        except InputError:
+            raise
+        except Exception as exc:
+            raise InputError(path, "a readable worksheet", sheet=name, found=_short(exc)) from None
+    return batches
+
+
+def read_xlsx_calamine(path: Path, layouts: list[Layout]) -> Workbook:
     from python_calamine import CalamineWorkbook
 
     wb_out = Workbook(path, "xlsx")
     try:
-        workbook = CalamineWorkbook.from_path(str(path))
+        if path.suffix.lower() in (".xlsx", ".xlsm", ""):
+            workbook = CalamineWorkbook.from_path(str(path))
+        else:  # calamine picks its reader by extension: a workbook named .xls would fail
+            with open(path, "rb") as fh:
+                workbook = CalamineWorkbook.from_filelike(fh)
         names = workbook.sheet_names
     except InputError:
         raise
     except Exception as exc:  # zip, xml and calamine errors all mean the same to a user
         raise InputError(path, "a readable .xlsx workbook", found=_short(exc)) from None
 
-    xlsx_layouts = [lay for lay in layouts if lay.format == "xlsx"]
+    # Recognised by header, whatever the file format the layout was documented in.
+    xlsx_layouts = list(layouts)
     taken_single: set[str] = set()
+    previous: str | None = None  # the sheet just before, when it was ingested
     for name in names:
+        after, previous = previous, None
         if NOTE_SHEETS.match(name):
             wb_out.skipped.append(Skipped(name, "notes or footnotes sheet"))  # rows not counted
             continue
@@ -149,6 +284,15 @@ def read_xlsx(path: Path, layouts: list[Layout]) -> Workbook:
             raise InputError(path, "a readable worksheet", sheet=name, found=_short(exc)) from None
         candidates = [lay for lay in xlsx_layouts if lay.name not in taken_single]
         found = find_header(head, candidates, path, name) if candidates else None
+        prior = _continued(wb_out, after, head) if found is None else None
+        if prior is not None:
+            out = Sheet(file=path, name=name, layout=prior.layout, header_row=0,
+                        headers=prior.headers, preamble=[], batches=None,
+                        total_rows=sheet.total_height, continues=prior.continues or prior.name)
+            out.batches = _xlsx_batches(path, sheet, name, 0, len(out.headers))
+            wb_out.sheets.append(out)
+            previous = name
+            continue
         if found is None:
             reason = "no header of a known layout in its first 30 rows"
             if taken_single:
@@ -160,17 +304,46 @@ def read_xlsx(path: Path, layouts: list[Layout]) -> Workbook:
             taken_single.add(layout.name)
         headers = [c or "" for c in head[index]]
         preamble = [" ".join(c for c in row if c) for row in head[:index]]
-        wb_out.sheets.append(Sheet(
-            file=path, name=name, layout=layout, header_row=index + 1, headers=headers,
-            preamble=[p for p in preamble if p],
-            batches=_xlsx_batches(path, sheet, name, index + 1, len(headers)),
-            total_rows=max(sheet.total_height - (index + 1), 0),
-        ))
+        out = Sheet(file=path, name=name, layout=layout, header_row=index + 1, headers=headers,
+                    preamble=[p for p in preamble if p], batches=None,
+                    total_rows=max(sheet.total_height - (index + 1), 0))
+        out.batches = _xlsx_batches(path, sheet, name, index + 1, len(headers))
+        wb_out.sheets.append(out)
+        previous = name
     if not wb_out.sheets:
         known = ", ".join(lay.name for lay in xlsx_layouts)
         raise InputError(path, f"a sheet whose header is a known layout ({known})",
                          sheet=names[0] if names else None)
     return wb_out
+
+
+# A whole cell that is a date: ISO text (as cells styled as dates are read), m/d/y text, or an
+# Excel serial number; with or without a time of day.
+_DATE_LIKE = re.compile(r"(?i)^\s*(\d{4}-\d{2}-\d{2}([ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?)?"
+                        r"|\d{1,2}/\d{1,2}/\d{2,4}( \d{1,2}:\d{2}(:\d{2})?( ?[AP]M)?)?"
+                        r"|\d{5}(\.\d+)?)\s*$")
+
+
+def _continued(wb_out: Workbook, after: str | None, head: list[list[str | None]]) -> Sheet | None:
+    """The sheet a headerless sheet continues (the data sheet before it hit the row cap), or
+    None. Only right after an ingested detainer sheet, when the first row holding a value is no
+    wider than that sheet's header and holds a date where the prepare date goes; its rows are
+    then data from row 1 on, under that header."""
+    prior = wb_out.sheets[-1] if after and wb_out.sheets and wb_out.sheets[-1].name == after \
+        else None
+    if prior is None or prior.layout.kind != "detainers" or not prior.layout.multi_sheet:
+        return None
+    first = next((row for row in head if any(c is not None for c in row)), None)
+    if first is None:
+        return None
+    if sum(c is not None for c in first) < 2:  # a note or a title, not a detainer
+        return None
+    width = max(i for i, c in enumerate(first) if c is not None) + 1
+    position = next((i for i, h in enumerate(prior.headers)
+                     if h.strip() and prior.layout.canonical(h) == "prepare_date"), None)
+    if width > len(prior.headers) or position is None or position >= len(first):
+        return None
+    return prior if first[position] and _DATE_LIKE.match(first[position]) else None
 
 
 def _xlsx_batches(path, sheet, name, header_row, width):
@@ -223,73 +396,124 @@ def _col_letter(index: int) -> str:
     return letters
 
 
+DELIMITERS = [",", "|", "\t", ";"]
+HEADER_SEARCH_LINES = 30
+_WIDE = {"utf-16", "utf-16-le", "utf-16-be", "utf-32", "utf-32-le", "utf-32-be"}
+_BOMS = [(codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
+         (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16")]
+
+
 def read_delimited(path: Path, layouts: list[Layout], encoding: str = "utf-8-sig") -> Workbook:
-    text_layouts = [lay for lay in layouts if lay.format == "delimited"]
-    first_line = _first_line(path, encoding)
-    delimiter = max([",", "|", "\t", ";"], key=first_line.count)
-    header = next(csv.reader([first_line], delimiter=delimiter), [])
-    found = find_header([header], text_layouts, path, None)
+    """Delimited text: the header is the first of the first 30 lines that is a known layout's
+    (so a preamble above it is allowed); comma, pipe, tab or semicolon, chosen per that line."""
+    encoding = _text_encoding(path, encoding)
+    with open(path, "rb") as fh:
+        head_bytes = fh.read(1 << 16)
+    if codecs.lookup(encoding).name not in _WIDE and b"\x00" in head_bytes:
+        raise InputError(path, _EXPECTED_FILE, found="binary data (NUL bytes)")
+    cr_only = b"\r" in head_bytes and b"\n" not in head_bytes  # old Mac exports end lines in CR
+    lines: list[str] = []
+    state = {"record": 0}
+    with open(path, "rb") as raw:
+        for line in _decoded_lines(raw, path, encoding, state, cr_only):
+            lines.append(line.rstrip("\r\n"))
+            state["record"] += 1
+            if len(lines) >= HEADER_SEARCH_LINES:
+                break
+    rows, delimiters = [], []
+    for line in lines:
+        delimiter = max(DELIMITERS, key=line.count)
+        try:
+            rows.append(next(csv.reader([line], delimiter=delimiter), []))
+        except csv.Error:
+            rows.append([])
+        delimiters.append(delimiter)
+    found = find_header(rows, layouts, path, None)
     if found is None:
-        known = ", ".join(lay.name for lay in text_layouts)
+        known = ", ".join(lay.name for lay in layouts)
         raise InputError(path, f"a header row of a known layout ({known})", row=1,
-                         found=first_line[:80])
-    layout, _ = found
+                         found=lines[0][:80] if lines else None)
+    layout, index = found
+    header, delimiter, header_row = rows[index], delimiters[index], index + 1
+    width = len(header)
 
     def batches():
-        state = {"record": 1}  # the record being read; the header is record 1
-
-        def decoded_lines(raw):
-            # Decode line by line so an undecodable byte is reported at its own row.
-            for index, line in enumerate(raw):
-                try:
-                    text = line.decode(encoding)
-                except UnicodeDecodeError as exc:
-                    raise InputError(path, f"text in {_encoding_name(encoding)} (use --encoding "
-                                     "for another)", row=state["record"] + 1,
-                                     found=f"byte 0x{line[exc.start]:02x}") from None
-                yield text.lstrip("\ufeff") if index == 0 else text
-
+        state = {"record": 0}  # the last record read; the header is record `header_row`
         with open(path, "rb") as raw:
-            reader = csv.reader(decoded_lines(raw), delimiter=delimiter, strict=True)
+            reader = csv.reader(_decoded_lines(raw, path, encoding, state, cr_only),
+                                delimiter=delimiter, strict=True)
             try:
-                next(reader)
                 batch = []
-                for number, row in enumerate(reader, start=2):
+                for number, row in enumerate(reader, start=1):
                     state["record"] = number
-                    if len(row) != len(header):
-                        if not any(c.strip() for c in row):
-                            continue
-                        raise InputError(path, f"{len(header)} fields as in the header",
+                    if number <= header_row:
+                        continue
+                    cells = [c if c.strip() else None for c in row]
+                    if not any(cells):
+                        continue  # a blank record, as in a workbook: nothing to store
+                    if len(row) != width:
+                        raise InputError(path, f"{width} fields as in the header",
                                          row=number, found=f"{len(row)} fields")
-                    batch.append((number, [c if c.strip() else None for c in row]))
+                    batch.append((number, cells))
                     if len(batch) >= BATCH_ROWS:
-                        yield rows_to_table(batch, len(header))
+                        yield rows_to_table(batch, width)
                         batch = []
                 if batch:
-                    yield rows_to_table(batch, len(header))
+                    yield rows_to_table(batch, width)
             except csv.Error as exc:
                 raise InputError(path, "well-formed delimited text", row=state["record"] + 1,
                                  found=str(exc)) from None
 
     wb = Workbook(path, "delimited")
-    wb.sheets.append(Sheet(file=path, name=None, layout=layout, header_row=1, headers=header,
-                           preamble=[], batches=batches))
+    wb.sheets.append(Sheet(file=path, name=None, layout=layout, header_row=header_row,
+                           headers=header, preamble=[x for x in lines[:index] if x.strip()],
+                           batches=batches))
     return wb
 
 
-def _first_line(path: Path, encoding: str) -> str:
+def _text_encoding(path: Path, encoding: str) -> str:
+    """A UTF-16 or UTF-32 byte-order mark decides the encoding unless another was asked for."""
+    if codecs.lookup(encoding).name not in ("utf-8", "utf-8-sig"):
+        return encoding
     with open(path, "rb") as fh:
-        raw = fh.readline(1 << 20)
-    try:
-        return raw.decode(encoding).rstrip("\r\n")
-    except UnicodeDecodeError as exc:
-        raise InputError(path, f"text in {_encoding_name(encoding)} (use --encoding for another)", row=1,
-                         found=f"byte 0x{raw[exc.start]:02x}") from None
+        head = fh.read(4)
+    return next((name for bom, name in _BOMS if head.startswith(bom)), encoding)
+
+
+def _decoded_lines(raw, path, encoding: str, state: dict, cr_only: bool):
+    """Text lines, each decoded on its own so an undecodable byte is reported at its own row."""
+    message = f"text in {_encoding_name(encoding)} (use --encoding for another)"
+    if codecs.lookup(encoding).name in _WIDE:  # no byte-wise line split for UTF-16/32
+        try:
+            yield from io.TextIOWrapper(raw, encoding=encoding, newline="")
+        except UnicodeDecodeError as exc:
+            raise InputError(path, message, row=state["record"] + 1, found=exc.reason) from None
+        return
+    for index, line in enumerate(_cr_lines(raw) if cr_only else raw):
+        try:
+            text = line.decode(encoding)
+        except UnicodeDecodeError as exc:
+            raise InputError(path, message, row=state["record"] + 1,
+                             found=f"byte 0x{line[exc.start]:02x}") from None
+        yield text.lstrip("\ufeff") if index == 0 else text
+
+
+def _cr_lines(raw):
+    rest = b""
+    for chunk in iter(lambda: raw.read(1 << 20), b""):
+        parts = (rest + chunk).split(b"\r")
+        rest = parts.pop()
+        for part in parts:
+            yield part + b"\r"
+    if rest:
+        yield rest
 
 
 def open_source(path: Path, layouts: list[Layout], encoding: str = "utf-8-sig") -> Workbook:
     if not path.exists():
         raise InputError(path, "an existing file")
+    if path.is_dir():
+        raise InputError(path, "a file", found="a folder (name the files in it)")
     if path.stat().st_size == 0:
         raise InputError(path, "a non-empty file", found="0 bytes")
     if sniff_format(path) == "xlsx":

@@ -7,6 +7,7 @@ rollback leaves the store exactly as it was.
 """
 from __future__ import annotations
 
+import codecs
 import datetime as dt
 import hashlib
 from dataclasses import dataclass, field
@@ -16,7 +17,7 @@ from typing import Callable, Protocol
 import duckdb
 
 from .. import __version__
-from ..errors import InputError
+from ..errors import InputError, UsageError
 from ..handfiles import value_sets
 from ..sources.fields import FIELDS_BY_KIND, Field
 from ..sources.layouts import ALL as ALL_LAYOUTS
@@ -80,6 +81,8 @@ class SheetReport:
     columns: list[ColumnReport] = field(default_factory=list)
     unknown_values: list[ValueReport] = field(default_factory=list)
     extra_columns: list[str] = field(default_factory=list)
+    blank_rows: int = 0  # rows with no value at all between the first and last: skipped
+    continues: str | None = None  # no header row of its own: continues this sheet
 
 
 @dataclass
@@ -105,9 +108,12 @@ class FileReport:
 
 def file_sha256(path: Path) -> str:
     digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
+    try:
+        with open(path, "rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(chunk)
+    except OSError as exc:
+        raise InputError(path, "a readable file", found=exc.strerror or type(exc).__name__) from None
     return digest.hexdigest()
 
 
@@ -119,6 +125,10 @@ def ingest(con: duckdb.DuckDBPyConnection, paths: list[Path], *, release: str | 
     ``finalize`` runs inside the same transaction after the rows are in (the pipeline uses it
     to refresh derived tables such as facility attribution), so they commit together.
     """
+    try:
+        codecs.lookup(encoding)
+    except LookupError:
+        raise UsageError(f"--encoding {encoding!r}: not a text encoding Python knows") from None
     progress = progress or _NoProgress()
     reports: list[FileReport] = []
     con.execute("BEGIN TRANSACTION")
@@ -153,6 +163,8 @@ def _macros(con) -> None:
 def _ingest_file(con, path: Path, release: str | None, encoding: str, progress) -> FileReport:
     if not path.exists():
         raise InputError(path, "an existing file")
+    if path.is_dir():
+        raise InputError(path, "a file", found="a folder (name the files in it)")
     sha = file_sha256(path)
     rows = con.execute("SELECT source_id, release FROM sources WHERE sha256 = ?", [sha]).fetchall()
     known = rows[0] if rows else None
@@ -237,6 +249,10 @@ def _load_sheet(con, source_id: int, sha: str, sheet: Sheet, release: str, progr
                    for i, header in enumerate(sheet.headers)]
     rep.unknown_values = sorted(unknown.values(), key=lambda v: (v.field, -v.count, v.value))
     rep.extra_columns = [h for h, _ in plan.extras]
+    # Readers skip rows with no value at all (keeping the row numbers a spreadsheet shows):
+    # the gaps between the first and last stored row are those blank rows.
+    rep.blank_rows = rep.last_row - rep.first_row + 1 - rep.rows_in if rep.rows_in else 0
+    rep.continues = sheet.continues
     _record_sheet(con, source_id, rep)
     return rep
 
@@ -366,7 +382,14 @@ def _validate(con, sheet: Sheet, plan: _SheetPlan) -> None:
 
 
 def _record_sheet(con, source_id: int, rep: SheetReport) -> None:
-    note = ("extra columns kept in extras: " + ", ".join(rep.extra_columns)) if rep.extra_columns else None
+    notes = []
+    if rep.continues:
+        notes.append(f"no header row: continues sheet {rep.continues!r} under its header")
+    if rep.extra_columns:
+        notes.append("extra columns kept in extras: " + ", ".join(rep.extra_columns))
+    if rep.blank_rows:
+        notes.append(f"{rep.blank_rows:,} blank rows skipped")
+    note = "; ".join(notes) or None
     con.execute("INSERT INTO load_sheets VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [source_id, rep.sheet, rep.layout, rep.header_row, rep.first_row, rep.last_row,
                  rep.rows_in, rep.rows_out, note])

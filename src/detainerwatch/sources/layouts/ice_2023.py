@@ -15,9 +15,11 @@ _ALIASES.pop("Anonymized Identifier")
 _ALIASES["Detainer Prepared Date"] = "prepare_date"
 _ALIASES["Anonymized Unique Identifier"] = "person_id"
 
+# Alphabetical as a spreadsheet sorts: case does not count ("Most Serious..." before "MSC ...").
 HEADER = sorted(
     [(h, c) for h, c in ice_2025.HEADER if h not in ("Detainer Prepare Date", "Unique Identifier")]
-    + [("Detainer Prepared Date", "prepare_date"), ("Anonymized Unique Identifier", "person_id")]
+    + [("Detainer Prepared Date", "prepare_date"), ("Anonymized Unique Identifier", "person_id")],
+    key=lambda hc: hc[0].lower(),
 )
 
 LAYOUT = Layout(
