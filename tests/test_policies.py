@@ -93,3 +93,22 @@ def test_a_file_in_another_format_is_rejected(tmp_path):
     path.write_text("name,law\nTexas,SB4\n")
     result = run(db, "policies", "add", path)
     assert result.exit_code == 2 and "row 1" in result.stderr
+
+
+def test_a_local_policy_without_end_date_ends_where_state_law_requires_compliance(tmp_path):
+    con = duckdb.connect()
+    refresh_policies(con)
+    titles = lambda rows: {r["short_title"] for r in rows}  # noqa: E731
+    travis = dict(state_fips="48", county_fips="48453")
+    before = in_force(con, **travis, start=dt.date(2015, 1, 1), end=dt.date(2015, 12, 31))
+    after = in_force(con, **travis, start=dt.date(2018, 1, 1), end=dt.date(2018, 12, 31))
+    assert "County Sheriff's Office Decision" in titles(before)
+    assert "County Sheriff's Office Decision" not in titles(after)
+    local = next(r for r in before if r["jurisdiction_type"] == "county")
+    assert local["in_force_to"] == dt.date(2017, 4, 30) and "Texas SB 4" in local["superseded_by"]
+    # An explicit end date of the user's is kept as given.
+    path = _write(tmp_path / "mine.csv", [{**GOOD, "end_date": "2099-12-31"}])
+    refresh_policies(con, [path])
+    mine = [r for r in in_force(con, **travis, start=dt.date(2020, 1, 1), end=dt.date(2020, 12, 31))
+            if r["origin"] == "user"]
+    assert len(mine) == 1 and mine[0]["superseded_by"] is None

@@ -219,3 +219,98 @@ def test_html_report_opens_in_chromium_with_no_external_request(synthetic_report
     assert "Declined Detainer Outcome Report" in title and sections == 4 and svgs == 2
     assert external(requests) == [] and all(r.startswith("file:") for r in requests), requests
     assert shot.stat().st_size > 10_000
+
+
+def _worked_out(cells, total) -> bool:
+    """Whether a reader can pin a "<5" cell (1-4) of cells summing to total; "x" is any value."""
+    if "x" in cells:
+        return False
+    hidden = sum(1 for v in cells if v == "<5")
+    rest = total - sum(v for v in cells if isinstance(v, int))
+    if hidden == 0:
+        return 0 < rest < 5
+    return hidden == 1 or rest in (hidden, 4 * hidden)
+
+
+def test_no_cell_of_fewer_than_5_can_be_worked_out_of_section_2(synthetic_report, tmp_path):
+    db, _, _ = synthetic_report
+    con = duckdb.connect(str(db), read_only=True)
+    small = {r[0] for r in con.execute(
+        "SELECT prepare_date::DATE FROM detainers WHERE lift_reason = 'Detainer Declined by LEA' "
+        "AND prepare_date >= '2025-06-01' LIMIT 12").fetchall()}
+    con.close()
+    threat = ["threat_level_1", "threat_level_2", "threat_level_3", "threat_level_none"]
+    checked = 0
+    for n, day in enumerate(sorted(small)[:6]):
+        out = tmp_path / f"w{n}"
+        assert run(db, "report", "--week", day.isoformat(), "--out", out).exit_code == 0
+        declined = json.loads((out / "report.json").read_text())["declined"]
+        rows = declined["by_jurisdiction"]
+        for row in rows:
+            assert row["declined"] >= 5, row  # a row of 1-4 people would show each one's history
+            for keys in (declined["tiers"], threat):
+                assert not _worked_out([row["mix"][k] for k in keys], row["declined"]), row
+            agg = row["mix"]["aggravated_felony"]
+            assert not (isinstance(agg, int) and 0 < row["declined"] - agg < 5), row
+        pooled = declined["pooled"]
+        if pooled and pooled["mix"]:
+            assert pooled["jurisdictions"] >= 2 and pooled["declined"] >= 5
+        if declined["mix"] is None:
+            assert pooled and not pooled["mix"]
+        elif rows:
+            everyone = rows + ([{"mix": pooled["mix"], "pool": True}] if pooled else [])
+            for key in declined["row_keys"]:
+                cells = [r["mix"][key] for r in everyone]
+                total = declined["mix"][key]
+                if "x" in cells or not isinstance(total, int):
+                    continue
+                listed_hidden = [r for r in rows if r["mix"][key] == "<5"]
+                if listed_hidden:
+                    assert not _worked_out(cells, total), (key, cells, total)
+        checked += 1
+    assert checked == 6
+
+
+def test_declines_of_hold_and_notification_requests_are_counted_apart(synthetic_report):
+    db, out, _ = synthetic_report
+    report = json.loads((out / "report.json").read_text())
+    con = duckdb.connect(str(db), read_only=True)
+    from detainerwatch.derive import facts
+
+    facts.register(con)
+    expected = dict(con.execute(
+        "SELECT request_kind, count(*) FROM detainer_facts WHERE outcome = 'declined' AND NOT "
+        "likely_duplicate AND issued BETWEEN '2022-10-01' AND '2026-03-10' GROUP BY 1").fetchall())
+    t = report["totals"]
+    assert t["declined_hold_requests"] == expected["hold"] > 0
+    assert t["declined_notification_requests"] == expected["notification"] > 0
+    rows = list(csv.DictReader(open(out / "jurisdictions.csv")))
+    assert sum(int(r["declined_notification_requests"]) for r in rows) == expected["notification"]
+    assert "hold / notification" in (out / "index.html").read_text()
+
+
+def test_unresolved_facilities_are_not_called_other_governments(synthetic_report):
+    _, out, _ = synthetic_report
+    html = (out / "index.html").read_text()
+    federal = html.index("Held by other governments")
+    unresolved = html.index("Facilities not attributed to any government")
+    assert "unresolved: " not in html[federal:unresolved]
+
+
+def test_a_period_outside_the_store_says_so(pa_store, tmp_path):
+    result = run(pa_store, "report", "--from", "2030-01-01", "--out", tmp_path)
+    assert result.exit_code == 0 and "outside" in result.stderr
+    report = json.loads((tmp_path / "report.json").read_text())
+    assert report["period"]["store_covers"] == ["2007-10-02", "2015-07-18"]
+    assert "all of it lies outside" in report["fidelity"]["notes"][0]
+    assert "recorded as declined" in result.output
+
+
+def test_every_released_lift_reason_and_detainer_type_is_mapped():
+    values = {}
+    for r in read_csv("value_sets.csv"):
+        values.setdefault(r["field"], set()).add(r["value"].strip().lower())
+    lifts = set(OUTCOME_OF)
+    types = {r["detainer_type"].strip().lower() for r in read_csv("detainer_types.csv")}
+    assert values["lift_reason"] <= lifts, values["lift_reason"] - lifts
+    assert values.get("detainer_type", set()) <= types, values.get("detainer_type", set()) - types

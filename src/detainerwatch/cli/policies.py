@@ -47,9 +47,15 @@ def policies_list(obj, state, fmt):
     from rich.table import Table
 
     from ..derive.policies import DDL
+    from ..link import gazetteer as gz
     from ..store import connect
     from . import out_console
 
+    if state:
+        st = gz.state(state)
+        if st is None:
+            raise click.UsageError(f"--state {state!r} is not a state (use a code such as PA)")
+        state = st.abbr
     con = connect(obj["db"], read_only=True)
     try:
         con.execute("SELECT 1 FROM policies LIMIT 0")

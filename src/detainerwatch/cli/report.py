@@ -45,8 +45,11 @@ def report(obj, week, start, end, whole, state, out):
         con.close()
     write_report(result, out)
     t = result["totals"]
-    click.echo(f"{result['title']}, {period.label}: {t['issued']:,} issued, {t['declined']:,} "
-               f"declined, {t['booked']:,} booked, {t['open']:,} open -> {out}/index.html")
+    click.echo(f"{result['title']}, {period.label} (by issue date): {t['issued']:,} issued, of "
+               f"which {t['declined']:,} recorded as declined, {t['booked']:,} booked, {t['open']:,} "
+               f"open -> {out}/index.html")
+    if result["period"]["coverage_warning"]:
+        click.echo(f"note: {result['period']['coverage_warning']}", err=True)
 
 
 @cli.command()

@@ -123,7 +123,18 @@ def _register_view(con, view: str) -> None:
 
 
 def check_unmapped(con) -> None:
-    """Fail loudly on a lift reason the reviewed table does not map."""
+    """Fail loudly on a lift reason or detainer type the reviewed tables do not map (an unknown
+    form is never counted as "type not recorded")."""
+    types = con.execute(
+        "SELECT d.detainer_type, count(*), min(d.source_file), min(d.row_number) FROM detainers d "
+        "LEFT JOIN dw_types t ON lower(trim(d.detainer_type)) = t.type_key "
+        "WHERE t.type_key IS NULL AND d.detainer_type IS NOT NULL AND trim(d.detainer_type) <> '' "
+        "GROUP BY 1 ORDER BY 2 DESC").fetchall()
+    if types:
+        value, count, file, row = types[0]
+        raise UnmappedValue(
+            f"detainer type {value!r} ({count:,} detainers, e.g. {file} row {row}) is not in "
+            "hand/detainer_types.csv: add it there as a hold or notification request")
     rows = con.execute(
         "SELECT d.lift_reason, count(*), min(d.source_file), min(d.row_number) FROM detainers d "
         "LEFT JOIN dw_lift l ON lower(trim(d.lift_reason)) = l.lift_key "

@@ -197,6 +197,32 @@ def refresh_policies(con, extra_files: list[Path] = ()) -> int:
     return len(rows)
 
 
+# A state law that requires (or forbids restricting) compliance with detainer holds ends a
+# county's or city's own policy of declining them: the local record, when it has no end date of
+# its own, is taken to end the day before that law took effect. Court orders and consent
+# decrees are not ended by state law. A record with an explicit end_date is left as it is.
+PREEMPTING_HOLDS = {"required", "allowed"}
+NOT_PREEMPTED = {"court_ruling", "consent_decree"}
+
+
+def _apply_preemption(rows: list[dict]) -> None:
+    state_laws = [p for p in rows if p["jurisdiction_type"] == "state"
+                  and p["effect"] == "requires_cooperation" and p["in_force_from"] is not None
+                  and p["detainer_holds"] in PREEMPTING_HOLDS]
+    for p in rows:
+        p.setdefault("superseded_by", None)
+        if (p["jurisdiction_type"] not in ("county", "city") or p["effect"] != "limits_cooperation"
+                or p["in_force_to"] is not None or p["instrument_type"] in NOT_PREEMPTED):
+            continue
+        later = [s for s in state_laws if s["state_fips"] == p["state_fips"]
+                 and (p["in_force_from"] is None or s["in_force_from"] > p["in_force_from"])]
+        if later:
+            law = min(later, key=lambda s: s["in_force_from"])
+            p["in_force_to"] = law["in_force_from"] - dt.timedelta(days=1)
+            p["superseded_by"] = (f"{law['short_title']} (state law in force from "
+                                  f"{law['in_force_from'].isoformat()}; end date inferred)")
+
+
 class PolicyIndex:
     """All policy records, read once; answers in_force for many jurisdictions in memory."""
 
@@ -206,6 +232,7 @@ class PolicyIndex:
             result = con.execute("SELECT * FROM policies ORDER BY in_force_from NULLS LAST, policy_id")
             names = [d[0] for d in result.description]
             self.rows = [dict(zip(names, r)) for r in result.fetchall()]
+            _apply_preemption(self.rows)
 
     def in_force(self, *, state_fips: str, county_fips: str | None = None,
                  place_fips: str | None = None, city_name: str | None = None,
@@ -233,7 +260,8 @@ class PolicyIndex:
 def in_force(con, **kwargs) -> list[dict]:
     """Instruments that applied to a jurisdiction at any time in [start, end]: its own, and its
     state's (state law binds every local government in the state). Records with no date are
-    included and say so (date_precision 'unknown')."""
+    included and say so (date_precision 'unknown'); a local policy without an end date ends
+    where a later state law requiring detainer compliance begins (superseded_by says so)."""
     return PolicyIndex(con).in_force(**kwargs)
 
 

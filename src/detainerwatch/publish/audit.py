@@ -149,6 +149,45 @@ def load_rules() -> dict:
         return yaml.safe_load(fh)
 
 
+def _count_instruments(instruments: list[dict], config: dict) -> tuple[list, list, list]:
+    """Which instruments in force count toward a verdict (hand/verdict_rules.yaml, section
+    instruments): a known start date, and a coded effect on the detainer practices listed
+    there, on either side alike. The others are listed with the reason they do not count."""
+    rule = config.get("instruments", {})
+    practices = rule.get("practices", ["detainer_holds", "notification", "jail_access"])
+    limiting_values = set(rule.get("limiting", ["prohibited", "limited"]))
+    requiring_values = set(rule.get("requiring", ["required", "allowed"]))
+    limiting, requiring_state, not_counted = [], [], []
+    for p in instruments:
+        if p["in_force_from"] is None:
+            reason = "date not recorded: cannot be placed in the period"
+        elif p["effect"] == "limits_cooperation" and any(p.get(c) in limiting_values for c in practices):
+            limiting.append(p)
+            continue
+        elif p["effect"] == "requires_cooperation" and any(p.get(c) in requiring_values for c in practices):
+            if p["jurisdiction_type"] == "state":
+                requiring_state.append(p)
+                continue
+            reason = "a local instrument requiring cooperation (the rules count state law only)"
+        elif p["effect"] == "mixed":
+            reason = "mixed effect"
+        else:
+            reason = "not coded as addressing " + ", ".join(c.replace("_", " ") for c in practices)
+        not_counted.append({"policy_id": p["policy_id"], "short_title": p["short_title"],
+                            "jurisdiction_type": p["jurisdiction_type"], "effect": p["effect"],
+                            "reason": reason})
+    return limiting, requiring_state, not_counted
+
+
+def _in_force_text(p: dict) -> str:
+    text = f"in force from {p['in_force_from']}"
+    if p.get("in_force_to"):
+        text += f" to {p['in_force_to']}"
+    if p.get("superseded_by"):
+        text += f", superseded by {p['superseded_by']}"
+    return text
+
+
 # ---- evidence ------------------------------------------------------------------------------
 
 def _scope_sql(entry_kind: str, resolved: dict) -> tuple[str, list]:
@@ -206,24 +245,21 @@ def build_audit(con, entries: list[dict], period: Period, list_name: str) -> dic
                                    if entry["jurisdiction_type"] == "county" or consolidated else None,
                                    place_fips=resolved["place_fips"], city_name=resolved["city_name"],
                                    start=period.start, end=period.end)
-        limiting = [p for p in instruments if p["effect"] == "limits_cooperation"]
-        requiring_state = [p for p in instruments if p["effect"] == "requires_cooperation"
-                           and p["jurisdiction_type"] == "state"]
+        limiting, requiring_state, not_counted = _count_instruments(instruments, config)
         values = {"issued": issued, "booked": booked, "declined": declined, "open": open_,
                   "limiting_instruments": len(limiting),
-                  "requiring_state_instruments": len(requiring_state), **params_cfg}
+                  "requiring_state_instruments": len(requiring_state),
+                  "entry_is_state": int(entry["jurisdiction_type"] == "state"), **params_cfg}
         rule = next(r for r in config["rules"] if _evaluate(r["when"], values))
         evidence_for = []
         if declined:
             evidence_for.append(f"{declined:,} detainers recorded as declined")
-        evidence_for += [f"{p['short_title']} ({p['jurisdiction_type']}, in force from "
-                         f"{p['in_force_from'] or 'date not recorded'}): limits cooperation"
-                         for p in limiting]
+        evidence_for += [f"{p['short_title']} ({p['jurisdiction_type']}, {_in_force_text(p)}): "
+                         "limits cooperation" for p in limiting]
         evidence_against = []
         if booked:
             evidence_against.append(f"{booked:,} detainers honored (booked into ICE custody)")
-        evidence_against += [f"{p['short_title']} (state, in force from "
-                             f"{p['in_force_from'] or 'date not recorded'}): requires cooperation"
+        evidence_against += [f"{p['short_title']} (state, {_in_force_text(p)}): requires cooperation"
                              for p in requiring_state]
         record.update(
             verdict=rule["verdict"], rule=rule["id"],
@@ -237,8 +273,10 @@ def build_audit(con, entries: list[dict], period: Period, list_name: str) -> dic
                                        for k, v in p.items() if k in (
                                            "policy_id", "jurisdiction_type", "jurisdiction_name",
                                            "short_title", "citation", "effect", "detainer_holds",
-                                           "in_force_from", "in_force_to", "source_note")}
+                                           "in_force_from", "in_force_to", "superseded_by",
+                                           "source_note")}
                                       for p in instruments],
+                      "not_counted": not_counted,
                       "for": evidence_for, "against": evidence_against})
         audited.append(record)
     converse = _converse(con, period, covered_ids, covered_states)
@@ -249,6 +287,7 @@ def build_audit(con, entries: list[dict], period: Period, list_name: str) -> dic
                                           "end": period.end.isoformat(), "label": period.label},
             "entries": audited, "verdicts": counts, "converse": converse,
             "rules": config["rules"], "parameters": params_cfg,
+            "instrument_rule": config.get("instruments", {}),
             "notes": ["Counts are by issue (prepare) date; the releases hold no decline date.",
                       "Only county, city and state facilities count toward an entry; federal, "
                       "ICE and private custody never makes a jurisdiction 'non-cooperative'.",

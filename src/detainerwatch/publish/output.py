@@ -63,6 +63,7 @@ def write_report(report: dict, out: Path) -> list[Path]:
     (out / "report.json").write_text(json.dumps(report, indent=1, default=str), encoding="utf-8")
     jcols = ["id", "name", "jurisdiction_type", "state", "state_fips", "county_fips", "place_fips",
              "issued", *OUTCOMES, "hold_requests", "notification_requests", "type_not_recorded",
+             "declined_hold_requests", "declined_notification_requests",
              "declined_share_of_issued", "declined_share_of_closed", "facilities",
              "doubtful_facilities", "can_decline"]
     write_csv(out / "jurisdictions.csv", report["jurisdictions"] + report["other_custody"], jcols)

@@ -109,7 +109,11 @@ def build_report(con, period: Period, state: str | None = None) -> dict:
     kind_cols = ("count(*) FILTER (WHERE request_kind = 'hold') AS hold_requests, "
                  "count(*) FILTER (WHERE request_kind = 'notification') AS notification_requests, "
                  "count(*) FILTER (WHERE request_kind NOT IN ('hold', 'notification')) "
-                 "AS type_not_recorded")
+                 "AS type_not_recorded, "
+                 "count(*) FILTER (WHERE outcome = 'declined' AND request_kind = 'hold') "
+                 "AS declined_hold_requests, "
+                 "count(*) FILTER (WHERE outcome = 'declined' AND request_kind = 'notification') "
+                 "AS declined_notification_requests")
     totals = _rows(con.execute(
         f"SELECT count(*) AS issued, {outcome_cols}, {kind_cols} FROM detainer_facts WHERE {counted}",
         params))[0]
@@ -117,8 +121,11 @@ def build_report(con, period: Period, state: str | None = None) -> dict:
                            params).fetchall()[0][0]
 
     jurisdictions = _rows(con.execute(f"""
-        SELECT jurisdiction_id AS id, any_value(coalesce(jurisdiction_name, 'unresolved: ' || facility_name)) AS name,
-               any_value(jurisdiction_type) AS jurisdiction_type, any_value(state_abbr) AS state,
+        SELECT jurisdiction_id AS id,
+               any_value(coalesce(jurisdiction_name,
+                                  'unresolved: ' || coalesce(facility_name, '(facility blank)'))) AS name,
+               any_value(jurisdiction_type) AS jurisdiction_type,
+               coalesce(any_value(state_abbr), any_value(facility_state)) AS state,
                any_value(county_fips) AS county_fips, any_value(place_fips) AS place_fips,
                any_value(state_fips) AS state_fips,
                count(*) AS issued, {outcome_cols}, {kind_cols},
@@ -136,18 +143,28 @@ def build_report(con, period: Period, state: str | None = None) -> dict:
         j["can_decline"] = j["jurisdiction_type"] in LOCAL_TYPES
 
     declined = _declined_section(con, counted, params, jurisdictions)
+    fidelity = _fidelity(con, where, params, totals, excluded, period)
+    span = store_range(con)
+    coverage = None
+    if span and (period.start < span[0] or period.end > span[1]):
+        outside = "all of it" if period.end < span[0] or period.start > span[1] else "part of it"
+        coverage = (f"The store holds detainers issued {span[0]} to {span[1]}; {outside} lies "
+                    "outside, where counts are zero for want of data, not for want of detainers.")
+        fidelity["notes"].insert(0, coverage)
     report = {
         "title": "Declined Detainer Outcome Report" + (f": {st.name}" if st else ""),
         "generated_by": f"detainerwatch {__version__}",
         "period": {"start": period.start.isoformat(), "end": period.end.isoformat(),
-                   "label": period.label, "basis": "detainer prepare (issue) date"},
+                   "label": period.label, "basis": "detainer prepare (issue) date",
+                   "store_covers": [d.isoformat() for d in span] if span else None,
+                   "coverage_warning": coverage},
         "state": st.abbr if st else None,
         "totals": {**totals, "excluded_likely_duplicates": excluded},
         "jurisdictions": [j for j in jurisdictions if j["can_decline"]],
         "other_custody": [j for j in jurisdictions if not j["can_decline"]],
         "declined": declined,
         "policy": _policy_section(con, jurisdictions, period),
-        "fidelity": _fidelity(con, where, params, totals, excluded, period),
+        "fidelity": fidelity,
         "trend": trend(con, period, st.fips if st else None),
         "map": _map_rows(con, counted, params),
         "facilities": facilities(con, counted, params),
@@ -155,7 +172,92 @@ def build_report(con, period: Period, state: str | None = None) -> dict:
     return report
 
 
+THREAT_KEYS = ["threat_level_1", "threat_level_2", "threat_level_3", "threat_level_none"]
+# What a row of section II shows per jurisdiction: tiers, threat level, aggravated felony. The
+# criminality columns are sums of tiers (convicted) or the same counts (pending, no conviction),
+# so they are published for the aggregate rows only, where they cannot pin a small cell down.
+ROW_KEYS = [*TIERS, *THREAT_KEYS, "aggravated_felony"]
+
+
+def _pinned(coefficients: list[int], constant: int) -> list[bool]:
+    """For sum(a_i * x_i) == constant, a_i = +1 or -1, each x_i a cell published as "<5"
+    (so 1-4): which x_i a reader can work out exactly. Sums of integer ranges are integer
+    ranges, so bounding each x_i by the others' extremes is exact."""
+    lows = [min(a, 4 * a) for a in coefficients]
+    highs = [max(a, 4 * a) for a in coefficients]
+    out = []
+    for a, lo, hi in zip(coefficients, lows, highs):
+        rest_lo, rest_hi = sum(lows) - lo, sum(highs) - hi
+        t_lo, t_hi = constant - rest_hi, constant - rest_lo  # the range of a * x
+        x_lo, x_hi = (t_lo, t_hi) if a > 0 else (-t_hi, -t_lo)
+        out.append(max(x_lo, 1) >= min(x_hi, 4))
+    return out
+
+
+def _small(n) -> bool:
+    return 0 < n < SUPPRESS_BELOW
+
+
+def _partition_pinned(counts: dict, members: list[str], total: int,
+                      withheld: set = frozenset()) -> bool:
+    """Can a reader work out a "<5" cell of this partition (members summing to total) exactly?
+    A withheld cell ("x", any value) leaves the sum undetermined."""
+    if any(k in withheld for k in members):
+        return False
+    hidden = [k for k in members if _small(counts[k])]
+    rest = total - sum(counts[k] for k in members if not _small(counts[k]))
+    if not hidden:
+        return _small(rest)  # a remainder of 1-4 people outside the listed values
+    return any(_pinned([1] * len(hidden), rest))
+
+
+def _protect_row(row: dict) -> None:
+    """Withhold ("x") one more threat-level cell, or the aggravated-felony count, where the
+    row total would otherwise give a cell of 1-4 people away."""
+    counts, total = row["counts"], row["declined"]
+    if _partition_pinned(counts, THREAT_KEYS, total, row["x"]):
+        visible = [k for k in THREAT_KEYS if counts[k] >= SUPPRESS_BELOW]
+        if visible:
+            row["x"].add(min(visible, key=lambda k: counts[k]))
+    agg = counts["aggravated_felony"]
+    if not _small(agg) and _small(total - agg):
+        row["x"].add("aggravated_felony")
+
+
+def _protect_columns(rows: list[dict], total_row: dict) -> None:
+    """Where a jurisdiction's "<5" cell could be worked out from its column's all-jurisdictions
+    total, withhold ("x") the pooled row's cell in that column (the last row, id None), else
+    the total's."""
+    for key in ROW_KEYS:
+        if key in total_row["x"] or any(key in r["x"] for r in rows):
+            continue
+        total = total_row["counts"][key]
+        hidden = [r for r in rows if _small(r["counts"][key])]
+        coefficients = [1] * len(hidden) + ([-1] if _small(total) else [])
+        if not coefficients:
+            continue
+        constant = (0 if _small(total) else total) - sum(
+            r["counts"][key] for r in rows if not _small(r["counts"][key]))
+        pins = _pinned(coefficients, constant)
+        if not any(hit and r["id"] is not None for r, hit in zip(hidden, pins)):
+            continue  # nothing, or only the pooled or total row's own cell (2+ jurisdictions)
+        if rows[-1]["id"] is None and not _small(rows[-1]["counts"][key]):
+            rows[-1]["x"].add(key)
+        else:
+            total_row["x"].add(key)
+
+
+def _published(row: dict, keys) -> dict:
+    return {k: "x" if k in row["x"] else suppress(row["counts"][k]) for k in keys}
+
+
 def _declined_section(con, counted, params, jurisdictions) -> dict:
+    """Section II. Cells of 1-4 people are published as "<5", and no such cell may be worked
+    out from what is shown. A jurisdiction has its own row only with 5 or more declined
+    detainers and a tier mix that does not give a "<5" away; the others are pooled in one row
+    (their counts by outcome stay in section I). Where a threat-level, aggravated-felony or
+    column total would give a "<5" away, one more cell is withheld ("x"). The pooled row and the
+    all-jurisdictions row are published only for 5 or more people at 2 or more jurisdictions."""
     tier_cols = ", ".join(f"count(*) FILTER (WHERE tier = '{t}') AS {t}" for t in TIERS)
     crim_cols = ("count(*) FILTER (WHERE criminality_class = 'convicted') AS convicted, "
                  "count(*) FILTER (WHERE criminality_class = 'pending_charges') AS pending_charges, "
@@ -170,29 +272,54 @@ def _declined_section(con, counted, params, jurisdictions) -> dict:
         SELECT jurisdiction_id AS id, count(*) AS declined, {tier_cols}, {crim_cols}
         FROM detainer_facts WHERE {counted} AND outcome = 'declined'
         GROUP BY 1 ORDER BY declined DESC, id""", params))
-    names = {j["id"]: j for j in jurisdictions}
-    by_jurisdiction = []
-    for r in rows:
-        j = names.get(r["id"], {})
-        mix = {k: suppress(v) for k, v in r.items() if k not in ("id", "declined")}
-        by_jurisdiction.append({"id": r["id"], "name": j.get("name"),
-                                "jurisdiction_type": j.get("jurisdiction_type"),
-                                "state": j.get("state"), "declined": r["declined"],
-                                "can_decline": j.get("can_decline", False), "mix": mix})
     total = _rows(con.execute(f"""
         SELECT count(*) AS declined, {tier_cols}, {crim_cols}
         FROM detainer_facts WHERE {counted} AND outcome = 'declined'""", params))[0]
-    all_issued = _rows(con.execute(f"""
-        SELECT count(*) AS issued, {tier_cols} FROM detainer_facts WHERE {counted}""", params))[0]
+    issued = _rows(con.execute(f"""
+        SELECT count(*) AS issued, count(DISTINCT jurisdiction_id) AS jurisdictions, {tier_cols}
+        FROM detainer_facts WHERE {counted}""", params))[0]
+
+    candidates = [{"id": r["id"], "declined": r["declined"], "counts": r, "x": set()} for r in rows]
+    listed = [c for c in candidates if c["declined"] >= SUPPRESS_BELOW
+              and not _partition_pinned(c["counts"], TIERS, c["declined"])]
+    pooled = [c for c in candidates if c not in listed]
+    pool = {"id": None, "declined": sum(c["declined"] for c in pooled), "x": set(),
+            "counts": {k: sum(c["counts"][k] for c in pooled) for k in ROW_KEYS}}
+    pool_shown = not pooled or (len(pooled) >= 2 and pool["declined"] >= SUPPRESS_BELOW)
+    total_row = {"id": "total", "declined": total["declined"], "counts": total, "x": set()}
+    for row in listed:
+        _protect_row(row)
+    if pool_shown and listed:
+        _protect_columns(listed + ([pool] if pooled else []), total_row)
+
+    names = {j["id"]: j for j in jurisdictions}
+    by_jurisdiction = []
+    for c in listed:
+        j = names.get(c["id"], {})
+        by_jurisdiction.append({"id": c["id"], "name": j.get("name"),
+                                "jurisdiction_type": j.get("jurisdiction_type"),
+                                "state": j.get("state"), "declined": c["declined"],
+                                "can_decline": j.get("can_decline", False),
+                                "mix": _published(c, ROW_KEYS)})
+    issued_shown = issued["issued"] >= SUPPRESS_BELOW and (
+        issued["jurisdictions"] >= 2 or not _partition_pinned(issued, TIERS, issued["issued"]))
     return {
         "total": total["declined"],
-        "mix": {k: suppress(v) for k, v in total.items() if k != "declined"},
-        "issued_mix": {k: suppress(v) for k, v in all_issued.items() if k != "issued"},
+        "mix": _published(total_row, [k for k in total if k != "declined"]) if pool_shown else None,
+        "issued_mix": {k: suppress(issued[k]) for k in TIERS} if issued_shown else None,
         "by_jurisdiction": by_jurisdiction,
+        "pooled": {"jurisdictions": len(pooled), "declined": pool["declined"],
+                   "mix": _published(pool, ROW_KEYS) if pool_shown else None} if pooled else None,
         "tiers": TIERS,
-        "note": "Mix of criminal history among declined detainers; cells of 1-4 people are shown "
-                "as <5. Tiers are defined in hand/tiers.md. The FY2008-2015 release has no "
-                "criminal-history fields (tier not_recorded).",
+        "row_keys": ROW_KEYS,
+        "note": "Mix of criminal history among declined detainers. Cells of 1-4 people are shown "
+                "as <5, and no such cell can be worked out from the totals: a jurisdiction has "
+                "its own row only with 5 or more declined detainers and a mix that gives no <5 "
+                "away; the others are pooled in one row (each keeps its counts in section I); "
+                "x marks a cell withheld so that a <5 next to it cannot be worked out. A pooled or "
+                "total row of fewer than 5 people, or of one jurisdiction, is withheld. Tiers are "
+                "defined in hand/tiers.md. The FY2008-2015 release has no criminal-history fields "
+                "(tier not_recorded).",
     }
 
 
@@ -213,7 +340,7 @@ def _policy_section(con, jurisdictions, period: Period) -> list[dict]:
              if k in ("policy_id", "jurisdiction_type", "jurisdiction_name", "instrument_type",
                       "citation", "short_title", "in_force_from", "in_force_to", "date_precision",
                       "effect", "detainer_holds", "notification", "jail_access", "agreements_287g",
-                      "source_url", "source_note")}
+                      "superseded_by", "source_url", "source_note")}
             for p in instruments]})
     return out
 
@@ -240,7 +367,8 @@ def _fidelity(con, where, params, totals, excluded, period) -> dict:
         "open_share": round(totals["open"] / issued, 4) if issued else None,
         "excluded": [{"reason": "likely duplicate (same person identifier and prepare day "
                                 "within a release; flagged, not dropped)", "rows": excluded}],
-        "unknown_ncic_categories": [{"category": c, "detainers": n} for c, n in facts.unknown_ncic(con)],
+        "unknown_ncic_categories": [{"category": c, "detainers": suppress(n)}
+                                    for c, n in facts.unknown_ncic(con)],
         "notes": [
             "Counts are by the date ICE prepared (issued) each detainer. The releases hold no "
             "date on which a decline was recorded, so declines are counted in the period the "
