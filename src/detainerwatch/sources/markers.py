@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import re
 
+import pyarrow as pa
+import pyarrow.compute as pc
+
 _TOKEN = r"\(?\s*b\s*\)?\s*\(\s*[0-9]\s*\)\s*(?:\(?\s*[a-f]\s*\)?)?"
 _MORE = r"\(\s*[0-9]\s*\)\s*(?:\(?\s*[a-f]\s*\)?)?"  # a later token without its "b"
 MARKER_PATTERN = rf"(?i)^\s*{_TOKEN}(?:\s*[,;&/]?\s*(?:and\s+)?(?:{_TOKEN}|{_MORE}))*\s*$"
@@ -18,3 +21,42 @@ _MARKER = re.compile(MARKER_PATTERN)
 
 def is_redaction(value: str | None) -> bool:
     return value is not None and bool(_MARKER.match(value))
+
+
+def null_markers(table: pa.Table) -> tuple[pa.Table, dict[str, int]]:
+    """The batch with every marker cell set to null, and the markers counted per column.
+
+    Vectorised (RE2, as in SQL): '(' is in every marker, so the pattern only runs on the few
+    cells that hold one, and only their validity bits change; the text buffers are shared."""
+    counts: dict[str, int] = {}
+    arrays = []
+    for name, column in zip(table.column_names, table.columns):
+        counts[name] = 0
+        if not pa.types.is_string(column.type):
+            arrays.append(column)
+            continue
+        column = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+        paren = pc.match_substring(column, "(")
+        if not pc.any(paren).as_py():
+            arrays.append(column)
+            continue
+        where = pc.indices_nonzero(paren)
+        marker = pc.match_substring_regex(pc.take(column, where), MARKER_PATTERN)
+        hits = pc.filter(where, marker).to_pylist()
+        counts[name] = len(hits)
+        arrays.append(_without(column, hits) if hits else column)
+    return pa.Table.from_arrays(arrays, names=table.column_names), counts
+
+
+def _without(column: pa.Array, positions: list[int]) -> pa.Array:
+    """The same strings with the cells at positions made null (a new validity bitmap only)."""
+    if column.offset:
+        column = pa.concat_arrays([column])  # realign at offset 0
+    validity, offsets, data = column.buffers()
+    n = len(column)
+    bits = bytearray(validity.to_pybytes()[: (n + 7) // 8]) if validity is not None \
+        else bytearray(b"\xff" * ((n + 7) // 8))
+    for i in positions:
+        bits[i >> 3] &= ~(1 << (i & 7)) & 0xFF
+    return pa.Array.from_buffers(pa.string(), n, [pa.py_buffer(bytes(bits)), offsets, data],
+                                 null_count=column.null_count + len(positions))

@@ -1,8 +1,8 @@
 """Ingest: files -> store, in one transaction per invocation.
 
-Each sheet is streamed as text into a staging table; typing, redaction counting, value-set
-checks and validation then run as column-wise SQL over the staging table, so no Python loop
-touches a cell after it was read. Any bad input raises InputError before commit, and the
+Each sheet arrives as batches of text (Arrow); redaction markers are counted and nulled per
+column in vectorised form (sources.markers), then typing, value-set checks and validation run as
+column-wise SQL over the batch, so no Python loop touches a cell after it was read. Any bad input raises InputError before commit, and the
 rollback leaves the store exactly as it was.
 """
 from __future__ import annotations
@@ -21,7 +21,7 @@ from ..errors import InputError, UsageError
 from ..handfiles import value_sets
 from ..sources.fields import FIELDS_BY_KIND, Field
 from ..sources.layouts import ALL as ALL_LAYOUTS
-from ..sources.markers import MARKER_PATTERN
+from ..sources.markers import null_markers
 from ..sources.readers import Sheet, open_source
 from .schema import TARGET_TABLE
 
@@ -133,7 +133,6 @@ def ingest(con: duckdb.DuckDBPyConnection, paths: list[Path], *, release: str | 
     reports: list[FileReport] = []
     con.execute("BEGIN TRANSACTION")
     try:
-        _macros(con)
         touched: set[str] = set()
         for path in paths:
             report = _ingest_file(con, Path(path), release, encoding, progress)
@@ -151,13 +150,6 @@ def ingest(con: duckdb.DuckDBPyConnection, paths: list[Path], *, release: str | 
     finally:
         progress.stop()
     return reports
-
-
-def _macros(con) -> None:
-    pattern = MARKER_PATTERN.replace("'", "''")
-    # '(' is in every marker: the cheap test spares the regex on nearly every cell.
-    con.execute(f"CREATE OR REPLACE TEMP MACRO dw_marker(c) AS "
-                f"(c IS NOT NULL AND contains(c, '(') AND regexp_full_match(c, '{pattern}'))")
 
 
 def _ingest_file(con, path: Path, release: str | None, encoding: str, progress) -> FileReport:
@@ -210,6 +202,7 @@ def _load_sheet(con, source_id: int, sha: str, sheet: Sheet, release: str, progr
     unknown: dict[tuple[str, str], ValueReport] = {}
     params = [source_id, sheet.file.name, sha, sheet.name, release, layout.name]
     for batch in sheet.batches():
+        batch, found_markers = null_markers(batch)
         con.register("dw_batch", batch)
         stats = con.execute(plan.stats_sql).fetchall()[0]
         n = stats[0]
@@ -219,11 +212,11 @@ def _load_sheet(con, source_id: int, sha: str, sheet: Sheet, release: str, progr
         rep.last_row = stats[2]
         rep.rows_in += n
         for i in range(width):
-            blanks[i] += n - stats[3 + 2 * i]
-            markers[i] += stats[4 + 2 * i]
+            markers[i] += found_markers[f"c{i}"]
+            blanks[i] += n - stats[3 + i] - found_markers[f"c{i}"]
         _validate(con, sheet, plan)
         for k, name in enumerate(plan.secondary_dates):
-            bad = stats[3 + 2 * width + k]
+            bad = stats[3 + width + k]
             if bad:
                 anomalies[name] = anomalies.get(name, 0) + bad
                 con.execute(plan.anomaly_sql[name], [source_id, sheet.name, name]).fetchall()
@@ -285,7 +278,7 @@ class _SheetPlan:
                        for n in self.secondary_dates}
         self.stats_sql = (
             "SELECT count(*), min(row_number), max(row_number)"
-            + "".join(f", count(c{i}), count_if(dw_marker(c{i}))" for i in range(width))
+            + "".join(f", count(c{i})" for i in range(width))
             + "".join(f", count_if({implausible[n]})" for n in self.secondary_dates)
             + " FROM dw_batch")
         self.anomaly_sql = {
@@ -327,8 +320,8 @@ class _SheetPlan:
             kind = self.fields[name].type
             if kind == "text":
                 continue
-            checks.append((pos, f"c{pos} IS NOT NULL AND NOT dw_marker(c{pos}) "
-                                f"AND ({self.typed[name]}) IS NULL", _EXPECTED[kind]))
+            checks.append((pos, f"c{pos} IS NOT NULL AND ({self.typed[name]}) IS NULL",
+                           _EXPECTED[kind]))
         if "prepare_date" in self.typed:
             lo, hi = PREPARE_YEARS
             checks.append((self.mapping["prepare_date"],
@@ -342,11 +335,11 @@ class _SheetPlan:
 
 def _typed_expr(fld: Field, col: str, formats: tuple[str, ...]) -> str:
     if fld.type == "text":
-        return f"CASE WHEN dw_marker({col}) THEN NULL ELSE {col} END"
+        return col
     trimmed = f"trim({col})"
     if fld.type == "int":
-        return (f"CASE WHEN dw_marker({col}) THEN NULL "
-                f"WHEN regexp_full_match({trimmed}, '-?[0-9]+') THEN TRY_CAST({trimmed} AS BIGINT) END")
+        return (f"CASE WHEN regexp_full_match({trimmed}, '-?[0-9]+') "
+                f"THEN TRY_CAST({trimmed} AS BIGINT) END")
     def strptime(fmts) -> str:
         return f"try_strptime({trimmed}, [{', '.join(repr(f) for f in fmts)}])"
 
@@ -362,7 +355,7 @@ def _typed_expr(fld: Field, col: str, formats: tuple[str, ...]) -> str:
                  f"AND TRY_CAST({trimmed} AS DOUBLE) BETWEEN 1 AND {EXCEL_SERIAL_MAX} "
                  f"THEN TIMESTAMP '1899-12-30' + to_microseconds(CAST(round("
                  f"TRY_CAST({trimmed} AS DOUBLE) * 86400000000) AS BIGINT)) END")
-    return f"CASE WHEN dw_marker({col}) THEN NULL ELSE coalesce({', '.join(chain)}) END"
+    return f"coalesce({', '.join(chain)})"
 
 
 _EXPECTED = {"date": "a date (Excel date, YYYY-MM-DD or MM/DD/YYYY)", "int": "a whole number"}
