@@ -131,6 +131,9 @@ def ingest(con: duckdb.DuckDBPyConnection, paths: list[Path], *, release: str | 
         raise UsageError(f"--encoding {encoding!r}: not a text encoding Python knows") from None
     progress = progress or _NoProgress()
     reports: list[FileReport] = []
+    # Row groups are written out as soon as each is full rather than five at a time: a
+    # transaction's appended data then stays near one row group in memory.
+    con.execute("SET write_buffer_row_group_count = 1")
     con.execute("BEGIN TRANSACTION")
     try:
         touched: set[str] = set()
@@ -201,9 +204,12 @@ def _load_sheet(con, source_id: int, sha: str, sheet: Sheet, release: str, progr
     anomalies: dict[str, int] = {}
     unknown: dict[tuple[str, str], ValueReport] = {}
     params = [source_id, sheet.file.name, sha, sheet.name, release, layout.name]
+    # The SQL reads the batch as the Python variable dw_batch (DuckDB's replacement scan):
+    # con.register() would keep every batch alive until the transaction ends, and a national
+    # release would then sit whole in memory.
     for batch in sheet.batches():
-        batch, found_markers = null_markers(batch)
-        con.register("dw_batch", batch)
+        dw_batch, found_markers = null_markers(batch)
+        del batch
         stats = con.execute(plan.stats_sql).fetchall()[0]
         n = stats[0]
         if not n:
@@ -214,7 +220,7 @@ def _load_sheet(con, source_id: int, sha: str, sheet: Sheet, release: str, progr
         for i in range(width):
             markers[i] += found_markers[f"c{i}"]
             blanks[i] += n - stats[3 + i] - found_markers[f"c{i}"]
-        _validate(con, sheet, plan)
+        _validate(con, sheet, plan, dw_batch)
         for k, name in enumerate(plan.secondary_dates):
             bad = stats[3 + width + k]
             if bad:
@@ -227,7 +233,7 @@ def _load_sheet(con, source_id: int, sha: str, sheet: Sheet, release: str, progr
                 hit.count += count
                 hit.example_rows = (hit.example_rows + list(examples))[:3]
         con.execute(plan.insert_sql, params).fetchall()
-        con.unregister("dw_batch")
+        del dw_batch
         progress.advance(n)
 
     table = TARGET_TABLE[layout.kind]
@@ -361,8 +367,9 @@ def _typed_expr(fld: Field, col: str, formats: tuple[str, ...]) -> str:
 _EXPECTED = {"date": "a date (Excel date, YYYY-MM-DD or MM/DD/YYYY)", "int": "a whole number"}
 
 
-def _validate(con, sheet: Sheet, plan: _SheetPlan) -> None:
-    """The first cell of the batch that cannot be typed, or an impossible prepare date."""
+def _validate(con, sheet: Sheet, plan: _SheetPlan, dw_batch) -> None:  # noqa: ARG001
+    """The first cell of the batch (dw_batch, read by the SQL) that cannot be typed, or an
+    impossible prepare date."""
     if plan.validate_sql is None:
         return
     firsts = con.execute(plan.validate_sql).fetchall()[0]
