@@ -384,3 +384,11 @@ def _check_city_profile(city_store):
         page = c.get(f"/jurisdiction/{city['id']}").text
         assert 'id="evidence"' in page and "never counted as declining" not in page
         assert "Keep Washington Working" in page  # its state's policy applies
+
+
+def test_search_wildcards_are_literal(client):
+    # "%" and "_" are searched for as text, not as LIKE wildcards that match every row.
+    assert client.get("/api/v1/jurisdictions", params={"q": "%"}).json() == []
+    assert client.get("/api/v1/facilities", params={"q": "_"}).json() == []
+    found = client.get("/api/v1/facilities", params={"q": "franklin"}).json()
+    assert any("FRANKLIN" in f["facility"] for f in found)

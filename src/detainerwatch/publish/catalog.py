@@ -38,12 +38,18 @@ def national_totals(con) -> dict:
             "releases": row[4], "source_files": sources}
 
 
+def _contains(text: str) -> str:
+    """An ILIKE pattern matching text literally: a searched % or _ is not a wildcard."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
 def jurisdictions(con, *, q: str | None = None, state: str | None = None,
                   jurisdiction_type: str | None = None, limit: int = 50, offset: int = 0) -> list[dict]:
     where, params = ["true"], []
     if q:
-        where.append("(jurisdiction_name ILIKE ? OR facility_name ILIKE ?)")
-        params += [f"%{q}%", f"%{q}%"]
+        where.append("(jurisdiction_name ILIKE ? ESCAPE '\\' OR facility_name ILIKE ? ESCAPE '\\')")
+        params += [_contains(q), _contains(q)]
     if state:
         where.append("(state_abbr = ? OR state_fips = ?)")
         params += [state.upper(), state]
@@ -67,8 +73,8 @@ def facilities(con, *, q: str | None = None, state: str | None = None,
                limit: int = 50, offset: int = 0) -> list[dict]:
     where, params = ["true"], []
     if q:
-        where.append("facility_name ILIKE ?")
-        params.append(f"%{q}%")
+        where.append("facility_name ILIKE ? ESCAPE '\\'")
+        params.append(_contains(q))
     if state:
         where.append("(state_abbr = ? OR state_fips = ?)")
         params += [state.upper(), state]
