@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import json
 import re
 from collections import Counter
@@ -314,3 +315,16 @@ def test_every_released_lift_reason_and_detainer_type_is_mapped():
     types = {r["detainer_type"].strip().lower() for r in read_csv("detainer_types.csv")}
     assert values["lift_reason"] <= lifts, values["lift_reason"] - lifts
     assert values.get("detainer_type", set()) <= types, values.get("detainer_type", set()) - types
+
+
+def test_weekly_trend_uses_the_ddor_saturday_to_friday_week(pa_store):
+    from detainerwatch.publish.report import trend, week_of
+    from detainerwatch.store import connect
+    from detainerwatch.derive import facts
+
+    con = connect(pa_store, read_only=True)
+    facts.register(con)
+    period = week_of(dt.date(2014, 6, 11))
+    series = trend(con, period)
+    assert len(series) == 1 and series[0]["period"] == period.start.isoformat()
+    assert dt.date.fromisoformat(series[0]["period"]).weekday() == 5  # a Saturday

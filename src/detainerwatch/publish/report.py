@@ -385,12 +385,15 @@ def _fidelity(con, where, params, totals, excluded, period) -> dict:
 
 
 def trend(con, period: Period, state_fips: str | None = None) -> list[dict]:
-    """Weekly series for periods up to a year, monthly beyond."""
+    """Weekly series for periods up to a year (Saturday-Friday weeks, as the DDOR's), monthly
+    beyond."""
     unit = "week" if period.days <= 366 else "month"
+    bucket = ("CAST(issued AS DATE) - CAST((dayofweek(issued) + 1) % 7 AS INTEGER)"
+              if unit == "week" else "date_trunc('month', issued)::DATE")
     where, params = _scope(period, state_fips)
     return [{"period": r[0].isoformat(), "unit": unit, "issued": r[1], "declined": r[2], "booked": r[3]}
             for r in con.execute(f"""
-        SELECT date_trunc('{unit}', issued)::DATE AS p, count(*),
+        SELECT {bucket} AS p, count(*),
                count(*) FILTER (WHERE outcome = 'declined'), count(*) FILTER (WHERE outcome = 'booked')
         FROM detainer_facts WHERE {where} AND NOT likely_duplicate GROUP BY 1 ORDER BY 1""",
                                   params).fetchall()]
