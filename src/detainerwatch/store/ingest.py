@@ -210,7 +210,8 @@ def _load_sheet(con, source_id: int, sha: str, sheet: Sheet, release: str, progr
     for batch in sheet.batches():
         dw_batch, found_markers = null_markers(batch)
         del batch
-        stats = con.execute(plan.stats_sql).fetchall()[0]
+        counted = con.execute(plan.batch_sql).fetchall()[0]
+        stats, firsts = counted[:plan.n_stats], counted[plan.n_stats:]
         n = stats[0]
         if not n:
             continue
@@ -220,7 +221,7 @@ def _load_sheet(con, source_id: int, sha: str, sheet: Sheet, release: str, progr
         for i in range(width):
             markers[i] += found_markers[f"c{i}"]
             blanks[i] += n - stats[3 + i] - found_markers[f"c{i}"]
-        _validate(con, sheet, plan, dw_batch)
+        _raise_first_failure(sheet, plan, firsts)
         for k, name in enumerate(plan.secondary_dates):
             bad = stats[3 + width + k]
             if bad:
@@ -282,17 +283,20 @@ class _SheetPlan:
         lo, hi = PLAUSIBLE_YEARS
         implausible = {n: f"year({self.typed[n]}) NOT BETWEEN {lo} AND {hi}"
                        for n in self.secondary_dates}
-        self.stats_sql = (
-            "SELECT count(*), min(row_number), max(row_number)"
-            + "".join(f", count(c{i})" for i in range(width))
-            + "".join(f", count_if({implausible[n]})" for n in self.secondary_dates)
-            + " FROM dw_batch")
+        stats = (["count(*)", "min(row_number)", "max(row_number)"]
+                 + [f"count(c{i})" for i in range(width)]
+                 + [f"count_if({implausible[n]})" for n in self.secondary_dates])
+        self.n_stats = len(stats)
         self.anomaly_sql = {
             n: f"INSERT INTO load_anomalies SELECT ?, ?, row_number, ?, c{self.mapping[n]}, "
                f"'year outside {lo}-{hi}: stored as null, raw value kept here' FROM dw_batch "
                f"WHERE {implausible[n]}"
             for n in self.secondary_dates}
         self.checks = self._checks()
+        # One pass over the batch: its counts, then the first failure of each check.
+        self.batch_sql = "SELECT " + ", ".join(stats + [
+            f"arg_min(struct_pack(r := row_number, v := c{pos}), row_number) FILTER (WHERE {cond})"
+            for pos, cond, _ in self.checks]) + " FROM dw_batch"
         sets = value_sets()
         parts, self.values_params = [], []
         for name in self.mapping:
@@ -333,9 +337,6 @@ class _SheetPlan:
             checks.append((self.mapping["prepare_date"],
                            f"year({self.typed['prepare_date']}) NOT BETWEEN {lo} AND {hi}",
                            f"a prepare date between {lo} and {hi}"))
-        self.validate_sql = ("SELECT " + ", ".join(
-            f"arg_min(struct_pack(r := row_number, v := c{pos}), row_number) FILTER (WHERE {cond})"
-            for pos, cond, _ in checks) + " FROM dw_batch") if checks else None
         return checks
 
 
@@ -367,12 +368,8 @@ def _typed_expr(fld: Field, col: str, formats: tuple[str, ...]) -> str:
 _EXPECTED = {"date": "a date (Excel date, YYYY-MM-DD or MM/DD/YYYY)", "int": "a whole number"}
 
 
-def _validate(con, sheet: Sheet, plan: _SheetPlan, dw_batch) -> None:  # noqa: ARG001
-    """The first cell of the batch (dw_batch, read by the SQL) that cannot be typed, or an
-    impossible prepare date."""
-    if plan.validate_sql is None:
-        return
-    firsts = con.execute(plan.validate_sql).fetchall()[0]
+def _raise_first_failure(sheet: Sheet, plan: _SheetPlan, firsts) -> None:
+    """The first cell of the batch that cannot be typed, or an impossible prepare date."""
     failures = [(hit["r"], pos, expected, hit["v"])
                 for (pos, _, expected), hit in zip(plan.checks, firsts) if hit is not None]
     if failures:
