@@ -54,22 +54,6 @@ def is_date_format(code: str) -> bool:
     return bool(re.search(r"[dmyhs]", code, re.I)) and code.lower() != "general"
 
 
-def column_letter(index: int) -> str:
-    letters = ""
-    index += 1
-    while index:
-        index, rem = divmod(index - 1, 26)
-        letters = chr(65 + rem) + letters
-    return letters
-
-
-def _column_index(letters: str) -> int:
-    n = 0
-    for ch in letters:
-        n = n * 26 + ord(ch) - 64
-    return n - 1
-
-
 @dataclass
 class SheetPart:
     name: str
@@ -79,8 +63,7 @@ class SheetPart:
 @dataclass
 class Head:
     rows: list[list[str | None]]   # rows 1..n as a spreadsheet numbers them
-    last_row: int | None           # from the sheet's <dimension>, when it has one
-    last_col: int | None
+    last_row: int | None           # from the sheet's <dimension>, when it has one (progress)
 
 
 class ScanError(Exception):
@@ -201,16 +184,13 @@ class XlsxStream:
         """The first rows of a sheet as lists of text (for finding the header)."""
         scanner = self._scanner()
         cells: list[tuple[int, int, str]] = []
-        last_row = last_col = None
+        last_row = None
         first = True
         for chunk in self._chunks(member, 1 << 18, ahead=False):
             if first:
                 m = _DIMENSION.search(bytes(chunk[:4096]))
-                if m and m.group(4):
-                    last_row, last_col = int(m.group(4)), _column_index(m.group(3).decode())
-                elif m and m.group(2):
-                    last_row = int(m.group(2))
-                    last_col = _column_index(m.group(1).decode()) if m.group(1) else None
+                if m and (m.group(4) or m.group(2)):
+                    last_row = int(m.group(4) or m.group(2))
                 first = False
             cells.extend(scanner.feed(chunk, True))
             if cells and cells[-1][0] > nrows:
@@ -221,7 +201,7 @@ class XlsxStream:
         rows: list[list[str | None]] = [[None] * width for _ in range(height)]
         for r, c, text in cells:
             rows[r - 1][c] = text
-        return Head(rows, last_row, last_col)
+        return Head(rows, last_row)
 
     def batches(self, member: str, width: int, header_row: int,
                 batch_rows: int) -> Iterator[pa.Table]:
