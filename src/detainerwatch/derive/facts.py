@@ -8,6 +8,8 @@ folded into another class. The view is a TEMP object, so it works on a read-only
 """
 from __future__ import annotations
 
+import duckdb
+
 from ..errors import UsageError
 from ..handfiles import read_csv
 
@@ -58,15 +60,35 @@ def materialize(con) -> None:
     con.execute("INSERT OR REPLACE INTO meta VALUES ('facts_hand_hash', ?)", [hand_hash()])
 
 
+def _state(con) -> str:
+    """What the registration depends on: the hand tables and the sources in the store."""
+    n, last = con.execute("SELECT count(*), max(source_id) FROM sources").fetchall()[0]
+    return f"{hand_hash()}:{n}:{last}"
+
+
+def _registered(con, state: str, column: str = "state") -> bool:
+    try:
+        row = con.execute(f"SELECT {column} FROM dw_registered WHERE state = ?", [state]).fetchall()
+    except duckdb.Error:  # not registered on this connection yet
+        return False
+    return bool(row and row[0][0])
+
+
 def register(con) -> None:
     """Create the detainer_facts view on this connection: the stored facts when they were
-    derived from the current hand tables, else computed live."""
+    derived from the current hand tables, else computed live. Once per connection while the
+    hand tables and the sources stay the same (reports and profiles call it for every query)."""
+    state = _state(con)
+    if _registered(con, state):
+        return
     _register_view(con, "dw_facts_live")
     stored = con.execute(
         "SELECT value FROM meta WHERE key = 'facts_hand_hash' AND EXISTS (SELECT 1 FROM "
         f"information_schema.tables WHERE table_name = '{STORED}')").fetchall()
     source = STORED if stored and stored[0][0] == hand_hash() else "dw_facts_live"
     con.execute(f"CREATE OR REPLACE TEMP VIEW detainer_facts AS SELECT * FROM {source}")
+    con.execute("CREATE OR REPLACE TEMP TABLE dw_registered AS SELECT ? AS state, false AS checked",
+                [state])
 
 
 def _register_view(con, view: str) -> None:
@@ -124,7 +146,10 @@ def _register_view(con, view: str) -> None:
 
 def check_unmapped(con) -> None:
     """Fail loudly on a lift reason or detainer type the reviewed tables do not map (an unknown
-    form is never counted as "type not recorded")."""
+    form is never counted as "type not recorded"). Once per registration."""
+    state = _state(con)
+    if _registered(con, state, "checked"):
+        return
     types = con.execute(
         "SELECT d.detainer_type, count(*), min(d.source_file), min(d.row_number) FROM detainers d "
         "LEFT JOIN dw_types t ON lower(trim(d.detainer_type)) = t.type_key "
@@ -146,6 +171,8 @@ def check_unmapped(con) -> None:
         raise UnmappedValue(
             f"lift reason {value!r} ({count:,} detainers, e.g. {file} row {row}) is not in "
             f"hand/lift_reasons.csv{more}: add it there with its outcome class")
+    if _registered(con, state):
+        con.execute("UPDATE dw_registered SET checked = true")
 
 
 def unknown_ncic(con) -> list[tuple[str, int]]:
