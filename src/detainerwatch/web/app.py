@@ -159,7 +159,10 @@ def _api_route(endpoint: Endpoint, store: Store):
             if unknown:
                 name = sorted(unknown)[0]
                 raise ParamError(name, "is not a parameter of this endpoint")
-            return JSONResponse(endpoint.handler(store.cursor(), **kwargs))
+            # Parsed parameters are the key: the read-only store gives the same answer again.
+            key = ("api", str(store.path), endpoint.path, tuple(sorted((k, str(v)) for k, v in kwargs.items())))
+            return Response(views.cached(key, lambda: JSONResponse(
+                endpoint.handler(store.cursor(), **kwargs)).body), media_type="application/json")
         except ParamError as exc:
             return JSONResponse({"error": exc.message, "parameter": exc.param},
                                 status_code=exc.status)
@@ -207,14 +210,20 @@ def create_app(db_path: Path, *, extra_endpoints: list[Endpoint] | None = None) 
         jid = request.path_params["id"]
         if not jid.strip() or len(jid) > 200 or "\x00" in jid:
             raise HTTPException(404, f"no jurisdiction {jid[:200]!r} in the store")
-        con = store.cursor()
-        try:
-            kind, data = views.jurisdiction(con, jid)
-        except ParamError:
-            raise HTTPException(404, f"no jurisdiction {jid!r} in the store") from None
-        if kind == "custody":
-            return page("custody.html", c=data)
-        return page("jurisdiction.html", p=data, trend_svg=views.profile_trend_svg(con, data))
+        def render() -> str:
+            con = store.cursor()
+            try:
+                kind, data = views.jurisdiction(con, jid)
+            except ParamError:
+                raise HTTPException(404, f"no jurisdiction {jid!r} in the store") from None
+            if kind == "custody":
+                return env.get_template("custody.html").render(c=data)
+            return env.get_template("jurisdiction.html").render(
+                p=data, trend_svg=views.profile_trend_svg(con, data))
+
+        # The store is read-only: a page once rendered stays right, and the most visited page
+        # then costs no query and no template.
+        return HTMLResponse(views.cached(("jurisdiction_page", str(store.path), jid), render))
 
     def embedded(html: str) -> HTMLResponse:
         """A page rendered for the CLI (its own document), shown inside the site's frame."""
@@ -284,7 +293,8 @@ def create_app(db_path: Path, *, extra_endpoints: list[Endpoint] | None = None) 
         Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
     ]
     app = Starlette(routes=routes, middleware=[Middleware(SecurityHeaders),
-                                               Middleware(GZipMiddleware, minimum_size=2048)],
+                                               Middleware(GZipMiddleware, minimum_size=2048,
+                                                          compresslevel=6)],
                     exception_handlers={HTTPException: not_found, 500: server_error})
     app.state.store = store
     app.state.templates = env

@@ -21,7 +21,7 @@ from ..publish.profile import build_profile
 from ..publish.report import build_report, resolve_period
 from .api import STATE, Param, ParamError
 
-CACHE_SIZE = 4096  # a national store has ~3,000 jurisdictions; a profile and its chart are two entries
+CACHE_SIZE = 4096  # entries: a national store has ~3,000 jurisdictions (profile, chart, page each)
 _cache: OrderedDict = OrderedDict()
 
 REPORT_PARAMS = {"week": Param("week", "", "date"), "start": Param("start", "", "date"),
@@ -37,6 +37,11 @@ DOWNLOADS = {
 
 def reset() -> None:
     _cache.clear()
+
+
+def cached(key, compute):
+    """compute() once per key while the app runs (the store it reads is read-only)."""
+    return _cached(key, compute)
 
 
 def _cached(key, compute):
