@@ -2,9 +2,32 @@
 that reports read (facility attribution, policy records). Sits above store, link and derive."""
 from __future__ import annotations
 
+import threading
+
+_preparing: threading.Thread | None = None
+
+
+def before_ingest() -> None:
+    """Load the attribution's reference data in a background thread while rows stream in:
+    the readers and DuckDB leave cycles free, and after_ingest needs it at once."""
+    global _preparing
+    from .link import gazetteer
+
+    def load():
+        try:
+            gazetteer.load()
+        except Exception:  # noqa: BLE001 - after_ingest builds it again and reports the error
+            pass
+
+    _preparing = threading.Thread(target=load, daemon=True, name="gazetteer")
+    _preparing.start()
+
 
 def after_ingest(con) -> None:
     from .derive import facts
+
+    if _preparing is not None:
+        _preparing.join()
     from .derive.policies import refresh_policies
 
     try:

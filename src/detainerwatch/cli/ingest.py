@@ -54,11 +54,12 @@ def ingest(obj, paths, release, encoding, quiet):
     input nothing is stored, and the message names the file, sheet, row and column.
     """
     from ..store import connect
-    from ..pipeline import after_ingest
+    from ..pipeline import after_ingest, before_ingest
     from ..store.ingest import ingest as run_ingest
 
     con = connect(obj["db"])
     progress = _RichProgress(err_console) if sys.stderr.isatty() else None
+    before_ingest()
     try:
         reports = run_ingest(con, list(paths), release=release, encoding=encoding,
                              progress=progress, finalize=after_ingest)

@@ -230,3 +230,13 @@ def city_counties(state_abbr: str, city: str) -> dict[str, int]:
 
 def is_city(state_abbr: str, city: str) -> bool:
     return bool(place(state_abbr, city)) or (state_abbr, city_key(city)) in _city_counties()
+
+
+def load() -> None:
+    """Build every index now (they are built on first use otherwise): the ingest pipeline
+    calls it in a background thread while rows stream in."""
+    _states()
+    _counties()
+    _county_index()
+    _places()
+    _city_counties()
