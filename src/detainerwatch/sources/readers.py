@@ -165,67 +165,93 @@ def read_xlsx(path: Path, layouts: list[Layout]) -> Workbook:
     return _read_xlsx_stream(path, layouts, xlsx_stream)
 
 
-def _read_xlsx_stream(path: Path, layouts: list[Layout], xlsx_stream) -> Workbook:
+@dataclass
+class _SheetSource:
+    """One sheet of a workbook, as either reader gives it to the recognition loop."""
+
+    name: str
+    head: Callable[[], tuple[list[list[str | None]], int | None]]  # first rows; last row
+    extent: Callable[[], int | None]  # rows holding values, for a sheet not ingested
+    batches: Callable[[int, int], Callable[[], Iterator[pa.Table]]]  # (header_row, width)
+    not_data: str | None = None  # why the sheet is never a data sheet (a chart sheet)
+
+
+def _recognise(path: Path, layouts: list[Layout], sources: list[_SheetSource]) -> Workbook:
+    """Find each sheet's layout by its header; notes skipped, continuations read under the
+    header of the sheet before, anything else skipped with the reason and its extent."""
     wb_out = Workbook(path, "xlsx")
-    try:
-        book = xlsx_stream.XlsxStream(path)
-    except Exception as exc:  # zip and xml errors all mean the same to a user
-        raise InputError(path, "a readable .xlsx workbook", found=_short(exc)) from None
-    xlsx_layouts = list(layouts)  # recognised by header, whatever format the layout came in
     taken_single: set[str] = set()
     previous: str | None = None  # the sheet just before, when it was ingested
-    for part in book.sheets:
-        name = part.name
+    for source in sources:
+        name = source.name
         after, previous = previous, None
         if NOTE_SHEETS.match(name):
             wb_out.skipped.append(Skipped(name, "notes or footnotes sheet"))  # rows not counted
             continue
-        if part.member is None:
-            wb_out.skipped.append(Skipped(name, "not a worksheet (chart or dialog sheet)"))
+        if source.not_data:
+            wb_out.skipped.append(Skipped(name, source.not_data))
             continue
         try:
-            head = book.head(part.member)
+            head, last_row = source.head()
         except Exception as exc:
             raise InputError(path, "a readable worksheet", sheet=name, found=_short(exc)) from None
-        candidates = [lay for lay in xlsx_layouts if lay.name not in taken_single]
-        found = find_header(head.rows, candidates, path, name) if candidates else None
-        prior = _continued(wb_out, after, head.rows) if found is None else None
+        # Recognised by header, whatever the file format the layout was documented in.
+        candidates = [lay for lay in layouts if lay.name not in taken_single]
+        found = find_header(head, candidates, path, name) if candidates else None
+        prior = _continued(wb_out, after, head) if found is None else None
         if prior is not None:
             wb_out.sheets.append(Sheet(
                 file=path, name=name, layout=prior.layout, header_row=0, headers=prior.headers,
-                preamble=[], total_rows=head.last_row, continues=prior.continues or prior.name,
-                batches=_stream_batches(book, part.member, path, name, 0, len(prior.headers),
-                                        xlsx_stream)))
+                preamble=[], total_rows=last_row, continues=prior.continues or prior.name,
+                batches=source.batches(0, len(prior.headers))))
             previous = name
             continue
         if found is None:
             reason = "no header of a known layout in its first 30 rows"
             if taken_single:
                 reason = "not the list sheet (the first list sheet of the workbook was taken)"
-            wb_out.skipped.append(Skipped(name, reason, _extent(book, part.member, path, name)))
+            wb_out.skipped.append(Skipped(name, reason, source.extent()))
             continue
         layout, index = found
         if not layout.multi_sheet:
             taken_single.add(layout.name)
-        # The header spans every column holding a value in the sheet's first rows (as calamine
-        # reads it): a value under a blank header is an extra column, kept and reported. A value
-        # further right, later in the sheet, fails loudly with its row and column.
-        headers = [c or "" for c in head.rows[index]]
-        width = len(headers)
-        preamble = [" ".join(c for c in row if c) for row in head.rows[:index]]
-        total = head.last_row - (index + 1) if head.last_row is not None else None
+        # The header spans every column holding a value in the sheet's first rows: a value
+        # under a blank header is an extra column, kept and reported.
+        headers = [c or "" for c in head[index]]
+        preamble = [" ".join(c for c in row if c) for row in head[:index]]
         wb_out.sheets.append(Sheet(
             file=path, name=name, layout=layout, header_row=index + 1, headers=headers,
             preamble=[p for p in preamble if p],
-            batches=_stream_batches(book, part.member, path, name, index + 1, width, xlsx_stream),
-            total_rows=max(total, 0) if total is not None else None,
-        ))
+            batches=source.batches(index + 1, len(headers)),
+            total_rows=max(last_row - (index + 1), 0) if last_row is not None else None))
         previous = name
     if not wb_out.sheets:
-        known = ", ".join(lay.name for lay in xlsx_layouts)
+        known = ", ".join(lay.name for lay in layouts)
         raise InputError(path, f"a sheet whose header is a known layout ({known})",
-                         sheet=book.sheets[0].name if book.sheets else None)
+                         sheet=sources[0].name if sources else None)
     return wb_out
+
+
+def _read_xlsx_stream(path: Path, layouts: list[Layout], xlsx_stream) -> Workbook:
+    try:
+        book = xlsx_stream.XlsxStream(path)
+    except Exception as exc:  # zip and xml errors all mean the same to a user
+        raise InputError(path, "a readable .xlsx workbook", found=_short(exc)) from None
+
+    def source(part) -> _SheetSource:
+        def head():
+            got = book.head(part.member)
+            return got.rows, got.last_row
+
+        return _SheetSource(
+            part.name, head, lambda: _extent(book, part.member, path, part.name),
+            lambda header_row, width: _stream_batches(book, part.member, path, part.name,
+                                                      header_row, width, xlsx_stream),
+            not_data=None if part.member else "not a worksheet (chart or dialog sheet)")
+
+    # A value right of the columns headed in the first rows, later in the sheet, fails loudly
+    # with its row and column (calamine, reading the sheet whole, would make it an extra).
+    return _recognise(path, layouts, [source(part) for part in book.sheets])
 
 
 def _extent(book, member, path, name) -> int:
@@ -254,7 +280,6 @@ def _stream_batches(book, member, path, name, header_row, width, xlsx_stream):
 def read_xlsx_calamine(path: Path, layouts: list[Layout]) -> Workbook:
     from python_calamine import CalamineWorkbook
 
-    wb_out = Workbook(path, "xlsx")
     try:
         if path.suffix.lower() in (".xlsx", ".xlsm", ""):
             workbook = CalamineWorkbook.from_path(str(path))
@@ -267,54 +292,24 @@ def read_xlsx_calamine(path: Path, layouts: list[Layout]) -> Workbook:
     except Exception as exc:  # zip, xml and calamine errors all mean the same to a user
         raise InputError(path, "a readable .xlsx workbook", found=_short(exc)) from None
 
-    # Recognised by header, whatever the file format the layout was documented in.
-    xlsx_layouts = list(layouts)
-    taken_single: set[str] = set()
-    previous: str | None = None  # the sheet just before, when it was ingested
-    for name in names:
-        after, previous = previous, None
-        if NOTE_SHEETS.match(name):
-            wb_out.skipped.append(Skipped(name, "notes or footnotes sheet"))  # rows not counted
-            continue
-        try:
-            sheet = workbook.get_sheet_by_name(name)
-            head = [[cell_to_text(c) for c in row]
-                    for row in sheet.to_python(skip_empty_area=False, nrows=30)]
-        except Exception as exc:
-            raise InputError(path, "a readable worksheet", sheet=name, found=_short(exc)) from None
-        candidates = [lay for lay in xlsx_layouts if lay.name not in taken_single]
-        found = find_header(head, candidates, path, name) if candidates else None
-        prior = _continued(wb_out, after, head) if found is None else None
-        if prior is not None:
-            out = Sheet(file=path, name=name, layout=prior.layout, header_row=0,
-                        headers=prior.headers, preamble=[], batches=None,
-                        total_rows=sheet.total_height, continues=prior.continues or prior.name)
-            out.batches = _xlsx_batches(path, sheet, name, 0, len(out.headers))
-            wb_out.sheets.append(out)
-            previous = name
-            continue
-        if found is None:
-            reason = "no header of a known layout in its first 30 rows"
-            if taken_single:
-                reason = "not the list sheet (the first list sheet of the workbook was taken)"
-            wb_out.skipped.append(Skipped(name, reason, sheet.height))
-            continue
-        layout, index = found
-        if not layout.multi_sheet:
-            taken_single.add(layout.name)
-        headers = [c or "" for c in head[index]]
-        preamble = [" ".join(c for c in row if c) for row in head[:index]]
-        out = Sheet(file=path, name=name, layout=layout, header_row=index + 1, headers=headers,
-                    preamble=[p for p in preamble if p], batches=None,
-                    total_rows=max(sheet.total_height - (index + 1), 0))
-        out.batches = _xlsx_batches(path, sheet, name, index + 1, len(headers))
-        wb_out.sheets.append(out)
-        previous = name
-    if not wb_out.sheets:
-        known = ", ".join(lay.name for lay in xlsx_layouts)
-        raise InputError(path, f"a sheet whose header is a known layout ({known})",
-                         sheet=names[0] if names else None)
-    return wb_out
+    def source(name: str) -> _SheetSource:
+        sheets = {}
+
+        def sheet():  # parsed once, whole, on first use
+            if name not in sheets:
+                sheets[name] = workbook.get_sheet_by_name(name)
+            return sheets[name]
+
+        def head():
+            rows = [[cell_to_text(c) for c in row]
+                    for row in sheet().to_python(skip_empty_area=False, nrows=30)]
+            return rows, sheet().total_height
+
+        return _SheetSource(name, head, lambda: sheet().height,
+                            lambda header_row, width: _xlsx_batches(path, sheet(), name,
+                                                                    header_row, width))
+
+    return _recognise(path, layouts, [source(name) for name in names])
 
 
 # A whole cell that is a date: ISO text (as cells styled as dates are read), m/d/y text, or an
