@@ -291,7 +291,12 @@ static int put_number(Buf *b, const char *s, const char *e) {
     int plain = 1;
     for (const char *q = s; q < e; q++)
         if (!((*q >= '0' && *q <= '9') || (*q == '-' && q == s))) { plain = 0; break; }
-    if (plain && e - s < 16) return buf_put(b, s, e - s);
+    if (plain && e - s < 16) {
+        const char *q = s + (*s == '-');
+        while (q < e && *q == '0') q++;
+        if (q == e && e > s) return buf_put(b, "0", 1);  /* "-0", "00": zero, as a float reads */
+        return buf_put(b, s, e - s);
+    }
     char tmp[64];
     Py_ssize_t n = e - s;
     if (n >= (Py_ssize_t)sizeof tmp) return buf_put(b, s, n);
@@ -304,7 +309,7 @@ static int put_number(Buf *b, const char *s, const char *e) {
         int k = snprintf(tmp, sizeof tmp, "%lld", (long long)x);
         return buf_put(b, tmp, k);
     }
-    char *r = PyOS_double_to_string(x, 'r', 0, 0, NULL);
+    char *r = PyOS_double_to_string(x, 'r', 0, Py_DTSF_ADD_DOT_0, NULL);  /* as repr() */
     if (!r) return -1;
     int rc = buf_put(b, r, (Py_ssize_t)strlen(r));
     PyMem_Free(r);
@@ -393,6 +398,23 @@ static int Scanner_init(Scanner *self, PyObject *args, PyObject *kw) {
     return 0;
 }
 
+/* Is the UTF-8 text empty or white space only, as Python's str.strip() sees it? */
+static int blank(const char *p, Py_ssize_t n) {
+    const unsigned char *s = (const unsigned char *)p, *e = s + n;
+    while (s < e) {
+        unsigned long cp;
+        if (*s < 0x80) { cp = *s++; }
+        else if ((*s & 0xE0) == 0xC0 && e - s >= 2) { cp = ((*s & 0x1Fu) << 6) | (s[1] & 0x3Fu); s += 2; }
+        else if ((*s & 0xF0) == 0xE0 && e - s >= 3) {
+            cp = ((*s & 0x0Fu) << 12) | ((s[1] & 0x3Fu) << 6) | (s[2] & 0x3Fu); s += 3;
+        } else return 0;
+        if (!((cp >= 0x09 && cp <= 0x0D) || (cp >= 0x1C && cp <= 0x20) || cp == 0x85 || cp == 0xA0
+              || cp == 0x1680 || (cp >= 0x2000 && cp <= 0x200A) || cp == 0x2028 || cp == 0x2029
+              || cp == 0x202F || cp == 0x205F || cp == 0x3000)) return 0;
+    }
+    return 1;
+}
+
 /* Decode one cell's value into self->cell. Returns 1 for a value, 0 for blank, -1 error. */
 static int cell_value(Scanner *self, const CellAttrs *a, const char *gt, const char *close) {
     const char *tv = a->t, *tve = a->te, *sv = a->s, *sve = a->se;
@@ -449,11 +471,7 @@ static int cell_value(Scanner *self, const CellAttrs *a, const char *gt, const c
         }
     }
 done:
-    for (Py_ssize_t i = 0; i < b->len; i++) {
-        char c = b->p[i];
-        if (!(c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v')) return 1;
-    }
-    return 0;  /* whitespace only counts as blank, as in cell_to_text */
+    return !blank(b->p, b->len);  /* whitespace only counts as blank, as in cell_to_text */
 }
 
 static int column_letters(const char *s, const char *e, Py_ssize_t *col) {
