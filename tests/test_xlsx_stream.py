@@ -218,7 +218,10 @@ _TEXT = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(values=st.lists(st.lists(st.one_of(_TEXT, st.integers(-10**12, 10**12),
                                           st.floats(allow_nan=False, allow_infinity=False,
-                                                    width=32)), min_size=1, max_size=10),
+                                                    width=32),
+                                          st.datetimes(dt.datetime(1900, 3, 1),
+                                                       dt.datetime(2100, 12, 31))),
+                                min_size=1, max_size=10),
                        min_size=1, max_size=8),
        constant_memory=st.booleans())
 def test_any_cell_text_reads_as_calamine_reads_it(tmp_path_factory, values, constant_memory):
@@ -228,12 +231,15 @@ def test_any_cell_text_reads_as_calamine_reads_it(tmp_path_factory, values, cons
     wb = xlsxwriter.Workbook(str(path), {"constant_memory": constant_memory,
                                          "strings_to_numbers": False, "strings_to_formulas": False,
                                          "strings_to_urls": False})
+    stamp = wb.add_format({"num_format": "yyyy-mm-dd hh:mm:ss.000"})
     ws = wb.add_worksheet("FY2026")
     _preamble(ws)
     for r, row in enumerate(values, start=7):
         ws.write(r, 0, "2026-01-02")
         for c, v in enumerate(row, start=1):
-            if isinstance(v, str):
+            if isinstance(v, dt.datetime):
+                ws.write_datetime(r, c, v, stamp)
+            elif isinstance(v, str):
                 ws.write_string(r, c, v)
             else:
                 ws.write_number(r, c, v)
