@@ -144,27 +144,29 @@ def _register_view(con, view: str) -> None:
          AND d.facility_code IS NOT DISTINCT FROM a.facility_code""")
 
 
+def _unmapped(con, column: str, lookup: str, key: str) -> list[tuple]:
+    """Released values of a detainers column that the lookup table does not map: value, count
+    and the first source file and row, most frequent first."""
+    return con.execute(
+        f"SELECT d.{column}, count(*), min(d.source_file), min(d.row_number) FROM detainers d "
+        f"LEFT JOIN {lookup} t ON lower(trim(d.{column})) = t.{key} "
+        f"WHERE t.{key} IS NULL AND d.{column} IS NOT NULL AND trim(d.{column}) <> '' "
+        "GROUP BY 1 ORDER BY 2 DESC").fetchall()
+
+
 def check_unmapped(con) -> None:
     """Fail loudly on a lift reason or detainer type the reviewed tables do not map (an unknown
     form is never counted as "type not recorded"). Once per registration."""
     state = _state(con)
     if _registered(con, state, "checked"):
         return
-    types = con.execute(
-        "SELECT d.detainer_type, count(*), min(d.source_file), min(d.row_number) FROM detainers d "
-        "LEFT JOIN dw_types t ON lower(trim(d.detainer_type)) = t.type_key "
-        "WHERE t.type_key IS NULL AND d.detainer_type IS NOT NULL AND trim(d.detainer_type) <> '' "
-        "GROUP BY 1 ORDER BY 2 DESC").fetchall()
+    types = _unmapped(con, "detainer_type", "dw_types", "type_key")
     if types:
         value, count, file, row = types[0]
         raise UnmappedValue(
             f"detainer type {value!r} ({count:,} detainers, e.g. {file} row {row}) is not in "
             "hand/detainer_types.csv: add it there as a hold or notification request")
-    rows = con.execute(
-        "SELECT d.lift_reason, count(*), min(d.source_file), min(d.row_number) FROM detainers d "
-        "LEFT JOIN dw_lift l ON lower(trim(d.lift_reason)) = l.lift_key "
-        "WHERE l.lift_key IS NULL AND d.lift_reason IS NOT NULL AND trim(d.lift_reason) <> '' "
-        "GROUP BY 1 ORDER BY 2 DESC").fetchall()
+    rows = _unmapped(con, "lift_reason", "dw_lift", "lift_key")
     if rows:
         value, count, file, row = rows[0]
         more = f" (and {len(rows) - 1} other unmapped values)" if len(rows) > 1 else ""
