@@ -33,7 +33,7 @@ browser-deps:
 	@command -v chromium >/dev/null 2>&1 || { \
 	  echo "installing Debian chromium for the browser tests"; \
 	  (apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium) >/dev/null 2>&1 \
-	  || echo "chromium could not be installed: browser tests will be skipped"; }
+	  || echo "chromium could not be installed: the browser tests will fail (DETAINERWATCH_SKIP_BROWSER=1 skips them)"; }
 
 # pytest exits 5 when it collected nothing; that must not pass as green.
 test: $(STAMP) browser-deps

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from browser import CHROMIUM, Browser, external
+from browser import Browser, external
 
 
 @pytest.fixture(scope="module")
@@ -33,7 +33,7 @@ def server(pa_store):
     thread.join(timeout=10)
 
 
-@pytest.mark.skipif(not CHROMIUM, reason="Debian chromium is not installed (make test installs it)")
+@pytest.mark.browser
 def test_home_search_profile_evidence(server, tmp_path):
     with Browser() as b:
         b.goto(server + "/")
