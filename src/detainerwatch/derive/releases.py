@@ -451,3 +451,13 @@ def coverage_line(con, start: dt.date | None = None, end: dt.date | None = None)
         text += ". Also covering part of it, not counted (each day from one release only): " + \
             "; ".join(f"{r['release']} ({spans(r['covers'])})" for r in others)
     return text + "."
+
+
+def release_span(con, name: str) -> tuple[dt.date, dt.date]:
+    """First and last day of one release: its stated periods and its rows."""
+    coverage, _ = stored_or_computed(con)
+    days = [d for c in coverage if c["release"] == name
+            for d in (c["covers_from"], c["covers_to"], c["rows_from"], c["rows_to"]) if d]
+    if not days:
+        raise UsageError(f"--release {name!r}: the release holds no dated detainers")
+    return min(days), max(days)
