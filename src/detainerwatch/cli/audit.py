@@ -23,7 +23,7 @@ def audit(obj, list_file, start, end, release, out):
     records and the law: each entry's evidence and a verdict with the rule that produced it
     (supported, contradicted, no evidence), and the jurisdictions the list left out whose
     records show declines. Default period: everything in the store."""
-    from ..derive.releases import release_span, use_release
+    from ..derive.releases import coverage_line, release_span, use_release
     from ..publish.audit import build_audit, read_list, write_audit
     from ..publish.report import resolve_period
     from ..store import connect
@@ -36,9 +36,11 @@ def audit(obj, list_file, start, end, release, out):
             start, end = release_span(con, release)
         period = resolve_period(con, start=start, end=end, whole=not (start or end))
         result = build_audit(con, entries, period, list_file.name)
+        counted = coverage_line(con, period.start, period.end)
     finally:
         con.close()
     write_audit(result, out)
     summary = ", ".join(f"{n} {v}" for v, n in sorted(result["verdicts"].items()))
     click.echo(f"{list_file.name}: {len(entries)} entries ({summary}); "
                f"{len(result['converse'])} jurisdictions not listed show declines -> {out}/index.html")
+    click.echo(counted)
