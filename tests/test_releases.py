@@ -241,3 +241,24 @@ def test_preamble_names_the_request_the_period_and_the_fiscal_year():
     assert pre.default_release_tag(["2026-ICLI-00005 Detainers"], "x") == "ice-2026-03"
     assert pre.default_release_tag(["2026-ICLI-00077 Detainers"], "x") == "ice-2026-icli-00077"
     assert pre.default_release_tag(["Detainers FY2026"], "ice-2026-03") == "ice-2026-03"
+
+
+def test_a_whole_file_of_a_release_wins_over_a_filtered_subset_of_it(pa_store, tmp_path):
+    """The PA extract (a subset) and a whole file under the same release tag: where the whole
+    file covers a day, only its rows count; elsewhere the extract's rows still do."""
+    db = tmp_path / "s.duckdb"
+    shutil.copy(pa_store, db)
+    period = (dt.date(2013, 1, 1), dt.date(2013, 3, 31))
+    whole = Rows(3).days(*period, 1)
+    write_release(tmp_path / "whole.xlsx", "2026", whole, *period, title="Detainers (whole)")
+    result = run(db, "ingest", "--quiet", "--release", "ice-fy2008-2015", tmp_path / "whole.xlsx")
+    assert result.exit_code == 0, result.output
+    con = duckdb.connect(str(db), read_only=True)
+    pa_in_period = con.execute(
+        "SELECT count(*) FROM detainers WHERE source_file = 'pa_detainers.csv' AND "
+        "prepare_date::DATE BETWEEN ? AND ?", list(period)).fetchall()[0][0]
+    assert pa_in_period > 0
+    stored = con.execute("SELECT source_file, count(*) FROM detainer_facts_stored "
+                         "GROUP BY 1 ORDER BY 1").fetchall()
+    assert stored == [("pa_detainers.csv", 32757 - pa_in_period), ("whole.xlsx", len(whole))]
+    con.close()

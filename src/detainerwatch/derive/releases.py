@@ -179,13 +179,17 @@ class Release:
     rows: int = 0
     released: dt.date | None = None
     last_source: int = 0
+    source_periods: dict = field(default_factory=dict)  # source_id -> [(from, to)]
+    source_whole: dict = field(default_factory=dict)  # source_id -> whole?
 
     @property
     def covers_to(self):
         return max((e for _, e in self.periods), default=None)
 
-    def covers(self, day: dt.date) -> bool:
-        return any(s <= day <= e for s, e in self.periods)
+    def covering(self, day: dt.date, whole: bool) -> tuple[int, ...]:
+        """Its sources (whole ones, or subsets) whose stated period holds the day."""
+        return tuple(sid for sid, periods in sorted(self.source_periods.items())
+                     if self.source_whole[sid] == whole and any(s <= day <= e for s, e in periods))
 
 
 def _releases(coverage: list[dict], rules: dict) -> list[Release]:
@@ -201,8 +205,11 @@ def _releases(coverage: list[dict], rules: dict) -> list[Release]:
             stamp = pre.file_stamp(c["file_name"])
             if stamp and (r.released is None or stamp > r.released):
                 r.released = stamp
+        r.source_whole[c["source_id"]] = c["whole"]
+        r.source_periods.setdefault(c["source_id"], [])
         if c["covers_from"] is not None:
             r.periods.append((c["covers_from"], c["covers_to"]))
+            r.source_periods[c["source_id"]].append((c["covers_from"], c["covers_to"]))
         if not c["whole"]:
             r.whole = False
             if c["subset_reason"] not in r.subset_reasons:
@@ -210,6 +217,7 @@ def _releases(coverage: list[dict], rules: dict) -> list[Release]:
         r.last_source = max(r.last_source, c["source_id"])
     for r in found.values():
         r.periods = _merge(r.periods)
+        r.whole = any(r.source_whole.values())  # holds a whole file (subsets listed apart)
         if r.tag in rules["released"]:
             r.released = rules["released"][r.tag]
     return _newest_first(list(found.values()), rules)
@@ -229,17 +237,33 @@ def _newest_first(releases: list[Release], rules: dict) -> list[Release]:
     return sorted(releases, key=lambda r: tuple(k(r) for k in keys) + (r.tag,), reverse=True)
 
 
+def _pick(day, newest: list[Release], row_days: dict) -> tuple[Release | None, tuple, str]:
+    """The release supplying a day, the sources of it whose rows count, and why. Within the
+    release, whole sources win over subsets (a filtered download of the same release)."""
+    for whole, basis in ((True, "covered"), (False, "subset")):
+        for r in newest:
+            ids = r.covering(day, whole)
+            if ids:
+                return r, ids, basis
+    for r in newest:
+        with_rows = [sid for sid in sorted(r.source_periods) if day in row_days.get(sid, {})]
+        if with_rows:
+            whole = [sid for sid in with_rows if r.source_whole[sid]]
+            return r, tuple(whole or with_rows), "rows"
+    return None, (), ""
+
+
 def compute(con, rules: dict | None = None) -> tuple[list[dict], list[dict]]:
-    """The coverage rows and the segments (release, day_from, day_to, days, rows, basis)."""
+    """The coverage rows and the segments (release, day_from, day_to, days, rows, basis,
+    sources: the ids of the release's sources whose rows count on those days)."""
     rules = rules or load_rules()
     coverage = source_coverage(con, rules)
     newest = _releases(coverage, rules)
-    by_rank = sorted(newest, key=lambda r: not r.whole)  # stable: whole first, newest first
-    row_days: dict[str, dict[dt.date, int]] = {}
-    for tag, day, n in con.execute(
-            "SELECT release, prepare_date::DATE, count(*) FROM detainers "
+    row_days: dict[int, dict[dt.date, int]] = {}
+    for sid, day, n in con.execute(
+            "SELECT source_id, prepare_date::DATE, count(*) FROM detainers "
             "WHERE prepare_date IS NOT NULL GROUP BY ALL").fetchall():
-        row_days.setdefault(tag, {})[day] = n
+        row_days.setdefault(sid, {})[day] = n
     bounds = [d for r in newest for p in r.periods for d in p]
     bounds += [d for days in row_days.values() for d in (min(days), max(days))]
     segments: list[dict] = []
@@ -247,20 +271,17 @@ def compute(con, rules: dict | None = None) -> tuple[list[dict], list[dict]]:
         return coverage, segments
     day, last = min(bounds), max(bounds)
     while day <= last:
-        pick = next((r for r in by_rank if r.covers(day)), None)
-        basis = None if pick is None else ("covered" if pick.whole else "subset")
-        if pick is None:
-            pick = next((r for r in newest if day in row_days.get(r.tag, {})), None)
-            basis = "rows"
+        pick, ids, basis = _pick(day, newest, row_days)
         if pick is not None:
-            n = row_days.get(pick.tag, {}).get(day, 0)
+            n = sum(row_days.get(sid, {}).get(day, 0) for sid in ids)
+            sources = ",".join(map(str, ids))
             seg = segments[-1] if segments else None
             if seg and seg["release"] == pick.tag and seg["basis"] == BASIS[basis] \
-                    and seg["day_to"] == day - DAY:
+                    and seg["sources"] == sources and seg["day_to"] == day - DAY:
                 seg["day_to"], seg["days"], seg["rows"] = day, seg["days"] + 1, seg["rows"] + n
             else:
                 segments.append({"release": pick.tag, "day_from": day, "day_to": day, "days": 1,
-                                 "rows": n, "basis": BASIS[basis]})
+                                 "rows": n, "basis": BASIS[basis], "sources": sources})
         day += DAY
     return coverage, segments
 
@@ -280,7 +301,7 @@ def refresh(con) -> None:
     if coverage:
         con.executemany(f"INSERT INTO source_coverage ({', '.join(cols)}) VALUES "
                         f"({', '.join('?' * len(cols))})", [[c[k] for k in cols] for c in coverage])
-    seg_cols = ["release", "day_from", "day_to", "days", "rows", "basis"]
+    seg_cols = ["release", "day_from", "day_to", "days", "rows", "basis", "sources"]
     if segments:
         con.executemany(f"INSERT INTO release_segments ({', '.join(seg_cols)}) VALUES "
                         f"({', '.join('?' * len(seg_cols))})", [[s[k] for k in seg_cols] for s in segments])
@@ -309,19 +330,22 @@ def stored_or_computed(con) -> tuple[list[dict], list[dict]]:
 
 
 def register_days(con) -> None:
-    """TEMP table dw_release_days (release, day): the release whose rows count each day."""
+    """TEMP table dw_release_days (source_id, day): the sources whose rows count each day (of
+    the one release supplying it)."""
     _, segments = stored_or_computed(con)
-    con.execute("CREATE OR REPLACE TEMP TABLE dw_release_days (release VARCHAR, day DATE)")
-    if segments:
+    con.execute("CREATE OR REPLACE TEMP TABLE dw_release_days (source_id INTEGER, day DATE)")
+    spans = [[int(sid), s["day_from"], s["day_to"]] for s in segments
+             for sid in (s["sources"] or "").split(",") if sid]
+    if spans:
         con.executemany(
             "INSERT INTO dw_release_days SELECT ?, unnest(generate_series(?::DATE, ?::DATE, "
-            "INTERVAL 1 DAY))::DATE", [[s["release"], s["day_from"], s["day_to"]] for s in segments])
+            "INTERVAL 1 DAY))::DATE", spans)
 
 
-SUPPLIED_FILTER = """(EXISTS (SELECT 1 FROM dw_release_days r WHERE r.release = f.release AND r.day = f.issued)
-    OR (f.issued IS NULL AND f.release IN (SELECT release FROM dw_release_days)))"""
-"""The facts of the releases supplying their day. A row without a prepare date belongs to no
-day: it is kept when its release supplies any day."""
+SUPPLIED_FILTER = """(EXISTS (SELECT 1 FROM dw_release_days r WHERE r.source_id = f.source_id AND r.day = f.issued)
+    OR (f.issued IS NULL AND f.source_id IN (SELECT source_id FROM dw_release_days)))"""
+"""The facts of the sources supplying their day. A row without a prepare date belongs to no
+day: it is kept when its source supplies any day."""
 
 
 # --- one release alone (--release NAME) --------------------------------------------------------

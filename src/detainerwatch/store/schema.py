@@ -95,7 +95,9 @@ RELEASES_DDL = [
     """CREATE TABLE IF NOT EXISTS release_segments (
     release VARCHAR, day_from DATE, day_to DATE,  -- inclusive
     days INTEGER, rows BIGINT,
-    basis VARCHAR)                -- why this release supplies these days""",
+    basis VARCHAR,                -- why this release supplies these days
+    sources VARCHAR)              -- its sources whose rows count (ids, comma-separated): a
+                                  -- whole file of the release wins over a filtered subset""",
 ]
 DDL.extend(RELEASES_DDL)
 
