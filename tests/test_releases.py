@@ -76,6 +76,7 @@ def test_releases_lists_periods_rows_layouts_and_days_supplied(two):
     assert (a["rows"], b["rows"]) == (len(two["a_rows"]), len(two["b_rows"]))
     assert (a["layouts"], b["layouts"]) == (["ice_detainers_2025"], ["ice_detainers_2026"])
     assert a["whole"] and b["whole"] and a["days_supplied"] == 0
+    assert a["warnings"] == b["warnings"] == []
     assert b["days_supplied"] == (B_PERIOD[1] - B_PERIOD[0]).days + 1
     assert b["rows_supplied"] == len(two["b_rows"])
     table = run(two["db"], "releases")
@@ -262,3 +263,17 @@ def test_a_whole_file_of_a_release_wins_over_a_filtered_subset_of_it(pa_store, t
                          "GROUP BY 1 ORDER BY 1").fetchall()
     assert stored == [("pa_detainers.csv", 32757 - pa_in_period), ("whole.xlsx", len(whole))]
     con.close()
+
+
+def test_two_whole_files_of_one_release_holding_the_same_weeks_are_pointed_out():
+    from detainerwatch.derive.releases import _overlapping_files
+
+    def c(sid, name, a, b):
+        return {"source_id": sid, "file_name": name, "whole": True, "rows_from": a, "rows_to": b}
+
+    fiscal_years = [c(1, "fy23.xlsx", dt.date(2022, 10, 1), dt.date(2023, 9, 30)),
+                    c(2, "fy24.xlsx", dt.date(2023, 10, 1), dt.date(2024, 9, 30))]
+    assert _overlapping_files(fiscal_years) == []
+    again = fiscal_years + [c(3, "redelivery.xlsx", dt.date(2023, 8, 1), dt.date(2025, 1, 31))]
+    warnings = _overlapping_files(again)
+    assert len(warnings) == 2 and "--release" in warnings[0]

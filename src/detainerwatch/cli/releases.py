@@ -58,6 +58,9 @@ def releases(obj, fmt):
                       _spans(r["supplies"]) if r["supplies"] else "none (superseded)",
                       f"{r['days_supplied']:,}", f"{r['rows_supplied']:,}")
     out_console.print(table)
+    for r in found:
+        for warning in r["warnings"]:
+            click.echo(f"warning: {r['release']}: {warning}", err=True)
 
 
 @cli.command()

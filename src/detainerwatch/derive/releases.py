@@ -402,10 +402,31 @@ def releases_table(con) -> list[dict]:
                          for s in supplies],
             "days_supplied": sum(s["days"] for s in supplies),
             "rows_supplied": sum(s["rows"] for s in supplies),
+            "warnings": _overlapping_files(mine),
         })
     for row in out:
         for k in ("rows_from", "rows_to"):
             row[k] = row[k].isoformat() if row[k] else None
+    return out
+
+
+def _overlapping_files(coverage: list[dict], days: int = 7) -> list[str]:
+    """Whole files of one release whose rows share more than a week: likely two deliveries
+    under one tag, which would both count (only releases are chosen between)."""
+    files = {}
+    for c in coverage:
+        if c["whole"] and c["rows_from"]:
+            files[c["source_id"]] = (c["file_name"], c["rows_from"], c["rows_to"])
+    out = []
+    ids = sorted(files)
+    for i, x in enumerate(ids):
+        for y in ids[i + 1:]:
+            (fx, ax, bx), (fy, ay, by) = files[x], files[y]
+            start, end = max(ax, ay), min(bx, by)
+            if (end - start).days + 1 > days:
+                out.append(f"{fx} and {fy} both hold rows for {start} to {end}: if they are two "
+                           "deliveries, ingest them with distinct --release tags (within a "
+                           "release every whole file counts)")
     return out
 
 
@@ -432,7 +453,9 @@ def coverage_releases(con, start: dt.date | None = None, end: dt.date | None = N
     for r in _releases(coverage, rules):
         covers = _clip(r.periods, start, end)
         if alone:
-            used = _clip(r.periods, start, end) if r.tag == alone else []
+            rows = [(c["rows_from"], c["rows_to"]) for c in coverage
+                    if c["release"] == r.tag and c["rows_from"]]  # its rows count, all of them
+            used = _clip(_merge(r.periods + rows), start, end) if r.tag == alone else []
             why = ("counted alone (--release)" if r.tag == alone
                    else f"not counted: --release {alone}")
         else:
