@@ -24,7 +24,7 @@ def before_ingest() -> None:
 
 
 def after_ingest(con) -> None:
-    from .derive import facts
+    from .derive import facts, releases
 
     if _preparing is not None:
         _preparing.join()
@@ -37,4 +37,5 @@ def after_ingest(con) -> None:
     if refresh_attribution is not None:
         refresh_attribution(con)
     refresh_policies(con)
+    releases.refresh(con)  # which release supplies each day: the facts keep only its rows
     facts.materialize(con)

@@ -18,29 +18,44 @@ def _date(ctx, param, value):
         raise click.BadParameter(f"expected a date YYYY-MM-DD, got {value!r}") from None
 
 
+RELEASE_HELP = ("Count this release alone (see `detainerwatch releases`) instead of each day's "
+                "release under hand/release_precedence.yaml.")
+
+
 @cli.command()
 @click.option("--week", callback=_date, help="The DDOR week (Saturday-Friday) containing this date.")
 @click.option("--from", "start", callback=_date, help="First issue date of the period (YYYY-MM-DD).")
 @click.option("--to", "end", callback=_date, help="Last issue date of the period (YYYY-MM-DD).")
 @click.option("--all", "whole", is_flag=True, help="Every detainer in the store.")
 @click.option("--state", help="Only facilities in this state (USPS code).")
+@click.option("--release", "release", metavar="NAME", help=RELEASE_HELP)
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("report"),
               show_default=True, help="Folder for index.html, CSVs, report.json and charts.")
 @click.pass_obj
-def report(obj, week, start, end, whole, state, out):
+def report(obj, week, start, end, whole, state, release, out):
     """The Declined Detainer Outcome Report for a period (default: the latest full week in the
     store, as the DDOR did): outcomes by jurisdiction, declines with criminal history, policy
     context and data fidelity, with a trend chart and a county map."""
+    from ..derive.releases import coverage_line, coverage_releases, release_span, use_release
     from ..publish.output import write_report
-    from ..publish.report import build_report, resolve_period
+    from ..publish.report import build_report, resolve_period, week_of
     from ..store import connect
 
     if sum(bool(x) for x in (week, start or end, whole)) > 1:
         raise click.UsageError("give one of --week, --from/--to, --all")
     con = connect(obj["db"], read_only=True)
     try:
+        use_release(con, release)
+        if release and whole:  # all of that release: its own period, not the store's
+            (start, end), whole = release_span(con, release), False
+        elif release and not (week or start or end):  # the release's latest full week
+            last = release_span(con, release)[1]
+            week = last if week_of(last).end <= last else week_of(last).start - dt.timedelta(days=1)
         period = resolve_period(con, week=week, start=start, end=end, whole=whole)
         result = build_report(con, period, state=state)
+        counted = coverage_line(con, period.start, period.end)
+        result.setdefault("releases_counted", {
+            "line": counted, "releases": coverage_releases(con, period.start, period.end)})
     finally:
         con.close()
     write_report(result, out)
@@ -48,25 +63,30 @@ def report(obj, week, start, end, whole, state, out):
     click.echo(f"{result['title']}, {period.label} (by issue date): {t['issued']:,} issued, of "
                f"which {t['declined']:,} recorded as declined, {t['booked']:,} booked, {t['open']:,} "
                f"open -> {out}/index.html")
+    click.echo(counted)
     if result["period"]["coverage_warning"]:
         click.echo(f"note: {result['period']['coverage_warning']}", err=True)
 
 
 @cli.command()
 @click.argument("jurisdiction")
+@click.option("--release", "release", metavar="NAME", help=RELEASE_HELP)
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Also write index.html, profile.json and facilities.csv to this folder.")
 @click.pass_obj
-def profile(obj, jurisdiction, out):
+def profile(obj, jurisdiction, release, out):
     """One jurisdiction over time ("Travis County, TX", "Philadelphia, PA", or a FIPS code):
     its detainers and outcomes by year, facilities, policies, and the source files and row
     ranges behind it."""
+    from ..derive.releases import coverage_line, use_release
     from ..publish.profile import build_profile, write_profile
     from ..store import connect
 
     con = connect(obj["db"], read_only=True)
     try:
+        use_release(con, release)
         result = build_profile(con, jurisdiction)
+        counted = coverage_line(con)
     finally:
         con.close()
     t = result["totals"]
@@ -78,6 +98,7 @@ def profile(obj, jurisdiction, out):
     for year in result["by_year"]:
         click.echo(f"  {year['year']}: {year['issued']:,} issued, {year['declined']:,} declined, "
                    f"{year['booked']:,} booked")
+    click.echo(counted)
     if out:
         write_profile(result, out)
         click.echo(f"-> {out}/index.html")

@@ -12,6 +12,7 @@ import duckdb
 
 from ..errors import UsageError
 from ..handfiles import read_csv
+from . import releases
 
 OUTCOMES = ["booked", "declined", "released", "withdrawn", "transferred", "died", "open"]
 REQUEST_KINDS = ["hold", "notification", "not recorded"]
@@ -36,7 +37,8 @@ class UnmappedValue(UsageError):
     """A released value the reviewed tables do not classify."""
 
 
-HAND_TABLES = ("lift_reasons.csv", "detainer_types.csv", "ncic_categories.csv")
+HAND_TABLES = ("lift_reasons.csv", "detainer_types.csv", "ncic_categories.csv",
+               "release_precedence.yaml")
 STORED = "detainer_facts_stored"
 
 
@@ -53,17 +55,20 @@ def hand_hash() -> str:
 
 def materialize(con) -> None:
     """Store the facts as a table (inside the caller's transaction), stamped with the hash of
-    the hand tables they were derived with; register() uses it only while the hash matches."""
+    the hand tables they were derived with; register() uses it only while the hash matches.
+    Only the rows of the release that supplies their day (derive.releases) are stored."""
     _register_view(con, "dw_facts_live")
+    _register_supplied(con)
     # Ordered by issue date, so a period's rows sit together and DuckDB skips the rest.
-    con.execute(f"CREATE OR REPLACE TABLE {STORED} AS SELECT * FROM dw_facts_live ORDER BY issued")
+    con.execute(f"CREATE OR REPLACE TABLE {STORED} AS SELECT * FROM dw_facts_supplied ORDER BY issued")
     con.execute("INSERT OR REPLACE INTO meta VALUES ('facts_hand_hash', ?)", [hand_hash()])
 
 
 def _state(con) -> str:
-    """What the registration depends on: the hand tables and the sources in the store."""
+    """What the registration depends on: the hand tables, the sources in the store and the
+    release counted alone on this connection (releases.use_release), if any."""
     n, last = con.execute("SELECT count(*), max(source_id) FROM sources").fetchall()[0]
-    return f"{hand_hash()}:{n}:{last}"
+    return f"{hand_hash()}:{n}:{last}:{releases.override(con)}"
 
 
 def _registered(con, state: str, column: str = "state") -> bool:
@@ -77,18 +82,34 @@ def _registered(con, state: str, column: str = "state") -> bool:
 def register(con) -> None:
     """Create the detainer_facts view on this connection: the stored facts when they were
     derived from the current hand tables, else computed live. Once per connection while the
-    hand tables and the sources stay the same (reports and profiles call it for every query)."""
+    hand tables and the sources stay the same (reports and profiles call it for every query).
+    Each day holds the rows of one release only (derive.releases: the precedence rule, or the
+    one release of releases.use_release)."""
     state = _state(con)
     if _registered(con, state):
         return
     _register_view(con, "dw_facts_live")
+    alone = releases.override(con)
     stored = con.execute(
         "SELECT value FROM meta WHERE key = 'facts_hand_hash' AND EXISTS (SELECT 1 FROM "
         f"information_schema.tables WHERE table_name = '{STORED}')").fetchall()
-    source = STORED if stored and stored[0][0] == hand_hash() else "dw_facts_live"
+    if alone is not None:
+        source = "dw_facts_live WHERE release = '" + alone.replace("'", "''") + "'"
+    elif stored and stored[0][0] == hand_hash():
+        source = STORED
+    else:
+        _register_supplied(con)
+        source = "dw_facts_supplied"
     con.execute(f"CREATE OR REPLACE TEMP VIEW detainer_facts AS SELECT * FROM {source}")
     con.execute("CREATE OR REPLACE TEMP TABLE dw_registered AS SELECT ? AS state, false AS checked",
                 [state])
+
+
+def _register_supplied(con) -> None:
+    """dw_facts_supplied: the live facts of the release that supplies each day."""
+    releases.register_days(con)
+    con.execute("CREATE OR REPLACE TEMP VIEW dw_facts_supplied AS SELECT * FROM dw_facts_live f "
+                f"WHERE {releases.SUPPLIED_FILTER}")
 
 
 def _register_view(con, view: str) -> None:

@@ -23,6 +23,7 @@ from ..handfiles import value_sets
 from ..sources.fields import FIELDS_BY_KIND, Field
 from ..sources.layouts import ALL as ALL_LAYOUTS
 from ..sources.markers import null_markers
+from ..sources.preamble import default_release_tag
 from ..sources.readers import Sheet, open_source
 from .schema import TARGET_TABLE
 
@@ -185,7 +186,7 @@ def _ingest_file(con, path: Path, release: str | None, encoding: str, progress) 
     workbook = open_source(path, ALL_LAYOUTS, encoding)
     source_id = con.execute("SELECT coalesce(max(source_id), 0) + 1 FROM sources").fetchall()[0][0]
     first = workbook.sheets[0].layout
-    tag = release or first.release
+    tag = release or default_release_tag(workbook.sheets[0].preamble, first.release)
     report = FileReport(path, sha, "ingested", source_id=source_id, release=tag,
                         layout=first.name, kind=first.kind,
                         skipped_sheets=[(s.name, s.reason) for s in workbook.skipped])

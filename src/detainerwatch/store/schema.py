@@ -79,4 +79,26 @@ ATTRIBUTION_DDL = """CREATE TABLE IF NOT EXISTS facility_attribution (
 """
 DDL.append(ATTRIBUTION_DDL)
 
+# Written by derive.releases after every ingest: the period each detainer source covers and
+# whether it holds a whole release or a filtered subset (source_coverage), and which release
+# supplies each day under hand/release_precedence.yaml (release_segments, one row per run of
+# consecutive days; every day in a segment is counted from that release only).
+RELEASES_DDL = [
+    """CREATE TABLE IF NOT EXISTS source_coverage (
+    source_id INTEGER, release VARCHAR, file_name VARCHAR, layout VARCHAR,
+    request VARCHAR,              -- FOIA request number named in the preamble, if any
+    covers_from DATE, covers_to DATE,  -- one row per stated period (inclusive)
+    basis VARCHAR,                -- where the period comes from: preamble, sheet name, rows
+    whole BOOLEAN,                -- false: a filtered subset of a release
+    subset_reason VARCHAR,
+    rows BIGINT, rows_from DATE, rows_to DATE)""",
+    """CREATE TABLE IF NOT EXISTS release_segments (
+    release VARCHAR, day_from DATE, day_to DATE,  -- inclusive
+    days INTEGER, rows BIGINT,
+    basis VARCHAR,                -- why this release supplies these days
+    sources VARCHAR)              -- its sources whose rows count (ids, comma-separated): a
+                                  -- whole file of the release wins over a filtered subset""",
+]
+DDL.extend(RELEASES_DDL)
+
 TARGET_TABLE = {"detainers": "detainers", "facilities": "facility_list"}
