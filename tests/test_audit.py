@@ -169,9 +169,16 @@ def test_doj_list_of_2025_carries_the_period_warning_on_every_output(doj_audit):
 def test_every_doj_entry_row_carries_share_and_denominator(doj_audit):
     audit, out, _ = doj_audit
     _, rows = read_audit_csv(out / "audit.csv")
+    assert {r["records"] for r in rows} == {"covered", "not covered"}
     for row, entry in zip(rows, audit["entries"]):
-        assert row["rate"] and row["with_outcome"] != "" and row["declined"] != ""
+        assert row["rate"] == entry["rate"] and row["verdict"] == entry["verdict"]
         ev = entry["evidence"]
+        if row["records"] == "not covered":
+            # The store holds no record for the entry's state: not covered, never 0.
+            assert row["rate"].startswith("not covered: the store holds no detainer records for")
+            assert row["with_outcome"] == row["declined"] == "" and ev["with_outcome"] is None
+            continue
+        assert row["with_outcome"] != "" and row["declined"] != ""
         assert ev["with_outcome"] == ev["booked"] + ev["declined"]
         if ev["with_outcome"]:
             assert row["declined_share"] and row["ci95_low"] and row["ci95_high"]
@@ -277,7 +284,7 @@ def test_undated_and_287g_only_instruments_do_not_decide_a_verdict(empty_store, 
     entries, _, out = _audit(empty_store, tmp_path, ["state,Delaware,DE", "state,District of Columbia,DC"],
                              "--from", "2008-01-01", "--to", "2008-12-31")
     dc = entries["District of Columbia"]
-    assert (dc["verdict"], dc["rule"]) == ("no evidence", "no_records")
+    assert (dc["verdict"], dc["rule"]) == ("no evidence", "state_not_covered")
     reasons = {i["short_title"]: i["reason"] for i in dc["evidence"]["not_counted"]}
     assert reasons["Sanctuary Values Amendment Act of 2020"].startswith("undated")
     assert reasons["Immigration Detainer Compliance Amendment Act of 2012"].startswith("not in force")
@@ -287,7 +294,7 @@ def test_undated_and_287g_only_instruments_do_not_decide_a_verdict(empty_store, 
     later, _, out = _audit(empty_store, tmp_path, ["state,Delaware,DE"], "--from", "2025-08-01",
                            "--to", "2025-12-31")
     delaware = later["Delaware"]  # a ban on 287(g) agreements says nothing about detainers
-    assert (delaware["verdict"], delaware["rule"]) == ("no evidence", "no_records")
+    assert (delaware["verdict"], delaware["rule"]) == ("no evidence", "state_not_covered")
     assert any(i["reason"].startswith("287(g) only") for i in delaware["evidence"]["not_counted"])
     assert "not counted" in (out / "index.html").read_text()
     _, rows = read_audit_csv(out / "audit.csv")
@@ -322,7 +329,7 @@ def _values(**overrides):
                 declined_share=0.0, ci95_low=0.0, ci95_high=0.0, declined_share_low=0.0,
                 declining_practice=0, limiting_instruments=0, requiring_instruments=0,
                 local_issued=0, local_booked=0, local_declined=0, local_governments_declining=0,
-                local_governments_with_records=0)
+                local_governments_with_records=0, covered=1)
     base.update(overrides)
     return base
 
@@ -335,11 +342,13 @@ RULE_CASES = [
     ("local", dict(issued=397, booked=296, with_outcome=296), "honored_none_declined"),
     ("local", dict(issued=1385, booked=933, declined=1, with_outcome=934), "isolated_declines"),
     ("local", dict(limiting_instruments=1, requiring_instruments=1), "law_both_ways"),
+    ("local", dict(covered=0), "not_covered"),
     ("local", dict(), "no_records"),
     ("local", dict(issued=3, booked=2, with_outcome=2, open=1), "records_inconclusive"),
     ("state", dict(limiting_instruments=1, issued=50, booked=50), "state_law_limits"),
     ("state", dict(requiring_instruments=1, local_governments_declining=3), "state_law_requires"),
     ("state", dict(limiting_instruments=1, requiring_instruments=1), "state_law_both_ways"),
+    ("state", dict(covered=0), "state_not_covered"),
     ("state", dict(issued=40, declined=30, with_outcome=35, declining_practice=1), "state_facilities_decline"),
     ("state", dict(issued=2279, booked=1031, declined=1, with_outcome=1032,
                    local_governments_declining=2), "state_facilities_honor"),
@@ -423,7 +432,10 @@ def test_the_rule_language_runs_nothing_else():
 def test_entries_without_data_or_policy_are_no_evidence_not_errors(doj_audit):
     audit, _, _ = doj_audit
     seattle = next(e for e in audit["entries"] if e["name"] == "Seattle")
-    assert (seattle["verdict"], seattle["rule"]) == ("no evidence", "no_records")
+    assert (seattle["verdict"], seattle["rule"]) == ("no evidence", "not_covered")
+    assert seattle["evidence"]["issued"] is None  # not covered, not 0
+    washington = next(e for e in audit["entries"] if e["name"] == "Washington")
+    assert (washington["verdict"], washington["rule"]) == ("no evidence", "state_not_covered")
 
 
 def test_consolidated_city_counties_cover_the_county_jail():

@@ -442,6 +442,10 @@ def build_audit(con, entries: list[dict], period: Period, list_name: str,
     recent_start, recent_end = recent_window(period, int(params_cfg.get("recent_months", 12)))
     policies = PolicyIndex(con)
     locals_ = _all_local(con, period, recent_start, config)
+    # States the store holds any detainer record for in the period (any custody): elsewhere the
+    # records are "not covered", never zero.
+    coverage = dict(con.execute("""SELECT state_fips, count(*) FROM detainer_facts
+        WHERE issued BETWEEN ? AND ? GROUP BY 1""", [period.start, period.end]).fetchall())
     audited, covered_ids = [], set()
     for entry in entries:
         resolved = resolve_entry(entry)
@@ -457,6 +461,7 @@ def build_audit(con, entries: list[dict], period: Period, list_name: str,
         where, params = _scope_sql(entry["jurisdiction_type"], resolved)
         whole, recent, (first, last) = _practice(con, where, params, period, recent_start, config)
         practice, window = is_declining_practice(whole, recent, config)
+        covered = bool(coverage.get(resolved["state_fips"]))
         facilities = [{"facility": f, "city": c, "jurisdiction": j, "issued": n, "declined": d}
                       for f, c, j, n, d in con.execute(f"""
             SELECT facility_name, facility_city, any_value(jurisdiction_name), count(*),
@@ -478,7 +483,7 @@ def build_audit(con, entries: list[dict], period: Period, list_name: str,
         limiting, requiring, not_counted = classify_instruments(instruments, kind, period, config)
         values = {**_practice_values(whole, recent), "declining_practice": int(practice),
                   "limiting_instruments": len(limiting), "requiring_instruments": len(requiring),
-                  "entry_is_state": int(kind == "state")}
+                  "entry_is_state": int(kind == "state"), "covered": int(covered)}
         state_locals = []
         if kind == "state":
             in_state = [j for j in locals_ if j["state_fips"] == resolved["state_fips"]]
@@ -491,7 +496,10 @@ def build_audit(con, entries: list[dict], period: Period, list_name: str,
         rule = decide(kind, values, config)
         rate = rate_text(whole)
         recent_rate = rate_text(recent)
-        figures = [("state's own facilities: " if kind == "state" else "") + rate]
+        if not covered:
+            rate = recent_rate = (f"not covered: the store holds no detainer records for "
+                                  f"{entry['state']} in the period")
+        figures = [("state's own facilities: " if kind == "state" and covered else "") + rate]
         if recent_start > period.start and whole["issued"]:
             figures.append(f"latest {params_cfg.get('recent_months', 12)} months "
                            f"({recent_start} to {recent_end}): {recent_rate}")
@@ -505,7 +513,7 @@ def build_audit(con, entries: list[dict], period: Period, list_name: str,
         figures.append(f"instruments counted: {len(limiting)} limiting, {len(requiring)} requiring"
                        + (" (" + "; ".join(_instrument_text(i) for i in limiting + requiring) + ")"
                           if limiting or requiring else ""))
-        if kind == "state":
+        if kind == "state" and covered:
             figures.append(f"{len(state_locals)} local government(s) with a declining practice"
                            + (": " + ", ".join(j["name"] for j in state_locals) if state_locals else ""))
         evidence_for, evidence_against = [], []
@@ -521,10 +529,11 @@ def build_audit(con, entries: list[dict], period: Period, list_name: str,
             verdict=rule["verdict"], rule=rule["id"], rate=rate, recent_rate=recent_rate,
             figures="; ".join(figures),
             explanation=rule["explain"].format(**params_cfg),
-            evidence={**whole, "records_from": first and first.isoformat(),
+            evidence={**(whole if covered else dict.fromkeys(whole)), "covered": covered,
+                      "records_from": first and first.isoformat(),
                       "records_to": last and last.isoformat(),
-                      "recent": {**recent, "from": recent_start.isoformat(),
-                                 "to": recent_end.isoformat()},
+                      "recent": {**(recent if covered else dict.fromkeys(recent)),
+                                 "from": recent_start.isoformat(), "to": recent_end.isoformat()},
                       "declining_practice": practice, "practice_window": window,
                       "scope": ("the state's own facilities (its prisons); its counties and "
                                 "cities are judged apart" if kind == "state" else
@@ -538,7 +547,8 @@ def build_audit(con, entries: list[dict], period: Period, list_name: str,
                           for j in state_locals],
                       "local_totals": ({k: values[k] for k in (
                           "local_issued", "local_booked", "local_declined",
-                          "local_governments_with_records")} if kind == "state" else None),
+                          "local_governments_with_records")}
+                                       if kind == "state" and covered else None),
                       "for": evidence_for, "against": evidence_against})
         audited.append(record)
     converse = [j for j in locals_ if j["declining_practice"] and j["id"] not in covered_ids]
@@ -578,7 +588,7 @@ def build_audit(con, entries: list[dict], period: Period, list_name: str,
 # ---- output --------------------------------------------------------------------------------
 
 CSV_COLUMNS = ["row", "jurisdiction_type", "name", "state", "resolved_name", "state_fips",
-               "county_fips", "place_fips", "verdict", "rule", "rate", "period_note", "issued",
+               "county_fips", "place_fips", "verdict", "rule", "rate", "period_note", "records", "issued",
                "booked", "declined", "open", "other", "with_outcome", "declined_share",
                "ci95_low", "ci95_high", "recent_from", "recent_to", "recent_declined",
                "recent_with_outcome", "recent_declined_share", "recent_ci95_low",
@@ -614,7 +624,9 @@ def write_audit(audit: dict, out: Path) -> None:
             writer.writerow([
                 e["row"], e["jurisdiction_type"], e["name"], e["state"], e.get("resolved_name"),
                 e.get("state_fips"), e.get("county_fips"), e.get("place_fips"), e["verdict"],
-                e["rule"], e.get("rate"), e.get("period_note"), ev.get("issued"), ev.get("booked"),
+                e["rule"], e.get("rate"), e.get("period_note"),
+                None if not ev else "covered" if ev.get("covered") else "not covered",
+                ev.get("issued"), ev.get("booked"),
                 ev.get("declined"), ev.get("open"), ev.get("other"), ev.get("with_outcome"),
                 ev.get("declined_share"), ev.get("ci95_low"), ev.get("ci95_high"),
                 recent.get("from"), recent.get("to"), recent.get("declined"),
