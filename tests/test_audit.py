@@ -502,3 +502,22 @@ def test_a_state_entry_is_judged_on_its_own_facilities_not_its_counties(pa_store
     assert entry["evidence"]["local_totals"]["local_declined"] == 219
     assert entry["verdict"] == "contradicted"
     assert [c["name"] for c in result["converse"]] == ["Philadelphia, PA", "Dauphin County, PA"]
+
+
+def test_a_store_with_old_policy_records_says_so(pa_store, tmp_path):
+    """A store loaded before Galarza was recoded keeps the old coding until refreshed: the
+    audit says so at the top instead of silently repeating the 2017 error."""
+    import shutil
+
+    db = tmp_path / "old.duckdb"
+    shutil.copy(pa_store, db)
+    con = duckdb.connect(str(db))
+    con.execute("UPDATE policies SET effect = 'limits_cooperation', detainer_holds = 'limited' "
+                "WHERE short_title = 'Galarza v. Szalczyk'")
+    con.close()
+    _, audit, out = _audit(db, tmp_path, ["county,Franklin County,PA"])
+    assert audit["policy_warning"] and "Policy records out of date" in (out / "index.html").read_text()
+    comments, _ = read_audit_csv(out / "audit.csv")
+    assert any("differ from the ones this version ships" in c for c in comments)
+    _, audit, _ = _audit(pa_store, tmp_path, ["county,Franklin County,PA"])
+    assert audit["policy_warning"] is None

@@ -42,8 +42,9 @@ def audit(obj, list_file, start, end, list_date, out):
     summary = ", ".join(f"{n} {v}" for v, n in sorted(result["verdicts"].items()))
     click.echo(f"list date {result['list_date'] or 'not given'}; evidence period "
                f"{result['period']['start']} to {result['period']['end']}")
-    if result["period_warning"]:
-        click.echo("WARNING: " + result["period_warning"])
+    for warning in (result["period_warning"], result["policy_warning"]):
+        if warning:
+            click.echo("WARNING: " + warning)
     click.echo(f"{list_file.name}: {len(entries)} entries ({summary}); "
                f"{len(result['converse'])} counties and cities not listed show a practice of declining "
                f"-> {out}/index.html")

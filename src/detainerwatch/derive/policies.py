@@ -204,6 +204,19 @@ def refresh_policies(con, extra_files: list[Path] = ()) -> int:
     return len(rows)
 
 
+def built_in_current(con) -> bool:
+    """Whether the store's built-in policy records are this version's hand files (a store
+    loaded by an earlier version keeps its old coding until the next ingest or policies add)."""
+    if not _has_table(con):
+        return False
+    files = sorted(repr(tuple(p.row()[4:])) for path in built_in_files()
+                   for p in read_policy_file(path, "built-in"))
+    stored = sorted(repr(tuple(r)) for r in con.execute(
+        "SELECT * EXCLUDE (policy_id, origin, origin_file, origin_row) FROM policies "
+        "WHERE origin = 'built-in'").fetchall())
+    return files == stored
+
+
 # A state law that requires (or forbids restricting) compliance with detainer holds ends a
 # county's or city's own policy of declining them: the local record, when it has no end date of
 # its own, is taken to end the day before that law took effect. Court orders and consent

@@ -30,7 +30,7 @@ import yaml
 
 from ..derive import facts
 from ..derive.facts import LOCAL_TYPES
-from ..derive.policies import PolicyIndex
+from ..derive.policies import PolicyIndex, built_in_current
 from ..errors import InputError
 from ..handfiles import hand_path
 from ..link import gazetteer as gz
@@ -462,6 +462,14 @@ def build_audit(con, entries: list[dict], period: Period, list_name: str,
         whole, recent, (first, last) = _practice(con, where, params, period, recent_start, config)
         practice, window = is_declining_practice(whole, recent, config)
         covered = bool(coverage.get(resolved["state_fips"]))
+        # Holds and notification requests kept apart (the FY2008-2015 release does not record
+        # the kind: "not recorded").
+        by_request = [{"request_kind": k, "issued": n, "booked": b, "declined": d}
+                      for k, n, b, d in con.execute(f"""
+            SELECT request_kind, count(*), count(*) FILTER (WHERE outcome = 'booked'),
+                   count(*) FILTER (WHERE outcome = 'declined')
+            FROM detainer_facts WHERE {where} AND issued BETWEEN ? AND ? AND NOT likely_duplicate
+            GROUP BY 1 ORDER BY 1""", params + [period.start, period.end]).fetchall()]
         facilities = [{"facility": f, "city": c, "jurisdiction": j, "issued": n, "declined": d}
                       for f, c, j, n, d in con.execute(f"""
             SELECT facility_name, facility_city, any_value(jurisdiction_name), count(*),
@@ -538,7 +546,7 @@ def build_audit(con, entries: list[dict], period: Period, list_name: str,
                       "scope": ("the state's own facilities (its prisons); its counties and "
                                 "cities are judged apart" if kind == "state" else
                                 resolved.get("covers_note")),
-                      "facilities": facilities,
+                      "facilities": facilities, "by_request": by_request,
                       "instruments": limiting + requiring,
                       "not_counted": not_counted,
                       "local_governments_declining": [
@@ -559,7 +567,12 @@ def build_audit(con, entries: list[dict], period: Period, list_name: str,
     counts = {}
     for r in audited:
         counts[r["verdict"]] = counts.get(r["verdict"], 0) + 1
-    return {"period_warning": dates["warning"], "list": list_name,
+    policy_warning = None if built_in_current(con) else (
+        "The policy records in this store differ from the ones this version ships (they were "
+        "loaded by an earlier version, or are missing): verdicts use the store's copy. Ingest "
+        "again, or run `detainerwatch policies add` with any file, to refresh them.")
+    return {"period_warning": dates["warning"], "policy_warning": policy_warning,
+            "list": list_name,
             "list_date": dates["list_date"], "dates": dates,
             "period": {"start": period.start.isoformat(), "end": period.end.isoformat(),
                        "label": period.label, "recent_from": recent_start.isoformat(),
@@ -593,7 +606,7 @@ CSV_COLUMNS = ["row", "jurisdiction_type", "name", "state", "resolved_name", "st
                "ci95_low", "ci95_high", "recent_from", "recent_to", "recent_declined",
                "recent_with_outcome", "recent_declined_share", "recent_ci95_low",
                "recent_ci95_high", "declining_practice", "local_governments_declining",
-               "records_from", "records_to", "instruments_counted", "instruments_not_counted",
+               "declined_by_request", "records_from", "records_to", "instruments_counted", "instruments_not_counted",
                "figures", "explanation"]
 
 
@@ -603,6 +616,8 @@ def csv_preamble(audit: dict) -> list[str]:
              f"evidence period: {audit['period']['start']} to {audit['period']['end']}"]
     if audit["period_warning"]:
         lines.append("# WARNING: " + audit["period_warning"])
+    if audit.get("policy_warning"):
+        lines.append("# WARNING: " + audit["policy_warning"])
     return lines
 
 
@@ -633,6 +648,8 @@ def write_audit(audit: dict, out: Path) -> None:
                 recent.get("with_outcome"), recent.get("declined_share"), recent.get("ci95_low"),
                 recent.get("ci95_high"), ev.get("declining_practice"),
                 "; ".join(j["name"] for j in ev.get("local_governments_declining", [])),
+                "; ".join(f"{k['request_kind']}: declined {k['declined']:,} of {k['issued']:,} "
+                          f"issued, honored {k['booked']:,}" for k in ev.get("by_request", [])),
                 ev.get("records_from"), ev.get("records_to"),
                 "; ".join(f"{_instrument_text(i, url=True)}: {i['counted_as']}"
                           for i in ev.get("instruments", [])),
