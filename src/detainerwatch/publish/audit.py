@@ -29,7 +29,6 @@ from pathlib import Path
 import yaml
 
 from ..derive import facts
-from ..derive.facts import LOCAL_TYPES
 from ..derive.policies import PolicyIndex, built_in_current
 from ..errors import InputError
 from ..handfiles import hand_path
