@@ -63,6 +63,8 @@ def main() -> int:
         for number, row in enumerate(csv.DictReader(fh), start=2):
             location = row["Location"].strip()
             fix = corrections.get(location)
+            if fix and fix["jurisdiction_type"] == "duplicate":
+                continue  # the same instrument is a row of another table (reason in corrections)
             if fix:
                 jtype, name, state, county = (fix["jurisdiction_type"], fix["jurisdiction_name"],
                                               fix["state"], fix["county_fips"])

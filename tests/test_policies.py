@@ -13,9 +13,10 @@ from detainerwatch.derive.policies import RECORD_COLUMNS, in_force, refresh_poli
 
 def test_bundled_records_load_with_their_origin():
     con = duckdb.connect()
-    assert refresh_policies(con) == 69 + 166
+    # 166 rows of the 2014 table, less D.C.'s act, which is a row of the state table already.
+    assert refresh_policies(con) == 69 + 165
     by_file = dict(con.execute("SELECT origin_file, count(*) FROM policies GROUP BY 1").fetchall())
-    assert by_file == {"state_detainer_law.csv": 69, "local_policies_2014.csv": 166}
+    assert by_file == {"state_detainer_law.csv": 69, "local_policies_2014.csv": 165}
     # The three Franklin Counties of the 2014 table stay in their own states.
     franklins = con.execute("SELECT state, county_fips FROM policies WHERE jurisdiction_name = "
                             "'Franklin County' ORDER BY state").fetchall()
@@ -112,3 +113,38 @@ def test_a_local_policy_without_end_date_ends_where_state_law_requires_complianc
     mine = [r for r in in_force(con, **travis, start=dt.date(2020, 1, 1), end=dt.date(2020, 12, 31))
             if r["origin"] == "user"]
     assert len(mine) == 1 and mine[0]["superseded_by"] is None
+
+
+def test_the_bundled_state_table_is_the_shared_one_and_the_only_copy():
+    """One copy of the state table (the package's, which installs); it is the shared table."""
+    from conftest import ROOT
+
+    from detainerwatch.derive.policies import POLICY_DIR
+
+    assert not (ROOT / "data" / "policies").exists()
+    shared = ROOT.parent / "shared" / "data" / "policies" / "state_detainer_law.csv"
+    if shared.exists():  # beside a worktree of the project; not in a fresh clone
+        assert (POLICY_DIR / "state_detainer_law.csv").read_bytes() == shared.read_bytes()
+    con = duckdb.connect()
+    refresh_policies(con)
+    effects = dict(con.execute("SELECT short_title, effect FROM policies WHERE short_title IN "
+                               "('Galarza v. Szalczyk', 'Miranda-Olivares v. Clackamas County', "
+                               "'Gonzalez v. Immigration and Customs Enforcement')").fetchall())
+    assert effects == {"Galarza v. Szalczyk": "declares_voluntary",
+                       "Miranda-Olivares v. Clackamas County": "declares_voluntary",
+                       "Gonzalez v. Immigration and Customs Enforcement": "restricts_ice"}
+
+
+def test_one_row_per_instrument_and_all_county_jails_apply_to_counties_not_the_state():
+    con = duckdb.connect()
+    refresh_policies(con)
+    dc = con.execute("SELECT count(*) FROM policies WHERE state = 'DC' AND short_title ILIKE "
+                     "'%detainer compliance%'").fetchall()[0][0]
+    assert dc == 1
+    period = dict(start=dt.date(2015, 1, 1), end=dt.date(2015, 12, 31))
+    state = [r["short_title"] for r in in_force(con, state_fips="08", **period)
+             if r["jurisdiction_type"] != "state"]
+    assert state == []
+    weld = in_force(con, state_fips="08", county_fips="08123", **period)  # Weld County, CO
+    assert [r["jurisdiction_name"] for r in weld if r["jurisdiction_type"] == "counties"] == [
+        "County jails of Colorado"]

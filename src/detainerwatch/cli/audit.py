@@ -14,15 +14,20 @@ from .report import RELEASE_HELP, _date
 @click.argument("list_file", metavar="LIST.csv", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--from", "start", callback=_date, help="First issue date of the evidence period.")
 @click.option("--to", "end", callback=_date, help="Last issue date of the evidence period.")
+@click.option("--list-date", "list_date", callback=_date,
+              help="The day the list was published (else its list_date column). When the "
+                   "evidence period does not meet the year before it, every output says so.")
 @click.option("--release", "release", metavar="NAME", help=RELEASE_HELP)
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("audit"),
               show_default=True, help="Folder for index.html, audit.csv and audit.json.")
 @click.pass_obj
-def audit(obj, list_file, start, end, release, out):
-    """Audit a list of jurisdictions (CSV columns jurisdiction_type, name, state) against the
-    records and the law: each entry's evidence and a verdict with the rule that produced it
-    (supported, contradicted, no evidence), and the jurisdictions the list left out whose
-    records show declines. Default period: everything in the store."""
+def audit(obj, list_file, start, end, list_date, release, out):
+    """Audit a list of jurisdictions (CSV columns jurisdiction_type, name, state; optional
+    list_date) against the records and the law: each entry's practice (the share declined among
+    detainers with a recorded outcome, with its interval) and the instruments that bind it, and
+    a verdict with the rule that produced it (supported, contradicted, isolated declines, mixed,
+    no evidence); and the counties and cities the list left out whose records show a practice
+    of declining. Default period: everything in the store."""
     from ..derive.releases import coverage_line, release_span, use_release
     from ..publish.audit import build_audit, read_list, write_audit
     from ..publish.report import resolve_period
@@ -35,12 +40,18 @@ def audit(obj, list_file, start, end, release, out):
         if release and not (start or end):
             start, end = release_span(con, release)
         period = resolve_period(con, start=start, end=end, whole=not (start or end))
-        result = build_audit(con, entries, period, list_file.name)
+        result = build_audit(con, entries, period, list_file.name, list_date=list_date)
         counted = coverage_line(con, period.start, period.end)
     finally:
         con.close()
     write_audit(result, out)
     summary = ", ".join(f"{n} {v}" for v, n in sorted(result["verdicts"].items()))
+    click.echo(f"list date {result['list_date'] or 'not given'}; evidence period "
+               f"{result['period']['start']} to {result['period']['end']}")
+    for warning in (result["period_warning"], result["policy_warning"]):
+        if warning:
+            click.echo("WARNING: " + warning)
     click.echo(f"{list_file.name}: {len(entries)} entries ({summary}); "
-               f"{len(result['converse'])} jurisdictions not listed show declines -> {out}/index.html")
+               f"{len(result['converse'])} counties and cities not listed show a practice of declining "
+               f"-> {out}/index.html")
     click.echo(counted)

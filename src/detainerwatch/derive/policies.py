@@ -29,10 +29,15 @@ STATE_LAW_COLUMNS = ["state_fips", "state", "instrument_type", "citation", "shor
                      "jail_access", "agreements_287g", "summary", "source_url"]
 REQUIRED = ["jurisdiction_type", "jurisdiction_name", "state", "instrument_type", "effect",
             "detainer_holds"]
-JURISDICTION_TYPES = {"state", "county", "city"}
+# "counties": one instrument of all county jails of a state (e.g. the 2014 "Colorado County Jails"
+# row): it applies to each county's jail, not to the state government.
+JURISDICTION_TYPES = {"state", "county", "city", "counties"}
 INSTRUMENT_TYPES = {"statute", "court_ruling", "ag_directive", "executive_order", "ballot_measure",
                     "ordinance", "resolution", "agency_policy", "consent_decree", "agreement_287g"}
-EFFECTS = {"limits_cooperation", "requires_cooperation", "mixed"}
+# declares_voluntary: a federal ruling that a detainer is a request (limits no one by itself);
+# restricts_ice: a ruling that binds ICE's issuing of detainers, not local agencies.
+EFFECTS = {"limits_cooperation", "requires_cooperation", "mixed", "declares_voluntary",
+           "restricts_ice"}
 PRACTICES = {"prohibited", "limited", "required", "allowed", "unspecified"}
 PRACTICE_COLUMNS = ["detainer_holds", "notification", "jail_access", "agreements_287g"]
 DATE_RE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
@@ -138,6 +143,8 @@ def _validate(path: Path, row: int, v: dict) -> dict:
         if not county:
             fail("jurisdiction_name", f"a county of {state.abbr} (or give county_fips)")
         v["county_fips"] = county
+    if v["jurisdiction_type"] in ("state", "counties") and county:
+        fail("county_fips", "blank for a state-wide record")
     if county and (not re.fullmatch(r"\d{5}", county) or not county.startswith(state.fips)):
         fail("county_fips", f"5 digits beginning with {state.fips}")
     place = v.get("place_fips", "")
@@ -197,6 +204,19 @@ def refresh_policies(con, extra_files: list[Path] = ()) -> int:
     return len(rows)
 
 
+def built_in_current(con) -> bool:
+    """Whether the store's built-in policy records are this version's hand files (a store
+    loaded by an earlier version keeps its old coding until the next ingest or policies add)."""
+    if not _has_table(con):
+        return False
+    files = sorted(repr(tuple(p.row()[4:])) for path in built_in_files()
+                   for p in read_policy_file(path, "built-in"))
+    stored = sorted(repr(tuple(r)) for r in con.execute(
+        "SELECT * EXCLUDE (policy_id, origin, origin_file, origin_row) FROM policies "
+        "WHERE origin = 'built-in'").fetchall())
+    return files == stored
+
+
 # A state law that requires (or forbids restricting) compliance with detainer holds ends a
 # county's or city's own policy of declining them: the local record, when it has no end date of
 # its own, is taken to end the day before that law took effect. Court orders and consent
@@ -211,7 +231,7 @@ def _apply_preemption(rows: list[dict]) -> None:
                   and p["detainer_holds"] in PREEMPTING_HOLDS]
     for p in rows:
         p.setdefault("superseded_by", None)
-        if (p["jurisdiction_type"] not in ("county", "city") or p["effect"] != "limits_cooperation"
+        if (p["jurisdiction_type"] not in ("county", "city", "counties") or p["effect"] != "limits_cooperation"
                 or p["in_force_to"] is not None or p["instrument_type"] in NOT_PREEMPTED):
             continue
         later = [s for s in state_laws if s["state_fips"] == p["state_fips"]
@@ -244,6 +264,7 @@ class PolicyIndex:
             applies = (
                 (kind == "state" and p["state_fips"] == state_fips)
                 or (kind == "county" and county_fips is not None and p["county_fips"] == county_fips)
+                or (kind == "counties" and county_fips is not None and p["state_fips"] == state_fips)
                 or (kind == "city" and place_fips is not None and p["place_fips"] == place_fips)
                 or (kind == "city" and city is not None and p["state_fips"] == state_fips
                     and (p["jurisdiction_name"] or "").lower() == city))
@@ -258,9 +279,10 @@ class PolicyIndex:
 
 
 def in_force(con, **kwargs) -> list[dict]:
-    """Instruments that applied to a jurisdiction at any time in [start, end]: its own, and its
-    state's (state law binds every local government in the state). Records with no date are
-    included and say so (date_precision 'unknown'); a local policy without an end date ends
+    """Instruments that applied to a jurisdiction at any time in [start, end]: its own, its
+    state's, and (for a county) those of all county jails of its state. Whether a state record
+    binds a local government is the caller's question (the audit's rules answer it). Records
+    with no date are included and say so (date_precision 'unknown'); a local policy without an end date ends
     where a later state law requiring detainer compliance begins (superseded_by says so)."""
     return PolicyIndex(con).in_force(**kwargs)
 
