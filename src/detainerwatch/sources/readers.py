@@ -19,6 +19,7 @@ from typing import Callable, Iterator
 import pyarrow as pa
 
 from ..errors import InputError
+from .arrow_files import arrow_format, read_arrow_file
 from .layout import Layout, normalise_header
 
 NOTE_SHEETS = re.compile(r"(?i)^\s*(foot\s*notes?|notes?)\s*$")
@@ -88,9 +89,12 @@ _EXPECTED_FILE = "an .xlsx workbook or delimited text"
 
 
 def sniff_format(path: Path) -> str:
-    """"xlsx" or "delimited", by the bytes; other files we know are refused by name."""
+    """"xlsx", "parquet", "feather" or "delimited", by the bytes; other files we know are
+    refused by name."""
     with open(path, "rb") as fh:
         head = fh.read(8)
+    if arrow_format(head):  # Parquet or Feather, as the Deportation Data Project publishes
+        return arrow_format(head)
     for magic, what in _MAGIC:
         if head.startswith(magic):
             raise InputError(path, _EXPECTED_FILE, found=what)
@@ -511,8 +515,11 @@ def open_source(path: Path, layouts: list[Layout], encoding: str = "utf-8-sig") 
         raise InputError(path, "a file", found="a folder (name the files in it)")
     if path.stat().st_size == 0:
         raise InputError(path, "a non-empty file", found="0 bytes")
-    if sniff_format(path) == "xlsx":
+    kind = sniff_format(path)
+    if kind == "xlsx":
         return read_xlsx(path, layouts)
+    if kind in ("parquet", "feather"):
+        return read_arrow_file(path, layouts, kind)
     return read_delimited(path, layouts, encoding)
 
 
