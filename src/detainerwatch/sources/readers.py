@@ -20,6 +20,7 @@ import pyarrow as pa
 
 from ..errors import InputError
 from .arrow_files import arrow_format, read_arrow_file
+from .diagnose import header_diagnosis
 from .layout import Layout, normalise_header
 
 NOTE_SHEETS = re.compile(r"(?i)^\s*(foot\s*notes?|notes?)\s*$")
@@ -211,7 +212,7 @@ def _recognise(path: Path, layouts: list[Layout], sources: list[_SheetSource]) -
             previous = name
             continue
         if found is None:
-            reason = "no header of a known layout in its first 30 rows"
+            reason = "no known layout's header: " + header_diagnosis(head, candidates or layouts)
             if taken_single:
                 reason = "not the list sheet (the first list sheet of the workbook was taken)"
             wb_out.skipped.append(Skipped(name, reason, source.extent()))
@@ -230,8 +231,9 @@ def _recognise(path: Path, layouts: list[Layout], sources: list[_SheetSource]) -
             total_rows=max(last_row - (index + 1), 0) if last_row is not None else None))
         previous = name
     if not wb_out.sheets:
-        known = ", ".join(lay.name for lay in layouts)
-        raise InputError(path, f"a sheet whose header is a known layout ({known})",
+        tried = "; ".join(f"sheet {s.name!r}: {s.reason}" for s in wb_out.skipped)
+        raise InputError(path, f"a sheet whose header is a known layout (one of {len(layouts)}); "
+                         f"tried {tried or 'no sheet'}",
                          sheet=sources[0].name if sources else None)
     return wb_out
 

@@ -162,6 +162,11 @@ def _summary_checks(con, report, workbook) -> list[Check]:
         undated, all_rows = con.execute(
             f"SELECT count(*) FILTER (WHERE {date} IS NULL), count(*) FROM {TARGET_TABLE[kind]} "
             f"WHERE source_id = ?", [sid]).fetchall()[0]
+        years = {k: v for k, v in totals[series].items() if k != "total"}
+        if "total" in totals[series] and years and sum(years.values()) != totals[series]["total"]:
+            checks.append(Check(name, "Summary totals", f"{label} years sum to Total",
+                                totals[series]["total"], sum(years.values()), False,
+                                "the Summary's own rows disagree with its Total"))
         for key, expected in sorted(totals[series].items()):
             got = all_rows if key == "total" else rows.get(key, 0)
             note = "by event date" if key != "total" else "all rows"
