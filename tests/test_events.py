@@ -163,3 +163,20 @@ def test_event_dates_are_typed_and_a_bad_one_is_refused(tmp_path):
                                      "a date (Excel date, YYYY-MM-DD or MM/DD/YYYY), found 'someday'")
     assert snapshot(db) == before
     assert dt  # noqa: B018
+
+
+@pytest.mark.parametrize("args,files", [
+    (["--layout", "ddp-detainers-2026", "--format", "csv", "--out", "d.csv"], ["d.csv"]),
+    (["--layout", "lesa-stu", "--out", "l.xlsx"], ["l.xlsx"]),
+    (["--layout", "ddp-enforcement-2026", "--format", "parquet", "--out", "rel"],
+     ["rel/detainers.parquet", "rel/arrests.parquet", "rel/stints.parquet",
+      "rel/removals.parquet"]),
+])
+def test_synth_cli_writes_the_new_layouts_and_they_load(tmp_path, args, files):
+    args = [str(tmp_path / a) if a in ("d.csv", "l.xlsx", "rel") else a for a in args]
+    result = run(tmp_path / "unused.duckdb", "synth", "--rows", "60", *args)
+    assert result.exit_code == 0, result.output
+    paths = [tmp_path / f for f in files]
+    ingested = run(tmp_path / "s.duckdb", "ingest", "--quiet", *paths)
+    assert ingested.exit_code == 0, ingested.output
+    assert ingested.output.count("rows stored") == len(paths)
