@@ -25,14 +25,15 @@ def _date(ctx, param, value):
 @click.option("--window", "windows", type=int, multiple=True,
               help="Days after the detainer (repeat; default 30, 90 and 365).")
 @click.option("--by", type=click.Choice(["jurisdiction", "state", "all"]), default="jurisdiction",
-              show_default=True)
+              show_default=True, help="Group by the government responsible, the facility's "
+                                      "state, or not at all.")
 @click.option("--period", type=click.Choice(["year", "fy", "quarter", "month", "all"]),
               default="year", show_default=True, help="Period of the detainer's issue date.")
 @click.option("--from", "start", callback=_date, help="First issue date (YYYY-MM-DD).")
 @click.option("--to", "end", callback=_date, help="Last issue date (YYYY-MM-DD).")
 @click.option("--state", help="Only facilities in this state (USPS code).")
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table",
-              show_default=True)
+              show_default=True, help="Output format (csv: one row per cell and window).")
 @click.pass_obj
 def outcomes(obj, release, windows, by, period, start, end, state, fmt):
     """For people with detainers of each outcome class (declined, booked, released, open, ...),
