@@ -79,6 +79,8 @@ def test_lesa_loads_every_sheet(lesa):
     assert redacted == 2 * 400 - manifest["sheets"]["Book Ins"]  # Book Ins has no Event Number
     # empty styled columns right of the header are not columns
     assert con.execute("SELECT count(*) FROM load_columns WHERE field = '(extra)'").fetchone()[0] == 0
+    # one workbook of several event kinds: the source says so
+    assert con.execute("SELECT kind FROM sources").fetchall() == [("enforcement",)]
     skipped = dict(con.execute("SELECT sheet, note FROM load_sheets WHERE layout IS NULL").fetchall())
     assert set(skipped) == {"Summary", "Footnotes"}
 

@@ -203,7 +203,8 @@ def _ingest_file(con, path: Path, release: str | None, encoding: str, progress) 
     preamble = "\n".join(line for sheet in workbook.sheets[:1] for line in sheet.preamble)
     con.execute(
         "INSERT INTO sources VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [source_id, path.name, str(path.resolve()), sha, path.stat().st_size, first.kind,
+        [source_id, path.name, str(path.resolve()), sha, path.stat().st_size,
+         first.kind if len({s.layout.kind for s in workbook.sheets}) == 1 else "enforcement",
          first.name, tag, len(report.sheets), report.rows_in, report.rows_out, preamble,
          dt.datetime.now().replace(microsecond=0), __version__],
     )
