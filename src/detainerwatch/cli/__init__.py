@@ -53,3 +53,4 @@ from . import synth as _synth  # noqa: E402,F401
 from . import audit as _audit  # noqa: E402,F401
 from . import publish as _publish  # noqa: E402,F401
 from . import releases as _releases  # noqa: E402,F401
+from . import outcomes as _outcomes  # noqa: E402,F401

@@ -104,5 +104,7 @@ def _print_load_report(rep) -> None:
         if sheet.extra_columns:
             out_console.print("  columns not in the layout, kept in extras: "
                               + ", ".join(sheet.extra_columns))
+    for check in rep.checks:  # a file against its own totals and upstream rows
+        click.echo("  check " + check.line())
 
 

@@ -87,25 +87,17 @@ def _merge(intervals):
     return [(a, b) for a, b in out]
 
 
-def _subset_column(con) -> str | None:
-    """A subset flag on sources, where ingest records one (filtered downloads)."""
-    rows = con.execute("SELECT column_name FROM information_schema.columns WHERE table_name = "
-                       "'sources' AND column_name IN ('subset', 'is_subset')").fetchall()
-    return rows[0][0] if rows else None
-
-
-def _truthy(value) -> bool:
-    return value is not None and str(value).strip().lower() not in ("", "false", "0", "no", "none")
 
 
 def source_coverage(con, rules: dict | None = None) -> list[dict]:
     """One row per stated period of every detainer source: the period, where it was read
     from, whether the source holds a whole release, and its rows."""
     rules = rules or load_rules()
-    subset_col = _subset_column(con)
-    extra = f", CAST(s.{subset_col} AS VARCHAR)" if subset_col else ", NULL"
+    # Ingest records a filtered download (gaps in the upstream row numbers) in source_extent.
     sources = con.execute(
-        f"SELECT s.source_id, s.file_name, s.layout, s.release, s.preamble{extra} FROM sources s "
+        "SELECT s.source_id, s.file_name, s.layout, s.release, s.preamble, "
+        "CASE WHEN e.coverage = 'subset' THEN coalesce(e.evidence, 'subset') END "
+        "FROM sources s LEFT JOIN source_extent e USING (source_id) "
         "WHERE s.kind = 'detainers' ORDER BY s.source_id").fetchall()
     sheets: dict[int, list[tuple]] = {}
     for sid, sheet, lo, hi, n in con.execute(
@@ -124,7 +116,7 @@ def source_coverage(con, rules: dict | None = None) -> list[dict]:
             reason = f"release {release} listed as a subset in hand/{PRECEDENCE_FILE}"
         elif layout in rules["subset_layouts"]:
             reason = f"layout {layout} listed as a subset in hand/{PRECEDENCE_FILE}"
-        elif _truthy(subset_flag):
+        elif subset_flag:
             reason = f"recorded as a filtered subset at ingest ({subset_flag})"
         for (start, end), basis in periods or [((None, None), "no dated rows")]:
             out.append({"source_id": sid, "release": release, "file_name": file_name,

@@ -26,6 +26,7 @@ class Layout:
     date_formats: tuple[str, ...] = ()
     multi_sheet: bool = True  # every matching sheet is data (fiscal years, continuations)
     header_search_rows: int = 30
+    null_text: tuple[str, ...] = ()  # whole-cell texts that mean "missing" (R's NA in CSV)
     _norm: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self):

@@ -60,3 +60,18 @@ def _without(column: pa.Array, positions: list[int]) -> pa.Array:
         bits[i >> 3] &= ~(1 << (i & 7)) & 0xFF
     return pa.Array.from_buffers(pa.string(), n, [pa.py_buffer(bytes(bits)), offsets, data],
                                  null_count=column.null_count + len(positions))
+
+
+def null_texts(table: pa.Table, texts: tuple[str, ...]) -> pa.Table:
+    """The batch with every cell whose whole text is one of ``texts`` (a layout's spelling of
+    "missing", such as R's NA) set to null; the store then counts them as blanks."""
+    if not texts:
+        return table
+    value_set = pa.array(list(texts), pa.string())
+    arrays = []
+    for column in table.columns:
+        if pa.types.is_string(column.type):
+            column = pc.if_else(pc.is_in(column, value_set=value_set),
+                                pa.scalar(None, pa.string()), column)
+        arrays.append(column)
+    return pa.Table.from_arrays(arrays, names=table.column_names)

@@ -19,6 +19,8 @@ from typing import Callable, Iterator
 import pyarrow as pa
 
 from ..errors import InputError
+from .arrow_files import arrow_format, read_arrow_file
+from .diagnose import header_diagnosis
 from .layout import Layout, normalise_header
 
 NOTE_SHEETS = re.compile(r"(?i)^\s*(foot\s*notes?|notes?)\s*$")
@@ -88,9 +90,12 @@ _EXPECTED_FILE = "an .xlsx workbook or delimited text"
 
 
 def sniff_format(path: Path) -> str:
-    """"xlsx" or "delimited", by the bytes; other files we know are refused by name."""
+    """"xlsx", "parquet", "feather" or "delimited", by the bytes; other files we know are
+    refused by name."""
     with open(path, "rb") as fh:
         head = fh.read(8)
+    if arrow_format(head):  # Parquet or Feather, as the Deportation Data Project publishes
+        return arrow_format(head)
     for magic, what in _MAGIC:
         if head.startswith(magic):
             raise InputError(path, _EXPECTED_FILE, found=what)
@@ -207,7 +212,7 @@ def _recognise(path: Path, layouts: list[Layout], sources: list[_SheetSource]) -
             previous = name
             continue
         if found is None:
-            reason = "no header of a known layout in its first 30 rows"
+            reason = "no known layout's header: " + header_diagnosis(head, candidates or layouts)
             if taken_single:
                 reason = "not the list sheet (the first list sheet of the workbook was taken)"
             wb_out.skipped.append(Skipped(name, reason, source.extent()))
@@ -226,8 +231,9 @@ def _recognise(path: Path, layouts: list[Layout], sources: list[_SheetSource]) -
             total_rows=max(last_row - (index + 1), 0) if last_row is not None else None))
         previous = name
     if not wb_out.sheets:
-        known = ", ".join(lay.name for lay in layouts)
-        raise InputError(path, f"a sheet whose header is a known layout ({known})",
+        tried = "; ".join(f"sheet {s.name!r}: {s.reason}" for s in wb_out.skipped)
+        raise InputError(path, f"a sheet whose header is a known layout (one of {len(layouts)}); "
+                         f"tried {tried or 'no sheet'}",
                          sheet=sources[0].name if sources else None)
     return wb_out
 
@@ -511,8 +517,11 @@ def open_source(path: Path, layouts: list[Layout], encoding: str = "utf-8-sig") 
         raise InputError(path, "a file", found="a folder (name the files in it)")
     if path.stat().st_size == 0:
         raise InputError(path, "a non-empty file", found="0 bytes")
-    if sniff_format(path) == "xlsx":
+    kind = sniff_format(path)
+    if kind == "xlsx":
         return read_xlsx(path, layouts)
+    if kind in ("parquet", "feather"):
+        return read_arrow_file(path, layouts, kind)
     return read_delimited(path, layouts, encoding)
 
 

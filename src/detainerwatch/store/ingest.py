@@ -22,7 +22,8 @@ from ..errors import InputError, UsageError
 from ..handfiles import value_sets
 from ..sources.fields import FIELDS_BY_KIND, Field
 from ..sources.layouts import ALL as ALL_LAYOUTS
-from ..sources.markers import null_markers
+from ..sources.fields import EVENT_KINDS
+from ..sources.markers import null_markers, null_texts
 from ..sources.preamble import default_release_tag
 from ..sources.readers import Sheet, open_source
 from .schema import TARGET_TABLE
@@ -98,6 +99,7 @@ class FileReport:
     kind: str | None = None
     sheets: list[SheetReport] = field(default_factory=list)
     skipped_sheets: list[tuple[str, str]] = field(default_factory=list)
+    checks: list = field(default_factory=list)  # store.checks.Check: totals, upstream rows
 
     @property
     def rows_in(self) -> int:
@@ -191,7 +193,7 @@ def _ingest_file(con, path: Path, release: str | None, encoding: str, progress) 
                         layout=first.name, kind=first.kind,
                         skipped_sheets=[(s.name, s.reason) for s in workbook.skipped])
     for sheet in workbook.sheets:
-        if sheet.layout.kind != first.kind:
+        if sheet.layout.kind != first.kind and not {sheet.layout.kind, first.kind} <= set(EVENT_KINDS):
             raise InputError(path, f"sheets of one kind ({first.kind})", sheet=sheet.name,
                              row=sheet.header_row, found=sheet.layout.kind)
         report.sheets.append(_load_sheet(con, source_id, sha, sheet, tag, progress))
@@ -202,10 +204,14 @@ def _ingest_file(con, path: Path, release: str | None, encoding: str, progress) 
     preamble = "\n".join(line for sheet in workbook.sheets[:1] for line in sheet.preamble)
     con.execute(
         "INSERT INTO sources VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [source_id, path.name, str(path.resolve()), sha, path.stat().st_size, first.kind,
+        [source_id, path.name, str(path.resolve()), sha, path.stat().st_size,
+         first.kind if len({s.layout.kind for s in workbook.sheets}) == 1 else "enforcement",
          first.name, tag, len(report.sheets), report.rows_in, report.rows_out, preamble,
          dt.datetime.now().replace(microsecond=0), __version__],
     )
+    from .checks import run_checks  # checks of the file against itself: load_checks
+
+    report.checks = run_checks(con, report, workbook)
     return report
 
 
@@ -228,6 +234,7 @@ def _load_sheet(con, source_id: int, sha: str, sheet: Sheet, release: str, progr
     for batch in sheet.batches():
         dw_batch, found_markers = null_markers(batch)
         del batch
+        dw_batch = null_texts(dw_batch, layout.null_text)
         counted = con.execute(plan.batch_sql).fetchall()[0]
         stats, firsts = counted[:plan.n_stats], counted[plan.n_stats:]
         n = stats[0]

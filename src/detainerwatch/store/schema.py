@@ -1,7 +1,8 @@
 """Tables of the store. Provenance columns lead every row table."""
 from __future__ import annotations
 
-from ..sources.fields import DETAINER_FIELDS, FACILITY_FIELDS
+from ..sources.fields import (DETAINER_FIELDS, FACILITY_FIELDS, FIELDS_BY_KIND, EVENT_KINDS,
+                              UPSTREAM_FIELDS)
 
 SCHEMA_VERSION = 1
 
@@ -102,3 +103,26 @@ RELEASES_DDL = [
 DDL.extend(RELEASES_DDL)
 
 TARGET_TABLE = {"detainers": "detainers", "facilities": "facility_list"}
+
+# Enforcement events of the same releases (issue 14): one table per kind, with the same
+# provenance columns as detainers, the upstream provenance of republished rows, and extras.
+EVENT_TABLE = {"arrests": "arrests", "stints": "detention_stints", "removals": "removals",
+               "encounters": "encounters"}
+TARGET_TABLE.update(EVENT_TABLE)
+for _kind in EVENT_KINDS:
+    DDL.append(f"""CREATE TABLE IF NOT EXISTS {EVENT_TABLE[_kind]} ({PROVENANCE},
+    {_columns(FIELDS_BY_KIND[_kind])},
+    extras MAP(VARCHAR, VARCHAR))""")
+# Stores made before the upstream provenance columns existed get them (null) on open.
+DDL.extend(f"ALTER TABLE detainers ADD COLUMN IF NOT EXISTS {f.name} {_SQL_TYPES[f.type]}"
+           for f in UPSTREAM_FIELDS)
+# Checks of a file against itself or against what it says of itself (a Summary sheet's totals,
+# upstream row numbers, upstream duplicate flags): one row per check, in the load report.
+DDL.append("""CREATE TABLE IF NOT EXISTS load_checks (
+    source_id INTEGER, sheet VARCHAR, check_name VARCHAR, subject VARCHAR,
+    expected BIGINT, found BIGINT, ok BOOLEAN, note VARCHAR)""")
+# What part of a release a source holds, as ingest saw it: 'whole' (as delivered) or 'subset'
+# (a filtered download), with the evidence. derive.releases reads it into source_coverage, and
+# coverage shown anywhere must say so for a subset.
+DDL.append("""CREATE TABLE IF NOT EXISTS source_extent (
+    source_id INTEGER PRIMARY KEY, coverage VARCHAR NOT NULL, evidence VARCHAR)""")

@@ -147,6 +147,11 @@ ENDPOINTS: list[Endpoint] = [
 ]
 
 
+from .outcomes_endpoint import ENDPOINT as _OUTCOMES  # noqa: E402  (issue 14)
+
+ENDPOINTS.append(_OUTCOMES)
+
+
 def _api_route(endpoint: Endpoint, store: Store):
     def handle(request: Request):
         try:
