@@ -1,14 +1,16 @@
-"""`detainerwatch query`: read-only SQL for users who want the tables directly."""
+"""`detainerwatch query`: read-only SQL for users who want the tables directly.
+
+The SQL runs in the library (store.query) on a connection that reads the store and nothing
+else; this command only prints the result.
+"""
 from __future__ import annotations
 
-import csv
 import json
 import sys
 
 import click
 from rich.table import Table
 
-from ..errors import UsageError
 from . import cli, out_console
 
 
@@ -18,22 +20,20 @@ from . import cli, out_console
               show_default=True, help="Output format.")
 @click.pass_obj
 def query(obj, sql, fmt):
-    """Run a read-only SQL query against the store (tables: detainers, sources, ...)."""
-    import duckdb
+    """Run a read-only SQL query against the store (tables: detainers, sources, ...).
 
-    from ..store import connect
+    Only statements that read are accepted (SELECT, WITH, DESCRIBE, SHOW, SUMMARIZE, EXPLAIN);
+    no file, network or extension is reachable from the query.
+    """
+    from ..publish import csvsafe
+    from ..store.query import run_read_query
 
-    con = connect(obj["db"], read_only=True)
-    try:
-        result = con.execute(sql)
-    except duckdb.Error as exc:
-        raise UsageError(f"query failed: {str(exc).splitlines()[0]}") from None
-    if result.description is None:
+    result = run_read_query(obj["db"], sql)
+    if not result.columns:
         return
-    names = [d[0] for d in result.description]
-    rows = result.fetchall()
+    names, rows = result.columns, result.rows
     if fmt == "csv":
-        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer = csvsafe.writer(sys.stdout)
         writer.writerow(names)
         writer.writerows(rows)
     elif fmt == "json":

@@ -314,12 +314,13 @@ def _converse(con, period: Period, covered_ids: set, covered_states: set) -> lis
 def write_audit(audit: dict, out: Path) -> None:
     import json
 
+    from . import csvsafe
     from .output import environment
 
     out.mkdir(parents=True, exist_ok=True)
     (out / "audit.json").write_text(json.dumps(audit, indent=1, default=str), encoding="utf-8")
     with open(out / "audit.csv", "w", newline="", encoding="utf-8") as fh:
-        writer = csv.writer(fh, lineterminator="\n")
+        writer = csvsafe.writer(fh)
         writer.writerow(["row", "jurisdiction_type", "name", "state", "resolved_name", "state_fips",
                          "county_fips", "place_fips", "verdict", "rule", "issued", "booked",
                          "declined", "open", "declined_share", "records_from", "records_to",
