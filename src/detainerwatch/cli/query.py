@@ -10,6 +10,7 @@ import sys
 
 import click
 from rich.table import Table
+from rich.text import Text
 
 from . import cli, out_console
 
@@ -39,7 +40,7 @@ def query(obj, sql, fmt):
     elif fmt == "json":
         click.echo(json.dumps([dict(zip(names, r)) for r in rows], default=str, indent=1))
     else:
-        table = Table(*names)
+        table = Table(*[Text(n) for n in names])
         for r in rows:
-            table.add_row(*["" if v is None else str(v) for v in r])
+            table.add_row(*[Text("" if v is None else str(v)) for v in r])  # never markup
         out_console.print(table)

@@ -203,7 +203,7 @@ def _scope_sql(entry_kind: str, resolved: dict) -> tuple[str, list]:
 
 def build_audit(con, entries: list[dict], period: Period, list_name: str) -> dict:
     facts.register(con)
-    facts.check_unmapped(con)
+    unclassified = facts.check_unmapped(con)  # warnings: values no hand table maps
     config = load_rules()
     params_cfg = config.get("parameters", {})
     audited, covered_ids, covered_states = [], set(), set()
@@ -288,7 +288,8 @@ def build_audit(con, entries: list[dict], period: Period, list_name: str) -> dic
             "entries": audited, "verdicts": counts, "converse": converse,
             "rules": config["rules"], "parameters": params_cfg,
             "instrument_rule": config.get("instruments", {}),
-            "notes": ["Counts are by issue (prepare) date; the releases hold no decline date.",
+            "notes": [*unclassified,
+                      "Counts are by issue (prepare) date; the releases hold no decline date.",
                       "Only county, city and state facilities count toward an entry; federal, "
                       "ICE and private custody never makes a jurisdiction 'non-cooperative'.",
                       "An entry's policy instruments include its state's: state law binds local "

@@ -260,7 +260,10 @@ def home_extras(con) -> dict:
 
 def download(con, name: str) -> tuple[bytes, str]:
     def compute():
-        span = resolve_period(con, whole=True)
+        try:  # e.g. a store of facility lists only: no detainers, nothing to download (404)
+            span = resolve_period(con, whole=True)
+        except UsageError as exc:
+            raise ParamError("name", str(exc), 404) from None
         data = _cached(("report_all",), lambda: _json_safe(build_report(con, span)))
         rows = data["jurisdictions"] + data["other_custody"] if name.startswith("jurisdictions") \
             else data["facilities"]
