@@ -40,7 +40,9 @@ def query(obj, sql, fmt):
     elif fmt == "json":
         click.echo(json.dumps([dict(zip(names, r)) for r in rows], default=str, indent=1))
     else:
-        table = Table(*[Text(n) for n in names])
+        table = Table()
+        for n in names:
+            table.add_column(Text(n))
         for r in rows:
             table.add_row(*[Text("" if v is None else str(v)) for v in r])  # never markup
         out_console.print(table)

@@ -36,15 +36,25 @@ def safe_row(row: Iterable[Any]) -> list[Any]:
     return [safe_cell(v) for v in row]
 
 
+def _has_cr(row: Iterable[Any]) -> bool:
+    return any(isinstance(v, str) and "\r" in v for v in row)
+
+
 class Writer:
-    """csv.writer with every cell made safe (same writerow/writerows)."""
+    """csv.writer with every cell made safe (same writerow/writerows). Lines end in LF; a row
+    with a carriage return inside a cell is written with its text cells quoted (the csv module
+    quotes only what contains the line terminator, and a bare CR would split the row)."""
 
     def __init__(self, fh: IO[str], **kwargs: Any):
         kwargs.setdefault("lineterminator", "\n")
         self._writer = csv.writer(fh, **kwargs)
+        self._quoted = csv.writer(fh, **{**kwargs, "quoting": csv.QUOTE_NONNUMERIC})
 
     def writerow(self, row: Iterable[Any]) -> Any:
-        return self._writer.writerow(safe_row(row))
+        cells = safe_row(row)
+        if _has_cr(cells):
+            return self._quoted.writerow(["" if v is None else v for v in cells])
+        return self._writer.writerow(cells)
 
     def writerows(self, rows: Iterable[Iterable[Any]]) -> None:
         for row in rows:
@@ -55,17 +65,21 @@ class DictWriter:
     """csv.DictWriter with every cell made safe (the header too: column names can come from a
     user's file, as in `resolve`)."""
 
-    def __init__(self, fh: IO[str], fieldnames: Sequence[str], **kwargs: Any):
-        kwargs.setdefault("lineterminator", "\n")
+    def __init__(self, fh: IO[str], fieldnames: Sequence[str], restval: Any = "",
+                 extrasaction: str = "raise", **kwargs: Any):
         self.fieldnames = list(fieldnames)
-        self._writer = csv.DictWriter(fh, self.fieldnames, **kwargs)
-        self._plain = csv.writer(fh, lineterminator=kwargs["lineterminator"])
+        self.restval, self.extrasaction = restval, extrasaction
+        self._writer = Writer(fh, **kwargs)
 
     def writeheader(self) -> None:
-        self._plain.writerow(safe_row(self.fieldnames))
+        self._writer.writerow(self.fieldnames)
 
     def writerow(self, row: Mapping[str, Any]) -> Any:
-        return self._writer.writerow({k: safe_cell(v) for k, v in row.items()})
+        if self.extrasaction == "raise":
+            extra = set(row) - set(self.fieldnames)
+            if extra:
+                raise ValueError(f"dict contains fields not in fieldnames: {sorted(extra)!r}")
+        return self._writer.writerow([row.get(k, self.restval) for k in self.fieldnames])
 
     def writerows(self, rows: Iterable[Mapping[str, Any]]) -> None:
         for row in rows:

@@ -545,7 +545,9 @@ def mapped_keys(table: str, column: str) -> list[str]:
 
 
 def check_mapped(con, path: Path, source_id: int, report: FileReport, accept: bool) -> None:
-    """Every value of the mapped fields in this file's rows has a row in its reviewed table."""
+    """Every value of the mapped fields in this file's rows has a row in its reviewed table;
+    else InputError at the first such cell (sheet order, then row), unless accepted."""
+    found: dict = {}  # sheet -> [(ValueReport, hand table, what was expected)]
     for field_name, table, column, key, expected in MAPPED_FIELDS:
         rows = con.execute(
             f"SELECT sheet, any_value(v ORDER BY row_number), count(*), "
@@ -555,28 +557,25 @@ def check_mapped(con, path: Path, source_id: int, report: FileReport, accept: bo
             f"WHERE {key} IS NOT NULL AND NOT list_contains(?, {key}) "
             f"GROUP BY sheet, {key} ORDER BY min(row_number)",
             [source_id, mapped_keys(table, column)]).fetchall()
-        if not rows:
-            continue
-        by_sheet: dict = {}
         for sheet, value, count, examples in rows:
-            by_sheet.setdefault(sheet, []).append(ValueReport(field_name, value, count,
-                                                              list(examples)))
-        for rep in report.sheets:  # in the order the sheets were read
-            values = by_sheet.get(rep.sheet)
-            if not values:
-                continue
-            if not accept:
-                first = min(values, key=lambda v: v.example_rows[0])
-                header = next((c.source_header for c in rep.columns if c.field == field_name),
-                              field_name)
-                raise InputError(path, expected, sheet=rep.sheet, row=first.example_rows[0],
-                                 column=header, found=first.value)
-            rep.unmapped_values += values
-            con.executemany("INSERT INTO load_anomalies VALUES (?, ?, ?, ?, ?, ?)", [
-                [source_id, rep.sheet, v.example_rows[0], field_name, v.value,
-                 f"unmapped: not in hand/{table}; stored because --accept-unmapped was given, "
-                 f"shown as unclassified; {v.count:,} rows (e.g. rows "
-                 f"{', '.join(map(str, v.example_rows))})"] for v in values])
+            found.setdefault(sheet, []).append(
+                (ValueReport(field_name, value, count, list(examples)), table, expected))
+    for rep in report.sheets:  # in the order the sheets were read
+        hits = sorted(found.get(rep.sheet, []), key=lambda h: h[0].example_rows[0])
+        if not hits:
+            continue
+        if not accept:
+            first, _, expected = hits[0]
+            header = next((c.source_header for c in rep.columns if c.field == first.field),
+                          first.field)
+            raise InputError(path, expected, sheet=rep.sheet, row=first.example_rows[0],
+                             column=header, found=first.value)
+        rep.unmapped_values += [v for v, _, _ in hits]
+        con.executemany("INSERT INTO load_anomalies VALUES (?, ?, ?, ?, ?, ?)", [
+            [source_id, rep.sheet, v.example_rows[0], v.field, v.value,
+             f"unmapped: not in hand/{table}; stored because --accept-unmapped was given, "
+             f"shown as unclassified; {v.count:,} rows (e.g. rows "
+             f"{', '.join(map(str, v.example_rows))})"] for v, table, _ in hits])
 
 
 def flag_likely_duplicates(con, release: str) -> int:
