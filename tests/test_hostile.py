@@ -254,3 +254,36 @@ def test_slugs_are_bounded_and_agree_with_sql():
         assert con.execute(f"SELECT {slug_sql('$1')}", [name]).fetchall()[0][0] == ours, name
     assert slug("Franklin County Jail") == "franklin-county-jail"  # ids that fit are unchanged
     assert slug("a" * 61) != slug("a" * 62)
+
+
+def test_a_nul_early_in_delimited_text_follows_the_same_rule(tmp_path):
+    """A NUL in the first 64 KiB is replaced and counted as after it (not refused as binary)."""
+    lines = PA_EXTRACT.read_text().splitlines(keepends=True)[:20]
+    lines[3] = lines[3].replace("U.S. PEN", "U.S.\x00PEN", 1)
+    assert "\x00" in lines[3]
+    path = tmp_path / "early.csv"
+    path.write_text("".join(lines), encoding="utf-8")
+    db = tmp_path / "s.duckdb"
+    result = run(db, "ingest", path)
+    assert result.exit_code == 0, result.stderr
+    con = duckdb.connect(str(db), read_only=True)
+    (row, field, raw), = con.execute(
+        "SELECT row_number, field, raw_value FROM load_anomalies").fetchall()
+    assert (row, field) == (4, "facility_name") and "U.S.\\x00PEN" in raw
+    assert con.execute("SELECT count(*) FROM detainers WHERE contains(facility_name, '\ufffd')"
+                       ).fetchall()[0][0] == 1
+
+
+def test_an_unmapped_charge_code_category_stops_the_ingest(tmp_path):
+    from conftest import detainer_row, write_detainer_workbook
+
+    rows = [detainer_row(), detainer_row(**{"MSC Charge Code": "9999",
+                                            "Detainer Criminality": "1 Convicted Criminal"})]
+    path = write_detainer_workbook(tmp_path / "code.xlsx", rows)
+    db = tmp_path / "s.duckdb"
+    result = run(db, "ingest", path)
+    assert result.exit_code == 2 and "row 9, column 'MSC Charge Code'" in result.stderr
+    assert "ncic_categories.csv" in result.stderr and "'9999'" in result.stderr
+    assert not db.exists()
+    assert run(db, "ingest", "--accept-unmapped", path).exit_code == 0
+    assert run(db, "report", "--all", "--out", tmp_path / "r").exit_code == 0
