@@ -212,7 +212,9 @@ def test_publish_and_every_web_page_and_download(hostile_store, tmp_path):
 
     seen, queue, statuses = set(), list(SEEDS) + ["/search?q=%3Cscript%3E", "/search?q=jail",
                                                    "/api/v1/jurisdictions?limit=1000",
-                                                   "/api/v1/facilities?limit=1000"], {}
+                                                   "/api/v1/facilities?limit=1000",
+                                                   "/api/v1/report", "/report?start=2000-01-01",
+                                                   "/api/v1/report?start=2000-01-01&state=PA"], {}
     with TestClient(create_app(db)) as client:
         while queue:
             url = queue.pop(0)

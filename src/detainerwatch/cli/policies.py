@@ -5,6 +5,7 @@ import sys
 from pathlib import Path
 
 import click
+from rich.text import Text
 
 from ..publish import csvsafe
 from . import cli
@@ -75,5 +76,5 @@ def policies_list(obj, state, fmt):
         return
     table = Table(*cols)
     for r in rows:
-        table.add_row(*["" if v is None else str(v) for v in r])
+        table.add_row(*[Text("" if v is None else str(v)) for v in r])  # never markup
     out_console.print(table)
