@@ -93,16 +93,35 @@ def test_bad_period_and_state(pa_store, tmp_path):
     assert run(pa_store, "report", "--week", "yesterday", "--out", tmp_path).exit_code == 2
 
 
-def test_unmapped_lift_reason_fails_loudly(tmp_path):
+def test_unmapped_lift_reason_fails_at_ingest_or_is_shown_unclassified(tmp_path):
+    """Issue 17 item 3: a new lift reason stops the ingest that brought it, with its location;
+    with --accept-unmapped it is stored, listed in the load report, and reports show it as
+    unclassified with a warning instead of failing."""
     path = tmp_path / "odd.csv"
     lines = PA_EXTRACT.read_text().splitlines(keepends=True)[:30]
     assert "Case Closed" in lines[1]
     lines[1] = lines[1].replace("Case Closed", "Beamed Up", 1)
     path.write_text("".join(lines))
     db = tmp_path / "s.duckdb"
-    assert run(db, "ingest", "--quiet", path).exit_code == 0
+    result = run(db, "ingest", "--quiet", path)
+    assert result.exit_code == 2 and len(result.stderr.strip().splitlines()) == 1
+    assert "odd.csv, row 2, column 'lift_reason'" in result.stderr
+    assert "'Beamed Up'" in result.stderr and "lift_reasons.csv" in result.stderr
+    assert not db.exists()  # a failed first ingest leaves no store behind
+    result = run(db, "ingest", "--accept-unmapped", path)
+    assert result.exit_code == 0
+    assert "unmapped (accepted, shown as unclassified): lift_reason = 'Beamed Up': 1 rows" \
+        in result.output
+    con = duckdb.connect(str(db), read_only=True)
+    assert con.execute("SELECT row_number, field, raw_value FROM load_anomalies").fetchall() == [
+        (2, "lift_reason", "Beamed Up")]
+    con.close()
     result = run(db, "report", "--all", "--out", tmp_path / "r")
-    assert result.exit_code == 2 and "Beamed Up" in result.stderr and "lift_reasons.csv" in result.stderr
+    assert result.exit_code == 0, result.stderr
+    report = json.loads((tmp_path / "r" / "report.json").read_text())
+    warning = report["fidelity"]["notes"][0]
+    assert "'Beamed Up'" in warning and '"unclassified"' in warning
+    assert "Beamed Up" in (tmp_path / "r" / "index.html").read_text()
 
 
 @pytest.fixture(scope="module")

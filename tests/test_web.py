@@ -133,7 +133,7 @@ def test_downloads_are_aggregates(client):
     import pyarrow.parquet as pq
 
     text = client.get("/downloads/facilities.csv").text
-    assert text.splitlines()[0].startswith('"facility"') and "FRANKLIN COUNTY JAIL" in text
+    assert text.splitlines()[0].startswith('facility,') and "FRANKLIN COUNTY JAIL" in text
     table = pq.read_table(io.BytesIO(client.get("/downloads/jurisdictions.parquet").content))
     assert "issued" in table.column_names and "person_id" not in table.column_names
     assert client.get("/downloads/secret.db").status_code == 404

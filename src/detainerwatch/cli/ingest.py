@@ -8,6 +8,7 @@ import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 from . import cli, err_console, out_console
 
@@ -46,8 +47,12 @@ class _RichProgress:
 @click.option("--encoding", default="utf-8-sig", show_default=True,
               help="Text encoding of delimited files.")
 @click.option("--quiet", is_flag=True, help="Print only the one-line summary per file.")
+@click.option("--accept-unmapped", is_flag=True,
+              help="Store lift reasons, detainer types and charge codes that hand/ does not map "
+                   "(listed in the load report as unmapped, shown as unclassified) instead of "
+                   "refusing the file.")
 @click.pass_obj
-def ingest(obj, paths, release, encoding, quiet):
+def ingest(obj, paths, release, encoding, quiet, accept_unmapped):
     """Ingest ICE FOIA files (detainer workbooks or text, facility lists) into the store.
 
     Layouts are recognised by their header. All files go in one transaction: on any bad
@@ -55,16 +60,18 @@ def ingest(obj, paths, release, encoding, quiet):
     """
     from ..store import connect
     from ..pipeline import after_ingest, before_ingest
-    from ..store.ingest import ingest as run_ingest
+    from ..store.ingest import ingest as run_ingest, new_store_guard
 
-    con = connect(obj["db"])
     progress = _RichProgress(err_console) if sys.stderr.isatty() else None
-    before_ingest()
-    try:
-        reports = run_ingest(con, list(paths), release=release, encoding=encoding,
-                             progress=progress, finalize=after_ingest)
-    finally:
-        con.close()
+    with new_store_guard(obj["db"]):  # a failed first ingest leaves no store file behind
+        con = connect(obj["db"])
+        before_ingest()
+        try:
+            reports = run_ingest(con, list(paths), release=release, encoding=encoding,
+                                 progress=progress, finalize=after_ingest,
+                                 accept_unmapped=accept_unmapped)
+        finally:
+            con.close()
     for rep in reports:
         if rep.status != "ingested":
             click.echo(f"{rep.path.name}: already ingested (source {rep.source_id}, release "
@@ -78,7 +85,7 @@ def ingest(obj, paths, release, encoding, quiet):
 
 def _print_load_report(rep) -> None:
     for name, reason in rep.skipped_sheets:
-        out_console.print(f"  sheet {name!r} not ingested: {reason}", soft_wrap=True)
+        out_console.print(f"  sheet {name!r} not ingested: {reason}", soft_wrap=True, markup=False)
     for sheet in rep.sheets:
         title = f"sheet {sheet.sheet!r}" if sheet.sheet else "rows"
         header = (f"no header row, continues sheet {sheet.continues!r} under its header"
@@ -86,24 +93,31 @@ def _print_load_report(rep) -> None:
         extent = f"rows {sheet.first_row}-{sheet.last_row}" if sheet.rows_in else "no data rows"
         blank = f", {sheet.blank_rows:,} blank rows skipped" if sheet.blank_rows else ""
         out_console.print(f"  {title}: {header}, {extent}, {sheet.rows_in:,} in, "
-                          f"{sheet.rows_out:,} out{blank}", soft_wrap=True)
+                          f"{sheet.rows_out:,} out{blank}", soft_wrap=True, markup=False)
         table = Table(box=None, padding=(0, 1), show_edge=False)
-        for col in ("column", "field", "blank", "redacted", "impossible dates"):
+        for col in ("column", "field", "blank", "redacted", "impossible dates",
+                    "control chars replaced"):
             table.add_column(col, justify="left" if col in ("column", "field") else "right")
         for c in sheet.columns:
-            if c.blanks or c.redactions or c.anomalies:
-                table.add_row(c.source_header, c.field, f"{c.blanks:,}", f"{c.redactions:,}",
-                              f"{c.anomalies:,}")
+            if c.blanks or c.redactions or c.anomalies or c.control_chars:
+                table.add_row(Text(c.source_header), c.field, f"{c.blanks:,}", f"{c.redactions:,}",
+                              f"{c.anomalies:,}", f"{c.control_chars:,}")
         if table.row_count:
             out_console.print(table)
         for v in sheet.unknown_values:
             where = ", ".join(f"row {r}" for r in v.example_rows)
             out_console.print(f"  value outside the known set: {v.field} = {v.value!r}: "
                               f"{v.count:,} rows (e.g. {rep.path.name}, "
-                              f"{'sheet ' + repr(sheet.sheet) + ', ' if sheet.sheet else ''}{where})")
+                              f"{'sheet ' + repr(sheet.sheet) + ', ' if sheet.sheet else ''}{where})",
+                              markup=False)
+        for v in sheet.unmapped_values:
+            where = ", ".join(f"row {r}" for r in v.example_rows)
+            out_console.print(f"  unmapped (accepted, shown as unclassified): {v.field} = "
+                              f"{v.value!r}: {v.count:,} rows (e.g. {where})", soft_wrap=True,
+                              markup=False)
         if sheet.extra_columns:
             out_console.print("  columns not in the layout, kept in extras: "
-                              + ", ".join(sheet.extra_columns))
+                              + ", ".join(sheet.extra_columns), markup=False)
     for check in rep.checks:  # a file against its own totals and upstream rows
         click.echo("  check " + check.line())
 

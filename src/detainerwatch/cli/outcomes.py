@@ -1,7 +1,6 @@
 """`detainerwatch outcomes`: what followed detainers of each outcome class, within a release."""
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import json
 import sys
@@ -57,8 +56,9 @@ def outcomes(obj, release, windows, by, period, start, end, state, fmt):
                "booked_in_pct", "arrested_in_jail_pct", "arrested_at_large_pct",
                "median_days_at_large", "removed_pct"]
     if fmt == "csv":
-        writer = csv.DictWriter(sys.stdout, fieldnames=list(rows[0]) if rows else columns,
-                                lineterminator="\n")
+        from ..publish import csvsafe
+
+        writer = csvsafe.DictWriter(sys.stdout, list(rows[0]) if rows else columns)
         writer.writeheader()
         writer.writerows(rows)
         return

@@ -1,12 +1,13 @@
 """`detainerwatch policies`: the policy records (state laws, local policies, 287(g))."""
 from __future__ import annotations
 
-import csv
 import sys
 from pathlib import Path
 
 import click
+from rich.text import Text
 
+from ..publish import csvsafe
 from . import cli
 
 
@@ -69,11 +70,11 @@ def policies_list(obj, state, fmt):
                        "ORDER BY state, jurisdiction_type DESC, jurisdiction_name, in_force_from",
                        [state, state and state.upper()]).fetchall()
     if fmt == "csv":
-        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer = csvsafe.writer(sys.stdout)
         writer.writerow(cols)
         writer.writerows(rows)
         return
     table = Table(*cols)
     for r in rows:
-        table.add_row(*["" if v is None else str(v) for v in r])
+        table.add_row(*[Text("" if v is None else str(v)) for v in r])  # never markup
     out_console.print(table)

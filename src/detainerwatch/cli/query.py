@@ -1,14 +1,17 @@
-"""`detainerwatch query`: read-only SQL for users who want the tables directly."""
+"""`detainerwatch query`: read-only SQL for users who want the tables directly.
+
+The SQL runs in the library (store.query) on a connection that reads the store and nothing
+else; this command only prints the result.
+"""
 from __future__ import annotations
 
-import csv
 import json
 import sys
 
 import click
 from rich.table import Table
+from rich.text import Text
 
-from ..errors import UsageError
 from . import cli, out_console
 
 
@@ -18,28 +21,28 @@ from . import cli, out_console
               show_default=True, help="Output format.")
 @click.pass_obj
 def query(obj, sql, fmt):
-    """Run a read-only SQL query against the store (tables: detainers, sources, ...)."""
-    import duckdb
+    """Run a read-only SQL query against the store (tables: detainers, sources, ...).
 
-    from ..store import connect
+    Only statements that read are accepted (SELECT, WITH, DESCRIBE, SHOW, SUMMARIZE, EXPLAIN);
+    no file, network or extension is reachable from the query.
+    """
+    from ..publish import csvsafe
+    from ..store.query import run_read_query
 
-    con = connect(obj["db"], read_only=True)
-    try:
-        result = con.execute(sql)
-    except duckdb.Error as exc:
-        raise UsageError(f"query failed: {str(exc).splitlines()[0]}") from None
-    if result.description is None:
+    result = run_read_query(obj["db"], sql)
+    if not result.columns:
         return
-    names = [d[0] for d in result.description]
-    rows = result.fetchall()
+    names, rows = result.columns, result.rows
     if fmt == "csv":
-        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer = csvsafe.writer(sys.stdout)
         writer.writerow(names)
         writer.writerows(rows)
     elif fmt == "json":
         click.echo(json.dumps([dict(zip(names, r)) for r in rows], default=str, indent=1))
     else:
-        table = Table(*names)
+        table = Table()
+        for n in names:
+            table.add_column(Text(n))
         for r in rows:
-            table.add_row(*["" if v is None else str(v) for v in r])
+            table.add_row(*[Text("" if v is None else str(v)) for v in r])  # never markup
         out_console.print(table)

@@ -1,7 +1,6 @@
 """`detainerwatch releases` and `detainerwatch diff RELEASE_A RELEASE_B`."""
 from __future__ import annotations
 
-import csv
 import json
 import sys
 from pathlib import Path
@@ -37,7 +36,9 @@ def releases(obj, fmt):
         click.echo(json.dumps(found, indent=1, default=str))
         return
     if fmt == "csv":
-        writer = csv.writer(sys.stdout, lineterminator="\n")
+        from ..publish import csvsafe
+
+        writer = csvsafe.writer(sys.stdout)
         writer.writerow(["release", "layouts", "files", "covers", "covers_basis", "whole", "rows",
                          "rows_from", "rows_to", "supplies", "days_supplied", "rows_supplied"])
         for r in found:

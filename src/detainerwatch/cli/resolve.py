@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from ..errors import InputError, UsageError
+from ..publish import csvsafe
 from . import cli
 
 OUTPUT_FIELDS = ["jurisdiction_type", "jurisdiction_name", "state_fips", "county_fips",
@@ -57,7 +58,7 @@ def resolve(obj, file, review):
             for required in ("facility", "state"):
                 if required not in column:
                     raise InputError(file, f"a column {required!r}", row=1, column=required)
-            writer = csv.DictWriter(sys.stdout, header + [f for f in OUTPUT_FIELDS
+            writer = csvsafe.DictWriter(sys.stdout, header + [f for f in OUTPUT_FIELDS
                                                           if f not in header],
                                     lineterminator="\n", extrasaction="ignore")
             writer.writeheader()
@@ -87,7 +88,7 @@ def _review_queue(db: Path) -> None:
             "facility_code AS code, jurisdiction_type, jurisdiction_name, state_fips, county_fips, "
             "place_fips, confidence, method, review_reason, candidates, detainers "
             "FROM facility_attribution WHERE needs_review ORDER BY detainers DESC, facility_name")
-        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer = csvsafe.writer(sys.stdout)
         writer.writerow([d[0] for d in result.description])
         writer.writerows(result.fetchall())
     finally:

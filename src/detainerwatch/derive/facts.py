@@ -2,9 +2,12 @@
 attribution of its facility, as one view (``detainer_facts``) over the store.
 
 The classes come from the reviewed tables in ``hand/`` (lift_reasons.csv, detainer_types.csv,
-ncic_categories.csv; tiers.md explains the tiers). A lift reason that the table does not map
-stops everything (UnmappedValue), naming the value, its count and a source row; it is never
-folded into another class. The view is a TEMP object, so it works on a read-only store.
+ncic_categories.csv; tiers.md explains the tiers). A lift reason or detainer type that the
+tables do not map is refused by the ingest that brings it (store/ingest.py), unless the user
+accepted it explicitly (--accept-unmapped); the store can then be trusted here. Such a value, or
+one a later edit of the tables left unmapped, is never folded into another class: its outcome or
+request kind is "unclassified", and check_unmapped() gives the warning pages show with it
+(value, count, a source row). The view is a TEMP object, so it works on a read-only store.
 """
 from __future__ import annotations
 
@@ -13,6 +16,7 @@ import duckdb
 from ..errors import UsageError
 from ..handfiles import read_csv
 from . import releases
+from .ids import jurisdiction_id_sql
 
 OUTCOMES = ["booked", "declined", "released", "withdrawn", "transferred", "died", "open"]
 REQUEST_KINDS = ["hold", "notification", "not recorded"]
@@ -22,19 +26,15 @@ CRIMINALITY = {"1 Convicted Criminal": "convicted", "2 Pending Criminal Charges"
                "3 Other Immigration Violator": "no_conviction"}
 LOCAL_TYPES = ("county", "city", "state")  # the governments that can decline in the policy sense
 
-JURISDICTION_ID = """
-CASE
-  WHEN a.jurisdiction_type = 'county' AND a.county_fips IS NOT NULL THEN 'county:' || a.county_fips
-  WHEN a.jurisdiction_type = 'city' AND a.place_fips IS NOT NULL THEN 'city:' || a.place_fips
-  WHEN a.jurisdiction_type = 'state' AND a.state_fips IS NOT NULL THEN 'state:' || a.state_fips
-  ELSE coalesce(a.jurisdiction_type, 'unknown') || ':' || coalesce(a.state_fips, '00') || ':' ||
-       trim(regexp_replace(lower(coalesce(a.jurisdiction_name, a.facility_name, 'unnamed')),
-                           '[^a-z0-9]+', '-', 'g'), '-')
-END"""
+JURISDICTION_ID = jurisdiction_id_sql("a.")  # names bounded: see derive/ids.py
+
+
+UNCLASSIFIED = "unclassified"  # outcome / request kind of a value no reviewed table maps
 
 
 class UnmappedValue(UsageError):
-    """A released value the reviewed tables do not classify."""
+    """A released value the reviewed tables do not classify (kept for callers that catch it;
+    reading the store no longer raises it: see check_unmapped)."""
 
 
 HAND_TABLES = ("lift_reasons.csv", "detainer_types.csv", "ncic_categories.csv",
@@ -50,6 +50,9 @@ def hand_hash() -> str:
     digest = hashlib.sha256()
     for name in HAND_TABLES:
         digest.update(hand_path(name).read_bytes())
+    # The rules written in code too: stored facts made by an older rule are not reused.
+    digest.update(jurisdiction_id_sql("a.").encode())
+    digest.update(UNCLASSIFIED.encode())
     return digest.hexdigest()
 
 
@@ -133,9 +136,9 @@ def _register_view(con, view: str) -> None:
                CAST(d.prepare_date AS DATE) AS issued, d.likely_duplicate,
                d.facility_name, d.facility_city, d.facility_state, d.facility_code,
                CASE WHEN d.lift_reason IS NULL OR trim(d.lift_reason) = '' THEN 'open'
-                    ELSE coalesce(l.outcome, 'UNMAPPED') END AS outcome,
+                    ELSE coalesce(l.outcome, '{UNCLASSIFIED}') END AS outcome,
                CASE WHEN d.detainer_type IS NULL OR trim(d.detainer_type) = '' THEN 'not recorded'
-                    ELSE coalesce(t.kind, 'unmapped') END AS request_kind,
+                    ELSE coalesce(t.kind, '{UNCLASSIFIED}') END AS request_kind,
                CASE WHEN d.criminality IS NULL THEN 'not_recorded'
                     ELSE coalesce(CASE d.criminality {criminality} END, 'unmapped') END AS criminality_class,
                d.threat_level,
@@ -152,7 +155,7 @@ def _register_view(con, view: str) -> None:
                coalesce(a.jurisdiction_type, 'unknown') AS jurisdiction_type,
                a.jurisdiction_name, a.state_abbr, a.state_fips, a.county_fips, a.place_fips,
                coalesce(a.needs_review, true) AS needs_review, a.confidence, a.method,
-               {JURISDICTION_ID.replace('a.facility_name', 'd.facility_name')} AS jurisdiction_id
+               {jurisdiction_id_sql('a.', facility_name='d.facility_name')} AS jurisdiction_id
         FROM detainers d
         LEFT JOIN dw_lift l ON lower(trim(d.lift_reason)) = l.lift_key
         LEFT JOIN dw_types t ON lower(trim(d.detainer_type)) = t.type_key
@@ -175,27 +178,39 @@ def _unmapped(con, column: str, lookup: str, key: str) -> list[tuple]:
         "GROUP BY 1 ORDER BY 2 DESC").fetchall()
 
 
-def check_unmapped(con) -> None:
-    """Fail loudly on a lift reason or detainer type the reviewed tables do not map (an unknown
-    form is never counted as "type not recorded"). Once per registration."""
+def _short(text: str, limit: int = 80) -> str:
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
+def check_unmapped(con) -> list[str]:
+    """Warnings for lift reasons and detainer types the reviewed tables do not map, shown as
+    "unclassified" (never counted as another class, nor as "type not recorded"). The ingest
+    refuses such values unless accepted explicitly, so this is normally empty; it never raises,
+    so no page fails on what the store holds. Computed once per registration."""
     state = _state(con)
     if _registered(con, state, "checked"):
-        return
-    types = _unmapped(con, "detainer_type", "dw_types", "type_key")
-    if types:
-        value, count, file, row = types[0]
-        raise UnmappedValue(
-            f"detainer type {value!r} ({count:,} detainers, e.g. {file} row {row}) is not in "
-            "hand/detainer_types.csv: add it there as a hold or notification request")
-    rows = _unmapped(con, "lift_reason", "dw_lift", "lift_key")
-    if rows:
-        value, count, file, row = rows[0]
-        more = f" (and {len(rows) - 1} other unmapped values)" if len(rows) > 1 else ""
-        raise UnmappedValue(
-            f"lift reason {value!r} ({count:,} detainers, e.g. {file} row {row}) is not in "
-            f"hand/lift_reasons.csv{more}: add it there with its outcome class")
+        return [r[0] for r in con.execute("SELECT note FROM dw_unclassified ORDER BY k").fetchall()]
+    notes = []
+    for column, lookup, key, table, what in (
+            ("detainer_type", "dw_types", "type_key", "detainer_types.csv", "request kind"),
+            ("lift_reason", "dw_lift", "lift_key", "lift_reasons.csv", "outcome")):
+        rows = _unmapped(con, column, lookup, key)
+        if not rows:
+            continue
+        total = sum(r[1] for r in rows)
+        listed = "; ".join(f"{_short(v)!r} ({n:,}, e.g. {_short(f)} row {r})"
+                           for v, n, f, r in rows[:5])
+        more = f"; and {len(rows) - 5} other values" if len(rows) > 5 else ""
+        notes.append(
+            f"Warning: {total:,} detainers have a {column.replace('_', ' ')} that "
+            f"hand/{table} does not map, so their {what} is shown as \"{UNCLASSIFIED}\" and "
+            f"counted in no other class: {listed}{more}.")
+    con.execute("CREATE OR REPLACE TEMP TABLE dw_unclassified (k INTEGER, note VARCHAR)")
+    if notes:
+        con.executemany("INSERT INTO dw_unclassified VALUES (?, ?)", list(enumerate(notes)))
     if _registered(con, state):
         con.execute("UPDATE dw_registered SET checked = true")
+    return notes
 
 
 def unknown_ncic(con) -> list[tuple[str, int]]:

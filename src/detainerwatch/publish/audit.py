@@ -431,7 +431,7 @@ def period_check(period: Period, list_date: dt.date | None, config: dict) -> dic
 def build_audit(con, entries: list[dict], period: Period, list_name: str,
                 list_date: dt.date | None = None, rules_path: Path | None = None) -> dict:
     facts.register(con)
-    facts.check_unmapped(con)
+    unclassified = facts.check_unmapped(con)  # warnings: values no hand table maps
     config = load_rules(rules_path)
     params_cfg = config.get("parameters", {})
     if list_date is None:
@@ -581,7 +581,7 @@ def build_audit(con, entries: list[dict], period: Period, list_name: str,
             "rules": config["rules"], "parameters": params_cfg,
             "practice_rule": config.get("practice", {}),
             "instrument_rule": config.get("instruments", {}),
-            "notes": ["Counts are by issue (prepare) date; the releases hold no decline date, so a "
+            "notes": [*unclassified,
                       "decline recorded late (Travis County, 2017) counts on its issue date.",
                       "A recorded outcome is one where ICE recorded what the agency did: "
                       + " or ".join(config["practice"]["outcome_classes"]) + ". Withdrawn, "
@@ -623,6 +623,7 @@ def csv_preamble(audit: dict) -> list[str]:
 def write_audit(audit: dict, out: Path) -> None:
     import json
 
+    from . import csvsafe
     from .output import environment
 
     out.mkdir(parents=True, exist_ok=True)
@@ -630,7 +631,7 @@ def write_audit(audit: dict, out: Path) -> None:
     with open(out / "audit.csv", "w", newline="", encoding="utf-8") as fh:
         for line in csv_preamble(audit):
             fh.write(line + "\n")
-        writer = csv.writer(fh, lineterminator="\n")
+        writer = csvsafe.writer(fh)
         writer.writerow(CSV_COLUMNS)
         for e in audit["entries"]:
             ev = e["evidence"] or {}

@@ -3,27 +3,19 @@
 Aggregates only: every function returns counts by jurisdiction or facility, never a row of
 `detainers`. Jurisdictions are identified by a stable id: ``county:42055``, ``city:4260000``,
 ``state:42``, or for governments without a FIPS code (federal, ICE, private, unknown)
-``federal:42:us-marshals-...`` (type, state FIPS, a slug of the name).
+``federal:42:us-marshals-...`` (type, state FIPS, a slug of the name, bounded: derive/ids.py).
 """
 from __future__ import annotations
 
-import re
-
+from ..derive import ids
+from ..derive.ids import jurisdiction_id_sql
 from ..handfiles import read_csv
 
-JURISDICTION_ID = """
-CASE
-  WHEN jurisdiction_type = 'county' AND county_fips IS NOT NULL THEN 'county:' || county_fips
-  WHEN jurisdiction_type = 'city' AND place_fips IS NOT NULL THEN 'city:' || place_fips
-  WHEN jurisdiction_type = 'state' AND state_fips IS NOT NULL THEN 'state:' || state_fips
-  ELSE coalesce(jurisdiction_type, 'unknown') || ':' || coalesce(state_fips, '00') || ':' ||
-       trim(regexp_replace(lower(coalesce(jurisdiction_name, facility_name, 'unnamed')),
-                           '[^a-z0-9]+', '-', 'g'), '-')
-END"""
+JURISDICTION_ID = jurisdiction_id_sql()  # a name of any length gives a bounded id
 
 
 def slug(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+    return ids.slug(text)
 
 
 def national_totals(con) -> dict:

@@ -1,14 +1,13 @@
 """Writing a report or profile to a folder: index.html (self-contained), CSVs, JSON, PNG charts."""
 from __future__ import annotations
 
-import csv
 import json
 from pathlib import Path
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from ..derive.facts import OUTCOMES
-from . import charts
+from . import charts, csvsafe
 
 
 def fmt(value) -> str:
@@ -50,10 +49,7 @@ def render_report_html(report: dict, specs: dict | None = None) -> str:
 
 
 def write_csv(path: Path, rows: list[dict], columns: list[str]) -> None:
-    with open(path, "w", newline="", encoding="utf-8") as fh:
-        writer = csv.DictWriter(fh, columns, extrasaction="ignore", lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(rows)
+    csvsafe.write_dicts(path, rows, columns)  # cells a spreadsheet would evaluate escaped
 
 
 def write_report(report: dict, out: Path) -> list[Path]:

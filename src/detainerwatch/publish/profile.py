@@ -89,7 +89,7 @@ def _state(st) -> dict:
 def build_profile(con, jurisdiction: str) -> dict:
     target = parse_jurisdiction(jurisdiction)
     facts.register(con)
-    facts.check_unmapped(con)
+    unclassified = facts.check_unmapped(con)  # warnings: values no hand table maps
     if target["ids"]:
         where = f"jurisdiction_id IN ({', '.join('?' * len(target['ids']))})"
         params: list = list(target["ids"])
@@ -147,7 +147,8 @@ def build_profile(con, jurisdiction: str) -> dict:
                                "notification", "jail_access", "agreements_287g", "superseded_by",
                                "source_url", "source_note")} for p in policies],
         "evidence": evidence,
-        "notes": ["Counts are by issue (prepare) date; the releases hold no decline date.",
+        "notes": [*unclassified,
+                  "Counts are by issue (prepare) date; the releases hold no decline date.",
                   "Likely duplicates are excluded from counts and listed in excluded_likely_duplicates.",
                   "Evidence lists every source file, sheet and row range whose rows are counted here."],
         "columns": names,

@@ -96,7 +96,7 @@ def _scope(period: Period, state: str | None):
 
 def build_report(con, period: Period, state: str | None = None) -> dict:
     facts.register(con)
-    facts.check_unmapped(con)
+    unclassified = facts.check_unmapped(con)  # warnings: values no hand table maps
     st = None
     if state:
         st = gz.state(state)
@@ -108,7 +108,7 @@ def build_report(con, period: Period, state: str | None = None) -> dict:
     outcome_cols = ", ".join(f"count(*) FILTER (WHERE outcome = '{o}') AS {o}" for o in OUTCOMES)
     kind_cols = ("count(*) FILTER (WHERE request_kind = 'hold') AS hold_requests, "
                  "count(*) FILTER (WHERE request_kind = 'notification') AS notification_requests, "
-                 "count(*) FILTER (WHERE request_kind NOT IN ('hold', 'notification')) "
+                 "count(*) FILTER (WHERE request_kind = 'not recorded') "
                  "AS type_not_recorded, "
                  "count(*) FILTER (WHERE outcome = 'declined' AND request_kind = 'hold') "
                  "AS declined_hold_requests, "
@@ -151,6 +151,7 @@ def build_report(con, period: Period, state: str | None = None) -> dict:
         coverage = (f"The store holds detainers issued {span[0]} to {span[1]}; {outside} lies "
                     "outside, where counts are zero for want of data, not for want of detainers.")
         fidelity["notes"].insert(0, coverage)
+    fidelity["notes"][:0] = unclassified
     report = {
         "title": "Declined Detainer Outcome Report" + (f": {st.name}" if st else ""),
         "generated_by": f"detainerwatch {__version__}",

@@ -410,7 +410,10 @@ def read_delimited(path: Path, layouts: list[Layout], encoding: str = "utf-8-sig
     encoding = _text_encoding(path, encoding)
     with open(path, "rb") as fh:
         head_bytes = fh.read(1 << 16)
-    if codecs.lookup(encoding).name not in _WIDE and b"\x00" in head_bytes:
+    # Binary data, not text: NUL bytes throughout. A stray NUL in text is a control character
+    # like any other (replaced and counted at ingest, wherever it is in the file).
+    if codecs.lookup(encoding).name not in _WIDE and head_bytes.count(b"\x00") > max(
+            8, len(head_bytes) // 100):
         raise InputError(path, _EXPECTED_FILE, found="binary data (NUL bytes)")
     cr_only = b"\r" in head_bytes and b"\n" not in head_bytes  # old Mac exports end lines in CR
     lines: list[str] = []

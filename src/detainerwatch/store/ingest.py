@@ -8,6 +8,7 @@ rollback leaves the store exactly as it was.
 from __future__ import annotations
 
 import codecs
+import contextlib
 import ctypes
 import datetime as dt
 import hashlib
@@ -16,10 +17,12 @@ from pathlib import Path
 from typing import Callable, Protocol
 
 import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from .. import __version__
 from ..errors import InputError, UsageError
-from ..handfiles import value_sets
+from ..handfiles import read_csv, value_sets
 from ..sources.fields import FIELDS_BY_KIND, Field
 from ..sources.layouts import ALL as ALL_LAYOUTS
 from ..sources.fields import EVENT_KINDS
@@ -62,6 +65,7 @@ class ColumnReport:
     blanks: int
     redactions: int
     anomalies: int = 0
+    control_chars: int = 0  # cells whose control characters were replaced by U+FFFD
 
 
 @dataclass
@@ -83,6 +87,8 @@ class SheetReport:
     last_row: int | None
     columns: list[ColumnReport] = field(default_factory=list)
     unknown_values: list[ValueReport] = field(default_factory=list)
+    # Values no reviewed table maps, stored because the user accepted them (--accept-unmapped).
+    unmapped_values: list[ValueReport] = field(default_factory=list)
     extra_columns: list[str] = field(default_factory=list)
     blank_rows: int = 0  # rows with no value at all between the first and last: skipped
     continues: str | None = None  # no header row of its own: continues this sheet
@@ -123,8 +129,13 @@ def file_sha256(path: Path) -> str:
 
 def ingest(con: duckdb.DuckDBPyConnection, paths: list[Path], *, release: str | None = None,
            encoding: str = "utf-8-sig", progress: Progress | None = None,
-           finalize: Callable[[duckdb.DuckDBPyConnection], None] | None = None) -> list[FileReport]:
+           finalize: Callable[[duckdb.DuckDBPyConnection], None] | None = None,
+           accept_unmapped: bool = False) -> list[FileReport]:
     """Ingest files in one transaction: all of them, or (on any error) none.
+
+    A lift reason, detainer type or charge code that the reviewed tables in hand/ do not map
+    stops the ingest (InputError naming the value and where it is) unless ``accept_unmapped``:
+    then it is stored, listed in the load report as unmapped, and shown as "unclassified".
 
     ``finalize`` runs inside the same transaction after the rows are in (the pipeline uses it
     to refresh derived tables such as facility attribution), so they commit together.
@@ -147,7 +158,7 @@ def ingest(con: duckdb.DuckDBPyConnection, paths: list[Path], *, release: str | 
         # 1M-row workbook on two cores), and holds less memory.
         con.execute("SET threads = 1")
         for path in paths:
-            report = _ingest_file(con, Path(path), release, encoding, progress)
+            report = _ingest_file(con, Path(path), release, encoding, progress, accept_unmapped)
             reports.append(report)
             if report.status == "ingested" and report.kind == "detainers":
                 touched.add(report.release)
@@ -166,6 +177,27 @@ def ingest(con: duckdb.DuckDBPyConnection, paths: list[Path], *, release: str | 
     return reports
 
 
+@contextlib.contextmanager
+def new_store_guard(db_path):
+    """Around the first ingest into a path: when it fails, the store file it created (and its
+    write-ahead log) is removed, so nothing is left behind. An existing store is left alone
+    (the failed ingest rolled back, so it is exactly as it was)."""
+    from .db import default_db_path
+
+    path = Path(db_path) if db_path else default_db_path()
+    created = str(path) != ":memory:" and not path.exists()
+    try:
+        yield
+    except BaseException:
+        if created:
+            for leftover in (path, path.with_name(path.name + ".wal")):
+                try:
+                    leftover.unlink()
+                except FileNotFoundError:
+                    pass
+        raise
+
+
 def _return_freed_memory() -> None:
     """Hand the heap the readers freed back to the system before the derived tables are built
     (glibc keeps it otherwise, and the peak of a national ingest is the sum of both phases)."""
@@ -175,7 +207,8 @@ def _return_freed_memory() -> None:
         pass
 
 
-def _ingest_file(con, path: Path, release: str | None, encoding: str, progress) -> FileReport:
+def _ingest_file(con, path: Path, release: str | None, encoding: str, progress,
+                 accept_unmapped: bool = False) -> FileReport:
     if not path.exists():
         raise InputError(path, "an existing file")
     if path.is_dir():
@@ -197,6 +230,8 @@ def _ingest_file(con, path: Path, release: str | None, encoding: str, progress) 
             raise InputError(path, f"sheets of one kind ({first.kind})", sheet=sheet.name,
                              row=sheet.header_row, found=sheet.layout.kind)
         report.sheets.append(_load_sheet(con, source_id, sha, sheet, tag, progress))
+    if first.kind == "detainers":
+        check_mapped(con, path, source_id, report, accept_unmapped)
     for skipped in workbook.skipped:  # visible in the load report and the fidelity section
         con.execute("INSERT INTO load_sheets VALUES (?, ?, NULL, NULL, NULL, NULL, ?, 0, ?)",
                     [source_id, skipped.name, skipped.rows, "not ingested: " + skipped.reason]
@@ -225,9 +260,11 @@ def _load_sheet(con, source_id: int, sha: str, sheet: Sheet, release: str, progr
     rep = SheetReport(sheet.name, layout.name, sheet.header_row, 0, 0, None, None)
     blanks = [0] * width
     markers = [0] * width
+    controls = [0] * width
     anomalies: dict[str, int] = {}
     unknown: dict[tuple[str, str], ValueReport] = {}
     params = [source_id, sheet.file.name, sha, sheet.name, release, layout.name]
+    by_header = {pos: name for name, pos in plan.mapping.items()}
     # The SQL reads the batch as the Python variable dw_batch (DuckDB's replacement scan):
     # con.register() would keep every batch alive until the transaction ends, and a national
     # release would then sit whole in memory.
@@ -235,6 +272,14 @@ def _load_sheet(con, source_id: int, sha: str, sheet: Sheet, release: str, progr
         dw_batch, found_markers = null_markers(batch)
         del batch
         dw_batch = null_texts(dw_batch, layout.null_text)
+        dw_batch, found_controls = replace_controls(dw_batch)
+        for name, hits in found_controls.items():
+            pos = int(name[1:])
+            controls[pos] += len(hits)
+            header = sheet.headers[pos]
+            con.executemany("INSERT INTO load_anomalies VALUES (?, ?, ?, ?, ?, ?)",
+                            [[source_id, sheet.name, row, by_header.get(pos, header), raw,
+                              CONTROL_NOTE] for row, raw in hits])
         counted = con.execute(plan.batch_sql).fetchall()[0]
         stats, firsts = counted[:plan.n_stats], counted[plan.n_stats:]
         n = stats[0]
@@ -270,7 +315,7 @@ def _load_sheet(con, source_id: int, sha: str, sheet: Sheet, release: str, progr
         raise RuntimeError(f"{sheet.file.name}: {rep.rows_in} rows read but {rep.rows_out} stored")
     by_position = {pos: name for name, pos in plan.mapping.items()}
     rep.columns = [ColumnReport(by_position.get(i, "(extra)"), header, i + 1, blanks[i], markers[i],
-                                anomalies.get(by_position.get(i), 0))
+                                anomalies.get(by_position.get(i), 0), controls[i])
                    for i, header in enumerate(sheet.headers)]
     rep.unknown_values = sorted(unknown.values(), key=lambda v: (v.field, -v.count, v.value))
     rep.extra_columns = [h for h, _ in plan.extras]
@@ -422,6 +467,123 @@ def _record_sheet(con, source_id: int, rep: SheetReport) -> None:
         con.executemany("INSERT INTO load_values VALUES (?, ?, ?, ?, ?, ?)",
                         [[source_id, rep.sheet, v.field, v.value, v.count,
                           ",".join(map(str, v.example_rows))] for v in rep.unknown_values])
+
+
+# ---- Control characters: one rule for every reader ------------------------------------------
+# Text cells may not carry control characters (C0 other than tab, line feed and carriage
+# return; DEL; C1). Workbooks can hold them as _x0000_ or &#0; escapes and delimited text as
+# raw bytes; whatever the reader, each one is replaced by U+FFFD where the batch reaches the
+# store, and every cell so changed is counted per column in the load report and listed in
+# load_anomalies with its row and the raw value (control characters written as \xNN there).
+CONTROL_PATTERN = r"[\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x{9F}]"
+CONTROL_NOTE = "control characters replaced by U+FFFD (raw value here, with them as \\xNN)"
+_CONTROL_CHARS = {*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), *range(0x7F, 0xA0)}
+
+
+def _may_hold_controls(column: pa.Array) -> bool:
+    """A quick look at the column's bytes (vectorised, no per-cell work): False when no byte can
+    start a control character (all >= 0x20 other than 0x7F and the C1 lead byte 0xC2)."""
+    buffers = column.buffers()
+    data = buffers[2] if len(buffers) > 2 else None
+    if data is None or data.size == 0:
+        return False
+    octets = pa.Array.from_buffers(pa.uint8(), data.size, [None, data])
+    low_high = pc.min_max(octets).as_py()
+    if low_high["min"] < 0x20:
+        return True
+    if low_high["max"] < 0x7F:
+        return False
+    return bool(pc.any(pc.equal(octets, 0x7F)).as_py() or pc.any(pc.equal(octets, 0xC2)).as_py())
+
+
+def _shown(text: str) -> str:
+    return "".join(f"\\x{ord(ch):02x}" if ord(ch) in _CONTROL_CHARS else ch for ch in text)
+
+
+def replace_controls(table: pa.Table) -> tuple[pa.Table, dict[str, list[tuple[int, str]]]]:
+    """The batch with control characters replaced by U+FFFD, and per column the (row number,
+    raw value shown with \\xNN) of each cell changed. Columns without any are not touched."""
+    found: dict[str, list[tuple[int, str]]] = {}
+    arrays = []
+    rows = None
+    for name, column in zip(table.column_names, table.columns):
+        if name == "row_number" or not pa.types.is_string(column.type):
+            arrays.append(column)
+            continue
+        column = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+        if not _may_hold_controls(column):
+            arrays.append(column)
+            continue
+        hit = pc.fill_null(pc.match_substring_regex(column, CONTROL_PATTERN), False)
+        if not pc.any(hit).as_py():
+            arrays.append(column)
+            continue
+        if rows is None:
+            rows = table.column("row_number")
+        found[name] = [(r, _shown(v)) for r, v in zip(pc.filter(rows, hit).to_pylist(),
+                                                       pc.filter(column, hit).to_pylist())]
+        arrays.append(pc.replace_substring_regex(column, CONTROL_PATTERN, "\ufffd"))
+    if not found:
+        return table, found
+    return pa.Table.from_arrays(arrays, names=table.column_names), found
+
+
+# ---- Values a reviewed table must map ------------------------------------------------------
+# The derived facts classify these columns through reviewed tables in hand/: a value the table
+# does not map stops the ingest that brought it (the read side can then trust the store), or,
+# with --accept-unmapped, is stored, listed in the load report and shown as "unclassified".
+# (field, hand table, its key column, the SQL key of a stored value, what the user should do)
+_CODE_CATEGORY = ("CASE WHEN regexp_full_match(trim(v), '[0-9]{4}') THEN left(trim(v), 2) END")
+MAPPED_FIELDS = (
+    ("detainer_type", "detainer_types.csv", "detainer_type", "lower(trim(v))",
+     "a detainer type listed in hand/detainer_types.csv (add it there as a hold or notification "
+     "request, or ingest with --accept-unmapped)"),
+    ("lift_reason", "lift_reasons.csv", "lift_reason", "lower(trim(v))",
+     "a lift reason listed in hand/lift_reasons.csv (add it there with its outcome class, or "
+     "ingest with --accept-unmapped)"),
+    ("msc_charge_code", "ncic_categories.csv", "category", _CODE_CATEGORY,
+     "a charge code whose category (first two digits) is in hand/ncic_categories.csv (add the "
+     "category there with its tier, or ingest with --accept-unmapped)"),
+)
+
+
+def mapped_keys(table: str, column: str) -> list[str]:
+    keys = {r[column].strip().lower() for r in read_csv(table) if (r.get(column) or "").strip()}
+    return sorted(keys)
+
+
+def check_mapped(con, path: Path, source_id: int, report: FileReport, accept: bool) -> None:
+    """Every value of the mapped fields in this file's rows has a row in its reviewed table;
+    else InputError at the first such cell (sheet order, then row), unless accepted."""
+    found: dict = {}  # sheet -> [(ValueReport, hand table, what was expected)]
+    for field_name, table, column, key, expected in MAPPED_FIELDS:
+        rows = con.execute(
+            f"SELECT sheet, any_value(v ORDER BY row_number), count(*), "
+            f"list(row_number ORDER BY row_number)[1:3] FROM ("
+            f"  SELECT sheet, row_number, {field_name} AS v FROM detainers WHERE source_id = ?"
+            f"  AND {field_name} IS NOT NULL AND trim({field_name}) <> '') "
+            f"WHERE {key} IS NOT NULL AND NOT list_contains(?, {key}) "
+            f"GROUP BY sheet, {key} ORDER BY min(row_number)",
+            [source_id, mapped_keys(table, column)]).fetchall()
+        for sheet, value, count, examples in rows:
+            found.setdefault(sheet, []).append(
+                (ValueReport(field_name, value, count, list(examples)), table, expected))
+    for rep in report.sheets:  # in the order the sheets were read
+        hits = sorted(found.get(rep.sheet, []), key=lambda h: h[0].example_rows[0])
+        if not hits:
+            continue
+        if not accept:
+            first, _, expected = hits[0]
+            header = next((c.source_header for c in rep.columns if c.field == first.field),
+                          first.field)
+            raise InputError(path, expected, sheet=rep.sheet, row=first.example_rows[0],
+                             column=header, found=first.value)
+        rep.unmapped_values += [v for v, _, _ in hits]
+        con.executemany("INSERT INTO load_anomalies VALUES (?, ?, ?, ?, ?, ?)", [
+            [source_id, rep.sheet, v.example_rows[0], v.field, v.value,
+             f"unmapped: not in hand/{table}; stored because --accept-unmapped was given, "
+             f"shown as unclassified; {v.count:,} rows (e.g. rows "
+             f"{', '.join(map(str, v.example_rows))})"] for v, table, _ in hits])
 
 
 def flag_likely_duplicates(con, release: str) -> int:

@@ -260,7 +260,10 @@ def create_app(db_path: Path, *, extra_endpoints: list[Endpoint] | None = None) 
         name = request.path_params["name"]
         if name not in views.DOWNLOADS:
             raise HTTPException(404, f"no download {name!r}")
-        body, media = views.download(store.cursor(), name)
+        try:
+            body, media = views.download(store.cursor(), name)
+        except ParamError as exc:
+            raise HTTPException(exc.status, exc.message) from None
         return Response(body, media_type=media,
                         headers={"content-disposition": f'attachment; filename="{name}"'})
 

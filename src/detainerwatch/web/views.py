@@ -14,7 +14,7 @@ from pathlib import Path
 
 from ..data_paths import LISTS_DIR
 from ..errors import InputError, UsageError
-from ..publish import catalog, charts
+from ..publish import catalog, charts, csvsafe
 from ..publish.audit import build_audit, read_list, write_audit
 from ..publish.output import environment, render_report_html
 from ..publish.profile import build_profile
@@ -260,20 +260,21 @@ def home_extras(con) -> dict:
 
 def download(con, name: str) -> tuple[bytes, str]:
     def compute():
-        span = resolve_period(con, whole=True)
+        try:  # e.g. a store of facility lists only: no detainers, nothing to download (404)
+            span = resolve_period(con, whole=True)
+        except UsageError as exc:
+            raise ParamError("name", str(exc), 404) from None
         data = _cached(("report_all",), lambda: _json_safe(build_report(con, span)))
         rows = data["jurisdictions"] + data["other_custody"] if name.startswith("jurisdictions") \
             else data["facilities"]
+        if name.endswith(".csv"):  # the one CSV writer: formula-like text cells escaped
+            return csvsafe.dicts_to_bytes(rows), "text/csv; charset=utf-8"
         import pyarrow as pa
-        import pyarrow.csv as pacsv
         import pyarrow.parquet as pq
 
         table = pa.Table.from_pylist(rows)
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / name
-            if name.endswith(".parquet"):
-                pq.write_table(table, path)
-                return path.read_bytes(), "application/vnd.apache.parquet"
-            pacsv.write_csv(table, path)
-            return path.read_bytes(), "text/csv; charset=utf-8"
+            pq.write_table(table, path)
+            return path.read_bytes(), "application/vnd.apache.parquet"
     return _cached(("download", name), compute)

@@ -1,0 +1,52 @@
+"""Jurisdiction ids, and the bounded slug of a name they use where there is no FIPS code.
+
+``county:42055``, ``city:4260000``, ``state:42``; for governments without a FIPS code (federal,
+ICE, private, unresolved) ``<type>:<state FIPS>:<slug of the name>``. Names come from the
+released files and can be of any length and script, while ids become URLs and file names: a
+slug longer than SLUG_MAX characters, or empty (a name with no ASCII letter or digit), is cut
+and followed by a short hash of the full name, so ids stay short and distinct. Names that fit
+keep the slug they always had. The SQL and the Python agree (md5 of the UTF-8 name).
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+
+SLUG_MAX = 60   # characters of slug kept as they are
+SLUG_CUT = 48   # characters kept when the slug is cut, before "-" and the hash
+HASH_CHARS = 10
+
+
+def slug(text: str) -> str:
+    """Lower-case ASCII letters and digits joined by '-', bounded as described above."""
+    plain = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+    if plain and len(plain) <= SLUG_MAX:
+        return plain
+    digest = hashlib.md5(text.encode("utf-8")).hexdigest()[:HASH_CHARS]
+    cut = plain[:SLUG_CUT].rstrip("-")
+    return f"{cut}-{digest}" if cut else digest
+
+
+def slug_sql(name: str) -> str:
+    """The same slug as SQL over the text expression ``name``."""
+    plain = f"trim(regexp_replace(lower({name}), '[^a-z0-9]+', '-', 'g'), '-')"
+    digest = f"left(md5({name}), {HASH_CHARS})"
+    return (f"CASE WHEN length({plain}) BETWEEN 1 AND {SLUG_MAX} THEN {plain} "
+            f"WHEN {plain} = '' THEN {digest} "
+            f"ELSE rtrim(left({plain}, {SLUG_CUT}), '-') || '-' || {digest} END")
+
+
+def jurisdiction_id_sql(prefix: str = "", facility_name: str | None = None) -> str:
+    """The id of a facility_attribution row (columns read with ``prefix``, e.g. "a."), as SQL;
+    ``facility_name`` names the facility column when it is read from another table."""
+    p = prefix
+    facility = facility_name or f"{p}facility_name"
+    name = f"coalesce({p}jurisdiction_name, {facility}, 'unnamed')"
+    return f"""
+CASE
+  WHEN {p}jurisdiction_type = 'county' AND {p}county_fips IS NOT NULL THEN 'county:' || {p}county_fips
+  WHEN {p}jurisdiction_type = 'city' AND {p}place_fips IS NOT NULL THEN 'city:' || {p}place_fips
+  WHEN {p}jurisdiction_type = 'state' AND {p}state_fips IS NOT NULL THEN 'state:' || {p}state_fips
+  ELSE coalesce({p}jurisdiction_type, 'unknown') || ':' || coalesce({p}state_fips, '00') || ':' ||
+       ({slug_sql(name)})
+END"""
