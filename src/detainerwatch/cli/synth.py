@@ -19,7 +19,10 @@ from . import cli, err_console
 @click.option("--seed", type=int, default=0, show_default=True, help="Random seed (same seed, same bytes).")
 @click.option("--sheet-rows", type=int, default=1_048_576, show_default=True,
               help="Rows per sheet before a continuation sheet (Excel's cap; lower it for tests).")
-def synth(layout, rows, out, seed, sheet_rows):
+@click.option("--strings", type=click.Choice(["shared", "inline"]), default="shared",
+              show_default=True,
+              help="Text cells in a shared-string table (as Excel writes them) or inline.")
+def synth(layout, rows, out, seed, sheet_rows, strings):
     """Write a synthetic detainer workbook exactly in an ICE release layout, with real facility
     names and codes, blank optional fields and redaction markers in any column (also after row
     5,000). For tests and benchmarks; never a substitute for the real samples."""
@@ -32,9 +35,9 @@ def synth(layout, rows, out, seed, sheet_rows):
                       console=err_console, transient=True) as bar:
             task = bar.add_task(f"writing {out.name}", total=rows)
             manifest = synthesize(layout, rows, out, seed=seed, sheet_rows=sheet_rows,
-                                  progress=lambda n: bar.advance(task, n))
+                                  strings=strings, progress=lambda n: bar.advance(task, n))
     else:
-        manifest = synthesize(layout, rows, out, seed=seed, sheet_rows=sheet_rows)
+        manifest = synthesize(layout, rows, out, seed=seed, sheet_rows=sheet_rows, strings=strings)
     manifest_path = out.with_name(out.stem + ".manifest.json")
     manifest_path.write_text(json.dumps(manifest, indent=1))
     click.echo(f"{out}: {rows:,} rows in {len(manifest['sheets'])} sheets, "
