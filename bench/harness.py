@@ -63,7 +63,7 @@ def have(cmd: str) -> bool:
 
 
 def print_table(title: str, rows: list[Measure], *, floor: str | None, ours: str | None,
-                cpu_base: str | None = None) -> None:
+                cpu_base: str | None = None, cpu_label: str | None = None) -> None:
     """Wall, CPU and peak per row; wall against the floor and against ours; CPU against
     cpu_base (when given)."""
     by = {m.name: m for m in rows}
@@ -71,7 +71,7 @@ def print_table(title: str, rows: list[Measure], *, floor: str | None, ours: str
     mine = by.get(ours) if ours else None
     cbase = by.get(cpu_base) if cpu_base else None
     ratio = lambda a, b: f"{a / b:.2f}" if a is not None and b else "-"  # noqa: E731
-    cpu_head = f"CPU x {cpu_base.split(',')[0]}" if cpu_base else ""
+    cpu_head = f"CPU x {cpu_label or cpu_base.split(',')[0]}" if cpu_base else ""
     print(f"\n{title}")
     print(f"  {'what':<50} {'wall s':>8} {'CPU s':>8} {'peak MB':>8} {'wall x floor':>12} "
           f"{'wall x ours':>11} {cpu_head:>14}")
