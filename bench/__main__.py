@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import importlib
 
-SUITES = ["ingest", "queries", "attribution", "web"]
+SUITES = ["ingest", "text", "queries", "attribution", "web"]
 
 
 def main() -> None:

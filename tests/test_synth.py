@@ -124,3 +124,95 @@ def test_exactly_the_layout_and_identifier_columns_entirely_redacted(tmp_path, l
     if layout == "2023":  # alphabetical, as a spreadsheet sorts (case does not count)
         headers = [h for h, _ in module.HEADER]
         assert headers == sorted(headers, key=str.lower)
+
+
+def _stored(db, source_columns=("source_id", "source_file", "source_sha256")):
+    """Every stored detainer row and load-report row, without what names the file itself."""
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        cols = [r[0] for r in con.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = 'detainers' "
+            "ORDER BY ordinal_position").fetchall() if r[0] not in source_columns]
+        out = {"detainers": con.execute(f"SELECT {', '.join(cols)} FROM detainers "
+                                        "ORDER BY sheet, row_number").fetchall()}
+        for table in ("load_sheets", "load_columns", "load_values", "load_anomalies"):
+            out[table] = sorted(map(repr, con.execute(
+                f"SELECT * EXCLUDE (source_id) FROM {table}").fetchall()))
+        out["sources"] = con.execute("SELECT layout, release, sheets, rows_in, rows_out, preamble "
+                                     "FROM sources WHERE kind = 'detainers'").fetchall()
+        return out
+    finally:
+        con.close()
+
+
+@pytest.mark.parametrize("layout,rows,sheet_rows", [("2023", 6_200, 5_800), ("2026", 2_400, 500)])
+def test_shared_and_inline_strings_ingest_to_the_same_rows_as_the_manifest_says(
+        tmp_path, layout, rows, sheet_rows):
+    stores, manifests = {}, {}
+    for strings in ("shared", "inline"):
+        path = tmp_path / f"{strings}.xlsx"
+        manifests[strings] = synthesize(layout, rows, path, seed=5, sheet_rows=sheet_rows,
+                                        strings=strings)
+        db = tmp_path / f"{strings}.duckdb"
+        result = run(db, "ingest", "--quiet", path)
+        assert result.exit_code == 0, result.output
+        stores[strings] = _stored(db)
+    shared, inline = manifests["shared"], manifests["inline"]
+    assert shared.pop("strings") == "shared" and inline.pop("strings") == "inline"
+    assert shared == inline
+    assert stores["shared"] == stores["inline"]
+    stored = stores["shared"]["detainers"]
+    assert len(stored) == rows
+    sheets = {}
+    for row in stored:
+        sheets[row[0]] = sheets.get(row[0], 0) + 1
+    assert sheets == shared["sheets"] and any("(2)" in s for s in sheets)  # a continuation
+    con = duckdb.connect(str(tmp_path / "shared.duckdb"), read_only=True)
+    counted = dict(con.execute("SELECT field, sum(redactions) FROM load_columns GROUP BY 1 "
+                               "HAVING sum(redactions) > 0").fetchall())
+    assert counted == shared["markers"]
+    flagged = con.execute("SELECT count(*) FROM detainers WHERE likely_duplicate").fetchone()[0]
+    assert flagged == shared["likely_duplicates"] > 0
+    # dates are dates, the apprehension date keeps its time of day, numbers are numbers
+    undated, timed, years = con.execute(
+        "SELECT count(*) FILTER (WHERE prepare_date IS NULL), "
+        "count(*) FILTER (WHERE apprehension_date <> date_trunc('day', apprehension_date)), "
+        "count(*) FILTER (WHERE birth_year BETWEEN 1950 AND 2005) FROM detainers").fetchone()
+    assert undated == 0 and timed > rows // 3 and years > rows * 0.9
+
+
+@pytest.mark.parametrize("strings", ["shared", "inline"])
+@pytest.mark.parametrize("layout", ["2026", "2023"])
+def test_the_scanner_reads_every_cell_as_calamine_does(tmp_path, layout, strings):
+    from test_xlsx_stream import assert_same
+
+    path = tmp_path / f"{layout}-{strings}.xlsx"
+    manifest = synthesize(layout, 1_200, path, seed=11, sheet_rows=900, strings=strings)
+    tables = assert_same(path)
+    assert {name: t.num_rows for name, t in tables.items()} == manifest["sheets"]
+
+
+def test_strings_modes_differ_only_in_how_text_is_held(tmp_path):
+    import zipfile
+
+    a = synthesize("2026", 300, tmp_path / "a.xlsx", seed=2, strings="inline")
+    b = synthesize("2026", 300, tmp_path / "b.xlsx", seed=2, strings="inline")
+    assert sha(tmp_path / "a.xlsx") == sha(tmp_path / "b.xlsx") and a == b
+    synthesize("2026", 300, tmp_path / "s.xlsx", seed=2)
+    shared = zipfile.ZipFile(tmp_path / "s.xlsx")
+    inline = zipfile.ZipFile(tmp_path / "a.xlsx")
+    assert "xl/sharedStrings.xml" in shared.namelist()
+    assert "xl/sharedStrings.xml" not in inline.namelist()
+    sheet = shared.read("xl/worksheets/sheet1.xml")
+    assert b't="s"' in sheet and b"inlineStr" not in sheet
+    assert b'<dimension ref="A1:BL82"/>' in sheet  # 75 rows / 4 years + 7; 64 columns in FY2023
+
+
+def test_cli_strings_option(tmp_path):
+    out = tmp_path / "x.xlsx"
+    result = run(tmp_path / "unused.duckdb", "synth", "--rows", "50", "--strings", "inline",
+                 "--out", out)
+    assert result.exit_code == 0, result.output
+    assert json.loads(out.with_name("x.manifest.json").read_text())["strings"] == "inline"
+    bad = run(tmp_path / "unused.duckdb", "synth", "--rows", "5", "--strings", "both", "--out", out)
+    assert bad.exit_code == 2

@@ -31,9 +31,13 @@ from .sources.layouts import (
 from .synth import (
     EXCEL_EPOCH,
     FIXED_TIME,
+    CHARGES,
+    COUNTRIES,
+    FIELD_TYPES,
+    FLAG_FIELDS,
+    LIFT_CODES,
     LIFT_WEIGHTS,
     _facilities,
-    _row,
     _value_set,
 )
 
@@ -588,3 +592,62 @@ def synthesize_lesa(out: Path, rows: int = 400, *, seed: int = 0,
             "summary": written, "summary_error": list(summary_error) if summary_error else None,
             "removals_by_departed_fy": {s: {f"FY{k}": v for k, v in by_fy(recs, "departed_date").items()}
                                         for s, recs in removals.items()}}
+
+
+# One detainer row as a dict of canonical values (the linked release draws its detainers one
+# person at a time, so it keeps this row-at-a-time generator; synth.py writes workbooks faster).
+def _row(rng, header, day, facilities, type_values, lift_values, lift_weights, case_status, layout):
+    fac = facilities[min(int(rng.paretovariate(1.2)) - 1, len(facilities) - 1)
+                     if rng.random() < 0.5 else rng.randrange(len(facilities))]
+    lift = rng.choices(lift_values, lift_weights)[0]
+    crim = rng.choices(["1 Convicted Criminal", "2 Pending Criminal Charges",
+                        "3 Other Immigration Violator"], [55, 30, 15])[0]
+    convicted = crim.startswith("1")
+    code, charge = rng.choice(CHARGES) if convicted else (None, None)
+    birth = dt.date(rng.randrange(1950, 2006), rng.randrange(1, 13), rng.randrange(1, 29))
+    yes_no = lambda p=0.2: rng.choices(["YES", "NO", None], [p, 1 - p - 0.1, 0.1])[0]  # noqa: E731
+    values = {
+        "prepare_date": day, "facility_state": fac["state"], "facility_aor": fac["aor"] or None,
+        "port_of_departure": None, "departure_country": None, "departed_date": None,
+        "case_status": rng.choice(case_status), "criminality": crim,
+        "facility_name": fac["name"], "facility_code": fac["detloc"], "facility_city": fac["city"] or None,
+        "threat_level": rng.choices(["1", "2", "3", None], [25, 25, 25, 25])[0] if convicted else None,
+        "gender": rng.choices(["Male", "Female", "Unknown"], [88, 11, 1])[0],
+        "citizenship_country": rng.choice(COUNTRIES), "birth_country": rng.choice(COUNTRIES),
+        "birth_date": birth, "birth_year": birth.year,
+        "entry_status": rng.choice(["Not  Applicable", "EWI - Entry Without Inspection",
+                                    "B2 - Visitor for Pleasure", None]),
+        "msc_charge": charge, "msc_charge_code": code,
+        "msc_sentence_days": rng.randrange(0, 365) if convicted and rng.random() < 0.5 else None,
+        "msc_sentence_months": rng.randrange(0, 24) if convicted and rng.random() < 0.3 else None,
+        "msc_sentence_years": rng.randrange(0, 10) if convicted and rng.random() < 0.2 else None,
+        "msc_charge_date": day - dt.timedelta(days=rng.randrange(30, 3000)) if convicted else None,
+        "msc_conviction_date": day - dt.timedelta(days=rng.randrange(1, 900)) if convicted else None,
+        "aggravated_felon": "Not an Aggravated Felon" if rng.random() < 0.9 else "Aggravated Felon",
+        "processing_disposition": rng.choice(["Detainer", "Warrant of Arrest/Notice to Appear", "Other"]),
+        "case_category": rng.choice(["[16] Reinstated Final Order", "[8F] Expedited Removal",
+                                     "[2A] Deportable - Under Adjudication by IJ", "[10] Visa Waiver Deportation / Removal"]),
+        "final_program": rng.choice(["ERO Criminal Alien Program", "287(g) Program", None]),
+        "toa_case_category": rng.choice(["[8C] Excludable / Inadmissible - Administrative Final Order Issued", None]),
+        "toa_current_program": rng.choice(["ERO Criminal Alien Program", None]),
+        "apprehension_method": rng.choice(["CAP Local Incarceration", "287(g) Program", "Non-Custodial Arrest"]),
+        "final_order": yes_no(0.3), "final_order_date": day + dt.timedelta(days=rng.randrange(1, 200)) if rng.random() < 0.2 else None,
+        "apprehension_date": dt.datetime.combine(day, dt.time(rng.randrange(24), rng.randrange(60))) if rng.random() < 0.6 else None,
+        "entry_date": dt.date(rng.randrange(1990, 2024), rng.randrange(1, 13), 1) if rng.random() < 0.7 else None,
+        "other_removal_reason": None, "tod_current_duty_site": fac["aor"] or None,
+        "lift_reason": lift or None, "lift_reason_code": LIFT_CODES.get(lift) if lift else None,
+        "detainer_type": rng.choices(type_values, [1] * len(type_values))[0],
+        "arrest_warrant_served_date": None, "eid_dta_id": None,
+        "alien_file_number": None, "eid_case_id": None, "eid_subject_id": None,
+        "person_id": f"{rng.getrandbits(48):012x}",
+    }
+    for _, canonical in header:
+        if canonical not in values:
+            if canonical in FLAG_FIELDS:
+                values[canonical] = yes_no()
+            elif FIELD_TYPES.get(canonical) == "date":
+                values[canonical] = day + dt.timedelta(days=rng.randrange(1, 90)) \
+                    if rng.random() < 0.1 else None
+            else:
+                values[canonical] = None
+    return values

@@ -37,7 +37,10 @@ _OTHER_LAYOUTS = ["ddp-detainers-2026", "lesa-stu", "ice-enforcement-2026", "ddp
 @click.option("--no-row-names", is_flag=True,
               help="CSV without R's unnamed row-number column (as readr writes it).")
 @click.option("--state", help="Keep only this facility state's rows (a DDP filtered download).")
-def synth(layout, rows, out, seed, sheet_rows, fmt, generation, no_row_names, state):
+@click.option("--strings", type=click.Choice(["shared", "inline"]), default="shared",
+              show_default=True,
+              help="Text cells in a shared-string table (as Excel writes them) or inline.")
+def synth(layout, rows, out, seed, sheet_rows, fmt, generation, no_row_names, state, strings):
     """Write a synthetic file exactly in a documented layout: ICE detainer workbooks with real
     facility names and codes, blank optional fields and redaction markers in any column (also
     after row 5,000); DDP's processed files; the LESA-STU workbook; a linked release. For tests
@@ -55,9 +58,9 @@ def synth(layout, rows, out, seed, sheet_rows, fmt, generation, no_row_names, st
                       console=err_console, transient=True) as bar:
             task = bar.add_task(f"writing {out.name}", total=rows)
             manifest = synthesize(layout, rows, out, seed=seed, sheet_rows=sheet_rows,
-                                  progress=lambda n: bar.advance(task, n))
+                                  strings=strings, progress=lambda n: bar.advance(task, n))
     else:
-        manifest = synthesize(layout, rows, out, seed=seed, sheet_rows=sheet_rows)
+        manifest = synthesize(layout, rows, out, seed=seed, sheet_rows=sheet_rows, strings=strings)
     manifest_path = out.with_name(out.stem + ".manifest.json")
     manifest_path.write_text(json.dumps(manifest, indent=1))
     click.echo(f"{out}: {rows:,} rows in {len(manifest['sheets'])} sheets, "

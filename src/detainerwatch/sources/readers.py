@@ -9,6 +9,7 @@ import codecs
 import csv
 import datetime as dt
 import io
+import itertools
 import math
 import re
 import zipfile
@@ -382,9 +383,11 @@ def _xlsx_batches(path, sheet, name, header_row, width):
 
 def rows_to_table(batch: list[tuple[int, list[str | None]]], width: int) -> pa.Table:
     """(row_number, cells) pairs -> the Arrow table the store types in SQL."""
-    arrays = [pa.array([number for number, _ in batch], pa.int64())]
+    numbers, rows = zip(*batch) if batch else ((), ())
+    columns = list(zip(*rows)) if rows else [()] * width  # transposed in C, not per cell
+    arrays = [pa.array(numbers, pa.int64())]
     names = ["row_number"] + [f"c{i}" for i in range(width)]
-    arrays.extend(pa.array([cells[i] for _, cells in batch], pa.string()) for i in range(width))
+    arrays.extend(pa.array(columns[i], pa.string()) for i in range(width))
     return pa.Table.from_arrays(arrays, names=names)
 
 
@@ -486,20 +489,55 @@ def _text_encoding(path: Path, encoding: str) -> str:
 
 def _decoded_lines(raw, path, encoding: str, state: dict, cr_only: bool):
     """Text lines, each decoded on its own so an undecodable byte is reported at its own row."""
+    return itertools.chain.from_iterable(_decoded_blocks(raw, path, encoding, state, cr_only))
+
+
+def _decoded_blocks(raw, path, encoding: str, state: dict, cr_only: bool):
+    """Lists of decoded lines (the csv reader takes them without a Python call per line); an
+    undecodable line ends its block, and the error is raised when the reader asks for it, so
+    it names that line's row."""
     message = f"text in {_encoding_name(encoding)} (use --encoding for another)"
     if codecs.lookup(encoding).name in _WIDE:  # no byte-wise line split for UTF-16/32
         try:
-            yield from io.TextIOWrapper(raw, encoding=encoding, newline="")
+            for line in io.TextIOWrapper(raw, encoding=encoding, newline=""):
+                yield [line]
         except UnicodeDecodeError as exc:
             raise InputError(path, message, row=state["record"] + 1, found=exc.reason) from None
         return
-    for index, line in enumerate(_cr_lines(raw) if cr_only else raw):
+    # Lines decode as plain UTF-8 (a C decoder, not utf_8_sig's Python one); a line that
+    # starts with a BOM drops it, as utf-8-sig decoding each line did.
+    name = codecs.lookup(encoding).name
+    sig = name == "utf-8-sig"
+    codec = "utf-8" if name in ("utf-8", "utf-8-sig") else encoding
+    lines = iter(_cr_lines(raw) if cr_only else raw)
+    first = True
+    while block := list(itertools.islice(lines, 2048)):
+        if sig and codecs.BOM_UTF8 in b"".join(block):
+            block = [line.removeprefix(codecs.BOM_UTF8) for line in block]
+        bad = None
         try:
-            text = line.decode(encoding)
-        except UnicodeDecodeError as exc:
-            raise InputError(path, message, row=state["record"] + 1,
-                             found=f"byte 0x{line[exc.start]:02x}") from None
-        yield text.lstrip("\ufeff") if index == 0 else text
+            texts = [line.decode(codec) for line in block]
+        except UnicodeDecodeError:
+            bad = next(k for k, line in enumerate(block) if not _decodes(line, codec))
+            texts = [line.decode(codec) for line in block[:bad]]
+        if first and texts:
+            texts[0] = texts[0].lstrip("\ufeff")
+        first = False
+        yield texts
+        if bad is not None:
+            try:
+                block[bad].decode(codec)
+            except UnicodeDecodeError as exc:
+                raise InputError(path, message, row=state["record"] + 1,
+                                 found=f"byte 0x{block[bad][exc.start]:02x}") from None
+
+
+def _decodes(line: bytes, codec: str) -> bool:
+    try:
+        line.decode(codec)
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _cr_lines(raw):
