@@ -26,18 +26,29 @@ from rapidfuzz import fuzz, process
 
 from ..handfiles import hand_path
 from . import gazetteer as gz
+from . import reference
 from .dictionary import Entry, county_named_in, county_words
 
-CONFIDENT = 0.9
-FUZZY_ACCEPT = 90  # rapidfuzz ratio needed to accept a misspelt county or city
-FUZZY_MARGIN = 8  # and its lead over the next candidate
+_SETTINGS = reference.settings()  # hand/resolver_settings.yaml
+CONFIDENT = _SETTINGS["confident"]
+FUZZY_ACCEPT = _SETTINGS["fuzzy_accept"]  # rapidfuzz ratio needed to accept a misspelt county
+FUZZY_MARGIN = _SETTINGS["fuzzy_margin"]  # and its lead over the next candidate
 TYPE_HINTS = {"SPC": "ice", "CDF": "private", "BOP": "federal", "HOLD": "ice", "STAGING": "ice"}
-JURISDICTION_TYPES = ("county", "city", "state", "federal", "ice", "private", "unknown")
-# States with no county government: a 'county' there is no one to attribute a jail to.
-NO_COUNTY_GOVERNMENT = {"CT": "Connecticut abolished county government in 1960",
-                        "RI": "Rhode Island has no county government"}
-# States whose prisons and jails are one state system: a correctional centre there is the state's.
-UNIFIED_CORRECTIONS = {"AK", "CT", "DE", "HI", "RI", "VT"}
+JURISDICTION_TYPES = ("county", "city", "state", "federal", "ice", "private", "regional",
+                      "unknown")
+
+
+@lru_cache(maxsize=None)
+def unified_corrections() -> dict[str, str]:
+    """States whose prisons and jails are one state system (hand/unified_corrections.csv): a
+    'county jail' or sheriff there is the state's, the county word only says where it is."""
+    with open(hand_path("unified_corrections.csv"), newline="", encoding="utf-8") as fh:
+        return {r["state"]: r["note"] for r in csv.DictReader(fh)}
+
+
+# Review reasons that record a contradiction: the facility dictionary never overrules them.
+HARD_REVIEWS = ("lies in", "puts it in", "name says", "CTY:", "PARISH in a name",
+                "more than one operator", "the facility list types it")
 _CITY_WORDS = (r"POLICE|P ?D|CITY JAIL|MUNICIPAL|TOWN JAIL|VILLAGE|PUBLIC SAFETY|TOWNSHIP|TWP|"
                r"BOROUGH|BORO")
 
@@ -60,6 +71,13 @@ class Attribution:
         out = asdict(self)
         out["candidates"] = json.dumps(self.candidates)
         return out
+
+
+# Operator codes of the ICE facility lists, spelled out.
+_OPERATORS = {"GEO": "GEO Group", "CCA": "CoreCivic (Corrections Corporation of America)",
+              "CEC": "Community Education Centers", "M&TC": "Management & Training Corporation",
+              "MTC": "Management & Training Corporation", "EMERALD": "Emerald Correctional",
+              "LASALLE": "LaSalle Corrections", "AHTNA": "Ahtna"}
 
 
 @dataclass(frozen=True)
@@ -98,6 +116,14 @@ def overrides() -> dict[tuple, dict]:
         key = (gz.normal(r["facility_name"]), gz.normal(r["facility_city"] or ""),
                st.abbr, (r["facility_code"] or "").upper())
         out[key] = r
+    return out
+
+
+@lru_cache(maxsize=None)
+def _overrides_by_name() -> dict[tuple[str, str], list[dict]]:
+    out: dict[tuple[str, str], list[dict]] = {}
+    for (name, _city, state, _code), row in overrides().items():
+        out.setdefault((name, state), []).append(row)
     return out
 
 
@@ -142,6 +168,11 @@ class Resolver:
         hit = overrides().get((gz.normal(name), gz.normal(city or ""), st.abbr, code or "")) \
             or overrides().get((gz.normal(name), gz.normal(city or ""), st.abbr, "")) \
             or overrides().get((gz.normal(name), "", st.abbr, ""))
+        if not hit and not city:
+            # No city given: an override of that name in the state, if it is the only one.
+            same = _overrides_by_name().get((gz.normal(name), st.abbr), [])
+            if len(same) == 1:
+                hit = same[0]
         if hit:
             return self._from_override(out, hit)
 
@@ -153,6 +184,18 @@ class Resolver:
             else:
                 out.candidates.append({"step": "code", "code": code, "state": candidate.state,
                                        "rejected": "dictionary entry is in another state"})
+        if entry is None and code and not out.candidates:
+            # A code of ICE's (or a DOC's) lists in the bundled dictionary: its listed name.
+            listed = [r for r in reference.by_code(code) if r.state == st.abbr]
+            if listed:
+                out.candidates.append({"step": "code", "code": code, "listed_as": listed[0].name,
+                                       "source": listed[0].source})
+                if not bare or reference.lookup(bare, st.abbr) is None:
+                    bare = listed[0].name
+                city = city or listed[0].city or None
+            elif reference.by_code(code):
+                out.candidates.append({"step": "code", "code": code,
+                                       "rejected": "listed in another state"})
         if entry is None:
             same = self.by_name.get((st.abbr, gz.normal(bare)), [])
             if len(same) == 1:
@@ -164,6 +207,7 @@ class Resolver:
         result = self._parse(out, bare, st, city, entry)
         if result.method == "none" and entry is None:
             result = self._fuzzy_dictionary(out, bare, st, city)
+        result = self._reference(result, bare, st, city)
         if context_method and result.method in ("parse", "city"):
             result.method = f"{context_method}+{result.method}"
         return result
@@ -254,7 +298,7 @@ class Resolver:
                                     f"state or local?")
         if strong:
             return self._done(out, "parse", 0.95)
-        if st.abbr in UNIFIED_CORRECTIONS:
+        if st.abbr in unified_corrections():
             out.candidates.append({"step": "parse", "unified_corrections": st.abbr})
             return self._done(out, "parse", CONFIDENT)
         return self._review(out, "parse", 0.6, "only generic prison words; state or local?")
@@ -300,8 +344,13 @@ class Resolver:
             out.candidates.append({"step": "parse", "city": f"{named} CITY"})
             return self._review(out, method, 0.6, f"CTY: {named.title()} County or "
                                 f"{named.title()} City?")
-        if st.abbr in NO_COUNTY_GOVERNMENT:
-            return self._review(out, method, 0.6, NO_COUNTY_GOVERNMENT[st.abbr])
+        if st.abbr in unified_corrections():
+            # 'KENT COUNTY SHERIFF' (DE), 'ADDISON COUNTY JAIL' (VT): the state runs it; the
+            # county named is where it is, not who runs it.
+            out.jurisdiction_type, out.jurisdiction_name = "state", st.name
+            out.candidates.append({"step": "parse", "unified_corrections": st.abbr,
+                                   "county_named": county.name})
+            return self._done(out, method, min(confidence, _SETTINGS["reference"]["state_named_county"]))
         city_counties = gz.city_counties(st.abbr, city) if city else {}
         if city_counties and county.fips not in city_counties:
             out.candidates.append({"step": "city", "city": city, "counties": sorted(city_counties)})
@@ -321,6 +370,21 @@ class Resolver:
         out.jurisdiction_name = _label("city", known.name if known else label, st.abbr)
         out.county_fips = county.fips
         out.place_fips = known.place_fips if known else None
+
+    def _fuzzy_municipality(self, out, named: str, st: gz.State):
+        """The one municipality of the state spelt like `named` (incorporated places, towns and
+        townships; never a census-designated place), or None."""
+        choices = gz.municipalities(st.abbr)
+        found = process.extract(gz.city_key(named), list(choices), scorer=fuzz.ratio, limit=3)
+        if not found:
+            return None
+        out.candidates.append({"step": "fuzzy_municipality", "looked_for": named,
+                               "scores": [[choices[c].name, round(s, 1)] for c, s, _ in found]})
+        best, score, _ = found[0]
+        runner = found[1][1] if len(found) > 1 else 0.0
+        if score >= FUZZY_ACCEPT and score - runner >= FUZZY_MARGIN:
+            return choices[best]
+        return None
 
     def _fuzzy_county(self, out, named: str, st: gz.State):
         choices = {gz.county_key(c.name): c for c in gz.counties(st.abbr)}
@@ -367,7 +431,11 @@ class Resolver:
                 self._independent(out, independent, st)
                 return self._done(out, "parse", confidence)
             place = gz.place(st.abbr, candidate)
-            if place or (not township and gz.is_city(st.abbr, candidate)):
+            # A police department or city jail belongs to a municipality: a census-designated
+            # place of that name (Alexandria, AL) runs none; postal names only when the Census
+            # lists no place of that name at all.
+            if place or (not township and not gz.places_named(st.abbr, candidate)
+                         and gz.is_city(st.abbr, candidate)):
                 out.jurisdiction_name = _label("city", place.name if place else candidate.title(),
                                                st.abbr)
                 if place:
@@ -376,6 +444,13 @@ class Resolver:
                 else:
                     out.county_fips = self._county_from_city(st, candidate, unique=True)
                 return self._done(out, "parse", confidence)
+        near = None if township else self._fuzzy_municipality(out, tries[0], st)
+        if near is not None:
+            # 'ALEXANDRIA CITY JAIL', AL: no municipality Alexandria there; Alexander City is.
+            out.jurisdiction_name = _label("city", near.name, st.abbr)
+            out.place_fips = near.place_fips
+            out.county_fips = near.county_fips[0] if len(near.county_fips) == 1 else None
+            return self._done(out, "fuzzy", CONFIDENT)
         named = short
         # The name gives a municipality the gazetteer does not know: a township, a town, a
         # county's name, a street. Say what the facility's city suggests, but never confidently
@@ -412,7 +487,9 @@ class Resolver:
                 out.county_fips = entry.county_fips or self._county_from_city(st, city)
                 return self._done(out, "code", 0.9)
             if hint == "private":
-                out.jurisdiction_type, out.jurisdiction_name = "private", entry.operator or entry.name
+                out.jurisdiction_type = "private"
+                out.jurisdiction_name = _OPERATORS.get(entry.operator or "", entry.operator) or \
+                    "private operator (not named in the facility list)"
                 out.county_fips = entry.county_fips or self._county_from_city(st, city)
                 return self._review(out, "code", 0.8, "contract facility: operator not verified")
         out.county_fips = (entry.county_fips if entry else None) or self._county_from_city(st, city)
@@ -439,6 +516,105 @@ class Resolver:
                 result.review_reason = result.review_reason or f"fuzzy match {score:.0f}"
             return result
         return out
+
+    # -- the national facility dictionary (data/reference) -----------------------------
+    _NAMES = {"federal": "Federal Bureau of Prisons",
+              "ice": "U.S. Immigration and Customs Enforcement"}
+    _KIND_OF_TYPE = {"state": "state", "federal": "federal", "ice": "federal",
+                     "county": "county", "city": "city", "regional": "regional"}
+
+    def _reference(self, result: Attribution, name: str, st: gz.State,
+                   city: str | None) -> Attribution:
+        """Where the name's words leave the government or its county open, the bundled facility
+        dictionary: the facility of that name in the state, its type and county."""
+        confident = result.confidence >= CONFIDENT and not result.needs_review
+        if result.method == "override" or (confident and result.county_fips):
+            return result
+        if result.jurisdiction_name == "U.S. Marshals Service":
+            # The Marshals hold people in hundreds of jails: a district office says no county.
+            return result
+        if result.needs_review and any(h in (result.review_reason or "") for h in HARD_REVIEWS):
+            return result
+        _, _, kinds = reference.analyse(name, st.abbr)
+        if confident and result.jurisdiction_type in self._KIND_OF_TYPE:
+            kinds = kinds | {self._KIND_OF_TYPE[result.jurisdiction_type]}
+        if result.jurisdiction_type == "private" or "regional" in kinds:
+            kinds = kinds - {"county", "city"}
+        match = reference.lookup(name, st.abbr, frozenset(kinds))
+        if match is None and "," in name:
+            # 'RIKERS ISLAND, QUEENS', 'EGELER COR FAC,JACKSON': the name before its place.
+            match = reference.lookup(name.split(",")[0], st.abbr, frozenset(kinds))
+        if match is None:
+            return result
+        result.candidates.append(match.evidence())
+        cfg = _SETTINGS["reference"]
+        score = {"exact": cfg["exact"], "core": cfg["core"]}.get(match.how, cfg["fuzzy"])
+        if match.county_fips is None:
+            if confident:
+                return result
+            return self._review(result, "reference", 0.7, (
+                f"the facility dictionary has facilities of that name in "
+                f"{len(match.counties)} counties" if match.counties else
+                "the facility dictionary gives no county for it"))
+        if confident:
+            # The name said the kind; the dictionary says where, and who operates it.
+            result.county_fips = match.county_fips
+            if match.kind == "private" and result.jurisdiction_type in ("state", "federal"):
+                self._private(result, match)
+            elif (match.kind == "federal" and result.jurisdiction_type == "state"
+                  and match.how != "fuzzy" and not match.conflict):
+                # A federal (contract) prison named like a state one: RIVERS CORRECTIONAL.
+                result.jurisdiction_type, result.jurisdiction_name = "federal", self._NAMES["federal"]
+            result.method = f"{result.method}+reference"
+            result.confidence = min(result.confidence, score)
+            return result
+        if match.conflict and "regional" not in kinds:
+            return self._review(result, "reference", 0.7,
+                                "the facilities of that name are of different government types")
+        kind = "regional" if "regional" in kinds and match.kind != "private" else match.kind
+        out = Attribution(state_abbr=result.state_abbr, state_fips=result.state_fips,
+                          candidates=result.candidates, county_fips=match.county_fips)
+        county = gz.county_by_fips(match.county_fips)
+        if kind in ("igsa", "unknown"):
+            kind = next((k for k in ("county", "city") if k in kinds), kind)
+        if kind == "private":
+            self._private(out, match)
+        elif kind in ("state", "federal", "ice"):
+            out.jurisdiction_type = kind
+            out.jurisdiction_name = st.name if kind == "state" else self._NAMES[kind]
+        elif kind == "county" or (kind == "multi" and st.abbr in unified_corrections()):
+            if st.abbr in unified_corrections():
+                out.jurisdiction_type, out.jurisdiction_name = "state", st.name
+            elif county is not None and gz.is_city_county(county):
+                self._independent(out, county, st)
+            else:
+                out.jurisdiction_type = "county"
+                out.jurisdiction_name = _label("county", county.name if county else "", st.abbr)
+        elif kind in ("regional", "multi"):
+            out.jurisdiction_type = "regional"
+            out.jurisdiction_name = " ".join(w.title() for w in match.refs[0].name.split())
+        elif kind in ("local", "city"):
+            cities = {r.city for r in match.refs if r.city}
+            place = gz.place(st.abbr, next(iter(cities))) if len(cities) == 1 else None
+            place = place or gz.consolidated_with(match.county_fips)
+            if county is not None and gz.is_city_county(county):
+                self._independent(out, county, st)
+            elif place is None:
+                return self._review(result, "reference", 0.7,
+                                    "a local facility whose city the dictionary does not fix")
+            else:
+                out.jurisdiction_type = "city"
+                out.jurisdiction_name = _label("city", place.name, st.abbr)
+                out.place_fips = place.place_fips
+        else:
+            return self._review(result, "reference", 0.7,
+                                "the facility dictionary does not say which government runs it")
+        return self._done(out, "reference", score)
+
+    def _private(self, out: Attribution, match) -> None:
+        out.jurisdiction_type = "private"
+        out.jurisdiction_name = _OPERATORS.get(match.operator or "", match.operator) or \
+            "private operator (ICE or U.S. Marshals contract)"
 
     def _county_from_city(self, st: gz.State, city: str | None, unique: bool = False) -> str | None:
         if not city:

@@ -1,0 +1,268 @@
+"""The bundled national facility dictionary: name within a state -> facilities, with the
+government type and county each source gives.
+
+Data: ``data/reference/facilities.csv.gz`` (built by ``scripts/build_reference.py`` from HIFLD
+Prison Boundaries, the ICE facility lists, the US Marshals' list and state DOC / BOP lists; see
+``data/reference/SOURCES.md``). Words: ``hand/facility_words.csv`` (abbreviations expanded, type
+words set aside); thresholds: ``hand/resolver_settings.yaml``. Loaded on first use only.
+
+A name is matched within its state only, three ways in order: the whole name with its
+abbreviations expanded; its *core* (the name without type words such as JAIL, CORRECTIONAL,
+CTR, CI, and without the state's own name), also against each facility's core plus its city
+('DOWNSTATE CF, FISHKILL'); and a close spelling of the core. The facilities found must not
+contradict the kind the name states (a COUNTY name never matches a state prison), and must
+agree on one county; otherwise the candidates are returned for review.
+"""
+from __future__ import annotations
+
+import csv
+import gzip
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+
+from ..handfiles import hand_path
+from . import gazetteer as gz
+
+DATA = Path(__file__).resolve().parents[1] / "data" / "reference" / "facilities.csv.gz"
+KIND_WORDS = ("county", "city", "state", "federal", "regional")
+PRISON_WORDS = {"PRISON", "PEN", "PENN", "PENITENTIARY", "JAIL", "HOSPITAL", "FARM", "CORR",
+                "CORRECTIONAL", "HOSP", "REFORMATORY", "POLICE", "PATROL", "TRAINING", "SCHOOL"}
+# Which dictionary kinds a name's own kind words allow.
+COMPATIBLE = {
+    "county": {"county", "igsa", "multi", "private", "unknown"},
+    "city": {"local", "city", "igsa", "private", "unknown"},
+    "state": {"state", "private", "unknown"},
+    "federal": {"federal", "private", "ice", "unknown"},
+    "regional": {"multi", "county", "local", "igsa", "private", "unknown"},
+}
+# When sources disagree on one facility's type: the contract types of ICE and the Marshals say
+# who operates it (private); HIFLD's TYPE says whose system it belongs to.
+KIND_ORDER = ("private", "ice", "federal", "state", "multi", "county", "local", "city", "igsa",
+              "unknown")
+OPERATOR_SOURCES = ("ice-2017", "ice-2015", "ice-detention-stats", "ice-over72", "usms-2025")
+
+
+@dataclass(frozen=True)
+class Ref:
+    state: str
+    name: str
+    city: str
+    county_fips: str
+    county_from: str  # listed (by the source), city (the one county of the source's city), ''
+    kind: str
+    operator: str
+    code: str
+    source: str
+
+
+@dataclass
+class Match:
+    how: str  # exact, core, fuzzy
+    refs: list[Ref]
+    score: float = 100.0
+    kind: str = "unknown"
+    county_fips: str | None = None
+    counties: list[str] = field(default_factory=list)
+    operator: str | None = None
+    conflict: bool = False  # facilities of different government types
+
+    def evidence(self) -> dict:
+        return {"step": "reference", "how": self.how, "score": round(self.score, 1),
+                "facilities": [[r.name, r.city, r.county_fips, r.kind, r.source]
+                               for r in self.refs[:6]]}
+
+
+@lru_cache(maxsize=None)
+def settings() -> dict:
+    with open(hand_path("resolver_settings.yaml"), encoding="utf-8") as fh:
+        return yaml.safe_load(fh)
+
+
+@lru_cache(maxsize=None)
+def words() -> dict[str, tuple[tuple[str, ...], str]]:
+    with open(hand_path("facility_words.csv"), newline="", encoding="utf-8") as fh:
+        return {r["word"]: (tuple(r["means"].split()), r["class"]) for r in csv.DictReader(fh)}
+
+
+@lru_cache(maxsize=None)
+def _classes() -> dict[str, str]:
+    """The class of each expanded word: its own row's class where it has one."""
+    table = words()
+    out = {w: cls for means, cls in table.values() for w in means if w not in table}
+    out.update({w: cls for w, (means, cls) in table.items() if w in means})
+    return out
+
+
+@lru_cache(maxsize=8192)
+def analyse(name: str, state: str) -> tuple[str, tuple[str, ...], frozenset[str]]:
+    """(expanded name, core words sorted, kind words) of a facility name in a state."""
+    table = words()
+    text = re.sub(r"\([^)]*\)", " ", name)  # '(FSP)', '(SOUTHEAST)': acronyms and wings
+    raw: list[str] = []
+    joining = False  # 'U S PEN', 'F C I': initials written apart are one word (US, FCI)
+    for word in gz.normal(text).split():
+        if len(word) == 1 and word.isalpha() and joining:
+            raw[-1] += word
+            continue
+        joining = len(word) == 1 and word.isalpha()
+        raw.append(word)
+    st = gz.state(state)
+    own = set(gz.normal(st.name).split()) if st else set()
+    expanded: list[str] = []
+    for i, word in enumerate(raw):
+        if word == "ST":
+            after = raw[i + 1] if i + 1 < len(raw) else ""
+            expanded += ["STATE"] if after in PRISON_WORDS or not after else ["SAINT"]
+            continue
+        expanded += list(table[word][0]) if word in table else [word]
+    classes = _classes()
+    kinds = frozenset(classes[w] for w in expanded if classes.get(w) in KIND_WORDS)
+    core = tuple(sorted({w for w in expanded if w not in classes or classes[w] == "plain"}
+                        - own - {st.abbr if st else ""}))
+    return " ".join(expanded), core, kinds
+
+
+@lru_cache(maxsize=None)
+def _refs() -> tuple[Ref, ...]:
+    """Every facility row: the built dictionary plus hand/facility_additions.csv (reviewed
+    facilities no source lists under a usable name, e.g. RIKERS ISLAND)."""
+    hand = []
+    with open(hand_path("facility_additions.csv"), newline="", encoding="utf-8") as fh:
+        for r in csv.DictReader(fh):
+            hand.append(Ref(r["state"], r["name"], r["city"], r["county_fips"], "listed",
+                            r["kind"], r["operator"], r["code"], "hand/facility_additions.csv"))
+    replaced = {r.code for r in hand if r.code}
+    out = []
+    if DATA.exists():
+        with gzip.open(DATA, "rt", newline="", encoding="utf-8") as fh:
+            # A reviewed hand row replaces the source rows of its code.
+            out += [ref for ref in (Ref(**r) for r in csv.DictReader(fh))
+                    if ref.code not in replaced]
+    return tuple(out + hand)
+
+
+@lru_cache(maxsize=None)
+def _codes() -> dict[str, list[Ref]]:
+    out: dict[str, list[Ref]] = defaultdict(list)
+    for ref in _refs():
+        if ref.code and not ref.source.startswith("hifld"):  # HIFLD ids are no ICE codes
+            out[ref.code].append(ref)
+    return dict(out)
+
+
+def by_code(code: str) -> list[Ref]:
+    """The facilities listed under an ICE DETLOC (or BOP / DOC) code."""
+    return list(_codes().get(code.strip().upper(), []))
+
+
+@lru_cache(maxsize=None)
+def _index():
+    """state -> (exact name -> refs, core -> refs, core strings for fuzzy matching)."""
+    exact: dict[tuple[str, str], list[Ref]] = defaultdict(list)
+    core: dict[tuple[str, tuple], list[Ref]] = defaultdict(list)
+    for ref in _refs():
+            full, words_, _ = analyse(ref.name, ref.state)
+            exact[(ref.state, full)].append(ref)
+            if words_:
+                core[(ref.state, words_)].append(ref)
+            if ref.city:
+                # The name with its city: 'DOWNSTATE CF, FISHKILL'; 'CMF-VACAVILLE' for the
+                # California Medical Facility (whose name is all type words).
+                city = tuple(gz.normal(ref.city).split())
+                if not set(city) <= set(words_):
+                    core[(ref.state, tuple(sorted(set(words_) | set(city))))].append(ref)
+    by_state: dict[str, list[str]] = defaultdict(list)
+    for state, words_ in core:
+        by_state[state].append(" ".join(words_))
+    return dict(exact), dict(core), dict(by_state)
+
+
+def lookup(name: str, state: str, kinds: frozenset[str] | None = None) -> Match | None:
+    """The facilities of `state` this name can be, agreeing on one county, or None."""
+    full, core, own_kinds = analyse(name, state)
+    kinds = own_kinds if kinds is None else kinds
+    if "state" in kinds:
+        # 'TRAVIS COUNTY STATE JAIL': the county word says where a state facility is.
+        kinds = kinds - {"county"}
+    exact, cores, strings = _index()
+    cfg = settings()["reference"]
+    # The whole name, and with it every facility of the same core name (the same facility as
+    # other sources spell it: 'MILAN FEDERAL CORRECTIONAL INSTITUTE' and 'FCI MILAN').
+    named = _compatible(exact.get((state, full), []), kinds)
+    same = _compatible(cores.get((state, core), []), kinds) if core else []
+    if named or same:
+        return _decide(Match("exact" if named else "core",
+                             named + [r for r in same if r not in named]))
+    if not core or len(" ".join(core)) < 5:
+        return None
+    from rapidfuzz import fuzz, process
+
+    found = process.extract(" ".join(core), strings.get(state, []), scorer=fuzz.token_sort_ratio,
+                            limit=6, score_cutoff=cfg["fuzzy_accept"] - cfg["fuzzy_margin"])
+    scored = []
+    for text, score, _ in found:
+        refs = _compatible(cores[(state, tuple(text.split()))], kinds)
+        if refs:
+            scored.append((score, refs))
+    if not scored or scored[0][0] < cfg["fuzzy_accept"]:
+        return None
+    best_score, best = scored[0]
+    best_counties = {r.county_fips for r in best if r.county_fips}
+    for score, refs in scored[1:]:
+        if best_score - score < cfg["fuzzy_margin"] and {
+                r.county_fips for r in refs if r.county_fips} != best_counties:
+            # Two facilities of different counties spelt alike: no answer from spelling.
+            return _decide(Match("fuzzy", best + refs, best_score))
+    return _decide(Match("fuzzy", best, best_score))
+
+
+def _compatible(refs: list[Ref], kinds: frozenset[str]) -> list[Ref]:
+    out = refs
+    for kind in kinds:
+        out = [r for r in out if r.kind in COMPATIBLE[kind]]
+    return out
+
+
+# How far a source's county can be trusted: HIFLD's polygons, then a DOC's own county column,
+# then a county ICE listed (checked against the gazetteer), then the one county of the city.
+COUNTY_TRUST = {"hand": 4, "hifld": 3, "stiles": 2, "ice": 1}
+
+
+def _trust(ref: Ref) -> int:
+    if ref.county_from != "listed":
+        return 0
+    return next((v for k, v in COUNTY_TRUST.items() if ref.source.startswith(k)), 0)
+
+
+def _decide(match: Match) -> Match:
+    counties = sorted({r.county_fips for r in match.refs if r.county_fips})
+    match.counties = counties
+    if len(counties) > 1:
+        # Sources disagree on the county: the most trusted sources decide, if they agree.
+        best = max(_trust(r) for r in match.refs if r.county_fips)
+        top = {r.county_fips for r in match.refs if r.county_fips and _trust(r) == best}
+        match.county_fips = next(iter(top)) if len(top) == 1 and best > 0 else None
+    else:
+        match.county_fips = counties[0] if counties else None
+    kinds = {r.kind for r in match.refs}
+    private = [r for r in match.refs if r.kind == "private" and r.source in OPERATOR_SOURCES]
+    if private:
+        match.kind = "private"
+        operators = sorted({r.operator for r in private if r.operator})
+        match.operator = operators[0] if len(operators) == 1 else None
+    else:
+        match.kind = next((k for k in KIND_ORDER if k in kinds and k != "private"), "unknown")
+        if "private" in kinds and len(kinds) == 1:
+            match.kind = "private"
+    governments = kinds - {"private", "igsa", "unknown"}
+    match.conflict = len(governments) > 1 and not private
+    return match
+
+
+def load() -> None:
+    _index()
