@@ -48,7 +48,8 @@ def unified_corrections() -> dict[str, str]:
 
 # Review reasons that record a contradiction: the facility dictionary never overrules them.
 HARD_REVIEWS = ("lies in", "puts it in", "name says", "CTY:", "PARISH in a name",
-                "more than one operator", "the facility list types it")
+                "more than one operator", "the facility list types it", "is a county of",
+                "the facility's city is ")
 _CITY_WORDS = (r"POLICE|P ?D|CITY JAIL|MUNICIPAL|TOWN JAIL|VILLAGE|PUBLIC SAFETY|TOWNSHIP|TWP|"
                r"BOROUGH|BORO")
 
@@ -533,7 +534,8 @@ class Resolver:
         if result.jurisdiction_name == "U.S. Marshals Service":
             # The Marshals hold people in hundreds of jails: a district office says no county.
             return result
-        if result.needs_review and any(h in (result.review_reason or "") for h in HARD_REVIEWS):
+        reason = (result.review_reason or "").replace("the facility's city is not given", "")
+        if result.needs_review and any(h in reason for h in HARD_REVIEWS):
             return result
         _, _, kinds = reference.analyse(name, st.abbr)
         if confident and result.jurisdiction_type in self._KIND_OF_TYPE:
