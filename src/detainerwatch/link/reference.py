@@ -70,6 +70,7 @@ class Match:
     counties: list[str] = field(default_factory=list)
     operator: str | None = None
     conflict: bool = False  # facilities of different government types
+    kinds: list[str] = field(default_factory=list)
 
     def evidence(self) -> dict:
         return {"step": "reference", "how": self.how, "score": round(self.score, 1),
@@ -98,6 +99,12 @@ def _classes() -> dict[str, str]:
     return out
 
 
+@lru_cache(maxsize=None)
+def _type_words() -> tuple[str, ...]:
+    """The written-out type words a cut name can end in."""
+    return tuple(sorted({w for w, cls in _classes().items() if cls != "plain" and len(w) > 3}))
+
+
 @lru_cache(maxsize=8192)
 def analyse(name: str, state: str) -> tuple[str, tuple[str, ...], frozenset[str]]:
     """(expanded name, core words sorted, kind words) of a facility name in a state."""
@@ -111,6 +118,11 @@ def analyse(name: str, state: str) -> tuple[str, tuple[str, ...], frozenset[str]
             continue
         joining = len(word) == 1 and word.isalpha()
         raw.append(word)
+    if raw and raw[-1] not in table and len(raw[-1]) >= 3:
+        # A name cut at the column width: 'DETENTION FACILI', 'CORRECTIONAL INS'.
+        whole = [w for w in _type_words() if w.startswith(raw[-1])]
+        if len(whole) == 1:
+            raw[-1] = whole[0]
     st = gz.state(state)
     own = set(gz.normal(st.name).split()) if st else set()
     expanded: list[str] = []
@@ -200,6 +212,18 @@ def lookup(name: str, state: str, kinds: frozenset[str] | None = None) -> Match 
                              named + [r for r in same if r not in named]))
     if not core or len(" ".join(core)) < 5:
         return None
+    if kinds & {"state", "federal"}:
+        # 'CHUCKWALLA STATE PRISON' (Chuckwalla Valley), 'LANCASTER STATE PRISON' (California
+        # State Prison, Los Angeles County, in Lancaster): a prison whose name (with its city)
+        # holds every word of this one; only when the name says whose prison it is.
+        wanted = set(core)
+        refs = [r for (st_, words_), found in cores.items() if st_ == state
+                and wanted < set(words_) for r in found]
+        refs = _compatible(list(dict.fromkeys(refs)), kinds)
+        if refs:
+            match = _decide(Match("subset", refs, cfg["fuzzy_accept"]))
+            if match.county_fips and not match.conflict:
+                return match
     from rapidfuzz import fuzz, process
 
     found = process.extract(" ".join(core), strings.get(state, []), scorer=fuzz.token_sort_ratio,
@@ -259,6 +283,7 @@ def _decide(match: Match) -> Match:
         match.kind = next((k for k in KIND_ORDER if k in kinds and k != "private"), "unknown")
         if "private" in kinds and len(kinds) == 1:
             match.kind = "private"
+    match.kinds = sorted(kinds)
     governments = kinds - {"private", "igsa", "unknown"}
     match.conflict = len(governments) > 1 and not private
     return match

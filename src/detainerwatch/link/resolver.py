@@ -570,7 +570,9 @@ class Resolver:
             result.method = f"{result.method}+reference"
             result.confidence = min(result.confidence, score)
             return result
-        if match.conflict and "regional" not in kinds:
+        if match.conflict and st.abbr in unified_corrections() and "state" in match.kinds:
+            match.kind = "state"  # one state system: the other types are other names for it
+        elif match.conflict and "regional" not in kinds:
             return self._review(result, "reference", 0.7,
                                 "the facilities of that name are of different government types")
         kind = "regional" if "regional" in kinds and match.kind != "private" else match.kind
