@@ -44,6 +44,12 @@ PLACE_SUFFIX = re.compile(
     r"zona urbana|corporation|plantation|County|county|City)$")
 
 
+def city_key(name: str) -> str:
+    from detainerwatch.link.gazetteer import city_key as key
+
+    return key(name)
+
+
 def fold(text: str) -> str:
     return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
 
@@ -75,6 +81,7 @@ def build_places(raw: Path) -> list[list[str]]:
             key = (r["STATE"], r["STATEFP"] + r["PLACEFP"])
             rows[key] = [r["STATE"], place_name(fold(r["PLACENAME"])), key[1], kind,
                          ";".join(sorted(set(fips))), fold(r["PLACENAME"])]
+            rows[key].append(city_key(rows[key][1]))
     with open(raw / "census-places/national_places.txt", encoding="utf-8", errors="replace",
               newline="") as fh:
         for line in fh:
@@ -91,7 +98,8 @@ def build_places(raw: Path) -> list[list[str]]:
             if key in rows:  # a place of the same code (Philadelphia): the 2020 row stands
                 continue
             rows[("MCD", st, stfp + fp)] = [st, place_name(name), stfp + fp, "subdivision",
-                                            ";".join(sorted(set(fips))), name]
+                                            ";".join(sorted(set(fips))), name,
+                                            city_key(place_name(name))]
     return sorted(rows.values())
 
 
@@ -137,7 +145,7 @@ def operator_kind(operator: str) -> str | None:
 
 class Facilities:
     FIELDS = ["state", "name", "city", "county_fips", "county_from", "kind", "operator", "code",
-              "source"]
+              "source", "key", "city_key"]
 
     def __init__(self):
         from detainerwatch.link import gazetteer as gz
@@ -171,8 +179,12 @@ class Facilities:
         else:
             county_fips = self.city_county(st.abbr, city)
             county_from = "city" if county_fips else ""
+        # key, city_key: the name and city as link.gazetteer.normal() reads them (parenthesised
+        # parts dropped), so that loading needs no text folding.
+        key = self.gz.normal(re.sub(r"\([^)]*\)", " ", name))
         self.rows.add((st.abbr, name, city, county_fips, county_from, kind,
-                       (operator or "").strip().upper(), (code or "").strip().upper(), source))
+                       (operator or "").strip().upper(), (code or "").strip().upper(), source,
+                       key, self.gz.normal(city)))
 
     def listed_county(self, state, city, name, county) -> str:
         st = self.gz.state(state or "")
@@ -274,7 +286,7 @@ def main(argv: list[str]) -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     places = build_places(raw)
     write_gz(OUT / "places.csv.gz", ["state", "name", "place_fips", "kind", "county_fips",
-                                     "census_name"], places)
+                                     "census_name", "key"], places)
     print(f"places.csv.gz: {len(places)} places and county subdivisions")
     from detainerwatch.link import gazetteer as gz
 

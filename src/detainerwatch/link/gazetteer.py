@@ -200,10 +200,13 @@ def _all_places() -> dict[tuple[str, str], tuple[Place, ...]]:
     path = REFERENCE / "places.csv.gz"
     if path.exists():
         with gzip.open(path, "rt", newline="", encoding="utf-8") as fh:
+            changes = _county_changes()
             for r in csv.DictReader(fh):
-                out[(r["state"], city_key(r["name"]))].append(
-                    Place(r["state"], r["name"], r["place_fips"],
-                          tuple(current_fips(c) for c in r["county_fips"].split(";")), False,
+                counties = r["county_fips"].split(";")
+                if changes.keys() & set(counties):
+                    counties = [current_fips(c) for c in counties]
+                out[(r["state"], r["key"])].append(  # key: city_key(name), built in
+                    Place(r["state"], r["name"], r["place_fips"], tuple(counties), False,
                           r["kind"]))
     with open(DATA / "places.csv", newline="", encoding="utf-8") as fh:
         for r in csv.DictReader(fh):
@@ -243,10 +246,17 @@ def consolidated_with(county_fips: str) -> Place | None:
                 None)
 
 
-@lru_cache(maxsize=None)
 def municipalities(state_abbr: str) -> dict[str, Place]:
     """city_key -> the government place of that name, for one state (for spelling matches)."""
-    return {key: p for (abbr, key), p in _places().items() if abbr == state_abbr}
+    return _municipalities().get(state_abbr, {})
+
+
+@lru_cache(maxsize=None)
+def _municipalities() -> dict[str, dict[str, Place]]:
+    out: dict[str, dict[str, Place]] = defaultdict(dict)
+    for (abbr, key), p in _places().items():
+        out[abbr][key] = p
+    return dict(out)
 
 
 def places_named(state_abbr: str, name: str) -> tuple[Place, ...]:
@@ -283,7 +293,7 @@ def current_fips(fips: str) -> str:
 
 def reset() -> None:
     """Forget every loaded index (the reference build script rewrites the data under them)."""
-    for fn in (_all_places, _places, municipalities, _city_counties, _county_changes):
+    for fn in (_all_places, _places, _municipalities, _city_counties, _county_changes):
         fn.cache_clear()
 
 
@@ -316,7 +326,9 @@ def city_counties(state_abbr: str, city: str) -> dict[str, int]:
 
 
 def is_city(state_abbr: str, city: str) -> bool:
-    return bool(places_named(state_abbr, city)) or (state_abbr, city_key(city)) in _city_counties()
+    """A Census place or county subdivision of that name in the state (the ZIP list's postal
+    names are not places: they serve only to place a facility's given city in a county)."""
+    return bool(places_named(state_abbr, city))
 
 
 def load() -> None:

@@ -58,6 +58,8 @@ class Ref:
     operator: str
     code: str
     source: str
+    key: str = ""  # the name as gazetteer.normal() reads it (parenthesised parts dropped)
+    city_key: str = ""
 
 
 @dataclass
@@ -100,6 +102,13 @@ def _classes() -> dict[str, str]:
 
 
 @lru_cache(maxsize=None)
+def _own_words(state: str) -> frozenset[str]:
+    """The state's own name and code: no part of a facility's identity within it."""
+    st = gz.state(state)
+    return frozenset(gz.normal(st.name).split()) | {st.abbr} if st else frozenset()
+
+
+@lru_cache(maxsize=None)
 def _type_words() -> tuple[str, ...]:
     """The written-out type words a cut name can end in."""
     return tuple(sorted({w for w, cls in _classes().items() if cls != "plain" and len(w) > 3}))
@@ -108,11 +117,15 @@ def _type_words() -> tuple[str, ...]:
 @lru_cache(maxsize=8192)
 def analyse(name: str, state: str) -> tuple[str, tuple[str, ...], frozenset[str]]:
     """(expanded name, core words sorted, kind words) of a facility name in a state."""
+    # '(FSP)', '(SOUTHEAST)': acronyms and wings
+    return _analyse(gz.normal(re.sub(r"\([^)]*\)", " ", name)), state)
+
+
+def _analyse(text: str, state: str) -> tuple[str, tuple[str, ...], frozenset[str]]:
     table = words()
-    text = re.sub(r"\([^)]*\)", " ", name)  # '(FSP)', '(SOUTHEAST)': acronyms and wings
     raw: list[str] = []
     joining = False  # 'U S PEN', 'F C I': initials written apart are one word (US, FCI)
-    for word in gz.normal(text).split():
+    for word in text.split():
         if len(word) == 1 and word.isalpha() and joining:
             raw[-1] += word
             continue
@@ -123,8 +136,7 @@ def analyse(name: str, state: str) -> tuple[str, tuple[str, ...], frozenset[str]
         whole = [w for w in _type_words() if w.startswith(raw[-1])]
         if len(whole) == 1:
             raw[-1] = whole[0]
-    st = gz.state(state)
-    own = set(gz.normal(st.name).split()) if st else set()
+    own = _own_words(state)
     expanded: list[str] = []
     for i, word in enumerate(raw):
         if word == "ST":
@@ -135,7 +147,7 @@ def analyse(name: str, state: str) -> tuple[str, tuple[str, ...], frozenset[str]
     classes = _classes()
     kinds = frozenset(classes[w] for w in expanded if classes.get(w) in KIND_WORDS)
     core = tuple(sorted({w for w in expanded if w not in classes or classes[w] == "plain"}
-                        - own - {st.abbr if st else ""}))
+                        - own))
     return " ".join(expanded), core, kinds
 
 
@@ -174,24 +186,27 @@ def by_code(code: str) -> list[Ref]:
 
 @lru_cache(maxsize=None)
 def _index():
-    """state -> (exact name -> refs, core -> refs, core strings for fuzzy matching)."""
+    """(exact name -> refs, core -> refs, per state: core strings for spelling matches, and
+    core word sets for the subset match)."""
     exact: dict[tuple[str, str], list[Ref]] = defaultdict(list)
     core: dict[tuple[str, tuple], list[Ref]] = defaultdict(list)
     for ref in _refs():
-            full, words_, _ = analyse(ref.name, ref.state)
-            exact[(ref.state, full)].append(ref)
-            if words_:
-                core[(ref.state, words_)].append(ref)
-            if ref.city:
-                # The name with its city: 'DOWNSTATE CF, FISHKILL'; 'CMF-VACAVILLE' for the
-                # California Medical Facility (whose name is all type words).
-                city = tuple(gz.normal(ref.city).split())
-                if not set(city) <= set(words_):
-                    core[(ref.state, tuple(sorted(set(words_) | set(city))))].append(ref)
+        full, words_, _ = _analyse(ref.key, ref.state) if ref.key else analyse(ref.name, ref.state)
+        exact[(ref.state, full)].append(ref)
+        if words_:
+            core[(ref.state, words_)].append(ref)
+        if ref.city:
+            # The name with its city: 'DOWNSTATE CF, FISHKILL'; 'CMF-VACAVILLE' for the
+            # California Medical Facility (whose name is all type words).
+            city = tuple((ref.city_key or gz.normal(ref.city)).split())
+            if not set(city) <= set(words_):
+                core[(ref.state, tuple(sorted(set(words_) | set(city))))].append(ref)
     by_state: dict[str, list[str]] = defaultdict(list)
-    for state, words_ in core:
+    sets: dict[str, list[tuple[frozenset, list[Ref]]]] = defaultdict(list)
+    for (state, words_), refs in core.items():
         by_state[state].append(" ".join(words_))
-    return dict(exact), dict(core), dict(by_state)
+        sets[state].append((frozenset(words_), refs))
+    return dict(exact), dict(core), dict(by_state), dict(sets)
 
 
 def lookup(name: str, state: str, kinds: frozenset[str] | None = None) -> Match | None:
@@ -201,7 +216,7 @@ def lookup(name: str, state: str, kinds: frozenset[str] | None = None) -> Match 
     if "state" in kinds:
         # 'TRAVIS COUNTY STATE JAIL': the county word says where a state facility is.
         kinds = kinds - {"county"}
-    exact, cores, strings = _index()
+    exact, cores, strings, sets = _index()
     cfg = settings()["reference"]
     # The whole name, and with it every facility of the same core name (the same facility as
     # other sources spell it: 'MILAN FEDERAL CORRECTIONAL INSTITUTE' and 'FCI MILAN').
@@ -217,8 +232,7 @@ def lookup(name: str, state: str, kinds: frozenset[str] | None = None) -> Match 
         # State Prison, Los Angeles County, in Lancaster): a prison whose name (with its city)
         # holds every word of this one; only when the name says whose prison it is.
         wanted = set(core)
-        refs = [r for (st_, words_), found in cores.items() if st_ == state
-                and wanted < set(words_) for r in found]
+        refs = [r for words_, found in sets.get(state, []) if wanted < words_ for r in found]
         refs = _compatible(list(dict.fromkeys(refs)), kinds)
         if refs:
             match = _decide(Match("subset", refs, cfg["fuzzy_accept"]))
