@@ -23,6 +23,7 @@ from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 
 from rapidfuzz import fuzz, process
+from rapidfuzz.distance import Levenshtein
 
 from ..handfiles import hand_path
 from . import gazetteer as gz
@@ -314,6 +315,12 @@ class Resolver:
             return self._review(out, "parse", 0.4, f"PARISH in a name of {st.abbr}: only "
                                 "Louisiana has parishes")
         named = county_named_in(name, st.abbr)
+        if not named and st.abbr in unified_corrections():
+            # 'COUNTY JAIL' in Vermont: the state's, wherever it is.
+            out.jurisdiction_type, out.jurisdiction_name = "state", st.name
+            out.county_fips = self._county_from_city(st, city, unique=True)
+            out.candidates.append({"step": "parse", "unified_corrections": st.abbr})
+            return self._done(out, "parse", _SETTINGS["reference"]["state_named_county"])
         if not named:
             # 'COUNTY JAIL' with no name: the city says which county.
             fips = self._county_from_city(st, city, unique=True)
@@ -383,7 +390,8 @@ class Resolver:
                                "scores": [[choices[c].name, round(s, 1)] for c, s, _ in found]})
         best, score, _ = found[0]
         runner = found[1][1] if len(found) > 1 else 0.0
-        if score >= FUZZY_ACCEPT and score - runner >= FUZZY_MARGIN:
+        cfg = _SETTINGS["municipality_fuzzy"]
+        if score >= cfg["accept"] and score - runner >= cfg["margin"]:
             return choices[best]
         return None
 
@@ -399,6 +407,15 @@ class Resolver:
         runner = found[1][1] if len(found) > 1 else 0.0
         if score >= FUZZY_ACCEPT and score - runner >= FUZZY_MARGIN:
             return choices[best], score
+        # Two letters swapped or changed in a long name ('HENNIPEN'): the one county of the
+        # state within that many edits, when every other county is much further.
+        edits = _SETTINGS["county_edits"]
+        if len(key) >= edits["min_length"]:
+            near = sorted((Levenshtein.distance(key, c), c) for c in choices)
+            if near[0][0] <= edits["accept"] and (len(near) == 1 or
+                                                  near[1][0] >= near[0][0] + edits["margin"]):
+                out.candidates.append({"step": "fuzzy", "edits": [[c, d] for d, c in near[:3]]})
+                return choices[near[0][1]], float(score)
         return None, score
 
     def _city(self, out, name, st, city, confidence: float) -> Attribution:
@@ -442,6 +459,10 @@ class Resolver:
                 if place:
                     out.place_fips = place.place_fips
                     out.county_fips = place.county_fips[0] if len(place.county_fips) == 1 else None
+                    if len(place.county_fips) > 1:
+                        # Kansas City, MO: the city spans four counties; all are named.
+                        out.candidates.append({"step": "place", "place": place.name,
+                                               "counties": list(place.county_fips)})
                 else:
                     out.county_fips = self._county_from_city(st, candidate, unique=True)
                 return self._done(out, "parse", confidence)
@@ -538,7 +559,9 @@ class Resolver:
         if result.needs_review and any(h in reason for h in HARD_REVIEWS):
             return result
         _, _, kinds = reference.analyse(name, st.abbr)
-        if confident and result.jurisdiction_type in self._KIND_OF_TYPE:
+        if confident and result.jurisdiction_type in ("county", "city", "regional"):
+            # (A state or federal kind only when the name says so: RIVERS CORRECTIONAL
+            # INSTITUTION reads like a state prison and is a federal contract one.)
             kinds = kinds | {self._KIND_OF_TYPE[result.jurisdiction_type]}
         if result.jurisdiction_type == "private" or "regional" in kinds:
             kinds = kinds - {"county", "city"}
