@@ -207,3 +207,26 @@ def test_resolve_command_without_a_store_uses_the_bundled_data(tmp_path):
     rows = list(csv.DictReader(out.splitlines()))
     assert [(x["jurisdiction_type"], x["county_fips"]) for x in rows] == [
         ("county", "06001"), ("state", "48453")]
+
+
+def test_did_you_mean_where_a_name_is_typed():
+    from detainerwatch.errors import UsageError
+    from detainerwatch.link.names import split_name_state, suggest
+    from detainerwatch.publish.profile import parse_jurisdiction
+
+    assert suggest("Philadelfia, PA") == ["Philadelphia, PA"]
+    with pytest.raises(UsageError, match="did you mean Philadelphia, PA"):
+        parse_jurisdiction("Philadelfia, PA")
+    # No state: every Franklin County, with its state.
+    found = suggest("Franklin County")
+    assert {"Franklin County, PA", "Franklin County, OH", "Franklin County, NY",
+            "Franklin County, IA"} <= set(found)
+    with pytest.raises(UsageError, match="Franklin County, PA; Franklin County, TN"):
+        parse_jurisdiction("Franklin County")
+    # No comma, any case, a state code or name.
+    assert split_name_state("dauphin county pa")[1].abbr == "PA"
+    assert parse_jurisdiction("dauphin county pa")["fips"] == "42043"
+    assert parse_jurisdiction("Dauphin County Pennsylvania")["fips"] == "42043"
+    # Ids shown by the web app.
+    assert parse_jurisdiction("county:48453")["name"] == "Travis County, TX"
+    assert suggest("Travis Cty, TX") == ["Travis County, TX"]

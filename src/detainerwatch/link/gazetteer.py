@@ -120,6 +120,10 @@ def _counties() -> tuple[dict[str, list[County]], dict[str, County]]:
     return grouped, by_fips
 
 
+def states_with_counties() -> list[str]:
+    return sorted(_counties()[0])
+
+
 def counties(state_abbr: str) -> list[County]:
     return _counties()[0].get(state_abbr, [])
 
