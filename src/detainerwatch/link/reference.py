@@ -29,7 +29,7 @@ from ..handfiles import hand_path
 from . import gazetteer as gz
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "reference" / "facilities.csv.gz"
-KIND_WORDS = ("county", "city", "state", "federal", "regional")
+KIND_WORDS = ("county", "city", "state", "federal", "regional", "ice")
 PRISON_WORDS = {"PRISON", "PEN", "PENN", "PENITENTIARY", "JAIL", "HOSPITAL", "FARM", "CORR",
                 "CORRECTIONAL", "HOSP", "REFORMATORY", "POLICE", "PATROL", "TRAINING", "SCHOOL"}
 # Which dictionary kinds a name's own kind words allow.
@@ -39,6 +39,7 @@ COMPATIBLE = {
     "state": {"state", "private", "unknown"},
     "federal": {"federal", "private", "ice", "unknown"},
     "regional": {"multi", "county", "local", "igsa", "private", "unknown"},
+    "ice": {"ice", "federal", "private", "unknown"},
 }
 # When sources disagree on one facility's type: the contract types of ICE and the Marshals say
 # who operates it (private); HIFLD's TYPE says whose system it belongs to.
@@ -121,6 +122,7 @@ def analyse(name: str, state: str) -> tuple[str, tuple[str, ...], frozenset[str]
     return _analyse(gz.normal(re.sub(r"\([^)]*\)", " ", name)), state)
 
 
+@lru_cache(maxsize=None)
 def _analyse(text: str, state: str) -> tuple[str, tuple[str, ...], frozenset[str]]:
     table = words()
     raw: list[str] = []
@@ -138,7 +140,11 @@ def _analyse(text: str, state: str) -> tuple[str, tuple[str, ...], frozenset[str
             raw[-1] = whole[0]
     own = _own_words(state)
     expanded: list[str] = []
+    st = gz.state(state)
     for i, word in enumerate(raw):
+        if st is not None and word == st.abbr and len(raw) > 1:
+            expanded += gz.normal(st.name).split()  # 'N.J. STATE PRISON'
+            continue
         if word == "ST":
             after = raw[i + 1] if i + 1 < len(raw) else ""
             expanded += ["STATE"] if after in PRISON_WORDS or not after else ["SAINT"]
@@ -224,7 +230,7 @@ def lookup(name: str, state: str, kinds: frozenset[str] | None = None) -> Match 
     same = _compatible(cores.get((state, core), []), kinds) if core else []
     if named or same:
         return _decide(Match("exact" if named else "core",
-                             named + [r for r in same if r not in named]))
+                             _prefer_plain(named + [r for r in same if r not in named], kinds)))
     if not core or len(" ".join(core)) < 5:
         return None
     if kinds & {"state", "federal"}:
@@ -257,6 +263,18 @@ def lookup(name: str, state: str, kinds: frozenset[str] | None = None) -> Match 
             # Two facilities of different counties spelt alike: no answer from spelling.
             return _decide(Match("fuzzy", best + refs, best_score))
     return _decide(Match("fuzzy", best, best_score))
+
+
+def _ref_kinds(ref: Ref) -> frozenset[str]:
+    return (_analyse(ref.key, ref.state) if ref.key else analyse(ref.name, ref.state))[2]
+
+
+def _prefer_plain(refs: list[Ref], kinds: frozenset[str]) -> list[Ref]:
+    """Among facilities of one core name, those whose own name says no kind the given name
+    does not say: 'CAYUGA CORRECTIONAL' is Cayuga Correctional Facility before Cayuga County
+    Jail; 'HOUSTON POLICE' is no hold room. All of them when none qualifies."""
+    plain = [r for r in refs if _ref_kinds(r) <= kinds]
+    return plain or refs
 
 
 def _compatible(refs: list[Ref], kinds: frozenset[str]) -> list[Ref]:
