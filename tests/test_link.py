@@ -33,7 +33,7 @@ def resolver(pa_store):
     ("STERNS CO. JAIL", "MN", "ST. CLOUD", None, "county", "27145", "fuzzy"),
     ("LACKAWANA CNTY JAIL, PA", "PENNSYLVANIA", "SCRANTON", None, "county", "42069", "fuzzy"),
     # state prisons
-    ("MINN.C.F.,ST.CLOUD", "MN", "ST. CLOUD", "MNCFSTC", "state", "27", "parse"),
+    ("MINN.C.F.,ST.CLOUD", "MN", "ST. CLOUD", "MNCFSTC", "state", "27", "parse+reference"),
     ("CAMPHILL SCI, PA", "PENNSYLVANIA", "CAMP HILL", None, "state", "42", "parse"),
     ("S.C.I. FOREST", "PENNSYLVANIA", "MARIENVILLE", None, "state", "42", "parse"),
     ("SRCF MERCER", "PENNSYLVANIA", "MERCER", None, "state", "42", "parse"),

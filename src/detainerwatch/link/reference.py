@@ -95,9 +95,11 @@ def words() -> dict[str, tuple[tuple[str, ...], str]]:
 
 @lru_cache(maxsize=None)
 def _classes() -> dict[str, str]:
-    """The class of each expanded word: its own row's class where it has one."""
+    """The class of each expanded word."""
     table = words()
-    out = {w: cls for means, cls in table.values() for w in means if w not in table}
+    # A word an abbreviation stands for keeps its own row's class; one with no row of its own
+    # ('TRANSFER' of FTC, 'CAMP' of FPC) is part of the name.
+    out = {w: "plain" for means, _cls in table.values() for w in means if w not in table}
     out.update({w: cls for w, (means, cls) in table.items() if w in means})
     return out
 
@@ -277,8 +279,13 @@ def _prefer_plain(refs: list[Ref], kinds: frozenset[str]) -> list[Ref]:
     return plain or refs
 
 
+# Kind words a facility's own name must share with the name looked up: an ICE office or a
+# police department is never the match of a name that does not say so.
+OWN_KINDS_REQUIRED = frozenset({"ice", "city"})
+
+
 def _compatible(refs: list[Ref], kinds: frozenset[str]) -> list[Ref]:
-    out = refs
+    out = [r for r in refs if not (_ref_kinds(r) & OWN_KINDS_REQUIRED) - kinds]
     for kind in kinds:
         out = [r for r in out if r.kind in COMPATIBLE[kind]]
     return out

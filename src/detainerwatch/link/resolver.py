@@ -50,7 +50,7 @@ def unified_corrections() -> dict[str, str]:
 # Review reasons that record a contradiction: the facility dictionary never overrules them.
 HARD_REVIEWS = ("lies in", "puts it in", "name says", "CTY:", "PARISH in a name",
                 "more than one operator", "the facility list types it", "is a county of",
-                "the facility's city is ")
+                "the facility's city is ", "a department of corrections named after")
 _CITY_WORDS = (r"POLICE|P ?D|CITY JAIL|MUNICIPAL|TOWN JAIL|VILLAGE|PUBLIC SAFETY|TOWNSHIP|TWP|"
                r"BOROUGH|BORO")
 
@@ -466,7 +466,8 @@ class Resolver:
                 else:
                     out.county_fips = self._county_from_city(st, candidate, unique=True)
                 return self._done(out, "parse", confidence)
-        near = None if township else self._fuzzy_municipality(out, tries[0], st)
+        # (Only without a given city: with one, a name that is no municipality stays doubtful.)
+        near = None if township or city else self._fuzzy_municipality(out, tries[0], st)
         if near is not None:
             # 'ALEXANDRIA CITY JAIL', AL: no municipality Alexandria there; Alexander City is.
             out.jurisdiction_name = _label("city", near.name, st.abbr)
