@@ -51,7 +51,7 @@ def unified_corrections() -> dict[str, str]:
 HARD_REVIEWS = ("lies in", "puts it in", "name says", "CTY:", "PARISH in a name",
                 "more than one operator", "the facility list types it", "is a county of",
                 "the facility's city is ", "a department of corrections named after")
-_CITY_WORDS = (r"POLICE|P ?D|CITY JAIL|MUNICIPAL|TOWN JAIL|VILLAGE|PUBLIC SAFETY|TOWNSHIP|TWP|"
+_CITY_WORDS = (r"POLICE|P ?D|POL DEPT|CITY OF|CITY JAIL|MUNICIPAL|TOWN JAIL|VILLAGE|PUBLIC SAFETY|TOWNSHIP|TWP|"
                r"BOROUGH|BORO")
 
 
@@ -298,6 +298,10 @@ class Resolver:
                 return self._review(out, "parse", 0.6,
                                     f"a department of corrections named after {owner.title()}: "
                                     f"state or local?")
+        own = gz.normal(st.name)
+        if not strong and re.search(rf"(^| ){own}( (?!CITY\b)|$)", text):
+            # 'TENNESSEE PRISON FOR WOMEN', 'NEBRASKA ... CORRECTI': the state's own name.
+            strong = True
         if strong:
             return self._done(out, "parse", 0.95)
         if st.abbr in unified_corrections():
