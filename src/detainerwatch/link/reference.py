@@ -235,7 +235,7 @@ def lookup(name: str, state: str, kinds: frozenset[str] | None = None) -> Match 
                              _prefer_plain(named + [r for r in same if r not in named], kinds)))
     if not core or len(" ".join(core)) < 5:
         return None
-    if kinds & {"state", "federal"}:
+    if kinds & {"state", "federal"} or _distinctive(core):
         # 'CHUCKWALLA STATE PRISON' (Chuckwalla Valley), 'LANCASTER STATE PRISON' (California
         # State Prison, Los Angeles County, in Lancaster): a prison whose name (with its city)
         # holds every word of this one; only when the name says whose prison it is.
@@ -282,6 +282,12 @@ def _prefer_plain(refs: list[Ref], kinds: frozenset[str]) -> list[Ref]:
 # Kind words a facility's own name must share with the name looked up: an ICE office or a
 # police department is never the match of a name that does not say so.
 OWN_KINDS_REQUIRED = frozenset({"ice", "city"})
+
+
+def _distinctive(core: tuple[str, ...]) -> bool:
+    """A core that names a facility without any kind word: long enough not to be a common word
+    ('METROPOLITAN' in New Mexico; not 'WEST')."""
+    return sum(len(w) for w in core) >= settings()["reference"]["subset_min_letters"]
 
 
 def _compatible(refs: list[Ref], kinds: frozenset[str]) -> list[Ref]:

@@ -336,6 +336,13 @@ class Resolver:
                 return self._done(out, "city", 0.9)
             return self._review(out, "parse", 0.3, "a county word but no county name")
         exact = gz.counties_named(st.abbr, named)
+        independent = gz.independent_city(st.abbr, named) if not exact else None
+        if independent is not None:
+            # 'MARTINSVILLE COUNTY JAIL' (VA): no county of that name; the independent city of
+            # that name is its own county-equivalent and runs the jail.
+            out.candidates.append({"step": "parse", "independent_city": independent.fips})
+            self._independent(out, independent, st)
+            return self._done(out, "parse", CONFIDENT)
         if len(exact) == 1:
             county, score = exact[0], 100.0
         else:
