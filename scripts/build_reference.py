@@ -38,7 +38,7 @@ COUNTY_NAME_FIXES = {("LA", "LaSalle Parish"): "22059", ("AK", "Chugach Census A
                      ("AK", "Kusilvak Census Area"): "02158", ("AK", "Petersburg Borough"): "02195",
                      ("SD", "Oglala Lakota County"): "46102"}
 PLACE_SUFFIX = re.compile(
-    r"\s+(city and borough|unified government \(balance\)|consolidated government \(balance\)|"
+    r"\s+(city and borough|charter township|unified government \(balance\)|consolidated government \(balance\)|"
     r"metro government \(balance\)|metropolitan government \(balance\)|government \(balance\)|"
     r"\(balance\)|urban county|city|town|village|borough|CDP|township|municipality|comunidad|"
     r"zona urbana|corporation|plantation|County|county|City)$")

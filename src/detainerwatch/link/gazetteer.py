@@ -183,12 +183,16 @@ def city_key(name: str) -> str:
     """'ST. CLOUD' and 'Saint Cloud' -> 'SAINTCLOUD'; 'WILKESBARRE' = 'Wilkes-Barre'."""
     text = " " + normal(name) + " "
     for short, full in ((" ST ", " SAINT "), (" STE ", " SAINTE "), (" FT ", " FORT "),
-                        (" MT ", " MOUNT ")):
+                        (" MT ", " MOUNT "), (" HGTS ", " HEIGHTS "), (" HTS ", " HEIGHTS ")):
         text = text.replace(short, full)
+    # A leading compass letter: 'N OLMSTED' is North Olmsted.
+    text = re.sub(r"^ ([NSEW]) ", lambda m: " " + {"N": "NORTH", "S": "SOUTH", "E": "EAST",
+                                                   "W": "WEST"}[m.group(1)] + " ", text)
     return text.replace(" ", "")
 
 
 REFERENCE = Path(__file__).resolve().parents[1] / "data" / "reference"
+_ALIAS = re.compile(r"\s+(Town|Village)$")
 _PLACE_RANK = {"incorporated": 0, "subdivision": 1, "cdp": 2}
 
 
@@ -209,9 +213,14 @@ def _all_places() -> dict[tuple[str, str], tuple[Place, ...]]:
                 counties = r["county_fips"].split(";")
                 if changes.keys() & set(counties):
                     counties = [current_fips(c) for c in counties]
-                out[(r["state"], r["key"])].append(  # key: city_key(name), built in
-                    Place(r["state"], r["name"], r["place_fips"], tuple(counties), False,
-                          r["kind"]))
+                place = Place(r["state"], r["name"], r["place_fips"], tuple(counties), False,
+                              r["kind"])
+                out[(r["state"], r["key"])].append(place)  # key: city_key(name), built in
+                alias = _ALIAS.sub("", r["name"])
+                if alias != r["name"] and r["kind"] != "cdp":
+                    # 'Braintree Town' (MA), 'Westworth Village' (TX) are Braintree and
+                    # Westworth as people write them.
+                    out[(r["state"], city_key(alias))].append(place)
     with open(DATA / "places.csv", newline="", encoding="utf-8") as fh:
         for r in csv.DictReader(fh):
             place = Place(r["state"], r["name"], r["place_fips"],
@@ -241,7 +250,13 @@ def _places() -> dict[tuple[str, str], Place]:
 
 
 def place(state_abbr: str, name: str) -> Place | None:
-    return _places().get((state_abbr, city_key(name)))
+    found = _places().get((state_abbr, city_key(name)))
+    if found is None:
+        # 'LADUE' is Ladue, not La Due: of same-keyed municipalities, the one spelt as written.
+        spelt = [p for p in places_named(state_abbr, name)
+                 if p.kind != "cdp" and normal(p.name) == normal(name)]
+        found = spelt[0] if len(spelt) == 1 else None
+    return found
 
 
 def consolidated_with(county_fips: str) -> Place | None:

@@ -267,6 +267,34 @@ def lookup(name: str, state: str, kinds: frozenset[str] | None = None) -> Match 
     return _decide(Match("fuzzy", best, best_score))
 
 
+@lru_cache(maxsize=None)
+def _by_city() -> dict[tuple[str, str], list[Ref]]:
+    out: dict[tuple[str, str], list[Ref]] = defaultdict(list)
+    for ref in _refs():
+        if ref.city:
+            out[(ref.state, gz.city_key(ref.city_key or ref.city))].append(ref)
+    return dict(out)
+
+
+def lookup_in_city(name: str, city: str, state: str,
+                   kinds: frozenset[str] | None = None) -> Match | None:
+    """'W.KEY CC', Fort Supply (OK): the facilities of that city whose name shares a word of
+    four or more letters with this one (HARP: Joseph Harp Correctional Center, Lexington), if they
+    agree on a county and a government type."""
+    _full, core, own_kinds = analyse(name, state)
+    kinds = own_kinds if kinds is None else kinds
+    wanted = {w for w in core if len(w) >= 4} - set(gz.normal(city).split())
+    if not wanted:
+        return None
+    refs = [r for r in _by_city().get((state, gz.city_key(city)), [])
+            if wanted & set(analyse(r.name, state)[1])]
+    refs = _compatible(refs, kinds)
+    if not refs:
+        return None
+    match = _decide(Match("city", refs, 100.0))
+    return match if match.county_fips and not match.conflict else None
+
+
 def _ref_kinds(ref: Ref) -> frozenset[str]:
     return (_analyse(ref.key, ref.state) if ref.key else analyse(ref.name, ref.state))[2]
 

@@ -465,8 +465,10 @@ class Resolver:
             # lists no place of that name at all.
             if place or (not township and not gz.places_named(st.abbr, candidate)
                          and gz.is_city(st.abbr, candidate)):
-                out.jurisdiction_name = _label("city", place.name if place else candidate.title(),
-                                               st.abbr)
+                label = place.name if place else candidate.title()
+                if township and place is not None and place.kind == "subdivision":
+                    label = f"{label} Township"  # the Census list gives townships bare
+                out.jurisdiction_name = _label("city", label, st.abbr)
                 if place:
                     out.place_fips = place.place_fips
                     out.county_fips = place.county_fips[0] if len(place.county_fips) == 1 else None
@@ -580,12 +582,21 @@ class Resolver:
         match = reference.lookup(name, st.abbr, frozenset(kinds))
         if match is None and "," in name:
             # 'RIKERS ISLAND, QUEENS', 'EGELER COR FAC,JACKSON': the name before its place.
-            match = reference.lookup(name.split(",")[0], st.abbr, frozenset(kinds))
+            head, *tails = [part.strip() for part in name.split(",")]
+            match = reference.lookup(head, st.abbr, frozenset(kinds))
+            for tail in tails if match is None else []:
+                if gz.places_named(st.abbr, tail):
+                    match = reference.lookup_in_city(head, tail, st.abbr, frozenset(kinds))
+                    if match is not None:
+                        break
+        if match is None and city:
+            match = reference.lookup_in_city(name, city, st.abbr, frozenset(kinds))
         if match is None:
             return result
         result.candidates.append(match.evidence())
         cfg = _SETTINGS["reference"]
-        score = {"exact": cfg["exact"], "core": cfg["core"]}.get(match.how, cfg["fuzzy"])
+        score = {"exact": cfg["exact"], "core": cfg["core"], "city": cfg["core"]}.get(
+            match.how, cfg["fuzzy"])
         if match.county_fips is None:
             if confident:
                 return result
