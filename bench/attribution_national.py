@@ -17,12 +17,14 @@ from __future__ import annotations
 import csv
 import os
 import re
+import subprocess
 import sys
 import tempfile
+import time
 from collections import Counter
 from pathlib import Path
 
-from .harness import measure, save
+from .harness import save
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -87,6 +89,17 @@ def evaluate(rows=None) -> dict:
             "categories": reasons.most_common(), "categories_detainers": dict(reasons_w)}
 
 
+def _run(argv: list[str]) -> tuple[float, float] | None:
+    """(wall seconds, CPU seconds user + system) of a child process, start-up included."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _pid, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - start
+    if os.waitstatus_to_exitcode(status) != 0:
+        return None
+    return wall, usage.ru_utime + usage.ru_stime
+
+
 def timing() -> dict:
     exe = Path(sys.executable).with_name("detainerwatch")
     out = {}
@@ -99,9 +112,10 @@ def timing() -> dict:
                 w.writerow(["facility", "state"])
                 w.writerows([(r["facility"], r["state"]) for r in chosen])
         db = Path(tmp) / "none.duckdb"  # no store: the bundled reference data alone
-        for label, path in ((f"resolve {len(rows)} rows", all_rows), ("resolve 1 row", one_row)):
-            m = measure(label, [str(exe), "--db", str(db), "resolve", str(path)])
-            out[label] = m.seconds
+        for label, path, goal in ((f"resolve of {len(rows)} rows", all_rows, 3.0),
+                                  ("resolve of one row", one_row, 1.0)):
+            out[label] = {"goal": goal, "result": _run(
+                [str(exe), "--db", str(db), "resolve", str(path)])}
     return out
 
 
@@ -129,10 +143,12 @@ def main(argv=None) -> None:
     for u in result["unresolved"][: None if verbose else 15]:
         print("  open", u)
     times = timing()
-    for label, seconds in times.items():
-        goal = 1.0 if "1 row" in label else 3.0
-        shown = f"{seconds:.2f} s" if seconds is not None else "failed"
-        print(f"  {label} (start-up included): {shown}  goal < {goal:.0f} s")
+    load = os.getloadavg()[0]
+    for label, t in times.items():
+        shown = (f"{t['result'][0]:.2f} s wall, {t['result'][1]:.2f} s CPU"
+                 if t["result"] else "failed")
+        print(f"  {label} (start-up included): {shown}  goal < {t['goal']:.0f} s "
+              f"(load average {load:.1f} on {os.cpu_count()} CPUs: wall time counts others' work)")
     result["timing"] = times
     print("saved", save("attribution_national", result))
 

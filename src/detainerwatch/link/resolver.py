@@ -621,7 +621,9 @@ class Resolver:
         elif match.conflict and "regional" not in kinds:
             return self._review(result, "reference", 0.7,
                                 "the facilities of that name are of different government types")
-        kind = "regional" if "regional" in kinds and match.kind != "private" else match.kind
+        kind = match.kind
+        if "regional" in kinds and kind in ("multi", "county", "local", "igsa"):
+            kind = "regional"  # a regional jail (several governments), not a hospital
         out = Attribution(state_abbr=result.state_abbr, state_fips=result.state_fips,
                           candidates=result.candidates, county_fips=match.county_fips)
         county = gz.county_by_fips(match.county_fips)
