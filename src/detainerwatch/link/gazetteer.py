@@ -209,18 +209,22 @@ def _all_places() -> dict[tuple[str, str], tuple[Place, ...]]:
     if path.exists():
         with gzip.open(path, "rt", newline="", encoding="utf-8") as fh:
             changes = _county_changes()
-            for r in csv.DictReader(fh):
-                counties = r["county_fips"].split(";")
+            rows = csv.reader(fh)
+            header = next(rows)
+            i_state, i_name, i_fips, i_kind, i_counties, i_key = (
+                header.index(c) for c in ("state", "name", "place_fips", "kind", "county_fips",
+                                          "key"))
+            for r in rows:
+                counties = r[i_counties].split(";")
                 if changes.keys() & set(counties):
                     counties = [current_fips(c) for c in counties]
-                place = Place(r["state"], r["name"], r["place_fips"], tuple(counties), False,
-                              r["kind"])
-                out[(r["state"], r["key"])].append(place)  # key: city_key(name), built in
-                alias = _ALIAS.sub("", r["name"])
-                if alias != r["name"] and r["kind"] != "cdp":
+                name, kind = r[i_name], r[i_kind]
+                place = Place(r[i_state], name, r[i_fips], tuple(counties), False, kind)
+                out[(r[i_state], r[i_key])].append(place)  # key: city_key(name), built in
+                if kind != "cdp" and name.endswith((" Town", " Village")):
                     # 'Braintree Town' (MA), 'Westworth Village' (TX) are Braintree and
                     # Westworth as people write them.
-                    out[(r["state"], city_key(alias))].append(place)
+                    out[(r[i_state], city_key(_ALIAS.sub("", name)))].append(place)
     with open(DATA / "places.csv", newline="", encoding="utf-8") as fh:
         for r in csv.DictReader(fh):
             place = Place(r["state"], r["name"], r["place_fips"],

@@ -172,9 +172,13 @@ def _refs() -> tuple[Ref, ...]:
     out = []
     if DATA.exists():
         with gzip.open(DATA, "rt", newline="", encoding="utf-8") as fh:
+            rows = csv.reader(fh)
+            header = next(rows)
+            if header != list(Ref.__dataclass_fields__):
+                raise ValueError(f"{DATA}: columns {header}; rebuild it with "
+                                 "scripts/build_reference.py")
             # A reviewed hand row replaces the source rows of its code.
-            out += [ref for ref in (Ref(**r) for r in csv.DictReader(fh))
-                    if ref.code not in replaced]
+            out += [ref for ref in (Ref(*r) for r in rows) if ref.code not in replaced]
     return tuple(out + hand)
 
 
