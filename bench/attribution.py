@@ -72,6 +72,10 @@ def main(argv=None) -> None:
     for u in result["unanswered"]:
         print("  review", u)
     print("saved", save("attribution", result))
+    from . import attribution_national
+
+    print()
+    attribution_national.main(argv)
 
 
 if __name__ == "__main__":

@@ -33,7 +33,7 @@ def resolver(pa_store):
     ("STERNS CO. JAIL", "MN", "ST. CLOUD", None, "county", "27145", "fuzzy"),
     ("LACKAWANA CNTY JAIL, PA", "PENNSYLVANIA", "SCRANTON", None, "county", "42069", "fuzzy"),
     # state prisons
-    ("MINN.C.F.,ST.CLOUD", "MN", "ST. CLOUD", "MNCFSTC", "state", "27", "parse"),
+    ("MINN.C.F.,ST.CLOUD", "MN", "ST. CLOUD", "MNCFSTC", "state", "27", "parse+reference"),
     ("CAMPHILL SCI, PA", "PENNSYLVANIA", "CAMP HILL", None, "state", "42", "parse"),
     ("S.C.I. FOREST", "PENNSYLVANIA", "MARIENVILLE", None, "state", "42", "parse"),
     ("SRCF MERCER", "PENNSYLVANIA", "MERCER", None, "state", "42", "parse"),
@@ -212,7 +212,8 @@ def test_a_county_and_an_independent_city_of_one_name_stay_apart():
 def test_a_borough_is_a_county_in_alaska_only():
     r = Resolver()
     a = r.resolve("MATANUSKA-SUSITNA BOROUGH JAIL", "AK", "PALMER")
-    assert (a.jurisdiction_type, a.county_fips) == ("county", "02170") and not a.needs_review
+    # The borough word names the county-equivalent; Alaska's jails are the state's (issue 13).
+    assert (a.jurisdiction_type, a.county_fips) == ("state", "02170") and not a.needs_review
     # In Pennsylvania and New Jersey a borough is a municipality: Indiana Borough is not
     # Indiana County's government, though it lies in Indiana County.
     a = r.resolve("INDIANA BOROUGH POLICE DEPT", "PA", "INDIANA")
@@ -232,7 +233,10 @@ def test_a_parish_outside_louisiana_is_reviewed():
 def test_connecticut_has_no_county_government():
     r = Resolver()
     a = r.resolve("HARTFORD COUNTY JAIL", "CT", "HARTFORD")
-    assert a.needs_review and a.confidence < CONFIDENT and "1960" in a.review_reason
+    # No county government: the jail is the state's; the county word says where it is.
+    assert (a.jurisdiction_type, a.county_fips, a.needs_review) == ("state", "09003", False)
+    assert {"step": "parse", "unified_corrections": "CT",
+            "county_named": "Hartford County"} in a.candidates
     # Its jails are the state's (one state system, like AK, DE, HI, RI, VT); its police the towns'.
     a = r.resolve("HARTFORD CORRECTIONAL CENTER", "CT", "HARTFORD")
     assert a.jurisdiction_type == "state" and not a.needs_review
@@ -282,8 +286,13 @@ def test_kind_words(name, state, city, kind, operator):
 
 
 def test_contract_facility_without_operator_is_reviewed():
-    a = Resolver().resolve("ELIZABETH CONTRACT DETENTION FACILITY", "NJ", "ELIZABETH")
+    a = Resolver().resolve("SOMERSET HILLS CONTRACT DETENTION FACILITY", "NJ", "ELIZABETH")
     assert a.jurisdiction_type == "private" and a.needs_review
+    # ICE's own lists name the operator of a contract facility they list (evidence kept).
+    a = Resolver().resolve("ELIZABETH CONTRACT DETENTION FACILITY", "NJ", "ELIZABETH")
+    assert (a.jurisdiction_type, a.needs_review) == ("private", False)
+    assert "CoreCivic" in a.jurisdiction_name and a.county_fips == "34039"
+    assert any(c["step"] == "reference" for c in a.candidates)
 
 
 @pytest.mark.parametrize("name,state,city,code", [

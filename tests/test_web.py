@@ -377,7 +377,8 @@ def _check_city_profile(city_store):
     with TestClient(create_app(city_store)) as c:
         listed = c.get("/api/v1/jurisdictions", params={"q": "aberdeen"}).json()
         city = [j for j in listed if j["jurisdiction_type"] == "city"][0]
-        assert city["place_fips"] is None and city["id"].startswith("city:53:")
+        # Issue 13: the gazetteer has every Census place, so Aberdeen, WA has its place code now.
+        assert city["place_fips"] == "5300100" and city["id"] == "city:5300100"
         data = c.get(f"/api/v1/jurisdictions/{city['id']}").json()
         assert data["name"] == "Aberdeen, WA" and data["totals"]["issued"] == 12
         assert data["totals"]["declined"] == 4 and data["evidence"][0]["rows"] == 12

@@ -44,6 +44,7 @@ class Place:
     place_fips: str
     county_fips: tuple[str, ...]
     consolidated: bool
+    kind: str = "incorporated"  # incorporated, subdivision (town, township), cdp
 
 
 def normal(text: str) -> str:
@@ -119,6 +120,10 @@ def _counties() -> tuple[dict[str, list[County]], dict[str, County]]:
     return grouped, by_fips
 
 
+def states_with_counties() -> list[str]:
+    return sorted(_counties()[0])
+
+
 def counties(state_abbr: str) -> list[County]:
     return _counties()[0].get(state_abbr, [])
 
@@ -178,26 +183,141 @@ def city_key(name: str) -> str:
     """'ST. CLOUD' and 'Saint Cloud' -> 'SAINTCLOUD'; 'WILKESBARRE' = 'Wilkes-Barre'."""
     text = " " + normal(name) + " "
     for short, full in ((" ST ", " SAINT "), (" STE ", " SAINTE "), (" FT ", " FORT "),
-                        (" MT ", " MOUNT ")):
+                        (" MT ", " MOUNT "), (" HGTS ", " HEIGHTS "), (" HTS ", " HEIGHTS ")):
         text = text.replace(short, full)
+    # A leading compass letter: 'N OLMSTED' is North Olmsted.
+    text = re.sub(r"^ ([NSEW]) ", lambda m: " " + {"N": "NORTH", "S": "SOUTH", "E": "EAST",
+                                                   "W": "WEST"}[m.group(1)] + " ", text)
     return text.replace(" ", "")
 
 
+REFERENCE = Path(__file__).resolve().parents[1] / "data" / "reference"
+_ALIAS = re.compile(r"\s+(Town|Village)$")
+_PLACE_RANK = {"incorporated": 0, "subdivision": 1, "cdp": 2}
+
+
 @lru_cache(maxsize=None)
-def _places() -> dict[tuple[str, str], Place]:
-    out = {}
+def _all_places() -> dict[tuple[str, str], tuple[Place, ...]]:
+    """(state, city_key) -> every Census place and county subdivision of that name, governments
+    first (incorporated places, then towns and townships, then CDPs), from
+    ``data/reference/places.csv.gz`` (built by scripts/build_reference.py), with the hand list
+    ``data/gazetteer/places.csv`` (consolidated city-counties) on top."""
+    import gzip
+
+    out: dict[tuple[str, str], list[Place]] = defaultdict(list)
+    path = REFERENCE / "places.csv.gz"
+    if path.exists():
+        with gzip.open(path, "rt", newline="", encoding="utf-8") as fh:
+            changes = _county_changes()
+            rows = csv.reader(fh)
+            header = next(rows)
+            i_state, i_name, i_fips, i_kind, i_counties, i_key = (
+                header.index(c) for c in ("state", "name", "place_fips", "kind", "county_fips",
+                                          "key"))
+            for r in rows:
+                counties = r[i_counties].split(";")
+                if changes.keys() & set(counties):
+                    counties = [current_fips(c) for c in counties]
+                name, kind = r[i_name], r[i_kind]
+                place = Place(r[i_state], name, r[i_fips], tuple(counties), False, kind)
+                out[(r[i_state], r[i_key])].append(place)  # key: city_key(name), built in
+                if kind != "cdp" and name.endswith((" Town", " Village")):
+                    # 'Braintree Town' (MA), 'Westworth Village' (TX) are Braintree and
+                    # Westworth as people write them.
+                    out[(r[i_state], city_key(_ALIAS.sub("", name)))].append(place)
     with open(DATA / "places.csv", newline="", encoding="utf-8") as fh:
         for r in csv.DictReader(fh):
             place = Place(r["state"], r["name"], r["place_fips"],
                           tuple(r["county_fips"].split(";")), r["consolidated"] == "yes")
-            out[(r["state"], city_key(r["name"]))] = place
-    out[("NY", city_key("New York"))] = out[("NY", city_key("New York City"))]
-    out[("NY", city_key("NYC"))] = out[("NY", city_key("New York City"))]
+            key = (r["state"], city_key(r["name"]))
+            out[key] = [place] + [p for p in out[key] if p.place_fips != place.place_fips]
+    nyc = out[("NY", city_key("New York City"))]
+    out[("NY", city_key("New York"))] = nyc + out.get(("NY", city_key("New York")), [])
+    out[("NY", city_key("NYC"))] = nyc
+    return {k: tuple(sorted(v, key=lambda p: _PLACE_RANK.get(p.kind, 0)))
+            for k, v in out.items()}
+
+
+@lru_cache(maxsize=None)
+def _places() -> dict[tuple[str, str], Place]:
+    """(state, city_key) -> the one government place of that name: an incorporated place (or a
+    hand-listed consolidated city), else a town or township when only one has the name."""
+    out = {}
+    for key, found in _all_places().items():
+        for kind in ("incorporated", "subdivision"):
+            same = [p for p in found if p.kind == kind]
+            if same:
+                if len(same) == 1 or same[0].consolidated:
+                    out[key] = same[0]
+                break
     return out
 
 
 def place(state_abbr: str, name: str) -> Place | None:
-    return _places().get((state_abbr, city_key(name)))
+    found = _places().get((state_abbr, city_key(name)))
+    if found is None:
+        # 'LADUE' is Ladue, not La Due: of same-keyed municipalities, the one spelt as written.
+        spelt = [p for p in places_named(state_abbr, name)
+                 if p.kind != "cdp" and normal(p.name) == normal(name)]
+        found = spelt[0] if len(spelt) == 1 else None
+    return found
+
+
+def consolidated_with(county_fips: str) -> Place | None:
+    """The consolidated city whose territory includes the county (New York City's five)."""
+    return next((p for p in _places().values() if p.consolidated and county_fips in p.county_fips),
+                None)
+
+
+def municipalities(state_abbr: str) -> dict[str, Place]:
+    """city_key -> the government place of that name, for one state (for spelling matches)."""
+    return _municipalities().get(state_abbr, {})
+
+
+@lru_cache(maxsize=None)
+def _municipalities() -> dict[str, dict[str, Place]]:
+    out: dict[str, dict[str, Place]] = defaultdict(dict)
+    for (abbr, key), p in _places().items():
+        out[abbr][key] = p
+    return dict(out)
+
+
+def places_named(state_abbr: str, name: str) -> tuple[Place, ...]:
+    """Every place and county subdivision of that name in the state, governments first."""
+    return _all_places().get((state_abbr, city_key(name)), ())
+
+
+def place_counties(state_abbr: str, name: str) -> list[str]:
+    """The counties a city of that name extends into: the government place's (all of them when
+    it spans several), else those of every same-named place or subdivision; [] if unknown."""
+    known = place(state_abbr, name)
+    if known:
+        return list(known.county_fips)
+    found = places_named(state_abbr, name)
+    return sorted({c for p in found for c in p.county_fips})
+
+
+@lru_cache(maxsize=None)
+def _county_changes() -> dict[str, str]:
+    from ..handfiles import hand_path
+
+    with open(hand_path("county_changes.csv"), newline="", encoding="utf-8") as fh:
+        return {r["old_fips"]: r["new_fips"] for r in csv.DictReader(fh)}
+
+
+def current_fips(fips: str) -> str:
+    """A county FIPS code as it is now: Dade 12025 -> Miami-Dade 12086 (hand/county_changes.csv)."""
+    changes = _county_changes()
+    seen = 0
+    while fips in changes and seen < 5:
+        fips, seen = changes[fips], seen + 1
+    return fips
+
+
+def reset() -> None:
+    """Forget every loaded index (the reference build script rewrites the data under them)."""
+    for fn in (_all_places, _places, _municipalities, _city_counties, _county_changes):
+        fn.cache_clear()
 
 
 @lru_cache(maxsize=None)
@@ -222,21 +342,23 @@ def _city_counties() -> dict[tuple[str, str], dict[str, int]]:
 
 def city_counties(state_abbr: str, city: str) -> dict[str, int]:
     """Counties a city (postal name) lies in, with weights; empty when the city is unknown."""
-    known = place(state_abbr, city)
+    known = place_counties(state_abbr, city)
     if known:
-        return {fips: 10 for fips in known.county_fips}
+        return {fips: 10 for fips in known}
     return _city_counties().get((state_abbr, city_key(city)), {})
 
 
 def is_city(state_abbr: str, city: str) -> bool:
-    return bool(place(state_abbr, city)) or (state_abbr, city_key(city)) in _city_counties()
+    """A Census place or county subdivision of that name in the state (the ZIP list's postal
+    names are not places: they serve only to place a facility's given city in a county)."""
+    return bool(places_named(state_abbr, city))
 
 
 def load() -> None:
-    """Build every index now (they are built on first use otherwise): the ingest pipeline
-    calls it in a background thread while rows stream in."""
+    """Build the small indexes now (the others are built on first use): the ingest pipeline
+    calls it in a background thread while rows stream in. The place list is left to first use
+    on the caller's thread: building its 40,000 entries here, beside the streaming xlsx
+    scanner's thread, crashed the interpreter (segfault in about 1 ingest of 5 in the tests)."""
     _states()
     _counties()
     _county_index()
-    _places()
-    _city_counties()

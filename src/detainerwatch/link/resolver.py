@@ -23,22 +23,35 @@ from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 
 from rapidfuzz import fuzz, process
+from rapidfuzz.distance import Levenshtein
 
 from ..handfiles import hand_path
 from . import gazetteer as gz
+from . import reference
 from .dictionary import Entry, county_named_in, county_words
 
-CONFIDENT = 0.9
-FUZZY_ACCEPT = 90  # rapidfuzz ratio needed to accept a misspelt county or city
-FUZZY_MARGIN = 8  # and its lead over the next candidate
+_SETTINGS = reference.settings()  # hand/resolver_settings.yaml
+CONFIDENT = _SETTINGS["confident"]
+FUZZY_ACCEPT = _SETTINGS["fuzzy_accept"]  # rapidfuzz ratio needed to accept a misspelt county
+FUZZY_MARGIN = _SETTINGS["fuzzy_margin"]  # and its lead over the next candidate
 TYPE_HINTS = {"SPC": "ice", "CDF": "private", "BOP": "federal", "HOLD": "ice", "STAGING": "ice"}
-JURISDICTION_TYPES = ("county", "city", "state", "federal", "ice", "private", "unknown")
-# States with no county government: a 'county' there is no one to attribute a jail to.
-NO_COUNTY_GOVERNMENT = {"CT": "Connecticut abolished county government in 1960",
-                        "RI": "Rhode Island has no county government"}
-# States whose prisons and jails are one state system: a correctional centre there is the state's.
-UNIFIED_CORRECTIONS = {"AK", "CT", "DE", "HI", "RI", "VT"}
-_CITY_WORDS = (r"POLICE|P ?D|CITY JAIL|MUNICIPAL|TOWN JAIL|VILLAGE|PUBLIC SAFETY|TOWNSHIP|TWP|"
+JURISDICTION_TYPES = ("county", "city", "state", "federal", "ice", "private", "regional",
+                      "unknown")
+
+
+@lru_cache(maxsize=None)
+def unified_corrections() -> dict[str, str]:
+    """States whose prisons and jails are one state system (hand/unified_corrections.csv): a
+    'county jail' or sheriff there is the state's, the county word only says where it is."""
+    with open(hand_path("unified_corrections.csv"), newline="", encoding="utf-8") as fh:
+        return {r["state"]: r["note"] for r in csv.DictReader(fh)}
+
+
+# Review reasons that record a contradiction: the facility dictionary never overrules them.
+HARD_REVIEWS = ("lies in", "puts it in", "name says", "CTY:", "PARISH in a name",
+                "more than one operator", "the facility list types it", "is a county of",
+                "the facility's city is ", "a department of corrections named after")
+_CITY_WORDS = (r"POLICE|P ?D|POL DEPT|CITY OF|CITY JAIL|MUNICIPAL|TOWN JAIL|VILLAGE|PUBLIC SAFETY|TOWNSHIP|TWP|"
                r"BOROUGH|BORO")
 
 
@@ -60,6 +73,13 @@ class Attribution:
         out = asdict(self)
         out["candidates"] = json.dumps(self.candidates)
         return out
+
+
+# Operator codes of the ICE facility lists, spelled out.
+_OPERATORS = {"GEO": "GEO Group", "CCA": "CoreCivic (Corrections Corporation of America)",
+              "CEC": "Community Education Centers", "M&TC": "Management & Training Corporation",
+              "MTC": "Management & Training Corporation", "EMERALD": "Emerald Correctional",
+              "LASALLE": "LaSalle Corrections", "AHTNA": "Ahtna"}
 
 
 @dataclass(frozen=True)
@@ -98,6 +118,14 @@ def overrides() -> dict[tuple, dict]:
         key = (gz.normal(r["facility_name"]), gz.normal(r["facility_city"] or ""),
                st.abbr, (r["facility_code"] or "").upper())
         out[key] = r
+    return out
+
+
+@lru_cache(maxsize=None)
+def _overrides_by_name() -> dict[tuple[str, str], list[dict]]:
+    out: dict[tuple[str, str], list[dict]] = {}
+    for (name, _city, state, _code), row in overrides().items():
+        out.setdefault((name, state), []).append(row)
     return out
 
 
@@ -142,6 +170,11 @@ class Resolver:
         hit = overrides().get((gz.normal(name), gz.normal(city or ""), st.abbr, code or "")) \
             or overrides().get((gz.normal(name), gz.normal(city or ""), st.abbr, "")) \
             or overrides().get((gz.normal(name), "", st.abbr, ""))
+        if not hit and not city:
+            # No city given: an override of that name in the state, if it is the only one.
+            same = _overrides_by_name().get((gz.normal(name), st.abbr), [])
+            if len(same) == 1:
+                hit = same[0]
         if hit:
             return self._from_override(out, hit)
 
@@ -153,6 +186,18 @@ class Resolver:
             else:
                 out.candidates.append({"step": "code", "code": code, "state": candidate.state,
                                        "rejected": "dictionary entry is in another state"})
+        if entry is None and code and not out.candidates:
+            # A code of ICE's (or a DOC's) lists in the bundled dictionary: its listed name.
+            listed = [r for r in reference.by_code(code) if r.state == st.abbr]
+            if listed:
+                out.candidates.append({"step": "code", "code": code, "listed_as": listed[0].name,
+                                       "source": listed[0].source})
+                if not bare or reference.lookup(bare, st.abbr) is None:
+                    bare = listed[0].name
+                city = city or listed[0].city or None
+            elif reference.by_code(code):
+                out.candidates.append({"step": "code", "code": code,
+                                       "rejected": "listed in another state"})
         if entry is None:
             same = self.by_name.get((st.abbr, gz.normal(bare)), [])
             if len(same) == 1:
@@ -164,6 +209,7 @@ class Resolver:
         result = self._parse(out, bare, st, city, entry)
         if result.method == "none" and entry is None:
             result = self._fuzzy_dictionary(out, bare, st, city)
+        result = self._reference(result, bare, st, city)
         if context_method and result.method in ("parse", "city"):
             result.method = f"{context_method}+{result.method}"
         return result
@@ -252,9 +298,13 @@ class Resolver:
                 return self._review(out, "parse", 0.6,
                                     f"a department of corrections named after {owner.title()}: "
                                     f"state or local?")
+        own = gz.normal(st.name)
+        if not strong and re.search(rf"(^| ){own}( (?!CITY\b)|$)", text):
+            # 'TENNESSEE PRISON FOR WOMEN', 'NEBRASKA ... CORRECTI': the state's own name.
+            strong = True
         if strong:
             return self._done(out, "parse", 0.95)
-        if st.abbr in UNIFIED_CORRECTIONS:
+        if st.abbr in unified_corrections():
             out.candidates.append({"step": "parse", "unified_corrections": st.abbr})
             return self._done(out, "parse", CONFIDENT)
         return self._review(out, "parse", 0.6, "only generic prison words; state or local?")
@@ -269,6 +319,12 @@ class Resolver:
             return self._review(out, "parse", 0.4, f"PARISH in a name of {st.abbr}: only "
                                 "Louisiana has parishes")
         named = county_named_in(name, st.abbr)
+        if not named and st.abbr in unified_corrections():
+            # 'COUNTY JAIL' in Vermont: the state's, wherever it is.
+            out.jurisdiction_type, out.jurisdiction_name = "state", st.name
+            out.county_fips = self._county_from_city(st, city, unique=True)
+            out.candidates.append({"step": "parse", "unified_corrections": st.abbr})
+            return self._done(out, "parse", _SETTINGS["reference"]["state_named_county"])
         if not named:
             # 'COUNTY JAIL' with no name: the city says which county.
             fips = self._county_from_city(st, city, unique=True)
@@ -280,6 +336,13 @@ class Resolver:
                 return self._done(out, "city", 0.9)
             return self._review(out, "parse", 0.3, "a county word but no county name")
         exact = gz.counties_named(st.abbr, named)
+        independent = gz.independent_city(st.abbr, named) if not exact else None
+        if independent is not None:
+            # 'MARTINSVILLE COUNTY JAIL' (VA): no county of that name; the independent city of
+            # that name is its own county-equivalent and runs the jail.
+            out.candidates.append({"step": "parse", "independent_city": independent.fips})
+            self._independent(out, independent, st)
+            return self._done(out, "parse", CONFIDENT)
         if len(exact) == 1:
             county, score = exact[0], 100.0
         else:
@@ -300,8 +363,13 @@ class Resolver:
             out.candidates.append({"step": "parse", "city": f"{named} CITY"})
             return self._review(out, method, 0.6, f"CTY: {named.title()} County or "
                                 f"{named.title()} City?")
-        if st.abbr in NO_COUNTY_GOVERNMENT:
-            return self._review(out, method, 0.6, NO_COUNTY_GOVERNMENT[st.abbr])
+        if st.abbr in unified_corrections():
+            # 'KENT COUNTY SHERIFF' (DE), 'ADDISON COUNTY JAIL' (VT): the state runs it; the
+            # county named is where it is, not who runs it.
+            out.jurisdiction_type, out.jurisdiction_name = "state", st.name
+            out.candidates.append({"step": "parse", "unified_corrections": st.abbr,
+                                   "county_named": county.name})
+            return self._done(out, method, min(confidence, _SETTINGS["reference"]["state_named_county"]))
         city_counties = gz.city_counties(st.abbr, city) if city else {}
         if city_counties and county.fips not in city_counties:
             out.candidates.append({"step": "city", "city": city, "counties": sorted(city_counties)})
@@ -322,6 +390,22 @@ class Resolver:
         out.county_fips = county.fips
         out.place_fips = known.place_fips if known else None
 
+    def _fuzzy_municipality(self, out, named: str, st: gz.State):
+        """The one municipality of the state spelt like `named` (incorporated places, towns and
+        townships; never a census-designated place), or None."""
+        choices = gz.municipalities(st.abbr)
+        found = process.extract(gz.city_key(named), list(choices), scorer=fuzz.ratio, limit=3)
+        if not found:
+            return None
+        out.candidates.append({"step": "fuzzy_municipality", "looked_for": named,
+                               "scores": [[choices[c].name, round(s, 1)] for c, s, _ in found]})
+        best, score, _ = found[0]
+        runner = found[1][1] if len(found) > 1 else 0.0
+        cfg = _SETTINGS["municipality_fuzzy"]
+        if score >= cfg["accept"] and score - runner >= cfg["margin"]:
+            return choices[best]
+        return None
+
     def _fuzzy_county(self, out, named: str, st: gz.State):
         choices = {gz.county_key(c.name): c for c in gz.counties(st.abbr)}
         key = gz.county_key(named)
@@ -334,6 +418,15 @@ class Resolver:
         runner = found[1][1] if len(found) > 1 else 0.0
         if score >= FUZZY_ACCEPT and score - runner >= FUZZY_MARGIN:
             return choices[best], score
+        # Two letters swapped or changed in a long name ('HENNIPEN'): the one county of the
+        # state within that many edits, when every other county is much further.
+        edits = _SETTINGS["county_edits"]
+        if len(key) >= edits["min_length"]:
+            near = sorted((Levenshtein.distance(key, c), c) for c in choices)
+            if near[0][0] <= edits["accept"] and (len(near) == 1 or
+                                                  near[1][0] >= near[0][0] + edits["margin"]):
+                out.candidates.append({"step": "fuzzy", "edits": [[c, d] for d, c in near[:3]]})
+                return choices[near[0][1]], float(score)
         return None, score
 
     def _city(self, out, name, st, city, confidence: float) -> Attribution:
@@ -367,15 +460,33 @@ class Resolver:
                 self._independent(out, independent, st)
                 return self._done(out, "parse", confidence)
             place = gz.place(st.abbr, candidate)
-            if place or (not township and gz.is_city(st.abbr, candidate)):
-                out.jurisdiction_name = _label("city", place.name if place else candidate.title(),
-                                               st.abbr)
+            # A police department or city jail belongs to a municipality: a census-designated
+            # place of that name (Alexandria, AL) runs none; postal names only when the Census
+            # lists no place of that name at all.
+            if place or (not township and not gz.places_named(st.abbr, candidate)
+                         and gz.is_city(st.abbr, candidate)):
+                label = place.name if place else candidate.title()
+                if township and place is not None and place.kind == "subdivision":
+                    label = f"{label} Township"  # the Census list gives townships bare
+                out.jurisdiction_name = _label("city", label, st.abbr)
                 if place:
                     out.place_fips = place.place_fips
                     out.county_fips = place.county_fips[0] if len(place.county_fips) == 1 else None
+                    if len(place.county_fips) > 1:
+                        # Kansas City, MO: the city spans four counties; all are named.
+                        out.candidates.append({"step": "place", "place": place.name,
+                                               "counties": list(place.county_fips)})
                 else:
                     out.county_fips = self._county_from_city(st, candidate, unique=True)
                 return self._done(out, "parse", confidence)
+        # (Only without a given city: with one, a name that is no municipality stays doubtful.)
+        near = None if township or city else self._fuzzy_municipality(out, tries[0], st)
+        if near is not None:
+            # 'ALEXANDRIA CITY JAIL', AL: no municipality Alexandria there; Alexander City is.
+            out.jurisdiction_name = _label("city", near.name, st.abbr)
+            out.place_fips = near.place_fips
+            out.county_fips = near.county_fips[0] if len(near.county_fips) == 1 else None
+            return self._done(out, "fuzzy", CONFIDENT)
         named = short
         # The name gives a municipality the gazetteer does not know: a township, a town, a
         # county's name, a street. Say what the facility's city suggests, but never confidently
@@ -412,7 +523,9 @@ class Resolver:
                 out.county_fips = entry.county_fips or self._county_from_city(st, city)
                 return self._done(out, "code", 0.9)
             if hint == "private":
-                out.jurisdiction_type, out.jurisdiction_name = "private", entry.operator or entry.name
+                out.jurisdiction_type = "private"
+                out.jurisdiction_name = _OPERATORS.get(entry.operator or "", entry.operator) or \
+                    "private operator (not named in the facility list)"
                 out.county_fips = entry.county_fips or self._county_from_city(st, city)
                 return self._review(out, "code", 0.8, "contract facility: operator not verified")
         out.county_fips = (entry.county_fips if entry else None) or self._county_from_city(st, city)
@@ -439,6 +552,121 @@ class Resolver:
                 result.review_reason = result.review_reason or f"fuzzy match {score:.0f}"
             return result
         return out
+
+    # -- the national facility dictionary (data/reference) -----------------------------
+    _NAMES = {"federal": "Federal Bureau of Prisons",
+              "ice": "U.S. Immigration and Customs Enforcement"}
+    _KIND_OF_TYPE = {"state": "state", "federal": "federal", "ice": "federal",
+                     "county": "county", "city": "city", "regional": "regional"}
+
+    def _reference(self, result: Attribution, name: str, st: gz.State,
+                   city: str | None) -> Attribution:
+        """Where the name's words leave the government or its county open, the bundled facility
+        dictionary: the facility of that name in the state, its type and county."""
+        confident = result.confidence >= CONFIDENT and not result.needs_review
+        if result.method == "override" or (confident and result.county_fips):
+            return result
+        if result.jurisdiction_name == "U.S. Marshals Service":
+            # The Marshals hold people in hundreds of jails: a district office says no county.
+            return result
+        reason = (result.review_reason or "").replace("the facility's city is not given", "")
+        if result.needs_review and any(h in reason for h in HARD_REVIEWS):
+            return result
+        _, _, kinds = reference.analyse(name, st.abbr)
+        if confident and result.jurisdiction_type in ("county", "city", "regional"):
+            # (A state or federal kind only when the name says so: RIVERS CORRECTIONAL
+            # INSTITUTION reads like a state prison and is a federal contract one.)
+            kinds = kinds | {self._KIND_OF_TYPE[result.jurisdiction_type]}
+        if result.jurisdiction_type == "private" or "regional" in kinds:
+            kinds = kinds - {"county", "city"}
+        match = reference.lookup(name, st.abbr, frozenset(kinds))
+        if match is None and "," in name:
+            # 'RIKERS ISLAND, QUEENS', 'EGELER COR FAC,JACKSON': the name before its place.
+            head, *tails = [part.strip() for part in name.split(",")]
+            match = reference.lookup(head, st.abbr, frozenset(kinds))
+            for tail in tails if match is None else []:
+                if gz.places_named(st.abbr, tail):
+                    match = reference.lookup_in_city(head, tail, st.abbr, frozenset(kinds))
+                    if match is not None:
+                        break
+        if match is None and city:
+            match = reference.lookup_in_city(name, city, st.abbr, frozenset(kinds))
+        if match is None:
+            return result
+        result.candidates.append(match.evidence())
+        cfg = _SETTINGS["reference"]
+        score = {"exact": cfg["exact"], "core": cfg["core"], "city": cfg["core"]}.get(
+            match.how, cfg["fuzzy"])
+        if match.county_fips is None:
+            if confident:
+                return result
+            return self._review(result, "reference", 0.7, (
+                f"the facility dictionary has facilities of that name in "
+                f"{len(match.counties)} counties" if match.counties else
+                "the facility dictionary gives no county for it"))
+        if confident:
+            # The name said the kind; the dictionary says where, and who operates it.
+            result.county_fips = match.county_fips
+            if match.kind == "private" and result.jurisdiction_type in ("state", "federal"):
+                self._private(result, match)
+            elif (match.kind == "federal" and result.jurisdiction_type == "state"
+                  and match.how != "fuzzy" and not match.conflict):
+                # A federal (contract) prison named like a state one: RIVERS CORRECTIONAL.
+                result.jurisdiction_type, result.jurisdiction_name = "federal", self._NAMES["federal"]
+            result.method = f"{result.method}+reference"
+            result.confidence = min(result.confidence, score)
+            return result
+        if match.conflict and st.abbr in unified_corrections() and "state" in match.kinds:
+            match.kind = "state"  # one state system: the other types are other names for it
+        elif match.conflict and "regional" not in kinds:
+            return self._review(result, "reference", 0.7,
+                                "the facilities of that name are of different government types")
+        kind = match.kind
+        if "regional" in kinds and kind in ("multi", "county", "local", "igsa"):
+            kind = "regional"  # a regional jail (several governments), not a hospital
+        out = Attribution(state_abbr=result.state_abbr, state_fips=result.state_fips,
+                          candidates=result.candidates, county_fips=match.county_fips)
+        county = gz.county_by_fips(match.county_fips)
+        if kind in ("igsa", "unknown"):
+            kind = next((k for k in ("county", "city") if k in kinds), kind)
+        if kind == "private":
+            self._private(out, match)
+        elif kind in ("state", "federal", "ice"):
+            out.jurisdiction_type = kind
+            out.jurisdiction_name = st.name if kind == "state" else self._NAMES[kind]
+        elif kind == "county" or (kind == "multi" and st.abbr in unified_corrections()):
+            if st.abbr in unified_corrections():
+                out.jurisdiction_type, out.jurisdiction_name = "state", st.name
+            elif county is not None and gz.is_city_county(county):
+                self._independent(out, county, st)
+            else:
+                out.jurisdiction_type = "county"
+                out.jurisdiction_name = _label("county", county.name if county else "", st.abbr)
+        elif kind in ("regional", "multi"):
+            out.jurisdiction_type = "regional"
+            out.jurisdiction_name = " ".join(w.title() for w in match.refs[0].name.split())
+        elif kind in ("local", "city"):
+            cities = {r.city for r in match.refs if r.city}
+            place = gz.place(st.abbr, next(iter(cities))) if len(cities) == 1 else None
+            place = place or gz.consolidated_with(match.county_fips)
+            if county is not None and gz.is_city_county(county):
+                self._independent(out, county, st)
+            elif place is None:
+                return self._review(result, "reference", 0.7,
+                                    "a local facility whose city the dictionary does not fix")
+            else:
+                out.jurisdiction_type = "city"
+                out.jurisdiction_name = _label("city", place.name, st.abbr)
+                out.place_fips = place.place_fips
+        else:
+            return self._review(result, "reference", 0.7,
+                                "the facility dictionary does not say which government runs it")
+        return self._done(out, "reference", score)
+
+    def _private(self, out: Attribution, match) -> None:
+        out.jurisdiction_type = "private"
+        out.jurisdiction_name = _OPERATORS.get(match.operator or "", match.operator) or \
+            "private operator (ICE or U.S. Marshals contract)"
 
     def _county_from_city(self, st: gz.State, city: str | None, unique: bool = False) -> str | None:
         if not city:

@@ -13,6 +13,7 @@ from ..derive.facts import OUTCOMES
 from ..derive.policies import in_force
 from ..errors import UsageError
 from ..link import gazetteer as gz
+from ..link.names import split_name_state, suggest
 
 
 def parse_jurisdiction(text: str) -> dict:
@@ -43,7 +44,11 @@ def parse_jurisdiction(text: str) -> dict:
         st = gz.state(raw)
         if st:
             return _state(st)
-        raise UsageError(f"{text!r}: give 'Name, ST' (e.g. 'Travis County, TX') or a FIPS code")
+        name, st = split_name_state(raw)  # 'dauphin county pa'
+        if st is None:
+            raise UsageError(f"{text!r}: give 'Name, ST' (e.g. 'Travis County, TX') or a FIPS "
+                             f"code{_did_you_mean(raw)}")
+        state_text = st.abbr
     st = gz.state(state_text.strip())
     if st is None:
         raise UsageError(f"{text!r}: {state_text.strip()!r} is not a state")
@@ -59,7 +64,14 @@ def parse_jurisdiction(text: str) -> dict:
         return {"type": "city", "fips": None, "name": f"{name.title()}, {st.abbr}",
                 "state_abbr": st.abbr, "state_fips": st.fips,
                 "ids": [], "city_name": name}
-    raise UsageError(f"no county or city {name!r} in {st.abbr}")
+    raise UsageError(f"no county or city {name!r} in {st.abbr}{_did_you_mean(f'{name}, {st.abbr}')}")
+
+
+def _did_you_mean(text: str) -> str:
+    found = suggest(text)
+    if len(found) > 1:
+        return f"; did you mean one of: {'; '.join(found)}?"
+    return f"; did you mean {found[0]}?" if found else ""
 
 
 def _county(county) -> dict:
