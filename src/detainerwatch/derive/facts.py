@@ -24,7 +24,9 @@ TIERS = ["violent_or_sex", "other_serious", "drugs", "dui_traffic", "other", "im
          "convicted_code_unknown", "pending_charges", "no_conviction", "not_recorded"]
 CRIMINALITY = {"1 Convicted Criminal": "convicted", "2 Pending Criminal Charges": "pending_charges",
                "3 Other Immigration Violator": "no_conviction"}
-LOCAL_TYPES = ("county", "city", "state")  # the governments that can decline in the policy sense
+# The governments that can decline in the policy sense; "regional" is a jail run jointly by
+# several local governments (Hampton Roads Regional Jail), which the resolver names as such.
+LOCAL_TYPES = ("county", "city", "regional", "state")
 
 JURISDICTION_ID = jurisdiction_id_sql("a.")  # names bounded: see derive/ids.py
 
