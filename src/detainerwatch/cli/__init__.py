@@ -52,3 +52,4 @@ from . import report as _report  # noqa: E402,F401
 from . import synth as _synth  # noqa: E402,F401
 from . import audit as _audit  # noqa: E402,F401
 from . import publish as _publish  # noqa: E402,F401
+from . import check_disclosure as _check_disclosure  # noqa: E402,F401

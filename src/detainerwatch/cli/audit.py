@@ -22,7 +22,9 @@ def audit(obj, list_file, start, end, out):
     records and the law: each entry's evidence and a verdict with the rule that produced it
     (supported, contradicted, no evidence), and the jurisdictions the list left out whose
     records show declines. Default period: everything in the store."""
-    from ..publish.audit import build_audit, read_list, write_audit
+    from ..publish.audit import build_audit, read_list
+    from ..publish.disclosure import protect
+    from ..publish.output import write_audit
     from ..publish.report import resolve_period
     from ..store import connect
 
@@ -30,7 +32,7 @@ def audit(obj, list_file, start, end, out):
     con = connect(obj["db"], read_only=True)
     try:
         period = resolve_period(con, start=start, end=end, whole=not (start or end))
-        result = build_audit(con, entries, period, list_file.name)
+        result = protect(build_audit(con, entries, period, list_file.name), "audit")
     finally:
         con.close()
     write_audit(result, out)

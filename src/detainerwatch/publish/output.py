@@ -9,6 +9,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from ..derive.facts import OUTCOMES
 from . import charts
+from .disclosure import require
 
 
 def fmt(value) -> str:
@@ -44,6 +45,7 @@ def chart_specs(report: dict) -> dict:
 
 
 def render_report_html(report: dict, specs: dict | None = None) -> str:
+    require(report, "report page")
     specs = specs or chart_specs(report)
     return environment().get_template("report.html").render(
         r=report, trend_svg=charts.svg(specs["trend"]), map_svg=charts.svg(specs["map"]))
@@ -57,6 +59,7 @@ def write_csv(path: Path, rows: list[dict], columns: list[str]) -> None:
 
 
 def write_report(report: dict, out: Path) -> list[Path]:
+    require(report, "report folder")
     out.mkdir(parents=True, exist_ok=True)
     specs = chart_specs(report)
     (out / "index.html").write_text(render_report_html(report, specs), encoding="utf-8")
@@ -65,12 +68,20 @@ def write_report(report: dict, out: Path) -> list[Path]:
              "issued", *OUTCOMES, "hold_requests", "notification_requests", "type_not_recorded",
              "declined_hold_requests", "declined_notification_requests",
              "declined_share_of_issued", "declined_share_of_closed", "facilities",
-             "doubtful_facilities", "can_decline"]
+             "doubtful_facilities", "can_decline", "protected_facility"]
     write_csv(out / "jurisdictions.csv", report["jurisdictions"] + report["other_custody"], jcols)
     fcols = ["facility", "city", "state", "code", "county_fips", "place_fips", "jurisdiction",
              "jurisdiction_type", "jurisdiction_id", "method", "confidence", "needs_review",
-             "issued", *OUTCOMES]
+             "protected_facility", "issued", *OUTCOMES]
     write_csv(out / "facilities.csv", report["facilities"], fcols)
     (out / "trend.png").write_bytes(charts.png(specs["trend"]))
     (out / "map.png").write_bytes(charts.png(specs["map"]))
     return sorted(out.iterdir())
+
+
+def write_audit(audit: dict, out: Path) -> None:
+    """The audit's folder, written only from an audit that passed the disclosure function."""
+    from .audit import write_audit as write_checked
+
+    require(audit, "audit folder")
+    write_checked(audit, out)

@@ -13,6 +13,7 @@ from ..derive.facts import OUTCOMES
 from ..derive.policies import in_force
 from ..errors import UsageError
 from ..link import gazetteer as gz
+from . import disclosure
 
 
 def parse_jurisdiction(text: str) -> dict:
@@ -115,7 +116,9 @@ def build_profile(con, jurisdiction: str) -> dict:
     facilities = rows(f"""
         SELECT facility_name AS facility, facility_city AS city, facility_state AS state,
                facility_code AS code, any_value(method) AS method, any_value(confidence) AS confidence,
-               bool_or(needs_review) AS needs_review, count(*) AS issued, {outcome_cols},
+               bool_or(needs_review) AS needs_review,
+               bool_or({disclosure.protected_facilities_sql()}) AS protected_facility,
+               count(*) AS issued, {outcome_cols},
                min(issued) AS first_issued, max(issued) AS last_issued
         FROM detainer_facts WHERE {counted}
         GROUP BY facility_name, facility_city, facility_state, facility_code ORDER BY issued DESC""")
@@ -131,7 +134,7 @@ def build_profile(con, jurisdiction: str) -> dict:
                         county_fips=target["fips"] if target["type"] == "county" else None,
                         place_fips=target["fips"] if target["type"] == "city" else None,
                         city_name=target.get("city_name"), start=first, end=last)
-    return {
+    return disclosure.protect({
         "id": target["ids"][0] if target["ids"] else f"city:{target['state_fips']}:{target['name']}",
         "name": target["name"], "jurisdiction_type": target["type"], "fips": target["fips"],
         "state": target["state_abbr"], "also_counted": target["ids"][1:],
@@ -151,13 +154,14 @@ def build_profile(con, jurisdiction: str) -> dict:
                   "Likely duplicates are excluded from counts and listed in excluded_likely_duplicates.",
                   "Evidence lists every source file, sheet and row range whose rows are counted here."],
         "columns": names,
-    }
+    }, "profile")
 
 
 def write_profile(profile: dict, out: Path) -> None:
     from . import charts
     from .output import environment, write_csv
 
+    disclosure.require(profile, "profile folder")
     out.mkdir(parents=True, exist_ok=True)
     series = [{"period": f"{m['month']}-01", "unit": "month", "issued": m["issued"],
                "declined": m["declined"], "booked": m["booked"]} for m in profile["by_month"]]

@@ -20,7 +20,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from .. import __version__
-from ..publish import catalog
+from ..publish import catalog, disclosure
 from . import views
 from ..store import connect
 from .api import LIMIT, OFFSET, STATE, Endpoint, Param, ParamError, openapi, parse
@@ -29,6 +29,8 @@ STATIC_DIR = Path(__file__).resolve().parent / "static"
 CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
        "script-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
        "frame-ancestors 'none'")
+# Page context that holds no counts about people (the API description, file and list names).
+PAGE_PLAIN = ("spec", "files", "lists")
 JURISDICTION_TYPES = ("county", "city", "state", "federal", "ice", "private", "unknown")
 
 
@@ -104,7 +106,8 @@ def get_report(con, week=None, start=None, end=None, state=None):
 
 
 def list_audits(con):
-    return [{"list": name, "url": f"/api/v1/audits/{name}"} for name in views.list_names()]
+    return disclosure.protect([{"list": name, "url": f"/api/v1/audits/{name}"}
+                               for name in views.list_names()], "plain")
 
 
 def get_audit(con, name):
@@ -161,8 +164,9 @@ def _api_route(endpoint: Endpoint, store: Store):
                 raise ParamError(name, "is not a parameter of this endpoint")
             # Parsed parameters are the key: the read-only store gives the same answer again.
             key = ("api", str(store.path), endpoint.path, tuple(sorted((k, str(v)) for k, v in kwargs.items())))
-            return Response(views.cached(key, lambda: JSONResponse(
-                endpoint.handler(store.cursor(), **kwargs)).body), media_type="application/json")
+            return Response(views.cached(key, lambda: JSONResponse(disclosure.require(
+                endpoint.handler(store.cursor(), **kwargs), "/api/v1" + endpoint.path)).body),
+                media_type="application/json")
         except ParamError as exc:
             return JSONResponse({"error": exc.message, "parameter": exc.param},
                                 status_code=exc.status)
@@ -178,6 +182,9 @@ def create_app(db_path: Path, *, extra_endpoints: list[Endpoint] | None = None) 
     spec = openapi(endpoints)
 
     def page(name: str, status: int = 200, **context) -> HTMLResponse:
+        for key, value in context.items():  # every table on a page passed the disclosure function
+            if isinstance(value, (dict, list)) and key not in PAGE_PLAIN:
+                disclosure.require(value, f"page {name}: {key}")
         return HTMLResponse(env.get_template(name).render(**context), status_code=status)
 
     def home(request: Request):
@@ -216,6 +223,7 @@ def create_app(db_path: Path, *, extra_endpoints: list[Endpoint] | None = None) 
                 kind, data = views.jurisdiction(con, jid)
             except ParamError:
                 raise HTTPException(404, f"no jurisdiction {jid!r} in the store") from None
+            disclosure.require(data, f"/jurisdiction/{jid}")
             if kind == "custody":
                 return env.get_template("custody.html").render(c=data)
             return env.get_template("jurisdiction.html").render(

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from ..data_paths import LISTS_DIR
 from ..errors import InputError, UsageError
-from ..publish import catalog, charts
+from ..publish import catalog, charts, disclosure
 from ..publish.audit import build_audit, read_list, write_audit
 from ..publish.output import environment, render_report_html
 from ..publish.profile import build_profile
@@ -56,7 +56,7 @@ def _cached(key, compute):
 
 
 def _json_safe(value):
-    return json.loads(json.dumps(value, default=str))
+    return disclosure.json_safe(value)
 
 
 # A city the gazetteer has no place code for is listed as city:<state FIPS>:<slug of its name>.
@@ -87,19 +87,20 @@ def custody(con, jid: str) -> dict:
     """A jurisdiction with no profile (federal, ICE, private or unresolved custody): its
     facilities as released and their counts. Raises ParamError(404) when nothing matches."""
     def compute():
-        facs = catalog.facilities(con, jurisdiction=jid, limit=1000) if jid else []
+        facs = catalog.facilities(con, jurisdiction=jid, limit=1000, raw=True) if jid else []
         if not facs:
             raise ParamError("id", f"no jurisdiction {jid!r} in the store", 404)
         kind = facs[0].get("jurisdiction_type") or "unknown"
-        return _json_safe({
+        return _json_safe(disclosure.protect({
             "id": jid, "name": facs[0].get("jurisdiction_name") or facs[0].get("facility") or jid,
             "jurisdiction_type": kind, "state": facs[0].get("state"),
             "totals": {"issued": sum(f.get("detainers") or 0 for f in facs)},
             "facilities": [{k: f.get(k) for k in ("facility", "city", "state", "state_as_released",
                                                    "code", "method", "confidence", "needs_review",
-                                                   "review_reason", "detainers")} for f in facs],
+                                                   "review_reason", "protected_facility", "detainers")}
+                           for f in facs],
             "notes": [custody_note(kind)],
-        })
+        }, "custody"))
     return _cached(("custody", jid), compute)
 
 
@@ -226,7 +227,7 @@ def _audit_dict(con, name: str) -> dict:
         try:
             entries = read_list(LISTS_DIR / name)
             period = resolve_period(con, whole=True)
-            return _json_safe(build_audit(con, entries, period, name))
+            return _json_safe(disclosure.protect(build_audit(con, entries, period, name), "audit"))
         except (UsageError, InputError) as exc:
             raise ParamError("name", str(exc), 404) from None
     return _cached(("audit", name), compute)
@@ -237,7 +238,7 @@ def audit(con, name: str) -> dict:
 
 
 def audit_html(con, name: str) -> str:
-    data = _audit_dict(con, name)
+    data = disclosure.require(_audit_dict(con, name), "audit page")
     return _cached(("audit_html", name),
                    lambda: environment().get_template("audit.html").render(a=data))
 
@@ -258,17 +259,25 @@ def home_extras(con) -> dict:
     return _cached(("home",), compute)
 
 
+def _uniform(rows: list[dict]) -> list[dict]:
+    """A column holding "<5" or "x" beside numbers is written as text throughout."""
+    mixed = {k for r in rows for k, v in r.items() if isinstance(v, str)} & \
+        {k for r in rows for k, v in r.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
+    return [{k: (str(v) if k in mixed and v is not None else v) for k, v in r.items()} for r in rows]
+
+
 def download(con, name: str) -> tuple[bytes, str]:
     def compute():
         span = resolve_period(con, whole=True)
         data = _cached(("report_all",), lambda: _json_safe(build_report(con, span)))
+        disclosure.require(data, "download")
         rows = data["jurisdictions"] + data["other_custody"] if name.startswith("jurisdictions") \
             else data["facilities"]
         import pyarrow as pa
         import pyarrow.csv as pacsv
         import pyarrow.parquet as pq
 
-        table = pa.Table.from_pylist(rows)
+        table = pa.Table.from_pylist(_uniform(rows))
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / name
             if name.endswith(".parquet"):
