@@ -58,7 +58,7 @@ def test_aberdeen_subtraction_is_found_and_prevented():
     protected = disclosure.protect(_aberdeen(published=False), "report", coarse_deaths=True)
     assert disclosure.is_checked(protected)
     row = protected["declined"]["by_jurisdiction"][0]["mix"]
-    assert row["threat_level_1"] == "<5" and row["threat_level_3"] == "<5"
+    assert row["threat_level_1"] in ("<5", "x") and row["threat_level_3"] in ("<5", "x")
     assert disclosure.check_object(json.loads(json.dumps(protected)), "aberdeen") == []
 
 

@@ -16,7 +16,7 @@ from detainerwatch.handfiles import read_csv
 from detainerwatch.synth import synthesize
 
 OUTCOME_OF = {r["lift_reason"].strip().lower(): r["outcome_class"] for r in read_csv("lift_reasons.csv")}
-OUTCOMES = ["booked", "declined", "released", "withdrawn", "transferred", "died", "open"]
+OUTCOMES = ["booked", "declined", "released", "withdrawn", "transferred", "died", "wrongly_issued", "open"]
 
 
 @pytest.fixture(scope="module")
@@ -39,6 +39,7 @@ def test_facilities_csv_matches_an_independent_tabulation_of_the_extract(pa_repo
     for (facility, city, outcome), n in expected.items():
         expected_rows[(facility, city, "released" if outcome == "died" else outcome)] += n
     with open(pa_report / "facilities.csv", newline="", encoding="utf-8") as fh:
+        assert fh.readline().startswith("# coverage: Pennsylvania, 2007-10-02 to 2015-07-18")
         rows = list(csv.DictReader(fh))
     published = 0
     for r in rows:

@@ -46,6 +46,10 @@ def report(obj, week, start, end, whole, state, out):
     write_report(result, out)
     from ..publish.output import fmt
 
+    if not result.get("covered", True):
+        click.echo(f"{result['title']}: {result['not_covered']} -> {out}/index.html")
+        return
+
     t = result["totals"]
     click.echo(f"{result['title']}, {period.label} (by issue date): {fmt(t['issued'])} issued, of "
                f"which {fmt(t['declined'])} recorded as declined, {fmt(t['booked'])} booked, "

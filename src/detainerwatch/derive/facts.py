@@ -13,7 +13,8 @@ import duckdb
 from ..errors import UsageError
 from ..handfiles import read_csv
 
-OUTCOMES = ["booked", "declined", "released", "withdrawn", "transferred", "died", "open"]
+OUTCOMES = ["booked", "declined", "released", "withdrawn", "transferred", "died", "wrongly_issued",
+            "open"]
 REQUEST_KINDS = ["hold", "notification", "not recorded"]
 TIERS = ["violent_or_sex", "other_serious", "drugs", "dui_traffic", "other", "immigration_only",
          "convicted_code_unknown", "pending_charges", "no_conviction", "not_recorded"]

@@ -27,7 +27,14 @@ def slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
 
 
+def store_coverage(con) -> dict:
+    from .coverage import coverage
+
+    return disclosure.protect(coverage(con), "plain")
+
+
 def national_totals(con) -> dict:
+    """Totals of the store (national only when the store covers every state: see coverage)."""
     row = con.execute(
         "SELECT count(*), count(*) FILTER (WHERE NOT likely_duplicate), "
         "min(prepare_date)::DATE, max(prepare_date)::DATE, count(DISTINCT release) FROM detainers"
@@ -36,7 +43,8 @@ def national_totals(con) -> dict:
     return disclosure.protect({"detainers": row[0], "detainers_excluding_likely_duplicates": row[1],
             "first_prepare_date": row[2] and row[2].isoformat(),
             "last_prepare_date": row[3] and row[3].isoformat(),
-            "releases": row[4], "source_files": sources}, "plain")
+            "releases": row[4], "source_files": sources,
+            "coverage": store_coverage(con)}, "plain")
 
 
 def _contains(text: str) -> str:
@@ -61,7 +69,11 @@ def jurisdictions(con, *, q: str | None = None, state: str | None = None,
         SELECT {JURISDICTION_ID} AS id, any_value(jurisdiction_type) AS jurisdiction_type,
                any_value(coalesce(jurisdiction_name, facility_name)) AS name,
                any_value(state_abbr) AS state, any_value(state_fips) AS state_fips,
-               any_value(county_fips) AS county_fips, any_value(place_fips) AS place_fips,
+               CASE WHEN any_value(jurisdiction_type) = 'county' OR (any_value(jurisdiction_type)
+                    = 'city' AND count(DISTINCT county_fips) = 1) THEN any_value(county_fips)
+                    END AS county_fips,
+               CASE WHEN any_value(jurisdiction_type) = 'city' THEN any_value(place_fips)
+                    END AS place_fips,
                count(*) AS facilities, sum(detainers) AS detainers,
                bool_or(needs_review) AS has_doubtful_facilities,
                bool_and({disclosure.protected_facilities_sql()}) AS protected_facility

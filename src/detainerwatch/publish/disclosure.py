@@ -165,10 +165,6 @@ class Grid:
             return True
         if isinstance(value, bool) or value is None:
             return False
-        self.where[key] = (row, column)
-        self.label[key] = label or f"{key}"
-        if sensitive:
-            self.sensitive.add(key)
         if isinstance(value, str):
             text = value.strip()
             if text == small_label():
@@ -179,11 +175,15 @@ class Grid:
                 try:
                     self.values[key] = int(float(text.replace(",", "")))
                 except ValueError:
-                    return False
+                    return False  # "not recorded" and other text: not a count
         elif isinstance(value, (int, float)):
             self.values[key] = int(value)
         else:
             return False
+        self.where[key] = (row, column)
+        self.label[key] = label or f"{key}"
+        if sensitive:
+            self.sensitive.add(key)
         if eligible:
             self.eligible.add(key)
         return True
@@ -714,7 +714,30 @@ def protect(obj, kind: str, *, coarse_deaths: bool = False):
         raise ValueError(kind)
     grid.protect()
     grid.write_back()
+    if kind == "report":
+        _derived(obj)
     return mark(obj)
+
+
+def _derived(r: dict) -> None:
+    """Shares and breakdowns computed from a cell that is now withheld are withheld with it."""
+    def num(v):
+        return isinstance(v, int) and not isinstance(v, bool)
+
+    for j in (r.get("jurisdictions") or []) + (r.get("other_custody") or []):
+        if not (num(j.get("issued")) and num(j.get("declined")) and num(j.get("open"))):
+            for k in ("declined_share_of_issued", "declined_share_of_closed"):
+                j[k] = None
+        if not (num(j.get("booked")) and num(j.get("open")) and num(j.get("issued"))):
+            j["booked_share_of_closed"] = None
+        if not num(j.get("declined")):
+            j["declined_hold_requests"] = j["declined_notification_requests"] = withheld_label()
+    t = r.get("totals") or {}
+    if not num(t.get("declined")):
+        t["declined_hold_requests"] = t["declined_notification_requests"] = withheld_label()
+    fid = r.get("fidelity") or {}
+    if "open_share" in fid and not (num(t.get("open")) and num(t.get("issued"))):
+        fid["open_share"] = None
 
 
 def _note(obj: dict) -> None:
@@ -738,13 +761,14 @@ def _fill_hidden_declined(grid: Grid, hidden_mix: dict | None) -> None:
         table, i, column = key
         if table != "II":
             continue
+        num = lambda v: isinstance(v, int) and not isinstance(v, bool)  # noqa: E731
         if column == "not_aggravated_felony":
             agg = (table, i, "aggravated_felony")
             if agg in grid.values:
                 grid.values[key] = grid.values[(table, i, "declined")] - grid.values[agg]
-            elif hidden_mix and i == "pooled":
+            elif hidden_mix and i == "pooled" and num(hidden_mix.get("aggravated_felony")):
                 grid.values[key] = hidden_mix["declined"] - hidden_mix["aggravated_felony"]
-        elif hidden_mix and i == "pooled" and column in hidden_mix:
+        elif hidden_mix and i == "pooled" and num(hidden_mix.get(column)):
             grid.values[key] = hidden_mix[column]
 
 

@@ -129,6 +129,9 @@ def build_profile(con, jurisdiction: str) -> dict:
         GROUP BY f.release, f.source_file, f.sheet ORDER BY 1, 2, 4""")
     excluded = con.execute(f"SELECT count(*) FROM detainer_facts WHERE {where} AND likely_duplicate",
                            params).fetchall()[0][0]
+    from .coverage import coverage
+
+    cov = coverage(con)
     first, last = totals.pop("first_issued"), totals.pop("last_issued")
     policies = in_force(con, state_fips=target["state_fips"],
                         county_fips=target["fips"] if target["type"] == "county" else None,
@@ -137,6 +140,9 @@ def build_profile(con, jurisdiction: str) -> dict:
     return disclosure.protect({
         "id": target["ids"][0] if target["ids"] else f"city:{target['state_fips']}:{target['name']}",
         "name": target["name"], "jurisdiction_type": target["type"], "fips": target["fips"],
+        "coverage": {"text": cov["text"], "first": cov["first"], "last": cov["last"],
+                     "states": [s["abbr"] for s in cov["states"]],
+                     "state_covered": any(s["abbr"] == target["state_abbr"] for s in cov["states"])},
         "state": target["state_abbr"], "also_counted": target["ids"][1:],
         "first_issued": first and first.isoformat(), "last_issued": last and last.isoformat(),
         "totals": {**totals, "excluded_likely_duplicates": excluded},
@@ -161,15 +167,17 @@ def write_profile(profile: dict, out: Path) -> None:
     from . import charts
     from .output import environment, write_csv
 
+    from .output import render_profile_html
+
     disclosure.require(profile, "profile folder")
     out.mkdir(parents=True, exist_ok=True)
     series = [{"period": f"{m['month']}-01", "unit": "month", "issued": m["issued"],
                "declined": m["declined"], "booked": m["booked"]} for m in profile["by_month"]]
     spec = charts.trend_spec(series, f"{profile['name']}: detainers by month of issue")
-    html = environment().get_template("profile.html").render(p=profile, trend_svg=charts.svg(spec))
-    (out / "index.html").write_text(html, encoding="utf-8")
+    (out / "index.html").write_text(render_profile_html(profile), encoding="utf-8")
     (out / "profile.json").write_text(json.dumps(profile, indent=1, default=str), encoding="utf-8")
     write_csv(out / "facilities.csv", profile["facilities"],
               ["facility", "city", "state", "code", "method", "confidence", "needs_review",
-               "issued", *OUTCOMES, "first_issued", "last_issued"])
+               "protected_facility", "issued", *OUTCOMES, "first_issued", "last_issued"],
+              profile.get("coverage", {}).get("text"))
     (out / "trend.png").write_bytes(charts.png(spec))

@@ -23,7 +23,7 @@ from ..derive.facts import LOCAL_TYPES, OUTCOMES, TIERS
 from ..derive.policies import PolicyIndex
 from ..errors import UsageError
 from ..link import gazetteer as gz
-from . import disclosure
+from . import coverage, disclosure
 
 SUPPRESS_BELOW = 5
 
@@ -101,6 +101,10 @@ def build_report(con, period: Period, state: str | None = None) -> dict:
         st = gz.state(state)
         if st is None:
             raise UsageError(f"--state {state!r} is not a state (use a code such as PA)")
+    cov = coverage.coverage(con)
+    outside = _outside(cov, period, st)
+    if outside:
+        return disclosure.protect(_not_covered(cov, period, st, outside), "plain")
     where, params = _scope(period, st.fips if st else None)
     counted = f"{where} AND NOT likely_duplicate"
 
@@ -125,7 +129,12 @@ def build_report(con, period: Period, state: str | None = None) -> dict:
                                   'unresolved: ' || coalesce(facility_name, '(facility blank)'))) AS name,
                any_value(jurisdiction_type) AS jurisdiction_type,
                coalesce(any_value(state_abbr), any_value(facility_state)) AS state,
-               any_value(county_fips) AS county_fips, any_value(place_fips) AS place_fips,
+               -- a jurisdiction over several counties (a state, the federal government, a
+               -- private operator, a city across county lines) carries no county code
+               CASE WHEN any_value(jurisdiction_type) = 'county'
+                      OR (any_value(jurisdiction_type) = 'city' AND count(DISTINCT county_fips) = 1)
+                    THEN any_value(county_fips) END AS county_fips,
+               CASE WHEN any_value(jurisdiction_type) = 'city' THEN any_value(place_fips) END AS place_fips,
                any_value(state_fips) AS state_fips,
                count(*) AS issued, {outcome_cols}, {kind_cols},
                count(DISTINCT (facility_name, facility_city, facility_code)) AS facilities,
@@ -145,19 +154,23 @@ def build_report(con, period: Period, state: str | None = None) -> dict:
     declined = _declined_section(con, counted, params, jurisdictions)
     fidelity = _fidelity(con, where, params, totals, excluded, period)
     span = store_range(con)
-    coverage = None
+    warning = None
     if span and (period.start < span[0] or period.end > span[1]):
         outside = "all of it" if period.end < span[0] or period.start > span[1] else "part of it"
-        coverage = (f"The store holds detainers issued {span[0]} to {span[1]}; {outside} lies "
+        warning = (f"The store holds detainers issued {span[0]} to {span[1]}; {outside} lies "
                     "outside, where counts are zero for want of data, not for want of detainers.")
-        fidelity["notes"].insert(0, coverage)
+        fidelity["notes"].insert(0, warning)
+    recorded = coverage.recorded(con, where, params)
+    _not_recorded(declined, recorded)
     report = {
         "title": "Declined Detainer Outcome Report" + (f": {st.name}" if st else ""),
+        "coverage": cov["text"], "covered": True, "store_coverage": cov,
+        "not_recorded": [coverage.RECORDED_FIELDS[k] for k, v in recorded.items() if not v],
         "generated_by": f"detainerwatch {__version__}",
         "period": {"start": period.start.isoformat(), "end": period.end.isoformat(),
                    "label": period.label, "basis": "detainer prepare (issue) date",
                    "store_covers": [d.isoformat() for d in span] if span else None,
-                   "coverage_warning": coverage},
+                   "coverage_warning": warning},
         "state": st.abbr if st else None,
         "totals": {**totals, "excluded_likely_duplicates": excluded},
         "jurisdictions": [j for j in jurisdictions if j["can_decline"]],
@@ -170,6 +183,50 @@ def build_report(con, period: Period, state: str | None = None) -> dict:
         "facilities": facilities(con, counted, params),
     }
     return disclosure.protect(report, "report", coarse_deaths=disclosure.deaths_coarse(period.days, True))
+
+
+def _outside(cov: dict, period: Period, st) -> str | None:
+    """Why the request lies outside what the store covers, or None."""
+    if st is not None and not coverage.state_covered(cov, st.abbr):
+        return f"{st.name} is not covered: the store holds {cov['text']}."
+    if not coverage.period_covered(cov, period.start, period.end):
+        return (f"{period.start} to {period.end} is not covered: the store holds {cov['text']}.")
+    return None
+
+
+def _not_covered(cov: dict, period: Period, st, why: str) -> dict:
+    """A report for a request outside the store's coverage: it says so, with no table of zeros."""
+    return {
+        "title": "Declined Detainer Outcome Report" + (f": {st.name}" if st else ""),
+        "generated_by": f"detainerwatch {__version__}",
+        "covered": False, "not_covered": why, "coverage": cov["text"], "store_coverage": cov,
+        "period": {"start": period.start.isoformat(), "end": period.end.isoformat(),
+                   "label": period.label, "basis": "detainer prepare (issue) date",
+                   "coverage_warning": why},
+        "state": st.abbr if st else None,
+    }
+
+
+def _not_recorded(declined: dict, recorded: dict) -> None:
+    """Section II columns from fields that no release in scope records: "not recorded", not 0."""
+    nr = coverage.NOT_RECORDED
+    blank = []
+    if not recorded["criminality"]:
+        blank += [t for t in TIERS if t != "not_recorded"] + [
+            "convicted", "pending_charges", "no_conviction"]
+    if not recorded["threat_level"]:
+        blank += THREAT_KEYS
+    if not recorded["aggravated_felony"]:
+        blank.append("aggravated_felony")
+    rows = [declined.get("mix"), declined.get("issued_mix"),
+            (declined.get("pooled") or {}).get("mix"), declined.get("_pooled_mix")]
+    rows += [r["mix"] for r in declined.get("by_jurisdiction", [])]
+    for mix in rows:
+        if mix:
+            for k in blank:
+                if k in mix:
+                    mix[k] = nr
+    declined["not_recorded"] = sorted(set(blank))
 
 
 THREAT_KEYS = ["threat_level_1", "threat_level_2", "threat_level_3", "threat_level_none"]

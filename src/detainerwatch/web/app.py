@@ -9,7 +9,7 @@ import threading
 from pathlib import Path
 
 import duckdb
-from jinja2 import Environment, PackageLoader, select_autoescape
+from jinja2 import Environment
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
@@ -21,6 +21,7 @@ from starlette.staticfiles import StaticFiles
 
 from .. import __version__
 from ..publish import catalog, disclosure
+from ..publish.output import methodology_context
 from . import views
 from ..store import connect
 from .api import LIMIT, OFFSET, STATE, Endpoint, Param, ParamError, openapi, parse
@@ -30,7 +31,7 @@ CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inlin
        "script-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
        "frame-ancestors 'none'")
 # Page context that holds no counts about people (the API description, file and list names).
-PAGE_PLAIN = ("spec", "files", "lists")
+PAGE_PLAIN = ("spec", "files", "lists", "m")
 JURISDICTION_TYPES = ("county", "city", "state", "federal", "ice", "private", "unknown")
 
 
@@ -70,10 +71,10 @@ class Store:
 
 
 def templates() -> Environment:
-    env = Environment(loader=PackageLoader("detainerwatch.web", "templates"),
-                      autoescape=select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True)
-    env.globals.update(version=__version__, css=f"/static/detainerwatch-{__version__}.css")
-    return env
+    """The one Jinja environment of publish (its templates and these pages)."""
+    from ..publish.output import environment
+
+    return environment()
 
 
 # ---- API handlers: thin calls into the library -------------------------------------------
@@ -115,7 +116,8 @@ def get_audit(con, name):
 
 
 ENDPOINTS: list[Endpoint] = [
-    Endpoint("/totals", "National totals of the store.", get_totals),
+    Endpoint("/totals", "Totals of the store, with what it covers (states, period, releases) in "
+             "`coverage`: national only when every state is covered.", get_totals),
     Endpoint("/jurisdictions", "Jurisdictions with detainer counts, largest first.",
              list_jurisdictions,
              [Param("q", "Part of a jurisdiction or facility name."), STATE,
@@ -181,7 +183,10 @@ def create_app(db_path: Path, *, extra_endpoints: list[Endpoint] | None = None) 
     endpoints = ENDPOINTS + (extra_endpoints or [])
     spec = openapi(endpoints)
 
+    coverage = catalog.store_coverage(store.cursor())
+
     def page(name: str, status: int = 200, **context) -> HTMLResponse:
+        context.setdefault("store_coverage", coverage)
         for key, value in context.items():  # every table on a page passed the disclosure function
             if isinstance(value, (dict, list)) and key not in PAGE_PLAIN:
                 disclosure.require(value, f"page {name}: {key}")
@@ -225,9 +230,9 @@ def create_app(db_path: Path, *, extra_endpoints: list[Endpoint] | None = None) 
                 raise HTTPException(404, f"no jurisdiction {jid!r} in the store") from None
             disclosure.require(data, f"/jurisdiction/{jid}")
             if kind == "custody":
-                return env.get_template("custody.html").render(c=data)
+                return env.get_template("custody.html").render(c=data, store_coverage=coverage)
             return env.get_template("jurisdiction.html").render(
-                p=data, trend_svg=views.profile_trend_svg(con, data))
+                p=data, trend_svg=views.profile_trend_svg(con, data), store_coverage=coverage)
 
         # The store is read-only: a page once rendered stays right, and the most visited page
         # then costs no query and no template.
@@ -241,10 +246,15 @@ def create_app(db_path: Path, *, extra_endpoints: list[Endpoint] | None = None) 
     def report_page(request: Request):
         try:
             params = {k: parse(p, request.query_params.get(k)) for k, p in views.REPORT_PARAMS.items()}
-            return embedded(views.report_html(store.cursor(), **params))
+            context = views.report_page(store.cursor(), **params)
+            return page("report_page.html", r=context["r"], trend_svg=context["trend_svg"],
+                        map_svg=context["map_svg"], **methodology_context())
         except ParamError as exc:
             return page("error.html", status=400, status_code=400,
                         message=f"{exc.param}: {exc.message}")
+
+    def methodology_page(request: Request):
+        return page("methodology_page.html", **methodology_context())
 
     def audits_page(request: Request):
         return page("audits.html", lists=views.list_names())
@@ -291,6 +301,7 @@ def create_app(db_path: Path, *, extra_endpoints: list[Endpoint] | None = None) 
         Route("/jurisdictions", jurisdictions_page, name="jurisdictions"),
         Route("/jurisdiction/{id:path}", jurisdiction_page, name="jurisdiction"),
         Route("/report", report_page, name="report"),
+        Route("/methodology", methodology_page, name="methodology"),
         Route("/audits", audits_page, name="audits"),
         Route("/audits/{name}", audit_page, name="audit"),
         Route("/downloads", downloads_page, name="downloads"),

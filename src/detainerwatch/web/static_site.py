@@ -18,7 +18,7 @@ from urllib.parse import quote, unquote
 from .. import __version__
 from .app import STATIC_DIR, create_app
 
-SEEDS = ["/", "/jurisdictions", "/report", "/audits", "/sources", "/review", "/downloads",
+SEEDS = ["/", "/jurisdictions", "/report", "/methodology", "/audits", "/sources", "/review", "/downloads",
          "/api/docs", "/api/v1/openapi.json", "/api/v1/totals", "/api/v1/sources", "/api/v1/audits"]
 # Links the crawl follows: pages and files without a query, and reports for a period.
 FOLLOW = re.compile(r'href="(/(?:jurisdiction/|audits/|downloads/|api/v1/)[^"#?]*|/report\?[^"#]*)"')
@@ -116,7 +116,11 @@ def write_sqlite(db: Path, target: Path) -> dict:
         "jurisdiction_years": f"""
             SELECT jurisdiction_id, any_value(jurisdiction_name) AS jurisdiction_name,
                    any_value(jurisdiction_type) AS jurisdiction_type, any_value(state_abbr) AS state,
-                   any_value(county_fips) AS county_fips, any_value(place_fips) AS place_fips,
+                   CASE WHEN any_value(jurisdiction_type) = 'county' OR (any_value(jurisdiction_type)
+                        = 'city' AND count(DISTINCT county_fips) = 1) THEN any_value(county_fips)
+                        END AS county_fips,
+                   CASE WHEN any_value(jurisdiction_type) = 'city' THEN any_value(place_fips)
+                        END AS place_fips,
                    bool_and({protected}) AS protected_facility,
                    year(issued) AS year, count(*) AS issued, {outcome_cols}
             FROM detainer_facts WHERE NOT likely_duplicate GROUP BY jurisdiction_id, year(issued)
