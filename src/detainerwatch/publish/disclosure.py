@@ -611,13 +611,14 @@ def profile_grid(p: dict) -> Grid:
     folded = ((p.get("disclosure") or {}).get("deaths") or {}).get("rows") == "folded"
     counts = ["issued", *outcomes]
     name = p.get("name") or p.get("id")
+    subject = p.get("jurisdiction_type") in (None, *SUBJECT_TYPES)
     _rows_table(grid, "totals", [p.get("totals") or {}], counts, partition=("issued", outcomes),
-                subject_protected=True, folded=folded, name_of=lambda _: name)
+                subject_protected=subject, folded=folded, name_of=lambda _: name)
     extra = {} if folded else None
     for table in ("by_year", "by_month"):
         rows = p.get(table) or []
         _rows_table(grid, table, rows, counts, partition=("issued", outcomes),
-                    subject_protected=True, folded=folded,
+                    subject_protected=subject, folded=folded,
                     name_of=lambda r: f"{name} {r.get('year') or r.get('month')}")
         _column_sums(grid, "totals", 0, table, len(rows), counts, extra)
     years = {str(y.get("year")): i for i, y in enumerate(p.get("by_year") or [])}

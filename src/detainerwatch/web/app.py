@@ -203,8 +203,8 @@ def create_app(db_path: Path, *, extra_endpoints: list[Endpoint] | None = None) 
             return page("error.html", status=400, status_code=400,
                         message="q: contains a NUL character")
         con = store.cursor()
-        juris = catalog.jurisdictions(con, q=q, limit=50) if q else []
-        facs = catalog.facilities(con, q=q, limit=50) if q else []
+        juris = catalog.jurisdictions(con, q=q, limit=50) if q else disclosure.mark([])
+        facs = catalog.facilities(con, q=q, limit=50) if q else disclosure.mark([])
         return page("search.html", q=q, jurisdictions=juris, facilities=facs)
 
     def jurisdictions_page(request: Request):
