@@ -123,6 +123,12 @@ class _Tables(HTMLParser):
             self._cell.append(data)
 
 
+def _people_columns() -> set[str]:
+    from ..derive.facts import OUTCOMES
+
+    return {"issued", "detainers", *OUTCOMES}
+
+
 def _html(path: Path, where: str) -> list[Finding]:
     """Tables of a page: a person-attribute column (by its header) or a row naming a facility
     for children or a hospital showing a count of 1-4."""
@@ -142,7 +148,8 @@ def _html(path: Path, where: str) -> list[Finding]:
                 if not isinstance(n, int) or not 1 <= n <= disclosure.small_max():
                     continue
                 column = header[c] if c < len(header) else ""
-                if protected or disclosure.is_person_attribute(column):
+                counts_people = column in _people_columns() or disclosure.is_person_attribute(column)
+                if (protected and counts_people) or disclosure.is_person_attribute(column):
                     out.append(Finding(f"{where} table {t + 1} row {r} ({row[0][:60]}) "
                                        f"column {column or c}",
                                        f"person-attribute cell of {n} published"))

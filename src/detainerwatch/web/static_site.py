@@ -170,11 +170,12 @@ def write_sqlite_tables(tables: dict, target: Path) -> dict:
     """Write tables of rows (each passed through the disclosure function) to a SQLite file."""
     from ..publish import disclosure
 
+    for name, rows in tables.items():
+        disclosure.require(rows, f"SQLite table {name}")
     counts = {}
     lite = sqlite3.connect(target)
     try:
         for name, rows in tables.items():
-            disclosure.require(rows, f"SQLite table {name}")
             cols = list(rows[0]) if rows else []
             if not cols:
                 continue
