@@ -173,3 +173,38 @@ def test_no_way_out_around_the_disclosure_function():
     assert "publish/output.py:write_report" in found and "web/static_site.py:write_sqlite_tables" in found
     for name, calls in found.items():
         assert "require" in calls or name in NO_DATA, f"{name} writes or responds without require()"
+
+
+SYNTH_ROWS = 20_000  # the issue asks for 200,000; measured by hand (see the report), too slow for the suite
+
+
+@pytest.fixture(scope="module")
+def national_outputs(pa_store, tmp_path_factory):
+    """A synthetic 2026-layout release added to the demo store, and its published outputs."""
+    import shutil
+
+    from detainerwatch.synth import synthesize
+
+    folder = tmp_path_factory.mktemp("national")
+    db = folder / "n.duckdb"
+    shutil.copy(pa_store, db)
+    synthesize("2026", SYNTH_ROWS, folder / "n.xlsx", seed=11)
+    assert run(db, "ingest", "--quiet", folder / "n.xlsx").exit_code == 0
+    out = folder / "out"
+    assert run(db, "report", "--all", "--out", out / "all").exit_code == 0
+    assert run(db, "report", "--week", "2026-02-01", "--out", out / "week").exit_code == 0
+    top = json.loads((out / "week" / "report.json").read_text())["jurisdictions"][0]["id"]
+    assert run(db, "profile", top.split(":")[1], "--out", out / "profile").exit_code == 0
+    from detainerwatch.web.static_site import write_sqlite
+
+    write_sqlite(db, out / "detainerwatch.sqlite")
+    return db, out
+
+
+def test_check_disclosure_finds_nothing_on_a_synthetic_national_store(national_outputs):
+    db, out = national_outputs
+    result = run(db, "check-disclosure", out)
+    assert result.exit_code == 0, result.output[:3000]
+    week = json.loads((out / "week" / "report.json").read_text())
+    cells = [v for row in week["facilities"] for v in row.values()]
+    assert "<5" in cells  # the rules did act
