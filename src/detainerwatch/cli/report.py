@@ -48,6 +48,7 @@ def report(obj, week, start, end, whole, state, out):
 
     if not result.get("covered", True):
         click.echo(f"{result['title']}: {result['not_covered']} -> {out}/index.html")
+        click.echo(f"note: {result['not_covered']}", err=True)
         return
 
     t = result["totals"]
