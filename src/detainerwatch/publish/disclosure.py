@@ -32,6 +32,7 @@ import yaml
 from ..handfiles import hand_path
 
 INF = float("inf")
+MAX_ROUNDS = 40  # rounds of complementary suppression before the blunt pass
 
 # ---- rules ---------------------------------------------------------------------------------
 
@@ -301,20 +302,28 @@ class Grid:
             for k, _ in terms:
                 cons_of.setdefault(k, []).append(i)
         self._two_per_line()
+        rounds = 0
         for _ in range(len(self.values) + 1):
             bounds = self.propagate()
             bad = self.solvable(bounds)
             if not bad:
                 return
             picked = set()
+            rounds += 1
             for start in sorted(bad, key=str):
-                pick = self._complement(start, bounds, cons_of, picked)
-                if pick is None and self.shown.get(start) == "<5":
-                    # Its "<5" (at least 1) is what gives it away (a published total of 1, all
-                    # of it here): show it as withheld instead, which may be 0.
+                if self.shown.get(start) == "<5":
+                    # Its "<5" (at least 1) may be what gives it away (a published total of 1,
+                    # all of it here): first show it as withheld, which may be 0.
                     self.shown[start] = "x"
                     picked.add(start)
                     continue
+                if rounds > MAX_ROUNDS:  # blunt and safe: withhold everything eligible beside it
+                    for ci in cons_of.get(start, []):
+                        for k in self._candidates(ci):
+                            self.shown[k] = "x"
+                            picked.add(k)
+                    continue
+                pick = self._complement(start, bounds, cons_of, picked)
                 if pick is None and not picked:
                     # nothing eligible next to it: withhold a neighbouring count whatever it is
                     pick = self._last_resort(start, cons_of)
