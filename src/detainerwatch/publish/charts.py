@@ -156,6 +156,8 @@ def map_spec(rows: list[dict], state_fips: str | None, title: str,
     is one grey shape marked "no data" in the legend (not zero: not covered)."""
     if state_fips is None and covered is not None and len(covered) < 50:
         return _covered_map(rows, covered, title)
+    if state_fips is None:
+        return _state_map(rows, title)
     features = maps.counties_geojson(state_fips)
     values = {r["county_fips"]: r for r in rows}
     for f in features:
@@ -250,3 +252,35 @@ def _bbox(features):
 def _overlaps(a, b, pad: float) -> bool:
     return bool(a) and not (a[2] < b[0] - pad or a[0] > b[2] + pad or a[3] < b[1] - pad
                             or a[1] > b[3] + pad)
+
+
+def _state_map(rows: list[dict], title: str) -> dict:
+    """The national map by state (the county map of the whole nation is 2 MB of SVG, too much
+    for a page under 500 KB): declines summed over each state's counties."""
+    sums: dict = {}
+    for r in rows:
+        fips = (r.get("county_fips") or "")[:2]
+        got = sums.setdefault(fips, {"issued": 0, "declined": 0})
+        for k in ("issued", "declined"):
+            v = _number(r.get(k))
+            got[k] += v or 0
+    features = [{**f, "properties": {**f["properties"],
+                                     "issued": sums.get(f["properties"]["fips"], {}).get("issued", 0),
+                                     "declined": sums.get(f["properties"]["fips"], {}).get("declined", 0)}}
+                for f in maps.state_features(0.1)]
+    return {
+        "$schema": SCHEMA, "width": 640, "height": 400,
+        "title": {"text": title.replace("by county", "by state"), "font": FONT},
+        "config": {"font": FONT, "view": {"stroke": None}},
+        "projection": {"type": "albersUsa"},
+        "data": {"values": {"type": "FeatureCollection", "features": features},
+                 "format": {"type": "json", "property": "features"}},
+        "mark": {"type": "geoshape", "stroke": "#ffffff", "strokeWidth": 0.5},
+        "encoding": {
+            "color": {"field": "properties.declined", "type": "quantitative", "title": "declined",
+                      "scale": {"scheme": "reds", "domainMin": 0}},
+            "tooltip": [{"field": "properties.name", "title": "state"},
+                        {"field": "properties.issued", "title": "issued"},
+                        {"field": "properties.declined", "title": "declined"}],
+        },
+    }
