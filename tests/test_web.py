@@ -281,7 +281,8 @@ def test_every_listed_jurisdiction_id_resolves_in_the_api(client):
         response = client.get(f"/api/v1/jurisdictions/{j['id']}")
         assert response.status_code == 200, (j["id"], response.text[:200])
         body = response.json()
-        assert body["id"] == j["id"] and body["totals"]["issued"] >= 1
+        # a count at a juvenile home or hospital of 1-4 is "<5" (disclosure rules)
+        assert body["id"] == j["id"] and (body["totals"]["issued"] in ("<5", "x") or body["totals"]["issued"] >= 1)
         for name in IDENTIFIER_FIELDS | {"row_number", "birth_date", "birth_year"}:
             assert f'"{name}"' not in response.text
     bop = client.get("/api/v1/jurisdictions/federal:42:federal-bureau-of-prisons").json()
