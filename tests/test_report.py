@@ -16,7 +16,7 @@ from detainerwatch.handfiles import read_csv
 from detainerwatch.synth import synthesize
 
 OUTCOME_OF = {r["lift_reason"].strip().lower(): r["outcome_class"] for r in read_csv("lift_reasons.csv")}
-OUTCOMES = ["booked", "declined", "released", "withdrawn", "transferred", "died", "open"]
+OUTCOMES = ["booked", "declined", "released", "withdrawn", "transferred", "died", "wrongly_issued", "open"]
 
 
 @pytest.fixture(scope="module")
@@ -33,15 +33,29 @@ def test_facilities_csv_matches_an_independent_tabulation_of_the_extract(pa_repo
         for r in csv.DictReader(fh):
             outcome = OUTCOME_OF[r["lift_reason"].strip().lower()]
             expected[(r["det_facility"], r["city"], outcome)] += 1
-    got = Counter()
+    # Published cells equal the independent count; deaths are folded into releases at facility
+    # grain and cells of people the disclosure rules protect are "<5" (1-4) or withheld ("x").
+    expected_rows = Counter()
+    for (facility, city, outcome), n in expected.items():
+        expected_rows[(facility, city, "released" if outcome == "died" else outcome)] += n
     with open(pa_report / "facilities.csv", newline="", encoding="utf-8") as fh:
+        assert fh.readline().startswith("# coverage: Pennsylvania, 2007-10-02 to 2015-07-18")
         rows = list(csv.DictReader(fh))
+    published = 0
     for r in rows:
+        assert r["died"] == "x"
         for o in OUTCOMES:
-            if int(r[o]):
-                got[(r["facility"], r["city"], o)] += int(r[o])
-        assert sum(int(r[o]) for o in OUTCOMES) == int(r["issued"])
-    assert got == expected
+            if o == "died":
+                continue
+            want = expected_rows[(r["facility"], r["city"], o)]
+            if r[o] == "<5":
+                assert 1 <= want <= 4
+            elif r[o] != "x":
+                assert int(r[o]) == want, (r["facility"], o)
+                published += 1
+        if r["issued"] not in ("<5", "x") and all(r[o] not in ("<5", "x") for o in OUTCOMES if o != "died"):
+            assert sum(int(r[o]) for o in OUTCOMES if o != "died") == int(r["issued"])
+    assert published > 0.9 * len(rows) * (len(OUTCOMES) - 1)
     franklin = [r for r in rows if r["facility"] == "FRANKLIN COUNTY JAIL"]
     assert len(franklin) == 1
     assert (franklin[0]["state"], franklin[0]["county_fips"], franklin[0]["issued"]) == ("PA", "42055", "397")
@@ -64,7 +78,13 @@ def test_key_figures_recomputed_with_independent_sql(pa_store, pa_report):
         WHERE a.place_fips = '4260000'""").fetchone()[0]
     row = next(j for j in report["jurisdictions"] if j["id"] == "city:4260000")
     assert row["declined"] == philly
-    assert sum(j["declined"] for j in report["jurisdictions"] + report["other_custody"]) == declined
+    # Declines of county, city and state governments are always published; a federal, private
+    # or unresolved row's may be withheld ("x") so that a protected cell cannot be worked out.
+    assert all(isinstance(j["declined"], int) for j in report["jurisdictions"])
+    shown = [j["declined"] for j in report["jurisdictions"] + report["other_custody"]]
+    assert sum(v for v in shown if isinstance(v, int)) <= declined
+    if all(isinstance(v, int) for v in shown):
+        assert sum(shown) == declined
 
 
 def test_transfers_and_withdrawals_are_not_declines(pa_report):
@@ -160,7 +180,7 @@ def _bracket(cells):
     """(low, high) of a sum whose "<5" cells are each 1-4."""
     ints = sum(v for v in cells if isinstance(v, int))
     small = sum(1 for v in cells if v == "<5")
-    return ints + small, ints + 4 * small
+    return ints + small, (ints + 4 * small if "x" not in cells else float("inf"))
 
 
 def test_criminal_history_mix_sums_to_the_declined_total(synthetic_report):
@@ -189,7 +209,8 @@ def test_criminal_history_mix_sums_to_the_declined_total(synthetic_report):
     assert sum(by_tier.values()) == declined["total"]
     assert set(by_tier) <= set(declined["tiers"])
     for tier, n in by_tier.items():
-        assert declined["mix"][tier] == (n if n >= 5 else "<5")
+        # "x": withheld so that no "<5" beside it can be worked out (publish.disclosure)
+        assert declined["mix"][tier] in ((n if n >= 5 else "<5"), "x")
 
 
 IDENTIFIER_COLUMNS = ["person_id", "alien_file_number", "eid_case_id", "eid_subject_id", "eid_dta_id"]
@@ -236,7 +257,8 @@ def test_html_report_opens_in_chromium_with_no_external_request(synthetic_report
         svgs = browser.evaluate("document.querySelectorAll('figure svg').length")
         shot = browser.screenshot(tmp_path / "report.png")
         requests = list(browser.requests)
-    assert "Declined Detainer Outcome Report" in title and sections == 4 and svgs == 2
+    # sections I-IV, V (methodology) and the methodology's own heading
+    assert "Declined Detainer Outcome Report" in title and sections == 6 and svgs >= 2
     assert external(requests) == [] and all(r.startswith("file:") for r in requests), requests
     assert shot.stat().st_size > 10_000
 
@@ -304,8 +326,15 @@ def test_declines_of_hold_and_notification_requests_are_counted_apart(synthetic_
     t = report["totals"]
     assert t["declined_hold_requests"] == expected["hold"] > 0
     assert t["declined_notification_requests"] == expected["notification"] > 0
-    rows = list(csv.DictReader(open(out / "jurisdictions.csv")))
-    assert sum(int(r["declined_notification_requests"]) for r in rows) == expected["notification"]
+    fh = open(out / "jurisdictions.csv")
+    assert fh.readline().startswith("# coverage:")
+    rows = list(csv.DictReader(fh))
+    # a federal, private or unresolved row whose declined count is withheld ("x", disclosure
+    # rules) has its hold / notification split withheld with it
+    shown = [r["declined_notification_requests"] for r in rows]
+    assert sum(int(v) for v in shown if v != "x") <= expected["notification"]
+    if "x" not in shown:
+        assert sum(int(v) for v in shown) == expected["notification"]
     assert "hold / notification" in (out / "index.html").read_text()
 
 
@@ -318,12 +347,18 @@ def test_unresolved_facilities_are_not_called_other_governments(synthetic_report
 
 
 def test_a_period_outside_the_store_says_so(pa_store, tmp_path):
+    # A period wholly outside the store is "not covered", said plainly, with no table of zeros.
     result = run(pa_store, "report", "--from", "2030-01-01", "--out", tmp_path)
-    assert result.exit_code == 0 and "outside" in result.stderr
+    assert result.exit_code == 0 and "not covered" in result.stderr
     report = json.loads((tmp_path / "report.json").read_text())
+    assert report["covered"] is False and "2007-10-02 to 2015-07-18" in report["not_covered"]
+    assert "totals" not in report and "not covered" in result.output
+    # partly outside: counted, with the note
+    result = run(pa_store, "report", "--from", "2015-07-01", "--to", "2015-08-31", "--out", tmp_path / "p")
+    assert result.exit_code == 0 and "outside" in result.stderr
+    report = json.loads((tmp_path / "p" / "report.json").read_text())
     assert report["period"]["store_covers"] == ["2007-10-02", "2015-07-18"]
-    assert "all of it lies outside" in report["fidelity"]["notes"][0]
-    assert "recorded as declined" in result.output
+    assert "part of it lies outside" in report["fidelity"]["notes"][0]
 
 
 def test_every_released_lift_reason_and_detainer_type_is_mapped():

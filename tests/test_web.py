@@ -153,7 +153,11 @@ def test_publish_writes_the_pages_and_an_aggregate_sqlite(pa_store, tmp_path):
     lite = sqlite3.connect(out / "detainerwatch.sqlite")
     tables = {r[0] for r in lite.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     assert tables == {"jurisdiction_years", "facilities", "sources", "policies"}
-    assert lite.execute("SELECT sum(issued) FROM jurisdiction_years").fetchone()[0] == 32_757
+    # Counts at a juvenile home or hospital of 1-4 are "<5" (disclosure rules): bracket the total.
+    shown, small, withheld = lite.execute(
+        "SELECT sum(issued) FILTER (WHERE typeof(issued) = 'integer'), count(*) FILTER (WHERE "
+        "issued = '<5'), count(*) FILTER (WHERE issued = 'x') FROM jurisdiction_years").fetchone()
+    assert withheld == 0 and shown + small <= 32_757 <= shown + 4 * small
     columns = {r[1] for t in tables for r in lite.execute(f"PRAGMA table_info({t})")}
     assert not columns & {"person_id", "row_number", "birth_date", "birth_year", "gender"}
     _check_static_site(out, lite)
@@ -277,7 +281,8 @@ def test_every_listed_jurisdiction_id_resolves_in_the_api(client):
         response = client.get(f"/api/v1/jurisdictions/{j['id']}")
         assert response.status_code == 200, (j["id"], response.text[:200])
         body = response.json()
-        assert body["id"] == j["id"] and body["totals"]["issued"] >= 1
+        # a count at a juvenile home or hospital of 1-4 is "<5" (disclosure rules)
+        assert body["id"] == j["id"] and (body["totals"]["issued"] in ("<5", "x") or body["totals"]["issued"] >= 1)
         for name in IDENTIFIER_FIELDS | {"row_number", "birth_date", "birth_year"}:
             assert f'"{name}"' not in response.text
     bop = client.get("/api/v1/jurisdictions/federal:42:federal-bureau-of-prisons").json()

@@ -54,3 +54,4 @@ from . import audit as _audit  # noqa: E402,F401
 from . import publish as _publish  # noqa: E402,F401
 from . import releases as _releases  # noqa: E402,F401
 from . import outcomes as _outcomes  # noqa: E402,F401
+from . import check_disclosure as _check_disclosure  # noqa: E402,F401

@@ -29,7 +29,9 @@ def audit(obj, list_file, start, end, list_date, release, out):
     no evidence); and the counties and cities the list left out whose records show a practice
     of declining. Default period: everything in the store."""
     from ..derive.releases import coverage_line, release_span, use_release
-    from ..publish.audit import build_audit, read_list, write_audit
+    from ..publish.audit import build_audit, read_list
+    from ..publish.disclosure import protect
+    from ..publish.output import write_audit
     from ..publish.report import resolve_period
     from ..store import connect
 
@@ -40,7 +42,8 @@ def audit(obj, list_file, start, end, list_date, release, out):
         if release and not (start or end):
             start, end = release_span(con, release)
         period = resolve_period(con, start=start, end=end, whole=not (start or end))
-        result = build_audit(con, entries, period, list_file.name, list_date=list_date)
+        result = protect(build_audit(con, entries, period, list_file.name, list_date=list_date),
+                         "audit")
         counted = coverage_line(con, period.start, period.end)
     finally:
         con.close()

@@ -59,10 +59,17 @@ def report(obj, week, start, end, whole, state, release, out):
     finally:
         con.close()
     write_report(result, out)
+    from ..publish.output import fmt
+
+    if not result.get("covered", True):
+        click.echo(f"{result['title']}: {result['not_covered']} -> {out}/index.html")
+        click.echo(f"note: {result['not_covered']}", err=True)
+        return
+
     t = result["totals"]
-    click.echo(f"{result['title']}, {period.label} (by issue date): {t['issued']:,} issued, of "
-               f"which {t['declined']:,} recorded as declined, {t['booked']:,} booked, {t['open']:,} "
-               f"open -> {out}/index.html")
+    click.echo(f"{result['title']}, {period.label} (by issue date): {fmt(t['issued'])} issued, of "
+               f"which {fmt(t['declined'])} recorded as declined, {fmt(t['booked'])} booked, "
+               f"{fmt(t['open'])} open -> {out}/index.html")
     click.echo(counted)
     if result["period"]["coverage_warning"]:
         click.echo(f"note: {result['period']['coverage_warning']}", err=True)
@@ -89,15 +96,18 @@ def profile(obj, jurisdiction, release, out):
         counted = coverage_line(con)
     finally:
         con.close()
+    from ..publish.output import fmt
+
     t = result["totals"]
     span = (f"{result['first_issued']} to {result['last_issued']}" if result["first_issued"]
             else "(no detainers for it in the store)")
     click.echo(f"{result['name']} ({result['jurisdiction_type']}, {result['id']}): "
-               f"{t['issued']:,} detainers issued {span}; {t['declined']:,} declined, "
-               f"{t['booked']:,} booked, {t['open']:,} open; {len(result['facilities'])} facilities")
+               f"{fmt(t['issued'])} detainers issued {span}; {fmt(t['declined'])} declined, "
+               f"{fmt(t['booked'])} booked, {fmt(t['open'])} open; "
+               f"{len(result['facilities'])} facilities")
     for year in result["by_year"]:
-        click.echo(f"  {year['year']}: {year['issued']:,} issued, {year['declined']:,} declined, "
-                   f"{year['booked']:,} booked")
+        click.echo(f"  {year['year']}: {fmt(year['issued'])} issued, {fmt(year['declined'])} "
+                   f"declined, {fmt(year['booked'])} booked")
     click.echo(counted)
     if out:
         write_profile(result, out)

@@ -18,7 +18,8 @@ from ..handfiles import read_csv
 from . import releases
 from .ids import jurisdiction_id_sql
 
-OUTCOMES = ["booked", "declined", "released", "withdrawn", "transferred", "died", "open"]
+OUTCOMES = ["booked", "declined", "released", "withdrawn", "transferred", "died", "wrongly_issued",
+            "open"]
 REQUEST_KINDS = ["hold", "notification", "not recorded"]
 TIERS = ["violent_or_sex", "other_serious", "drugs", "dui_traffic", "other", "immigration_only",
          "convicted_code_unknown", "pending_charges", "no_conviction", "not_recorded"]

@@ -10,6 +10,7 @@ from __future__ import annotations
 from ..derive import ids
 from ..derive.ids import jurisdiction_id_sql
 from ..handfiles import read_csv
+from . import disclosure
 
 JURISDICTION_ID = jurisdiction_id_sql()  # a name of any length gives a bounded id
 
@@ -18,16 +19,24 @@ def slug(text: str) -> str:
     return ids.slug(text)
 
 
+def store_coverage(con) -> dict:
+    from .coverage import coverage
+
+    return disclosure.protect(coverage(con), "plain")
+
+
 def national_totals(con) -> dict:
+    """Totals of the store (national only when the store covers every state: see coverage)."""
     row = con.execute(
         "SELECT count(*), count(*) FILTER (WHERE NOT likely_duplicate), "
         "min(prepare_date)::DATE, max(prepare_date)::DATE, count(DISTINCT release) FROM detainers"
     ).fetchall()[0]
     sources = con.execute("SELECT count(*) FROM sources").fetchall()[0][0]
-    return {"detainers": row[0], "detainers_excluding_likely_duplicates": row[1],
+    return disclosure.protect({"detainers": row[0], "detainers_excluding_likely_duplicates": row[1],
             "first_prepare_date": row[2] and row[2].isoformat(),
             "last_prepare_date": row[3] and row[3].isoformat(),
-            "releases": row[4], "source_files": sources}
+            "releases": row[4], "source_files": sources,
+            "coverage": store_coverage(con)}, "plain")
 
 
 def _contains(text: str) -> str:
@@ -52,17 +61,24 @@ def jurisdictions(con, *, q: str | None = None, state: str | None = None,
         SELECT {JURISDICTION_ID} AS id, any_value(jurisdiction_type) AS jurisdiction_type,
                any_value(coalesce(jurisdiction_name, facility_name)) AS name,
                any_value(state_abbr) AS state, any_value(state_fips) AS state_fips,
-               any_value(county_fips) AS county_fips, any_value(place_fips) AS place_fips,
+               CASE WHEN any_value(jurisdiction_type) = 'county' OR (any_value(jurisdiction_type)
+                    = 'city' AND count(DISTINCT county_fips) = 1) THEN any_value(county_fips)
+                    END AS county_fips,
+               CASE WHEN any_value(jurisdiction_type) = 'city' THEN any_value(place_fips)
+                    END AS place_fips,
                count(*) AS facilities, sum(detainers) AS detainers,
-               bool_or(needs_review) AS has_doubtful_facilities
+               bool_or(needs_review) AS has_doubtful_facilities,
+               bool_and({disclosure.protected_facilities_sql()}) AS protected_facility
         FROM facility_attribution WHERE {' AND '.join(where)}
         GROUP BY 1 ORDER BY detainers DESC, id LIMIT ? OFFSET ?"""
-    return _dicts(con.execute(sql, params + [limit, offset]))
+    return disclosure.protect(_dicts(con.execute(sql, params + [limit, offset])), "rows")
 
 
 def facilities(con, *, q: str | None = None, state: str | None = None,
                jurisdiction: str | None = None, needs_review: bool | None = None,
-               limit: int = 50, offset: int = 0) -> list[dict]:
+               limit: int = 50, offset: int = 0, raw: bool = False) -> list[dict]:
+    """Facilities as released with their attribution; raw=True gives the library's own
+    unprotected counts (for building an output that is then protected whole)."""
     where, params = ["true"], []
     if q:
         where.append("facility_name ILIKE ? ESCAPE '\\'")
@@ -80,10 +96,12 @@ def facilities(con, *, q: str | None = None, state: str | None = None,
         SELECT facility_name AS facility, facility_city AS city, facility_state AS state_as_released,
                facility_code AS code, state_abbr AS state, {JURISDICTION_ID} AS jurisdiction_id,
                jurisdiction_type, jurisdiction_name, county_fips, place_fips, confidence, method,
-               needs_review, review_reason, detainers
+               needs_review, review_reason, {disclosure.protected_facilities_sql()} AS protected_facility,
+               detainers
         FROM facility_attribution WHERE {' AND '.join(where)}
         ORDER BY detainers DESC, facility_name LIMIT ? OFFSET ?"""
-    return _dicts(con.execute(sql, params + [limit, offset]))
+    rows = _dicts(con.execute(sql, params + [limit, offset]))
+    return rows if raw else disclosure.protect(rows, "rows")
 
 
 def sources(con) -> list[dict]:
@@ -96,7 +114,7 @@ def sources(con) -> list[dict]:
         row["origin"] = known.get("origin") or "supplied by the user"
         row["licence"] = known.get("licence") or "not recorded"
         row["ingested_at"] = row["ingested_at"] and row["ingested_at"].isoformat()
-    return rows
+    return disclosure.protect(rows, "plain")
 
 
 def _dicts(result) -> list[dict]:

@@ -96,6 +96,24 @@ def county_features(tolerance: float = TOLERANCE) -> tuple[dict, ...]:
     return tuple(features)
 
 
+@lru_cache(maxsize=2)
+def state_features(tolerance: float = TOLERANCE) -> tuple[dict, ...]:
+    base = _package_data()
+    records = _read_dbf(base / "cb_2016_us_state_500k.dbf")
+    shapes = _read_shp(base / "cb_2016_us_state_500k.shp")
+    features = []
+    for record, rings in zip(records, shapes):
+        polys = [_clockwise(r) for r in (_simplify(r, tolerance) for r in rings) if r]
+        if not polys:
+            continue
+        features.append({"type": "Feature",
+                         "properties": {"fips": record["STATEFP"], "name": record["NAME"],
+                                        "state_fips": record["STATEFP"]},
+                         "geometry": {"type": "MultiPolygon",
+                                      "coordinates": [[[list(p) for p in ring]] for ring in polys]}})
+    return tuple(features)
+
+
 def counties_geojson(state_fips: str | None = None) -> list[dict]:
     features = county_features(TOLERANCE / 5 if state_fips else TOLERANCE)
     return [f for f in features if state_fips is None or f["properties"]["state_fips"] == state_fips]

@@ -85,12 +85,16 @@ def published_outcomes(con, release=None, **options) -> dict:
     for kind, cover in raw["coverage"].items():
         if not cover["covered"] or cover.get("subset"):
             notes.append(f"{kind}: {cover['note']}")
-    return {**{k: raw[k] for k in ("release", "last_date", "windows", "by", "period",
-                                   "issued_from", "issued_to", "state", "coverage")},
-            "rows": rows, "withheld_values": withheld, "min_cell": MIN_CELL,
-            "unclassified_methods": [m for m in raw["unclassified_methods"]
-                                     if withhold(m["arrests"]) != WITHHELD],
-            "notes": notes}
+    from .disclosure import protect
+
+    # Cells of people are withheld above, cell by cell with their complements; the object then
+    # passes the one disclosure function like every published output (web and CLI require it).
+    return protect({**{k: raw[k] for k in ("release", "last_date", "windows", "by", "period",
+                                           "issued_from", "issued_to", "state", "coverage")},
+                    "rows": rows, "withheld_values": withheld, "min_cell": MIN_CELL,
+                    "unclassified_methods": [m for m in raw["unclassified_methods"]
+                                             if withhold(m["arrests"]) != WITHHELD],
+                    "notes": notes}, "tables")
 
 
 def _values(row):

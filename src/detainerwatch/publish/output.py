@@ -4,10 +4,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from jinja2 import Environment, PackageLoader, select_autoescape
+from functools import lru_cache
+
+from jinja2 import ChoiceLoader, Environment, PackageLoader, select_autoescape
 
 from ..derive.facts import OUTCOMES
 from . import charts, csvsafe
+from .disclosure import require
 
 
 def fmt(value) -> str:
@@ -22,14 +25,39 @@ def pct(value) -> str:
     return "-" if value is None else f"{value:.1%}"
 
 
+@lru_cache(maxsize=1)
 def environment() -> Environment:
-    env = Environment(loader=PackageLoader("detainerwatch.publish", "templates"),
+    """The one Jinja environment: publish's templates (report, profile, audit, methodology and
+    their bodies) and the web app's frame and list pages, which include the same bodies."""
+    from .. import __version__
+
+    env = Environment(loader=ChoiceLoader([PackageLoader("detainerwatch.publish", "templates"),
+                                           PackageLoader("detainerwatch.web", "templates")]),
                       autoescape=select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True)
-    env.globals.update(fmt=fmt, pct=pct, outcomes=OUTCOMES)
+    env.globals.update(fmt=fmt, pct=pct, outcomes=OUTCOMES, version=__version__,
+                       css=f"/static/detainerwatch-{__version__}.css", site=False)
     return env
 
 
+def methodology_context() -> dict:
+    from .methodology import methodology
+
+    return {"m": methodology()}
+
+
+def render_methodology_html() -> str:
+    return environment().get_template("methodology.html").render(**methodology_context())
+
+
+def render_profile_html(profile: dict) -> str:
+    require(profile, "profile page")
+    return environment().get_template("profile.html").render(
+        p=profile, trend_svg=charts.profile_trend(profile))
+
+
 def chart_specs(report: dict) -> dict:
+    if not report.get("covered", True):
+        return {}
     state_fips = None
     if report.get("state"):
         from ..link import gazetteer as gz
@@ -38,35 +66,57 @@ def chart_specs(report: dict) -> dict:
     return {
         "trend": charts.trend_spec(report["trend"], "Detainers by issue date: issued, booked, declined"),
         "map": charts.map_spec(report["map"], state_fips,
-                               "Detainers recorded as declined, by county of the facility"),
+                               "Detainers recorded as declined, by county of the facility",
+                               covered=[s["fips"] for s in report["store_coverage"]["states"]]),
     }
 
 
 def render_report_html(report: dict, specs: dict | None = None) -> str:
-    specs = specs or chart_specs(report)
+    require(report, "report page")
+    specs = specs if specs is not None else chart_specs(report)
     return environment().get_template("report.html").render(
-        r=report, trend_svg=charts.svg(specs["trend"]), map_svg=charts.svg(specs["map"]))
+        r=report, trend_svg=charts.svg(specs["trend"]) if specs else "",
+        map_svg=charts.svg(specs["map"]) if specs else "", **methodology_context())
 
 
-def write_csv(path: Path, rows: list[dict], columns: list[str]) -> None:
-    csvsafe.write_dicts(path, rows, columns)  # cells a spreadsheet would evaluate escaped
+def write_csv(path: Path, rows: list[dict], columns: list[str], coverage: str | None = None) -> None:
+    """A CSV whose first line, a comment, names what the store covers; cells a spreadsheet would
+    evaluate are escaped by the one safe writer."""
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        if coverage:
+            fh.write(f"# coverage: {coverage}\n")
+        writer = csvsafe.DictWriter(fh, columns, extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(rows)
 
 
 def write_report(report: dict, out: Path) -> list[Path]:
+    require(report, "report folder")
     out.mkdir(parents=True, exist_ok=True)
     specs = chart_specs(report)
     (out / "index.html").write_text(render_report_html(report, specs), encoding="utf-8")
     (out / "report.json").write_text(json.dumps(report, indent=1, default=str), encoding="utf-8")
+    if not report.get("covered", True):  # the page says so; no table of zeros
+        return sorted(out.iterdir())
     jcols = ["id", "name", "jurisdiction_type", "state", "state_fips", "county_fips", "place_fips",
              "issued", *OUTCOMES, "hold_requests", "notification_requests", "type_not_recorded",
              "declined_hold_requests", "declined_notification_requests",
              "declined_share_of_issued", "declined_share_of_closed", "facilities",
-             "doubtful_facilities", "can_decline"]
-    write_csv(out / "jurisdictions.csv", report["jurisdictions"] + report["other_custody"], jcols)
+             "doubtful_facilities", "can_decline", "protected_facility"]
+    write_csv(out / "jurisdictions.csv", report["jurisdictions"] + report["other_custody"], jcols,
+              report.get("coverage"))
     fcols = ["facility", "city", "state", "code", "county_fips", "place_fips", "jurisdiction",
              "jurisdiction_type", "jurisdiction_id", "method", "confidence", "needs_review",
-             "issued", *OUTCOMES]
-    write_csv(out / "facilities.csv", report["facilities"], fcols)
+             "protected_facility", "issued", *OUTCOMES]
+    write_csv(out / "facilities.csv", report["facilities"], fcols, report.get("coverage"))
     (out / "trend.png").write_bytes(charts.png(specs["trend"]))
     (out / "map.png").write_bytes(charts.png(specs["map"]))
     return sorted(out.iterdir())
+
+
+def write_audit(audit: dict, out: Path) -> None:
+    """The audit's folder, written only from an audit that passed the disclosure function."""
+    from .audit import write_audit as write_checked
+
+    require(audit, "audit folder")
+    write_checked(audit, out)

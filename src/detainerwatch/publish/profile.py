@@ -14,6 +14,7 @@ from ..derive.policies import in_force
 from ..errors import UsageError
 from ..link import gazetteer as gz
 from ..link.names import split_name_state, suggest
+from . import disclosure
 
 
 def parse_jurisdiction(text: str) -> dict:
@@ -127,7 +128,9 @@ def build_profile(con, jurisdiction: str) -> dict:
     facilities = rows(f"""
         SELECT facility_name AS facility, facility_city AS city, facility_state AS state,
                facility_code AS code, any_value(method) AS method, any_value(confidence) AS confidence,
-               bool_or(needs_review) AS needs_review, count(*) AS issued, {outcome_cols},
+               bool_or(needs_review) AS needs_review,
+               bool_or({disclosure.protected_facilities_sql()}) AS protected_facility,
+               count(*) AS issued, {outcome_cols},
                min(issued) AS first_issued, max(issued) AS last_issued
         FROM detainer_facts WHERE {counted}
         GROUP BY facility_name, facility_city, facility_state, facility_code ORDER BY issued DESC""")
@@ -138,14 +141,20 @@ def build_profile(con, jurisdiction: str) -> dict:
         GROUP BY f.release, f.source_file, f.sheet ORDER BY 1, 2, 4""")
     excluded = con.execute(f"SELECT count(*) FROM detainer_facts WHERE {where} AND likely_duplicate",
                            params).fetchall()[0][0]
+    from .coverage import coverage
+
+    cov = coverage(con)
     first, last = totals.pop("first_issued"), totals.pop("last_issued")
     policies = in_force(con, state_fips=target["state_fips"],
                         county_fips=target["fips"] if target["type"] == "county" else None,
                         place_fips=target["fips"] if target["type"] == "city" else None,
                         city_name=target.get("city_name"), start=first, end=last)
-    return {
+    return disclosure.protect({
         "id": target["ids"][0] if target["ids"] else f"city:{target['state_fips']}:{target['name']}",
         "name": target["name"], "jurisdiction_type": target["type"], "fips": target["fips"],
+        "coverage": {"text": cov["text"], "first": cov["first"], "last": cov["last"],
+                     "states": [s["abbr"] for s in cov["states"]],
+                     "state_covered": any(s["abbr"] == target["state_abbr"] for s in cov["states"])},
         "state": target["state_abbr"], "also_counted": target["ids"][1:],
         "first_issued": first and first.isoformat(), "last_issued": last and last.isoformat(),
         "totals": {**totals, "excluded_likely_duplicates": excluded},
@@ -164,21 +173,24 @@ def build_profile(con, jurisdiction: str) -> dict:
                   "Likely duplicates are excluded from counts and listed in excluded_likely_duplicates.",
                   "Evidence lists every source file, sheet and row range whose rows are counted here."],
         "columns": names,
-    }
+    }, "profile")
 
 
 def write_profile(profile: dict, out: Path) -> None:
     from . import charts
     from .output import environment, write_csv
 
+    from .output import render_profile_html
+
+    disclosure.require(profile, "profile folder")
     out.mkdir(parents=True, exist_ok=True)
     series = [{"period": f"{m['month']}-01", "unit": "month", "issued": m["issued"],
                "declined": m["declined"], "booked": m["booked"]} for m in profile["by_month"]]
     spec = charts.trend_spec(series, f"{profile['name']}: detainers by month of issue")
-    html = environment().get_template("profile.html").render(p=profile, trend_svg=charts.svg(spec))
-    (out / "index.html").write_text(html, encoding="utf-8")
+    (out / "index.html").write_text(render_profile_html(profile), encoding="utf-8")
     (out / "profile.json").write_text(json.dumps(profile, indent=1, default=str), encoding="utf-8")
     write_csv(out / "facilities.csv", profile["facilities"],
               ["facility", "city", "state", "code", "method", "confidence", "needs_review",
-               "issued", *OUTCOMES, "first_issued", "last_issued"])
+               "protected_facility", "issued", *OUTCOMES, "first_issued", "last_issued"],
+              profile.get("coverage", {}).get("text"))
     (out / "trend.png").write_bytes(charts.png(spec))

@@ -23,6 +23,7 @@ from ..derive.facts import LOCAL_TYPES, OUTCOMES, TIERS
 from ..derive.policies import PolicyIndex
 from ..errors import UsageError
 from ..link import gazetteer as gz
+from . import coverage, disclosure
 
 SUPPRESS_BELOW = 5
 
@@ -74,10 +75,8 @@ def resolve_period(con, *, week: dt.date | None = None, start: dt.date | None = 
 
 
 def suppress(n: int | None):
-    """Person-attribute cells of 1-4 are published as "<5"."""
-    if n is None:
-        return 0
-    return "<5" if 0 < n < SUPPRESS_BELOW else n
+    """A count for publish.disclosure to judge (None is 0)."""
+    return 0 if n is None else n
 
 
 def _rows(result) -> list[dict]:
@@ -102,6 +101,10 @@ def build_report(con, period: Period, state: str | None = None) -> dict:
         st = gz.state(state)
         if st is None:
             raise UsageError(f"--state {state!r} is not a state (use a code such as PA)")
+    cov = coverage.coverage(con)
+    outside = _outside(cov, period, st)
+    if outside:
+        return disclosure.protect(_not_covered(cov, period, st, outside), "plain")
     where, params = _scope(period, st.fips if st else None)
     counted = f"{where} AND NOT likely_duplicate"
 
@@ -126,13 +129,19 @@ def build_report(con, period: Period, state: str | None = None) -> dict:
                                   'unresolved: ' || coalesce(facility_name, '(facility blank)'))) AS name,
                any_value(jurisdiction_type) AS jurisdiction_type,
                coalesce(any_value(state_abbr), any_value(facility_state)) AS state,
-               any_value(county_fips) AS county_fips, any_value(place_fips) AS place_fips,
+               -- a jurisdiction over several counties (a state, the federal government, a
+               -- private operator, a city across county lines) carries no county code
+               CASE WHEN any_value(jurisdiction_type) = 'county'
+                      OR (any_value(jurisdiction_type) = 'city' AND count(DISTINCT county_fips) = 1)
+                    THEN any_value(county_fips) END AS county_fips,
+               CASE WHEN any_value(jurisdiction_type) = 'city' THEN any_value(place_fips) END AS place_fips,
                any_value(state_fips) AS state_fips,
                count(*) AS issued, {outcome_cols}, {kind_cols},
                count(DISTINCT (facility_name, facility_city, facility_code)) AS facilities,
                count(DISTINCT (facility_name, facility_city, facility_code)) FILTER (WHERE needs_review)
                  AS doubtful_facilities,
-               count(*) FILTER (WHERE needs_review) AS issued_at_doubtful_facilities
+               count(*) FILTER (WHERE needs_review) AS issued_at_doubtful_facilities,
+               bool_and({disclosure.protected_facilities_sql()}) AS protected_facility
         FROM detainer_facts WHERE {counted}
         GROUP BY 1 ORDER BY declined DESC, issued DESC, id""", params))
     for j in jurisdictions:
@@ -145,20 +154,24 @@ def build_report(con, period: Period, state: str | None = None) -> dict:
     declined = _declined_section(con, counted, params, jurisdictions)
     fidelity = _fidelity(con, where, params, totals, excluded, period)
     span = store_range(con)
-    coverage = None
+    warning = None
     if span and (period.start < span[0] or period.end > span[1]):
         outside = "all of it" if period.end < span[0] or period.start > span[1] else "part of it"
-        coverage = (f"The store holds detainers issued {span[0]} to {span[1]}; {outside} lies "
+        warning = (f"The store holds detainers issued {span[0]} to {span[1]}; {outside} lies "
                     "outside, where counts are zero for want of data, not for want of detainers.")
-        fidelity["notes"].insert(0, coverage)
+        fidelity["notes"].insert(0, warning)
     fidelity["notes"][:0] = unclassified
+    recorded = coverage.recorded(con, where, params)
+    _not_recorded(declined, recorded)
     report = {
         "title": "Declined Detainer Outcome Report" + (f": {st.name}" if st else ""),
+        "coverage": cov["text"], "covered": True, "store_coverage": cov,
+        "not_recorded": [coverage.RECORDED_FIELDS[k] for k, v in recorded.items() if not v],
         "generated_by": f"detainerwatch {__version__}",
         "period": {"start": period.start.isoformat(), "end": period.end.isoformat(),
                    "label": period.label, "basis": "detainer prepare (issue) date",
                    "store_covers": [d.isoformat() for d in span] if span else None,
-                   "coverage_warning": coverage},
+                   "coverage_warning": warning},
         "state": st.abbr if st else None,
         "totals": {**totals, "excluded_likely_duplicates": excluded},
         "jurisdictions": [j for j in jurisdictions if j["can_decline"]],
@@ -170,7 +183,51 @@ def build_report(con, period: Period, state: str | None = None) -> dict:
         "map": _map_rows(con, counted, params),
         "facilities": facilities(con, counted, params),
     }
-    return report
+    return disclosure.protect(report, "report", coarse_deaths=disclosure.deaths_coarse(period.days, True))
+
+
+def _outside(cov: dict, period: Period, st) -> str | None:
+    """Why the request lies outside what the store covers, or None."""
+    if st is not None and not coverage.state_covered(cov, st.abbr):
+        return f"{st.name} is not covered: the store holds {cov['text']}."
+    if not coverage.period_covered(cov, period.start, period.end):
+        return (f"{period.start} to {period.end} is not covered: the store holds {cov['text']}.")
+    return None
+
+
+def _not_covered(cov: dict, period: Period, st, why: str) -> dict:
+    """A report for a request outside the store's coverage: it says so, with no table of zeros."""
+    return {
+        "title": "Declined Detainer Outcome Report" + (f": {st.name}" if st else ""),
+        "generated_by": f"detainerwatch {__version__}",
+        "covered": False, "not_covered": why, "coverage": cov["text"], "store_coverage": cov,
+        "period": {"start": period.start.isoformat(), "end": period.end.isoformat(),
+                   "label": period.label, "basis": "detainer prepare (issue) date",
+                   "coverage_warning": why},
+        "state": st.abbr if st else None,
+    }
+
+
+def _not_recorded(declined: dict, recorded: dict) -> None:
+    """Section II columns from fields that no release in scope records: "not recorded", not 0."""
+    nr = coverage.NOT_RECORDED
+    blank = []
+    if not recorded["criminality"]:
+        blank += [t for t in TIERS if t != "not_recorded"] + [
+            "convicted", "pending_charges", "no_conviction"]
+    if not recorded["threat_level"]:
+        blank += THREAT_KEYS
+    if not recorded["aggravated_felony"]:
+        blank.append("aggravated_felony")
+    rows = [declined.get("mix"), declined.get("issued_mix"),
+            (declined.get("pooled") or {}).get("mix"), declined.get("_pooled_mix")]
+    rows += [r["mix"] for r in declined.get("by_jurisdiction", [])]
+    for mix in rows:
+        if mix:
+            for k in blank:
+                if k in mix:
+                    mix[k] = nr
+    declined["not_recorded"] = sorted(set(blank))
 
 
 THREAT_KEYS = ["threat_level_1", "threat_level_2", "threat_level_3", "threat_level_none"]
@@ -178,78 +235,6 @@ THREAT_KEYS = ["threat_level_1", "threat_level_2", "threat_level_3", "threat_lev
 # criminality columns are sums of tiers (convicted) or the same counts (pending, no conviction),
 # so they are published for the aggregate rows only, where they cannot pin a small cell down.
 ROW_KEYS = [*TIERS, *THREAT_KEYS, "aggravated_felony"]
-
-
-def _pinned(coefficients: list[int], constant: int) -> list[bool]:
-    """For sum(a_i * x_i) == constant, a_i = +1 or -1, each x_i a cell published as "<5"
-    (so 1-4): which x_i a reader can work out exactly. Sums of integer ranges are integer
-    ranges, so bounding each x_i by the others' extremes is exact."""
-    lows = [min(a, 4 * a) for a in coefficients]
-    highs = [max(a, 4 * a) for a in coefficients]
-    out = []
-    for a, lo, hi in zip(coefficients, lows, highs):
-        rest_lo, rest_hi = sum(lows) - lo, sum(highs) - hi
-        t_lo, t_hi = constant - rest_hi, constant - rest_lo  # the range of a * x
-        x_lo, x_hi = (t_lo, t_hi) if a > 0 else (-t_hi, -t_lo)
-        out.append(max(x_lo, 1) >= min(x_hi, 4))
-    return out
-
-
-def _small(n) -> bool:
-    return 0 < n < SUPPRESS_BELOW
-
-
-def _partition_pinned(counts: dict, members: list[str], total: int,
-                      withheld: set = frozenset()) -> bool:
-    """Can a reader work out a "<5" cell of this partition (members summing to total) exactly?
-    A withheld cell ("x", any value) leaves the sum undetermined."""
-    if any(k in withheld for k in members):
-        return False
-    hidden = [k for k in members if _small(counts[k])]
-    rest = total - sum(counts[k] for k in members if not _small(counts[k]))
-    if not hidden:
-        return _small(rest)  # a remainder of 1-4 people outside the listed values
-    return any(_pinned([1] * len(hidden), rest))
-
-
-def _protect_row(row: dict) -> None:
-    """Withhold ("x") one more threat-level cell, or the aggravated-felony count, where the
-    row total would otherwise give a cell of 1-4 people away."""
-    counts, total = row["counts"], row["declined"]
-    if _partition_pinned(counts, THREAT_KEYS, total, row["x"]):
-        visible = [k for k in THREAT_KEYS if counts[k] >= SUPPRESS_BELOW]
-        if visible:
-            row["x"].add(min(visible, key=lambda k: counts[k]))
-    agg = counts["aggravated_felony"]
-    if not _small(agg) and _small(total - agg):
-        row["x"].add("aggravated_felony")
-
-
-def _protect_columns(rows: list[dict], total_row: dict) -> None:
-    """Where a jurisdiction's "<5" cell could be worked out from its column's all-jurisdictions
-    total, withhold ("x") the pooled row's cell in that column (the last row, id None), else
-    the total's."""
-    for key in ROW_KEYS:
-        if key in total_row["x"] or any(key in r["x"] for r in rows):
-            continue
-        total = total_row["counts"][key]
-        hidden = [r for r in rows if _small(r["counts"][key])]
-        coefficients = [1] * len(hidden) + ([-1] if _small(total) else [])
-        if not coefficients:
-            continue
-        constant = (0 if _small(total) else total) - sum(
-            r["counts"][key] for r in rows if not _small(r["counts"][key]))
-        pins = _pinned(coefficients, constant)
-        if not any(hit and r["id"] is not None for r, hit in zip(hidden, pins)):
-            continue  # nothing, or only the pooled or total row's own cell (2+ jurisdictions)
-        if rows[-1]["id"] is None and not _small(rows[-1]["counts"][key]):
-            rows[-1]["x"].add(key)
-        else:
-            total_row["x"].add(key)
-
-
-def _published(row: dict, keys) -> dict:
-    return {k: "x" if k in row["x"] else suppress(row["counts"][k]) for k in keys}
 
 
 def _declined_section(con, counted, params, jurisdictions) -> dict:
@@ -280,19 +265,15 @@ def _declined_section(con, counted, params, jurisdictions) -> dict:
         SELECT count(*) AS issued, count(DISTINCT jurisdiction_id) AS jurisdictions, {tier_cols}
         FROM detainer_facts WHERE {counted}""", params))[0]
 
-    candidates = [{"id": r["id"], "declined": r["declined"], "counts": r, "x": set()} for r in rows]
-    listed = [c for c in candidates if c["declined"] >= SUPPRESS_BELOW
-              and not _partition_pinned(c["counts"], TIERS, c["declined"])]
+    candidates = [{"id": r["id"], "declined": r["declined"], "counts": r} for r in rows]
+    listed = [c for c in candidates if c["declined"] >= SUPPRESS_BELOW]
     pooled = [c for c in candidates if c not in listed]
-    pool = {"id": None, "declined": sum(c["declined"] for c in pooled), "x": set(),
+    pool = {"declined": sum(c["declined"] for c in pooled),
             "counts": {k: sum(c["counts"][k] for c in pooled) for k in ROW_KEYS}}
     pool_shown = not pooled or (len(pooled) >= 2 and pool["declined"] >= SUPPRESS_BELOW)
-    total_row = {"id": "total", "declined": total["declined"], "counts": total, "x": set()}
-    for row in listed:
-        _protect_row(row)
-    if pool_shown and listed:
-        _protect_columns(listed + ([pool] if pooled else []), total_row)
 
+    # Raw counts here: publish.disclosure.protect() shows cells of 1-4 as "<5" and withholds
+    # ("x") whatever would let a reader work one out, across every table of the report.
     names = {j["id"]: j for j in jurisdictions}
     by_jurisdiction = []
     for c in listed:
@@ -301,16 +282,16 @@ def _declined_section(con, counted, params, jurisdictions) -> dict:
                                 "jurisdiction_type": j.get("jurisdiction_type"),
                                 "state": j.get("state"), "declined": c["declined"],
                                 "can_decline": j.get("can_decline", False),
-                                "mix": _published(c, ROW_KEYS)})
-    issued_shown = issued["issued"] >= SUPPRESS_BELOW and (
-        issued["jurisdictions"] >= 2 or not _partition_pinned(issued, TIERS, issued["issued"]))
+                                "mix": {k: c["counts"][k] for k in ROW_KEYS}})
+    issued_shown = issued["issued"] >= SUPPRESS_BELOW and issued["jurisdictions"] >= 2
     return {
         "total": total["declined"],
-        "mix": _published(total_row, [k for k in total if k != "declined"]) if pool_shown else None,
-        "issued_mix": {k: suppress(issued[k]) for k in TIERS} if issued_shown else None,
+        "mix": {k: v for k, v in total.items() if k != "declined"} if pool_shown else None,
+        "issued_mix": {k: issued[k] for k in TIERS} if issued_shown else None,
         "by_jurisdiction": by_jurisdiction,
         "pooled": {"jurisdictions": len(pooled), "declined": pool["declined"],
-                   "mix": _published(pool, ROW_KEYS) if pool_shown else None} if pooled else None,
+                   "mix": dict(pool["counts"]) if pool_shown else None} if pooled else None,
+        "_pooled_mix": {"declined": pool["declined"], **pool["counts"]} if pooled else None,
         "tiers": TIERS,
         "row_keys": ROW_KEYS,
         "note": "Mix of criminal history among declined detainers. Cells of 1-4 people are shown "
@@ -417,6 +398,7 @@ def facilities(con, counted, params) -> list[dict]:
                any_value(jurisdiction_name) AS jurisdiction, any_value(jurisdiction_type) AS jurisdiction_type,
                any_value(jurisdiction_id) AS jurisdiction_id, any_value(method) AS method,
                any_value(confidence) AS confidence, bool_or(needs_review) AS needs_review,
+               bool_or({disclosure.protected_facilities_sql()}) AS protected_facility,
                count(*) AS issued, {outcome_cols}
         FROM detainer_facts WHERE {counted}
         GROUP BY facility_name, facility_city, facility_state, facility_code

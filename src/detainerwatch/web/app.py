@@ -9,7 +9,7 @@ import threading
 from pathlib import Path
 
 import duckdb
-from jinja2 import Environment, PackageLoader, select_autoescape
+from jinja2 import Environment
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
@@ -20,7 +20,8 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from .. import __version__
-from ..publish import catalog
+from ..publish import catalog, disclosure
+from ..publish.output import methodology_context
 from . import views
 from ..store import connect
 from .api import LIMIT, OFFSET, STATE, Endpoint, Param, ParamError, openapi, parse
@@ -29,7 +30,10 @@ STATIC_DIR = Path(__file__).resolve().parent / "static"
 CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
        "script-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
        "frame-ancestors 'none'")
-JURISDICTION_TYPES = ("county", "city", "state", "federal", "ice", "private", "unknown")
+# Page context that holds no counts about people (the API description, file and list names).
+PAGE_PLAIN = ("spec", "files", "lists", "m")
+JURISDICTION_TYPES = ("county", "city", "regional", "state", "federal", "ice", "private",
+                      "unknown")
 
 
 class SecurityHeaders:
@@ -68,10 +72,10 @@ class Store:
 
 
 def templates() -> Environment:
-    env = Environment(loader=PackageLoader("detainerwatch.web", "templates"),
-                      autoescape=select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True)
-    env.globals.update(version=__version__, css=f"/static/detainerwatch-{__version__}.css")
-    return env
+    """The one Jinja environment of publish (its templates and these pages)."""
+    from ..publish.output import environment
+
+    return environment()
 
 
 # ---- API handlers: thin calls into the library -------------------------------------------
@@ -104,7 +108,8 @@ def get_report(con, week=None, start=None, end=None, state=None):
 
 
 def list_audits(con):
-    return [{"list": name, "url": f"/api/v1/audits/{name}"} for name in views.list_names()]
+    return disclosure.protect([{"list": name, "url": f"/api/v1/audits/{name}"}
+                               for name in views.list_names()], "plain")
 
 
 def get_audit(con, name):
@@ -112,7 +117,8 @@ def get_audit(con, name):
 
 
 ENDPOINTS: list[Endpoint] = [
-    Endpoint("/totals", "National totals of the store.", get_totals),
+    Endpoint("/totals", "Totals of the store, with what it covers (states, period, releases) in "
+             "`coverage`: national only when every state is covered.", get_totals),
     Endpoint("/jurisdictions", "Jurisdictions with detainer counts, largest first.",
              list_jurisdictions,
              [Param("q", "Part of a jurisdiction or facility name."), STATE,
@@ -166,8 +172,9 @@ def _api_route(endpoint: Endpoint, store: Store):
                 raise ParamError(name, "is not a parameter of this endpoint")
             # Parsed parameters are the key: the read-only store gives the same answer again.
             key = ("api", str(store.path), endpoint.path, tuple(sorted((k, str(v)) for k, v in kwargs.items())))
-            return Response(views.cached(key, lambda: JSONResponse(
-                endpoint.handler(store.cursor(), **kwargs)).body), media_type="application/json")
+            return Response(views.cached(key, lambda: JSONResponse(disclosure.require(
+                endpoint.handler(store.cursor(), **kwargs), "/api/v1" + endpoint.path)).body),
+                media_type="application/json")
         except ParamError as exc:
             return JSONResponse({"error": exc.message, "parameter": exc.param},
                                 status_code=exc.status)
@@ -182,7 +189,13 @@ def create_app(db_path: Path, *, extra_endpoints: list[Endpoint] | None = None) 
     endpoints = ENDPOINTS + (extra_endpoints or [])
     spec = openapi(endpoints)
 
+    coverage = catalog.store_coverage(store.cursor())
+
     def page(name: str, status: int = 200, **context) -> HTMLResponse:
+        context.setdefault("store_coverage", coverage)
+        for key, value in context.items():  # every table on a page passed the disclosure function
+            if isinstance(value, (dict, list)) and key not in PAGE_PLAIN:
+                disclosure.require(value, f"page {name}: {key}")
         return HTMLResponse(env.get_template(name).render(**context), status_code=status)
 
     def home(request: Request):
@@ -196,8 +209,8 @@ def create_app(db_path: Path, *, extra_endpoints: list[Endpoint] | None = None) 
             return page("error.html", status=400, status_code=400,
                         message="q: contains a NUL character")
         con = store.cursor()
-        juris = catalog.jurisdictions(con, q=q, limit=50) if q else []
-        facs = catalog.facilities(con, q=q, limit=50) if q else []
+        juris = catalog.jurisdictions(con, q=q, limit=50) if q else disclosure.mark([])
+        facs = catalog.facilities(con, q=q, limit=50) if q else disclosure.mark([])
         return page("search.html", q=q, jurisdictions=juris, facilities=facs)
 
     def jurisdictions_page(request: Request):
@@ -221,10 +234,11 @@ def create_app(db_path: Path, *, extra_endpoints: list[Endpoint] | None = None) 
                 kind, data = views.jurisdiction(con, jid)
             except ParamError:
                 raise HTTPException(404, f"no jurisdiction {jid!r} in the store") from None
+            disclosure.require(data, f"/jurisdiction/{jid}")
             if kind == "custody":
-                return env.get_template("custody.html").render(c=data)
+                return env.get_template("custody.html").render(c=data, store_coverage=coverage)
             return env.get_template("jurisdiction.html").render(
-                p=data, trend_svg=views.profile_trend_svg(con, data))
+                p=data, trend_svg=views.profile_trend_svg(con, data), store_coverage=coverage)
 
         # The store is read-only: a page once rendered stays right, and the most visited page
         # then costs no query and no template.
@@ -238,10 +252,15 @@ def create_app(db_path: Path, *, extra_endpoints: list[Endpoint] | None = None) 
     def report_page(request: Request):
         try:
             params = {k: parse(p, request.query_params.get(k)) for k, p in views.REPORT_PARAMS.items()}
-            return embedded(views.report_html(store.cursor(), **params))
+            context = views.report_page(store.cursor(), **params)
+            return page("report_page.html", r=context["r"], trend_svg=context["trend_svg"],
+                        map_svg=context["map_svg"], **methodology_context())
         except ParamError as exc:
             return page("error.html", status=400, status_code=400,
                         message=f"{exc.param}: {exc.message}")
+
+    def methodology_page(request: Request):
+        return page("methodology_page.html", **methodology_context())
 
     def audits_page(request: Request):
         return page("audits.html", lists=views.list_names())
@@ -291,6 +310,7 @@ def create_app(db_path: Path, *, extra_endpoints: list[Endpoint] | None = None) 
         Route("/jurisdictions", jurisdictions_page, name="jurisdictions"),
         Route("/jurisdiction/{id:path}", jurisdiction_page, name="jurisdiction"),
         Route("/report", report_page, name="report"),
+        Route("/methodology", methodology_page, name="methodology"),
         Route("/audits", audits_page, name="audits"),
         Route("/audits/{name}", audit_page, name="audit"),
         Route("/downloads", downloads_page, name="downloads"),

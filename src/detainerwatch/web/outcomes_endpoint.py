@@ -13,10 +13,12 @@ def get_outcomes(con, release=None, windows=None, by="jurisdiction", period="yea
 
     known = releases(con)
     if release is None and len(known) != 1:
-        return {"releases": known, "rows": [],
+        from ..publish.disclosure import protect
+
+        return protect({"releases": known, "rows": [],
                 "notes": ["Name a release: person identifiers link rows within one release only."
                           if known else "No release in the store holds person identifiers: "
-                          "nothing can be followed after a detainer."]}
+                          "nothing can be followed after a detainer."]}, "plain")
     if release is not None and release not in known:
         raise ParamError("release", f"no detainers with person identifiers in release "
                          f"{release!r}", 404)

@@ -18,7 +18,7 @@ from urllib.parse import quote, unquote
 from .. import __version__
 from .app import STATIC_DIR, create_app
 
-SEEDS = ["/", "/jurisdictions", "/report", "/audits", "/sources", "/review", "/downloads",
+SEEDS = ["/", "/jurisdictions", "/report", "/methodology", "/audits", "/sources", "/review", "/downloads",
          "/api/docs", "/api/v1/openapi.json", "/api/v1/totals", "/api/v1/sources", "/api/v1/audits"]
 # Links the crawl follows: pages and files without a query, and reports for a period.
 FOLLOW = re.compile(r'href="(/(?:jurisdiction/|audits/|downloads/|api/v1/)[^"#?]*|/report\?[^"#]*)"')
@@ -108,12 +108,20 @@ def write_sqlite(db: Path, target: Path) -> dict:
     target.unlink(missing_ok=True)
     con = connect(db, read_only=True)
     facts.register(con)
+    from ..publish.disclosure import protected_facilities_sql
+
+    protected = protected_facilities_sql()
     outcome_cols = ", ".join(f"count(*) FILTER (WHERE outcome = '{o}') AS {o}" for o in OUTCOMES)
     queries = {
         "jurisdiction_years": f"""
             SELECT jurisdiction_id, any_value(jurisdiction_name) AS jurisdiction_name,
                    any_value(jurisdiction_type) AS jurisdiction_type, any_value(state_abbr) AS state,
-                   any_value(county_fips) AS county_fips, any_value(place_fips) AS place_fips,
+                   CASE WHEN any_value(jurisdiction_type) = 'county' OR (any_value(jurisdiction_type)
+                        = 'city' AND count(DISTINCT county_fips) = 1) THEN any_value(county_fips)
+                        END AS county_fips,
+                   CASE WHEN any_value(jurisdiction_type) = 'city' THEN any_value(place_fips)
+                        END AS place_fips,
+                   bool_and({protected}) AS protected_facility,
                    year(issued) AS year, count(*) AS issued, {outcome_cols}
             FROM detainer_facts WHERE NOT likely_duplicate GROUP BY jurisdiction_id, year(issued)
             ORDER BY 1, year""",
@@ -122,6 +130,7 @@ def write_sqlite(db: Path, target: Path) -> dict:
                    facility_code AS code, any_value(jurisdiction_id) AS jurisdiction_id,
                    any_value(jurisdiction_type) AS jurisdiction_type, any_value(method) AS method,
                    any_value(confidence) AS confidence, bool_or(needs_review) AS needs_review,
+                   bool_or({protected}) AS protected_facility,
                    count(*) AS issued, {outcome_cols}
             FROM detainer_facts WHERE NOT likely_duplicate
             GROUP BY facility_name, facility_city, facility_state, facility_code ORDER BY issued DESC""",
@@ -132,30 +141,51 @@ def write_sqlite(db: Path, target: Path) -> dict:
                     "AS in_force_from, CAST(in_force_to AS VARCHAR) AS in_force_to, effect, detainer_holds, "
                     "notification, jail_access, agreements_287g, source_url, source_note FROM policies",
     }
+    from ..publish import disclosure
+
+    results = {}
+    for name, sql in queries.items():
+        try:
+            result = con.execute(sql)
+        except Exception:  # e.g. no policies table in a store made before policies existed
+            continue
+        cols = [d[0] for d in result.description]
+        rows = [dict(zip(cols, r)) for r in result.fetchall()]
+        if name == "sources":  # with each file's origin and licence, as the pages show them
+            from ..publish.catalog import sources as catalog_sources
+
+            known = {r["source_id"]: r for r in catalog_sources(con)}
+            for r in rows:
+                r["origin"] = known.get(r["source_id"], {}).get("origin")
+                r["licence"] = known.get(r["source_id"], {}).get("licence")
+        results[name] = rows
+    con.close()
+    counted = disclosure.protect_export({k: v for k, v in results.items()
+                                         if k in ("jurisdiction_years", "facilities")})
+    plain = {k: disclosure.protect(v, "plain") for k, v in results.items() if k not in counted}
+    return write_sqlite_tables({**counted, **plain}, target)
+
+
+def write_sqlite_tables(tables: dict, target: Path) -> dict:
+    """Write tables of rows (each passed through the disclosure function) to a SQLite file."""
+    from ..publish import disclosure
+
+    for name, rows in tables.items():
+        disclosure.require(rows, f"SQLite table {name}")
     counts = {}
     lite = sqlite3.connect(target)
     try:
-        for name, sql in queries.items():
-            try:
-                result = con.execute(sql)
-            except Exception:  # e.g. no policies table in a store made before policies existed
+        for name, rows in tables.items():
+            cols = list(rows[0]) if rows else []
+            if not cols:
                 continue
-            cols = [d[0] for d in result.description]
-            rows = result.fetchall()
-            if name == "sources":  # with each file's origin and licence, as the pages show them
-                from ..publish.catalog import sources as catalog_sources
-
-                known = {r["source_id"]: r for r in catalog_sources(con)}
-                cols += ["origin", "licence"]
-                rows = [(*r, known.get(r[0], {}).get("origin"), known.get(r[0], {}).get("licence"))
-                        for r in rows]
             lite.execute(f"CREATE TABLE {name} ({', '.join(cols)})")
-            lite.executemany(f"INSERT INTO {name} VALUES ({', '.join('?' * len(cols))})", rows)
+            lite.executemany(f"INSERT INTO {name} VALUES ({', '.join('?' * len(cols))})",
+                             [tuple(r.get(c) for c in cols) for r in rows])
             counts[name] = len(rows)
         lite.commit()
     finally:
         lite.close()
-        con.close()
     return counts
 
 

@@ -14,9 +14,10 @@ from pathlib import Path
 
 from ..data_paths import LISTS_DIR
 from ..errors import InputError, UsageError
-from ..publish import catalog, charts, csvsafe
+from ..publish import catalog, charts, csvsafe, disclosure
 from ..publish.audit import build_audit, read_list, write_audit
-from ..publish.output import environment, render_report_html
+from ..publish.charts import filled_series  # noqa: F401 (the one implementation, in publish)
+from ..publish.output import chart_specs, environment
 from ..publish.profile import build_profile
 from ..publish.report import build_report, resolve_period
 from .api import STATE, Param, ParamError
@@ -56,7 +57,7 @@ def _cached(key, compute):
 
 
 def _json_safe(value):
-    return json.loads(json.dumps(value, default=str))
+    return disclosure.json_safe(value)
 
 
 # A city the gazetteer has no place code for is listed as city:<state FIPS>:<slug of its name>.
@@ -87,19 +88,20 @@ def custody(con, jid: str) -> dict:
     """A jurisdiction with no profile (federal, ICE, private or unresolved custody): its
     facilities as released and their counts. Raises ParamError(404) when nothing matches."""
     def compute():
-        facs = catalog.facilities(con, jurisdiction=jid, limit=1000) if jid else []
+        facs = catalog.facilities(con, jurisdiction=jid, limit=1000, raw=True) if jid else []
         if not facs:
             raise ParamError("id", f"no jurisdiction {jid!r} in the store", 404)
         kind = facs[0].get("jurisdiction_type") or "unknown"
-        return _json_safe({
+        return _json_safe(disclosure.protect({
             "id": jid, "name": facs[0].get("jurisdiction_name") or facs[0].get("facility") or jid,
             "jurisdiction_type": kind, "state": facs[0].get("state"),
             "totals": {"issued": sum(f.get("detainers") or 0 for f in facs)},
             "facilities": [{k: f.get(k) for k in ("facility", "city", "state", "state_as_released",
                                                    "code", "method", "confidence", "needs_review",
-                                                   "review_reason", "detainers")} for f in facs],
+                                                   "review_reason", "protected_facility", "detainers")}
+                           for f in facs],
             "notes": [custody_note(kind)],
-        })
+        }, "custody"))
     return _cached(("custody", jid), compute)
 
 
@@ -124,63 +126,12 @@ def jurisdiction(con, jid: str) -> tuple[str, dict]:
             raise not_a_government from None
 
 
-def _store_months(con) -> frozenset:
-    """The months for which the store holds any detainer at all."""
-    return _cached(("store_months",), lambda: frozenset(r[0] for r in con.execute(
-        "SELECT DISTINCT strftime(date_trunc('month', prepare_date), '%Y-%m') FROM detainers "
-        "WHERE prepare_date IS NOT NULL").fetchall()))
-
-
-def _step(period: dt.date, unit: str) -> dt.date:
-    if unit == "week":
-        return period + dt.timedelta(days=7)
-    return (period.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
-
-
-def filled_series(series: list[dict], covered=None) -> list[dict]:
-    """Every period from the first to the last. A period missing from the series is 0 when the
-    store holds records for it (covered), else null: the line breaks there instead of drawing a
-    slope across a span the store has no records for."""
-    if len(series) < 2:
-        return series
-    unit = series[0]["unit"]
-    have = {r["period"]: r for r in series}
-    out, day, last = [], dt.date.fromisoformat(series[0]["period"]), dt.date.fromisoformat(series[-1]["period"])
-    while day <= last:
-        key = day.isoformat()
-        if key in have:
-            out.append(have[key])
-        else:
-            value = 0 if covered is not None and covered(key) else None
-            out.append({"period": key, "unit": unit, "issued": value, "declined": value,
-                        "booked": value})
-        day = _step(day, unit)
-    return out
-
-
 def trend_svg(series: list[dict], title: str) -> str:
-    spec = charts.trend_spec(series, title)
-    spec["mark"]["point"] = sum(r["issued"] is not None for r in series) < 60
-    if len(series) >= 2:
-        first, last = series[0]["period"], series[-1]["period"]
-        years = int(last[:4]) - int(first[:4])
-        axis = spec["encoding"]["x"]["axis"]
-        if series[0]["unit"] == "month":
-            if years >= 2:  # one label a year: ticks every few months would repeat each year
-                axis["tickCount"] = {"interval": "year", "step": 1 if years <= 12 else 2}
-            else:
-                axis["format"] = "%b %Y"
-    return charts.svg(spec)
+    return charts.svg(charts.trend_spec(series, title))
 
 
 def profile_trend_svg(con, data: dict) -> str:
-    def compute():
-        months = _store_months(con)
-        series = [{"period": f"{m['month']}-01", "unit": "month", "issued": m["issued"],
-                   "declined": m["declined"], "booked": m["booked"]} for m in data["by_month"]]
-        return trend_svg(filled_series(series, lambda key: key[:7] in months),
-                         f"{data['name']}: detainers by month of issue")
-    return _cached(("profile_svg", data["id"]), compute)
+    return _cached(("profile_svg", data["id"]), lambda: charts.profile_trend(data))
 
 
 def _report_dict(con, week=None, start=None, end=None, state=None) -> dict:
@@ -200,10 +151,16 @@ def report(con, **kwargs) -> dict:
     return _report_dict(con, **kwargs)
 
 
-def report_html(con, **kwargs) -> str:
-    data = _report_dict(con, **kwargs)
-    return _cached(("report_html",) + tuple(sorted(kwargs.items())),
-                   lambda: render_report_html(data))
+def report_page(con, **kwargs) -> dict:
+    """The report and its charts, for the site's report page (the same body template as the
+    CLI's page, inside the site's frame)."""
+    data = disclosure.require(_report_dict(con, **kwargs), "report page")
+
+    def compute():
+        specs = chart_specs(data)
+        return {"r": data, "trend_svg": charts.svg(specs["trend"]) if specs else "",
+                "map_svg": charts.svg(specs["map"]) if specs else ""}
+    return _cached(("report_page",) + tuple(sorted(kwargs.items())), compute)
 
 
 def document_parts(html: str) -> tuple[str, str]:
@@ -226,7 +183,7 @@ def _audit_dict(con, name: str) -> dict:
         try:
             entries = read_list(LISTS_DIR / name)
             period = resolve_period(con, whole=True)
-            return _json_safe(build_audit(con, entries, period, name))
+            return _json_safe(disclosure.protect(build_audit(con, entries, period, name), "audit"))
         except (UsageError, InputError) as exc:
             raise ParamError("name", str(exc), 404) from None
     return _cached(("audit", name), compute)
@@ -237,7 +194,7 @@ def audit(con, name: str) -> dict:
 
 
 def audit_html(con, name: str) -> str:
-    data = _audit_dict(con, name)
+    data = disclosure.require(_audit_dict(con, name), "audit page")
     return _cached(("audit_html", name),
                    lambda: environment().get_template("audit.html").render(a=data))
 
@@ -251,11 +208,20 @@ def home_extras(con) -> dict:
         except ParamError:
             return {"latest": None, "trend_svg": "", "map_svg": ""}
         whole = _cached(("report_all",), lambda: _json_safe(build_report(con, span)))
+        covered = [s["fips"] for s in whole["store_coverage"]["states"]]
         return {"latest": latest,
                 "trend_svg": trend_svg(filled_series(whole["trend"]), "Detainers by issue date"),
                 "map_svg": charts.svg(charts.map_spec(whole["map"], None,
-                                                      "Detainers recorded as declined, by county"))}
+                                                      "Detainers recorded as declined, by county",
+                                                      covered=covered))}
     return _cached(("home",), compute)
+
+
+def _uniform(rows: list[dict]) -> list[dict]:
+    """A column holding "<5" or "x" beside numbers is written as text throughout."""
+    mixed = {k for r in rows for k, v in r.items() if isinstance(v, str)} & \
+        {k for r in rows for k, v in r.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
+    return [{k: (str(v) if k in mixed and v is not None else v) for k, v in r.items()} for r in rows]
 
 
 def download(con, name: str) -> tuple[bytes, str]:
@@ -265,6 +231,7 @@ def download(con, name: str) -> tuple[bytes, str]:
         except UsageError as exc:
             raise ParamError("name", str(exc), 404) from None
         data = _cached(("report_all",), lambda: _json_safe(build_report(con, span)))
+        disclosure.require(data, "download")
         rows = data["jurisdictions"] + data["other_custody"] if name.startswith("jurisdictions") \
             else data["facilities"]
         if name.endswith(".csv"):  # the one CSV writer: formula-like text cells escaped
@@ -272,7 +239,7 @@ def download(con, name: str) -> tuple[bytes, str]:
         import pyarrow as pa
         import pyarrow.parquet as pq
 
-        table = pa.Table.from_pylist(rows)
+        table = pa.Table.from_pylist(_uniform(rows))
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / name
             pq.write_table(table, path)

@@ -1,0 +1,88 @@
+"""What the store covers: the states its detainer rows are in, the period they were issued in,
+and the releases they come from. Every published page, CSV and JSON names it, and a request
+outside it says so instead of printing zeros.
+
+A state is covered when the store holds at least one detainer at a facility in it; the period is
+the first to the last prepare (issue) date; fields a release does not record (no row of the
+release in scope holds a value) are "not recorded", never 0.
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+from ..link import gazetteer as gz
+
+NOT_RECORDED = "not recorded"
+# Person-attribute fields and the report columns built from them.
+RECORDED_FIELDS = {
+    "criminality": "criminal history (criminality class and tiers)",
+    "threat_level": "ICE threat level",
+    "aggravated_felony": "aggravated felony",
+    "msc_charge_code": "most serious conviction charge",
+}
+
+
+def coverage(con) -> dict:
+    """{states: [...], first, last, releases: [...], text} for the whole store."""
+    rows = con.execute("""
+        SELECT coalesce(a.state_abbr, d.facility_state) AS st, d.release,
+               min(d.prepare_date)::DATE, max(d.prepare_date)::DATE, count(*)
+        FROM detainers d LEFT JOIN facility_attribution a
+          ON d.facility_name IS NOT DISTINCT FROM a.facility_name
+         AND d.facility_city IS NOT DISTINCT FROM a.facility_city
+         AND d.facility_state IS NOT DISTINCT FROM a.facility_state
+         AND d.facility_code IS NOT DISTINCT FROM a.facility_code
+        GROUP BY 1, 2""").fetchall()
+    states: dict = {}
+    releases: dict = {}
+    for st, release, first, last, n in rows:
+        info = gz.state(st) if st else None
+        if info is not None:
+            states.setdefault(info.abbr, {"abbr": info.abbr, "name": info.name, "fips": info.fips})
+        r = releases.setdefault(release, {"release": release, "first": first, "last": last, "rows": 0})
+        r["first"] = min(d for d in (r["first"], first) if d) if (r["first"] or first) else None
+        r["last"] = max(d for d in (r["last"], last) if d) if (r["last"] or last) else None
+        r["rows"] += n
+    firsts = [r["first"] for r in releases.values() if r["first"]]
+    lasts = [r["last"] for r in releases.values() if r["last"]]
+    out = {
+        "states": sorted(states.values(), key=lambda s: s["name"]),
+        "first": min(firsts).isoformat() if firsts else None,
+        "last": max(lasts).isoformat() if lasts else None,
+        "releases": [{**r, "first": r["first"] and r["first"].isoformat(),
+                      "last": r["last"] and r["last"].isoformat()}
+                     for r in sorted(releases.values(), key=lambda r: r["release"] or "")],
+    }
+    out["text"] = describe(out)
+    out["national"] = len(states) >= 50
+    return out
+
+
+def describe(cov: dict) -> str:
+    if not cov["releases"]:
+        return "The store holds no detainers."
+    names = [s["name"] for s in cov["states"]]
+    where = ("all states" if len(names) >= 50 else
+             ", ".join(names[:8]) + (f" and {len(names) - 8} more states" if len(names) > 8 else ""))
+    rel = ", ".join(r["release"] for r in cov["releases"])
+    plural = "releases" if len(cov["releases"]) > 1 else "release"
+    return f"{where or 'no state'}, {cov['first']} to {cov['last']}, {plural} {rel}"
+
+
+def state_covered(cov: dict, abbr: str) -> bool:
+    return any(s["abbr"] == abbr for s in cov["states"])
+
+
+def period_covered(cov: dict, start: dt.date, end: dt.date) -> bool:
+    if not cov["first"]:
+        return False
+    return not (end < dt.date.fromisoformat(cov["first"]) or start > dt.date.fromisoformat(cov["last"]))
+
+
+def recorded(con, where: str, params: list) -> dict:
+    """For each person-attribute field: whether any detainer in scope records it."""
+    cols = ", ".join(f"count({c})" for c in RECORDED_FIELDS)
+    counts = con.execute(f"""
+        SELECT {cols} FROM detainers d WHERE d.prepare_date::DATE BETWEEN ? AND ?""",
+                         params[:2]).fetchall()[0]
+    return {c: n > 0 for c, n in zip(RECORDED_FIELDS, counts)}

@@ -1,0 +1,859 @@
+"""The one disclosure function: every published table passes through ``protect()`` before it
+leaves the library, and ``check()`` looks for what it must prevent in published output.
+
+Rules come from ``hand/disclosure.yaml``: a cell counting people by a person attribute (the
+columns it lists, and every count at a facility for children or a hospital) is never published
+with a value of 1-4 ("<5" instead), deaths are published only at state-year grain or coarser,
+and no "<5" cell can be worked out from the other cells, the row and column totals, the pooled
+rows or another table of the same output.
+
+An output is modelled as a ``Grid``: its count cells and the linear equalities a reader knows
+hold between them (a row's outcomes add up to its issued count; a column adds up to its total;
+a jurisdiction's facilities add up to its row; months add up to their year). Published cells are
+known numbers, "<5" cells lie in 1-4, withheld ("x") and unpublished cells are any count >= 0.
+Interval propagation over the equalities (sound: the true values always stay inside the
+intervals) tells what a reader can work out. ``protect()`` withholds further cells
+(complementary suppression) until no "<5" cell is determined, checking rows, columns, totals and
+cross-table sums together until nothing changes. ``check()`` reads the same grid from
+published values and reports every person-attribute cell of 1-4 and every "<5" a reader can
+solve.
+
+Every protected output is returned marked (``Disclosed``); writers and web responders call
+``require()`` and refuse anything unmarked, so there is no way out around this module.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import yaml
+
+from ..handfiles import hand_path
+
+INF = float("inf")
+MAX_ROUNDS = 40  # rounds of complementary suppression before the blunt pass
+
+# ---- rules ---------------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=4)
+def _rules_at(mtime: float) -> dict:
+    return yaml.safe_load(hand_path("disclosure.yaml").read_text(encoding="utf-8"))
+
+
+def rules() -> dict:
+    path = hand_path("disclosure.yaml")
+    return _rules_at(path.stat().st_mtime)
+
+
+# Tests switch the rules off to show that check() finds what an unprotected build publishes.
+_ENABLED = [True]
+
+
+def set_enabled(on: bool) -> None:
+    _ENABLED[0] = on
+
+
+def enabled() -> bool:
+    return _ENABLED[0]
+
+
+def small_max() -> int:
+    return int(rules()["small_cell_max"])
+
+
+def small_label() -> str:
+    return rules()["small_cell_label"]
+
+
+def withheld_label() -> str:
+    return rules()["withheld_label"]
+
+
+def is_person_attribute(column: str) -> bool:
+    for name in rules()["person_attribute_columns"]:
+        if column == name or (name.endswith("_") and column.startswith(name)):
+            return True
+    return False
+
+
+def subject_columns() -> set[str]:
+    return set(rules()["subject_columns"])
+
+
+def protected_facility_name(name: str | None) -> bool:
+    if not name:
+        return False
+    return any(re.search(p, name, re.I) for p in rules()["protected_facility_name_patterns"])
+
+
+def protected_facility_types() -> list[str]:
+    return [t.upper() for t in rules()["protected_facility_types"]]
+
+
+def deaths_coarse(days: int, whole_state_or_nation: bool) -> bool:
+    """Whether a count of deaths over `days` days is at state-year grain or coarser."""
+    return whole_state_or_nation and days >= int(rules()["deaths"]["coarsest_finer_grain_days"])
+
+
+def protected_facilities_sql() -> str:
+    """A boolean SQL expression over detainer_facts-like columns (facility_name, facility_code):
+    the facility is for children or a hospital (ICE facility list type, or its name)."""
+    pats = " OR ".join(f"regexp_matches(coalesce(facility_name, ''), '{p.replace(chr(39), chr(39) * 2)}', 'i')"
+                       for p in rules()["protected_facility_name_patterns"])
+    types = ", ".join(f"'{t}'" for t in protected_facility_types())
+    return (f"(({pats}) OR coalesce(facility_code, '') IN (SELECT detloc FROM facility_list "
+            f"WHERE upper(coalesce(type_detailed, '')) IN ({types})))")
+
+
+# ---- the mark --------------------------------------------------------------------------------
+
+
+class DisclosureError(RuntimeError):
+    """Something tried to publish data that did not pass through protect()."""
+
+
+class Disclosed(dict):
+    """A dict that passed through the disclosure function."""
+
+
+class DisclosedList(list):
+    """A list (of rows) that passed through the disclosure function."""
+
+
+def mark(obj):
+    if isinstance(obj, (Disclosed, DisclosedList)):
+        return obj
+    if isinstance(obj, dict):
+        return Disclosed(obj)
+    if isinstance(obj, list):
+        return DisclosedList(obj)
+    raise TypeError(f"cannot mark {type(obj).__name__}")
+
+
+def is_checked(obj) -> bool:
+    return isinstance(obj, (Disclosed, DisclosedList))
+
+
+def require(obj, what: str = "output"):
+    """Refuse to write or serve anything that did not pass through protect()."""
+    if not is_checked(obj):
+        raise DisclosureError(f"{what}: refusing to publish data that has not passed the "
+                              "disclosure function (publish.disclosure.protect)")
+    return obj
+
+
+# ---- the grid --------------------------------------------------------------------------------
+
+
+@dataclass
+class Grid:
+    values: dict = field(default_factory=dict)      # key -> int (true or published value)
+    shown: dict = field(default_factory=dict)       # key -> "<5" | "x" for withheld cells
+    hidden: set = field(default_factory=set)        # cells never published (unknown to a reader)
+    sensitive: set = field(default_factory=set)     # person-attribute cells
+    eligible: set = field(default_factory=set)      # may be withheld as a complement
+    where: dict = field(default_factory=dict)       # key -> (row dict, column) to write back
+    constraints: list = field(default_factory=list)  # [[(key, coeff), ...]]: sum == 0
+    label: dict = field(default_factory=dict)       # key -> human location
+    forced: list = field(default_factory=list)      # subject counts withheld as a last resort
+
+    def cell(self, key, row: dict, column: str, *, sensitive=False, eligible=True, label=""):
+        """Register row[column] as a cell; returns False when the row holds no count there."""
+        value = row.get(column)
+        if key in self.values or key in self.shown or key in self.hidden:
+            return True
+        if isinstance(value, bool) or value is None:
+            return False
+        if isinstance(value, str):
+            text = value.strip()
+            if text == small_label():
+                self.shown[key] = "<5"
+            elif text == withheld_label() or text == "":
+                self.shown[key] = "x"
+            else:
+                try:
+                    self.values[key] = int(float(text.replace(",", "")))
+                except ValueError:
+                    return False  # "not recorded" and other text: not a count
+        elif isinstance(value, (int, float)):
+            self.values[key] = int(value)
+        else:
+            return False
+        self.where[key] = (row, column)
+        self.label[key] = label or f"{key}"
+        if sensitive:
+            self.sensitive.add(key)
+        if eligible:
+            self.eligible.add(key)
+        return True
+
+    def hide(self, key, value: int | None, *, sensitive=False, label=""):
+        """A count a reader does not see but knows exists (the pooled row's hidden members, the
+        detainers not marked aggravated felony)."""
+        self.hidden.add(key)
+        if value is not None:
+            self.values[key] = value
+        if sensitive:
+            self.sensitive.add(key)
+        self.label[key] = label or f"{key}"
+
+    def equal(self, total, parts) -> None:
+        """total == sum(parts); keys that were never registered make the constraint unusable."""
+        keys = [total, *parts]
+        if not all(self._known(k) for k in keys):
+            return
+        self.constraints.append([(total, 1)] + [(k, -1) for k in parts])
+
+    def _known(self, key) -> bool:
+        return key in self.values or key in self.shown or key in self.hidden
+
+    # -- what a reader can work out
+    def unknown(self, key) -> bool:
+        return key in self.shown or key in self.hidden
+
+    def propagate(self) -> dict:
+        """Bounds of every unknown cell a reader can derive: each equality tightens each of its
+        unknowns by the others' bounds, repeated (worklist) until nothing changes."""
+        bounds = {}
+        for key in set(self.shown) | self.hidden:
+            bounds[key] = [1, small_max()] if self.shown.get(key) == "<5" else [0, INF]
+        usable, cons_of = [], {}
+        for terms in self.constraints:
+            unknown = [(k, a) for k, a in terms if k in bounds]
+            if not unknown:
+                continue
+            const = -sum(a * self.values[k] for k, a in terms if k not in bounds)
+            for k, _ in unknown:
+                cons_of.setdefault(k, []).append(len(usable))
+            usable.append((unknown, const))
+        queue = list(range(len(usable)))
+        queued = set(queue)
+        budget = 60 * len(usable) + 1000
+        while queue and budget > 0:
+            budget -= 1
+            ci = queue.pop()
+            queued.discard(ci)
+            unknown, const = usable[ci]
+            # sums of a*x over the unknowns' lower and upper ends, infinities counted apart
+            lo_fin = hi_fin = 0.0
+            lo_inf = hi_inf = 0
+            ends = []
+            for k, a in unknown:
+                b = bounds[k]
+                lo, hi = (a * b[0], a * b[1]) if a > 0 else (a * b[1], a * b[0])
+                ends.append((lo, hi))
+                if lo == -INF:
+                    lo_inf += 1
+                else:
+                    lo_fin += lo
+                if hi == INF:
+                    hi_inf += 1
+                else:
+                    hi_fin += hi
+            for (k, a), (own_lo, own_hi) in zip(unknown, ends):
+                if own_lo == -INF:
+                    rest_lo = -INF if lo_inf > 1 else lo_fin
+                else:
+                    rest_lo = -INF if lo_inf else lo_fin - own_lo
+                if own_hi == INF:
+                    rest_hi = INF if hi_inf > 1 else hi_fin
+                else:
+                    rest_hi = INF if hi_inf else hi_fin - own_hi
+                t_lo, t_hi = const - rest_hi, const - rest_lo  # range of a * x
+                lo, hi = (t_lo, t_hi) if a > 0 else (-t_hi, -t_lo)
+                b = bounds[k]
+                changed = False
+                if lo > b[0]:
+                    b[0], changed = lo, True
+                if hi < b[1]:
+                    b[1], changed = hi, True
+                if changed:
+                    for cj in cons_of[k]:
+                        if cj != ci and cj not in queued:
+                            queued.add(cj)
+                            queue.append(cj)
+        return bounds
+
+    def solvable(self, bounds) -> list:
+        """Person-attribute cells of 1-4 a reader can work out exactly."""
+        out = []
+        for key in self.sensitive:
+            if not self.unknown(key):
+                continue
+            lo, hi = bounds[key]
+            if lo != hi:
+                continue
+            value = self.values.get(key, lo)
+            if 1 <= value <= small_max() or self.shown.get(key) == "<5":
+                out.append(key)
+        return out
+
+    # -- protection
+    def protect(self) -> None:
+        for key in list(self.sensitive):
+            if key in self.hidden or key in self.shown:
+                continue
+            if 1 <= self.values[key] <= small_max():
+                self.shown[key] = "<5"
+        cons_of: dict = {}
+        for i, terms in enumerate(self.constraints):
+            for k, _ in terms:
+                cons_of.setdefault(k, []).append(i)
+        self._two_per_line()
+        rounds = 0
+        for _ in range(len(self.values) + 1):
+            bounds = self.propagate()
+            bad = self.solvable(bounds)
+            if not bad:
+                return
+            picked = set()
+            rounds += 1
+            for start in sorted(bad, key=str):
+                if self.shown.get(start) == "<5":
+                    # Its "<5" (at least 1) may be what gives it away (a published total of 1,
+                    # all of it here): first show it as withheld, which may be 0.
+                    self.shown[start] = "x"
+                    picked.add(start)
+                    continue
+                if rounds > MAX_ROUNDS:  # blunt and safe: withhold everything eligible beside it
+                    for ci in cons_of.get(start, []):
+                        for k in self._candidates(ci):
+                            self.shown[k] = "x"
+                            picked.add(k)
+                    continue
+                pick = self._complement(start, bounds, cons_of, picked)
+                if pick is None and not picked:
+                    # nothing eligible next to it: withhold a neighbouring count whatever it is
+                    pick = self._last_resort(start, cons_of)
+                    if pick is None:
+                        raise DisclosureError(f"cannot protect {self.label[start]}")
+                    self.forced.append(self.label[pick])
+                if pick is not None:
+                    picked.add(pick)
+                    self.shown[pick] = "x"
+
+    def _two_per_line(self) -> None:
+        """The fast first pass: no equality may hold exactly one unknown cell (it would be its
+        published cells' difference); withhold the smallest eligible cell beside it, repeated
+        until every equality holds none or at least two. Propagation then finds the rest."""
+        changed = True
+        while changed:
+            changed = False
+            for ci, terms in enumerate(self.constraints):
+                unknown = [k for k, _ in terms if self.unknown(k)]
+                if len(unknown) != 1:
+                    continue
+                k = unknown[0]
+                if k in self.hidden and k not in self.sensitive:
+                    continue
+                if k in self.hidden and not 1 <= self.values.get(k, 0) <= small_max():
+                    continue
+                cands = self._candidates(ci)
+                if cands:
+                    pick = min(cands, key=lambda c: (self.values[c] == 0, self.values[c], str(c)))
+                    self.shown[pick] = "x"
+                    changed = True
+
+    def _candidates(self, ci):
+        return [k for k, _ in self.constraints[ci] if k in self.eligible and not self.unknown(k)]
+
+    def _complement(self, start, bounds, cons_of, picked=frozenset()):
+        """Follow the equalities that pin `start` (through other pinned cells) to one whose only
+        unknown is pinned by published cells, and withhold its smallest eligible cell there."""
+        pinned = lambda k: k in bounds and bounds[k][0] == bounds[k][1]  # noqa: E731
+        seen, frontier, options = {start}, [start], []
+        depth = 0
+        while frontier and depth < 50:
+            nxt = []
+            for k in frontier:
+                for ci in cons_of.get(k, []):
+                    unknown = [u for u, _ in self.constraints[ci] if self.unknown(u)]
+                    if not all(pinned(u) for u in unknown):
+                        continue
+                    cands = self._candidates(ci)
+                    if cands:
+                        options.append((len(unknown), depth, ci, cands))
+                    for u in unknown:
+                        if u not in seen:
+                            seen.add(u)
+                            nxt.append(u)
+            frontier, depth = nxt, depth + 1
+        if not options:
+            return None
+        # The deepest root cause first (a constraint with one unknown pins it outright).
+        options.sort(key=lambda o: (o[0], -o[1]))
+        cands = options[0][3]
+        return min(cands, key=lambda k: (self.values[k] == 0, self.values[k], str(k)))
+
+    def _last_resort(self, start, cons_of):
+        for ci in cons_of.get(start, []):
+            for k, _ in self.constraints[ci]:
+                if not self.unknown(k) and k in self.values:
+                    return k
+        return None
+
+    def write_back(self) -> None:
+        for key, shown in self.shown.items():
+            row, column = self.where[key]
+            row[column] = small_label() if shown == "<5" else withheld_label()
+
+
+def _sum_without(unknown, bounds, skip, end) -> float:
+    total = 0.0
+    for k, a in unknown:
+        if k == skip:
+            continue
+        lo, hi = bounds[k]
+        if end == 0:
+            total += a * lo if a > 0 else a * hi
+        else:
+            total += a * hi if a > 0 else a * lo
+    return total
+
+
+@dataclass
+class Finding:
+    location: str
+    problem: str
+
+    def __str__(self) -> str:
+        return f"{self.location}: {self.problem}"
+
+
+def findings(grid: Grid, where: str) -> list[Finding]:
+    """What a reader of published values can learn that the rules forbid."""
+    out = []
+    for key in sorted(grid.sensitive, key=str):
+        if key in grid.values and not grid.unknown(key) and 1 <= grid.values[key] <= small_max():
+            out.append(Finding(f"{where} {grid.label[key]}",
+                               f"person-attribute cell of {grid.values[key]} published"))
+    bounds = grid.propagate()
+    for key in sorted(grid.solvable(bounds), key=str):
+        out.append(Finding(f"{where} {grid.label[key]}",
+                           f"withheld cell recoverable by subtraction (= {int(bounds[key][0])})"))
+    return out
+
+
+# ---- the tables of each output ---------------------------------------------------------------
+
+def _outcomes() -> list[str]:
+    from ..derive.facts import OUTCOMES
+
+    return list(OUTCOMES)
+
+
+def _truthy(value) -> bool:
+    return value is True or value == 1 or str(value).lower() in ("true", "1")
+
+
+def _facility_protected(row: dict) -> bool:
+    if _truthy(row.get("protected_facility")):
+        return True
+    return protected_facility_name(row.get("facility") or row.get("facility_name"))
+
+
+SUBJECT_TYPES = ("county", "city", "state")
+
+
+def _subject_row(row: dict) -> bool:
+    """Counts issued, declined and booked of a county, city or state government (the ones that
+    can decline) are the report's subject and stay published; federal, ICE, private and
+    unresolved custody rows follow the rules like any other count."""
+    if "can_decline" in row:
+        return bool(row["can_decline"])
+    kind = row.get("jurisdiction_type")
+    return kind is None or kind in SUBJECT_TYPES
+
+
+def _rows_table(grid: Grid, table: str, rows: list[dict], columns: list[str], *,
+                partition: tuple[str, list[str]] | None = None, subject_protected=False,
+                row_protected=None, name_of=None, folded=False) -> list[str]:
+    """Register the count cells of a list of rows; returns the columns registered."""
+    for i, row in enumerate(rows):
+        subject = subject_columns() if subject_protected and _subject_row(row) else set()
+        whole = bool(row_protected and row_protected(row))
+        name = (name_of(row) if name_of else None) or row.get("name") or row.get("id") or i
+        for c in columns:
+            if folded and c == "died":
+                continue
+            sens = whole or is_person_attribute(c)
+            grid.cell((table, i, c), row, c, sensitive=sens,
+                      eligible=c not in subject or sens, label=f"{table}[{name}].{c}")
+        if partition:
+            total, parts = partition
+            parts = [p for p in parts if not (folded and p == "died")]
+            grid.equal((table, i, total), [(table, i, p) for p in parts])
+    return columns
+
+
+def _column_sums(grid: Grid, total_table: str, total_index, child_table: str, n: int,
+                 columns: list[str], parent_extra: dict | None = None) -> None:
+    """sum of the child rows == the total row, per column. parent_extra maps a column to more
+    parent columns summed with it (released in the children holds released + died)."""
+    for c in columns:
+        if c == "died" and parent_extra is not None:
+            continue
+        parts = [(child_table, i, c) for i in range(n)]
+        extra = (parent_extra or {}).get(c)
+        if extra:
+            keys = [(total_table, total_index, c), (total_table, total_index, extra)]
+            if all(grid._known(k) for k in keys + parts):
+                grid.constraints.append([(keys[0], 1), (keys[1], 1)] + [(p, -1) for p in parts])
+            continue
+        grid.equal((total_table, total_index, c), parts)
+
+
+def _fold(rows: list[dict]) -> None:
+    """Deaths at a grain finer than state-year: counted with the releases, column withheld."""
+    into = rules()["deaths"]["fold_into"]
+    for row in rows:
+        died = row.get("died")
+        if isinstance(died, int) and not isinstance(died, bool) and isinstance(row.get(into), int):
+            row[into] = row[into] + died
+        if "died" in row:
+            row["died"] = withheld_label()
+
+
+def report_grid(r: dict) -> Grid:
+    grid = Grid()
+    outcomes = _outcomes()
+    deaths = (r.get("disclosure") or {}).get("deaths", {})
+    rows_folded = deaths.get("rows") == "folded"
+    totals_folded = deaths.get("totals") == "folded"
+    counts = ["issued", *outcomes]
+    kinds = ["hold_requests", "notification_requests", "type_not_recorded"]
+    totals = r.get("totals") or {}
+    _rows_table(grid, "totals", [totals], counts + kinds, partition=("issued", outcomes),
+                subject_protected=True, folded=totals_folded, name_of=lambda _: "all")
+    grid.equal(("totals", 0, "issued"), [("totals", 0, k) for k in kinds])
+    juris = (r.get("jurisdictions") or []) + (r.get("other_custody") or [])
+    _rows_table(grid, "jurisdictions", juris, counts + kinds, partition=("issued", outcomes),
+                subject_protected=True, folded=rows_folded,
+                row_protected=lambda j: bool(j.get("protected_facility")))
+    for i in range(len(juris)):
+        grid.equal(("jurisdictions", i, "issued"), [("jurisdictions", i, k) for k in kinds])
+    extra = {"released": "died"} if rows_folded and not totals_folded else (
+        {} if rows_folded else None)
+    _column_sums(grid, "totals", 0, "jurisdictions", len(juris), counts + kinds, extra)
+    facs = r.get("facilities") or []
+    _rows_table(grid, "facilities", facs, counts, partition=("issued", outcomes),
+                folded=rows_folded, row_protected=_facility_protected,
+                name_of=lambda f: f"{f.get('facility')}, {f.get('city')}")
+    _column_sums(grid, "totals", 0, "facilities", len(facs), counts, extra)
+    by_jid: dict = {}
+    for i, f in enumerate(facs):
+        by_jid.setdefault(f.get("jurisdiction_id"), []).append(i)
+    for j_index, j in enumerate(juris):
+        members = by_jid.get(j.get("id"))
+        if members:
+            for c in counts:
+                if rows_folded and c == "died":
+                    continue
+                grid.equal(("jurisdictions", j_index, c), [("facilities", i, c) for i in members])
+    doubt = (r.get("fidelity") or {}).get("doubtful_facilities") or []
+    index = {(f.get("facility"), f.get("city")): i for i, f in enumerate(facs)}
+    for i, d in enumerate(doubt):
+        grid.cell(("doubtful", i, "detainers"), d, "detainers", sensitive=_facility_protected(d),
+                  label=f"doubtful[{d.get('facility')}].detainers")
+        if (d.get("facility"), d.get("city")) in index:
+            grid.equal(("doubtful", i, "detainers"),
+                       [("facilities", index[(d.get("facility"), d.get("city"))], "issued")])
+    for i, u in enumerate((r.get("fidelity") or {}).get("unknown_ncic_categories") or []):
+        grid.cell(("ncic", i, "detainers"), u, "detainers", sensitive=True,
+                  label=f"unknown_ncic[{u.get('category')}].detainers")
+    _declined_grid(grid, r.get("declined") or {}, totals)
+    return grid
+
+
+TIER_CONVICTED = ["violent_or_sex", "other_serious", "drugs", "dui_traffic", "other",
+                  "immigration_only", "convicted_code_unknown"]
+
+
+def _declined_grid(grid: Grid, d: dict, totals: dict) -> None:
+    """Section II: rows of tiers, threat levels and aggravated felony for declined detainers."""
+    tiers = d.get("tiers") or []
+    keys = d.get("row_keys") or []
+    if not keys:
+        return
+    threat = [k for k in keys if k.startswith("threat_level_")]
+    rows = [("II", i, row.get("name") or row.get("id"), row.get("declined"), row.get("mix"))
+            for i, row in enumerate(d.get("by_jurisdiction") or [])]
+    pooled = d.get("pooled")
+    if pooled:
+        rows.append(("II", "pooled", "pooled", pooled.get("declined"), pooled.get("mix")))
+    declined_total = d.get("total")
+    rows.append(("II", "total", "all jurisdictions", declined_total, d.get("mix")))
+    for table, i, name, declined, mix in rows:
+        dkey = (table, i, "declined")
+        grid.values[dkey] = int(declined or 0)
+        grid.label[dkey] = f"II[{name}].declined"
+        if mix is None:
+            for k in keys + ["not_aggravated_felony"]:
+                grid.hide((table, i, k), None, label=f"II[{name}].{k} (not shown)")
+        else:
+            for k in list(mix):
+                grid.cell((table, i, k), mix, k, sensitive=is_person_attribute(k),
+                          label=f"II[{name}].{k}")
+            grid.hide((table, i, "not_aggravated_felony"), None, sensitive=True,
+                      label=f"II[{name}].declined without aggravated felony (not shown)")
+        grid.equal(dkey, [(table, i, t) for t in tiers])
+        if threat:
+            grid.equal(dkey, [(table, i, t) for t in threat])
+        grid.equal(dkey, [(table, i, "aggravated_felony"), (table, i, "not_aggravated_felony")])
+        grid.equal((table, i, "convicted"), [(table, i, t) for t in TIER_CONVICTED])
+    members = [i for _, i, *_ in rows if i != "total"]
+    if members:
+        for k in keys:
+            grid.equal(("II", "total", k), [("II", i, k) for i in members])
+    issued_mix = d.get("issued_mix")
+    if issued_mix:
+        for t in tiers:
+            grid.cell(("II", "issued", t), issued_mix, t, sensitive=True, label=f"II[issued].{t}")
+        grid.equal(("totals", 0, "issued"), [("II", "issued", t) for t in tiers])
+
+
+def profile_grid(p: dict) -> Grid:
+    grid = Grid()
+    outcomes = _outcomes()
+    folded = ((p.get("disclosure") or {}).get("deaths") or {}).get("rows") == "folded"
+    counts = ["issued", *outcomes]
+    name = p.get("name") or p.get("id")
+    subject = p.get("jurisdiction_type") in (None, *SUBJECT_TYPES)
+    _rows_table(grid, "totals", [p.get("totals") or {}], counts, partition=("issued", outcomes),
+                subject_protected=subject, folded=folded, name_of=lambda _: name)
+    extra = {} if folded else None
+    for table in ("by_year", "by_month"):
+        rows = p.get(table) or []
+        _rows_table(grid, table, rows, counts, partition=("issued", outcomes),
+                    subject_protected=subject, folded=folded,
+                    name_of=lambda r: f"{name} {r.get('year') or r.get('month')}")
+        _column_sums(grid, "totals", 0, table, len(rows), counts, extra)
+    years = {str(y.get("year")): i for i, y in enumerate(p.get("by_year") or [])}
+    months: dict = {}
+    for i, m in enumerate(p.get("by_month") or []):
+        months.setdefault(str(m.get("month", ""))[:4], []).append(i)
+    for year, yi in years.items():
+        if year in months:
+            for c in counts:
+                if folded and c == "died":
+                    continue
+                grid.equal(("by_year", yi, c), [("by_month", i, c) for i in months[year]])
+    facs = p.get("facilities") or []
+    fcounts = counts if any("issued" in f for f in facs) else ["detainers"]
+    _rows_table(grid, "facilities", facs, fcounts,
+                partition=("issued", outcomes) if fcounts is counts else None, folded=folded,
+                row_protected=_facility_protected,
+                name_of=lambda f: f"{f.get('facility')}, {f.get('city')}")
+    if fcounts is counts:
+        _column_sums(grid, "totals", 0, "facilities", len(facs), counts, extra)
+    else:
+        grid.equal(("totals", 0, "issued"), [("facilities", i, "detainers") for i in range(len(facs))])
+    return grid
+
+
+def rows_grid(rows: list[dict], table: str = "rows", *, total: dict | None = None) -> Grid:
+    """A plain list of rows (API lists, the SQLite tables, CSVs): person-attribute columns,
+    protected facilities, and the outcome partition where the row has one."""
+    grid = Grid()
+    outcomes = _outcomes()
+    if not rows:
+        return grid
+    columns = [c for c in rows[0] if c in ("issued", "detainers", *outcomes)
+               or is_person_attribute(c)]
+    partition = ("issued", outcomes) if "issued" in columns and "booked" in columns else None
+    folded = any(r.get("died") == withheld_label() for r in rows)
+    is_juris = "facility" not in rows[0]  # a jurisdiction's counts are the report's subject
+    _rows_table(grid, table, rows, columns, partition=partition, subject_protected=is_juris,
+                folded=folded,
+                row_protected=lambda r: _truthy(r.get("protected_facility")) or _facility_protected(r)
+                or protected_facility_name(r.get("name")),
+                name_of=lambda r: r.get("facility") or r.get("name") or r.get("jurisdiction_name")
+                or r.get("jurisdiction_id"))
+    return grid
+
+
+# ---- applying it -----------------------------------------------------------------------------
+
+
+def _is_rows(value) -> bool:
+    return isinstance(value, list) and value and all(isinstance(x, dict) for x in value)
+
+
+def protect(obj, kind: str, *, coarse_deaths: bool = False):
+    """The disclosure function. kind: 'report', 'profile', 'custody', 'rows' (a list of rows:
+    API lists, SQLite tables), 'audit' or 'tables' (an object whose lists of rows are each a
+    table: the audit, what followed detainers), 'plain' (no counts about people: sources, policies,
+    totals of the store). Returns the output marked as checked."""
+    if is_checked(obj):
+        return obj
+    if not enabled():
+        return mark(obj)
+    if kind == "report":
+        obj.setdefault("disclosure", {})["deaths"] = {
+            "rows": "folded", "totals": "published" if coarse_deaths else "folded"}
+        _fold((obj.get("jurisdictions") or []) + (obj.get("other_custody") or []))
+        _fold(obj.get("facilities") or [])
+        if not coarse_deaths:
+            _fold([obj.get("totals") or {}])
+        _note(obj)
+        hidden_mix = (obj.get("declined") or {}).pop("_pooled_mix", None)
+        grid = report_grid(obj)
+        _fill_hidden_declined(grid, hidden_mix)
+    elif kind in ("profile", "custody"):
+        obj.setdefault("disclosure", {})["deaths"] = {"rows": "folded", "totals": "folded"}
+        for table in ("by_year", "by_month", "facilities"):
+            _fold(obj.get(table) or [])
+        _fold([obj.get("totals") or {}])
+        _note(obj)
+        grid = profile_grid(obj)
+    elif kind == "rows":
+        if any("died" in r for r in obj):
+            _fold(obj)
+        grid = rows_grid(obj)
+    elif kind in ("audit", "tables"):  # every top-level list of rows protected as a table
+        for value in (obj.values() if isinstance(obj, dict) else []):
+            if _is_rows(value):
+                g = rows_grid(value)
+                g.protect()
+                g.write_back()
+        return mark(obj)
+    elif kind == "plain":
+        return mark(obj)
+    else:
+        raise ValueError(kind)
+    grid.protect()
+    grid.write_back()
+    if kind == "report":
+        _derived(obj)
+    return mark(obj)
+
+
+def _derived(r: dict) -> None:
+    """Shares and breakdowns computed from a cell that is now withheld are withheld with it."""
+    def num(v):
+        return isinstance(v, int) and not isinstance(v, bool)
+
+    for j in (r.get("jurisdictions") or []) + (r.get("other_custody") or []):
+        if not (num(j.get("issued")) and num(j.get("declined")) and num(j.get("open"))):
+            for k in ("declined_share_of_issued", "declined_share_of_closed"):
+                j[k] = None
+        if not (num(j.get("booked")) and num(j.get("open")) and num(j.get("issued"))):
+            j["booked_share_of_closed"] = None
+        if not num(j.get("declined")):
+            j["declined_hold_requests"] = j["declined_notification_requests"] = withheld_label()
+    t = r.get("totals") or {}
+    if not num(t.get("declined")):
+        t["declined_hold_requests"] = t["declined_notification_requests"] = withheld_label()
+    fid = r.get("fidelity") or {}
+    if "open_share" in fid and not (num(t.get("open")) and num(t.get("issued"))):
+        fid["open_share"] = None
+
+
+def _note(obj: dict) -> None:
+    obj["disclosure"].update({
+        "rules": "hand/disclosure.yaml",
+        "small_cells": f"counts of people by a person attribute (criminal history, threat level, "
+                       f"U.S. citizenship, death in custody; any count at a facility for children "
+                       f"or a hospital) of 1-{small_max()} are shown as {small_label()}; "
+                       f"{withheld_label()} marks a cell withheld so that no {small_label()} can "
+                       "be worked out from the others",
+        "deaths_note": "deaths in custody are published only by state and year or coarser; "
+                       "elsewhere they are counted with releases and the died column is withheld",
+    })
+
+
+def _fill_hidden_declined(grid: Grid, hidden_mix: dict | None) -> None:
+    """Section II's hidden cells are known to the library: the detainers declined without an
+    aggravated felony, and the mix of a pooled row withheld whole. Giving the grid their true
+    values lets it protect them as cells of people."""
+    for key in list(grid.hidden):
+        table, i, column = key
+        if table != "II":
+            continue
+        num = lambda v: isinstance(v, int) and not isinstance(v, bool)  # noqa: E731
+        if column == "not_aggravated_felony":
+            agg = (table, i, "aggravated_felony")
+            if agg in grid.values:
+                grid.values[key] = grid.values[(table, i, "declined")] - grid.values[agg]
+            elif hidden_mix and i == "pooled" and num(hidden_mix.get("aggravated_felony")):
+                grid.values[key] = hidden_mix["declined"] - hidden_mix["aggravated_felony"]
+        elif hidden_mix and i == "pooled" and num(hidden_mix.get(column)):
+            grid.values[key] = hidden_mix[column]
+
+
+# ---- checking published output ---------------------------------------------------------------
+
+
+def json_safe(obj):
+    """A JSON round trip (dates to text) that keeps the mark."""
+    import json
+
+    plain = json.loads(json.dumps(obj, default=str))
+    return mark(plain) if is_checked(obj) else plain
+
+
+def check_object(obj, where: str) -> list[Finding]:
+    """Findings in one published JSON object (report, profile, API answer)."""
+    if isinstance(obj, dict) and "declined" in obj and "totals" in obj and "jurisdictions" in obj:
+        return findings(report_grid(obj), where)
+    if isinstance(obj, dict) and "by_month" in obj and "totals" in obj:
+        return findings(profile_grid(obj), where)
+    if isinstance(obj, dict) and "facilities" in obj and "totals" in obj:
+        return findings(profile_grid(obj), where)
+    out = []
+    if _is_rows(obj):
+        return findings(rows_grid(obj), where)
+    if isinstance(obj, dict):
+        for k, v in obj.items():
+            if isinstance(v, (dict, list)):
+                out += check_object(v, f"{where}.{k}")
+    return out
+
+
+def export_grid(tables: dict) -> Grid:
+    """The SQLite export: jurisdiction-years and facilities, tied by jurisdiction (a
+    jurisdiction's years add up to its facilities' counts over the whole store)."""
+    grid = Grid()
+    outcomes = _outcomes()
+    counts = ["issued", *outcomes]
+    years = tables.get("jurisdiction_years") or []
+    facs = tables.get("facilities") or []
+    folded = any(r.get("died") == withheld_label() for r in years + facs)
+    _rows_table(grid, "jurisdiction_years", years, counts, partition=("issued", outcomes),
+                subject_protected=True, folded=folded,
+                row_protected=lambda r: bool(r.get("protected_facility")),
+                name_of=lambda r: f"{r.get('jurisdiction_id')} {r.get('year')}")
+    _rows_table(grid, "facilities", facs, counts, partition=("issued", outcomes), folded=folded,
+                row_protected=_facility_protected,
+                name_of=lambda r: f"{r.get('facility')}, {r.get('city')}")
+    by_j: dict = {}
+    for i, r in enumerate(years):
+        by_j.setdefault(r.get("jurisdiction_id"), ([], []))[0].append(i)
+    for i, r in enumerate(facs):
+        if r.get("jurisdiction_id") in by_j:
+            by_j[r.get("jurisdiction_id")][1].append(i)
+    for ys, fs in by_j.values():
+        if not fs:
+            continue
+        for c in counts:
+            if folded and c == "died":
+                continue
+            keys = [("jurisdiction_years", i, c) for i in ys] + [("facilities", i, c) for i in fs]
+            if all(grid._known(k) for k in keys):
+                grid.constraints.append([(("jurisdiction_years", i, c), 1) for i in ys]
+                                        + [(("facilities", i, c), -1) for i in fs])
+    return grid
+
+
+def protect_export(tables: dict) -> dict:
+    """The disclosure function for the SQLite export (tables of row dicts, protected together)."""
+    if not enabled():
+        return {k: mark(v) for k, v in tables.items()}
+    _fold(tables.get("jurisdiction_years") or [])
+    _fold(tables.get("facilities") or [])
+    grid = export_grid(tables)
+    grid.protect()
+    grid.write_back()
+    return {k: mark(v) for k, v in tables.items()}
