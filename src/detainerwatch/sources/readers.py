@@ -10,7 +10,9 @@ import csv
 import datetime as dt
 import io
 import math
+import os
 import re
+import stat
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,7 +20,7 @@ from typing import Callable, Iterator
 
 import pyarrow as pa
 
-from ..errors import InputError
+from ..errors import InputError, UsageError
 from .layout import Layout, normalise_header
 
 NOTE_SHEETS = re.compile(r"(?i)^\s*(foot\s*notes?|notes?)\s*$")
@@ -99,7 +101,7 @@ def sniff_format(path: Path) -> str:
             with zipfile.ZipFile(path) as zf:
                 names = set(zf.namelist())
                 mimetype = zf.read("mimetype")[:100] if "mimetype" in names else b""
-        except (zipfile.BadZipFile, OSError, KeyError):
+        except Exception:  # noqa: BLE001 - zipfile raises many kinds on a damaged archive
             return "xlsx"  # a damaged workbook: the reader names what is wrong
         if b"opendocument" in mimetype:
             raise InputError(path, _EXPECTED_FILE,
@@ -193,6 +195,8 @@ def _recognise(path: Path, layouts: list[Layout], sources: list[_SheetSource]) -
             continue
         try:
             head, last_row = source.head()
+        except InputError:
+            raise
         except Exception as exc:
             raise InputError(path, "a readable worksheet", sheet=name, found=_short(exc)) from None
         # Recognised by header, whatever the file format the layout was documented in.
@@ -235,12 +239,17 @@ def _recognise(path: Path, layouts: list[Layout], sources: list[_SheetSource]) -
 def _read_xlsx_stream(path: Path, layouts: list[Layout], xlsx_stream) -> Workbook:
     try:
         book = xlsx_stream.XlsxStream(path)
+    except InputError:
+        raise
     except Exception as exc:  # zip and xml errors all mean the same to a user
         raise InputError(path, "a readable .xlsx workbook", found=_short(exc)) from None
 
     def source(part) -> _SheetSource:
         def head():
-            got = book.head(part.member)
+            try:
+                got = book.head(part.member)
+            except xlsx_stream.ScanFault as exc:
+                raise _fault(exc, path, part.name) from None
             return got.rows, got.last_row
 
         return _SheetSource(
@@ -254,9 +263,19 @@ def _read_xlsx_stream(path: Path, layouts: list[Layout], xlsx_stream) -> Workboo
     return _recognise(path, layouts, [source(part) for part in book.sheets])
 
 
+def _fault(exc, path, name) -> InputError:
+    """The scanner's refusal (problem, row, column index) as the one-line error."""
+    problem, row, col = (list(exc.args) + [None, None, None])[:3]
+    return InputError(path, "well-formed sheet XML", sheet=name, row=row or None,
+                      column=_col_letter(col) if isinstance(col, int) and 0 <= col < 16384
+                      else None, found=problem)
+
+
 def _extent(book, member, path, name) -> int:
     try:
         return book.extent(member)
+    except _scan_fault() as exc:
+        raise _fault(exc, path, name) from None
     except Exception as exc:
         raise InputError(path, "a readable worksheet", sheet=name, found=_short(exc)) from None
 
@@ -270,6 +289,8 @@ def _stream_batches(book, member, path, name, header_row, width, xlsx_stream):
                         else "cells in column order")
             raise InputError(path, expected, sheet=name, row=exc.row,
                              column=_col_letter(exc.col), found=exc.text) from None
+        except xlsx_stream.ScanFault as exc:
+            raise _fault(exc, path, name) from None
         except InputError:
             raise
         except Exception as exc:
@@ -382,6 +403,12 @@ def rows_to_table(batch: list[tuple[int, list[str | None]]], width: int) -> pa.T
     return pa.Table.from_arrays(arrays, names=names)
 
 
+def _scan_fault():
+    from .xlsx_stream import ScanFault
+
+    return ScanFault
+
+
 def _col_letter(index: int) -> str:
     letters = ""
     index += 1
@@ -401,6 +428,7 @@ _BOMS = [(codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
 def read_delimited(path: Path, layouts: list[Layout], encoding: str = "utf-8-sig") -> Workbook:
     """Delimited text: the header is the first of the first 30 lines that is a known layout's
     (so a preamble above it is allowed); comma, pipe, tab or semicolon, chosen per that line."""
+    check_encoding(encoding)
     encoding = _text_encoding(path, encoding)
     with open(path, "rb") as fh:
         head_bytes = fh.read(1 << 16)
@@ -466,6 +494,38 @@ def read_delimited(path: Path, layouts: list[Layout], encoding: str = "utf-8-sig
     return wb
 
 
+def check_encoding(encoding: str) -> None:
+    """--encoding must name a text encoding (not rot13, base64 or zlib, which codecs also
+    knows but which do not turn bytes into text)."""
+    try:
+        info = codecs.lookup(encoding)
+    except (LookupError, TypeError, ValueError):
+        raise UsageError(f"--encoding {encoding!r}: not a text encoding Python knows") from None
+    if not getattr(info, "_is_text_encoding", True):
+        raise UsageError(f"--encoding {encoding!r}: a codec that is not a text encoding") from None
+
+
+def check_input_file(path: Path) -> None:
+    """A regular, readable file: a named pipe or a device (/dev/zero) would block or never
+    end, and is refused before a byte is read."""
+    path = Path(path)
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        raise InputError(path, "an existing file") from None
+    except OSError as exc:
+        raise InputError(path, "a readable file", found=exc.strerror or type(exc).__name__) from None
+    if stat.S_ISDIR(st.st_mode):
+        raise InputError(path, "a file", found="a folder (name the files in it)")
+    if not stat.S_ISREG(st.st_mode):
+        kind = ("a named pipe (FIFO)" if stat.S_ISFIFO(st.st_mode) else
+                "a device" if stat.S_ISCHR(st.st_mode) or stat.S_ISBLK(st.st_mode) else
+                "a socket" if stat.S_ISSOCK(st.st_mode) else "not a regular file")
+        raise InputError(path, "a regular file", found=kind)
+    if not os.access(path, os.R_OK):
+        raise InputError(path, "a readable file", found="no permission to read it")
+
+
 def _text_encoding(path: Path, encoding: str) -> str:
     """A UTF-16 or UTF-32 byte-order mark decides the encoding unless another was asked for."""
     if codecs.lookup(encoding).name not in ("utf-8", "utf-8-sig"):
@@ -505,10 +565,7 @@ def _cr_lines(raw):
 
 
 def open_source(path: Path, layouts: list[Layout], encoding: str = "utf-8-sig") -> Workbook:
-    if not path.exists():
-        raise InputError(path, "an existing file")
-    if path.is_dir():
-        raise InputError(path, "a file", found="a folder (name the files in it)")
+    check_input_file(path)
     if path.stat().st_size == 0:
         raise InputError(path, "a non-empty file", found="0 bytes")
     if sniff_format(path) == "xlsx":
