@@ -53,10 +53,14 @@ def ingest(obj, paths, release, encoding, quiet):
     Layouts are recognised by their header. All files go in one transaction: on any bad
     input nothing is stored, and the message names the file, sheet, row and column.
     """
+    from ..sources.readers import check_encoding, check_input_file
     from ..store import connect
     from ..pipeline import after_ingest, before_ingest
     from ..store.ingest import ingest as run_ingest
 
+    check_encoding(encoding)
+    for path in paths:  # a FIFO or /dev/zero would block the checksum before any message
+        check_input_file(path)
     con = connect(obj["db"])
     progress = _RichProgress(err_console) if sys.stderr.isatty() else None
     before_ingest()

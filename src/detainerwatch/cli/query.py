@@ -23,6 +23,8 @@ def query(obj, sql, fmt):
 
     from ..store import connect
 
+    if not sql.strip():
+        raise UsageError("give a SQL query (an empty one was given)")
     con = connect(obj["db"], read_only=True)
     try:
         result = con.execute(sql)
