@@ -44,8 +44,9 @@ def _is_interrupt(exc: BaseException) -> bool:
         import duckdb
     except ImportError:  # pragma: no cover
         return False
+    # DuckDB reports Ctrl-C during a query as RuntimeError("Query interrupted")
     return isinstance(exc, duckdb.InterruptException) or (
-        isinstance(exc, duckdb.Error) and "interrupted" in str(exc).lower())
+        isinstance(exc, (duckdb.Error, RuntimeError)) and "query interrupted" in str(exc).lower())
 
 
 def _interrupted(ctx):

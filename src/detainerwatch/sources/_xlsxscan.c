@@ -895,17 +895,14 @@ static int scan(Scanner *self, const char *s, const char *e, PyObject *out) {
         const char *gt = tag_end(lt, e);
         if (!gt) { CHECKED(e, -1); FAULT("a tag cut off", -1); }
         if (tag_is(lt, e, "row", 3)) {
-            CHECKED(gt + 1, -1);
             const char *v, *ve;
-            long long r = row + 1;
-            if (attr(lt, gt, "r", 1, &v, &ve)) {
-                r = small_number(v, ve, 7);
-                if (r < 1 || r > MAX_ROW) { row = row + 1; FAULT("a row number outside 1-1048576", -1); }
-            }
-            if (r > MAX_ROW) FAULT("more than 1048576 rows", -1);
-            if (r <= row) { row = r; FAULT("rows out of order (a row number repeated or going back)", -1); }
-            if (in_row) { row = r; FAULT("a row inside a row", -1); }
-            row = r;
+            long long prev = row, r = row + 1;
+            if (attr(lt, gt, "r", 1, &v, &ve)) r = small_number(v, ve, 7);
+            row = r >= 1 && r <= MAX_ROW ? r : prev + 1;  /* where a fault in the tag is */
+            CHECKED(gt + 1, -1);
+            if (r < 1 || r > MAX_ROW) FAULT("a row number outside 1-1048576", -1);
+            if (r <= prev) FAULT("rows out of order (a row number repeated or going back)", -1);
+            if (in_row) FAULT("a row inside a row", -1);
             in_row = 1; row_has_value = 0; next_col = 0; cursor = 0;
             skip_row = out == NULL && row <= self->header_row;
             if (gt[-1] == '/') { in_row = 0; }

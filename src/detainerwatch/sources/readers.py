@@ -100,7 +100,8 @@ def sniff_format(path: Path) -> str:
         try:
             with zipfile.ZipFile(path) as zf:
                 names = set(zf.namelist())
-                mimetype = zf.read("mimetype")[:100] if "mimetype" in names else b""
+                small = "mimetype" in names and zf.getinfo("mimetype").compress_size < 4096
+                mimetype = zf.read("mimetype")[:100] if small else b""
         except Exception:  # noqa: BLE001 - zipfile raises many kinds on a damaged archive
             return "xlsx"  # a damaged workbook: the reader names what is wrong
         if b"opendocument" in mimetype:

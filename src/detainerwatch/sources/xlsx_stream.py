@@ -116,6 +116,13 @@ class XlsxStream:
         return data.decode("utf-8")
 
     def _open(self) -> None:
+        # A directory entry may claim more compressed bytes than the file holds; zipfile would
+        # then ask for them all in one read (gigabytes allocated for a small file).
+        size = self.path.stat().st_size
+        for info in self.zip.infolist():
+            if info.header_offset + info.compress_size > size:
+                raise ValueError(f"part {info.filename} claims {info.compress_size:,} compressed "
+                                 f"bytes; the file has {size:,}")
         names = set(self.zip.namelist())
         workbook = self._workbook_part(names)
         base = posixpath.dirname(workbook)
@@ -161,6 +168,13 @@ class XlsxStream:
                 sst = target
         self._sst_member = sst if sst in names else None
         self._sst: tuple[bytes, bytes] | None = None
+        # The other small parts (content types, theme, properties) are not used, but a damaged
+        # one means a damaged file: their CRC is checked by reading them.
+        used = {part.member for part in self.sheets} | {self._sst_member}
+        for info in self.zip.infolist():
+            if info.filename not in used and not info.is_dir() and info.file_size <= MAX_PART_BYTES:
+                self._part_size(info.filename, MAX_PART_BYTES)
+                self.zip.read(info.filename)
 
     def _workbook_part(self, names: set[str]) -> str:
         if "_rels/.rels" in names:
@@ -222,21 +236,32 @@ class XlsxStream:
                     emit(block)
 
         blocks = _ahead(inflate, f"inflate {member}", depth=3) if ahead else _blocks(self.zip, member, size)
-        carry = b""
+        # Blocks since the last row end are held as they came and joined once a block brings
+        # a row end: a long row costs one copy, not one per block.
+        pending: list[bytes] = []
+        held = 0
         for block in blocks:
-            data = carry + block if carry else block
-            cut = data.rfind(b"</row>")
+            cut = block.rfind(b"</row>")
+            if cut >= 0:
+                cut += held + 6
+            elif pending:  # a row end split between two blocks
+                tail = pending[-1][-5:] if len(pending[-1]) >= 5 else b"".join(pending)[-5:]
+                k = (tail + block[:5]).find(b"</row>")
+                if k >= 0:
+                    cut = held - len(tail) + k + 6
+            pending.append(block)
+            held += len(block)
             if cut < 0:
-                if len(data) > MAX_ROW_BYTES:
+                if held > MAX_ROW_BYTES:
                     raise ScanFault(f"a row longer than {MAX_ROW_BYTES >> 20} MiB of XML",
                                     scanner.last_row() + 1, None)
-                carry = data
                 continue
-            cut += 6
+            data = pending[0] if len(pending) == 1 else b"".join(pending)
             yield memoryview(data)[:cut]
-            carry = data[cut:]
-        if carry:
-            yield carry
+            rest = data[cut:]
+            pending, held = ([rest], len(rest)) if rest else ([], 0)
+        if pending:
+            yield b"".join(pending)
 
     def head(self, member: str, nrows: int = HEAD_ROWS) -> Head:
         """The first rows of a sheet as lists of text (for finding the header)."""
