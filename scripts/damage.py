@@ -478,6 +478,70 @@ def check(folder: Path, reader_only: bool = False, scanner: Path | None = None,
     return results
 
 
+# ---- the sanitizer build --------------------------------------------------------------------
+
+def _cc() -> str | None:
+    import shutil
+
+    return shutil.which(os.environ.get("CC", "gcc")) or shutil.which("cc")
+
+
+def sanitizer_runtime(name: str) -> str | None:
+    import subprocess
+
+    cc = _cc()
+    if not cc:
+        return None
+    out = subprocess.run([cc, f"-print-file-name={name}"], capture_output=True, text=True).stdout.strip()
+    return out if out and os.path.isabs(out) and os.path.exists(out) else None
+
+
+def build_sanitized(out: Path) -> Path | None:
+    """The scanner compiled with -fsanitize=address,undefined, or None when the compiler can't."""
+    import subprocess
+    import sysconfig
+
+    cc = _cc()
+    if not cc or not sanitizer_runtime("libasan.so"):
+        return None
+    out.mkdir(parents=True, exist_ok=True)
+    target = out / ("_xlsxscan" + sysconfig.get_config_var("EXT_SUFFIX"))
+    source = Path(__file__).resolve().parents[1] / "src/detainerwatch/sources/_xlsxscan.c"
+    proc = subprocess.run(
+        [cc, "-shared", "-fPIC", "-O1", "-g", "-fno-omit-frame-pointer",
+         "-fsanitize=address,undefined", "-fno-sanitize-recover=undefined",
+         f"-I{sysconfig.get_paths()['include']}", str(source), "-o", str(target)],
+        capture_output=True, text=True)
+    return target if proc.returncode == 0 else None
+
+
+def sanitizer_env() -> dict:
+    libs = [p for p in (sanitizer_runtime("libasan.so"), sanitizer_runtime("libubsan.so")) if p]
+    return {"LD_PRELOAD": " ".join(libs), "PYTHONMALLOC": "malloc",
+            "ASAN_OPTIONS": "detect_leaks=0:abort_on_error=1:allocator_may_return_null=1",
+            "UBSAN_OPTIONS": "print_stacktrace=1:halt_on_error=1"}
+
+
+def asan(out: Path, seed: int) -> int:
+    """make asan: build the instrumented scanner, make the corpus, read it with the runtime
+    preloaded. Exit 0 (and a note) when the compiler has no sanitizer runtime."""
+    import subprocess
+
+    scanner = build_sanitized(out / "lib")
+    if scanner is None:
+        print("asan: the C compiler has no AddressSanitizer runtime; skipped")
+        return 0
+    make(out / "corpus", seed)
+    proc = subprocess.run([sys.executable, __file__, "check", str(out / "corpus"), "--reader-only",
+                           "--scanner", str(scanner)], env={**os.environ, **sanitizer_env()},
+                          capture_output=True, text=True)
+    summary = [line for line in proc.stdout.splitlines() if '"summary"' in line]
+    print(summary[-1] if summary else proc.stdout[-2000:])
+    if proc.returncode:
+        sys.stderr.write(proc.stderr[-5000:])
+    return proc.returncode
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -489,7 +553,12 @@ def main(argv=None) -> int:
     c.add_argument("--reader-only", action="store_true")
     c.add_argument("--scanner", type=Path)
     c.add_argument("--only", nargs="*")
+    a = sub.add_parser("asan")
+    a.add_argument("out", type=Path)
+    a.add_argument("--seed", type=int, default=10)
     args = ap.parse_args(argv)
+    if args.cmd == "asan":
+        return asan(args.out, args.seed)
     if args.cmd == "make":
         cases = make(args.out, args.seed)
         print(f"{len(cases)} damaged workbooks in {args.out}")

@@ -8,11 +8,9 @@ import json
 import math
 import os
 import random
-import shutil
 import struct
 import subprocess
 import sys
-import sysconfig
 from pathlib import Path
 
 import pytest
@@ -77,41 +75,22 @@ def test_damaged_workbooks_are_read_exactly_or_refused_in_one_line(corpus):
     assert sum(r["outcome"] == "refused" for r in results) >= 100
 
 
-def _sanitizer_runtime(name: str) -> str | None:
-    cc = shutil.which(os.environ.get("CC", "gcc")) or shutil.which("cc")
-    if not cc:
-        return None
-    out = subprocess.run([cc, f"-print-file-name={name}"], capture_output=True, text=True).stdout.strip()
-    return out if out and os.path.isabs(out) and os.path.exists(out) else None
+def _damage_module():
+    import importlib.util
 
-
-def build_sanitized(out: Path) -> Path | None:
-    """The scanner compiled with -fsanitize=address,undefined, or None when the compiler can't."""
-    cc = shutil.which(os.environ.get("CC", "gcc")) or shutil.which("cc")
-    if not cc or not _sanitizer_runtime("libasan.so"):
-        return None
-    target = out / ("_xlsxscan" + sysconfig.get_config_var("EXT_SUFFIX"))
-    proc = subprocess.run(
-        [cc, "-shared", "-fPIC", "-O1", "-g", "-fno-omit-frame-pointer",
-         "-fsanitize=address,undefined", "-fno-sanitize-recover=undefined",
-         f"-I{sysconfig.get_paths()['include']}", str(ROOT / "src/detainerwatch/sources/_xlsxscan.c"),
-         "-o", str(target)], capture_output=True, text=True)
-    return target if proc.returncode == 0 else None
-
-
-def sanitizer_env() -> dict:
-    libs = [p for p in (_sanitizer_runtime("libasan.so"), _sanitizer_runtime("libubsan.so")) if p]
-    return {"LD_PRELOAD": " ".join(libs), "PYTHONMALLOC": "malloc",
-            "ASAN_OPTIONS": "detect_leaks=0:abort_on_error=1:allocator_may_return_null=1",
-            "UBSAN_OPTIONS": "print_stacktrace=1:halt_on_error=1"}
+    spec = importlib.util.spec_from_file_location("damage", DAMAGE)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def test_damaged_workbooks_under_address_and_undefined_behaviour_sanitizers(corpus, tmp_path):
-    scanner = build_sanitized(tmp_path)
+    damage = _damage_module()
+    scanner = damage.build_sanitized(tmp_path)
     if scanner is None:
         pytest.skip("the C compiler has no AddressSanitizer runtime")
     cases = json.loads((corpus / "manifest.json").read_text())
-    results = _check(corpus, sanitizer_env(), "--reader-only", "--scanner", str(scanner))
+    results = _check(corpus, damage.sanitizer_env(), "--reader-only", "--scanner", str(scanner))
     _assert_clean(results, cases)
 
 
@@ -226,7 +205,7 @@ def test_shared_string_offsets_are_checked():
 
 # ---- the bundled workbooks under the debug allocator --------------------------------------
 
-RUNS = int(os.environ.get("DETAINERWATCH_DEBUG_RUNS", "2"))
+RUNS = int(os.environ.get("DETAINERWATCH_DEBUG_RUNS", "1"))
 
 
 @pytest.mark.parametrize("path", FACILITY_LISTS, ids=lambda p: p.name)
