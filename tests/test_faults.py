@@ -225,3 +225,37 @@ def test_publish_replaces_the_folder_only_when_whole(tmp_path, store, monkeypatc
     assert sorted(p.name for p in out.iterdir()) == ["detainerwatch.sqlite", "index.html"]
     assert f"{out}/detainerwatch.sqlite" in result.output
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".site")] == []
+
+
+@pytest.mark.parametrize("encoding, content, expected", [
+    ("rot13", None, "not a text encoding"),
+    ("base64", None, "not a text encoding"),
+    ("no-such-codec", None, "not a text encoding Python knows"),
+    ("utf-7", b"+2D8-", "lone surrogate"),
+    ("unicode_escape", b"\\ud800", "lone surrogate"),
+])
+def test_text_encodings_never_bring_a_traceback_or_a_surrogate(tmp_path, store, encoding, content,
+                                                               expected):
+    from conftest import PA_EXTRACT
+
+    lines = PA_EXTRACT.read_bytes().split(b"\n")[:20]
+    if content is not None:
+        lines[5] = lines[5].replace(b",", b"," + content, 1)
+    path = tmp_path / "text.csv"
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    before = snapshot(store)
+    result = run(store, "ingest", "--encoding", encoding, path)
+    assert result.exit_code == 2, result.output
+    assert result.stderr.count("\n") == 1 and expected in result.stderr, result.stderr
+    assert snapshot(store) == before
+
+
+def test_special_files_are_refused_before_a_byte_is_read(tmp_path, store):
+    fifo = tmp_path / "pipe.csv"
+    os.mkfifo(fifo)
+    zero = tmp_path / "zero.csv"
+    zero.symlink_to("/dev/zero")
+    for path, what in ((fifo, "a named pipe"), (zero, "a device")):
+        proc = subprocess.run([DETAINERWATCH, "--db", str(store), "ingest", str(path)],
+                              capture_output=True, text=True, timeout=120)
+        assert proc.returncode == 2 and proc.stderr.count("\n") == 1 and what in proc.stderr

@@ -536,22 +536,43 @@ def _text_encoding(path: Path, encoding: str) -> str:
     return next((name for bom, name in _BOMS if head.startswith(bom)), encoding)
 
 
+MAX_LINE_BYTES = 64 << 20  # one record of delimited text
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def _decoded_lines(raw, path, encoding: str, state: dict, cr_only: bool):
-    """Text lines, each decoded on its own so an undecodable byte is reported at its own row."""
+    """Text lines, each decoded on its own so an undecodable byte is reported at its own row.
+    No line reaches the store with a lone surrogate (utf-7 or unicode_escape can decode to
+    one) or longer than MAX_LINE_BYTES."""
     message = f"text in {_encoding_name(encoding)} (use --encoding for another)"
+    utf8 = codecs.lookup(encoding).name in ("utf-8", "utf-8-sig")
+
+    def checked(text: str) -> str:
+        if not utf8 and _SURROGATE.search(text):
+            raise InputError(path, message, row=state["record"] + 1,
+                             found="a lone surrogate (not a character)")
+        return text
+
     if codecs.lookup(encoding).name in _WIDE:  # no byte-wise line split for UTF-16/32
         try:
-            yield from io.TextIOWrapper(raw, encoding=encoding, newline="")
+            for text in io.TextIOWrapper(raw, encoding=encoding, newline=""):
+                yield checked(text)
         except UnicodeDecodeError as exc:
             raise InputError(path, message, row=state["record"] + 1, found=exc.reason) from None
         return
-    for index, line in enumerate(_cr_lines(raw) if cr_only else raw):
+    lines = _cr_lines(raw) if cr_only else iter(lambda: raw.readline(MAX_LINE_BYTES + 1), b"")
+    for index, line in enumerate(lines):
+        if len(line) > MAX_LINE_BYTES:
+            raise InputError(path, f"lines of at most {MAX_LINE_BYTES >> 20} MiB",
+                             row=state["record"] + 1, found="a longer line")
         try:
             text = line.decode(encoding)
         except UnicodeDecodeError as exc:
             raise InputError(path, message, row=state["record"] + 1,
                              found=f"byte 0x{line[exc.start]:02x}") from None
-        yield text.lstrip("\ufeff") if index == 0 else text
+        except (UnicodeError, ValueError, TypeError) as exc:
+            raise InputError(path, message, row=state["record"] + 1, found=str(exc)[:80]) from None
+        yield checked(text.lstrip("\ufeff") if index == 0 else text)
 
 
 def _cr_lines(raw):
@@ -561,6 +582,9 @@ def _cr_lines(raw):
         rest = parts.pop()
         for part in parts:
             yield part + b"\r"
+        if len(rest) > MAX_LINE_BYTES:
+            yield rest  # refused by the caller as too long
+            rest = b""
     if rest:
         yield rest
 
