@@ -230,17 +230,35 @@ typedef struct {
 
 static int ws(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
 
-static int name_char(unsigned char c) {
-    return c >= 0x80 || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
-           || c == ':' || c == '_' || c == '-' || c == '.';
+/* Byte classes, so the check costs a table look-up per byte: PLAIN is ASCII character data
+ * needing no further look (not '&', '<', a control character), NAME a byte of a name. */
+#define C_PLAIN 1
+#define C_NAME 2
+static unsigned char byte_class[256];
+
+static void init_byte_classes(void) {
+    for (int c = 0; c < 256; c++) {
+        unsigned char k = 0;
+        if (c >= 0x20 && c < 0x80 && c != '&' && c != '<') k |= C_PLAIN;
+        if (c >= 0x80 || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
+            || c == ':' || c == '_' || c == '-' || c == '.') k |= C_NAME;
+        byte_class[c] = k;
+    }
 }
+
+static int name_char(unsigned char c) { return byte_class[c] & C_NAME; }
 
 /* Character data (text or an attribute value) in [s, e): 0 or -1 with w->fail. */
 static int wf_chars(Wf *w, const char *s, const char *e, int text) {
     const unsigned char *p = (const unsigned char *)s, *end = (const unsigned char *)e;
+    int outside = text && w->depth == 0;
     while (p < end) {
+        if (!outside) {  /* the common case: a run of plain bytes */
+            while (p < end && (byte_class[*p] & C_PLAIN)) p++;
+            if (p >= end) break;
+        }
         unsigned char c = *p;
-        if (c >= 0x20 && c < 0x80 && c != '&' && c != '<') {
+        if (byte_class[c] & C_PLAIN) {
             if (text && w->depth == 0 && c != ' ') { w->fail = "text outside the root element"; return -1; }
             p++;
             continue;
@@ -275,7 +293,7 @@ static int wf_feed(Wf *w, const char *e) {
     while (s < e) {
         const char *lt = memchr(s, '<', (size_t)(e - s));
         const char *text_end = lt ? lt : e;
-        if (wf_chars(w, s, text_end, 1)) { w->pos = s; return -1; }
+        if (text_end > s && wf_chars(w, s, text_end, 1)) { w->pos = s; return -1; }
         w->started = 1;
         if (!lt) { s = e; break; }
         if (e - lt < 2) { w->fail = "a tag cut off"; return -1; }
@@ -303,8 +321,6 @@ static int wf_feed(Wf *w, const char *e) {
             }
             return -1;
         }
-        const char *gt = memchr(lt, '>', (size_t)(e - lt) < MAX_TAG_BYTES ? (size_t)(e - lt) : MAX_TAG_BYTES);
-        /* attribute values may not hold '<' but may hold '>': find the real end below */
         int closing = lt[1] == '/';
         const char *q = lt + 1 + closing;
         const char *nm = q;
@@ -324,7 +340,6 @@ static int wf_feed(Wf *w, const char *e) {
             s = q + 1;
             continue;
         }
-        (void)gt;
         /* attributes */
         int selfclosing = 0;
         for (;;) {
@@ -352,7 +367,9 @@ static int wf_feed(Wf *w, const char *e) {
             const char *ve = memchr(q, quote, (size_t)(e - q));
             if (!ve) { w->fail = "an attribute value cut off"; return -1; }
             if (ve - vs > MAX_ATTR_BYTES) { w->fail = "an attribute longer than 64 KiB"; return -1; }
-            if (wf_chars(w, vs, ve, 0)) return -1;
+            const char *plain = vs;
+            while (plain < ve && (byte_class[(unsigned char)*plain] & C_PLAIN)) plain++;
+            if (plain < ve && wf_chars(w, plain, ve, 0)) return -1;
             q = ve + 1;
         }
         if (w->root_done) { w->fail = "a second root element"; return -1; }
@@ -1251,6 +1268,7 @@ static struct PyModuleDef moduledef = {
 };
 
 PyMODINIT_FUNC PyInit__xlsxscan(void) {
+    init_byte_classes();
     if (PyType_Ready(&ScannerType) < 0) return NULL;
     PyObject *m = PyModule_Create(&moduledef);
     if (!m) return NULL;
