@@ -203,6 +203,10 @@ def test_publish_replaces_the_folder_only_when_whole(tmp_path, store, monkeypatc
     out = tmp_path / "site"
     out.mkdir()
     (out / "stale.html").write_text("an old page")
+    result = run(store, "publish", "--out", out)  # not a site published here: left alone
+    assert result.exit_code == 2 and "holding other files" in result.stderr
+    (out / "index.html").write_text("an old index")
+    (out / "metadata.json").write_text("{}")
 
     def interrupted(db, folder, progress=None):
         (Path(folder) / "index.html").write_text("half")
@@ -211,7 +215,8 @@ def test_publish_replaces_the_folder_only_when_whole(tmp_path, store, monkeypatc
     monkeypatch.setattr(static_site, "publish_site", interrupted)
     result = run(store, "publish", "--out", out)
     assert result.exit_code == 130 and result.stderr.strip() == INTERRUPTED
-    assert sorted(p.name for p in out.iterdir()) == ["stale.html"]
+    assert sorted(p.name for p in out.iterdir()) == ["index.html", "metadata.json", "stale.html"]
+    assert (out / "index.html").read_text() == "an old index"
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".site")] == []
 
     def whole(db, folder, progress=None):

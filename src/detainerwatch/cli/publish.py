@@ -30,6 +30,10 @@ def publish(obj, out):
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise UsageError(f"--out {out}: a file, not a folder")
+    if out.is_dir() and any(out.iterdir()) and not _is_site(out):
+        # The whole folder is replaced: never one holding anything but a published site.
+        raise UsageError(f"--out {out}: a folder holding other files (not a site published "
+                         "here); give a new or empty folder")
     out.parent.mkdir(parents=True, exist_ok=True)
     building = Path(tempfile.mkdtemp(prefix=f".{out.name}.building-", dir=out.parent))
     try:
@@ -64,3 +68,9 @@ def _replace_folder(new: Path, target: Path) -> None:
         os.rename(old, target)
         raise
     shutil.rmtree(old, ignore_errors=True)
+
+
+def _is_site(folder: Path) -> bool:
+    """A site this command published: its index page and metadata, nothing of a store."""
+    return ((folder / "index.html").is_file() and (folder / "metadata.json").is_file()
+            and not any(folder.glob("*.duckdb")))
