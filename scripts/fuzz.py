@@ -286,6 +286,8 @@ def campaign(folder: Path, debug_malloc: bool) -> list[dict]:
                 else:
                     results[msg["index"]] = msg
                     current = msg["index"] + 1
+                    with open(folder / "progress.jsonl", "a") as fh:  # watchable while it runs
+                        fh.write(line)
                 continue
             if time.monotonic() - last > limit:
                 proc.kill()
