@@ -238,6 +238,7 @@ def test_publish_replaces_the_folder_only_when_whole(tmp_path, store, monkeypatc
     ("no-such-codec", None, "not a text encoding Python knows"),
     ("utf-7", b"+2D8-", "lone surrogate"),
     ("unicode_escape", b"\\ud800", "lone surrogate"),
+    ("utf-16", b"", "text in utf-16"),  # no BOM: found by the fuzz campaign (a traceback)
 ])
 def test_text_encodings_never_bring_a_traceback_or_a_surrogate(tmp_path, store, encoding, content,
                                                                expected):

@@ -557,8 +557,9 @@ def _decoded_lines(raw, path, encoding: str, state: dict, cr_only: bool):
         try:
             for text in io.TextIOWrapper(raw, encoding=encoding, newline=""):
                 yield checked(text)
-        except UnicodeDecodeError as exc:
-            raise InputError(path, message, row=state["record"] + 1, found=exc.reason) from None
+        except UnicodeError as exc:  # also "UTF-16 stream does not start with BOM"
+            raise InputError(path, message, row=state["record"] + 1,
+                             found=getattr(exc, "reason", None) or str(exc)[:80]) from None
         return
     lines = _cr_lines(raw) if cr_only else iter(lambda: raw.readline(MAX_LINE_BYTES + 1), b"")
     for index, line in enumerate(lines):
