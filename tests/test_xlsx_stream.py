@@ -178,11 +178,12 @@ def test_value_right_of_the_header_fails_with_its_row_and_column(tmp_path):
 def test_truncated_sheet_xml_is_an_input_error(tmp_path):
     path = tmp_path / "cut.xlsx"
     _hand_made(path, _header_row(7) + '<row r="8"><c r="A8"><v>45000</v></c>')
-    workbook = readers._read_xlsx_stream(path, ALL, xlsx_stream)
     with pytest.raises(readers.InputError) as err:
+        workbook = readers._read_xlsx_stream(path, ALL, xlsx_stream)
         for sheet in workbook.sheets:
             list(sheet.batches())
-    assert "readable worksheet" in str(err.value)
+    assert (err.value.sheet, err.value.row) == ("Detainers", 8)
+    assert "well-formed sheet XML" in str(err.value)
 
 
 def test_batches_are_bounded_and_keep_every_row(tmp_path, monkeypatch):

@@ -15,8 +15,12 @@ err_console = Console(stderr=True)
 out_console = Console(width=None if sys.stdout.isatty() else 200)
 
 
+INTERRUPTED = "interrupted; the store is unchanged"
+
+
 class _CLIGroup(click.Group):
-    """Turns user errors into one line on stderr and exit status 2, never a traceback."""
+    """Turns user errors into one line on stderr and exit status 2, never a traceback; Ctrl-C
+    into one line and exit 130 (an ingest rolls back first: nothing was committed)."""
 
     def invoke(self, ctx):
         try:
@@ -24,6 +28,94 @@ class _CLIGroup(click.Group):
         except (InputError, UsageError) as exc:
             click.echo(f"error: {exc}", err=True)
             ctx.exit(2)
+        except KeyboardInterrupt:
+            _interrupted(ctx)
+        except Exception as exc:
+            if _is_interrupt(exc):  # DuckDB stopped a query on Ctrl-C
+                _interrupted(ctx)
+            raise
+
+    def parse_args(self, ctx, args):
+        return super().parse_args(ctx, _options_where_they_belong(self, ctx, list(args)))
+
+
+def _is_interrupt(exc: BaseException) -> bool:
+    try:
+        import duckdb
+    except ImportError:  # pragma: no cover
+        return False
+    # DuckDB reports Ctrl-C during a query as RuntimeError("Query interrupted")
+    return isinstance(exc, duckdb.InterruptException) or (
+        isinstance(exc, (duckdb.Error, RuntimeError)) and "query interrupted" in str(exc).lower())
+
+
+def _interrupted(ctx):
+    click.echo(INTERRUPTED, err=True)
+    ctx.exit(130)
+
+
+def _options_where_they_belong(group: click.Group, ctx, args: list[str]) -> list[str]:
+    """Global options (--db) after the subcommand move before it, and a subcommand's options
+    (--quiet, --format) given before it move after it, so both orders work as the README
+    promises. Arguments after `--` are never moved."""
+    group_opts = {opt: p for p in group.params if isinstance(p, click.Option)
+                  for opt in p.opts + p.secondary_opts}
+    # find the subcommand: the first token that is not a group option or its value
+    i, before = 0, []
+    while i < len(args):
+        token = args[i]
+        name = token.split("=", 1)[0]
+        if token == "--" or not token.startswith("-"):
+            break
+        if name in group_opts:
+            before.append(token)
+            if "=" not in token and not group_opts[name].is_flag and i + 1 < len(args):
+                before.append(args[i + 1])
+                i += 1
+            i += 1
+            continue
+        before.append(token)  # maybe the subcommand's: decided once it is known
+        if "=" not in token and i + 1 < len(args) and not args[i + 1].startswith("-") \
+                and args[i + 1] not in group.commands:
+            before.append(args[i + 1])  # its value (`--format csv query ...`)
+            i += 1
+        i += 1
+    if i >= len(args) or args[i] == "--" or args[i] not in group.commands:
+        return args
+    command = group.commands[args[i]]
+    sub_opts = {opt: p for p in command.params if isinstance(p, click.Option)
+                for opt in p.opts + p.secondary_opts}
+    head, moved = [], []
+    j = 0
+    while j < len(before):  # subcommand options given before the subcommand
+        token = before[j]
+        name = token.split("=", 1)[0]
+        if name not in group_opts and name in sub_opts:
+            moved.append(token)
+            if "=" not in token and not sub_opts[name].is_flag and j + 1 < len(before):
+                moved.append(before[j + 1])
+                j += 1
+        else:
+            head.append(token)
+        j += 1
+    rest, tail = args[i + 1:], []
+    k = 0
+    while k < len(rest):  # global options given after the subcommand
+        token = rest[k]
+        if token == "--":
+            tail.extend(rest[k:])
+            break
+        name = token.split("=", 1)[0]
+        if name in group_opts and name not in sub_opts and name.startswith("--") \
+                and name not in ("--help", "--version"):
+            head.append(token)
+            if "=" not in token and not group_opts[name].is_flag and k + 1 < len(rest):
+                head.append(rest[k + 1])
+                k += 1
+        else:
+            tail.append(token)
+        k += 1
+    return head + [args[i]] + moved + tail
 
 
 @click.group(cls=_CLIGroup, context_settings={"help_option_names": ["-h", "--help"]})

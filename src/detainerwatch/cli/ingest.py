@@ -58,10 +58,14 @@ def ingest(obj, paths, release, encoding, quiet, accept_unmapped):
     Layouts are recognised by their header. All files go in one transaction: on any bad
     input nothing is stored, and the message names the file, sheet, row and column.
     """
+    from ..sources.readers import check_encoding, check_input_file
     from ..store import connect
     from ..pipeline import after_ingest, before_ingest
     from ..store.ingest import ingest as run_ingest, new_store_guard
 
+    check_encoding(encoding)
+    for path in paths:  # a FIFO or /dev/zero would block the checksum before any message
+        check_input_file(path)
     progress = _RichProgress(err_console) if sys.stderr.isatty() else None
     with new_store_guard(obj["db"]):  # a failed first ingest leaves no store file behind
         con = connect(obj["db"])

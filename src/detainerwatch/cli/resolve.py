@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import csv
+import io
 import sys
 from pathlib import Path
 
@@ -58,7 +59,10 @@ def resolve(obj, file, review):
             for required in ("facility", "state"):
                 if required not in column:
                     raise InputError(file, f"a column {required!r}", row=1, column=required)
-            writer = csvsafe.DictWriter(sys.stdout, header + [f for f in OUTPUT_FIELDS
+            # Written only once every row is read: a failure on row 20 must not leave 19
+            # rows in a redirected file that looks whole.
+            buffer = io.StringIO()
+            writer = csvsafe.DictWriter(buffer, header + [f for f in OUTPUT_FIELDS
                                                           if f not in header],
                                     lineterminator="\n", extrasaction="ignore")
             writer.writeheader()
@@ -72,6 +76,7 @@ def resolve(obj, file, review):
                 a = resolver.resolve(value["facility"], value["state"], value["city"],
                                      value["code"])
                 writer.writerow({**row, **a.as_dict()})
+            sys.stdout.write(buffer.getvalue())
         except UnicodeDecodeError:
             raise InputError(file, "UTF-8 text", row=number) from None
         except csv.Error as exc:

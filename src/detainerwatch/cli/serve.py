@@ -13,10 +13,33 @@ from . import cli
 @click.pass_obj
 def serve(obj, host, port):
     """Serve the web app and the JSON API (/api/v1, docs at /api/docs) on the store, read-only."""
+    import socket
+
     import uvicorn
 
+    from ..errors import UsageError
     from ..web.app import create_app
 
     app = create_app(obj["db"])
+    # The port is bound before the success line, and handed to uvicorn: a port in use is one
+    # line and exit 2, never a success line followed by uvicorn's error.
+    sock = None
+    try:
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        sock.listen(2048)
+        sock.set_inheritable(True)
+    except OSError as exc:
+        if sock is not None:
+            sock.close()
+        raise UsageError(f"cannot listen on {host}:{port}: "
+                         f"{'the port is in use' if exc.errno == 98 else exc.strerror or exc}"
+                         " (give another --port)") from None
     click.echo(f"detainerwatch on http://{host}:{port}/ (store {obj['db']}, read-only); Ctrl-C stops")
-    uvicorn.run(app, host=host, port=port, log_level="warning")
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
+    try:
+        server.run(sockets=[sock])
+    finally:
+        sock.close()

@@ -11,7 +11,9 @@ import datetime as dt
 import io
 import itertools
 import math
+import os
 import re
+import stat
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,7 +21,7 @@ from typing import Callable, Iterator
 
 import pyarrow as pa
 
-from ..errors import InputError
+from ..errors import InputError, UsageError
 from .arrow_files import arrow_format, read_arrow_file
 from .diagnose import header_diagnosis
 from .layout import Layout, normalise_header
@@ -104,8 +106,9 @@ def sniff_format(path: Path) -> str:
         try:
             with zipfile.ZipFile(path) as zf:
                 names = set(zf.namelist())
-                mimetype = zf.read("mimetype")[:100] if "mimetype" in names else b""
-        except (zipfile.BadZipFile, OSError, KeyError):
+                small = "mimetype" in names and zf.getinfo("mimetype").compress_size < 4096
+                mimetype = zf.read("mimetype")[:100] if small else b""
+        except Exception:  # noqa: BLE001 - zipfile raises many kinds on a damaged archive
             return "xlsx"  # a damaged workbook: the reader names what is wrong
         if b"opendocument" in mimetype:
             raise InputError(path, _EXPECTED_FILE,
@@ -199,6 +202,8 @@ def _recognise(path: Path, layouts: list[Layout], sources: list[_SheetSource]) -
             continue
         try:
             head, last_row = source.head()
+        except InputError:
+            raise
         except Exception as exc:
             raise InputError(path, "a readable worksheet", sheet=name, found=_short(exc)) from None
         # Recognised by header, whatever the file format the layout was documented in.
@@ -242,12 +247,17 @@ def _recognise(path: Path, layouts: list[Layout], sources: list[_SheetSource]) -
 def _read_xlsx_stream(path: Path, layouts: list[Layout], xlsx_stream) -> Workbook:
     try:
         book = xlsx_stream.XlsxStream(path)
+    except InputError:
+        raise
     except Exception as exc:  # zip and xml errors all mean the same to a user
         raise InputError(path, "a readable .xlsx workbook", found=_short(exc)) from None
 
     def source(part) -> _SheetSource:
         def head():
-            got = book.head(part.member)
+            try:
+                got = book.head(part.member)
+            except xlsx_stream.ScanFault as exc:
+                raise _fault(exc, path, part.name) from None
             return got.rows, got.last_row
 
         return _SheetSource(
@@ -261,9 +271,19 @@ def _read_xlsx_stream(path: Path, layouts: list[Layout], xlsx_stream) -> Workboo
     return _recognise(path, layouts, [source(part) for part in book.sheets])
 
 
+def _fault(exc, path, name) -> InputError:
+    """The scanner's refusal (problem, row, column index) as the one-line error."""
+    problem, row, col = (list(exc.args) + [None, None, None])[:3]
+    return InputError(path, "well-formed sheet XML", sheet=name, row=row or None,
+                      column=_col_letter(col) if isinstance(col, int) and 0 <= col < 16384
+                      else None, found=problem)
+
+
 def _extent(book, member, path, name) -> int:
     try:
         return book.extent(member)
+    except _scan_fault() as exc:
+        raise _fault(exc, path, name) from None
     except Exception as exc:
         raise InputError(path, "a readable worksheet", sheet=name, found=_short(exc)) from None
 
@@ -277,6 +297,8 @@ def _stream_batches(book, member, path, name, header_row, width, xlsx_stream):
                         else "cells in column order")
             raise InputError(path, expected, sheet=name, row=exc.row,
                              column=_col_letter(exc.col), found=exc.text) from None
+        except xlsx_stream.ScanFault as exc:
+            raise _fault(exc, path, name) from None
         except InputError:
             raise
         except Exception as exc:
@@ -391,6 +413,12 @@ def rows_to_table(batch: list[tuple[int, list[str | None]]], width: int) -> pa.T
     return pa.Table.from_arrays(arrays, names=names)
 
 
+def _scan_fault():
+    from .xlsx_stream import ScanFault
+
+    return ScanFault
+
+
 def _col_letter(index: int) -> str:
     letters = ""
     index += 1
@@ -410,6 +438,7 @@ _BOMS = [(codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
 def read_delimited(path: Path, layouts: list[Layout], encoding: str = "utf-8-sig") -> Workbook:
     """Delimited text: the header is the first of the first 30 lines that is a known layout's
     (so a preamble above it is allowed); comma, pipe, tab or semicolon, chosen per that line."""
+    check_encoding(encoding)
     encoding = _text_encoding(path, encoding)
     with open(path, "rb") as fh:
         head_bytes = fh.read(1 << 16)
@@ -478,6 +507,38 @@ def read_delimited(path: Path, layouts: list[Layout], encoding: str = "utf-8-sig
     return wb
 
 
+def check_encoding(encoding: str) -> None:
+    """--encoding must name a text encoding (not rot13, base64 or zlib, which codecs also
+    knows but which do not turn bytes into text)."""
+    try:
+        info = codecs.lookup(encoding)
+    except (LookupError, TypeError, ValueError):
+        raise UsageError(f"--encoding {encoding!r}: not a text encoding Python knows") from None
+    if not getattr(info, "_is_text_encoding", True):
+        raise UsageError(f"--encoding {encoding!r}: a codec that is not a text encoding") from None
+
+
+def check_input_file(path: Path) -> None:
+    """A regular, readable file: a named pipe or a device (/dev/zero) would block or never
+    end, and is refused before a byte is read."""
+    path = Path(path)
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        raise InputError(path, "an existing file") from None
+    except OSError as exc:
+        raise InputError(path, "a readable file", found=exc.strerror or type(exc).__name__) from None
+    if stat.S_ISDIR(st.st_mode):
+        raise InputError(path, "a file", found="a folder (name the files in it)")
+    if not stat.S_ISREG(st.st_mode):
+        kind = ("a named pipe (FIFO)" if stat.S_ISFIFO(st.st_mode) else
+                "a device" if stat.S_ISCHR(st.st_mode) or stat.S_ISBLK(st.st_mode) else
+                "a socket" if stat.S_ISSOCK(st.st_mode) else "not a regular file")
+        raise InputError(path, "a regular file", found=kind)
+    if not os.access(path, os.R_OK):
+        raise InputError(path, "a readable file", found="no permission to read it")
+
+
 def _text_encoding(path: Path, encoding: str) -> str:
     """A UTF-16 or UTF-32 byte-order mark decides the encoding unless another was asked for."""
     if codecs.lookup(encoding).name not in ("utf-8", "utf-8-sig"):
@@ -487,57 +548,82 @@ def _text_encoding(path: Path, encoding: str) -> str:
     return next((name for bom, name in _BOMS if head.startswith(bom)), encoding)
 
 
+MAX_LINE_BYTES = 64 << 20  # one record of delimited text
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def _decoded_lines(raw, path, encoding: str, state: dict, cr_only: bool):
-    """Text lines, each decoded on its own so an undecodable byte is reported at its own row."""
+    """Text lines, each decoded on its own so an undecodable byte is reported at its own row.
+    No line reaches the store with a lone surrogate (utf-7 or unicode_escape can decode to
+    one) or longer than MAX_LINE_BYTES."""
     return itertools.chain.from_iterable(_decoded_blocks(raw, path, encoding, state, cr_only))
 
 
 def _decoded_blocks(raw, path, encoding: str, state: dict, cr_only: bool):
-    """Lists of decoded lines (the csv reader takes them without a Python call per line); an
-    undecodable line ends its block, and the error is raised when the reader asks for it, so
-    it names that line's row."""
+    """Lists of decoded lines (the csv reader takes them without a Python call per line); a
+    line that cannot be taken (undecodable, a lone surrogate, too long) ends its block, and the
+    error is raised when the reader asks for it, so it names that line's row."""
     message = f"text in {_encoding_name(encoding)} (use --encoding for another)"
+    utf8 = codecs.lookup(encoding).name in ("utf-8", "utf-8-sig")
+
+    def checked(text: str) -> str:
+        if not utf8 and _SURROGATE.search(text):
+            raise InputError(path, message, row=state["record"] + 1,
+                             found="a lone surrogate (not a character)")
+        return text
+
     if codecs.lookup(encoding).name in _WIDE:  # no byte-wise line split for UTF-16/32
         try:
-            for line in io.TextIOWrapper(raw, encoding=encoding, newline=""):
-                yield [line]
-        except UnicodeDecodeError as exc:
-            raise InputError(path, message, row=state["record"] + 1, found=exc.reason) from None
+            for text in io.TextIOWrapper(raw, encoding=encoding, newline=""):
+                yield [checked(text)]
+        except UnicodeError as exc:  # also "UTF-16 stream does not start with BOM"
+            raise InputError(path, message, row=state["record"] + 1,
+                             found=getattr(exc, "reason", None) or str(exc)[:80]) from None
         return
     # Lines decode as plain UTF-8 (a C decoder, not utf_8_sig's Python one); a line that
     # starts with a BOM drops it, as utf-8-sig decoding each line did.
     name = codecs.lookup(encoding).name
     sig = name == "utf-8-sig"
-    codec = "utf-8" if name in ("utf-8", "utf-8-sig") else encoding
-    lines = iter(_cr_lines(raw) if cr_only else raw)
+    codec = "utf-8" if utf8 else encoding
+    lines = _cr_lines(raw) if cr_only else iter(lambda: raw.readline(MAX_LINE_BYTES + 1), b"")
     first = True
     while block := list(itertools.islice(lines, 2048)):
         if sig and codecs.BOM_UTF8 in b"".join(block):
             block = [line.removeprefix(codecs.BOM_UTF8) for line in block]
-        bad = None
+        bad = next((k for k, line in enumerate(block) if len(line) > MAX_LINE_BYTES), None)
+        good = block if bad is None else block[:bad]
         try:
-            texts = [line.decode(codec) for line in block]
-        except UnicodeDecodeError:
-            bad = next(k for k, line in enumerate(block) if not _decodes(line, codec))
-            texts = [line.decode(codec) for line in block[:bad]]
+            texts = [line.decode(codec) for line in good]
+            if not utf8 and any(_SURROGATE.search(t) for t in texts):
+                raise UnicodeError("a lone surrogate")
+        except (UnicodeError, ValueError, TypeError):
+            bad = next(k for k, line in enumerate(good) if not _decodes(line, codec, utf8))
+            texts = [line.decode(codec) for line in good[:bad]]
         if first and texts:
             texts[0] = texts[0].lstrip("\ufeff")
         first = False
         yield texts
         if bad is not None:
+            line = block[bad]
+            if len(line) > MAX_LINE_BYTES:
+                raise InputError(path, f"lines of at most {MAX_LINE_BYTES >> 20} MiB",
+                                 row=state["record"] + 1, found="a longer line")
             try:
-                block[bad].decode(codec)
+                checked(line.decode(codec))
             except UnicodeDecodeError as exc:
                 raise InputError(path, message, row=state["record"] + 1,
-                                 found=f"byte 0x{block[bad][exc.start]:02x}") from None
+                                 found=f"byte 0x{line[exc.start]:02x}") from None
+            except (UnicodeError, ValueError, TypeError) as exc:
+                raise InputError(path, message, row=state["record"] + 1,
+                                 found=str(exc)[:80]) from None
 
 
-def _decodes(line: bytes, codec: str) -> bool:
+def _decodes(line: bytes, codec: str, utf8: bool) -> bool:
     try:
-        line.decode(codec)
-    except UnicodeDecodeError:
+        text = line.decode(codec)
+    except (UnicodeError, ValueError, TypeError):
         return False
-    return True
+    return utf8 or not _SURROGATE.search(text)
 
 
 def _cr_lines(raw):
@@ -547,15 +633,15 @@ def _cr_lines(raw):
         rest = parts.pop()
         for part in parts:
             yield part + b"\r"
+        if len(rest) > MAX_LINE_BYTES:
+            yield rest  # refused by the caller as too long
+            rest = b""
     if rest:
         yield rest
 
 
 def open_source(path: Path, layouts: list[Layout], encoding: str = "utf-8-sig") -> Workbook:
-    if not path.exists():
-        raise InputError(path, "an existing file")
-    if path.is_dir():
-        raise InputError(path, "a file", found="a folder (name the files in it)")
+    check_input_file(path)
     if path.stat().st_size == 0:
         raise InputError(path, "a non-empty file", found="0 bytes")
     kind = sniff_format(path)

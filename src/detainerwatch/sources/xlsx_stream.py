@@ -23,10 +23,20 @@ from typing import Iterator
 
 import pyarrow as pa
 
-from ._xlsxscan import Scanner, shared_strings
+from ..errors import InputError
+from ._xlsxscan import ScanFault, Scanner, check_xml, shared_strings
 
 CHUNK = 8 << 20  # inflated bytes per read
 HEAD_ROWS = 30
+# Limits on what a workbook from outside may ask of the reader (the scanner has its own: cell
+# size, attribute and tag length, nesting, rows and columns). Generous for real releases: a
+# national release's sheet inflates to 2.6 GB at about 10:1.
+MAX_ROW_BYTES = 32 << 20        # one row's XML (Excel: 16,384 cells of at most 32,767 chars)
+MAX_PART_BYTES = 16 << 20       # workbook.xml, styles.xml, relationships
+MAX_SST_BYTES = 1 << 30         # sharedStrings.xml
+MAX_RATIO = 200                 # inflated / compressed, for a part past RATIO_FROM bytes
+RATIO_FROM = 256 << 20
+BATCH_BYTES = 64 << 20          # a batch is handed on at this much cell text, whatever its rows
 
 _ATTR = re.compile(r'([\w:.-]+)\s*=\s*(?:"([^"]*)"|\'([^\']*)\')')
 _TAG = re.compile(r"<(?:\w+:)?(sheet|Relationship|numFmt|xf|workbookPr)\b([^>]*)>")
@@ -78,14 +88,49 @@ class XlsxStream:
     def __init__(self, path: Path):
         self.path = Path(path)
         self.zip = zipfile.ZipFile(self.path)
+        try:
+            self._open()
+        except BaseException:
+            self.zip.close()
+            raise
+
+    def _part_size(self, member: str, limit: int) -> int:
+        """The inflated size of a part, refused past `limit` or at a zip bomb's ratio."""
+        info = self.zip.getinfo(member)
+        if info.file_size > limit:
+            raise ValueError(f"part {member} inflates to {info.file_size:,} bytes "
+                             f"(at most {limit:,} read)")
+        if info.file_size > RATIO_FROM and info.file_size > MAX_RATIO * max(info.compress_size, 1):
+            raise ValueError(f"part {member} inflates {info.file_size // max(info.compress_size, 1):,}"
+                             f" times its size (a zip bomb?)")
+        return info.file_size
+
+    def _read_text(self, member: str) -> str:
+        """A small part (workbook, relationships, styles), checked as XML before any regex."""
+        self._part_size(member, MAX_PART_BYTES)
+        data = self.zip.read(member)
+        try:
+            check_xml(data)
+        except ValueError as exc:
+            raise ValueError(f"part {member}: {exc}") from None
+        return data.decode("utf-8")
+
+    def _open(self) -> None:
+        # A directory entry may claim more compressed bytes than the file holds; zipfile would
+        # then ask for them all in one read (gigabytes allocated for a small file).
+        size = self.path.stat().st_size
+        for info in self.zip.infolist():
+            if info.header_offset + info.compress_size > size:
+                raise ValueError(f"part {info.filename} claims {info.compress_size:,} compressed "
+                                 f"bytes; the file has {size:,}")
         names = set(self.zip.namelist())
         workbook = self._workbook_part(names)
         base = posixpath.dirname(workbook)
-        text = self.zip.read(workbook).decode("utf-8", errors="replace")
+        text = self._read_text(workbook)
         rels_path = posixpath.join(base, "_rels", posixpath.basename(workbook) + ".rels")
         rels = {}
         if rels_path in names:
-            for tag, body in _TAG.findall(self.zip.read(rels_path).decode("utf-8", "replace")):
+            for tag, body in _TAG.findall(self._read_text(rels_path)):
                 if tag == "Relationship":
                     a = _attrs(body)
                     target = a.get("Target", "")
@@ -102,6 +147,20 @@ class XlsxStream:
                 kind, target = rels.get(a.get("id"), ("", None))
                 member = target if kind.endswith(WORKSHEET_REL) and target in names else None
                 self.sheets.append(SheetPart(a.get("name", ""), member))
+        seen_names: set[str] = set()
+        seen_members: dict[str, str] = {}
+        for part in self.sheets:
+            folded = part.name.casefold()  # Excel's sheet names are unique, ignoring case
+            if folded in seen_names:
+                raise InputError(self.path, "each sheet name once", sheet=part.name,
+                                 found="a second sheet of that name")
+            seen_names.add(folded)
+            if part.member is not None:
+                if part.member in seen_members:
+                    raise InputError(self.path, "each sheet in its own part", sheet=part.name,
+                                     found=f"the part of sheet {seen_members[part.member]!r}")
+                seen_members[part.member] = part.name
+                self._part_size(part.member, 1 << 62)
         self.date_styles = self._date_styles(base, names)
         sst = posixpath.join(base, "sharedStrings.xml")
         for kind, target in rels.values():
@@ -109,10 +168,17 @@ class XlsxStream:
                 sst = target
         self._sst_member = sst if sst in names else None
         self._sst: tuple[bytes, bytes] | None = None
+        # The other small parts (content types, theme, properties) are not used, but a damaged
+        # one means a damaged file: their CRC is checked by reading them.
+        used = {part.member for part in self.sheets} | {self._sst_member}
+        for info in self.zip.infolist():
+            if info.filename not in used and not info.is_dir() and info.file_size <= MAX_PART_BYTES:
+                self._part_size(info.filename, MAX_PART_BYTES)
+                self.zip.read(info.filename)
 
     def _workbook_part(self, names: set[str]) -> str:
         if "_rels/.rels" in names:
-            for tag, body in _TAG.findall(self.zip.read("_rels/.rels").decode("utf-8", "replace")):
+            for tag, body in _TAG.findall(self._read_text("_rels/.rels")):
                 a = _attrs(body)
                 if tag == "Relationship" and a.get("Type", "").endswith("/officeDocument"):
                     target = a.get("Target", "").lstrip("/")
@@ -126,7 +192,7 @@ class XlsxStream:
         path = posixpath.join(base, "styles.xml")
         if path not in names:
             return b""
-        text = self.zip.read(path).decode("utf-8", "replace")
+        text = self._read_text(path)
         custom = {}
         for tag, body in _TAG.findall(text):
             if tag == "numFmt":
@@ -151,6 +217,7 @@ class XlsxStream:
             if self._sst_member is None:
                 self._sst = (b"", bytes(8))
             else:
+                self._part_size(self._sst_member, MAX_SST_BYTES)
                 self._sst = shared_strings(self.zip.read(self._sst_member))
         return self._sst
 
@@ -158,8 +225,10 @@ class XlsxStream:
         data, offsets = self.shared_strings()
         return Scanner(data, offsets, self.date_styles, self.date1904)
 
-    def _chunks(self, member: str, size: int | None = None, ahead: bool = True) -> Iterator[bytes]:
-        """The inflated XML, cut after a row end; inflated ahead in another thread."""
+    def _chunks(self, member: str, scanner: Scanner, size: int | None = None,
+                ahead: bool = True) -> Iterator[bytes]:
+        """The inflated XML, cut after a row end; inflated ahead in another thread. A row
+        longer than MAX_ROW_BYTES is refused (its XML would be held whole)."""
         size = size or CHUNK
         def inflate(emit):
             with self.zip.open(member) as fh:
@@ -167,18 +236,32 @@ class XlsxStream:
                     emit(block)
 
         blocks = _ahead(inflate, f"inflate {member}", depth=3) if ahead else _blocks(self.zip, member, size)
-        carry = b""
+        # Blocks since the last row end are held as they came and joined once a block brings
+        # a row end: a long row costs one copy, not one per block.
+        pending: list[bytes] = []
+        held = 0
         for block in blocks:
-            data = carry + block if carry else block
-            cut = data.rfind(b"</row>")
+            cut = block.rfind(b"</row>")
+            if cut >= 0:
+                cut += held + 6
+            elif pending:  # a row end split between two blocks
+                tail = pending[-1][-5:] if len(pending[-1]) >= 5 else b"".join(pending)[-5:]
+                k = (tail + block[:5]).find(b"</row>")
+                if k >= 0:
+                    cut = held - len(tail) + k + 6
+            pending.append(block)
+            held += len(block)
             if cut < 0:
-                carry = data
+                if held > MAX_ROW_BYTES:
+                    raise ScanFault(f"a row longer than {MAX_ROW_BYTES >> 20} MiB of XML",
+                                    scanner.last_row() + 1, None)
                 continue
-            cut += 6
+            data = pending[0] if len(pending) == 1 else b"".join(pending)
             yield memoryview(data)[:cut]
-            carry = data[cut:]
-        if carry:
-            yield carry
+            rest = data[cut:]
+            pending, held = ([rest], len(rest)) if rest else ([], 0)
+        if pending:
+            yield b"".join(pending)
 
     def head(self, member: str, nrows: int = HEAD_ROWS) -> Head:
         """The first rows of a sheet as lists of text (for finding the header)."""
@@ -186,7 +269,7 @@ class XlsxStream:
         cells: list[tuple[int, int, str]] = []
         last_row = None
         first = True
-        for chunk in self._chunks(member, 1 << 18, ahead=False):
+        for chunk in self._chunks(member, scanner, 1 << 18, ahead=False):
             if first:
                 m = _DIMENSION.search(bytes(chunk[:4096]))
                 if m and (m.group(4) or m.group(2)):
@@ -195,6 +278,8 @@ class XlsxStream:
             cells.extend(scanner.feed(chunk, True))
             if cells and cells[-1][0] > nrows:
                 break
+        else:
+            scanner.finish()
         cells = [c for c in cells if c[0] <= nrows]
         height = max((r for r, _, _ in cells), default=0)
         width = max((c for _, c, _ in cells), default=-1) + 1
@@ -212,12 +297,13 @@ class XlsxStream:
         def scan(emit):
             scanner = self._scanner()
             scanner.configure(width, header_row)
-            for chunk in self._chunks(member):
+            for chunk in self._chunks(member, scanner):
                 pending = scanner.feed(chunk)
                 if isinstance(pending, tuple):
                     raise ScanError(*pending)
-                if pending >= batch_rows:
+                if pending >= batch_rows or scanner.pending_bytes() >= BATCH_BYTES:
                     emit(_table(scanner.take(), width))
+            scanner.finish()
             if scanner.pending():
                 emit(_table(scanner.take(), width))
 
@@ -227,8 +313,9 @@ class XlsxStream:
         """Rows from the first to the last holding a value (calamine's sheet height)."""
         scanner = self._scanner()
         scanner.configure(0, 0, True)
-        for chunk in self._chunks(member):
+        for chunk in self._chunks(member, scanner):
             scanner.feed(chunk)
+        scanner.finish()
         span = scanner.extent()
         return span[1] - span[0] + 1 if span else 0
 
@@ -239,8 +326,13 @@ class XlsxStream:
 _END = object()
 
 
+class _Stopped(Exception):
+    """The consumer went away (an error, Ctrl-C): the worker unwinds at its next emit."""
+
+
 def _ahead(work, name: str, depth: int = 2) -> Iterator:
-    """Run work(emit) in a thread; yield what it emits, then re-raise what it raised."""
+    """Run work(emit) in a thread; yield what it emits, then re-raise what it raised. When the
+    consumer stops early the worker stops at its next emit rather than read on to the end."""
     q: queue.Queue = queue.Queue(maxsize=depth)
     stop = threading.Event()
 
@@ -248,8 +340,13 @@ def _ahead(work, name: str, depth: int = 2) -> Iterator:
         try:
             work(lambda item: _put(q, stop, item))
             _put(q, stop, _END)
+        except _Stopped:
+            return
         except BaseException as exc:  # handed to the consumer, who raises it
-            _put(q, stop, exc)
+            try:
+                _put(q, stop, exc)
+            except _Stopped:
+                return
 
     thread = threading.Thread(target=run, daemon=True, name=name)
     thread.start()
@@ -283,6 +380,7 @@ def _put(q: queue.Queue, stop: threading.Event, item) -> None:
             return
         except queue.Full:
             continue
+    raise _Stopped()
 
 
 def _table(taken, width: int) -> pa.Table:
