@@ -153,6 +153,10 @@ NO_DATA = {
     "web/app.py:create_app": "pages require their tables in page(); the API docs and OpenAPI "
                              "document hold no counts; downloads come from views.download",
     "web/app.py:SecurityHeaders": "headers only",
+    "publish/csvsafe.py:Writer": "the escaping CSV writer; each caller writes checked data",
+    "publish/csvsafe.py:DictWriter": "the escaping CSV writer; each caller writes checked data",
+    "publish/csvsafe.py:write_dicts": "called by output.write_csv, whose callers are checked",
+    "publish/csvsafe.py:dicts_to_bytes": "called by views.download, which requires its data",
 }
 
 
@@ -205,6 +209,9 @@ def test_check_disclosure_finds_nothing_on_a_synthetic_national_store(national_o
     db, out = national_outputs
     result = run(db, "check-disclosure", out)
     assert result.exit_code == 0, result.output[:3000]
-    week = json.loads((out / "week" / "report.json").read_text())
-    cells = [v for row in week["facilities"] for v in row.values()]
-    assert "<5" in cells  # the rules did act
+    # The rules did act somewhere (which cells depends on the generated rows).
+    cells = [v for name in ("week", "all")
+             for table in ("facilities", "jurisdictions")
+             for row in json.loads((out / name / "report.json").read_text())[table]
+             for v in row.values()]
+    assert "<5" in cells

@@ -77,12 +77,12 @@ def diff(obj, release_a, release_b, out):
     release only (matched by facility, prepare date and the attributes both carry, with the
     match rate); outcomes that moved (open in A, declined in B)."""
     from ..derive.release_diff import diff_releases
-    from ..publish.release_diff import write_diff
+    from ..publish.release_diff import protect_diff, write_diff
     from ..store import connect
 
     con = connect(obj["db"], read_only=True)
     try:
-        result = diff_releases(con, release_a, release_b)
+        result = protect_diff(diff_releases(con, release_a, release_b))
     finally:
         con.close()
     write_diff(result, out)
