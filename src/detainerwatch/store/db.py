@@ -18,13 +18,15 @@ def default_db_path() -> Path:
     return Path(os.environ.get("DETAINERWATCH_DB") or DEFAULT_DB)
 
 
-def connect(path: str | Path | None = None, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+def connect(path: str | Path | None = None, *, read_only: bool = False,
+            config: dict | None = None) -> duckdb.DuckDBPyConnection:
+    """The store; config replaces the default connection settings (store.query locks them)."""
     path = Path(path) if path else default_db_path()
     if read_only and not path.exists():
         raise UsageError(f"{path}: no store here yet (run `detainerwatch ingest` first)")
     _check_store_file(path)
     try:
-        con = duckdb.connect(str(path), read_only=read_only, config=dict(_CONFIG))
+        con = duckdb.connect(str(path), read_only=read_only, config=dict(config or _CONFIG))
     except duckdb.Error as exc:
         raise UsageError(_open_error(path, exc, read_only)) from None
     try:

@@ -40,15 +40,11 @@ class QueryResult:
 
 
 def connect_locked(path: str | Path) -> duckdb.DuckDBPyConnection:
-    """The store read-only, on a connection that reads nothing but the store."""
-    path = Path(path)
-    if not path.exists():
-        raise UsageError(f"{path}: no store here yet (run `detainerwatch ingest` first)")
-    try:
-        return duckdb.connect(str(path), read_only=True, config=dict(LOCKED_CONFIG))
-    except duckdb.Error as exc:
-        raise UsageError(f"{path}: cannot open the store read-only "
-                         f"({str(exc).splitlines()[0]})") from None
+    """The store read-only, on a connection that reads nothing but the store (opened by
+    store.db.connect, so a locked or foreign file gets the same one-line message)."""
+    from .db import connect
+
+    return connect(path, read_only=True, config=LOCKED_CONFIG)
 
 
 def check_read_only(con: duckdb.DuckDBPyConnection, sql: str) -> list[str]:
