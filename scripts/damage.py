@@ -55,7 +55,7 @@ def base_workbook(path: Path, rng: random.Random, rows: int = 40, inline: bool =
     facilities = [("FRANKLIN COUNTY JAIL", "FRANKPA", "CHAMBERSBURG", "PA"),
                   ("A & B <COUNTY> \"JAIL\"", "ABJAIL", "ÉLAN", "TX"),
                   ("YORK COUNTY PRISON", "YORKCPA", "YORK", "PA")]
-    reasons = ["Detainer Declined by LEA", "Case Closed", "Removed", None]
+    reasons = ["Detainer Declined by LEA", "Case Closed", "Booked into Detention", None]
     for r in range(rows):
         name, code, city, state = facilities[rng.randrange(len(facilities))]
         values = [dt.datetime(2025, 10, 1) + dt.timedelta(days=rng.randrange(150)), state, name,
