@@ -78,40 +78,32 @@ def _clockwise(ring):
     return ring if _area(ring) <= 0 else ring[::-1]
 
 
-@lru_cache(maxsize=2)
-def county_features(tolerance: float = TOLERANCE) -> tuple[dict, ...]:
+def _features(stem: str, tolerance: float, properties) -> tuple[dict, ...]:
+    """Shapes of one Census cartographic file, simplified once, rings clockwise for Vega."""
     base = _package_data()
-    records = _read_dbf(base / "cb_2016_us_county_500k.dbf")
-    shapes = _read_shp(base / "cb_2016_us_county_500k.shp")
+    records = _read_dbf(base / f"{stem}.dbf")
+    shapes = _read_shp(base / f"{stem}.shp")
     features = []
     for record, rings in zip(records, shapes):
         polys = [_clockwise(r) for r in (_simplify(r, tolerance) for r in rings) if r]
         if not polys:
             continue
-        features.append({"type": "Feature",
-                         "properties": {"fips": record["GEOID"], "name": record["NAME"],
-                                        "state_fips": record["STATEFP"]},
+        features.append({"type": "Feature", "properties": properties(record),
                          "geometry": {"type": "MultiPolygon",
                                       "coordinates": [[[list(p) for p in ring]] for ring in polys]}})
     return tuple(features)
+
+
+@lru_cache(maxsize=2)
+def county_features(tolerance: float = TOLERANCE) -> tuple[dict, ...]:
+    return _features("cb_2016_us_county_500k", tolerance, lambda r: {
+        "fips": r["GEOID"], "name": r["NAME"], "state_fips": r["STATEFP"]})
 
 
 @lru_cache(maxsize=2)
 def state_features(tolerance: float = TOLERANCE) -> tuple[dict, ...]:
-    base = _package_data()
-    records = _read_dbf(base / "cb_2016_us_state_500k.dbf")
-    shapes = _read_shp(base / "cb_2016_us_state_500k.shp")
-    features = []
-    for record, rings in zip(records, shapes):
-        polys = [_clockwise(r) for r in (_simplify(r, tolerance) for r in rings) if r]
-        if not polys:
-            continue
-        features.append({"type": "Feature",
-                         "properties": {"fips": record["STATEFP"], "name": record["NAME"],
-                                        "state_fips": record["STATEFP"]},
-                         "geometry": {"type": "MultiPolygon",
-                                      "coordinates": [[[list(p) for p in ring]] for ring in polys]}})
-    return tuple(features)
+    return _features("cb_2016_us_state_500k", tolerance, lambda r: {
+        "fips": r["STATEFP"], "name": r["NAME"], "state_fips": r["STATEFP"]})
 
 
 def counties_geojson(state_fips: str | None = None) -> list[dict]:
