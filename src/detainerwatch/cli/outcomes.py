@@ -1,22 +1,13 @@
 """`detainerwatch outcomes`: what followed detainers of each outcome class, within a release."""
 from __future__ import annotations
 
-import datetime as dt
 import json
 import sys
 
 import click
 
 from . import cli, out_console
-
-
-def _date(ctx, param, value):
-    if value is None:
-        return None
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise click.BadParameter(f"expected a date YYYY-MM-DD, got {value!r}") from None
+from .report import _date  # the one date option parser of the CLI
 
 
 @cli.command()
