@@ -1,5 +1,6 @@
 """`make bench`: every benchmark in one run. Each prints its ratios against the comparison it
 is about and saves JSON under bench/results/ (ignored by git)."""
+
 from __future__ import annotations
 
 import argparse

@@ -9,6 +9,7 @@ the state (state, federal, ICE, private rows). Prints the precision of confident
 (confidence >= 0.9) and coverage (the share answered confidently). Goals: precision >= 99%,
 coverage >= 95%.
 """
+
 from __future__ import annotations
 
 import csv
@@ -28,9 +29,15 @@ def _resolver():
 
     with tempfile.TemporaryDirectory() as tmp:
         con = connect(Path(tmp) / "eval.duckdb")
-        ingest(con, [ROOT / "data/raw/uwchr-ice-facilities/ICE_Facility_List_11-06-2017-web.xlsx",
-                     ROOT / "data/raw/uwchr-ice-facilities/Confidential ICE ERO Facility List 07-10-2017.xlsx",
-                     ROOT / "data/raw/uwchr-ice-facilities/2019-ICFO-31121.xlsx"])
+        ingest(
+            con,
+            [
+                ROOT / "data/raw/uwchr-ice-facilities/ICE_Facility_List_11-06-2017-web.xlsx",
+                ROOT
+                / "data/raw/uwchr-ice-facilities/Confidential ICE ERO Facility List 07-10-2017.xlsx",
+                ROOT / "data/raw/uwchr-ice-facilities/2019-ICFO-31121.xlsx",
+            ],
+        )
         resolver = resolver_for(con)
         con.close()
     return resolver
@@ -42,7 +49,9 @@ def evaluate() -> dict:
     confident = correct = 0
     wrong, unanswered = [], []
     for row in rows:
-        a = resolver.resolve(row["facility"], row["state"], row["city"] or None, row["code"] or None)
+        a = resolver.resolve(
+            row["facility"], row["state"], row["city"] or None, row["code"] or None
+        )
         if a.confidence < 0.9 or a.needs_review:
             unanswered.append((row["facility"], row["state"], a.review_reason))
             continue
@@ -52,21 +61,39 @@ def evaluate() -> dict:
         if a.jurisdiction_type == kind and (got or "") == row["expected_fips"]:
             correct += 1
         else:
-            wrong.append((row["facility"], row["state"], kind, row["expected_fips"],
-                          a.jurisdiction_type, got, a.method))
-    return {"names": len(rows), "confident": confident, "correct": correct,
-            "precision": correct / confident if confident else 0.0,
-            "coverage": confident / len(rows) if rows else 0.0,
-            "wrong": wrong, "unanswered": unanswered}
+            wrong.append(
+                (
+                    row["facility"],
+                    row["state"],
+                    kind,
+                    row["expected_fips"],
+                    a.jurisdiction_type,
+                    got,
+                    a.method,
+                )
+            )
+    return {
+        "names": len(rows),
+        "confident": confident,
+        "correct": correct,
+        "precision": correct / confident if confident else 0.0,
+        "coverage": confident / len(rows) if rows else 0.0,
+        "wrong": wrong,
+        "unanswered": unanswered,
+    }
 
 
 def main(argv=None) -> None:
     result = evaluate()
     print(f"attribution over {result['names']} hand-labelled real names")
-    print(f"  precision of confident answers: {result['precision']:.1%} "
-          f"({result['correct']}/{result['confident']})  goal >= 99%")
-    print(f"  coverage (answered confidently): {result['coverage']:.1%} "
-          f"({result['confident']}/{result['names']})  goal >= 95%")
+    print(
+        f"  precision of confident answers: {result['precision']:.1%} "
+        f"({result['correct']}/{result['confident']})  goal >= 99%"
+    )
+    print(
+        f"  coverage (answered confidently): {result['coverage']:.1%} "
+        f"({result['confident']}/{result['names']})  goal >= 95%"
+    )
     for w in result["wrong"]:
         print("  WRONG", w)
     for u in result["unanswered"]:

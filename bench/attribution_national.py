@@ -12,6 +12,7 @@ resolver gave, so the next rule to write is visible.
 Also times `detainerwatch resolve` (a child process, start-up included) on the dev set's rows
 and on one row. Goals: names >= 95%, detainers >= 97%, precision >= 99%, < 3 s and < 1 s.
 """
+
 from __future__ import annotations
 
 import csv
@@ -28,8 +29,11 @@ from .harness import save
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-DEV = Path(os.environ.get("DETAINERWATCH_DEV_SET",
-                          ROOT.parent / "shared/data/eval/trac_facility_county_dev.csv"))
+DEV = Path(
+    os.environ.get(
+        "DETAINERWATCH_DEV_SET", ROOT.parent / "shared/data/eval/trac_facility_county_dev.csv"
+    )
+)
 if not DEV.exists():
     DEV = Path("/work/shared/data/eval/trac_facility_county_dev.csv")
 
@@ -65,8 +69,18 @@ def evaluate(rows=None) -> dict:
             if a.county_fips == row["county_fips"]:
                 agree += 1
             else:
-                wrong.append((row["facility"], row["state"], row["county_fips"], row["trac_county"],
-                              a.county_fips, a.jurisdiction_type, a.method, n))
+                wrong.append(
+                    (
+                        row["facility"],
+                        row["state"],
+                        row["county_fips"],
+                        row["trac_county"],
+                        a.county_fips,
+                        a.jurisdiction_type,
+                        a.method,
+                        n,
+                    )
+                )
             continue
         if a.confidence >= 0.9 and not a.needs_review:
             reason = f"resolved ({a.jurisdiction_type}) without one county"
@@ -74,19 +88,35 @@ def evaluate(rows=None) -> dict:
             reason = _category(a.review_reason)
         reasons[reason] += 1
         reasons_w[reason] += n
-        open_.append((row["facility"], row["state"], row["county_fips"], a.jurisdiction_type,
-                      a.method, a.review_reason, n))
-    return {"names": names, "detainers": weight, "resolved": resolved,
-            "resolved_detainers": resolved_w, "agree": agree, "with_county": with_county,
-            "with_county_detainers": with_county_w,
-            "coverage_names": resolved / names if names else 0.0,
-            "coverage_detainers": resolved_w / weight if weight else 0.0,
-            "county_names": with_county / names if names else 0.0,
-            "county_detainers": with_county_w / weight if weight else 0.0,
-            "precision": agree / with_county if with_county else 0.0,
-            "wrong": sorted(wrong, key=lambda w: -w[-1]),
-            "unresolved": sorted(open_, key=lambda u: -u[-1]),
-            "categories": reasons.most_common(), "categories_detainers": dict(reasons_w)}
+        open_.append(
+            (
+                row["facility"],
+                row["state"],
+                row["county_fips"],
+                a.jurisdiction_type,
+                a.method,
+                a.review_reason,
+                n,
+            )
+        )
+    return {
+        "names": names,
+        "detainers": weight,
+        "resolved": resolved,
+        "resolved_detainers": resolved_w,
+        "agree": agree,
+        "with_county": with_county,
+        "with_county_detainers": with_county_w,
+        "coverage_names": resolved / names if names else 0.0,
+        "coverage_detainers": resolved_w / weight if weight else 0.0,
+        "county_names": with_county / names if names else 0.0,
+        "county_detainers": with_county_w / weight if weight else 0.0,
+        "precision": agree / with_county if with_county else 0.0,
+        "wrong": sorted(wrong, key=lambda w: -w[-1]),
+        "unresolved": sorted(open_, key=lambda u: -u[-1]),
+        "categories": reasons.most_common(),
+        "categories_detainers": dict(reasons_w),
+    }
 
 
 def _run(argv: list[str]) -> tuple[float, float] | None:
@@ -112,10 +142,14 @@ def timing() -> dict:
                 w.writerow(["facility", "state"])
                 w.writerows([(r["facility"], r["state"]) for r in chosen])
         db = Path(tmp) / "none.duckdb"  # no store: the bundled reference data alone
-        for label, path, goal in ((f"resolve of {len(rows)} rows", all_rows, 3.0),
-                                  ("resolve of one row", one_row, 1.0)):
-            out[label] = {"goal": goal, "result": _run(
-                [str(exe), "--db", str(db), "resolve", str(path)])}
+        for label, path, goal in (
+            (f"resolve of {len(rows)} rows", all_rows, 3.0),
+            ("resolve of one row", one_row, 1.0),
+        ):
+            out[label] = {
+                "goal": goal,
+                "result": _run([str(exe), "--db", str(db), "resolve", str(path)]),
+            }
     return out
 
 
@@ -125,15 +159,23 @@ def main(argv=None) -> None:
         return
     result = evaluate()
     print(f"attribution over {result['names']} national (facility, state) pairs of the dev set")
-    print(f"  names resolved confidently:     {result['coverage_names']:.1%} "
-          f"({result['resolved']}/{result['names']})  goal >= 95%")
-    print(f"  detainers resolved confidently: {result['coverage_detainers']:.1%} "
-          f"({result['resolved_detainers']:,}/{result['detainers']:,})  goal >= 97%")
-    print(f"  ... of which with one county:   {result['county_names']:.1%} of names, "
-          f"{result['county_detainers']:.1%} of detainers ({result['with_county']})")
-    print(f"  county agrees with the label:   {result['precision']:.1%} "
-          f"({result['agree']}/{result['with_county']})  goal >= 99% after review of "
-          f"the disagreements (bench/attribution_national_review.md)")
+    print(
+        f"  names resolved confidently:     {result['coverage_names']:.1%} "
+        f"({result['resolved']}/{result['names']})  goal >= 95%"
+    )
+    print(
+        f"  detainers resolved confidently: {result['coverage_detainers']:.1%} "
+        f"({result['resolved_detainers']:,}/{result['detainers']:,})  goal >= 97%"
+    )
+    print(
+        f"  ... of which with one county:   {result['county_names']:.1%} of names, "
+        f"{result['county_detainers']:.1%} of detainers ({result['with_county']})"
+    )
+    print(
+        f"  county agrees with the label:   {result['precision']:.1%} "
+        f"({result['agree']}/{result['with_county']})  goal >= 99% after review of "
+        f"the disagreements (bench/attribution_national_review.md)"
+    )
     print("  not resolved, or resolved without one county, by category (names, detainers):")
     for reason, count in result["categories"][:15]:
         print(f"    {count:5d} {result['categories_detainers'][reason]:8,d}  {reason}")
@@ -145,10 +187,13 @@ def main(argv=None) -> None:
     times = timing()
     load = os.getloadavg()[0]
     for label, t in times.items():
-        shown = (f"{t['result'][0]:.2f} s wall, {t['result'][1]:.2f} s CPU"
-                 if t["result"] else "failed")
-        print(f"  {label} (start-up included): {shown}  goal < {t['goal']:.0f} s "
-              f"(load average {load:.1f} on {os.cpu_count()} CPUs: wall time counts others' work)")
+        shown = (
+            f"{t['result'][0]:.2f} s wall, {t['result'][1]:.2f} s CPU" if t["result"] else "failed"
+        )
+        print(
+            f"  {label} (start-up included): {shown}  goal < {t['goal']:.0f} s "
+            f"(load average {load:.1f} on {os.cpu_count()} CPUs: wall time counts others' work)"
+        )
     result["timing"] = times
     print("saved", save("attribution_national", result))
 

@@ -1,5 +1,6 @@
 """Measuring commands: wall time, CPU time (user + system) and peak resident memory of a child
 process and the processes it waited for, in one run."""
+
 from __future__ import annotations
 
 import json
@@ -26,14 +27,25 @@ class Measure:
     cpu_seconds: float | None = None  # user + system, the child and what it waited for
 
 
-def measure(name: str, argv: list[str], *, timeout: float = 1800, shell: bool = False,
-            env: dict | None = None) -> Measure:
+def measure(
+    name: str,
+    argv: list[str],
+    *,
+    timeout: float = 1800,
+    shell: bool = False,
+    env: dict | None = None,
+) -> Measure:
     """Run argv as a child; wall seconds, CPU seconds and peak RSS (from wait4's rusage, which
     on Linux covers the child and the descendants it waited for, e.g. a shell's pipeline)."""
     start = time.perf_counter()
     try:
-        proc = subprocess.Popen(argv, shell=shell, stdout=subprocess.DEVNULL,
-                                stderr=subprocess.PIPE, env={**os.environ, **(env or {})})
+        proc = subprocess.Popen(
+            argv,
+            shell=shell,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            env={**os.environ, **(env or {})},
+        )
     except FileNotFoundError as exc:
         return Measure(name, None, None, f"skipped: {exc}")
     deadline = start + timeout
@@ -50,8 +62,9 @@ def measure(name: str, argv: list[str], *, timeout: float = 1800, shell: bool = 
     err = proc.stderr.read().decode(errors="replace").strip() if proc.stderr else ""
     if os.waitstatus_to_exitcode(status) != 0:
         return Measure(name, None, None, f"failed: {err.splitlines()[-1] if err else status}")
-    return Measure(name, seconds, usage.ru_maxrss / 1024,
-                   cpu_seconds=usage.ru_utime + usage.ru_stime)
+    return Measure(
+        name, seconds, usage.ru_maxrss / 1024, cpu_seconds=usage.ru_utime + usage.ru_stime
+    )
 
 
 def python_snippet(code: str) -> list[str]:
@@ -62,8 +75,15 @@ def have(cmd: str) -> bool:
     return shutil.which(cmd) is not None
 
 
-def print_table(title: str, rows: list[Measure], *, floor: str | None, ours: str | None,
-                cpu_base: str | None = None, cpu_label: str | None = None) -> None:
+def print_table(
+    title: str,
+    rows: list[Measure],
+    *,
+    floor: str | None,
+    ours: str | None,
+    cpu_base: str | None = None,
+    cpu_label: str | None = None,
+) -> None:
     """Wall, CPU and peak per row; wall against the floor and against ours; CPU against
     cpu_base (when given)."""
     by = {m.name: m for m in rows}
@@ -73,25 +93,37 @@ def print_table(title: str, rows: list[Measure], *, floor: str | None, ours: str
     ratio = lambda a, b: f"{a / b:.2f}" if a is not None and b else "-"  # noqa: E731
     cpu_head = f"CPU x {cpu_label or cpu_base.split(',')[0]}" if cpu_base else ""
     print(f"\n{title}")
-    print(f"  {'what':<50} {'wall s':>8} {'CPU s':>8} {'peak MB':>8} {'wall x floor':>12} "
-          f"{'wall x ours':>11} {cpu_head:>14}")
+    print(
+        f"  {'what':<50} {'wall s':>8} {'CPU s':>8} {'peak MB':>8} {'wall x floor':>12} "
+        f"{'wall x ours':>11} {cpu_head:>14}"
+    )
     for m in rows:
         if m.seconds is None:
-            print(f"  {m.name:<50} {'-':>8} {'-':>8} {'-':>8} {'-':>12} {'-':>11} "
-                  f"{'-' if cbase else '':>14}  {m.note}")
+            print(
+                f"  {m.name:<50} {'-':>8} {'-':>8} {'-':>8} {'-':>12} {'-':>11} "
+                f"{'-' if cbase else '':>14}  {m.note}"
+            )
             continue
         cpu = f"{m.cpu_seconds:.2f}" if m.cpu_seconds is not None else "-"
         xc = ratio(m.cpu_seconds, cbase.cpu_seconds) if cbase else ""
-        print(f"  {m.name:<50} {m.seconds:>8.2f} {cpu:>8} {m.peak_mb:>8.0f} "
-              f"{ratio(m.seconds, base.seconds if base else None):>12} "
-              f"{ratio(m.seconds, mine.seconds if mine else None):>11} {xc:>14}  {m.note}")
+        print(
+            f"  {m.name:<50} {m.seconds:>8.2f} {cpu:>8} {m.peak_mb:>8.0f} "
+            f"{ratio(m.seconds, base.seconds if base else None):>12} "
+            f"{ratio(m.seconds, mine.seconds if mine else None):>11} {xc:>14}  {m.note}"
+        )
 
 
 def save(name: str, payload: dict) -> Path:
     RESULTS.mkdir(parents=True, exist_ok=True)
     stamp = time.strftime("%Y%m%dT%H%M%S")
     path = RESULTS / f"{name}-{stamp}.json"
-    payload = {"machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
-                           "platform": platform.platform()}, **payload}
+    payload = {
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+        },
+        **payload,
+    }
     path.write_text(json.dumps(payload, indent=1, default=lambda o: asdict(o)))
     return path

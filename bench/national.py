@@ -6,6 +6,7 @@ prepare dates FY2013-FY2026, lift reasons, detainer types and criminal-history f
 from the documented value sets. Provenance columns point at a generated source row so every
 query path (joins to sources, row ranges) is exercised as on real data.
 """
+
 from __future__ import annotations
 
 import time
@@ -21,23 +22,43 @@ FACILITY_LISTS = [
 ]
 
 LIFT_REASONS = [  # (value, weight): roughly the mix of the 2023-2026 releases
-    ("Booked into Detention", 38), ("", 30), ("Detainer Declined by LEA", 4),
-    ("Case Closed", 5), ("Duplicate", 3), ("Early Release", 2),
-    ("No longer in State, Local, or Federal Custody", 6), ("Prosecutorial Discretion", 2),
-    ("Superseding - New Form Issued", 4), ("USC or Presumptive Claim to US Citizenship", 1),
-    ("Insufficient Notice to ICE", 2), ("ICE Temporary Resource Constraint", 1),
-    ("Not Amenable to Removal", 1), ("Judicial Review", 1),
+    ("Booked into Detention", 38),
+    ("", 30),
+    ("Detainer Declined by LEA", 4),
+    ("Case Closed", 5),
+    ("Duplicate", 3),
+    ("Early Release", 2),
+    ("No longer in State, Local, or Federal Custody", 6),
+    ("Prosecutorial Discretion", 2),
+    ("Superseding - New Form Issued", 4),
+    ("USC or Presumptive Claim to US Citizenship", 1),
+    ("Insufficient Notice to ICE", 2),
+    ("ICE Temporary Resource Constraint", 1),
+    ("Not Amenable to Removal", 1),
+    ("Judicial Review", 1),
 ]
-TYPES = [("I247A - Immigration Detainer - Notice of Action (as of May 2025)", 80),
-         ("I247N - Immigration Advisal - Request for Notification", 10),
-         ("I247D - Immigration Detainer - Request for Action", 10)]
-CRIMINALITY = [("1 Convicted Criminal", 55), ("2 Pending Criminal Charges", 30),
-               ("3 Other Immigration Violator", 15)]
-CHARGE_CODES = [("1313", "ASSAULT - SIMPLE", 20), ("3599", "DANGEROUS DRUGS", 20),
-                ("5404", "DRIVING UNDER INFLUENCE LIQUOR", 20), ("0999", "HOMICIDE", 1),
-                ("1199", "SEXUAL ASSAULT", 3), ("1299", "ROBBERY", 4), ("2399", "LARCENY", 10),
-                ("5299", "WEAPON OFFENSE", 5), ("7399", "PUBLIC ORDER CRIMES", 10),
-                ("4801", "RESISTING OFFICER", 7)]
+TYPES = [
+    ("I247A - Immigration Detainer - Notice of Action (as of May 2025)", 80),
+    ("I247N - Immigration Advisal - Request for Notification", 10),
+    ("I247D - Immigration Detainer - Request for Action", 10),
+]
+CRIMINALITY = [
+    ("1 Convicted Criminal", 55),
+    ("2 Pending Criminal Charges", 30),
+    ("3 Other Immigration Violator", 15),
+]
+CHARGE_CODES = [
+    ("1313", "ASSAULT - SIMPLE", 20),
+    ("3599", "DANGEROUS DRUGS", 20),
+    ("5404", "DRIVING UNDER INFLUENCE LIQUOR", 20),
+    ("0999", "HOMICIDE", 1),
+    ("1199", "SEXUAL ASSAULT", 3),
+    ("1299", "ROBBERY", 4),
+    ("2399", "LARCENY", 10),
+    ("5299", "WEAPON OFFENSE", 5),
+    ("7399", "PUBLIC ORDER CRIMES", 10),
+    ("4801", "RESISTING OFFICER", 7),
+]
 
 
 def _weighted_case(expr_rand: str, options) -> str:
@@ -46,7 +67,9 @@ def _weighted_case(expr_rand: str, options) -> str:
     for option in options:
         acc += option[-1]
         value = option[0].replace("'", "''")
-        parts.append(f"WHEN {expr_rand} < {acc / total} THEN {'NULL' if value == '' else repr(value)}")
+        parts.append(
+            f"WHEN {expr_rand} < {acc / total} THEN {'NULL' if value == '' else repr(value)}"
+        )
     return "CASE " + " ".join(parts) + " END"
 
 
@@ -61,24 +84,29 @@ def national_store(rows: int = 4_000_000, *, rebuild: bool = False) -> Path:
     tmp = path.with_suffix(".partial.duckdb")
     tmp.unlink(missing_ok=True)
     started = time.perf_counter()
-    print(f"building a generated national store of {rows:,} detainers (once; cached) ...",
-          flush=True)
+    print(
+        f"building a generated national store of {rows:,} detainers (once; cached) ...", flush=True
+    )
     con = connect(tmp)
     ingest(con, FACILITY_LISTS)
     con.execute("BEGIN")
-    con.execute("""INSERT INTO sources (source_id, file_name, sha256, kind, layout, release,
+    con.execute(
+        """INSERT INTO sources (source_id, file_name, sha256, kind, layout, release,
                    sheets, rows_in, rows_out, preamble, ingested_at, tool_version)
                    VALUES (100, 'generated-national.xlsx', repeat('0', 64), 'detainers',
                    'ice_detainers_2026', 'generated', 1, ?, ?, 'generated for benchmarks',
-                   now()::TIMESTAMP, 'bench')""", [rows, rows]).fetchall()
+                   now()::TIMESTAMP, 'bench')""",
+        [rows, rows],
+    ).fetchall()
     con.execute("""CREATE TEMP TABLE fac AS
                    SELECT row_number() OVER (ORDER BY hash(detloc)) - 1 AS k, detloc, name, city, state
                    FROM (SELECT DISTINCT ON (detloc) detloc, name, city, state FROM facility_list
                          WHERE detloc IS NOT NULL AND state IS NOT NULL ORDER BY detloc)""")
     n_fac = con.execute("SELECT count(*) FROM fac").fetchall()[0][0]
     charge = _weighted_case("r4", [(c, w) for c, _, w in CHARGE_CODES])
-    charge_text = "CASE msc_code " + " ".join(
-        f"WHEN '{c}' THEN '{t}'" for c, t, _ in CHARGE_CODES) + " END"
+    charge_text = (
+        "CASE msc_code " + " ".join(f"WHEN '{c}' THEN '{t}'" for c, t, _ in CHARGE_CODES) + " END"
+    )
     # Facilities are drawn with a skew (a few large jails, a long tail), as in real releases.
     con.execute(f"""
         INSERT INTO detainers (source_id, source_file, source_sha256, sheet, row_number, release,
@@ -88,8 +116,8 @@ def national_store(rows: int = 4_000_000, *, rebuild: bool = False) -> Path:
         SELECT 100, 'generated-national.xlsx', repeat('0', 64),
                'FY' || CAST(year(d + INTERVAL 92 DAY) AS VARCHAR), i + 8, 'generated',
                'ice_detainers_2026', d, fac.state, fac.name, fac.detloc, fac.city,
-               {_weighted_case('r1', LIFT_REASONS)}, {_weighted_case('r2', TYPES)},
-               {_weighted_case('r3', CRIMINALITY)},
+               {_weighted_case("r1", LIFT_REASONS)}, {_weighted_case("r2", TYPES)},
+               {_weighted_case("r3", CRIMINALITY)},
                CASE WHEN r5 < 0.3 THEN '1' WHEN r5 < 0.55 THEN '2' WHEN r5 < 0.8 THEN '3' END,
                CASE WHEN r5 < 0.9 THEN 'Male' ELSE 'Female' END,
                msc_code, {charge_text}, CASE WHEN r5 < 0.1 THEN 'YES' ELSE 'NO' END,

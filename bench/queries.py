@@ -3,6 +3,7 @@
 Goals: weekly report <= 1 s, profile <= 200 ms. Each is timed through the library (as the CLI
 and web app call it) on a fresh read-only connection, five times; the median is compared with
 the goal. The whole-period report is timed too (no goal)."""
+
 from __future__ import annotations
 
 import statistics
@@ -28,9 +29,11 @@ def main(argv=None) -> None:
 
     db = national_store(4_000_000)
     con = connect(db, read_only=True)
-    top = con.execute("SELECT jurisdiction_type || ':' || county_fips FROM facility_attribution "
-                      "WHERE jurisdiction_type = 'county' GROUP BY 1 ORDER BY sum(detainers) DESC "
-                      "LIMIT 1").fetchall()[0][0]
+    top = con.execute(
+        "SELECT jurisdiction_type || ':' || county_fips FROM facility_attribution "
+        "WHERE jurisdiction_type = 'county' GROUP BY 1 ORDER BY sum(detainers) DESC "
+        "LIMIT 1"
+    ).fetchall()[0][0]
     week = resolve_period(con)
     whole = resolve_period(con, whole=True)
     rows = {

@@ -9,6 +9,7 @@ the same run, each in its own process: DuckDB `CREATE TABLE AS SELECT * FROM rea
 into a fresh database file, and detainerwatch ingest end to end into a fresh store.
 Goal: 2M rows <= 1.5x the floor (wall).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -22,14 +23,31 @@ from pathlib import Path
 from .harness import CACHE, Measure, measure, print_table, python_snippet, save
 
 DETAINERWATCH = str(Path(sys.executable).with_name("detainerwatch"))
-HEADER = ["Prepare Date", "Detainer Lift Reason", "Detainer Detention Facility", "City",
-          "State", "Detainer Type", "Area Of Responsibility", "OSC Served",
-          "Detainer Lift Reason 2 Code"]
+HEADER = [
+    "Prepare Date",
+    "Detainer Lift Reason",
+    "Detainer Detention Facility",
+    "City",
+    "State",
+    "Detainer Type",
+    "Area Of Responsibility",
+    "OSC Served",
+    "Detainer Lift Reason 2 Code",
+]
 # Roughly the mix of the real Pennsylvania extract of this release (32,757 rows).
-LIFTS = [("Booked into Detention", 554, "B"), ("", 343, ""), ("Case Closed", 45, "C"),
-         ("Lifted", 37, "L"), ("Transferred", 7, "T"), ("Detainer Declined by LEA", 7, "A"),
-         ("Alien Not Subject to Deportation", 3, "N"), ("United States Citizen Interviewed", 2, "U"),
-         ("Prosecutorial Discretion", 1, "P"), ("Early Release", 1, "E"), ("Died", 1, "X")]
+LIFTS = [
+    ("Booked into Detention", 554, "B"),
+    ("", 343, ""),
+    ("Case Closed", 45, "C"),
+    ("Lifted", 37, "L"),
+    ("Transferred", 7, "T"),
+    ("Detainer Declined by LEA", 7, "A"),
+    ("Alien Not Subject to Deportation", 3, "N"),
+    ("United States Citizen Interviewed", 2, "U"),
+    ("Prosecutorial Discretion", 1, "P"),
+    ("Early Release", 1, "E"),
+    ("Died", 1, "X"),
+]
 FIRST, LAST = dt.date(2007, 10, 1), dt.date(2015, 9, 30)
 MARCH_2013 = dt.date(2013, 3, 1)
 
@@ -100,19 +118,24 @@ def text_file(rows: int) -> Path:
 
 
 def floor(path: Path) -> Measure:
-    code = ("import duckdb,sys\ncon=duckdb.connect(sys.argv[2])\n"
-            "con.execute('CREATE TABLE t AS SELECT * FROM read_csv(?)', [sys.argv[1]])\n"
-            "con.close()\n")
+    code = (
+        "import duckdb,sys\ncon=duckdb.connect(sys.argv[2])\n"
+        "con.execute('CREATE TABLE t AS SELECT * FROM read_csv(?)', [sys.argv[1]])\n"
+        "con.close()\n"
+    )
     with tempfile.TemporaryDirectory() as tmp:
-        return measure("floor: DuckDB read_csv into a table", python_snippet(code) +
-                       [str(path), f"{tmp}/floor.duckdb"])
+        return measure(
+            "floor: DuckDB read_csv into a table",
+            python_snippet(code) + [str(path), f"{tmp}/floor.duckdb"],
+        )
 
 
 def ours(path: Path) -> Measure:
     with tempfile.TemporaryDirectory() as tmp:
-        return measure("detainerwatch ingest (store, provenance, report)",
-                       [DETAINERWATCH, "--db", f"{tmp}/bench.duckdb", "ingest", "--quiet",
-                        str(path)])
+        return measure(
+            "detainerwatch ingest (store, provenance, report)",
+            [DETAINERWATCH, "--db", f"{tmp}/bench.duckdb", "ingest", "--quiet", str(path)],
+        )
 
 
 def run(sizes: list[int]) -> dict:
@@ -121,14 +144,21 @@ def run(sizes: list[int]) -> dict:
         path = text_file(rows)
         table = [floor(path), ours(path)]
         size_mb = path.stat().st_size / 1e6
-        print_table(f"ingest of a {rows:,}-row FY2008-2015 delimited text file ({size_mb:.0f} MB)",
-                    table, floor=table[0].name, ours=table[1].name, cpu_base=table[0].name,
-                    cpu_label="floor")
+        print_table(
+            f"ingest of a {rows:,}-row FY2008-2015 delimited text file ({size_mb:.0f} MB)",
+            table,
+            floor=table[0].name,
+            ours=table[1].name,
+            cpu_base=table[0].name,
+            cpu_label="floor",
+        )
         f, o = table
         if f.seconds and o.seconds:
             ratio = o.seconds / f.seconds
-            print(f"  goal: detainerwatch <= 1.5x DuckDB read_csv (wall) -> {ratio:.2f}x "
-                  f"({'holds' if ratio <= 1.5 else 'does not hold'})")
+            print(
+                f"  goal: detainerwatch <= 1.5x DuckDB read_csv (wall) -> {ratio:.2f}x "
+                f"({'holds' if ratio <= 1.5 else 'does not hold'})"
+            )
         results[str(rows)] = {"file_mb": size_mb, "measures": table}
     return results
 

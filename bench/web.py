@@ -9,6 +9,7 @@ and time. Two passes per route:
 - warm: the same jurisdictions again, now cached.
 The comparison printed is each p99 against the goal.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -49,8 +50,9 @@ def _wait(base: str, proc: subprocess.Popen, timeout: float = 120) -> None:
     raise RuntimeError("detainerwatch serve did not answer in time")
 
 
-def _load(base: str, paths: list[str], clients: int, per_client: int,
-          limit_s: float) -> tuple[list[float], int]:
+def _load(
+    base: str, paths: list[str], clients: int, per_client: int, limit_s: float
+) -> tuple[list[float], int]:
     """Each client thread requests its share of paths in turn; latencies in seconds."""
     latencies: list[float] = []
     errors = [0]
@@ -98,33 +100,50 @@ def main(argv=None) -> None:
     db = national_store(args.rows)
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
-    proc = subprocess.Popen([DETAINERWATCH, "--db", str(db), "serve", "--port", str(port)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [DETAINERWATCH, "--db", str(db), "serve", "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     results = {}
     try:
         _wait(base, proc)
-        listing = httpx.get(base + "/api/v1/jurisdictions", params={"limit": 200},
-                            timeout=60).json()
+        listing = httpx.get(
+            base + "/api/v1/jurisdictions", params={"limit": 200}, timeout=60
+        ).json()
         ids = [quote(j["id"], safe=":") for j in listing]
         routes = {
             "profile page /jurisdiction/{id}": [f"/jurisdiction/{i}" for i in ids],
             "API /api/v1/jurisdictions/{id}": [f"/api/v1/jurisdictions/{i}" for i in ids],
-            "API /api/v1/jurisdictions (list)": [f"/api/v1/jurisdictions?limit=50&offset={k}"
-                                                 for k in range(0, 200, 10)],
+            "API /api/v1/jurisdictions (list)": [
+                f"/api/v1/jurisdictions?limit=50&offset={k}" for k in range(0, 200, 10)
+            ],
         }
-        print(f"latency at {args.clients} concurrent clients, store of {args.rows:,} detainers, "
-              f"{len(ids)} jurisdictions")
-        print(f"  {'route':<36} {'pass':<5} {'n':>5} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} "
-              f"{'p99/goal':>9} {'errors':>6}")
+        print(
+            f"latency at {args.clients} concurrent clients, store of {args.rows:,} detainers, "
+            f"{len(ids)} jurisdictions"
+        )
+        print(
+            f"  {'route':<36} {'pass':<5} {'n':>5} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} "
+            f"{'p99/goal':>9} {'errors':>6}"
+        )
         for name, paths in routes.items():
             for label in ("cold", "warm"):
                 lat, errors = _load(base, paths, args.clients, args.requests, limit_s=300)
                 p50, p99 = statistics.median(lat), _pct(lat, 0.99)
-                print(f"  {name:<36} {label:<5} {len(lat):>5} {p50 * 1000:>8.1f} "
-                      f"{p99 * 1000:>8.1f} {max(lat) * 1000:>8.1f} {p99 / GOAL_P99:>9.2f} "
-                      f"{errors:>6}", flush=True)
-                results[f"{name} {label}"] = {"n": len(lat), "p50": p50, "p99": p99,
-                                              "max": max(lat), "errors": errors}
+                print(
+                    f"  {name:<36} {label:<5} {len(lat):>5} {p50 * 1000:>8.1f} "
+                    f"{p99 * 1000:>8.1f} {max(lat) * 1000:>8.1f} {p99 / GOAL_P99:>9.2f} "
+                    f"{errors:>6}",
+                    flush=True,
+                )
+                results[f"{name} {label}"] = {
+                    "n": len(lat),
+                    "p50": p50,
+                    "p99": p99,
+                    "max": max(lat),
+                    "errors": errors,
+                }
     finally:
         proc.terminate()
         try:

@@ -18,6 +18,7 @@ SOURCES.md). Writes, under src/detainerwatch/data/reference/:
 
 Deterministic: the same inputs give the same bytes (rows sorted, gzip mtime 0).
 """
+
 from __future__ import annotations
 
 import csv
@@ -33,15 +34,20 @@ OUT = ROOT / "src/detainerwatch/data/reference"
 sys.path.insert(0, str(ROOT / "src"))
 
 # County names in the 2020 place list that the 2010 county list spells otherwise or lacks.
-COUNTY_NAME_FIXES = {("LA", "LaSalle Parish"): "22059", ("AK", "Chugach Census Area"): "02063",
-                     ("AK", "Copper River Census Area"): "02066",
-                     ("AK", "Kusilvak Census Area"): "02158", ("AK", "Petersburg Borough"): "02195",
-                     ("SD", "Oglala Lakota County"): "46102"}
+COUNTY_NAME_FIXES = {
+    ("LA", "LaSalle Parish"): "22059",
+    ("AK", "Chugach Census Area"): "02063",
+    ("AK", "Copper River Census Area"): "02066",
+    ("AK", "Kusilvak Census Area"): "02158",
+    ("AK", "Petersburg Borough"): "02195",
+    ("SD", "Oglala Lakota County"): "46102",
+}
 PLACE_SUFFIX = re.compile(
     r"\s+(city and borough|charter township|unified government \(balance\)|consolidated government \(balance\)|"
     r"metro government \(balance\)|metropolitan government \(balance\)|government \(balance\)|"
     r"\(balance\)|urban county|city|town|village|borough|CDP|township|municipality|comunidad|"
-    r"zona urbana|corporation|plantation|County|county|City)$")
+    r"zona urbana|corporation|plantation|County|county|City)$"
+)
 
 
 def city_key(name: str) -> str:
@@ -79,11 +85,18 @@ def build_places(raw: Path) -> list[list[str]]:
                 raise SystemExit(f"county not found for {r['PLACENAME']}, {r['STATE']}")
             kind = "cdp" if r["TYPE"].startswith("CENSUS") else "incorporated"
             key = (r["STATE"], r["STATEFP"] + r["PLACEFP"])
-            rows[key] = [r["STATE"], place_name(fold(r["PLACENAME"])), key[1], kind,
-                         ";".join(sorted(set(fips))), fold(r["PLACENAME"])]
+            rows[key] = [
+                r["STATE"],
+                place_name(fold(r["PLACENAME"])),
+                key[1],
+                kind,
+                ";".join(sorted(set(fips))),
+                fold(r["PLACENAME"]),
+            ]
             rows[key].append(city_key(rows[key][1]))
-    with open(raw / "census-places/national_places.txt", encoding="utf-8", errors="replace",
-              newline="") as fh:
+    with open(
+        raw / "census-places/national_places.txt", encoding="utf-8", errors="replace", newline=""
+    ) as fh:
         for line in fh:
             parts = line.rstrip("\r\n").split("|")
             if len(parts) < 7 or parts[4] != "County Subdivision" or parts[2] == "00000":
@@ -97,31 +110,68 @@ def build_places(raw: Path) -> list[list[str]]:
             key = (st, stfp + fp)
             if key in rows:  # a place of the same code (Philadelphia): the 2020 row stands
                 continue
-            rows[("MCD", st, stfp + fp)] = [st, place_name(name), stfp + fp, "subdivision",
-                                            ";".join(sorted(set(fips))), name,
-                                            city_key(place_name(name))]
+            rows[("MCD", st, stfp + fp)] = [
+                st,
+                place_name(name),
+                stfp + fp,
+                "subdivision",
+                ";".join(sorted(set(fips))),
+                name,
+                city_key(place_name(name)),
+            ]
     return sorted(rows.values())
 
 
 # -- facilities ----------------------------------------------------------------------------
-HIFLD_KIND = {"COUNTY": "county", "STATE": "state", "FEDERAL": "federal", "LOCAL": "local",
-              "MULTI": "multi", "NOT AVAILABLE": "unknown"}
-ICE_TYPE_KIND = {"SPC": "ice", "STAGING": "ice", "HOLD": "ice", "FAMILY STAGING": "ice",
-                 "TAP-ICE": "ice", "CDF": "private", "USMS CDF": "private", "BOP": "federal",
-                 "IGSA": "igsa", "USMS IGA": "igsa", "DIGSA": "igsa", "STATE": "state",
-                 "DOD": "federal", "FAMILY": "unknown", "JUVENILE": "unknown", "OTHER": "unknown",
-                 "HOSPITAL": "unknown", "HOTEL": "unknown", "ORR": "unknown", "MIRP": "unknown",
-                 "USMS": "federal", "CONTRACT DETENTION FACILITY": "private",
-                 "SERVICE PROCESSING CENTER": "ice",
-                 "DEDICATED INTER-GOVERNMENTAL SERVICE AGREEMENT": "igsa",
-                 "INTER-GOVERNMENTAL SERVICE AGREEMENT": "igsa",
-                 "U.S. MARSHALS SERVICE INTER-GOVERNMENTAL AGREEMENT": "igsa",
-                 "U.S. MARSHALS SERVICE CONTRACT DETENTION FACILITY": "private",
-                 "FEDERAL BUREAU OF PRISONS": "federal"}
-PRIVATE_OPERATORS = re.compile(r"^(GEO|CCA|CORECIVIC|CEC|EMERALD|M ?& ?TC|MTC|LASALLE|AHTNA|"
-                               r"PRIVATE|CORNELL|LCS|DELANEY|AKAL|PAXTON|ASSET|ICA|COMMUNITY ED)")
-USMS_KIND = {"IGA": "igsa", "Federal": "federal", "Private-Direct": "private",
-             "Private-Passthru": "private", "Medical": "unknown"}
+HIFLD_KIND = {
+    "COUNTY": "county",
+    "STATE": "state",
+    "FEDERAL": "federal",
+    "LOCAL": "local",
+    "MULTI": "multi",
+    "NOT AVAILABLE": "unknown",
+}
+ICE_TYPE_KIND = {
+    "SPC": "ice",
+    "STAGING": "ice",
+    "HOLD": "ice",
+    "FAMILY STAGING": "ice",
+    "TAP-ICE": "ice",
+    "CDF": "private",
+    "USMS CDF": "private",
+    "BOP": "federal",
+    "IGSA": "igsa",
+    "USMS IGA": "igsa",
+    "DIGSA": "igsa",
+    "STATE": "state",
+    "DOD": "federal",
+    "FAMILY": "unknown",
+    "JUVENILE": "unknown",
+    "OTHER": "unknown",
+    "HOSPITAL": "unknown",
+    "HOTEL": "unknown",
+    "ORR": "unknown",
+    "MIRP": "unknown",
+    "USMS": "federal",
+    "CONTRACT DETENTION FACILITY": "private",
+    "SERVICE PROCESSING CENTER": "ice",
+    "DEDICATED INTER-GOVERNMENTAL SERVICE AGREEMENT": "igsa",
+    "INTER-GOVERNMENTAL SERVICE AGREEMENT": "igsa",
+    "U.S. MARSHALS SERVICE INTER-GOVERNMENTAL AGREEMENT": "igsa",
+    "U.S. MARSHALS SERVICE CONTRACT DETENTION FACILITY": "private",
+    "FEDERAL BUREAU OF PRISONS": "federal",
+}
+PRIVATE_OPERATORS = re.compile(
+    r"^(GEO|CCA|CORECIVIC|CEC|EMERALD|M ?& ?TC|MTC|LASALLE|AHTNA|"
+    r"PRIVATE|CORNELL|LCS|DELANEY|AKAL|PAXTON|ASSET|ICA|COMMUNITY ED)"
+)
+USMS_KIND = {
+    "IGA": "igsa",
+    "Federal": "federal",
+    "Private-Direct": "private",
+    "Private-Passthru": "private",
+    "Medical": "unknown",
+}
 
 
 def operator_kind(operator: str) -> str | None:
@@ -144,8 +194,19 @@ def operator_kind(operator: str) -> str | None:
 
 
 class Facilities:
-    FIELDS = ["state", "name", "city", "county_fips", "county_from", "kind", "operator", "code",
-              "source", "key", "city_key"]
+    FIELDS = [
+        "state",
+        "name",
+        "city",
+        "county_fips",
+        "county_from",
+        "kind",
+        "operator",
+        "code",
+        "source",
+        "key",
+        "city_key",
+    ]
 
     def __init__(self):
         from detainerwatch.link import gazetteer as gz
@@ -182,9 +243,21 @@ class Facilities:
         # key, city_key: the name and city as link.gazetteer.normal() reads them (parenthesised
         # parts dropped), so that loading needs no text folding.
         key = self.gz.normal(re.sub(r"\([^)]*\)", " ", name))
-        self.rows.add((st.abbr, name, city, county_fips, county_from, kind,
-                       (operator or "").strip().upper(), (code or "").strip().upper(), source,
-                       key, self.gz.normal(city)))
+        self.rows.add(
+            (
+                st.abbr,
+                name,
+                city,
+                county_fips,
+                county_from,
+                kind,
+                (operator or "").strip().upper(),
+                (code or "").strip().upper(),
+                source,
+                key,
+                self.gz.normal(city),
+            )
+        )
 
     def listed_county(self, state, city, name, county) -> str:
         st = self.gz.state(state or "")
@@ -197,48 +270,107 @@ class Facilities:
 def build_facilities(raw: Path) -> list[tuple]:
     f = Facilities()
     # HIFLD Prison Boundaries: the national base.
-    with open(raw / "hifld-prison-boundaries/hifld_prison_boundaries_2024-10.csv",
-              encoding="utf-8", newline="") as fh:
+    with open(
+        raw / "hifld-prison-boundaries/hifld_prison_boundaries_2024-10.csv",
+        encoding="utf-8",
+        newline="",
+    ) as fh:
         for r in csv.DictReader(fh):
             status = "" if r["STATUS"] == "OPEN" else r["STATUS"].lower()
-            f.add(r["STATE"], r["NAME"], r["CITY"], r["COUNTYFIPS"], HIFLD_KIND.get(r["TYPE"], "unknown"),
-                  "", r["FACILITYID"], "hifld-2024" + (f" ({status})" if status else ""))
+            f.add(
+                r["STATE"],
+                r["NAME"],
+                r["CITY"],
+                r["COUNTYFIPS"],
+                HIFLD_KIND.get(r["TYPE"], "unknown"),
+                "",
+                r["FACILITYID"],
+                "hifld-2024" + (f" ({status})" if status else ""),
+            )
     # ICE facility list of 2017-11-06 (cleaned by UWCHR), in the repo's own data/raw.
-    with gzip.open(ROOT / "data/raw/uwchr-ice-facilities/facil-list.csv.gz", "rt",
-                   encoding="utf-8") as fh:
+    with gzip.open(
+        ROOT / "data/raw/uwchr-ice-facilities/facil-list.csv.gz", "rt", encoding="utf-8"
+    ) as fh:
         for r in csv.DictReader(fh, delimiter="|"):
-            kind = operator_kind(r.get("facility_operator")) or ICE_TYPE_KIND.get(
-                (r["type_detailed"] or "").strip().upper()) or ICE_TYPE_KIND.get(
-                (r["type"] or "").strip().upper(), "unknown")
+            kind = (
+                operator_kind(r.get("facility_operator"))
+                or ICE_TYPE_KIND.get((r["type_detailed"] or "").strip().upper())
+                or ICE_TYPE_KIND.get((r["type"] or "").strip().upper(), "unknown")
+            )
             county = f.listed_county(r["state"], r["city"], r["name"], r["county"])
-            f.add(r["state"], r["name"], r["city"], county, kind, r.get("facility_operator", "")
-                  .replace("nan", ""), r["detloc"], "ice-2017")
+            f.add(
+                r["state"],
+                r["name"],
+                r["city"],
+                county,
+                kind,
+                r.get("facility_operator", "").replace("nan", ""),
+                r["detloc"],
+                "ice-2017",
+            )
     # ICE DMCP list of 2015-12 (DETLOC, county, operator, owner).
-    with open(raw / "ice-detention-stats/ice_dmcp_facility_list_2015-12.csv", encoding="utf-8",
-              newline="") as fh:
+    with open(
+        raw / "ice-detention-stats/ice_dmcp_facility_list_2015-12.csv", encoding="utf-8", newline=""
+    ) as fh:
         for r in csv.DictReader(fh):
             kind = operator_kind(r["Facility Operator"]) or ICE_TYPE_KIND.get(
-                (r["Type Detailed"] or "").strip().upper(), "unknown")
+                (r["Type Detailed"] or "").strip().upper(), "unknown"
+            )
             county = f.listed_county(r["State"], r["City"], r["Name"], r["County"])
-            f.add(r["State"], r["Name"], r["City"], county, kind, r["Facility Operator"],
-                  r["DETLOC"], "ice-2015")
-    with open(raw / "ice-detention-stats/ice_facilities_fy19_fy26.csv", encoding="utf-8",
-              newline="") as fh:
+            f.add(
+                r["State"],
+                r["Name"],
+                r["City"],
+                county,
+                kind,
+                r["Facility Operator"],
+                r["DETLOC"],
+                "ice-2015",
+            )
+    with open(
+        raw / "ice-detention-stats/ice_facilities_fy19_fy26.csv", encoding="utf-8", newline=""
+    ) as fh:
         for r in csv.DictReader(fh):
-            f.add(r["state"], r["name"], r["city"], "", ICE_TYPE_KIND.get(
-                (r["type_detailed"] or "").strip().upper(), "unknown"), "", "",
-                "ice-detention-stats")
-    with open(raw / "ice-detention-stats/ice_over72hour_facilities.csv", encoding="utf-8",
-              newline="") as fh:
+            f.add(
+                r["state"],
+                r["name"],
+                r["city"],
+                "",
+                ICE_TYPE_KIND.get((r["type_detailed"] or "").strip().upper(), "unknown"),
+                "",
+                "",
+                "ice-detention-stats",
+            )
+    with open(
+        raw / "ice-detention-stats/ice_over72hour_facilities.csv", encoding="utf-8", newline=""
+    ) as fh:
         for r in csv.DictReader(fh):
-            f.add(r["state"], r["facility_name"], r["city"], "", ICE_TYPE_KIND.get(
-                (r["facility_type_detailed"] or "").strip().upper(), "unknown"), "", "",
-                "ice-over72")
-    with open(raw / "usms-facilities-2025/usms_adp_by_facility_2024-12_2025-07.csv",
-              encoding="utf-8", newline="") as fh:
+            f.add(
+                r["state"],
+                r["facility_name"],
+                r["city"],
+                "",
+                ICE_TYPE_KIND.get((r["facility_type_detailed"] or "").strip().upper(), "unknown"),
+                "",
+                "",
+                "ice-over72",
+            )
+    with open(
+        raw / "usms-facilities-2025/usms_adp_by_facility_2024-12_2025-07.csv",
+        encoding="utf-8",
+        newline="",
+    ) as fh:
         for r in csv.DictReader(fh):
-            f.add(r["facility_state"], r["facility_name"], r["facility_city"], "",
-                  USMS_KIND.get(r["type"], "unknown"), "", "", "usms-2025")
+            f.add(
+                r["facility_state"],
+                r["facility_name"],
+                r["facility_city"],
+                "",
+                USMS_KIND.get(r["type"], "unknown"),
+                "",
+                "",
+                "usms-2025",
+            )
     # State DOC and BOP lists (stiles/prisons).
     stiles = raw / "stiles-prisons"
     for path in sorted(stiles.glob("*_prisons.csv")):
@@ -264,8 +396,7 @@ def build_facilities(raw: Path) -> list[tuple]:
                     f.add(state, r["unit_full_name"], r.get("city"), fips, kind, "", code, source)
                 for unit in re.findall(r"'([^']+)'", r.get("units") or ""):
                     # Arizona: each unit of a complex ('Alhambra Unit' of ASPC-Phoenix).
-                    f.add(state, f"{r['name']} {unit}", r.get("city"), fips, kind, "", code,
-                          source)
+                    f.add(state, f"{r['name']} {unit}", r.get("city"), fips, kind, "", code, source)
     return sorted(f.rows)
 
 
@@ -274,8 +405,10 @@ def write_gz(path: Path, header: list[str], rows) -> None:
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(header)
     w.writerows(rows)
-    with open(path, "wb") as raw_fh, gzip.GzipFile(fileobj=raw_fh, mode="wb", mtime=0,
-                                                  filename="") as gz_fh:
+    with (
+        open(path, "wb") as raw_fh,
+        gzip.GzipFile(fileobj=raw_fh, mode="wb", mtime=0, filename="") as gz_fh,
+    ):
         gz_fh.write(buf.getvalue().encode("utf-8"))
 
 
@@ -285,8 +418,11 @@ def main(argv: list[str]) -> None:
         raw = Path("/work/shared/data/raw")
     OUT.mkdir(parents=True, exist_ok=True)
     places = build_places(raw)
-    write_gz(OUT / "places.csv.gz", ["state", "name", "place_fips", "kind", "county_fips",
-                                     "census_name", "key"], places)
+    write_gz(
+        OUT / "places.csv.gz",
+        ["state", "name", "place_fips", "kind", "county_fips", "census_name", "key"],
+        places,
+    )
     print(f"places.csv.gz: {len(places)} places and county subdivisions")
     from detainerwatch.link import gazetteer as gz
 

@@ -5,6 +5,7 @@ src/detainerwatch/hand/policies/local_2014_corrections.csv; writes
 src/detainerwatch/hand/policies/local_policies_2014.csv. Run again after editing corrections.
 The coding of each criterion (prohibited vs limited holds) is printed in the output for review.
 """
+
 from __future__ import annotations
 
 import csv
@@ -18,10 +19,28 @@ import us
 ROOT = Path(__file__).resolve().parents[1]
 SOURCE = ROOT / "data/raw/sanctuary-policies-2014/sanctuary_policies_2014.csv"
 HAND = ROOT / "src/detainerwatch/hand/policies"
-COLUMNS = ["jurisdiction_type", "jurisdiction_name", "state", "state_fips", "county_fips",
-           "place_fips", "instrument_type", "citation", "short_title", "enacted_date",
-           "effective_date", "end_date", "effect", "detainer_holds", "notification",
-           "jail_access", "agreements_287g", "summary", "source_url", "source_note"]
+COLUMNS = [
+    "jurisdiction_type",
+    "jurisdiction_name",
+    "state",
+    "state_fips",
+    "county_fips",
+    "place_fips",
+    "instrument_type",
+    "citation",
+    "short_title",
+    "enacted_date",
+    "effective_date",
+    "end_date",
+    "effect",
+    "detainer_holds",
+    "notification",
+    "jail_access",
+    "agreements_287g",
+    "summary",
+    "source_url",
+    "source_note",
+]
 MONTHS = {m: i for i, m in enumerate("Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split(), 1)}
 
 
@@ -56,7 +75,9 @@ def holds(criteria: str) -> str:
 
 
 def main() -> int:
-    corrections = {r["location"]: r for r in csv.DictReader(open(HAND / "local_2014_corrections.csv"))}
+    corrections = {
+        r["location"]: r for r in csv.DictReader(open(HAND / "local_2014_corrections.csv"))
+    }
     af = addfips.AddFIPS()
     out = []
     with open(SOURCE, newline="", encoding="utf-8") as fh:
@@ -66,8 +87,12 @@ def main() -> int:
             if fix and fix["jurisdiction_type"] == "duplicate":
                 continue  # the same instrument is a row of another table (reason in corrections)
             if fix:
-                jtype, name, state, county = (fix["jurisdiction_type"], fix["jurisdiction_name"],
-                                              fix["state"], fix["county_fips"])
+                jtype, name, state, county = (
+                    fix["jurisdiction_type"],
+                    fix["jurisdiction_name"],
+                    fix["state"],
+                    fix["county_fips"],
+                )
             else:
                 place, _, state_name = location.rpartition(",")
                 st = us.states.lookup(state_name.strip())
@@ -82,20 +107,30 @@ def main() -> int:
                     if not county:
                         raise SystemExit(f"row {number}: county {name!r}, {state} not found")
             st = us.states.lookup(state)
-            out.append({
-                "jurisdiction_type": jtype, "jurisdiction_name": name, "state": state,
-                "state_fips": st.fips, "county_fips": county, "place_fips": "",
-                "instrument_type": instrument(row["Policy"]),
-                "citation": row["Policy"].strip(), "short_title": row["Policy"].strip()[:80],
-                "enacted_date": month_year(row["Date Enacted"]), "effective_date": "",
-                "end_date": "", "effect": "limits_cooperation",
-                "detainer_holds": holds(row["Criteria for Honoring Detainer"]),
-                "notification": "unspecified", "jail_access": "unspecified",
-                "agreements_287g": "unspecified",
-                "summary": re.sub(r"\s+", " ", row["Criteria for Honoring Detainer"]).strip(),
-                "source_url": "",
-                "source_note": f"sanctuary_policies_2014.csv row {number} (location as given: {location})",
-            })
+            out.append(
+                {
+                    "jurisdiction_type": jtype,
+                    "jurisdiction_name": name,
+                    "state": state,
+                    "state_fips": st.fips,
+                    "county_fips": county,
+                    "place_fips": "",
+                    "instrument_type": instrument(row["Policy"]),
+                    "citation": row["Policy"].strip(),
+                    "short_title": row["Policy"].strip()[:80],
+                    "enacted_date": month_year(row["Date Enacted"]),
+                    "effective_date": "",
+                    "end_date": "",
+                    "effect": "limits_cooperation",
+                    "detainer_holds": holds(row["Criteria for Honoring Detainer"]),
+                    "notification": "unspecified",
+                    "jail_access": "unspecified",
+                    "agreements_287g": "unspecified",
+                    "summary": re.sub(r"\s+", " ", row["Criteria for Honoring Detainer"]).strip(),
+                    "source_url": "",
+                    "source_note": f"sanctuary_policies_2014.csv row {number} (location as given: {location})",
+                }
+            )
     with open(HAND / "local_policies_2014.csv", "w", newline="", encoding="utf-8") as fh:
         writer = csv.DictWriter(fh, COLUMNS, lineterminator="\n")
         writer.writeheader()

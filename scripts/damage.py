@@ -15,12 +15,12 @@ an AddressSanitizer build of the scanner given by --scanner) and prints one JSON
 file; a crash leaves the file it was on as the last "start" line. Nothing is stored: an ingest
 that succeeds is rolled back after its rows were compared.
 """
+
 from __future__ import annotations
 
 import argparse
 import datetime as dt
 import hashlib
-import io
 import json
 import os
 import random
@@ -31,16 +31,31 @@ import time
 import zipfile
 from pathlib import Path
 
-HEADER = ["Detainer Prepare Date", "Facility State", "Detainer Facility", "Detainer Facility Code",
-          "Facility City", "Detainer Lift Reason", "Detainer Type", "Gender",
-          "Anonymized Identifier"]
-PREAMBLE = ["ERO-LESA Statistical Tracking Unit", "For Official Use Only (FOUO)/Pre-decisional",
-            "Detainers FY2026", "", "", "Detainers: 10/01/2025 - 03/10/2026"]
+HEADER = [
+    "Detainer Prepare Date",
+    "Facility State",
+    "Detainer Facility",
+    "Detainer Facility Code",
+    "Facility City",
+    "Detainer Lift Reason",
+    "Detainer Type",
+    "Gender",
+    "Anonymized Identifier",
+]
+PREAMBLE = [
+    "ERO-LESA Statistical Tracking Unit",
+    "For Official Use Only (FOUO)/Pre-decisional",
+    "Detainers FY2026",
+    "",
+    "",
+    "Detainers: 10/01/2025 - 03/10/2026",
+]
 SHEET = "xl/worksheets/sheet1.xml"
 SST = "xl/sharedStrings.xml"
 
 
 # ---- base workbooks -------------------------------------------------------------------------
+
 
 def base_workbook(path: Path, rng: random.Random, rows: int = 40, inline: bool = False) -> Path:
     import xlsxwriter
@@ -52,16 +67,25 @@ def base_workbook(path: Path, rng: random.Random, rows: int = 40, inline: bool =
         if text:
             ws.write(i, 0, text)
     ws.write_row(len(PREAMBLE), 0, HEADER)
-    facilities = [("FRANKLIN COUNTY JAIL", "FRANKPA", "CHAMBERSBURG", "PA"),
-                  ("A & B <COUNTY> \"JAIL\"", "ABJAIL", "ÉLAN", "TX"),
-                  ("YORK COUNTY PRISON", "YORKCPA", "YORK", "PA")]
+    facilities = [
+        ("FRANKLIN COUNTY JAIL", "FRANKPA", "CHAMBERSBURG", "PA"),
+        ('A & B <COUNTY> "JAIL"', "ABJAIL", "ÉLAN", "TX"),
+        ("YORK COUNTY PRISON", "YORKCPA", "YORK", "PA"),
+    ]
     reasons = ["Detainer Declined by LEA", "Case Closed", "Booked into Detention", None]
     for r in range(rows):
         name, code, city, state = facilities[rng.randrange(len(facilities))]
-        values = [dt.datetime(2025, 10, 1) + dt.timedelta(days=rng.randrange(150)), state, name,
-                  code, city, reasons[rng.randrange(len(reasons))],
-                  "I247A - Immigration Detainer - Notice of Action (as of May 2025)",
-                  rng.choice(["Male", "Female"]), f"P{rng.randrange(10**6)}"]
+        values = [
+            dt.datetime(2025, 10, 1) + dt.timedelta(days=rng.randrange(150)),
+            state,
+            name,
+            code,
+            city,
+            reasons[rng.randrange(len(reasons))],
+            "I247A - Immigration Detainer - Notice of Action (as of May 2025)",
+            rng.choice(["Male", "Female"]),
+            f"P{rng.randrange(10**6)}",
+        ]
         for c, v in enumerate(values):
             if isinstance(v, dt.datetime):
                 ws.write_datetime(len(PREAMBLE) + 1 + r, c, v, date_fmt)
@@ -92,15 +116,25 @@ def with_part(base: dict[str, bytes], name: str, data: bytes) -> dict[str, bytes
 
 # ---- the damage -----------------------------------------------------------------------------
 
+
 def make(out: Path, seed: int = 10) -> list[dict]:
     rng = random.Random(seed)
     out.mkdir(parents=True, exist_ok=True)
-    bases = {"shared": base_workbook(out / "_base_shared.xlsx", rng),
-             "inline": base_workbook(out / "_base_inline.xlsx", rng, inline=True)}
+    bases = {
+        "shared": base_workbook(out / "_base_shared.xlsx", rng),
+        "inline": base_workbook(out / "_base_inline.xlsx", rng, inline=True),
+    }
     cases: list[dict] = []
 
-    def add(name: str, kind: str, expect: str, base: str = "shared", data: bytes | None = None,
-            members: dict | None = None, method=zipfile.ZIP_DEFLATED):
+    def add(
+        name: str,
+        kind: str,
+        expect: str,
+        base: str = "shared",
+        data: bytes | None = None,
+        members: dict | None = None,
+        method=zipfile.ZIP_DEFLATED,
+    ):
         path = out / f"{len(cases):03d}-{name}.xlsx"
         if members is not None:
             write_parts(path, members, method)
@@ -129,23 +163,49 @@ def make(out: Path, seed: int = 10) -> list[dict]:
             for _ in range(rng.randint(1, 4)):
                 at = rng.randrange(len(data))
                 data[at] = rng.choice(b"<>/&\"'=x\x00\xff ")
-            add(f"xml-flipped-{base_name}-{i}", "byte flips in XML", "any", base_name,
-                members=with_part(p, SHEET, bytes(data)))
+            add(
+                f"xml-flipped-{base_name}-{i}",
+                "byte flips in XML",
+                "any",
+                base_name,
+                members=with_part(p, SHEET, bytes(data)),
+            )
         # a tag deleted (a start or an end tag, never a self-closing one): unbalanced
-        tags = [m for m in re.finditer(r"<(/?)(row|c|v|is|t|sheetData)\b[^>]*?(/?)>", sheet)
-                if not m.group(3)]
+        tags = [
+            m
+            for m in re.finditer(r"<(/?)(row|c|v|is|t|sheetData)\b[^>]*?(/?)>", sheet)
+            if not m.group(3)
+        ]
         for i in range(6):
             m = tags[rng.randrange(len(tags))]
-            add(f"tag-deleted-{base_name}-{i}", "tag deletion", "refuse", base_name,
-                members=with_part(p, SHEET, (sheet[:m.start()] + sheet[m.end():]).encode()))
+            add(
+                f"tag-deleted-{base_name}-{i}",
+                "tag deletion",
+                "refuse",
+                base_name,
+                members=with_part(p, SHEET, (sheet[: m.start()] + sheet[m.end() :]).encode()),
+            )
         # unclosed tags
-        for i, (needle, repl) in enumerate([("</row>", ""), ("</c>", ""), ("</sheetData>", ""),
-                                            ("<row ", "<row><c><v>1</v></c><row ")]):
+        for i, (needle, repl) in enumerate(
+            [
+                ("</row>", ""),
+                ("</c>", ""),
+                ("</sheetData>", ""),
+                ("<row ", "<row><c><v>1</v></c><row "),
+            ]
+        ):
             at = sheet.find(needle, len(sheet) // 2)
             if at < 0:
                 at = sheet.find(needle)
-            add(f"unclosed-{base_name}-{i}", "unclosed tag", "refuse", base_name,
-                members=with_part(p, SHEET, (sheet[:at] + repl + sheet[at + len(needle):]).encode()))
+            add(
+                f"unclosed-{base_name}-{i}",
+                "unclosed tag",
+                "refuse",
+                base_name,
+                members=with_part(
+                    p, SHEET, (sheet[:at] + repl + sheet[at + len(needle) :]).encode()
+                ),
+            )
 
     p = parts(bases["shared"])
     sheet = p[SHEET].decode()
@@ -155,24 +215,44 @@ def make(out: Path, seed: int = 10) -> list[dict]:
 
     def sst_index(value: str, label: str):
         m = data_cells[rng.randrange(len(data_cells))]
-        add(f"sst-index-{label}", "bad shared-string index", "refuse",
-            members=with_part(p, SHEET, (sheet[:m.start(3)] + value + sheet[m.end(3):]).encode()))
+        add(
+            f"sst-index-{label}",
+            "bad shared-string index",
+            "refuse",
+            members=with_part(p, SHEET, (sheet[: m.start(3)] + value + sheet[m.end(3) :]).encode()),
+        )
 
-    for value, label in [(str(count), "count"), (str(count + 7), "past"), ("99999999999999999999", "huge"),
-                         ("18446744073709551615", "u64"), ("-1", "negative"), ("x1", "text"),
-                         ("1e3", "float")]:
+    for value, label in [
+        (str(count), "count"),
+        (str(count + 7), "past"),
+        ("99999999999999999999", "huge"),
+        ("18446744073709551615", "u64"),
+        ("-1", "negative"),
+        ("x1", "text"),
+        ("1e3", "float"),
+    ]:
         sst_index(value, label)
     # style index past the styles table
     styled = list(re.finditer(r'(<c r="A(\d+)" s=")(\d+)(")', sheet))
     for value in ("999", "99999999999", "-2"):
         m = [s for s in styled if int(s.group(2)) > 8][0]
-        add(f"style-index-{value}", "bad style index", "refuse",
-            members=with_part(p, SHEET, (sheet[:m.start(3)] + value + sheet[m.end(3):]).encode()))
+        add(
+            f"style-index-{value}",
+            "bad style index",
+            "refuse",
+            members=with_part(p, SHEET, (sheet[: m.start(3)] + value + sheet[m.end(3) :]).encode()),
+        )
 
     def replace_ref(old_row: int, new_ref: str, label: str, expect="refuse"):
         m = re.search(rf'<c r="B{old_row}"', sheet)
-        add(f"ref-{label}", "cell reference", expect,
-            members=with_part(p, SHEET, (sheet[:m.start()] + f'<c r="{new_ref}"' + sheet[m.end():]).encode()))
+        add(
+            f"ref-{label}",
+            "cell reference",
+            expect,
+            members=with_part(
+                p, SHEET, (sheet[: m.start()] + f'<c r="{new_ref}"' + sheet[m.end() :]).encode()
+            ),
+        )
 
     replace_ref(10, "XFE10", "beyond-XFD")
     replace_ref(10, "AAAA10", "four-letters")
@@ -182,73 +262,203 @@ def make(out: Path, seed: int = 10) -> list[dict]:
     replace_ref(10, "b10", "lower-case")
     m = re.search(r'<row r="12"[^>]*>(.*?)</row>', sheet)
     cells = re.findall(r"<c .*?(?:/>|</c>)", m.group(1))
-    add("cells-reversed", "reverse-order cells", "refuse",
-        members=with_part(p, SHEET, (sheet[:m.start(1)] + "".join(reversed(cells)) + sheet[m.end(1):]).encode()))
-    for value, label in [("0", "zero"), ("1048577", "past-last"), ("99999999999999999999", "huge"),
-                         ("11", "repeated"), ("5", "back"), ("-3", "negative")]:
-        add(f"row-number-{label}", "row number", "refuse",
-            members=with_part(p, SHEET, sheet.replace('<row r="12"', f'<row r="{value}"', 1).encode()))
+    add(
+        "cells-reversed",
+        "reverse-order cells",
+        "refuse",
+        members=with_part(
+            p, SHEET, (sheet[: m.start(1)] + "".join(reversed(cells)) + sheet[m.end(1) :]).encode()
+        ),
+    )
+    for value, label in [
+        ("0", "zero"),
+        ("1048577", "past-last"),
+        ("99999999999999999999", "huge"),
+        ("11", "repeated"),
+        ("5", "back"),
+        ("-3", "negative"),
+    ]:
+        add(
+            f"row-number-{label}",
+            "row number",
+            "refuse",
+            members=with_part(
+                p, SHEET, sheet.replace('<row r="12"', f'<row r="{value}"', 1).encode()
+            ),
+        )
 
     # huge cells, rows and attributes
     m = re.search(r'<c r="B10"[^>]*>.*?</c>', sheet)
     big_cell = '<c r="B10" t="inlineStr"><is><t>' + "x" * (2 << 20) + "</t></is></c>"
-    add("huge-cell", "huge cell", "refuse",
-        members=with_part(p, SHEET, (sheet[:m.start()] + big_cell + sheet[m.end():]).encode()))
+    add(
+        "huge-cell",
+        "huge cell",
+        "refuse",
+        members=with_part(p, SHEET, (sheet[: m.start()] + big_cell + sheet[m.end() :]).encode()),
+    )
     row9 = re.search(r'<row r="9".*?</row>', sheet)
-    huge_row = '<row r="9">' + ('<c t="inlineStr"><is><t>' + "y" * 600000 + "</t></is></c>") * 60 + "</row>"
-    add("huge-row", "huge row", "refuse",
-        members=with_part(p, SHEET, (sheet[:row9.start()] + huge_row + sheet[row9.end():]).encode()))
-    add("huge-attribute", "huge attribute", "refuse",
-        members=with_part(p, SHEET, sheet.replace('<row r="9"', '<row r="9" x="' + "a" * (1 << 20) + '"', 1).encode()))
+    huge_row = (
+        '<row r="9">'
+        + ('<c t="inlineStr"><is><t>' + "y" * 600000 + "</t></is></c>") * 60
+        + "</row>"
+    )
+    add(
+        "huge-row",
+        "huge row",
+        "refuse",
+        members=with_part(
+            p, SHEET, (sheet[: row9.start()] + huge_row + sheet[row9.end() :]).encode()
+        ),
+    )
+    add(
+        "huge-attribute",
+        "huge attribute",
+        "refuse",
+        members=with_part(
+            p,
+            SHEET,
+            sheet.replace('<row r="9"', '<row r="9" x="' + "a" * (1 << 20) + '"', 1).encode(),
+        ),
+    )
     styles = p["xl/styles.xml"].decode()
-    add("huge-number-format", "huge attribute", "refuse",
-        members=with_part(p, "xl/styles.xml", re.sub(
-            r"<numFmts count=\"(\d+)\">", lambda m: f'<numFmts count="{int(m.group(1)) + 1}"><numFmt '
-            f'numFmtId="200" formatCode="{"0" * (1 << 20)}"/>', styles, count=1).encode()))
-    add("many-attributes", "huge tag", "refuse",
-        members=with_part(p, SHEET, sheet.replace('<row r="9"', '<row r="9"' + "".join(
-            f' a{i}="1"' for i in range(60000)), 1).encode()))
+    add(
+        "huge-number-format",
+        "huge attribute",
+        "refuse",
+        members=with_part(
+            p,
+            "xl/styles.xml",
+            re.sub(
+                r"<numFmts count=\"(\d+)\">",
+                lambda m: (
+                    f'<numFmts count="{int(m.group(1)) + 1}"><numFmt '
+                    f'numFmtId="200" formatCode="{"0" * (1 << 20)}"/>'
+                ),
+                styles,
+                count=1,
+            ).encode(),
+        ),
+    )
+    add(
+        "many-attributes",
+        "huge tag",
+        "refuse",
+        members=with_part(
+            p,
+            SHEET,
+            sheet.replace(
+                '<row r="9"', '<row r="9"' + "".join(f' a{i}="1"' for i in range(60000)), 1
+            ).encode(),
+        ),
+    )
 
     # entities: expansion, external, undefined
-    laughs = ('<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">' + "".join(
-        f'<!ENTITY lol{i} "{("&lol" + (str(i - 1) if i > 1 else "") + ";") * 10}">' for i in range(1, 10)) + "]>")
+    laughs = (
+        '<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
+        + "".join(
+            f'<!ENTITY lol{i} "{("&lol" + (str(i - 1) if i > 1 else "") + ";") * 10}">'
+            for i in range(1, 10)
+        )
+        + "]>"
+    )
     for part, label in [(SHEET, "sheet"), (SST, "sst"), ("xl/workbook.xml", "workbook")]:
         text = p[part].decode()
-        body = text[text.index("?>") + 2:] if text.startswith("<?xml") else text
-        add(f"entity-expansion-{label}", "entity expansion", "refuse",
-            members=with_part(p, part, (laughs + body.replace("FY2026", "&lol9;", 1)).encode()))
+        body = text[text.index("?>") + 2 :] if text.startswith("<?xml") else text
+        add(
+            f"entity-expansion-{label}",
+            "entity expansion",
+            "refuse",
+            members=with_part(p, part, (laughs + body.replace("FY2026", "&lol9;", 1)).encode()),
+        )
     external = '<?xml version="1.0"?><!DOCTYPE r [<!ENTITY ext SYSTEM "file:///etc/passwd">]>'
     for part, label in [(SHEET, "sheet"), (SST, "sst")]:
         text = p[part].decode()
-        body = text[text.index("?>") + 2:]
-        body = body.replace("<t>FRANKLIN", "<t>&ext;FRANKLIN", 1).replace("<v>", "<v>&ext;", 1) \
-            if part == SHEET else body.replace("<t>", "<t>&ext;", 1)
-        add(f"external-entity-{label}", "external entity", "refuse",
-            members=with_part(p, part, (external + body).encode()))
-    add("undefined-entity", "undefined entity", "refuse",
-        members=with_part(p, SST, p[SST].replace(b"<t>", b"<t>&nbsp;", 1)))
+        body = text[text.index("?>") + 2 :]
+        body = (
+            body.replace("<t>FRANKLIN", "<t>&ext;FRANKLIN", 1).replace("<v>", "<v>&ext;", 1)
+            if part == SHEET
+            else body.replace("<t>", "<t>&ext;", 1)
+        )
+        add(
+            f"external-entity-{label}",
+            "external entity",
+            "refuse",
+            members=with_part(p, part, (external + body).encode()),
+        )
+    add(
+        "undefined-entity",
+        "undefined entity",
+        "refuse",
+        members=with_part(p, SST, p[SST].replace(b"<t>", b"<t>&nbsp;", 1)),
+    )
     # deep nesting
-    add("deep-nesting-cell", "deep nesting", "refuse",
-        members=with_part(p, SHEET, sheet.replace("<v>", "<v>" + "<x>" * 5000 + "</x>" * 5000, 1).encode()))
-    add("deep-nesting-sst", "deep nesting", "refuse",
-        members=with_part(p, SST, p[SST].replace(b"<t>", b"<t>" + b"<r>" * 100000 + b"</r>" * 100000, 1)))
+    add(
+        "deep-nesting-cell",
+        "deep nesting",
+        "refuse",
+        members=with_part(
+            p, SHEET, sheet.replace("<v>", "<v>" + "<x>" * 5000 + "</x>" * 5000, 1).encode()
+        ),
+    )
+    add(
+        "deep-nesting-sst",
+        "deep nesting",
+        "refuse",
+        members=with_part(
+            p, SST, p[SST].replace(b"<t>", b"<t>" + b"<r>" * 100000 + b"</r>" * 100000, 1)
+        ),
+    )
     # bad text: invalid UTF-8, surrogates, control characters
-    for label, bad in [("invalid-utf8", b"\xff\xfe"), ("overlong", b"\xc0\xaf"),
-                       ("utf8-surrogate", b"\xed\xa0\x80"), ("control", b"\x01"), ("nul", b"\x00"),
-                       ("char-ref-surrogate", b"&#xD800;"), ("char-ref-nul", b"&#0;"),
-                       ("escape-surrogate", b"_xD800_")]:
-        add(f"text-{label}", "bad text", "refuse",
-            members=with_part(p, SST, p[SST].replace(b"<t>FRANKLIN", b"<t>" + bad + b"FRANKLIN", 1)))
-    add("cdata", "CDATA", "refuse",
-        members=with_part(p, SHEET, sheet.replace("<v>", "<v><![CDATA[1]]>", 1).encode()))
-    add("comment-in-cell", "comment", "refuse",
-        members=with_part(p, SHEET, sheet.replace("</v>", "<!-- </c></row> --></v>", 1).encode()))
-    add("two-roots", "second root", "refuse",
-        members=with_part(p, SHEET, (sheet + "<worksheet/>").encode()))
-    add("text-after-root", "text outside root", "refuse",
-        members=with_part(p, SHEET, (sheet + "junk").encode()))
-    add("sheet-utf16", "encoding", "refuse",
-        members=with_part(p, SHEET, sheet.replace('encoding="UTF-8"', 'encoding="UTF-16"').encode("utf-16")))
+    for label, bad in [
+        ("invalid-utf8", b"\xff\xfe"),
+        ("overlong", b"\xc0\xaf"),
+        ("utf8-surrogate", b"\xed\xa0\x80"),
+        ("control", b"\x01"),
+        ("nul", b"\x00"),
+        ("char-ref-surrogate", b"&#xD800;"),
+        ("char-ref-nul", b"&#0;"),
+        ("escape-surrogate", b"_xD800_"),
+    ]:
+        add(
+            f"text-{label}",
+            "bad text",
+            "refuse",
+            members=with_part(
+                p, SST, p[SST].replace(b"<t>FRANKLIN", b"<t>" + bad + b"FRANKLIN", 1)
+            ),
+        )
+    add(
+        "cdata",
+        "CDATA",
+        "refuse",
+        members=with_part(p, SHEET, sheet.replace("<v>", "<v><![CDATA[1]]>", 1).encode()),
+    )
+    add(
+        "comment-in-cell",
+        "comment",
+        "refuse",
+        members=with_part(p, SHEET, sheet.replace("</v>", "<!-- </c></row> --></v>", 1).encode()),
+    )
+    add(
+        "two-roots",
+        "second root",
+        "refuse",
+        members=with_part(p, SHEET, (sheet + "<worksheet/>").encode()),
+    )
+    add(
+        "text-after-root",
+        "text outside root",
+        "refuse",
+        members=with_part(p, SHEET, (sheet + "junk").encode()),
+    )
+    add(
+        "sheet-utf16",
+        "encoding",
+        "refuse",
+        members=with_part(
+            p, SHEET, sheet.replace('encoding="UTF-8"', 'encoding="UTF-16"').encode("utf-16")
+        ),
+    )
 
     # zip bombs: a sheet or a shared-string table that inflates past the ratio limit
     bomb = out / f"{len(cases):03d}-zip-bomb-sheet.xlsx"
@@ -257,25 +467,31 @@ def make(out: Path, seed: int = 10) -> list[dict]:
             if name != SHEET:
                 z.writestr(name, data)
         with z.open(SHEET, "w", force_zip64=True) as fh:
-            head = sheet[:sheet.index("<row ")]
+            head = sheet[: sheet.index("<row ")]
             fh.write(head.encode())
             blank = b" " * (1 << 20)
             for _ in range(300):
                 fh.write(blank)
-            fh.write(sheet[sheet.index("<row "):].encode())
-    cases.append({"file": bomb.name, "kind": "zip bomb", "expect": "refuse", "base": bases["shared"].name})
+            fh.write(sheet[sheet.index("<row ") :].encode())
+    cases.append(
+        {"file": bomb.name, "kind": "zip bomb", "expect": "refuse", "base": bases["shared"].name}
+    )
     bomb = out / f"{len(cases):03d}-zip-bomb-rows.xlsx"
     with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as z:
         for name, data in p.items():
             if name != SHEET:
                 z.writestr(name, data)
         with z.open(SHEET, "w", force_zip64=True) as fh:
-            fh.write(sheet[:sheet.index("</row>") + 6].encode())
-            block = b"".join(b'<row><c t="inlineStr"><is><t>x</t></is></c></row>' for _ in range(20000))
+            fh.write(sheet[: sheet.index("</row>") + 6].encode())
+            block = b"".join(
+                b'<row><c t="inlineStr"><is><t>x</t></is></c></row>' for _ in range(20000)
+            )
             for _ in range(300):
                 fh.write(block)
             fh.write(b"</sheetData></worksheet>")
-    cases.append({"file": bomb.name, "kind": "zip bomb", "expect": "refuse", "base": bases["shared"].name})
+    cases.append(
+        {"file": bomb.name, "kind": "zip bomb", "expect": "refuse", "base": bases["shared"].name}
+    )
 
     # zip-level faults
     raw = bases["shared"].read_bytes()
@@ -293,18 +509,30 @@ def make(out: Path, seed: int = 10) -> list[dict]:
     add("zip-encrypted", "zip directory", "refuse", data=bytes(data))
     data = bytearray(raw)
     for m in re.finditer(rb"PK\x01\x02", raw):
-        data[m.start() + 20:m.start() + 24] = b"\xff\xff\xff\x7f"  # compressed size
+        data[m.start() + 20 : m.start() + 24] = b"\xff\xff\xff\x7f"  # compressed size
     add("zip-sizes", "zip directory", "any", data=bytes(data))
 
     # sheets: duplicate names, many entries pointing at one part
     wbx = p["xl/workbook.xml"].decode()
-    add("duplicate-sheet-names", "sheet list", "refuse",
-        members=with_part(p, "xl/workbook.xml", wbx.replace('name="Footnotes"', 'name="fy2026"').encode()))
+    add(
+        "duplicate-sheet-names",
+        "sheet list",
+        "refuse",
+        members=with_part(
+            p, "xl/workbook.xml", wbx.replace('name="Footnotes"', 'name="fy2026"').encode()
+        ),
+    )
     entry = re.search(r'<sheet [^>]*name="FY2026"[^>]*/>', wbx).group(0)
-    many = "".join(entry.replace('name="FY2026"', f'name="S{i}"').replace('sheetId="1"', f'sheetId="{i + 10}"')
-                   for i in range(2000))
-    add("sheets-2000-one-part", "sheet list", "refuse",
-        members=with_part(p, "xl/workbook.xml", wbx.replace(entry, entry + many).encode()))
+    many = "".join(
+        entry.replace('name="FY2026"', f'name="S{i}"').replace('sheetId="1"', f'sheetId="{i + 10}"')
+        for i in range(2000)
+    )
+    add(
+        "sheets-2000-one-part",
+        "sheet list",
+        "refuse",
+        members=with_part(p, "xl/workbook.xml", wbx.replace(entry, entry + many).encode()),
+    )
 
     # empty, nearly empty and unreadable files
     add("empty", "empty", "refuse", data=b"")
@@ -316,21 +544,42 @@ def make(out: Path, seed: int = 10) -> list[dict]:
     os.chmod(unreadable, 0)
 
     # what a writer may do that is not damage: must read exactly as the original
-    add("comment-at-top", "benign", "same",
-        members=with_part(p, SHEET, sheet.replace("<sheetData>", "<!-- written by hand --><sheetData>").encode()))
-    add("whitespace-between-tags", "benign", "same",
-        members=with_part(p, SHEET, sheet.replace("</c><c", "</c>\n  <c").replace("<row ", "\n<row ").encode()))
-    add("no-declaration", "benign", "same",
-        members=with_part(p, SHEET, sheet[sheet.index("?>") + 2:].lstrip().encode()))
+    add(
+        "comment-at-top",
+        "benign",
+        "same",
+        members=with_part(
+            p, SHEET, sheet.replace("<sheetData>", "<!-- written by hand --><sheetData>").encode()
+        ),
+    )
+    add(
+        "whitespace-between-tags",
+        "benign",
+        "same",
+        members=with_part(
+            p, SHEET, sheet.replace("</c><c", "</c>\n  <c").replace("<row ", "\n<row ").encode()
+        ),
+    )
+    add(
+        "no-declaration",
+        "benign",
+        "same",
+        members=with_part(p, SHEET, sheet[sheet.index("?>") + 2 :].lstrip().encode()),
+    )
     add("stored-not-deflated", "benign", "same", members=p, method=zipfile.ZIP_STORED)
     add("bom", "benign", "same", members=with_part(p, SST, b"\xef\xbb\xbf" + p[SST]))
-    add("char-refs", "benign", "same",
-        members=with_part(p, SST, p[SST].replace(b"<t>FRANKLIN", b"<t>&#70;&#x52;ANKLIN")))
+    add(
+        "char-refs",
+        "benign",
+        "same",
+        members=with_part(p, SST, p[SST].replace(b"<t>FRANKLIN", b"<t>&#70;&#x52;ANKLIN")),
+    )
     (out / "manifest.json").write_text(json.dumps(cases, indent=1))
     return cases
 
 
 # ---- the check ------------------------------------------------------------------------------
+
 
 class _TimeLimit(BaseException):
     """Past the time limit (a BaseException: the readers turn every Exception into a message)."""
@@ -375,27 +624,33 @@ def _expat_ok(path: Path) -> str | None:
 
 def _fingerprint(con) -> str:
     digest = hashlib.sha256()
-    for (table,) in con.execute("SELECT table_name FROM information_schema.tables "
-                                "ORDER BY 1").fetchall():
+    for (table,) in con.execute(
+        "SELECT table_name FROM information_schema.tables ORDER BY 1"
+    ).fetchall():
         rows = con.execute(f'SELECT * FROM "{table}"').fetchall()
         digest.update(table.encode())
         digest.update(repr(sorted(map(repr, rows))).encode())
     return digest.hexdigest()
 
 
-def check(folder: Path, reader_only: bool = False, scanner: Path | None = None,
-          only: list[str] | None = None) -> list[dict]:
-    if scanner is not None:  # an instrumented build of the scanner, loaded in place of the normal one
+def check(
+    folder: Path,
+    reader_only: bool = False,
+    scanner: Path | None = None,
+    only: list[str] | None = None,
+) -> list[dict]:
+    if (
+        scanner is not None
+    ):  # an instrumented build of the scanner, loaded in place of the normal one
         import importlib.util
 
         spec = importlib.util.spec_from_file_location("detainerwatch.sources._xlsxscan", scanner)
         module = importlib.util.module_from_spec(spec)
         sys.modules["detainerwatch.sources._xlsxscan"] = module
         spec.loader.exec_module(module)
-    import duckdb
 
     from detainerwatch.errors import InputError, UsageError
-    from detainerwatch.sources import readers, xlsx_stream
+    from detainerwatch.sources import readers
     from detainerwatch.sources.layouts import ALL
     from detainerwatch.store import connect
     from detainerwatch.store.ingest import ingest
@@ -431,8 +686,10 @@ def check(folder: Path, reader_only: bool = False, scanner: Path | None = None,
             got = _rows(readers.open_source(path, ALL))
             outcome = "read"
             if not reader_only:
+
                 def verify(c):
                     raise _Verified()
+
                 try:
                     ingest(con, [path], finalize=verify)
                     problem = "ingest returned without storing (already ingested?)"
@@ -468,9 +725,15 @@ def check(folder: Path, reader_only: bool = False, scanner: Path | None = None,
             problem = "refused a file that must be read"
         if con is not None and _fingerprint(con) != before:
             problem = "the store changed"
-        result = {"file": case["file"], "kind": case["kind"], "expect": case["expect"],
-                  "outcome": outcome, "seconds": round(time.monotonic() - started, 2),
-                  "message": message, "problem": problem}
+        result = {
+            "file": case["file"],
+            "kind": case["kind"],
+            "expect": case["expect"],
+            "outcome": outcome,
+            "seconds": round(time.monotonic() - started, 2),
+            "message": message,
+            "problem": problem,
+        }
         print(json.dumps(result), flush=True)
         results.append(result)
     if con is not None:
@@ -479,6 +742,7 @@ def check(folder: Path, reader_only: bool = False, scanner: Path | None = None,
 
 
 # ---- the sanitizer build --------------------------------------------------------------------
+
 
 def _cc() -> str | None:
     import shutil
@@ -492,7 +756,9 @@ def sanitizer_runtime(name: str) -> str | None:
     cc = _cc()
     if not cc:
         return None
-    out = subprocess.run([cc, f"-print-file-name={name}"], capture_output=True, text=True).stdout.strip()
+    out = subprocess.run(
+        [cc, f"-print-file-name={name}"], capture_output=True, text=True
+    ).stdout.strip()
     return out if out and os.path.isabs(out) and os.path.exists(out) else None
 
 
@@ -508,18 +774,34 @@ def build_sanitized(out: Path) -> Path | None:
     target = out / ("_xlsxscan" + sysconfig.get_config_var("EXT_SUFFIX"))
     source = Path(__file__).resolve().parents[1] / "src/detainerwatch/sources/_xlsxscan.c"
     proc = subprocess.run(
-        [cc, "-shared", "-fPIC", "-O1", "-g", "-fno-omit-frame-pointer",
-         "-fsanitize=address,undefined", "-fno-sanitize-recover=undefined",
-         f"-I{sysconfig.get_paths()['include']}", str(source), "-o", str(target)],
-        capture_output=True, text=True)
+        [
+            cc,
+            "-shared",
+            "-fPIC",
+            "-O1",
+            "-g",
+            "-fno-omit-frame-pointer",
+            "-fsanitize=address,undefined",
+            "-fno-sanitize-recover=undefined",
+            f"-I{sysconfig.get_paths()['include']}",
+            str(source),
+            "-o",
+            str(target),
+        ],
+        capture_output=True,
+        text=True,
+    )
     return target if proc.returncode == 0 else None
 
 
 def sanitizer_env() -> dict:
     libs = [p for p in (sanitizer_runtime("libasan.so"), sanitizer_runtime("libubsan.so")) if p]
-    return {"LD_PRELOAD": " ".join(libs), "PYTHONMALLOC": "malloc",
-            "ASAN_OPTIONS": "detect_leaks=0:abort_on_error=1:allocator_may_return_null=1",
-            "UBSAN_OPTIONS": "print_stacktrace=1:halt_on_error=1"}
+    return {
+        "LD_PRELOAD": " ".join(libs),
+        "PYTHONMALLOC": "malloc",
+        "ASAN_OPTIONS": "detect_leaks=0:abort_on_error=1:allocator_may_return_null=1",
+        "UBSAN_OPTIONS": "print_stacktrace=1:halt_on_error=1",
+    }
 
 
 def asan(out: Path, seed: int) -> int:
@@ -532,9 +814,20 @@ def asan(out: Path, seed: int) -> int:
         print("asan: the C compiler has no AddressSanitizer runtime; skipped")
         return 0
     make(out / "corpus", seed)
-    proc = subprocess.run([sys.executable, __file__, "check", str(out / "corpus"), "--reader-only",
-                           "--scanner", str(scanner)], env={**os.environ, **sanitizer_env()},
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            __file__,
+            "check",
+            str(out / "corpus"),
+            "--reader-only",
+            "--scanner",
+            str(scanner),
+        ],
+        env={**os.environ, **sanitizer_env()},
+        capture_output=True,
+        text=True,
+    )
     summary = [line for line in proc.stdout.splitlines() if '"summary"' in line]
     print(summary[-1] if summary else proc.stdout[-2000:])
     if proc.returncode:
@@ -570,7 +863,9 @@ def main(argv=None) -> int:
         counts[r["outcome"]] = counts.get(r["outcome"], 0) + 1
     print(json.dumps({"summary": counts, "files": len(results), "problems": len(bad)}), flush=True)
     for r in bad:
-        print(f"PROBLEM {r['file']}: {r['problem']} ({r['outcome']}: {r['message']})", file=sys.stderr)
+        print(
+            f"PROBLEM {r['file']}: {r['problem']} ({r['outcome']}: {r['message']})", file=sys.stderr
+        )
     return 1 if bad else 0
 
 

@@ -4,6 +4,7 @@ Chromium started with --remote-debugging-pipe reads commands on fd 3 and writes 
 events on fd 4, as NUL-terminated JSON. Every request the page makes is recorded, so a test can
 assert that none left the machine.
 """
+
 from __future__ import annotations
 
 import base64
@@ -17,10 +18,20 @@ import time
 from pathlib import Path
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
-         "--disable-default-apps", "--disable-extensions", "--mute-audio",
-         "--window-size=1280,900"]
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+    "--disable-default-apps",
+    "--disable-extensions",
+    "--mute-audio",
+    "--window-size=1280,900",
+]
 
 
 class Browser:
@@ -30,6 +41,7 @@ class Browser:
         self.profile = tempfile.mkdtemp(prefix="dw-chromium-")
         to_child_r, self._to_child = os.pipe()
         self._from_child, from_child_w = os.pipe()
+
         # The child's fds 3 and 4 are the pipe ends; dup them there before exec.
         def wire():
             # Move both ends above 9 first, so placing one on 3 or 4 cannot clobber the other.
@@ -37,11 +49,20 @@ class Browser:
             high_w = fcntl.fcntl(from_child_w, fcntl.F_DUPFD, 10)
             os.dup2(high_r, 3)
             os.dup2(high_w, 4)
+
         self.proc = subprocess.Popen(
-            [CHROMIUM, *FLAGS, f"--user-data-dir={self.profile}", "--remote-debugging-pipe",
-             "about:blank"],
-            preexec_fn=wire, pass_fds=(3, 4),
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            [
+                CHROMIUM,
+                *FLAGS,
+                f"--user-data-dir={self.profile}",
+                "--remote-debugging-pipe",
+                "about:blank",
+            ],
+            preexec_fn=wire,
+            pass_fds=(3, 4),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         os.close(to_child_r)
         os.close(from_child_w)
         self._buffer = b""
@@ -49,8 +70,9 @@ class Browser:
         self.requests: list[str] = []
         self.session = None
         target = self.call("Target.createTarget", {"url": "about:blank"})["targetId"]
-        self.session = self.call("Target.attachToTarget", {"targetId": target, "flatten": True},
-                                 session=False)["sessionId"]
+        self.session = self.call(
+            "Target.attachToTarget", {"targetId": target, "flatten": True}, session=False
+        )["sessionId"]
         self.call("Page.enable")
         self.call("Network.enable")
         self.call("Runtime.enable")
@@ -101,14 +123,18 @@ class Browser:
         self.wait_for("Page.loadEventFired")
 
     def evaluate(self, expression: str):
-        result = self.call("Runtime.evaluate", {"expression": expression, "returnByValue": True,
-                                                "awaitPromise": True})
+        result = self.call(
+            "Runtime.evaluate",
+            {"expression": expression, "returnByValue": True, "awaitPromise": True},
+        )
         return result.get("result", {}).get("value")
 
     def click(self, selector: str) -> None:
         """Click the first element matching selector and wait for the next page to load."""
-        found = self.evaluate(f"(() => {{ const e = document.querySelector({json.dumps(selector)});"
-                              f" if (!e) return false; e.click(); return true; }})()")
+        found = self.evaluate(
+            f"(() => {{ const e = document.querySelector({json.dumps(selector)});"
+            f" if (!e) return false; e.click(); return true; }})()"
+        )
         if not found:
             raise AssertionError(f"no element matches {selector}")
         self.wait_for("Page.loadEventFired")

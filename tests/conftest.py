@@ -1,4 +1,5 @@
 """Shared fixtures: the bundled real samples, a CLI runner and store snapshots."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -32,8 +33,12 @@ def snapshot(db: Path) -> dict:
         return {}
     con = duckdb.connect(str(db), read_only=True)
     try:
-        tables = [r[0] for r in con.execute(
-            "SELECT table_name FROM information_schema.tables ORDER BY 1").fetchall()]
+        tables = [
+            r[0]
+            for r in con.execute(
+                "SELECT table_name FROM information_schema.tables ORDER BY 1"
+            ).fetchall()
+        ]
         return {t: sorted(map(repr, con.execute(f"SELECT * FROM {t}").fetchall())) for t in tables}
     finally:
         con.close()
@@ -48,14 +53,25 @@ def pa_store(tmp_path_factory) -> Path:
     return db
 
 
-PREAMBLE = ["ERO-LESA Statistical Tracking Unit", "For Official Use Only (FOUO)/Pre-decisional",
-            "Detainers FY2026", "Please review the last tab for footnotes", "",
-            "Detainers: 10/01/2025 - 03/10/2026"]
+PREAMBLE = [
+    "ERO-LESA Statistical Tracking Unit",
+    "For Official Use Only (FOUO)/Pre-decisional",
+    "Detainers FY2026",
+    "Please review the last tab for footnotes",
+    "",
+    "Detainers: 10/01/2025 - 03/10/2026",
+]
 
 
-def write_detainer_workbook(path: Path, rows: list[dict | None], *, header: list[str] | None = None,
-                            sheet: str = "FY2026", preamble: list[str] = PREAMBLE,
-                            footnotes_first: bool = False) -> Path:
+def write_detainer_workbook(
+    path: Path,
+    rows: list[dict | None],
+    *,
+    header: list[str] | None = None,
+    sheet: str = "FY2026",
+    preamble: list[str] = PREAMBLE,
+    footnotes_first: bool = False,
+) -> Path:
     """A small workbook in the 2026 layout (preamble rows 1-6, header row 7, Footnotes).
 
     A row of None is left blank. `preamble` moves the header (the default puts it on row 7)."""
@@ -124,6 +140,8 @@ def pytest_collection_modifyitems(config, items):
 
 @pytest.fixture
 def _chromium_missing():
-    pytest.fail("Debian chromium is not installed: run `apt-get install chromium` (make test "
-                "does this as root), or set DETAINERWATCH_SKIP_BROWSER=1 to skip browser tests",
-                pytrace=False)
+    pytest.fail(
+        "Debian chromium is not installed: run `apt-get install chromium` (make test "
+        "does this as root), or set DETAINERWATCH_SKIP_BROWSER=1 to skip browser tests",
+        pytrace=False,
+    )

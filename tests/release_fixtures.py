@@ -5,6 +5,7 @@ year, Footnotes last), with the changes between them planted and recorded.
 Rows are dicts of canonical fields; every row's matching key (facility, prepare day and the
 non-identifying attributes) is unique, so a diff must find exactly what was planted.
 """
+
 from __future__ import annotations
 
 import csv
@@ -17,13 +18,30 @@ import xlsxwriter
 from detainerwatch.handfiles import read_csv
 
 TITLES = {"2025": "2025-ICLI-00019 Detainers", "2026": "2026-ICLI-00005 Detainers"}
-LIFTS = {"": 30, "Booked into Detention": 40, "Detainer Declined by LEA": 8, "Case Closed": 6,
-         "Early Release": 4, "No longer in State, Local, or Federal Custody": 6,
-         "Prosecutorial Discretion": 2, "Duplicate": 4}
-OUTCOME_OF = {r["lift_reason"].strip().lower(): r["outcome_class"] for r in read_csv("lift_reasons.csv")}
+LIFTS = {
+    "": 30,
+    "Booked into Detention": 40,
+    "Detainer Declined by LEA": 8,
+    "Case Closed": 6,
+    "Early Release": 4,
+    "No longer in State, Local, or Federal Custody": 6,
+    "Prosecutorial Discretion": 2,
+    "Duplicate": 4,
+}
+OUTCOME_OF = {
+    r["lift_reason"].strip().lower(): r["outcome_class"] for r in read_csv("lift_reasons.csv")
+}
 COUNTRIES = ["MEXICO", "GUATEMALA", "HONDURAS", "EL SALVADOR", "VENEZUELA", "COLOMBIA", "CUBA"]
-KEY = ("facility_name", "facility_code", "prepare_date", "criminality", "gender",
-       "citizenship_country", "birth_year", "msc_charge_code")
+KEY = (
+    "facility_name",
+    "facility_code",
+    "prepare_date",
+    "criminality",
+    "gender",
+    "citizenship_country",
+    "birth_year",
+    "msc_charge_code",
+)
 
 
 def outcome(row: dict) -> str:
@@ -50,18 +68,33 @@ class Rows:
         rng = self.rng
         while True:
             fac = rng.choice(self.facs)
-            crim = rng.choice(["1 Convicted Criminal", "2 Pending Criminal Charges",
-                               "3 Other Immigration Violator"])
-            row = {"prepare_date": day, "facility_name": fac["name"], "facility_code": fac["detloc"],
-                   "facility_city": fac["city"], "facility_state": fac["state"],
-                   "facility_aor": fac["aor"], "criminality": crim,
-                   "gender": rng.choice(["Male", "Male", "Female"]),
-                   "citizenship_country": rng.choice(COUNTRIES),
-                   "birth_year": rng.randrange(1960, 2005),
-                   "msc_charge_code": rng.choice(["1313", "3599", "5404", "2399"]) if crim[0] == "1" else None,
-                   "detainer_type": "I247A - Immigration Detainer - Notice of Action (as of May 2025)",
-                   "lift_reason": lift if lift is not None else rng.choices(list(LIFTS), list(LIFTS.values()))[0],
-                   "person_id": f"{rng.getrandbits(48):012x}"}
+            crim = rng.choice(
+                [
+                    "1 Convicted Criminal",
+                    "2 Pending Criminal Charges",
+                    "3 Other Immigration Violator",
+                ]
+            )
+            row = {
+                "prepare_date": day,
+                "facility_name": fac["name"],
+                "facility_code": fac["detloc"],
+                "facility_city": fac["city"],
+                "facility_state": fac["state"],
+                "facility_aor": fac["aor"],
+                "criminality": crim,
+                "gender": rng.choice(["Male", "Male", "Female"]),
+                "citizenship_country": rng.choice(COUNTRIES),
+                "birth_year": rng.randrange(1960, 2005),
+                "msc_charge_code": rng.choice(["1313", "3599", "5404", "2399"])
+                if crim[0] == "1"
+                else None,
+                "detainer_type": "I247A - Immigration Detainer - Notice of Action (as of May 2025)",
+                "lift_reason": lift
+                if lift is not None
+                else rng.choices(list(LIFTS), list(LIFTS.values()))[0],
+                "person_id": f"{rng.getrandbits(48):012x}",
+            }
             key = tuple(row[k] for k in KEY)
             if key not in self.keys:
                 self.keys.add(key)
@@ -79,8 +112,14 @@ def fiscal_year(day: dt.date) -> int:
     return day.year + 1 if day.month >= 10 else day.year
 
 
-def write_release(path: Path, layout: str, rows: list[dict], start: dt.date, end: dt.date,
-                  title: str | None = None) -> Path:
+def write_release(
+    path: Path,
+    layout: str,
+    rows: list[dict],
+    start: dt.date,
+    end: dt.date,
+    title: str | None = None,
+) -> Path:
     """A workbook in the 2025 or 2026 layout: one sheet per fiscal year, each with the preamble
     naming the request (title) and the release's period."""
     from detainerwatch.sources.layouts import ice_2025, ice_2026
@@ -93,10 +132,16 @@ def write_release(path: Path, layout: str, rows: list[dict], start: dt.date, end
         by_year.setdefault(fiscal_year(row["prepare_date"]), []).append(row)
     for fy, mine in sorted(by_year.items()):
         ws = wb.add_worksheet(f"FY{fy}")
-        for i, text in enumerate(["ERO-LESA Statistical Tracking Unit",
-                                  "For Official Use Only (FOUO)/Pre-decisional",
-                                  title or TITLES[layout], "Please review the last tab for footnotes",
-                                  "", f"Detainers: {start:%m/%d/%Y} - {end:%m/%d/%Y}"]):
+        for i, text in enumerate(
+            [
+                "ERO-LESA Statistical Tracking Unit",
+                "For Official Use Only (FOUO)/Pre-decisional",
+                title or TITLES[layout],
+                "Please review the last tab for footnotes",
+                "",
+                f"Detainers: {start:%m/%d/%Y} - {end:%m/%d/%Y}",
+            ]
+        ):
             if text:
                 ws.write_string(i, 0, text)
         ws.write_row(6, 0, [h for h, _ in header])
@@ -140,7 +185,9 @@ def two_releases(tmp: Path, per_day: int = 3, seed: int = 15) -> dict:
             continue
         copy = dict(r, person_id=f"{rng.getrandbits(48):012x}")  # re-anonymized
         if i in changed:
-            copy["lift_reason"] = "Detainer Declined by LEA" if i in to_declined else "Booked into Detention"
+            copy["lift_reason"] = (
+                "Detainer Declined by LEA" if i in to_declined else "Booked into Detention"
+            )
         b_rows.append(copy)
     added = [gen.row(A_PERIOD[0] + dt.timedelta(days=rng.randrange(500))) for _ in range(5)]
     b_rows += added
@@ -148,7 +195,15 @@ def two_releases(tmp: Path, per_day: int = 3, seed: int = 15) -> dict:
     b_rows += gen.days(A_PERIOD[1] + dt.timedelta(days=1), B_PERIOD[1], per_day)
     a_file = write_release(tmp / "release_a.xlsx", "2025", a_rows, *A_PERIOD)
     b_file = write_release(tmp / "release_b.xlsx", "2026", b_rows, *B_PERIOD)
-    return {"a_file": a_file, "b_file": b_file, "a_rows": a_rows, "b_rows": b_rows,
-            "changed": [common[i] for i in changed], "to_declined": len(to_declined),
-            "to_booked": n_changed - len(to_declined), "removed": [common[i] for i in removed],
-            "added": added, "common_rows": len(common)}
+    return {
+        "a_file": a_file,
+        "b_file": b_file,
+        "a_rows": a_rows,
+        "b_rows": b_rows,
+        "changed": [common[i] for i in changed],
+        "to_declined": len(to_declined),
+        "to_booked": n_changed - len(to_declined),
+        "removed": [common[i] for i in removed],
+        "added": added,
+        "common_rows": len(common),
+    }

@@ -2,6 +2,7 @@
 
 Practice (the records) and law (the instruments that bind that government) are kept apart; the
 verdict follows from both by the rules of hand/verdict_rules.yaml and carries its rate."""
+
 from __future__ import annotations
 
 import csv
@@ -20,8 +21,12 @@ from detainerwatch.publish.report import Period
 
 DOJ_LIST = ROOT / "src/detainerwatch/data/lists/doj_sanctuary_jurisdictions_2025-08-05.csv"
 VERDICTS = ("supported", "contradicted", "isolated declines", "mixed", "no evidence")
-ISSUE_LIST = ["county,Franklin County,PA", "city,Pittsburgh,PA", "county,Chester County,PA",
-              "state,Pennsylvania,PA"]
+ISSUE_LIST = [
+    "county,Franklin County,PA",
+    "city,Pittsburgh,PA",
+    "county,Chester County,PA",
+    "state,Pennsylvania,PA",
+]
 
 
 def read_audit_csv(path) -> tuple[list[str], list[dict]]:
@@ -52,6 +57,7 @@ def _audit(db, tmp_path, rows, *args, name="list.csv"):
 
 # ---- the issue's list on the demo store -------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def issue_audit(pa_store, tmp_path_factory):
     return _audit(pa_store, tmp_path_factory.mktemp("issue"), ISSUE_LIST)
@@ -63,7 +69,9 @@ def test_franklin_county_pa_honored_296_declined_0_is_not_supported(issue_audit)
     assert (franklin["evidence"]["booked"], franklin["evidence"]["declined"]) == (296, 0)
     assert (franklin["verdict"], franklin["rule"]) == ("contradicted", "honored_none_declined")
     # Galarza (a federal ruling that detainers are requests) is listed, not counted.
-    galarza = [i for i in franklin["evidence"]["not_counted"] if i["short_title"] == "Galarza v. Szalczyk"]
+    galarza = [
+        i for i in franklin["evidence"]["not_counted"] if i["short_title"] == "Galarza v. Szalczyk"
+    ]
     assert galarza and "binds no local government" in galarza[0]["reason"]
     assert franklin["evidence"]["instruments"] == []
 
@@ -93,17 +101,23 @@ def test_pennsylvania_is_not_supported_by_philadelphias_declines(issue_audit):
     assert "Philadelphia, PA" in names and "Dauphin County, PA" in names
     assert "Chester County, PA" not in names  # one decline is not a practice
     # The state's own facilities are its evidence; local declines are counted apart.
-    assert pa["evidence"]["declined"] == 1 and pa["evidence"]["local_totals"]["local_declined"] >= 207
+    assert (
+        pa["evidence"]["declined"] == 1 and pa["evidence"]["local_totals"]["local_declined"] >= 207
+    )
     # The converse list is computed at county and city level, whatever state entries the list holds.
     assert "Dauphin County, PA" in [c["name"] for c in audit["converse"]]
     assert "Philadelphia, PA" in [c["name"] for c in audit["converse"]]
 
 
-@pytest.mark.parametrize("start,end,supported", [
-    ("2014-04-01", "2015-07-18", True), ("2008-01-01", "2012-12-31", False)])
-def test_philadelphia_supported_after_its_2014_policy_and_not_before(pa_store, tmp_path, start, end,
-                                                                      supported):
-    entries, _, _ = _audit(pa_store, tmp_path, ["city,Philadelphia,PA"], "--from", start, "--to", end)
+@pytest.mark.parametrize(
+    "start,end,supported", [("2014-04-01", "2015-07-18", True), ("2008-01-01", "2012-12-31", False)]
+)
+def test_philadelphia_supported_after_its_2014_policy_and_not_before(
+    pa_store, tmp_path, start, end, supported
+):
+    entries, _, _ = _audit(
+        pa_store, tmp_path, ["city,Philadelphia,PA"], "--from", start, "--to", end
+    )
     philly = entries["Philadelphia"]
     assert (philly["verdict"] == "supported") is supported
     if supported:
@@ -130,6 +144,7 @@ def test_a_policy_adopted_mid_period_shows_in_the_latest_months(doj_audit):
 
 # ---- the DOJ list: period honesty and the rate beside every verdict ---------------------------
 
+
 def test_all_35_doj_entries_get_a_verdict_with_evidence_and_rule(doj_audit):
     audit, out, _ = doj_audit
     assert len(audit["entries"]) == 35
@@ -145,7 +160,10 @@ def test_doj_list_of_2025_carries_the_period_warning_on_every_output(doj_audit):
     audit, out, output = doj_audit
     assert audit["list_date"] == "2025-08-05"
     assert next(iter(audit)) == "period_warning"  # the first key of the JSON
-    assert "2025-08-05" in audit["period_warning"] and "2007-10-02 to 2015-07-18" in audit["period_warning"]
+    assert (
+        "2025-08-05" in audit["period_warning"]
+        and "2007-10-02 to 2015-07-18" in audit["period_warning"]
+    )
     assert all(e["period_note"] == "evidence from another period" for e in audit["entries"])
     comments, rows = read_audit_csv(out / "audit.csv")
     assert comments[0].startswith("# audit of") and "list date: 2025-08-05" in comments[0]
@@ -189,7 +207,9 @@ def test_every_doj_entry_row_carries_share_and_denominator(doj_audit):
 
 
 def test_a_list_date_inside_the_period_gives_no_warning(pa_store, tmp_path):
-    _, audit, out = _audit(pa_store, tmp_path, ["city,Philadelphia,PA"], "--list-date", "2015-06-01")
+    _, audit, out = _audit(
+        pa_store, tmp_path, ["city,Philadelphia,PA"], "--list-date", "2015-06-01"
+    )
     assert audit["period_warning"] is None and audit["list_date"] == "2015-06-01"
     assert audit["entries"][0]["period_note"] is None
     comments, _ = read_audit_csv(out / "audit.csv")
@@ -204,12 +224,24 @@ def test_a_list_date_inside_the_period_gives_no_warning(pa_store, tmp_path):
 
 # ---- instruments: counted, and not counted with the reason ------------------------------------
 
+
 def _policy(**overrides):
-    row = {"policy_id": "t:2", "short_title": "t", "jurisdiction_type": "state",
-           "jurisdiction_name": "Texas", "instrument_type": "statute",
-           "effect": "limits_cooperation", "in_force_from": dt.date(2020, 1, 1), "in_force_to": None,
-           "date_precision": "day", "detainer_holds": "unspecified", "notification": "unspecified",
-           "jail_access": "unspecified", "agreements_287g": "unspecified", "source_url": None}
+    row = {
+        "policy_id": "t:2",
+        "short_title": "t",
+        "jurisdiction_type": "state",
+        "jurisdiction_name": "Texas",
+        "instrument_type": "statute",
+        "effect": "limits_cooperation",
+        "in_force_from": dt.date(2020, 1, 1),
+        "in_force_to": None,
+        "date_precision": "day",
+        "detainer_holds": "unspecified",
+        "notification": "unspecified",
+        "jail_access": "unspecified",
+        "agreements_287g": "unspecified",
+        "source_url": None,
+    }
     row.update(overrides)
     return row
 
@@ -217,30 +249,85 @@ def _policy(**overrides):
 PERIOD_2020 = Period(dt.date(2020, 1, 1), dt.date(2020, 12, 31), "2020")
 
 
-@pytest.mark.parametrize("policy,kind,expected", [
-    (_policy(detainer_holds="prohibited"), "local", "limits"),
-    (_policy(notification="limited"), "local", "limits"),
-    (_policy(effect="requires_cooperation", detainer_holds="required"), "local", "requires"),
-    # a local government's own requiring instrument binds it
-    (_policy(effect="requires_cooperation", detainer_holds="required", jurisdiction_type="county"), "local", "requires"),
-    (_policy(agreements_287g="prohibited"), "local", "287(g) only"),
-    (_policy(detainer_holds="prohibited", in_force_from=None), "local", "undated"),
-    (_policy(detainer_holds="prohibited", in_force_from=dt.date(2021, 1, 1)), "local", "not in force"),
-    (_policy(detainer_holds="prohibited", in_force_from=dt.date(2015, 1, 1),
-             in_force_to=dt.date(2019, 12, 31)), "local", "not in force"),
-    (_policy(effect="mixed", detainer_holds="limited"), "local", "mixed effect"),
-    (_policy(effect="declares_voluntary", instrument_type="court_ruling"), "local", "binds no local government"),
-    (_policy(effect="declares_voluntary", instrument_type="court_ruling"), "state", "binds no local government"),
-    (_policy(effect="restricts_ice", instrument_type="court_ruling", detainer_holds="limited"), "local", "binds ICE"),
-    # a governor's order binds state agencies: counted for the state, not for its counties
-    (_policy(effect="requires_cooperation", instrument_type="executive_order", detainer_holds="required"), "local", "binds the state's own agencies"),
-    (_policy(effect="requires_cooperation", instrument_type="executive_order", detainer_holds="required"), "state", "requires"),
-    (_policy(detainer_holds="limited", jurisdiction_type="counties"), "local", "limits"),
-    (_policy(detainer_holds="limited", jurisdiction_type="counties"), "state", "not to the state"),
-])
+@pytest.mark.parametrize(
+    "policy,kind,expected",
+    [
+        (_policy(detainer_holds="prohibited"), "local", "limits"),
+        (_policy(notification="limited"), "local", "limits"),
+        (_policy(effect="requires_cooperation", detainer_holds="required"), "local", "requires"),
+        # a local government's own requiring instrument binds it
+        (
+            _policy(
+                effect="requires_cooperation", detainer_holds="required", jurisdiction_type="county"
+            ),
+            "local",
+            "requires",
+        ),
+        (_policy(agreements_287g="prohibited"), "local", "287(g) only"),
+        (_policy(detainer_holds="prohibited", in_force_from=None), "local", "undated"),
+        (
+            _policy(detainer_holds="prohibited", in_force_from=dt.date(2021, 1, 1)),
+            "local",
+            "not in force",
+        ),
+        (
+            _policy(
+                detainer_holds="prohibited",
+                in_force_from=dt.date(2015, 1, 1),
+                in_force_to=dt.date(2019, 12, 31),
+            ),
+            "local",
+            "not in force",
+        ),
+        (_policy(effect="mixed", detainer_holds="limited"), "local", "mixed effect"),
+        (
+            _policy(effect="declares_voluntary", instrument_type="court_ruling"),
+            "local",
+            "binds no local government",
+        ),
+        (
+            _policy(effect="declares_voluntary", instrument_type="court_ruling"),
+            "state",
+            "binds no local government",
+        ),
+        (
+            _policy(
+                effect="restricts_ice", instrument_type="court_ruling", detainer_holds="limited"
+            ),
+            "local",
+            "binds ICE",
+        ),
+        # a governor's order binds state agencies: counted for the state, not for its counties
+        (
+            _policy(
+                effect="requires_cooperation",
+                instrument_type="executive_order",
+                detainer_holds="required",
+            ),
+            "local",
+            "binds the state's own agencies",
+        ),
+        (
+            _policy(
+                effect="requires_cooperation",
+                instrument_type="executive_order",
+                detainer_holds="required",
+            ),
+            "state",
+            "requires",
+        ),
+        (_policy(detainer_holds="limited", jurisdiction_type="counties"), "local", "limits"),
+        (
+            _policy(detainer_holds="limited", jurisdiction_type="counties"),
+            "state",
+            "not to the state",
+        ),
+    ],
+)
 def test_instruments_are_counted_only_where_they_bind_and_apply(policy, kind, expected):
     limiting, requiring, not_counted = audit_mod.classify_instruments(
-        [policy], kind, PERIOD_2020, audit_mod.load_rules())
+        [policy], kind, PERIOD_2020, audit_mod.load_rules()
+    )
     got = "limits" if limiting else "requires" if requiring else not_counted[0]["reason"]
     assert expected in got, got
     assert len(limiting) + len(requiring) + len(not_counted) == 1
@@ -273,48 +360,74 @@ def test_a_local_policy_ends_where_a_later_state_law_requires_compliance(empty_s
     orleans = after["New Orleans"]
     assert (orleans["verdict"], orleans["rule"]) == ("mixed", "law_both_ways")
     assert {i["counted_as"] for i in orleans["evidence"]["instruments"]} == {
-        "limits cooperation", "requires cooperation"}
+        "limits cooperation",
+        "requires cooperation",
+    }
     # Across the change, the local policy counts and says when it ended and why.
-    across, _, _ = _audit(empty_store, tmp_path, rows[:1], "--from", "2016-01-01", "--to", "2018-12-31")
+    across, _, _ = _audit(
+        empty_store, tmp_path, rows[:1], "--from", "2016-01-01", "--to", "2018-12-31"
+    )
     text = " ".join(across["Travis County"]["evidence"]["for"])
     assert "to 2017-04-30" in text and "superseded by Texas SB 4" in text
 
 
 def test_undated_and_287g_only_instruments_do_not_decide_a_verdict(empty_store, tmp_path):
-    entries, _, out = _audit(empty_store, tmp_path, ["state,Delaware,DE", "state,District of Columbia,DC"],
-                             "--from", "2008-01-01", "--to", "2008-12-31")
+    entries, _, out = _audit(
+        empty_store,
+        tmp_path,
+        ["state,Delaware,DE", "state,District of Columbia,DC"],
+        "--from",
+        "2008-01-01",
+        "--to",
+        "2008-12-31",
+    )
     dc = entries["District of Columbia"]
     assert (dc["verdict"], dc["rule"]) == ("no evidence", "state_not_covered")
     reasons = {i["short_title"]: i["reason"] for i in dc["evidence"]["not_counted"]}
     assert reasons["Sanctuary Values Amendment Act of 2020"].startswith("undated")
-    assert reasons["Immigration Detainer Compliance Amendment Act of 2012"].startswith("not in force")
+    assert reasons["Immigration Detainer Compliance Amendment Act of 2012"].startswith(
+        "not in force"
+    )
     # One row per instrument: D.C.'s detainer act once, not twice with two dates.
     titles = [i["short_title"] for i in dc["evidence"]["not_counted"]]
     assert sum("Detainer" in t and "Compliance" in t for t in titles) == 1
-    later, _, out = _audit(empty_store, tmp_path, ["state,Delaware,DE"], "--from", "2025-08-01",
-                           "--to", "2025-12-31")
+    later, _, out = _audit(
+        empty_store, tmp_path, ["state,Delaware,DE"], "--from", "2025-08-01", "--to", "2025-12-31"
+    )
     delaware = later["Delaware"]  # a ban on 287(g) agreements says nothing about detainers
     assert (delaware["verdict"], delaware["rule"]) == ("no evidence", "state_not_covered")
     assert any(i["reason"].startswith("287(g) only") for i in delaware["evidence"]["not_counted"])
     assert "not counted" in (out / "index.html").read_text()
     _, rows = read_audit_csv(out / "audit.csv")
-    assert rows[0]["instruments_counted"] == "" and "287(g) only" in rows[0]["instruments_not_counted"]
+    assert (
+        rows[0]["instruments_counted"] == "" and "287(g) only" in rows[0]["instruments_not_counted"]
+    )
 
 
 def test_colorado_county_jails_apply_to_each_county_not_to_the_state(empty_store, tmp_path):
-    entries, _, out = _audit(empty_store, tmp_path, ["state,Colorado,CO", "county,Weld County,CO"],
-                             "--from", "2015-01-01", "--to", "2015-12-31")
+    entries, _, out = _audit(
+        empty_store,
+        tmp_path,
+        ["state,Colorado,CO", "county,Weld County,CO"],
+        "--from",
+        "2015-01-01",
+        "--to",
+        "2015-12-31",
+    )
     colorado, weld = entries["Colorado"], entries["Weld County"]
     assert colorado["verdict"] == "no evidence" and colorado["evidence"]["instruments"] == []
     jails = [i for i in colorado["evidence"]["not_counted"] if i["jurisdiction_type"] == "counties"]
     assert len(jails) == 1 and "not to the state" in jails[0]["reason"]
     assert (weld["verdict"], weld["rule"]) == ("supported", "binding_law_limits")
-    assert [i["jurisdiction_name"] for i in weld["evidence"]["instruments"]] == ["County jails of Colorado"]
+    assert [i["jurisdiction_name"] for i in weld["evidence"]["instruments"]] == [
+        "County jails of Colorado"
+    ]
 
 
 def test_state_law_sources_are_links_in_the_page(empty_store, tmp_path):
-    _, _, out = _audit(empty_store, tmp_path, ["state,California,CA"], "--from", "2015-01-01",
-                       "--to", "2015-12-31")
+    _, _, out = _audit(
+        empty_store, tmp_path, ["state,California,CA"], "--from", "2015-01-01", "--to", "2015-12-31"
+    )
     html = (out / "index.html").read_text()
     assert '<a href="https://leginfo.legislature.ca.gov' in html or '<a href="http' in html
     _, rows = read_audit_csv(out / "audit.csv")
@@ -323,20 +436,47 @@ def test_state_law_sources_are_links_in_the_page(empty_store, tmp_path):
 
 # ---- the rules of the hand file ---------------------------------------------------------------
 
+
 def _values(**overrides):
     """Figures of an entry for the rule language: practice figures and instrument counts."""
-    base = dict(issued=0, booked=0, declined=0, open=0, other=0, with_outcome=0,
-                declined_share=0.0, ci95_low=0.0, ci95_high=0.0, declined_share_low=0.0,
-                declining_practice=0, limiting_instruments=0, requiring_instruments=0,
-                local_issued=0, local_booked=0, local_declined=0, local_governments_declining=0,
-                local_governments_with_records=0, covered=1)
+    base = dict(
+        issued=0,
+        booked=0,
+        declined=0,
+        open=0,
+        other=0,
+        with_outcome=0,
+        declined_share=0.0,
+        ci95_low=0.0,
+        ci95_high=0.0,
+        declined_share_low=0.0,
+        declining_practice=0,
+        limiting_instruments=0,
+        requiring_instruments=0,
+        local_issued=0,
+        local_booked=0,
+        local_declined=0,
+        local_governments_declining=0,
+        local_governments_with_records=0,
+        covered=1,
+    )
     base.update(overrides)
     return base
 
 
 RULE_CASES = [
-    ("local", dict(issued=300, booked=20, declined=150, with_outcome=170, declining_practice=1,
-                   requiring_instruments=1), "practice_of_declining"),
+    (
+        "local",
+        dict(
+            issued=300,
+            booked=20,
+            declined=150,
+            with_outcome=170,
+            declining_practice=1,
+            requiring_instruments=1,
+        ),
+        "practice_of_declining",
+    ),
     ("local", dict(limiting_instruments=1), "binding_law_limits"),
     ("local", dict(issued=400, booked=300, requiring_instruments=1), "binding_law_requires"),
     ("local", dict(issued=397, booked=296, with_outcome=296), "honored_none_declined"),
@@ -349,10 +489,23 @@ RULE_CASES = [
     ("state", dict(requiring_instruments=1, local_governments_declining=3), "state_law_requires"),
     ("state", dict(limiting_instruments=1, requiring_instruments=1), "state_law_both_ways"),
     ("state", dict(covered=0), "state_not_covered"),
-    ("state", dict(issued=40, declined=30, with_outcome=35, declining_practice=1), "state_facilities_decline"),
-    ("state", dict(issued=2279, booked=1031, declined=1, with_outcome=1032,
-                   local_governments_declining=2), "state_facilities_honor"),
-    ("state", dict(local_governments_declining=2, local_declined=207), "only_local_governments_decline"),
+    (
+        "state",
+        dict(issued=40, declined=30, with_outcome=35, declining_practice=1),
+        "state_facilities_decline",
+    ),
+    (
+        "state",
+        dict(
+            issued=2279, booked=1031, declined=1, with_outcome=1032, local_governments_declining=2
+        ),
+        "state_facilities_honor",
+    ),
+    (
+        "state",
+        dict(local_governments_declining=2, local_declined=207),
+        "only_local_governments_decline",
+    ),
     ("state", dict(local_booked=900, local_issued=1200), "no_local_government_declines"),
     ("state", dict(), "no_records"),
 ]
@@ -374,22 +527,38 @@ def test_every_rule_of_the_hand_file_has_a_test():
             r["explain"].format(**config["parameters"])  # every explanation renders
 
 
-@pytest.mark.parametrize("declined,with_outcome,practice", [
-    (5, 6, True),      # five of six decisions declined
-    (4, 4, False),     # fewer than min_declines: never a practice
-    (5, 600, False),   # five among hundreds honored: isolated
-    (17, 236, False),  # Dauphin County over 2007-2015: 7% ...
-    (11, 14, True),    # ... and over its latest 12 months
-])
+@pytest.mark.parametrize(
+    "declined,with_outcome,practice",
+    [
+        (5, 6, True),  # five of six decisions declined
+        (4, 4, False),  # fewer than min_declines: never a practice
+        (5, 600, False),  # five among hundreds honored: isolated
+        (17, 236, False),  # Dauphin County over 2007-2015: 7% ...
+        (11, 14, True),  # ... and over its latest 12 months
+    ],
+)
 def test_the_practice_definition(declined, with_outcome, practice):
     config = audit_mod.load_rules()
     low, high = audit_mod.wilson(declined, with_outcome)
-    stats = dict(declined=declined, with_outcome=with_outcome, declined_share=declined / with_outcome,
-                 ci95_low=low, ci95_high=high, issued=with_outcome, booked=with_outcome - declined,
-                 open=0, other=0)
-    none = dict(stats, declined=0, with_outcome=0, declined_share=None, ci95_low=None, ci95_high=None)
+    stats = dict(
+        declined=declined,
+        with_outcome=with_outcome,
+        declined_share=declined / with_outcome,
+        ci95_low=low,
+        ci95_high=high,
+        issued=with_outcome,
+        booked=with_outcome - declined,
+        open=0,
+        other=0,
+    )
+    none = dict(
+        stats, declined=0, with_outcome=0, declined_share=None, ci95_low=None, ci95_high=None
+    )
     assert audit_mod.is_declining_practice(stats, none, config)[0] is practice
-    assert audit_mod.is_declining_practice(none, stats, config) == (practice, "latest months" if practice else None)
+    assert audit_mod.is_declining_practice(none, stats, config) == (
+        practice,
+        "latest months" if practice else None,
+    )
 
 
 def test_wilson_interval():
@@ -404,22 +573,30 @@ def test_a_changed_parameter_in_the_hand_file_changes_the_verdicts(pa_store, tmp
     rows = ["county,Dauphin County,PA", "state,Pennsylvania,PA"]
     entries, audit, _ = _audit(pa_store, tmp_path, rows)
     assert (entries["Dauphin County"]["verdict"], entries["Dauphin County"]["rule"]) == (
-        "supported", "practice_of_declining")  # 17 declines; 11 of 14 in the latest 12 months
-    assert "Dauphin County, PA" in [j["name"] for j in
-                                    entries["Pennsylvania"]["evidence"]["local_governments_declining"]]
+        "supported",
+        "practice_of_declining",
+    )  # 17 declines; 11 of 14 in the latest 12 months
+    assert "Dauphin County, PA" in [
+        j["name"] for j in entries["Pennsylvania"]["evidence"]["local_governments_declining"]
+    ]
     config = audit_mod.load_rules()
     config["parameters"]["min_declines"] = 20
     changed = tmp_path / "verdict_rules.yaml"
     changed.write_text(yaml.safe_dump(config, sort_keys=False))
     real = audit_mod.hand_path
-    monkeypatch.setattr(audit_mod, "hand_path",
-                        lambda name: changed if name == "verdict_rules.yaml" else real(name))
+    monkeypatch.setattr(
+        audit_mod, "hand_path", lambda name: changed if name == "verdict_rules.yaml" else real(name)
+    )
     entries, audit, out = _audit(pa_store, tmp_path, rows)
     dauphin = entries["Dauphin County"]
     assert (dauphin["verdict"], dauphin["rule"]) == ("isolated declines", "isolated_declines")
-    assert "Dauphin County, PA" not in [j["name"] for j in
-                                        entries["Pennsylvania"]["evidence"]["local_governments_declining"]]
-    assert audit["parameters"]["min_declines"] == 20 and "min_declines = 20" in (out / "index.html").read_text()
+    assert "Dauphin County, PA" not in [
+        j["name"] for j in entries["Pennsylvania"]["evidence"]["local_governments_declining"]
+    ]
+    assert (
+        audit["parameters"]["min_declines"] == 20
+        and "min_declines = 20" in (out / "index.html").read_text()
+    )
 
 
 def test_the_rule_language_runs_nothing_else():
@@ -428,6 +605,7 @@ def test_the_rule_language_runs_nothing_else():
 
 
 # ---- entries, lists, errors --------------------------------------------------------------------
+
 
 def test_entries_without_data_or_policy_are_no_evidence_not_errors(doj_audit):
     audit, _, _ = doj_audit
@@ -439,11 +617,19 @@ def test_entries_without_data_or_policy_are_no_evidence_not_errors(doj_audit):
 
 
 def test_consolidated_city_counties_cover_the_county_jail():
-    sf = audit_mod.resolve_entry({"jurisdiction_type": "city", "name": "San Francisco", "state": "CA"})
+    sf = audit_mod.resolve_entry(
+        {"jurisdiction_type": "city", "name": "San Francisco", "state": "CA"}
+    )
     assert set(sf["covers"]) == {"city:0667000", "county:06075"}
-    nyc = audit_mod.resolve_entry({"jurisdiction_type": "city", "name": "New York City", "state": "NY"})
-    assert {"county:36005", "county:36047", "county:36061", "county:36081", "county:36085"} <= set(nyc["covers"])
-    denver = audit_mod.resolve_entry({"jurisdiction_type": "county", "name": "Denver", "state": "CO"})
+    nyc = audit_mod.resolve_entry(
+        {"jurisdiction_type": "city", "name": "New York City", "state": "NY"}
+    )
+    assert {"county:36005", "county:36047", "county:36061", "county:36081", "county:36085"} <= set(
+        nyc["covers"]
+    )
+    denver = audit_mod.resolve_entry(
+        {"jurisdiction_type": "county", "name": "Denver", "state": "CO"}
+    )
     assert "city:0820000" in denver["covers"]
     boston = audit_mod.resolve_entry({"jurisdiction_type": "city", "name": "Boston", "state": "MA"})
     assert boston["covers"] == ["city:2507000"]  # Suffolk County's jail is the sheriff's
@@ -451,7 +637,9 @@ def test_consolidated_city_counties_cover_the_county_jail():
 
 def test_an_entry_that_cannot_be_resolved_is_reported(pa_store, tmp_path):
     path = tmp_path / "list.csv"
-    path.write_text("jurisdiction_type,name,state\ncounty,Atlantis County,PA\ncity,Philadelphia,PA\n")
+    path.write_text(
+        "jurisdiction_type,name,state\ncounty,Atlantis County,PA\ncity,Philadelphia,PA\n"
+    )
     out = tmp_path / "out"
     assert run(pa_store, "audit", path, "--out", out).exit_code == 0
     entries = json.loads((out / "audit.json").read_text())["entries"]
@@ -459,15 +647,24 @@ def test_an_entry_that_cannot_be_resolved_is_reported(pa_store, tmp_path):
     assert entries[1]["verdict"] == "supported"
 
 
-@pytest.mark.parametrize("content,part", [
-    ("type,name,state\ncounty,Cook County,IL\n", "column 'jurisdiction_type'"),
-    ("jurisdiction_type,name,state\nplanet,Mars,IL\n", "row 2"),
-    ("jurisdiction_type,name,state\ncounty,Cook County,ZZ\n", "column 'state'"),
-    ("jurisdiction_type,name,state\n", "at least one entry"),
-    ("jurisdiction_type,name,state,list_date\ncounty,Cook County,IL,5 Aug 2025\n", "column 'list_date'"),
-    ("jurisdiction_type,name,state,list_date\ncounty,Cook County,IL,2025-08-05\n"
-     "city,Chicago,IL,2025-05-29\n", "row 3"),
-])
+@pytest.mark.parametrize(
+    "content,part",
+    [
+        ("type,name,state\ncounty,Cook County,IL\n", "column 'jurisdiction_type'"),
+        ("jurisdiction_type,name,state\nplanet,Mars,IL\n", "row 2"),
+        ("jurisdiction_type,name,state\ncounty,Cook County,ZZ\n", "column 'state'"),
+        ("jurisdiction_type,name,state\n", "at least one entry"),
+        (
+            "jurisdiction_type,name,state,list_date\ncounty,Cook County,IL,5 Aug 2025\n",
+            "column 'list_date'",
+        ),
+        (
+            "jurisdiction_type,name,state,list_date\ncounty,Cook County,IL,2025-08-05\n"
+            "city,Chicago,IL,2025-05-29\n",
+            "row 3",
+        ),
+    ],
+)
 def test_a_malformed_list_is_rejected(pa_store, tmp_path, content, part):
     path = tmp_path / "bad.csv"
     path.write_text(content)
@@ -492,8 +689,12 @@ def test_a_state_entry_is_judged_on_its_own_facilities_not_its_counties(pa_store
     from detainerwatch.publish.report import resolve_period
 
     period = resolve_period(con, whole=True)
-    result = audit_mod.build_audit(con, [{"row": 2, "jurisdiction_type": "state",
-                                          "name": "Pennsylvania", "state": "PA"}], period, "t")
+    result = audit_mod.build_audit(
+        con,
+        [{"row": 2, "jurisdiction_type": "state", "name": "Pennsylvania", "state": "PA"}],
+        period,
+        "t",
+    )
     con.close()
     entry = result["entries"][0]
     # 225 declines in the extract: 220 at county and city facilities, 1 at the state's own
@@ -512,11 +713,15 @@ def test_a_store_with_old_policy_records_says_so(pa_store, tmp_path):
     db = tmp_path / "old.duckdb"
     shutil.copy(pa_store, db)
     con = duckdb.connect(str(db))
-    con.execute("UPDATE policies SET effect = 'limits_cooperation', detainer_holds = 'limited' "
-                "WHERE short_title = 'Galarza v. Szalczyk'")
+    con.execute(
+        "UPDATE policies SET effect = 'limits_cooperation', detainer_holds = 'limited' "
+        "WHERE short_title = 'Galarza v. Szalczyk'"
+    )
     con.close()
     _, audit, out = _audit(db, tmp_path, ["county,Franklin County,PA"])
-    assert audit["policy_warning"] and "Policy records out of date" in (out / "index.html").read_text()
+    assert (
+        audit["policy_warning"] and "Policy records out of date" in (out / "index.html").read_text()
+    )
     comments, _ = read_audit_csv(out / "audit.csv")
     assert any("differ from the ones this version ships" in c for c in comments)
     _, audit, _ = _audit(pa_store, tmp_path, ["county,Franklin County,PA"])

@@ -1,4 +1,5 @@
 """The CLI surface: query, the store option, help text and the README's command reference."""
+
 from __future__ import annotations
 
 import csv
@@ -38,7 +39,8 @@ def test_query_errors_are_one_line(pa_store):
 
 def test_db_from_environment(pa_store):
     result = CliRunner(env={"DETAINERWATCH_DB": str(pa_store)}).invoke(
-        cli, ["query", "SELECT count(*) FROM sources", "--format", "csv"])
+        cli, ["query", "SELECT count(*) FROM sources", "--format", "csv"]
+    )
     assert result.exit_code == 0 and result.output.splitlines()[1] == "4"
 
 
@@ -58,8 +60,9 @@ def test_every_command_has_help_and_is_in_the_readme():
     readme = (ROOT / "README.md").read_text()
     for name, command in _commands(cli):
         assert (command.help or "").strip(), f"{name} has no help text"
-        assert re.search(rf"`detainerwatch {re.escape(name)}\b", readme), \
+        assert re.search(rf"`detainerwatch {re.escape(name)}\b", readme), (
             f"`detainerwatch {name}` is missing from the README's command reference"
+        )
         for param in command.params:
             if isinstance(param, click.Option) and not param.hidden:
                 assert param.help, f"{name} {param.opts[0]} has no help text"
@@ -74,18 +77,21 @@ def test_query_reaches_nothing_but_the_store(pa_store, tmp_path):
     cannot be changed, no extension is installed: one line, exit 2, nothing written."""
     target = tmp_path / "x.csv"
     before = _listing(tmp_path)
-    for sql in [f"COPY (SELECT 1) TO '{target}'",
-                "SELECT * FROM read_text('/etc/hostname')",
-                "SET autoinstall_known_extensions = true",
-                f"EXPORT DATABASE '{tmp_path / 'dump'}'",
-                "SELECT * FROM read_csv('/etc/passwd')",
-                "SELECT * FROM glob('/root/*')",
-                "INSTALL httpfs", "LOAD json",
-                f"ATTACH '{tmp_path / 'other.duckdb'}' AS o",
-                "PRAGMA memory_limit = '1GB'",
-                "CREATE TEMP TABLE t AS SELECT 1",
-                "SELECT 1; COPY (SELECT 1) TO '/tmp/never.csv'",
-                "RESET lock_configuration"]:
+    for sql in [
+        f"COPY (SELECT 1) TO '{target}'",
+        "SELECT * FROM read_text('/etc/hostname')",
+        "SET autoinstall_known_extensions = true",
+        f"EXPORT DATABASE '{tmp_path / 'dump'}'",
+        "SELECT * FROM read_csv('/etc/passwd')",
+        "SELECT * FROM glob('/root/*')",
+        "INSTALL httpfs",
+        "LOAD json",
+        f"ATTACH '{tmp_path / 'other.duckdb'}' AS o",
+        "PRAGMA memory_limit = '1GB'",
+        "CREATE TEMP TABLE t AS SELECT 1",
+        "SELECT 1; COPY (SELECT 1) TO '/tmp/never.csv'",
+        "RESET lock_configuration",
+    ]:
         result = run(pa_store, "query", sql)
         assert result.exit_code == 2, (sql, result.output)
         assert len(result.stderr.strip().splitlines()) == 1, (sql, result.stderr)
@@ -94,18 +100,27 @@ def test_query_reaches_nothing_but_the_store(pa_store, tmp_path):
 
 
 def test_query_still_describes_the_store(pa_store):
-    for sql in ["DESCRIBE detainers", "SHOW TABLES", "SUMMARIZE sources", "PRAGMA show_tables",
-                "PRAGMA table_info('sources')", "EXPLAIN SELECT count(*) FROM detainers",
-                "WITH s AS (SELECT * FROM sources) SELECT count(*) FROM s", "FROM sources"]:
+    for sql in [
+        "DESCRIBE detainers",
+        "SHOW TABLES",
+        "SUMMARIZE sources",
+        "PRAGMA show_tables",
+        "PRAGMA table_info('sources')",
+        "EXPLAIN SELECT count(*) FROM detainers",
+        "WITH s AS (SELECT * FROM sources) SELECT count(*) FROM s",
+        "FROM sources",
+    ]:
         result = run(pa_store, "query", sql, "--format", "csv")
         assert result.exit_code == 0, (sql, result.stderr)
         assert result.output.strip(), sql
 
 
 def test_query_csv_escapes_formula_cells(pa_store):
-    sql = "SELECT '=HYPERLINK(\"http://x\")' AS f, '-2' AS t, -2 AS n, '@SUM(A1)' AS a, 'plain' AS p"
+    sql = (
+        "SELECT '=HYPERLINK(\"http://x\")' AS f, '-2' AS t, -2 AS n, '@SUM(A1)' AS a, 'plain' AS p"
+    )
     result = run(pa_store, "query", sql, "--format", "csv")
     rows = list(csv.reader(io.StringIO(result.output)))
-    assert rows[1] == ["'=HYPERLINK(\"http://x\")", "'-2", "-2", "'@SUM(A1)", "plain"]
+    assert rows[1] == ['\'=HYPERLINK("http://x")', "'-2", "-2", "'@SUM(A1)", "plain"]
     as_json = json.loads(run(pa_store, "query", sql, "--format", "json").output)
     assert as_json[0]["f"] == '=HYPERLINK("http://x")'  # JSON keeps the raw text

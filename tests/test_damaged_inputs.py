@@ -2,6 +2,7 @@
 (scripts/damage.py) read under the debug allocator and, when the compiler has them, with the
 scanner built under AddressSanitizer and UndefinedBehaviorSanitizer; the scanner's own checks;
 the bundled workbooks ingested under PYTHONMALLOC=debug."""
+
 from __future__ import annotations
 
 import json
@@ -22,35 +23,63 @@ from detainerwatch.sources._xlsxscan import ScanFault, Scanner, shared_strings  
 from detainerwatch.sources.readers import cell_to_text  # noqa: E402
 
 DAMAGE = ROOT / "scripts" / "damage.py"
-KINDS = {"truncation", "byte flips", "tag deletion", "unclosed tag", "bad shared-string index",
-         "cell reference", "huge cell", "huge attribute", "entity expansion", "external entity",
-         "deep nesting", "zip bomb", "empty", "unreadable", "reverse-order cells", "bad text"}
+KINDS = {
+    "truncation",
+    "byte flips",
+    "tag deletion",
+    "unclosed tag",
+    "bad shared-string index",
+    "cell reference",
+    "huge cell",
+    "huge attribute",
+    "entity expansion",
+    "external entity",
+    "deep nesting",
+    "zip bomb",
+    "empty",
+    "unreadable",
+    "reverse-order cells",
+    "bad text",
+}
 
 
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("damaged")
-    subprocess.run([sys.executable, str(DAMAGE), "make", str(folder), "--seed", "10"], check=True,
-                   capture_output=True, timeout=300)
+    subprocess.run(
+        [sys.executable, str(DAMAGE), "make", str(folder), "--seed", "10"],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
     return folder
 
 
 def _check(folder: Path, env: dict, *extra: str, timeout: int = 600) -> list[dict]:
-    proc = subprocess.run([sys.executable, str(DAMAGE), "check", str(folder), *extra],
-                          capture_output=True, text=True, timeout=timeout, env={**os.environ, **env})
+    proc = subprocess.run(
+        [sys.executable, str(DAMAGE), "check", str(folder), *extra],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, **env},
+    )
     lines = [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
     results = [r for r in lines if "outcome" in r]
     started = [r["start"] for r in lines if "start" in r]
-    assert proc.returncode in (0, 1), \
-        f"the checker died (status {proc.returncode}) on {started[-1] if started else '?'}:\n" \
+    assert proc.returncode in (0, 1), (
+        f"the checker died (status {proc.returncode}) on {started[-1] if started else '?'}:\n"
         f"{proc.stderr[-3000:]}"
+    )
     return results
 
 
 def _assert_clean(results: list[dict], cases: list[dict]):
     assert len(results) == len(cases)
-    problems = [f"{r['file']}: {r['problem']} ({r['outcome']}: {r['message']})"
-                for r in results if r["problem"]]
+    problems = [
+        f"{r['file']}: {r['problem']} ({r['outcome']}: {r['message']})"
+        for r in results
+        if r["problem"]
+    ]
     assert not problems, "\n".join(problems)
     for r in results:
         assert r["outcome"] in ("read", "refused"), r
@@ -96,8 +125,13 @@ def test_damaged_workbooks_under_address_and_undefined_behaviour_sanitizers(corp
 
 # ---- the scanner on its own ---------------------------------------------------------------
 
-def _scan(xml: str | bytes, width: int = 3, sst: tuple[bytes, bytes] = (b"", bytes(8)),
-          styles: bytes = b"\x00\x01"):
+
+def _scan(
+    xml: str | bytes,
+    width: int = 3,
+    sst: tuple[bytes, bytes] = (b"", bytes(8)),
+    styles: bytes = b"\x00\x01",
+):
     scanner = Scanner(sst[0], sst[1], styles)
     scanner.configure(width, 0)
     data = xml.encode() if isinstance(xml, str) else xml
@@ -117,48 +151,77 @@ def test_numbers_print_as_python_repr_without_the_gil():
     rng = random.Random(10)
     values = [rng.uniform(-1e6, 1e6) for _ in range(2000)]
     values += [struct.unpack("d", struct.pack("Q", rng.getrandbits(64)))[0] for _ in range(3000)]
-    values += [0.1, 1e15, 1e16, 1.5e16, 123456789012345.6, 1e-5, 1.25e-7, 5e-324, 1.7976931348623157e308,
-               -2.5e-300, 0.0001, 0.00001234, 1e22, 9007199254740993.0]
+    values += [
+        0.1,
+        1e15,
+        1e16,
+        1.5e16,
+        123456789012345.6,
+        1e-5,
+        1.25e-7,
+        5e-324,
+        1.7976931348623157e308,
+        -2.5e-300,
+        0.0001,
+        0.00001234,
+        1e22,
+        9007199254740993.0,
+    ]
     values = [v for v in values if math.isfinite(v)]
-    rows = "".join(f'<row r="{i + 1}"><c r="A{i + 1}"><v>{v!r}</v></c></row>'
-                   for i, v in enumerate(values))
+    rows = "".join(
+        f'<row r="{i + 1}"><c r="A{i + 1}"><v>{v!r}</v></c></row>' for i, v in enumerate(values)
+    )
     scanner = Scanner(b"", bytes(8), b"")
     scanner.configure(1, 0)
     scanner.feed(_sheet(rows).encode())
     scanner.finish()
     n, _, [(offsets, data, _, _)] = scanner.take()
     offs = struct.unpack(f"{n + 1}i", offsets)
-    got = [data[offs[i]:offs[i + 1]].decode() for i in range(n)]
+    got = [data[offs[i] : offs[i + 1]].decode() for i in range(n)]
     assert got == [cell_to_text(v) for v in values]
 
 
-@pytest.mark.parametrize("rows, problem", [
-    ('<row r="1"><c r="A1" t="s"><v>5</v></c></row>', "a shared-string index past the table"),
-    ('<row r="1"><c r="A1" t="s"><v>99999999999999999999</v></c></row>', "not a number"),
-    ('<row r="1"><c r="A1" t="s"><v>-1</v></c></row>', "not a number"),
-    ('<row r="1"><c r="A1" s="7"><v>1</v></c></row>', "a style index past the styles table"),
-    ('<row r="1"><c r="A1" s="99999999999999999999"><v>1</v></c></row>', "a style index"),
-    ('<row r="1"><c r="XFE1"><v>1</v></c></row>', "outside A1:XFD1048576"),
-    ('<row r="1"><c r="ZZZZZZZZZZZZZZZZZZZZZZ1"><v>1</v></c></row>', "outside A1:XFD1048576"),
-    ('<row r="1"><c r="B1"><v>1</v></c><c r="A1"><v>2</v></c></row>', "cells out of column order"),
-    ('<row r="1"><c r="B1"><v>1</v></c><c r="B1"><v>2</v></c></row>', "cells out of column order"),
-    ('<row r="2"><c r="A2"><v>1</v></c></row><row r="1"></row>', "rows out of order"),
-    ('<row r="0"><c><v>1</v></c></row>', "a row number outside"),
-    ('<row r="18446744073709551617"><c><v>1</v></c></row>', "a row number outside"),
-    ('<row r="1"><c r="A2"><v>1</v></c></row>', "another row"),
-    ('<row r="1"><c r="A1"><v>1</v></row>', "does not match"),
-    ('<row r="1"><c r="A1"><v>1</v></c>', "does not match"),
-    ('<row r="1"><c r="A1"><v>&foo;</v></c></row>', "an entity XML does not define"),
-    ('<row r="1"><c r="A1"><v>&#xD800;</v></c></row>', "an entity XML does not define"),
-    ('<row r="1"><c r="A1" t="str"><v>_xD800_</v></c></row>', "lone surrogate"),
-    ('<row r="1"><c r="A1" t="str"><v>\xff</v></c></row>', "not UTF-8"),
-    ('<row r="1"><c r="A1" t="str"><v>\x01</v></c></row>', "control character"),
-    ('<row r="1"><c r="A1" t="str"><v><![CDATA[x]]></v></c></row>', "CDATA"),
-    ('<row r="1"><c r="A1" t="inlineStr"><is><t>' + "x" * (1 << 21) + "</t></is></c></row>",
-     "longer than 1 MiB"),
-    ('<row r="1" x="' + "a" * (1 << 17) + '"></row>', "attribute longer"),
-    ('<row r="1"><c r="A1"><v>' + "<x>" * 100 + "</x>" * 100 + "</v></c></row>", "nested too deep"),
-])
+@pytest.mark.parametrize(
+    "rows, problem",
+    [
+        ('<row r="1"><c r="A1" t="s"><v>5</v></c></row>', "a shared-string index past the table"),
+        ('<row r="1"><c r="A1" t="s"><v>99999999999999999999</v></c></row>', "not a number"),
+        ('<row r="1"><c r="A1" t="s"><v>-1</v></c></row>', "not a number"),
+        ('<row r="1"><c r="A1" s="7"><v>1</v></c></row>', "a style index past the styles table"),
+        ('<row r="1"><c r="A1" s="99999999999999999999"><v>1</v></c></row>', "a style index"),
+        ('<row r="1"><c r="XFE1"><v>1</v></c></row>', "outside A1:XFD1048576"),
+        ('<row r="1"><c r="ZZZZZZZZZZZZZZZZZZZZZZ1"><v>1</v></c></row>', "outside A1:XFD1048576"),
+        (
+            '<row r="1"><c r="B1"><v>1</v></c><c r="A1"><v>2</v></c></row>',
+            "cells out of column order",
+        ),
+        (
+            '<row r="1"><c r="B1"><v>1</v></c><c r="B1"><v>2</v></c></row>',
+            "cells out of column order",
+        ),
+        ('<row r="2"><c r="A2"><v>1</v></c></row><row r="1"></row>', "rows out of order"),
+        ('<row r="0"><c><v>1</v></c></row>', "a row number outside"),
+        ('<row r="18446744073709551617"><c><v>1</v></c></row>', "a row number outside"),
+        ('<row r="1"><c r="A2"><v>1</v></c></row>', "another row"),
+        ('<row r="1"><c r="A1"><v>1</v></row>', "does not match"),
+        ('<row r="1"><c r="A1"><v>1</v></c>', "does not match"),
+        ('<row r="1"><c r="A1"><v>&foo;</v></c></row>', "an entity XML does not define"),
+        ('<row r="1"><c r="A1"><v>&#xD800;</v></c></row>', "an entity XML does not define"),
+        ('<row r="1"><c r="A1" t="str"><v>_xD800_</v></c></row>', "lone surrogate"),
+        ('<row r="1"><c r="A1" t="str"><v>\xff</v></c></row>', "not UTF-8"),
+        ('<row r="1"><c r="A1" t="str"><v>\x01</v></c></row>', "control character"),
+        ('<row r="1"><c r="A1" t="str"><v><![CDATA[x]]></v></c></row>', "CDATA"),
+        (
+            '<row r="1"><c r="A1" t="inlineStr"><is><t>' + "x" * (1 << 21) + "</t></is></c></row>",
+            "longer than 1 MiB",
+        ),
+        ('<row r="1" x="' + "a" * (1 << 17) + '"></row>', "attribute longer"),
+        (
+            '<row r="1"><c r="A1"><v>' + "<x>" * 100 + "</x>" * 100 + "</v></c></row>",
+            "nested too deep",
+        ),
+    ],
+)
 def test_scanner_refuses_with_row_and_column(rows, problem):
     xml = _sheet(rows).encode("latin-1") if "\xff" in rows else _sheet(rows)
     with pytest.raises(ScanFault) as err:
@@ -169,20 +232,29 @@ def test_scanner_refuses_with_row_and_column(rows, problem):
 
 def test_doctype_and_cut_off_parts_are_refused():
     with pytest.raises(ScanFault, match="DOCTYPE"):
-        _scan('<?xml version="1.0"?><!DOCTYPE w [<!ENTITY a "b">]><worksheet><sheetData/></worksheet>')
+        _scan(
+            '<?xml version="1.0"?><!DOCTYPE w [<!ENTITY a "b">]><worksheet><sheetData/></worksheet>'
+        )
     with pytest.raises(ScanFault, match="left open"):
         _scan('<worksheet><sheetData><row r="1"><c><v>1</v></c></row>')
     with pytest.raises(ValueError, match="DOCTYPE"):
-        shared_strings(b'<!DOCTYPE s [<!ENTITY x SYSTEM "file:///etc/passwd">]><sst><si><t>&x;</t></si></sst>')
+        shared_strings(
+            b'<!DOCTYPE s [<!ENTITY x SYSTEM "file:///etc/passwd">]><sst><si><t>&x;</t></si></sst>'
+        )
 
 
 def test_scanner_reads_what_writers_legitimately_write():
-    n, cols = _scan(_sheet('<row r="1"><c r="A1" t="str"><v>_xD83D__xDE00_ &amp; &#x263A;</v></c>'
-                           '<!-- not in a cell --><c r="C1"><v>007</v></c></row>'.replace(
-                               "<!-- not in a cell -->", "")))
+    n, cols = _scan(
+        _sheet(
+            '<row r="1"><c r="A1" t="str"><v>_xD83D__xDE00_ &amp; &#x263A;</v></c>'
+            '<!-- not in a cell --><c r="C1"><v>007</v></c></row>'.replace(
+                "<!-- not in a cell -->", ""
+            )
+        )
+    )
     assert n == 1
     (o0, d0, _, _), _, (o2, d2, _, _) = cols
-    assert d0.decode() == "\U0001F600 & \u263a" and d2 == b"7"
+    assert d0.decode() == "\U0001f600 & \u263a" and d2 == b"7"
 
 
 def test_scanner_state_is_checked_across_feeds():
@@ -215,7 +287,19 @@ def test_bundled_workbooks_ingest_under_the_debug_allocator(path, tmp_path):
     # DETAINERWATCH_DEBUG_RUNS=20.)
     for run in range(RUNS):
         db = tmp_path / f"s{run}.duckdb"
-        proc = subprocess.run([str(Path(sys.executable).parent / "detainerwatch"), "--db", str(db), "ingest",
-                               "--quiet", str(path)], capture_output=True, text=True, timeout=600,
-                              env={**os.environ, "PYTHONMALLOC": "debug"}, cwd=tmp_path)
+        proc = subprocess.run(
+            [
+                str(Path(sys.executable).parent / "detainerwatch"),
+                "--db",
+                str(db),
+                "ingest",
+                "--quiet",
+                str(path),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=600,
+            env={**os.environ, "PYTHONMALLOC": "debug"},
+            cwd=tmp_path,
+        )
         assert proc.returncode == 0, proc.stderr[-2000:]

@@ -1,6 +1,7 @@
 """The Deportation Data Project's processed detainers (Parquet, CSV as R writes it, xlsx) load
 with every row, keep DDP's upstream provenance beside the store's own, and both of DDP's name
 generations give the same canonical table as ICE's raw 2026 workbook."""
+
 from __future__ import annotations
 
 import duckdb
@@ -31,14 +32,17 @@ def _ingest(tmp_path, path, name="s"):
 def _rows(db, columns):
     con = duckdb.connect(str(db), read_only=True)
     try:
-        return con.execute(f"SELECT {', '.join(columns)} FROM detainers "
-                           "ORDER BY upstream_sheet, upstream_row, row_number").fetchall()
+        return con.execute(
+            f"SELECT {', '.join(columns)} FROM detainers "
+            "ORDER BY upstream_sheet, upstream_row, row_number"
+        ).fetchall()
     finally:
         con.close()
 
 
-@pytest.mark.parametrize("fmt,row_names", [("parquet", True), ("csv", True), ("csv", False),
-                                           ("xlsx", True)])
+@pytest.mark.parametrize(
+    "fmt,row_names", [("parquet", True), ("csv", True), ("csv", False), ("xlsx", True)]
+)
 def test_every_row_loads_with_its_upstream_provenance(tmp_path, fmt, row_names):
     path = tmp_path / f"ddp.{fmt}"
     manifest = synthesize_ddp_detainers(path, ROWS, fmt, seed=5, row_names=row_names)
@@ -81,17 +85,26 @@ def test_both_name_generations_and_the_raw_workbook_give_one_canonical_table(tmp
     for r in records:
         by_sheet.setdefault(r["upstream_sheet"], []).append(r)
     raw = tmp_path / "raw.xlsx"
-    write_ice_workbook(raw, ice_2026.HEADER, by_sheet, "2026-ICLI-00005 Detainers",
-                       "Detainers: 10/01/2022 - 03/10/2026", marker_fields=("eid_dta_id",))
+    write_ice_workbook(
+        raw,
+        ice_2026.HEADER,
+        by_sheet,
+        "2026-ICLI-00005 Detainers",
+        "Detainers: 10/01/2022 - 03/10/2026",
+        marker_fields=("eid_dta_id",),
+    )
     db_raw, _ = _ingest(tmp_path, raw, "raw")
     fields = [c for c in CANONICAL if c not in {f.name for f in UPSTREAM_FIELDS}]
     con = duckdb.connect(str(db_raw), read_only=True)
-    from_raw = con.execute(f"SELECT sheet, row_number, {', '.join(fields)} FROM detainers "
-                           "ORDER BY sheet, row_number").fetchall()
+    from_raw = con.execute(
+        f"SELECT sheet, row_number, {', '.join(fields)} FROM detainers ORDER BY sheet, row_number"
+    ).fetchall()
     con.close()
     con = duckdb.connect(str(db_new), read_only=True)
-    from_ddp = con.execute(f"SELECT upstream_sheet, upstream_row, {', '.join(fields)} "
-                           "FROM detainers ORDER BY upstream_sheet, upstream_row").fetchall()
+    from_ddp = con.execute(
+        f"SELECT upstream_sheet, upstream_row, {', '.join(fields)} "
+        "FROM detainers ORDER BY upstream_sheet, upstream_row"
+    ).fetchall()
     con.close()
     assert from_raw == from_ddp
 
@@ -107,10 +120,13 @@ def test_a_filtered_download_is_recorded_as_a_subset(tmp_path):
     assert coverage == "subset" and evidence.startswith("filtered download")
     # DDP flagged rows whose partner (same date and identifier) is not in this download: the
     # disagreement with the store's own flag is in the load report, with example rows.
-    dup = con.execute("SELECT expected, found, ok, note FROM load_checks "
-                      "WHERE check_name = 'upstream duplicate_likely'").fetchone()
-    flagged = con.execute("SELECT count(*) FROM detainers WHERE upstream_duplicate_likely = "
-                          "'TRUE'").fetchone()[0]
+    dup = con.execute(
+        "SELECT expected, found, ok, note FROM load_checks "
+        "WHERE check_name = 'upstream duplicate_likely'"
+    ).fetchone()
+    flagged = con.execute(
+        "SELECT count(*) FROM detainers WHERE upstream_duplicate_likely = 'TRUE'"
+    ).fetchone()[0]
     assert dup[0] == flagged and dup[2] is False and "e.g. rows" in dup[3]
 
 
@@ -128,5 +144,6 @@ def test_r_na_is_a_blank_and_a_bad_date_is_refused_with_its_row(tmp_path):
     assert result.exit_code == 2
     assert result.stderr.strip().splitlines() == [
         f"error: {bad}, row 6, column 'detainer_prepare_date': expected a date (Excel date, "
-        "YYYY-MM-DD or MM/DD/YYYY), found 'not a date'"]
+        "YYYY-MM-DD or MM/DD/YYYY), found 'not a date'"
+    ]
     assert snapshot(db) == before

@@ -1,6 +1,7 @@
 """One presentation layer: the CLI, the web app and the static site show the same pages; the
 store's coverage is said everywhere; the methodology comes from the hand files; downloads carry
 no county code for a jurisdiction over several counties."""
+
 from __future__ import annotations
 
 import json
@@ -36,16 +37,21 @@ def web(pa_store):
 
 def _tables_and_sections(html: str):
     """What a reader sees of a profile: section ids, every table's cells, the chart's text."""
-    body = html[html.index("<h1>"):]
+    body = html[html.index("<h1>") :]
     sections = re.findall(r'<h2 id="([^"]+)"', body)
-    cells = [re.sub(r"<[^>]+>", "", c).strip() for c in re.findall(r"<t[dh][^>]*>(.*?)</t[dh]>", body, re.S)]
+    cells = [
+        re.sub(r"<[^>]+>", "", c).strip()
+        for c in re.findall(r"<t[dh][^>]*>(.*?)</t[dh]>", body, re.S)
+    ]
     figure = re.search(r"<figure>(.*?)</figure>", body, re.S).group(1)
     chart_text = re.findall(r"<text[^>]*>([^<]*)</text>", figure)
     paths = len(re.findall(r"<path", figure))
     return sections, cells, chart_text, paths
 
 
-def test_philadelphia_is_the_same_in_the_cli_the_web_app_and_the_static_site(pa_store, pa_site, web, tmp_path):
+def test_philadelphia_is_the_same_in_the_cli_the_web_app_and_the_static_site(
+    pa_store, pa_site, web, tmp_path
+):
     assert run(pa_store, "profile", "Philadelphia, PA", "--out", tmp_path / "cli").exit_code == 0
     cli = (tmp_path / "cli" / "index.html").read_text(encoding="utf-8")
     app = web.get("/jurisdiction/city:4260000").text
@@ -99,7 +105,9 @@ def test_the_national_map_draws_uncovered_states_as_no_data(web):
     assert "no data (not covered)" in home
 
 
-def test_methodology_in_every_face_from_the_hand_file(pa_store, pa_site, web, tmp_path, monkeypatch):
+def test_methodology_in_every_face_from_the_hand_file(
+    pa_store, pa_site, web, tmp_path, monkeypatch
+):
     page = web.get("/methodology").text
     assert "Detainer Declined by LEA" in page and "United States Citizen Interviewed" in page
     assert (pa_site / "methodology" / "index.html").exists()
@@ -121,7 +129,9 @@ def test_methodology_in_every_face_from_the_hand_file(pa_store, pa_site, web, tm
     assert any(r["lift_reason"] == "Beamed Up By Scotty" for r in methodology.lift_reasons())
 
 
-def test_no_download_carries_a_county_code_for_a_multi_county_jurisdiction(pa_store, pa_site, tmp_path, web):
+def test_no_download_carries_a_county_code_for_a_multi_county_jurisdiction(
+    pa_store, pa_site, tmp_path, web
+):
     assert run(pa_store, "report", "--all", "--out", tmp_path).exit_code == 0
     report = json.loads((tmp_path / "report.json").read_text())
     rows = report["jurisdictions"] + report["other_custody"]
@@ -131,11 +141,18 @@ def test_no_download_carries_a_county_code_for_a_multi_county_jurisdiction(pa_st
     bop = [j for j in rows if "Bureau of Prisons" in (j["name"] or "")]
     assert bop and bop[0]["county_fips"] is None
     lite = sqlite3.connect(pa_site / "detainerwatch.sqlite")
-    bad = lite.execute("SELECT count(*) FROM jurisdiction_years WHERE county_fips IS NOT NULL "
-                       "AND jurisdiction_type NOT IN ('county', 'city')").fetchone()[0]
+    bad = lite.execute(
+        "SELECT count(*) FROM jurisdiction_years WHERE county_fips IS NOT NULL "
+        "AND jurisdiction_type NOT IN ('county', 'city')"
+    ).fetchone()[0]
     assert bad == 0
-    assert lite.execute("SELECT count(*) FROM jurisdiction_years WHERE county_fips = '42101' "
-                        "AND jurisdiction_type = 'federal'").fetchone()[0] == 0
+    assert (
+        lite.execute(
+            "SELECT count(*) FROM jurisdiction_years WHERE county_fips = '42101' "
+            "AND jurisdiction_type = 'federal'"
+        ).fetchone()[0]
+        == 0
+    )
     # facility rows keep their own county
     assert lite.execute("SELECT count(*) FROM facilities").fetchone()[0] > 0
     listed = web.get("/api/v1/jurisdictions?type=state").json()

@@ -1,6 +1,7 @@
 """Faults at the faces: Ctrl-C at each stage of an ingest, a locked store, a file that is not a
 store, options after the subcommand, a busy port, resolve's output on failure, an interrupted
 publish. Each ends in one line and a known exit status, with the store and output untouched."""
+
 from __future__ import annotations
 
 import os
@@ -35,21 +36,24 @@ def store(tmp_path) -> Path:
 
 @pytest.fixture()
 def workbook(tmp_path) -> Path:
-    return write_detainer_workbook(tmp_path / "second.xlsx",
-                                   [detainer_row(**{"Anonymized Identifier": f"Q{i}"})
-                                    for i in range(300)])
+    return write_detainer_workbook(
+        tmp_path / "second.xlsx",
+        [detainer_row(**{"Anonymized Identifier": f"Q{i}"}) for i in range(300)],
+    )
 
 
 # Ctrl-C arrives while the named stage runs: the hook sends SIGINT to the process itself from
 # inside that stage, as a terminal would.
 STAGES = {
-    "reading": ("detainerwatch.sources.xlsx_stream", "_table"),          # in the scan thread
-    "typing": ("detainerwatch.store.ingest", "null_markers"),            # batch typing
-    "commit": ("detainerwatch.pipeline", "after_ingest"),                 # derived tables, pre-commit
+    "reading": ("detainerwatch.sources.xlsx_stream", "_table"),  # in the scan thread
+    "typing": ("detainerwatch.store.ingest", "null_markers"),  # batch typing
+    "commit": ("detainerwatch.pipeline", "after_ingest"),  # derived tables, pre-commit
 }
 
 
-def _interrupt_at(stage: str, db: Path, path: Path, in_query: bool = False) -> subprocess.CompletedProcess:
+def _interrupt_at(
+    stage: str, db: Path, path: Path, in_query: bool = False
+) -> subprocess.CompletedProcess:
     module, name = STAGES[stage]
     script = textwrap.dedent(f"""
         import importlib, os, signal, sys, threading, time
@@ -71,7 +75,9 @@ def _interrupt_at(stage: str, db: Path, path: Path, in_query: bool = False) -> s
         main()
     """)
     started = time.monotonic()
-    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=300
+    )
     proc.elapsed = time.monotonic() - started
     return proc
 
@@ -96,17 +102,29 @@ def test_ctrl_c_while_duckdb_runs_a_query(store, workbook):
 
 
 def test_a_store_in_use_is_one_line(store, workbook):
-    holder = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            textwrap.dedent(f"""
         import duckdb, sys, time
         con = duckdb.connect({str(store)!r})
         print("holding", flush=True)
         time.sleep(60)
-    """)], stdout=subprocess.PIPE, text=True)
+    """),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert holder.stdout.readline().strip() == "holding"
         for args in (["ingest", workbook], ["query", "SELECT 1"]):
-            result = subprocess.run([DETAINERWATCH, "--db", str(store), *map(str, args)],
-                                    capture_output=True, text=True, timeout=120)
+            result = subprocess.run(
+                [DETAINERWATCH, "--db", str(store), *map(str, args)],
+                capture_output=True,
+                text=True,
+                timeout=120,
+            )
             assert result.returncode == 2, result.stderr
             message = result.stderr.strip()
             assert "\n" not in message and "in use by another process" in message
@@ -116,11 +134,14 @@ def test_a_store_in_use_is_one_line(store, workbook):
         holder.wait()
 
 
-@pytest.mark.parametrize("content, what", [
-    (None, "an SQLite database"),
-    (b"date,state\n2020-01-01,PA\n", "not a DuckDB database"),
-    (b"", "an empty file"),
-])
+@pytest.mark.parametrize(
+    "content, what",
+    [
+        (None, "an SQLite database"),
+        (b"date,state\n2020-01-01,PA\n", "not a DuckDB database"),
+        (b"", "an empty file"),
+    ],
+)
 def test_a_file_that_is_not_a_store_is_one_line(tmp_path, workbook, content, what):
     db = tmp_path / "other.db"
     if content is None:
@@ -160,10 +181,13 @@ def test_options_before_or_after_the_subcommand(tmp_path, store, workbook):
     assert db.exists() and "300 rows stored" in result.output
     result = CliRunner().invoke(cli, ["--quiet", "ingest", f"--db={db}", str(workbook)])
     assert result.exit_code == 0 and "already ingested" in result.output
-    result = CliRunner().invoke(cli, ["--format", "csv", "query", "SELECT count(*) AS n FROM sources",
-                                      "--db", str(store)])
+    result = CliRunner().invoke(
+        cli, ["--format", "csv", "query", "SELECT count(*) AS n FROM sources", "--db", str(store)]
+    )
     assert result.exit_code == 0 and result.output.splitlines() == ["n", "1"]
-    result = CliRunner().invoke(cli, ["query", "--db", str(store), "--format=json", "SELECT 1 AS x"])
+    result = CliRunner().invoke(
+        cli, ["query", "--db", str(store), "--format=json", "SELECT 1 AS x"]
+    )
     assert result.exit_code == 0 and '"x": 1' in result.output
 
 
@@ -178,13 +202,21 @@ def test_serve_on_a_busy_port_exits_2_before_any_success_line(store):
     busy.listen(1)
     port = busy.getsockname()[1]
     try:
-        proc = subprocess.run([DETAINERWATCH, "--db", str(store), "serve", "--port", str(port)],
-                              capture_output=True, text=True, timeout=120)
+        proc = subprocess.run(
+            [DETAINERWATCH, "--db", str(store), "serve", "--port", str(port)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
     finally:
         busy.close()
     assert proc.returncode == 2
     assert proc.stdout == ""
-    assert proc.stderr.count("\n") == 1 and f"127.0.0.1:{port}" in proc.stderr and "in use" in proc.stderr
+    assert (
+        proc.stderr.count("\n") == 1
+        and f"127.0.0.1:{port}" in proc.stderr
+        and "in use" in proc.stderr
+    )
 
 
 def test_resolve_writes_nothing_when_a_row_fails(tmp_path):
@@ -232,16 +264,20 @@ def test_publish_replaces_the_folder_only_when_whole(tmp_path, store, monkeypatc
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".site")] == []
 
 
-@pytest.mark.parametrize("encoding, content, expected", [
-    ("rot13", None, "not a text encoding"),
-    ("base64", None, "not a text encoding"),
-    ("no-such-codec", None, "not a text encoding Python knows"),
-    ("utf-7", b"+2D8-", "lone surrogate"),
-    ("unicode_escape", b"\\ud800", "lone surrogate"),
-    ("utf-16", b"", "text in utf-16"),  # no BOM: found by the fuzz campaign (a traceback)
-])
-def test_text_encodings_never_bring_a_traceback_or_a_surrogate(tmp_path, store, encoding, content,
-                                                               expected):
+@pytest.mark.parametrize(
+    "encoding, content, expected",
+    [
+        ("rot13", None, "not a text encoding"),
+        ("base64", None, "not a text encoding"),
+        ("no-such-codec", None, "not a text encoding Python knows"),
+        ("utf-7", b"+2D8-", "lone surrogate"),
+        ("unicode_escape", b"\\ud800", "lone surrogate"),
+        ("utf-16", b"", "text in utf-16"),  # no BOM: found by the fuzz campaign (a traceback)
+    ],
+)
+def test_text_encodings_never_bring_a_traceback_or_a_surrogate(
+    tmp_path, store, encoding, content, expected
+):
     from conftest import PA_EXTRACT
 
     lines = PA_EXTRACT.read_bytes().split(b"\n")[:20]
@@ -262,6 +298,10 @@ def test_special_files_are_refused_before_a_byte_is_read(tmp_path, store):
     zero = tmp_path / "zero.csv"
     zero.symlink_to("/dev/zero")
     for path, what in ((fifo, "a named pipe"), (zero, "a device")):
-        proc = subprocess.run([DETAINERWATCH, "--db", str(store), "ingest", str(path)],
-                              capture_output=True, text=True, timeout=120)
+        proc = subprocess.run(
+            [DETAINERWATCH, "--db", str(store), "ingest", str(path)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         assert proc.returncode == 2 and proc.stderr.count("\n") == 1 and what in proc.stderr

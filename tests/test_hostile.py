@@ -4,6 +4,7 @@ of a delimited file), plus a lift reason and a detainer type no hand table maps 
 through every face: report, profile, audit, publish, resolve, query --format csv and every web
 page and download. Exit 0 everywhere, no 5xx, no CSV cell a spreadsheet would evaluate, no
 unescaped markup."""
+
 from __future__ import annotations
 
 import csv
@@ -24,9 +25,20 @@ LONG_CELL = LONG[:32_000] + " JAIL"  # a workbook cell holds at most 32,767 char
 SCRIPT = "<script>alert('dw')</script> COUNTY JAIL"
 IMG = '<img src=x onerror="alert(1)"> DETENTION'
 HOSTILE_NAMES = [
-    SCRIPT, IMG, '=HYPERLINK("http://evil.example/","click")', "+1+2 JAIL", "-2+3 JAIL",
-    "@SUM(A1) JAIL", "\tTAB JAIL", "\rCR JAIL", "NUL\x00IN\x01NAME JAIL\x7f", LONG_CELL,
-    "警察署 拘置所", "سجن المقاطعة", "{{ 7*7 }} [bold]rich[/bold] ${jndi:x}", "a/../../etc/passwd",
+    SCRIPT,
+    IMG,
+    '=HYPERLINK("http://evil.example/","click")',
+    "+1+2 JAIL",
+    "-2+3 JAIL",
+    "@SUM(A1) JAIL",
+    "\tTAB JAIL",
+    "\rCR JAIL",
+    "NUL\x00IN\x01NAME JAIL\x7f",
+    LONG_CELL,
+    "警察署 拘置所",
+    "سجن المقاطعة",
+    "{{ 7*7 }} [bold]rich[/bold] ${jndi:x}",
+    "a/../../etc/passwd",
 ]
 MARKUP = re.compile(r"<script>alert|<img src=x|onerror=\"alert")
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -60,21 +72,52 @@ def _workbook(path: Path) -> Path:
     date_fmt = wb.add_format({"num_format": "mm/dd/yyyy"})
     ws = wb.add_worksheet("FY2026")
     ws.write_row(0, 0, header)
-    base = {"Detainer Prepare Date": dt.date(2025, 10, 6), "Facility State": "PA",
-            "Detainer Facility Code": "HOSTPA", "Facility City": "CHAMBERSBURG",
-            "Detainer Lift Reason": "Detainer Declined by LEA",
-            "Detainer Type": "I247A - Immigration Detainer - Notice of Action (as of May 2025)",
-            "Gender": "Male"}
-    rows = [{**base, "Detainer Facility": "FRANKLIN COUNTY JAIL", "Detainer Facility Code": "FRANKPA",
-             "Anonymized Identifier": "P0"}]
+    base = {
+        "Detainer Prepare Date": dt.date(2025, 10, 6),
+        "Facility State": "PA",
+        "Detainer Facility Code": "HOSTPA",
+        "Facility City": "CHAMBERSBURG",
+        "Detainer Lift Reason": "Detainer Declined by LEA",
+        "Detainer Type": "I247A - Immigration Detainer - Notice of Action (as of May 2025)",
+        "Gender": "Male",
+    }
+    rows = [
+        {
+            **base,
+            "Detainer Facility": "FRANKLIN COUNTY JAIL",
+            "Detainer Facility Code": "FRANKPA",
+            "Anonymized Identifier": "P0",
+        }
+    ]
     for i, name in enumerate(HOSTILE_NAMES):
-        rows.append({**base, "Detainer Facility": name, "Facility City": name[:50],
-                     "Anonymized Identifier": f"P{i + 1}", "Detainer Facility Code": f"H{i}"})
+        rows.append(
+            {
+                **base,
+                "Detainer Facility": name,
+                "Facility City": name[:50],
+                "Anonymized Identifier": f"P{i + 1}",
+                "Detainer Facility Code": f"H{i}",
+            }
+        )
     # Values no hand table maps, accepted with --accept-unmapped.
-    rows.append({**base, "Detainer Facility": SCRIPT, "Detainer Facility Code": "H0",
-                 "Detainer Lift Reason": "=Beamed Up <b>", "Anonymized Identifier": "PX"})
-    rows.append({**base, "Detainer Facility": "FRANKLIN COUNTY JAIL", "Detainer Facility Code": "FRANKPA",
-                 "Detainer Type": "I999 - <i>New Form</i>", "Anonymized Identifier": "PY"})
+    rows.append(
+        {
+            **base,
+            "Detainer Facility": SCRIPT,
+            "Detainer Facility Code": "H0",
+            "Detainer Lift Reason": "=Beamed Up <b>",
+            "Anonymized Identifier": "PX",
+        }
+    )
+    rows.append(
+        {
+            **base,
+            "Detainer Facility": "FRANKLIN COUNTY JAIL",
+            "Detainer Facility Code": "FRANKPA",
+            "Detainer Type": "I999 - <i>New Form</i>",
+            "Anonymized Identifier": "PY",
+        }
+    )
     for r, row in enumerate(rows, start=1):
         for c, name in enumerate(header):
             value = row.get(name)
@@ -99,8 +142,11 @@ def _delimited_with_late_nul(path: Path) -> Path:
             break
     header = out[0].rstrip("\r\n").split(",")
     col = header.index("det_facility")
-    for k, text in ((len(out) - 2, "LATE\x00NUL JAIL"), (len(out) - 3, "=1+1 LATE JAIL"),
-                    (len(out) - 4, LONG)):
+    for k, text in (
+        (len(out) - 2, "LATE\x00NUL JAIL"),
+        (len(out) - 3, "=1+1 LATE JAIL"),
+        (len(out) - 4, LONG),
+    ):
         cells = next(csv.reader([out[k]]))
         cells[col] = text
         buf = io.StringIO()
@@ -134,13 +180,16 @@ def test_ingest_reports_control_characters_and_unmapped_values(hostile_store):
     try:
         bad = con.execute(
             "SELECT count(*) FROM detainers WHERE regexp_matches(facility_name || "
-            "coalesce(facility_city, ''), '[\\x00-\\x08\\x0B\\x0C\\x0E-\\x1F\\x7F]')").fetchall()[0][0]
+            "coalesce(facility_city, ''), '[\\x00-\\x08\\x0B\\x0C\\x0E-\\x1F\\x7F]')"
+        ).fetchall()[0][0]
         assert bad == 0  # workbook (_x0000_) and late-NUL text: the same rule
         names = {r[0] for r in con.execute("SELECT facility_name FROM detainers").fetchall()}
         assert "NUL\ufffdIN\ufffdNAME JAIL\ufffd" in names and "LATE\ufffdNUL JAIL" in names
         assert LONG in names and LONG_CELL in names and SCRIPT in names  # nothing else changed
-        anomalies = con.execute("SELECT source_id, field, raw_value FROM load_anomalies WHERE "
-                                "problem LIKE 'control%' ORDER BY 1, 3").fetchall()
+        anomalies = con.execute(
+            "SELECT source_id, field, raw_value FROM load_anomalies WHERE "
+            "problem LIKE 'control%' ORDER BY 1, 3"
+        ).fetchall()
         assert (2, "facility_name", "LATE\\x00NUL JAIL") in anomalies
         assert (1, "facility_name", "NUL\\x00IN\\x01NAME JAIL\\x7f") in anomalies
     finally:
@@ -170,12 +219,20 @@ def test_cli_faces_exit_0_with_safe_csv(hostile_store, tmp_path):
     review = run(db, "resolve", "--review")
     assert review.exit_code == 0, review.stderr
     assert_csv_safe(review.output, "resolve --review")
-    query = run(db, "query", "SELECT facility_name, facility_city, lift_reason, detainer_type, "
-                "-1 AS minus FROM detainers", "--format", "csv")
+    query = run(
+        db,
+        "query",
+        "SELECT facility_name, facility_city, lift_reason, detainer_type, "
+        "-1 AS minus FROM detainers",
+        "--format",
+        "csv",
+    )
     assert query.exit_code == 0, query.stderr
     assert_csv_safe(query.output, "query")
     assert "'=HYPERLINK(" in query.output and ",-1\n" in query.output  # numbers stay numbers
-    table = run(db, "query", "SELECT facility_name FROM detainers WHERE length(facility_name) < 200")
+    table = run(
+        db, "query", "SELECT facility_name FROM detainers WHERE length(facility_name) < 200"
+    )
     assert table.exit_code == 0, table.stderr  # rich markup in a value is printed, not parsed
     assert "[bold]rich[/bold]" in table.output
     policies = run(db, "policies", "list", "--format", "csv")
@@ -210,11 +267,20 @@ def test_publish_and_every_web_page_and_download(hostile_store, tmp_path):
             assert not MARKUP.search(path.read_text(encoding="utf-8")), path
     assert len(list((site / "downloads").glob("*.csv"))) == 2
 
-    seen, queue, statuses = set(), list(SEEDS) + ["/search?q=%3Cscript%3E", "/search?q=jail",
-                                                   "/api/v1/jurisdictions?limit=1000",
-                                                   "/api/v1/facilities?limit=1000",
-                                                   "/api/v1/report", "/report?start=2000-01-01",
-                                                   "/api/v1/report?start=2000-01-01&state=PA"], {}
+    seen, queue, statuses = (
+        set(),
+        list(SEEDS)
+        + [
+            "/search?q=%3Cscript%3E",
+            "/search?q=jail",
+            "/api/v1/jurisdictions?limit=1000",
+            "/api/v1/facilities?limit=1000",
+            "/api/v1/report",
+            "/report?start=2000-01-01",
+            "/api/v1/report?start=2000-01-01&state=PA",
+        ],
+        {},
+    )
     with TestClient(create_app(db)) as client:
         while queue:
             url = queue.pop(0)
@@ -238,8 +304,9 @@ def test_publish_and_every_web_page_and_download(hostile_store, tmp_path):
         ids = [j["id"] for j in client.get("/api/v1/jurisdictions?limit=1000").json()]
     assert all(len(i) <= 120 for i in ids) and len(ids) == len(set(ids))
     pages = [u for u in seen if u.startswith("/jurisdiction/")]
-    assert len(pages) >= len(ids) and all(statuses[u] == 200 for u in pages), \
-        [u for u in pages if statuses[u] != 200]
+    assert len(pages) >= len(ids) and all(statuses[u] == 200 for u in pages), [
+        u for u in pages if statuses[u] != 200
+    ]
     assert statuses["/downloads/facilities.csv"] == 200
     assert statuses["/downloads/jurisdictions.csv"] == 200
     assert statuses["/report"] == 200
@@ -249,8 +316,16 @@ def test_slugs_are_bounded_and_agree_with_sql():
     from detainerwatch.derive.ids import slug, slug_sql
 
     con = duckdb.connect()
-    for name in ["Franklin County Jail", LONG, "警察署", "", "a" * 60, "a" * 61,
-                 "-- odd -- name --", "Cárcel Ñ"]:
+    for name in [
+        "Franklin County Jail",
+        LONG,
+        "警察署",
+        "",
+        "a" * 60,
+        "a" * 61,
+        "-- odd -- name --",
+        "Cárcel Ñ",
+    ]:
         ours = slug(name)
         assert 0 < len(ours) <= 60 or name == ""
         assert con.execute(f"SELECT {slug_sql('$1')}", [name]).fetchall()[0][0] == ours, name
@@ -269,18 +344,25 @@ def test_a_nul_early_in_delimited_text_follows_the_same_rule(tmp_path):
     result = run(db, "ingest", path)
     assert result.exit_code == 0, result.stderr
     con = duckdb.connect(str(db), read_only=True)
-    (row, field, raw), = con.execute(
-        "SELECT row_number, field, raw_value FROM load_anomalies").fetchall()
+    ((row, field, raw),) = con.execute(
+        "SELECT row_number, field, raw_value FROM load_anomalies"
+    ).fetchall()
     assert (row, field) == (4, "facility_name") and "U.S.\\x00PEN" in raw
-    assert con.execute("SELECT count(*) FROM detainers WHERE contains(facility_name, '\ufffd')"
-                       ).fetchall()[0][0] == 1
+    assert (
+        con.execute(
+            "SELECT count(*) FROM detainers WHERE contains(facility_name, '\ufffd')"
+        ).fetchall()[0][0]
+        == 1
+    )
 
 
 def test_an_unmapped_charge_code_category_stops_the_ingest(tmp_path):
     from conftest import detainer_row, write_detainer_workbook
 
-    rows = [detainer_row(), detainer_row(**{"MSC Charge Code": "9999",
-                                            "Detainer Criminality": "1 Convicted Criminal"})]
+    rows = [
+        detainer_row(),
+        detainer_row(**{"MSC Charge Code": "9999", "Detainer Criminality": "1 Convicted Criminal"}),
+    ]
     path = write_detainer_workbook(tmp_path / "code.xlsx", rows)
     db = tmp_path / "s.duckdb"
     result = run(db, "ingest", path)

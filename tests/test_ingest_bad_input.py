@@ -1,7 +1,7 @@
 """Bad input never costs data: one line naming file, sheet, row, column; exit 2; store unchanged."""
+
 from __future__ import annotations
 
-import datetime as dt
 import os
 import signal
 import subprocess
@@ -11,7 +11,14 @@ from pathlib import Path
 
 import pytest
 
-from conftest import FACILITY_LISTS, PA_EXTRACT, detainer_row, run, snapshot, write_detainer_workbook
+from conftest import (
+    FACILITY_LISTS,
+    PA_EXTRACT,
+    detainer_row,
+    run,
+    snapshot,
+    write_detainer_workbook,
+)
 
 
 @pytest.fixture()
@@ -46,15 +53,16 @@ def test_corrupt_workbook(store, tmp_path):
     data = bytearray(good.read_bytes())
     # Keep the zip structure but scramble the sheet's compressed bytes.
     start = data.find(b"xl/worksheets/sheet1.xml") + 60
-    data[start:start + 200] = bytes(200)
+    data[start : start + 200] = bytes(200)
     bad = tmp_path / "corrupt.xlsx"
     bad.write_bytes(bytes(data))
     assert_rejected(store, bad, "expected a readable")
 
 
 def test_workbook_whose_header_is_not_a_known_layout(store, tmp_path):
-    bad = write_detainer_workbook(tmp_path / "unknown.xlsx", [{"Foo": "x"}],
-                                  header=["Foo", "Bar", "Baz"])
+    bad = write_detainer_workbook(
+        tmp_path / "unknown.xlsx", [{"Foo": "x"}], header=["Foo", "Bar", "Baz"]
+    )
     assert_rejected(store, bad, "sheet 'FY2026'", "expected a sheet whose header is a known layout")
 
 
@@ -68,8 +76,10 @@ def test_header_missing_a_required_column(store, tmp_path):
 
 def test_delimited_header_missing_a_required_column(store, tmp_path):
     bad = tmp_path / "nostate.csv"
-    bad.write_text("date,lift_reason,det_facility,city,detainer_type\n"
-                   "2010-01-01 00:00:00,Case Closed,BUCKS CNTY JAIL,DOYLESTOWN,\n")
+    bad.write_text(
+        "date,lift_reason,det_facility,city,detainer_type\n"
+        "2010-01-01 00:00:00,Case Closed,BUCKS CNTY JAIL,DOYLESTOWN,\n"
+    )
     assert_rejected(store, bad, "row 1", "column 'state'")
 
 
@@ -83,7 +93,7 @@ def test_undecodable_text(store, tmp_path):
 
 def test_impossible_prepare_date_in_text(store, tmp_path):
     lines = PA_EXTRACT.read_text().splitlines(keepends=True)[:40]
-    lines[20] = "2013-02-30 00:00:00" + lines[20][len("2007-10-02 00:00:00"):]
+    lines[20] = "2013-02-30 00:00:00" + lines[20][len("2007-10-02 00:00:00") :]
     bad = tmp_path / "feb30.csv"
     bad.write_text("".join(lines))
     assert_rejected(store, bad, "row 21", "column 'date'", "expected a date", "2013-02-30")
@@ -92,8 +102,7 @@ def test_impossible_prepare_date_in_text(store, tmp_path):
 def test_impossible_prepare_year_in_workbook(store, tmp_path):
     rows = [detainer_row(), detainer_row(**{"Detainer Prepare Date": "10/06/8017"})]
     bad = write_detainer_workbook(tmp_path / "y8017.xlsx", rows)
-    assert_rejected(store, bad, "sheet 'FY2026'", "row 9", "column 'Detainer Prepare Date'",
-                    "8017")
+    assert_rejected(store, bad, "sheet 'FY2026'", "row 9", "column 'Detainer Prepare Date'", "8017")
 
 
 def test_text_in_a_number_column(store, tmp_path):
@@ -175,21 +184,26 @@ def test_missing_file_is_one_line(store, tmp_path):
 def _zip(**members: str):
     def make(path: Path) -> Path:
         import zipfile
+
         with zipfile.ZipFile(path, "w") as zf:
             for name, text in members.items():
                 zf.writestr(name.replace("__", "/").replace("_dot_", "."), text)
         return path
+
     return make
 
 
-_ods = _zip(mimetype="application/vnd.oasis.opendocument.spreadsheet",
-            content_dot_xml="<office:document-content/>")
+_ods = _zip(
+    mimetype="application/vnd.oasis.opendocument.spreadsheet",
+    content_dot_xml="<office:document-content/>",
+)
 
 
 def _bytes(data: bytes):
     def make(path: Path) -> Path:
         path.write_bytes(data)
         return path
+
     return make
 
 
@@ -198,19 +212,25 @@ def _folder(path: Path) -> Path:
     return path
 
 
-@pytest.mark.parametrize("name,make,expected", [
-    ("folder", _folder, "expected a file, found 'a folder"),
-    ("empty.xlsx", _bytes(b""), "expected a non-empty file"),
-    ("empty.csv", _bytes(b""), "expected a non-empty file"),
-    ("image.xlsx", _bytes(b"\x89PNG\r\n\x1a\n" + bytes(64)), "a PNG image"),
-    ("old.xls", _bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(504)),
-     "a legacy Excel .xls (OLE2) file: save it as .xlsx"),
-    ("sheet.ods", _ods, "an OpenDocument spreadsheet (.ods): save it as .xlsx"),
-    ("binary.xlsb", _zip(xl__workbook_dot_bin="\x83\x01"), "an Excel binary workbook (.xlsb)"),
-    ("archive.xlsx", _zip(notes_dot_txt="hello"), "a zip archive that is not a workbook"),
-    ("list.csv.gz", _bytes(b"\x1f\x8b\x08\x00" + bytes(40)), "gzip-compressed data"),
-    ("binary.csv", _bytes(b"date,lift\x00\x01\x02" * 10), "binary data"),
-])
+@pytest.mark.parametrize(
+    "name,make,expected",
+    [
+        ("folder", _folder, "expected a file, found 'a folder"),
+        ("empty.xlsx", _bytes(b""), "expected a non-empty file"),
+        ("empty.csv", _bytes(b""), "expected a non-empty file"),
+        ("image.xlsx", _bytes(b"\x89PNG\r\n\x1a\n" + bytes(64)), "a PNG image"),
+        (
+            "old.xls",
+            _bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(504)),
+            "a legacy Excel .xls (OLE2) file: save it as .xlsx",
+        ),
+        ("sheet.ods", _ods, "an OpenDocument spreadsheet (.ods): save it as .xlsx"),
+        ("binary.xlsb", _zip(xl__workbook_dot_bin="\x83\x01"), "an Excel binary workbook (.xlsb)"),
+        ("archive.xlsx", _zip(notes_dot_txt="hello"), "a zip archive that is not a workbook"),
+        ("list.csv.gz", _bytes(b"\x1f\x8b\x08\x00" + bytes(40)), "gzip-compressed data"),
+        ("binary.csv", _bytes(b"date,lift\x00\x01\x02" * 10), "binary data"),
+    ],
+)
 def test_files_that_are_not_a_workbook_or_text(store, tmp_path, name, make, expected):
     assert_rejected(store, make(tmp_path / name), expected)
 

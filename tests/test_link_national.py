@@ -1,6 +1,7 @@
 """Attribution of national names (issue 13): the bundled facility dictionary and Census places,
 unified-corrections states, renamed counties, look-alikes, type words, codes and overrides
 without a city. Every name here is a real facility name as ICE or a state writes it."""
+
 from __future__ import annotations
 
 import csv
@@ -26,8 +27,10 @@ def confident(a) -> bool:
     return a.confidence >= CONFIDENT and not a.needs_review
 
 
-@pytest.mark.parametrize("state,fips", [("PA", "42055"), ("OH", "39049"), ("ME", "23007"),
-                                        ("NY", "36033"), ("IA", "19069")])
+@pytest.mark.parametrize(
+    "state,fips",
+    [("PA", "42055"), ("OH", "39049"), ("ME", "23007"), ("NY", "36033"), ("IA", "19069")],
+)
 def test_franklin_county_is_a_different_county_in_each_state(r, state, fips):
     a = r.resolve("FRANKLIN COUNTY JAIL", state)
     assert (a.jurisdiction_type, a.county_fips) == ("county", fips) and confident(a)
@@ -36,7 +39,11 @@ def test_franklin_county_is_a_different_county_in_each_state(r, state, fips):
 
 def test_franklin_county_in_a_unified_state_is_the_states(r):
     a = r.resolve("FRANKLIN COUNTY JAIL", "VT")
-    assert (a.jurisdiction_type, a.jurisdiction_name, a.county_fips) == ("state", "Vermont", "50011")
+    assert (a.jurisdiction_type, a.jurisdiction_name, a.county_fips) == (
+        "state",
+        "Vermont",
+        "50011",
+    )
 
 
 def test_alexander_city_is_not_alexandria(r):
@@ -44,7 +51,10 @@ def test_alexander_city_is_not_alexandria(r):
     # in Calhoun County with no police or jail of its own.
     a = r.resolve("ALEXANDRIA CITY JAIL", "AL")
     assert (a.jurisdiction_type, a.jurisdiction_name, a.county_fips) == (
-        "city", "Alexander City, AL", "01123") and confident(a)
+        "city",
+        "Alexander City, AL",
+        "01123",
+    ) and confident(a)
     assert a.county_fips != "01015"
     a = r.resolve("ALEXANDER CITY JAIL", "AL")
     assert (a.place_fips, a.county_fips) == ("0101132", "01123")
@@ -62,16 +72,22 @@ def test_a_renamed_county_gets_its_current_code(r):
     assert a.county_fips == "13083"
 
 
-@pytest.mark.parametrize("name,state,county", [
-    ("KENT COUNTY SHERIFF", "DE", "10001"),
-    ("ADDISON COUNTY JAIL", "VT", "50001"),
-    ("HONOLULU SHERIFF", "HI", "15003"),
-    ("HARTFORD COUNTY JAIL", "CT", "09003"),
-])
+@pytest.mark.parametrize(
+    "name,state,county",
+    [
+        ("KENT COUNTY SHERIFF", "DE", "10001"),
+        ("ADDISON COUNTY JAIL", "VT", "50001"),
+        ("HONOLULU SHERIFF", "HI", "15003"),
+        ("HARTFORD COUNTY JAIL", "CT", "09003"),
+    ],
+)
 def test_unified_corrections_states_run_every_jail(r, name, state, county):
     a = r.resolve(name, state)
     assert (a.jurisdiction_type, a.jurisdiction_name, a.county_fips) == (
-        "state", gz.state(state).name, county) and confident(a)
+        "state",
+        gz.state(state).name,
+        county,
+    ) and confident(a)
     a = r.resolve("COUNTY JAIL", "VT")
     assert a.jurisdiction_type == "state" and confident(a)
 
@@ -87,8 +103,11 @@ def test_an_enclave_town_is_in_its_own_county(r):
 def test_a_place_spanning_counties_names_them_all(r):
     a = r.resolve("KANSAS CITY POLICE DEPT", "MO")
     assert (a.jurisdiction_type, a.place_fips, a.county_fips) == ("city", "2938000", None)
-    assert {"step": "place", "place": "Kansas City",
-            "counties": ["29037", "29047", "29095", "29165"]} in a.candidates
+    assert {
+        "step": "place",
+        "place": "Kansas City",
+        "counties": ["29037", "29047", "29095", "29165"],
+    } in a.candidates
 
 
 def test_a_texas_state_jail_is_the_states(r):
@@ -106,25 +125,31 @@ def test_a_federal_contract_prison_is_not_a_state_prison(r):
     # ICE's lists say who operates a contract detention facility.
     a = r.resolve("NORTHWEST DETENTION CENTER", "WA")
     assert (a.jurisdiction_type, a.jurisdiction_name, a.county_fips) == (
-        "private", "GEO Group", "53053")
+        "private",
+        "GEO Group",
+        "53053",
+    )
 
 
-@pytest.mark.parametrize("name,state,kind,county", [
-    ("BEAUMONT FCC", "TX", "federal", "48245"),
-    ("CARSWELL FED.MED.CTR", "TX", "federal", "48439"),
-    ("LEWISBURG U.S. PEN.", "PA", "federal", "42119"),
-    ("POLLOCK F.C.I.", "LA", "federal", "22043"),
-    ("HUNTSVILLE STATE P.", "TX", "state", "48471"),
-    ("ASPC ALHAMBRA", "AZ", "state", "04013"),
-    ("ADIRONDACK CF", "NY", "state", "36031"),
-    ("DOWNSTATE CF, FISHKILL", "NY", "state", "36027"),
-    ("FOLSOM STATE PRISON", "CA", "state", "06067"),
-    ("CMF-VACAVILLE", "CA", "state", "06095"),
-    ("MCI CONCORD", "MA", "state", "25017"),
-    ("SANTA RITA JAIL", "CA", "county", "06001"),
-    ("WEST VALLEY", "CA", "county", "06071"),
-    ("HAMPTON ROADS REGIONAL JAIL", "VA", "regional", "51740"),
-])
+@pytest.mark.parametrize(
+    "name,state,kind,county",
+    [
+        ("BEAUMONT FCC", "TX", "federal", "48245"),
+        ("CARSWELL FED.MED.CTR", "TX", "federal", "48439"),
+        ("LEWISBURG U.S. PEN.", "PA", "federal", "42119"),
+        ("POLLOCK F.C.I.", "LA", "federal", "22043"),
+        ("HUNTSVILLE STATE P.", "TX", "state", "48471"),
+        ("ASPC ALHAMBRA", "AZ", "state", "04013"),
+        ("ADIRONDACK CF", "NY", "state", "36031"),
+        ("DOWNSTATE CF, FISHKILL", "NY", "state", "36027"),
+        ("FOLSOM STATE PRISON", "CA", "state", "06067"),
+        ("CMF-VACAVILLE", "CA", "state", "06095"),
+        ("MCI CONCORD", "MA", "state", "25017"),
+        ("SANTA RITA JAIL", "CA", "county", "06001"),
+        ("WEST VALLEY", "CA", "county", "06071"),
+        ("HAMPTON ROADS REGIONAL JAIL", "VA", "regional", "51740"),
+    ],
+)
 def test_names_without_the_words_the_rules_expect(r, name, state, kind, county):
     a = r.resolve(name, state)
     assert (a.jurisdiction_type, a.county_fips) == (kind, county) and confident(a), a
@@ -134,7 +159,10 @@ def test_names_without_the_words_the_rules_expect(r, name, state, kind, county):
 def test_marshals_misspelt_are_federal_with_no_county(r):
     a = r.resolve("US MARSHALL", "TX")
     assert (a.jurisdiction_type, a.jurisdiction_name, a.county_fips) == (
-        "federal", "U.S. Marshals Service", None)
+        "federal",
+        "U.S. Marshals Service",
+        None,
+    )
 
 
 def test_a_misspelt_county_beyond_the_ratio(r):
@@ -146,7 +174,10 @@ def test_rikers_island_by_name_and_by_code(r):
     for name, code in (("RIKERS ISLAND", None), ("RIKERS ISLAND, QUEENS", None), ("", "RIKISNY")):
         a = r.resolve(name, "NY", None, code)
         assert (a.jurisdiction_type, a.jurisdiction_name, a.county_fips) == (
-            "city", "New York City, NY", "36005"), (name, a)
+            "city",
+            "New York City, NY",
+            "36005",
+        ), (name, a)
 
 
 def test_a_code_resolves_to_the_government_not_the_facility_name(r):
@@ -170,8 +201,10 @@ def test_overrides_match_without_a_city_when_the_name_is_unique(r):
 
 
 def test_the_dictionary_never_crosses_a_state_line():
-    assert reference.lookup("SANTA RITA JAIL", "AZ") is None or \
-        reference.lookup("SANTA RITA JAIL", "AZ").county_fips[:2] == "04"
+    assert (
+        reference.lookup("SANTA RITA JAIL", "AZ") is None
+        or reference.lookup("SANTA RITA JAIL", "AZ").county_fips[:2] == "04"
+    )
     m = reference.lookup("WEST VALLEY", "CA")
     assert all(ref.state == "CA" for ref in m.refs)
 
@@ -191,8 +224,16 @@ def test_reference_data_is_deterministic_and_has_provenance():
     ref = ROOT / "src/detainerwatch/data/reference"
     assert (ref / "SOURCES.md").exists()
     sources = {row.source.split(" ")[0] for row in reference._refs()}
-    assert {"hifld-2024", "ice-2017", "ice-2015", "ice-detention-stats", "ice-over72",
-            "usms-2025", "stiles-texas", "stiles-federal"} <= sources
+    assert {
+        "hifld-2024",
+        "ice-2017",
+        "ice-2015",
+        "ice-detention-stats",
+        "ice-over72",
+        "usms-2025",
+        "stiles-texas",
+        "stiles-federal",
+    } <= sources
 
 
 def test_resolve_command_without_a_store_uses_the_bundled_data(tmp_path):
@@ -202,11 +243,17 @@ def test_resolve_command_without_a_store_uses_the_bundled_data(tmp_path):
         w.writerow(["facility", "state"])
         w.writerows([("SANTA RITA JAIL", "CA"), ("TRAVIS COUNTY STATE JAIL", "TX")])
     exe = Path(sys.executable).with_name("detainerwatch")
-    out = subprocess.run([str(exe), "--db", str(tmp_path / "none.duckdb"), "resolve", str(src)],
-                         capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        [str(exe), "--db", str(tmp_path / "none.duckdb"), "resolve", str(src)],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     rows = list(csv.DictReader(out.splitlines()))
     assert [(x["jurisdiction_type"], x["county_fips"]) for x in rows] == [
-        ("county", "06001"), ("state", "48453")]
+        ("county", "06001"),
+        ("state", "48453"),
+    ]
 
 
 def test_did_you_mean_where_a_name_is_typed():
@@ -219,8 +266,12 @@ def test_did_you_mean_where_a_name_is_typed():
         parse_jurisdiction("Philadelfia, PA")
     # No state: every Franklin County, with its state.
     found = suggest("Franklin County")
-    assert {"Franklin County, PA", "Franklin County, OH", "Franklin County, NY",
-            "Franklin County, IA"} <= set(found)
+    assert {
+        "Franklin County, PA",
+        "Franklin County, OH",
+        "Franklin County, NY",
+        "Franklin County, IA",
+    } <= set(found)
     with pytest.raises(UsageError, match="Franklin County, PA; Franklin County, TN"):
         parse_jurisdiction("Franklin County")
     # No comma, any case, a state code or name.

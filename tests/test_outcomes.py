@@ -1,6 +1,7 @@
 """`outcomes`: on a synthetic release with planted links, what followed each class of detainer
 is exactly what the test computes itself from the planted records; no published count is a
 cell of 1-4 people; removals not in the store are "not covered", never 0."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -16,10 +17,23 @@ from detainerwatch.synth_release import AT_LARGE, IN_JAIL, write_linked_release
 
 WINDOWS = (0, 30, 90, 365)
 # The test's own reading of the four lift reasons the synthetic release plants.
-CLASS = {"Detainer Declined by LEA": "declined", "Booked into Detention": "booked",
-         "Early Release": "released", None: "open"}
-COUNTS = ("observable", "censored", "booked_in", "arrested_any", "arrested_in_jail",
-          "arrested_at_large", "arrested_other", "arrested_not_classified", "removed")
+CLASS = {
+    "Detainer Declined by LEA": "declined",
+    "Booked into Detention": "booked",
+    "Early Release": "released",
+    None: "open",
+}
+COUNTS = (
+    "observable",
+    "censored",
+    "booked_in",
+    "arrested_any",
+    "arrested_in_jail",
+    "arrested_at_large",
+    "arrested_other",
+    "arrested_not_classified",
+    "removed",
+)
 
 
 def day(value):
@@ -28,9 +42,16 @@ def day(value):
 
 def expected_shares(rel):
     """Per outcome class and window, computed from the planted records alone."""
-    end = max(day(r[f]) for k, f in (("detainers", "prepare_date"), ("arrests", "apprehension_date"),
-                                      ("stints", "book_in_date"), ("removals", "departed_date"))
-              for r in rel[k])
+    end = max(
+        day(r[f])
+        for k, f in (
+            ("detainers", "prepare_date"),
+            ("arrests", "apprehension_date"),
+            ("stints", "book_in_date"),
+            ("removals", "departed_date"),
+        )
+        for r in rel[k]
+    )
     anchors: dict[str, dict[str, dt.date]] = {}
     for d in rel["detainers"]:
         cls = CLASS[d["lift_reason"]]
@@ -43,8 +64,13 @@ def expected_shares(rel):
     for r in rel["removals"]:
         events.setdefault(r["person_id"], []).append(("removed", day(r["departed_date"])))
     for a in rel["arrests"]:
-        setting = ("in_jail" if a["apprehension_method"] in IN_JAIL else
-                   "at_large" if a["apprehension_method"] in AT_LARGE else "other")
+        setting = (
+            "in_jail"
+            if a["apprehension_method"] in IN_JAIL
+            else "at_large"
+            if a["apprehension_method"] in AT_LARGE
+            else "other"
+        )
         for kind in ("arrested_any", f"arrested_{setting}"):
             events.setdefault(a["person_id"], []).append((kind, day(a["apprehension_date"])))
     out = {}
@@ -66,8 +92,9 @@ def expected_shares(rel):
                         cell[kind] += 1
                 if firsts.get("arrested_at_large", 10**9) <= w:
                     at_large_days.append(firsts["arrested_at_large"])
-            cell["median_days_at_large"] = (float(statistics.median(at_large_days))
-                                            if at_large_days else None)
+            cell["median_days_at_large"] = (
+                float(statistics.median(at_large_days)) if at_large_days else None
+            )
             out[(cls, str(w))] = cell
     return out, {cls: len(p) for cls, p in anchors.items()}, end
 
@@ -114,8 +141,10 @@ def test_published_outcomes_withhold_every_small_cell(release):
             for cell in row["windows"].values():
                 counts += [cell[k] for k in COUNTS]
                 if cell["median_days_at_large"] is not None:
-                    assert isinstance(cell["arrested_at_large"], int) and \
-                        cell["arrested_at_large"] >= 5
+                    assert (
+                        isinstance(cell["arrested_at_large"], int)
+                        and cell["arrested_at_large"] >= 5
+                    )
             # the disclosure rule, checked on the output itself: no count of 1-4 people
             assert not [c for c in counts if isinstance(c, int) and 0 < c < 5], row
             withheld += counts.count(WITHHELD)
@@ -126,8 +155,9 @@ def test_published_outcomes_withhold_every_small_cell(release):
                     want = expected[(row["outcome"], w)]
                     for k in COUNTS:
                         n, total = want[k], want["observable"]
-                        small = 0 < n < 5 or (k not in ("observable", "censored")
-                                              and 0 < total - n < 5)
+                        small = 0 < n < 5 or (
+                            k not in ("observable", "censored") and 0 < total - n < 5
+                        )
                         assert cell[k] == (WITHHELD if small else n), (row["outcome"], w, k)
         assert any("last recorded date" in n for n in result["notes"])
         json.dumps(result)  # JSON-able as the API serves it
@@ -142,22 +172,37 @@ def test_cli_and_not_covered_tables(tmp_path, release):
     assert "declined" in result.output and "arrested_at_large_pct" in result.output
     # only detainers and arrests of a release: book-ins and removals are not covered, not 0
     small = tmp_path / "s.duckdb"
-    run(small, "ingest", "--quiet", "--release", "x", rel["paths"]["detainers"],
-        rel["paths"]["arrests"])
-    out = json.loads(run(small, "outcomes", "--by", "all", "--period", "all",
-                         "--format", "json").output)
+    run(
+        small,
+        "ingest",
+        "--quiet",
+        "--release",
+        "x",
+        rel["paths"]["detainers"],
+        rel["paths"]["arrests"],
+    )
+    out = json.loads(
+        run(small, "outcomes", "--by", "all", "--period", "all", "--format", "json").output
+    )
     cell = out["rows"][0]["windows"]["30"]
     assert cell["removed"] is None and cell["booked_in"] is None
     assert isinstance(cell["arrested_any"], (int, str))
     assert any(n.startswith("removals: not covered") for n in out["notes"])
     # a second release: one must be named (identifiers never link across releases)
     run(small, "ingest", "--quiet", "--release", "y", rel["paths"]["stints"])
-    run(small, "ingest", "--quiet", "--release", "y", rel["paths"]["detainers"].replace(
-        "detainers.parquet", "removals.parquet"))
+    run(
+        small,
+        "ingest",
+        "--quiet",
+        "--release",
+        "y",
+        rel["paths"]["detainers"].replace("detainers.parquet", "removals.parquet"),
+    )
     refused = run(small, "outcomes", "--release", "zzz")
     assert refused.exit_code == 2
-    assert refused.stderr.startswith("error: --release 'zzz': no detainers with person "
-                                     "identifiers in that release")
+    assert refused.stderr.startswith(
+        "error: --release 'zzz': no detainers with person identifiers in that release"
+    )
 
 
 def test_api_endpoint(release):

@@ -1,4 +1,5 @@
 """Policy records: the bundled tables load with provenance; user records are validated."""
+
 from __future__ import annotations
 
 import csv
@@ -18,8 +19,10 @@ def test_bundled_records_load_with_their_origin():
     by_file = dict(con.execute("SELECT origin_file, count(*) FROM policies GROUP BY 1").fetchall())
     assert by_file == {"state_detainer_law.csv": 69, "local_policies_2014.csv": 165}
     # The three Franklin Counties of the 2014 table stay in their own states.
-    franklins = con.execute("SELECT state, county_fips FROM policies WHERE jurisdiction_name = "
-                            "'Franklin County' ORDER BY state").fetchall()
+    franklins = con.execute(
+        "SELECT state, county_fips FROM policies WHERE jurisdiction_name = "
+        "'Franklin County' ORDER BY state"
+    ).fetchall()
     assert franklins == [("IA", "19069"), ("NY", "36033"), ("WA", "53021")]
 
 
@@ -27,14 +30,29 @@ def test_in_force_includes_state_law_and_respects_dates():
     con = duckdb.connect()
     refresh_policies(con)
     titles = lambda rows: {r["short_title"] for r in rows}  # noqa: E731
-    before = in_force(con, state_fips="06", county_fips="06075", start=dt.date(2012, 1, 1),
-                      end=dt.date(2012, 12, 31))
-    after = in_force(con, state_fips="06", county_fips="06075", start=dt.date(2018, 6, 1),
-                     end=dt.date(2018, 6, 30))
+    before = in_force(
+        con,
+        state_fips="06",
+        county_fips="06075",
+        start=dt.date(2012, 1, 1),
+        end=dt.date(2012, 12, 31),
+    )
+    after = in_force(
+        con,
+        state_fips="06",
+        county_fips="06075",
+        start=dt.date(2018, 6, 1),
+        end=dt.date(2018, 6, 30),
+    )
     assert "California Values Act" not in titles(before)
     assert "California Values Act" in titles(after)
-    tx = in_force(con, state_fips="48", county_fips="48453", start=dt.date(2018, 1, 1),
-                  end=dt.date(2018, 12, 31))
+    tx = in_force(
+        con,
+        state_fips="48",
+        county_fips="48453",
+        start=dt.date(2018, 1, 1),
+        end=dt.date(2018, 12, 31),
+    )
     assert any(r["effect"] == "requires_cooperation" for r in tx)
 
 
@@ -46,11 +64,19 @@ def _write(path, rows):
     return path
 
 
-GOOD = {"jurisdiction_type": "county", "jurisdiction_name": "Travis County", "state": "TX",
-        "instrument_type": "agency_policy", "citation": "Sheriff's policy of 2017-02-01",
-        "short_title": "Travis County sheriff detainer policy", "enacted_date": "2017-01-20",
-        "effective_date": "2017-02-01", "effect": "limits_cooperation",
-        "detainer_holds": "limited", "source_url": "https://example.org/travis"}
+GOOD = {
+    "jurisdiction_type": "county",
+    "jurisdiction_name": "Travis County",
+    "state": "TX",
+    "instrument_type": "agency_policy",
+    "citation": "Sheriff's policy of 2017-02-01",
+    "short_title": "Travis County sheriff detainer policy",
+    "enacted_date": "2017-01-20",
+    "effective_date": "2017-02-01",
+    "effect": "limits_cooperation",
+    "detainer_holds": "limited",
+    "source_url": "https://example.org/travis",
+}
 
 
 def test_a_user_file_is_added_and_replaced_on_re_add(tmp_path):
@@ -60,21 +86,25 @@ def test_a_user_file_is_added_and_replaced_on_re_add(tmp_path):
     assert run(db, "policies", "add", path).exit_code == 0
     assert run(db, "policies", "add", path).exit_code == 0
     con = duckdb.connect(str(db), read_only=True)
-    assert con.execute("SELECT county_fips, in_force_from, origin FROM policies WHERE "
-                       "origin_file = 'mine.csv'").fetchall() == [("48453", dt.date(2017, 2, 1), "user")]
+    assert con.execute(
+        "SELECT county_fips, in_force_from, origin FROM policies WHERE origin_file = 'mine.csv'"
+    ).fetchall() == [("48453", dt.date(2017, 2, 1), "user")]
 
 
-@pytest.mark.parametrize("change,column", [
-    ({"state": "TEXAS"}, "state"),
-    ({"effect": "sanctuary"}, "effect"),
-    ({"detainer_holds": "sometimes"}, "detainer_holds"),
-    ({"effective_date": "2017-02-30"}, "effective_date"),
-    ({"jurisdiction_name": "Atlantis County"}, "jurisdiction_name"),
-    ({"county_fips": "06075"}, "county_fips"),
-    ({"jurisdiction_type": "galaxy"}, "jurisdiction_type"),
-    ({"citation": "", "source_url": ""}, "citation"),
-    ({"end_date": "2016-01-01"}, "end_date"),
-])
+@pytest.mark.parametrize(
+    "change,column",
+    [
+        ({"state": "TEXAS"}, "state"),
+        ({"effect": "sanctuary"}, "effect"),
+        ({"detainer_holds": "sometimes"}, "detainer_holds"),
+        ({"effective_date": "2017-02-30"}, "effective_date"),
+        ({"jurisdiction_name": "Atlantis County"}, "jurisdiction_name"),
+        ({"county_fips": "06075"}, "county_fips"),
+        ({"jurisdiction_type": "galaxy"}, "jurisdiction_type"),
+        ({"citation": "", "source_url": ""}, "citation"),
+        ({"end_date": "2016-01-01"}, "end_date"),
+    ],
+)
 def test_a_bad_record_is_rejected_with_row_and_column(tmp_path, change, column):
     db = tmp_path / "s.duckdb"
     assert run(db, "ingest", "--quiet", PA_EXTRACT).exit_code == 0
@@ -110,8 +140,11 @@ def test_a_local_policy_without_end_date_ends_where_state_law_requires_complianc
     # An explicit end date of the user's is kept as given.
     path = _write(tmp_path / "mine.csv", [{**GOOD, "end_date": "2099-12-31"}])
     refresh_policies(con, [path])
-    mine = [r for r in in_force(con, **travis, start=dt.date(2020, 1, 1), end=dt.date(2020, 12, 31))
-            if r["origin"] == "user"]
+    mine = [
+        r
+        for r in in_force(con, **travis, start=dt.date(2020, 1, 1), end=dt.date(2020, 12, 31))
+        if r["origin"] == "user"
+    ]
     assert len(mine) == 1 and mine[0]["superseded_by"] is None
 
 
@@ -127,24 +160,36 @@ def test_the_bundled_state_table_is_the_shared_one_and_the_only_copy():
         assert (POLICY_DIR / "state_detainer_law.csv").read_bytes() == shared.read_bytes()
     con = duckdb.connect()
     refresh_policies(con)
-    effects = dict(con.execute("SELECT short_title, effect FROM policies WHERE short_title IN "
-                               "('Galarza v. Szalczyk', 'Miranda-Olivares v. Clackamas County', "
-                               "'Gonzalez v. Immigration and Customs Enforcement')").fetchall())
-    assert effects == {"Galarza v. Szalczyk": "declares_voluntary",
-                       "Miranda-Olivares v. Clackamas County": "declares_voluntary",
-                       "Gonzalez v. Immigration and Customs Enforcement": "restricts_ice"}
+    effects = dict(
+        con.execute(
+            "SELECT short_title, effect FROM policies WHERE short_title IN "
+            "('Galarza v. Szalczyk', 'Miranda-Olivares v. Clackamas County', "
+            "'Gonzalez v. Immigration and Customs Enforcement')"
+        ).fetchall()
+    )
+    assert effects == {
+        "Galarza v. Szalczyk": "declares_voluntary",
+        "Miranda-Olivares v. Clackamas County": "declares_voluntary",
+        "Gonzalez v. Immigration and Customs Enforcement": "restricts_ice",
+    }
 
 
 def test_one_row_per_instrument_and_all_county_jails_apply_to_counties_not_the_state():
     con = duckdb.connect()
     refresh_policies(con)
-    dc = con.execute("SELECT count(*) FROM policies WHERE state = 'DC' AND short_title ILIKE "
-                     "'%detainer compliance%'").fetchall()[0][0]
+    dc = con.execute(
+        "SELECT count(*) FROM policies WHERE state = 'DC' AND short_title ILIKE "
+        "'%detainer compliance%'"
+    ).fetchall()[0][0]
     assert dc == 1
     period = dict(start=dt.date(2015, 1, 1), end=dt.date(2015, 12, 31))
-    state = [r["short_title"] for r in in_force(con, state_fips="08", **period)
-             if r["jurisdiction_type"] != "state"]
+    state = [
+        r["short_title"]
+        for r in in_force(con, state_fips="08", **period)
+        if r["jurisdiction_type"] != "state"
+    ]
     assert state == []
     weld = in_force(con, state_fips="08", county_fips="08123", **period)  # Weld County, CO
     assert [r["jurisdiction_name"] for r in weld if r["jurisdiction_type"] == "counties"] == [
-        "County jails of Colorado"]
+        "County jails of Colorado"
+    ]

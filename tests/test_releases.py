@@ -1,5 +1,6 @@
 """Releases reconciled: each day counted from one release, one release alone on request, and
 what changed between two releases. Checked against the generated rows, never the library."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -44,15 +45,18 @@ def _by_rule(releases: list[tuple[str, tuple[dt.date, dt.date], list[dict]]]) ->
     days |= {p[0] + DAY * i for _, p, _ in releases for i in range((p[1] - p[0]).days + 1)}
     counted = []
     for day in sorted(days):
-        pick = next((r for r in newest if r[1][0] <= day <= r[1][1]), None) or \
-            next((r for r in newest if any(x["prepare_date"] == day for x in r[2])), None)
+        pick = next((r for r in newest if r[1][0] <= day <= r[1][1]), None) or next(
+            (r for r in newest if any(x["prepare_date"] == day for x in r[2])), None
+        )
         counted += [x for x in pick[2] if x["prepare_date"] == day]
     return counted
 
 
 def test_two_releases_load_and_each_day_is_counted_once(two, tmp_path):
     report, output = _report(two["db"], tmp_path / "all", "--all")
-    expected = _by_rule([("ice-2025", A_PERIOD, two["a_rows"]), ("ice-2026-03", B_PERIOD, two["b_rows"])])
+    expected = _by_rule(
+        [("ice-2025", A_PERIOD, two["a_rows"]), ("ice-2026-03", B_PERIOD, two["b_rows"])]
+    )
     naive = len(two["a_rows"]) + len(two["b_rows"])
     assert report["totals"]["issued"] == len(expected) == len(two["b_rows"]) < naive
     assert report["totals"]["declined"] == sum(outcome(r) == "declined" for r in expected)
@@ -92,8 +96,16 @@ def test_report_of_the_older_release_reproduces_its_own_counts(two, tmp_path):
     assert report["period"]["start"] == "2023-10-01" and report["period"]["end"] == "2025-03-31"
     assert "Counted from ice-2025 (2023-10-01 to 2025-03-31)" in output
     # And the newer one alone over the same period: the planted changes and nothing else.
-    newer, _ = _report(two["db"], tmp_path / "new", "--from", "2023-10-01", "--to", "2025-03-31",
-                       "--release", "ice-2026-03")
+    newer, _ = _report(
+        two["db"],
+        tmp_path / "new",
+        "--from",
+        "2023-10-01",
+        "--to",
+        "2025-03-31",
+        "--release",
+        "ice-2026-03",
+    )
     assert newer["totals"]["issued"] == len(two["a_rows"]) - len(two["removed"]) + len(two["added"])
 
 
@@ -125,8 +137,9 @@ def test_diff_reports_exactly_the_planted_changes(two, tmp_path):
         by_month[row["month"], "moved"] += row["moved_open_to_declined"]
     b_common = [r for r in two["b_rows"] if A_PERIOD[0] <= r["prepare_date"] <= A_PERIOD[1]]
     for side, rows in (("a", two["a_rows"]), ("b", b_common)):
-        assert {k[0]: v for k, v in by_month.items() if k[1] == side} == \
-            dict(Counter(f"{r['prepare_date']:%Y-%m}" for r in rows))
+        assert {k[0]: v for k, v in by_month.items() if k[1] == side} == dict(
+            Counter(f"{r['prepare_date']:%Y-%m}" for r in rows)
+        )
     assert sum(v for k, v in by_month.items() if k[1] == "moved") == two["to_declined"]
     # Page, CSV and JSON; counts of detainers only, no person attribute anywhere.
     html = (out / "index.html").read_text()
@@ -138,7 +151,9 @@ def test_diff_reports_exactly_the_planted_changes(two, tmp_path):
 
 def test_diff_needs_two_releases_with_a_common_period(two, pa_store):
     result = run(two["db"], "diff", "ice-2025", "ice-2099")
-    assert result.exit_code == 2 and "ice-2099" in result.output and "Traceback" not in result.output
+    assert (
+        result.exit_code == 2 and "ice-2099" in result.output and "Traceback" not in result.output
+    )
     result = run(two["db"], "diff", "ice-2025", "ice-2025")
     assert result.exit_code == 2
     result = run(pa_store, "diff", "ice-fy2008-2015", "ice-2025")
@@ -191,27 +206,57 @@ def test_releases_meeting_at_a_seam_count_each_detainer_once(tmp_path):
     stray_late, stray_early = gen.row(dt.date(2023, 10, 7)), gen.row(dt.date(2022, 12, 30))
     new = [dict(r, person_id=r["person_id"][::-1]) for r in seam]
     new += gen.days(dt.date(2023, 10, 6), new_period[1], 2)
-    write_release(tmp_path / "old.xlsx", "2026", old + [stray_late, stray_early], *old_period,
-                  title="2026-ICLI-00005 Detainers")
-    write_release(tmp_path / "new.xlsx", "2026", new, *new_period,
-                  title="2026-ICLI-00123 Detainers (second delivery)")
+    write_release(
+        tmp_path / "old.xlsx",
+        "2026",
+        old + [stray_late, stray_early],
+        *old_period,
+        title="2026-ICLI-00005 Detainers",
+    )
+    write_release(
+        tmp_path / "new.xlsx",
+        "2026",
+        new,
+        *new_period,
+        title="2026-ICLI-00123 Detainers (second delivery)",
+    )
     db = tmp_path / "s.duckdb"
     assert run(db, "ingest", "--quiet", tmp_path / "old.xlsx", tmp_path / "new.xlsx").exit_code == 0
     con = duckdb.connect(str(db), read_only=True)
-    assert con.execute("SELECT DISTINCT release FROM detainers ORDER BY 1").fetchall() == \
-        [("ice-2026-03",), ("ice-2026-icli-00123",)]
-    assert con.execute("SELECT release, day_from, day_to, basis FROM release_segments "
-                       "ORDER BY day_from").fetchall() == [
-        ("ice-2026-03", dt.date(2022, 12, 30), dt.date(2022, 12, 30),
-         "rows outside every release's stated period: newest release with rows that day"),
-        ("ice-2026-03", dt.date(2023, 1, 1), dt.date(2023, 9, 30),
-         "newest whole release covering the day"),
-        ("ice-2026-icli-00123", dt.date(2023, 10, 1), dt.date(2024, 1, 31),
-         "newest whole release covering the day")]
+    assert con.execute("SELECT DISTINCT release FROM detainers ORDER BY 1").fetchall() == [
+        ("ice-2026-03",),
+        ("ice-2026-icli-00123",),
+    ]
+    assert con.execute(
+        "SELECT release, day_from, day_to, basis FROM release_segments ORDER BY day_from"
+    ).fetchall() == [
+        (
+            "ice-2026-03",
+            dt.date(2022, 12, 30),
+            dt.date(2022, 12, 30),
+            "rows outside every release's stated period: newest release with rows that day",
+        ),
+        (
+            "ice-2026-03",
+            dt.date(2023, 1, 1),
+            dt.date(2023, 9, 30),
+            "newest whole release covering the day",
+        ),
+        (
+            "ice-2026-icli-00123",
+            dt.date(2023, 10, 1),
+            dt.date(2024, 1, 31),
+            "newest whole release covering the day",
+        ),
+    ]
     con.close()
     report, _ = _report(db, tmp_path / "all", "--all")
-    expected = _by_rule([("ice-2026-03", old_period, old + [stray_late, stray_early]),
-                         ("ice-2026-icli-00123", new_period, new)])
+    expected = _by_rule(
+        [
+            ("ice-2026-03", old_period, old + [stray_late, stray_early]),
+            ("ice-2026-icli-00123", new_period, new),
+        ]
+    )
     assert report["totals"]["issued"] == len(expected) == len(old) - len(seam) + 1 + len(new)
     assert len(seam) == 10
     # The older delivery alone still holds its seam days and its strays.
@@ -232,13 +277,20 @@ def test_the_pa_extract_alone_is_one_release_that_supplies_every_day(pa_store):
 def test_preamble_names_the_request_the_period_and_the_fiscal_year():
     from detainerwatch.sources import preamble as pre
 
-    text = "ERO-LESA\n2026-ICLI-00005 Detainers FY2023 - FY2026\n\nDetainers: 10/01/2025 - 03/10/2026"
+    text = (
+        "ERO-LESA\n2026-ICLI-00005 Detainers FY2023 - FY2026\n\nDetainers: 10/01/2025 - 03/10/2026"
+    )
     assert pre.request_number(text) == "2026-ICLI-00005"
     assert pre.date_range(text) == (dt.date(2025, 10, 1), dt.date(2026, 3, 10))
-    assert pre.date_range("Detainers 2023-08-01 to 2025-10-31") == (dt.date(2023, 8, 1), dt.date(2025, 10, 31))
+    assert pre.date_range("Detainers 2023-08-01 to 2025-10-31") == (
+        dt.date(2023, 8, 1),
+        dt.date(2025, 10, 31),
+    )
     assert pre.fiscal_year("FY2026 (2)") == (dt.date(2025, 10, 1), dt.date(2026, 9, 30))
     assert pre.fiscal_year("Footnotes") is None
-    assert pre.file_stamp("2026-ICLI-00005_Detainers_FY26_20260311_Redacted.xlsx") == dt.date(2026, 3, 11)
+    assert pre.file_stamp("2026-ICLI-00005_Detainers_FY26_20260311_Redacted.xlsx") == dt.date(
+        2026, 3, 11
+    )
     assert pre.default_release_tag(["2026-ICLI-00005 Detainers"], "x") == "ice-2026-03"
     assert pre.default_release_tag(["2026-ICLI-00077 Detainers"], "x") == "ice-2026-icli-00077"
     assert pre.default_release_tag(["Detainers FY2026"], "ice-2026-03") == "ice-2026-03"
@@ -257,10 +309,13 @@ def test_a_whole_file_of_a_release_wins_over_a_filtered_subset_of_it(pa_store, t
     con = duckdb.connect(str(db), read_only=True)
     pa_in_period = con.execute(
         "SELECT count(*) FROM detainers WHERE source_file = 'pa_detainers.csv' AND "
-        "prepare_date::DATE BETWEEN ? AND ?", list(period)).fetchall()[0][0]
+        "prepare_date::DATE BETWEEN ? AND ?",
+        list(period),
+    ).fetchall()[0][0]
     assert pa_in_period > 0
-    stored = con.execute("SELECT source_file, count(*) FROM detainer_facts_stored "
-                         "GROUP BY 1 ORDER BY 1").fetchall()
+    stored = con.execute(
+        "SELECT source_file, count(*) FROM detainer_facts_stored GROUP BY 1 ORDER BY 1"
+    ).fetchall()
     assert stored == [("pa_detainers.csv", 32757 - pa_in_period), ("whole.xlsx", len(whole))]
     con.close()
 
@@ -271,8 +326,10 @@ def test_two_whole_files_of_one_release_holding_the_same_weeks_are_pointed_out()
     def c(sid, name, a, b):
         return {"source_id": sid, "file_name": name, "whole": True, "rows_from": a, "rows_to": b}
 
-    fiscal_years = [c(1, "fy23.xlsx", dt.date(2022, 10, 1), dt.date(2023, 9, 30)),
-                    c(2, "fy24.xlsx", dt.date(2023, 10, 1), dt.date(2024, 9, 30))]
+    fiscal_years = [
+        c(1, "fy23.xlsx", dt.date(2022, 10, 1), dt.date(2023, 9, 30)),
+        c(2, "fy24.xlsx", dt.date(2023, 10, 1), dt.date(2024, 9, 30)),
+    ]
     assert _overlapping_files(fiscal_years) == []
     again = fiscal_years + [c(3, "redelivery.xlsx", dt.date(2023, 8, 1), dt.date(2025, 1, 31))]
     warnings = _overlapping_files(again)

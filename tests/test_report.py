@@ -1,4 +1,5 @@
 """The Declined Detainer Outcome Report: numbers from the store, checked independently."""
+
 from __future__ import annotations
 
 import csv
@@ -15,8 +16,19 @@ from conftest import PA_EXTRACT, run
 from detainerwatch.handfiles import read_csv
 from detainerwatch.synth import synthesize
 
-OUTCOME_OF = {r["lift_reason"].strip().lower(): r["outcome_class"] for r in read_csv("lift_reasons.csv")}
-OUTCOMES = ["booked", "declined", "released", "withdrawn", "transferred", "died", "wrongly_issued", "open"]
+OUTCOME_OF = {
+    r["lift_reason"].strip().lower(): r["outcome_class"] for r in read_csv("lift_reasons.csv")
+}
+OUTCOMES = [
+    "booked",
+    "declined",
+    "released",
+    "withdrawn",
+    "transferred",
+    "died",
+    "wrongly_issued",
+    "open",
+]
 
 
 @pytest.fixture(scope="module")
@@ -53,12 +65,18 @@ def test_facilities_csv_matches_an_independent_tabulation_of_the_extract(pa_repo
             elif r[o] != "x":
                 assert int(r[o]) == want, (r["facility"], o)
                 published += 1
-        if r["issued"] not in ("<5", "x") and all(r[o] not in ("<5", "x") for o in OUTCOMES if o != "died"):
+        if r["issued"] not in ("<5", "x") and all(
+            r[o] not in ("<5", "x") for o in OUTCOMES if o != "died"
+        ):
             assert sum(int(r[o]) for o in OUTCOMES if o != "died") == int(r["issued"])
     assert published > 0.9 * len(rows) * (len(OUTCOMES) - 1)
     franklin = [r for r in rows if r["facility"] == "FRANKLIN COUNTY JAIL"]
     assert len(franklin) == 1
-    assert (franklin[0]["state"], franklin[0]["county_fips"], franklin[0]["issued"]) == ("PA", "42055", "397")
+    assert (franklin[0]["state"], franklin[0]["county_fips"], franklin[0]["issued"]) == (
+        "PA",
+        "42055",
+        "397",
+    )
 
 
 def test_key_figures_recomputed_with_independent_sql(pa_store, pa_report):
@@ -104,11 +122,19 @@ def test_default_period_is_the_latest_full_week(pa_store, tmp_path):
     result = run(pa_store, "report", "--out", tmp_path)
     assert result.exit_code == 0
     period = json.loads((tmp_path / "report.json").read_text())["period"]
-    assert (period["start"], period["end"]) == ("2015-07-11", "2015-07-17")  # Sat-Fri; data end Sat 07-18
+    assert (period["start"], period["end"]) == (
+        "2015-07-11",
+        "2015-07-17",
+    )  # Sat-Fri; data end Sat 07-18
 
 
 def test_bad_period_and_state(pa_store, tmp_path):
-    assert run(pa_store, "report", "--from", "2015-01-01", "--to", "2014-01-01", "--out", tmp_path).exit_code == 2
+    assert (
+        run(
+            pa_store, "report", "--from", "2015-01-01", "--to", "2014-01-01", "--out", tmp_path
+        ).exit_code
+        == 2
+    )
     assert run(pa_store, "report", "--all", "--state", "ZZ", "--out", tmp_path).exit_code == 2
     assert run(pa_store, "report", "--week", "yesterday", "--out", tmp_path).exit_code == 2
 
@@ -130,11 +156,14 @@ def test_unmapped_lift_reason_fails_at_ingest_or_is_shown_unclassified(tmp_path)
     assert not db.exists()  # a failed first ingest leaves no store behind
     result = run(db, "ingest", "--accept-unmapped", path)
     assert result.exit_code == 0
-    assert "unmapped (accepted, shown as unclassified): lift_reason = 'Beamed Up': 1 rows" \
+    assert (
+        "unmapped (accepted, shown as unclassified): lift_reason = 'Beamed Up': 1 rows"
         in result.output
+    )
     con = duckdb.connect(str(db), read_only=True)
     assert con.execute("SELECT row_number, field, raw_value FROM load_anomalies").fetchall() == [
-        (2, "lift_reason", "Beamed Up")]
+        (2, "lift_reason", "Beamed Up")
+    ]
     con.close()
     result = run(db, "report", "--all", "--out", tmp_path / "r")
     assert result.exit_code == 0, result.stderr
@@ -172,7 +201,14 @@ def test_every_section_is_populated_on_a_synthetic_2026_workbook(synthetic_repor
     for section in ("section-1", "section-2", "section-3", "section-4"):
         assert f'id="{section}"' in html
     assert html.count("<svg") >= 2
-    for name in ("index.html", "jurisdictions.csv", "facilities.csv", "report.json", "trend.png", "map.png"):
+    for name in (
+        "index.html",
+        "jurisdictions.csv",
+        "facilities.csv",
+        "report.json",
+        "trend.png",
+        "map.png",
+    ):
         assert (out / name).stat().st_size > 0
 
 
@@ -191,8 +227,10 @@ def test_criminal_history_mix_sums_to_the_declined_total(synthetic_report):
     tiers = [declined["mix"][t] for t in declined["tiers"]]
     low, high = _bracket(tiers)
     assert low <= declined["total"] <= high
-    crim = [declined["mix"][k] for k in ("convicted", "pending_charges", "no_conviction",
-                                         "criminality_not_recorded")]
+    crim = [
+        declined["mix"][k]
+        for k in ("convicted", "pending_charges", "no_conviction", "criminality_not_recorded")
+    ]
     low, high = _bracket(crim)
     assert low <= declined["total"] <= high
     for row in declined["by_jurisdiction"]:
@@ -203,9 +241,12 @@ def test_criminal_history_mix_sums_to_the_declined_total(synthetic_report):
 
     con = duckdb.connect(str(db), read_only=True)
     facts.register(con)
-    by_tier = dict(con.execute(
-        "SELECT tier, count(*) FROM detainer_facts WHERE outcome = 'declined' AND NOT likely_duplicate "
-        "AND issued BETWEEN '2022-10-01' AND '2026-03-10' GROUP BY 1").fetchall())
+    by_tier = dict(
+        con.execute(
+            "SELECT tier, count(*) FROM detainer_facts WHERE outcome = 'declined' AND NOT likely_duplicate "
+            "AND issued BETWEEN '2022-10-01' AND '2026-03-10' GROUP BY 1"
+        ).fetchall()
+    )
     assert sum(by_tier.values()) == declined["total"]
     assert set(by_tier) <= set(declined["tiers"])
     for tier, n in by_tier.items():
@@ -213,7 +254,13 @@ def test_criminal_history_mix_sums_to_the_declined_total(synthetic_report):
         assert declined["mix"][tier] in ((n if n >= 5 else "<5"), "x")
 
 
-IDENTIFIER_COLUMNS = ["person_id", "alien_file_number", "eid_case_id", "eid_subject_id", "eid_dta_id"]
+IDENTIFIER_COLUMNS = [
+    "person_id",
+    "alien_file_number",
+    "eid_case_id",
+    "eid_subject_id",
+    "eid_dta_id",
+]
 
 
 def _outputs(*folders):
@@ -226,9 +273,18 @@ def _outputs(*folders):
 def test_privacy_no_identifier_no_person_row_no_small_cell(synthetic_report, pa_report):
     db, out, profile = synthetic_report
     con = duckdb.connect(str(db), read_only=True)
-    ids = {r[0] for r in con.execute("SELECT DISTINCT person_id FROM detainers WHERE person_id IS NOT NULL").fetchall()}
-    births = {r[0].strftime("%m/%d/%Y") for r in con.execute(
-        "SELECT DISTINCT birth_date FROM detainers WHERE birth_date IS NOT NULL").fetchall()}
+    ids = {
+        r[0]
+        for r in con.execute(
+            "SELECT DISTINCT person_id FROM detainers WHERE person_id IS NOT NULL"
+        ).fetchall()
+    }
+    births = {
+        r[0].strftime("%m/%d/%Y")
+        for r in con.execute(
+            "SELECT DISTINCT birth_date FROM detainers WHERE birth_date IS NOT NULL"
+        ).fetchall()
+    }
     assert len(ids) > 1000
     for path in _outputs(out, profile, pa_report):
         text = path.read_text(encoding="utf-8")
@@ -240,7 +296,9 @@ def test_privacy_no_identifier_no_person_row_no_small_cell(synthetic_report, pa_
     # Person-attribute cross-tabs: no published cell of 1-4.
     for path in (out / "report.json", pa_report / "report.json"):
         declined = json.loads(path.read_text())["declined"]
-        for row in [declined["mix"], declined["issued_mix"]] + [d["mix"] for d in declined["by_jurisdiction"]]:
+        for row in [declined["mix"], declined["issued_mix"]] + [
+            d["mix"] for d in declined["by_jurisdiction"]
+        ]:
             assert not any(isinstance(v, int) and 0 < v < 5 for v in row.values()), row
 
 
@@ -277,9 +335,13 @@ def _worked_out(cells, total) -> bool:
 def test_no_cell_of_fewer_than_5_can_be_worked_out_of_section_2(synthetic_report, tmp_path):
     db, _, _ = synthetic_report
     con = duckdb.connect(str(db), read_only=True)
-    small = {r[0] for r in con.execute(
-        "SELECT prepare_date::DATE FROM detainers WHERE lift_reason = 'Detainer Declined by LEA' "
-        "AND prepare_date >= '2025-06-01' LIMIT 12").fetchall()}
+    small = {
+        r[0]
+        for r in con.execute(
+            "SELECT prepare_date::DATE FROM detainers WHERE lift_reason = 'Detainer Declined by LEA' "
+            "AND prepare_date >= '2025-06-01' LIMIT 12"
+        ).fetchall()
+    }
     con.close()
     threat = ["threat_level_1", "threat_level_2", "threat_level_3", "threat_level_none"]
     checked = 0
@@ -320,9 +382,12 @@ def test_declines_of_hold_and_notification_requests_are_counted_apart(synthetic_
     from detainerwatch.derive import facts
 
     facts.register(con)
-    expected = dict(con.execute(
-        "SELECT request_kind, count(*) FROM detainer_facts WHERE outcome = 'declined' AND NOT "
-        "likely_duplicate AND issued BETWEEN '2022-10-01' AND '2026-03-10' GROUP BY 1").fetchall())
+    expected = dict(
+        con.execute(
+            "SELECT request_kind, count(*) FROM detainer_facts WHERE outcome = 'declined' AND NOT "
+            "likely_duplicate AND issued BETWEEN '2022-10-01' AND '2026-03-10' GROUP BY 1"
+        ).fetchall()
+    )
     t = report["totals"]
     assert t["declined_hold_requests"] == expected["hold"] > 0
     assert t["declined_notification_requests"] == expected["notification"] > 0
@@ -354,7 +419,9 @@ def test_a_period_outside_the_store_says_so(pa_store, tmp_path):
     assert report["covered"] is False and "2007-10-02 to 2015-07-18" in report["not_covered"]
     assert "totals" not in report and "not covered" in result.output
     # partly outside: counted, with the note
-    result = run(pa_store, "report", "--from", "2015-07-01", "--to", "2015-08-31", "--out", tmp_path / "p")
+    result = run(
+        pa_store, "report", "--from", "2015-07-01", "--to", "2015-08-31", "--out", tmp_path / "p"
+    )
     assert result.exit_code == 0 and "outside" in result.stderr
     report = json.loads((tmp_path / "p" / "report.json").read_text())
     assert report["period"]["store_covers"] == ["2007-10-02", "2015-07-18"]

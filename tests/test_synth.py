@@ -1,4 +1,5 @@
 """`synth`: deterministic workbooks in the documented layouts that ingest with nothing lost."""
+
 from __future__ import annotations
 
 import hashlib
@@ -38,10 +39,15 @@ def test_markers_after_row_5000_are_all_counted_and_no_row_is_lost(synthetic_sto
     db, manifest = synthetic_store
     con = duckdb.connect(str(db), read_only=True)
     assert con.execute("SELECT count(*) FROM detainers").fetchone()[0] == 24_000
-    per_sheet = dict(con.execute("SELECT sheet, rows_out FROM load_sheets WHERE rows_out > 0").fetchall())
+    per_sheet = dict(
+        con.execute("SELECT sheet, rows_out FROM load_sheets WHERE rows_out > 0").fetchall()
+    )
     assert per_sheet == manifest["sheets"]
-    counted = dict(con.execute("SELECT field, sum(redactions) FROM load_columns GROUP BY 1 "
-                               "HAVING sum(redactions) > 0").fetchall())
+    counted = dict(
+        con.execute(
+            "SELECT field, sum(redactions) FROM load_columns GROUP BY 1 HAVING sum(redactions) > 0"
+        ).fetchall()
+    )
     assert counted == manifest["markers"]
     # every column that can carry one has a marker after row 5,000
     assert len(manifest["markers_after_row_5000"]) >= 60
@@ -51,8 +57,10 @@ def test_markers_after_row_5000_are_all_counted_and_no_row_is_lost(synthetic_sto
 def test_the_2026_layout_lacks_birth_date_in_fy2023_and_fy2024(synthetic_store):
     db, _ = synthetic_store
     con = duckdb.connect(str(db), read_only=True)
-    fields = con.execute("SELECT sheet, count(*) FILTER (WHERE field = 'birth_date') FROM load_columns "
-                         "GROUP BY 1 ORDER BY 1").fetchall()
+    fields = con.execute(
+        "SELECT sheet, count(*) FILTER (WHERE field = 'birth_date') FROM load_columns "
+        "GROUP BY 1 ORDER BY 1"
+    ).fetchall()
     assert fields == [("FY2023", 0), ("FY2024", 0), ("FY2025", 1), ("FY2026", 1)]
 
 
@@ -72,7 +80,10 @@ def test_continuation_sheets_at_the_row_cap(tmp_path):
     assert run(db, "ingest", "--quiet", path).exit_code == 0
     con = duckdb.connect(str(db), read_only=True)
     assert con.execute("SELECT count(*) FROM detainers").fetchone()[0] == 5000
-    assert con.execute("SELECT max(row_number) FROM detainers WHERE sheet = 'FY2023'").fetchone()[0] == 2000
+    assert (
+        con.execute("SELECT max(row_number) FROM detainers WHERE sheet = 'FY2023'").fetchone()[0]
+        == 2000
+    )
 
 
 @pytest.mark.parametrize("layout", ["2025", "2023"])
@@ -84,9 +95,13 @@ def test_older_layouts_ingest(tmp_path, layout):
     assert result.exit_code == 0, result.output
     con = duckdb.connect(str(db), read_only=True)
     assert con.execute("SELECT count(*), any_value(layout) FROM detainers").fetchone() == (
-        1500, f"ice_detainers_{layout}")
+        1500,
+        f"ice_detainers_{layout}",
+    )
     if layout == "2025":  # identifier columns entirely redacted, as released
-        red = dict(con.execute("SELECT field, sum(redactions) FROM load_columns GROUP BY 1").fetchall())
+        red = dict(
+            con.execute("SELECT field, sum(redactions) FROM load_columns GROUP BY 1").fetchall()
+        )
         assert red["alien_file_number"] == red["eid_case_id"] == 1500
 
 
@@ -114,9 +129,12 @@ def test_exactly_the_layout_and_identifier_columns_entirely_redacted(tmp_path, l
     for name in manifest["sheets"]:
         rows = wb.get_sheet_by_name(name).to_python(skip_empty_area=False)
         assert rows[0][0] == "ERO-LESA Statistical Tracking Unit" and not any(rows[4])
-        expected = [h for h, c in module.HEADER
-                    if not (layout == "2026" and name in ("FY2023", "FY2024") and c == "birth_date")]
-        assert rows[6][:len(expected)] == expected and not any(rows[6][len(expected):])
+        expected = [
+            h
+            for h, c in module.HEADER
+            if not (layout == "2026" and name in ("FY2023", "FY2024") and c == "birth_date")
+        ]
+        assert rows[6][: len(expected)] == expected and not any(rows[6][len(expected) :])
         assert len(rows) - 7 == manifest["sheets"][name]
         for column, canonical in enumerate(c for h, c in module.HEADER if h in expected):
             if canonical in ("alien_file_number", "eid_case_id", "eid_subject_id", "eid_dta_id"):
@@ -130,16 +148,27 @@ def _stored(db, source_columns=("source_id", "source_file", "source_sha256")):
     """Every stored detainer row and load-report row, without what names the file itself."""
     con = duckdb.connect(str(db), read_only=True)
     try:
-        cols = [r[0] for r in con.execute(
-            "SELECT column_name FROM information_schema.columns WHERE table_name = 'detainers' "
-            "ORDER BY ordinal_position").fetchall() if r[0] not in source_columns]
-        out = {"detainers": con.execute(f"SELECT {', '.join(cols)} FROM detainers "
-                                        "ORDER BY sheet, row_number").fetchall()}
+        cols = [
+            r[0]
+            for r in con.execute(
+                "SELECT column_name FROM information_schema.columns WHERE table_name = 'detainers' "
+                "ORDER BY ordinal_position"
+            ).fetchall()
+            if r[0] not in source_columns
+        ]
+        out = {
+            "detainers": con.execute(
+                f"SELECT {', '.join(cols)} FROM detainers ORDER BY sheet, row_number"
+            ).fetchall()
+        }
         for table in ("load_sheets", "load_columns", "load_values", "load_anomalies"):
-            out[table] = sorted(map(repr, con.execute(
-                f"SELECT * EXCLUDE (source_id) FROM {table}").fetchall()))
-        out["sources"] = con.execute("SELECT layout, release, sheets, rows_in, rows_out, preamble "
-                                     "FROM sources WHERE kind = 'detainers'").fetchall()
+            out[table] = sorted(
+                map(repr, con.execute(f"SELECT * EXCLUDE (source_id) FROM {table}").fetchall())
+            )
+        out["sources"] = con.execute(
+            "SELECT layout, release, sheets, rows_in, rows_out, preamble "
+            "FROM sources WHERE kind = 'detainers'"
+        ).fetchall()
         return out
     finally:
         con.close()
@@ -147,12 +176,14 @@ def _stored(db, source_columns=("source_id", "source_file", "source_sha256")):
 
 @pytest.mark.parametrize("layout,rows,sheet_rows", [("2023", 6_200, 5_800), ("2026", 2_400, 500)])
 def test_shared_and_inline_strings_ingest_to_the_same_rows_as_the_manifest_says(
-        tmp_path, layout, rows, sheet_rows):
+    tmp_path, layout, rows, sheet_rows
+):
     stores, manifests = {}, {}
     for strings in ("shared", "inline"):
         path = tmp_path / f"{strings}.xlsx"
-        manifests[strings] = synthesize(layout, rows, path, seed=5, sheet_rows=sheet_rows,
-                                        strings=strings)
+        manifests[strings] = synthesize(
+            layout, rows, path, seed=5, sheet_rows=sheet_rows, strings=strings
+        )
         db = tmp_path / f"{strings}.duckdb"
         result = run(db, "ingest", "--quiet", path)
         assert result.exit_code == 0, result.output
@@ -168,8 +199,11 @@ def test_shared_and_inline_strings_ingest_to_the_same_rows_as_the_manifest_says(
         sheets[row[0]] = sheets.get(row[0], 0) + 1
     assert sheets == shared["sheets"] and any("(2)" in s for s in sheets)  # a continuation
     con = duckdb.connect(str(tmp_path / "shared.duckdb"), read_only=True)
-    counted = dict(con.execute("SELECT field, sum(redactions) FROM load_columns GROUP BY 1 "
-                               "HAVING sum(redactions) > 0").fetchall())
+    counted = dict(
+        con.execute(
+            "SELECT field, sum(redactions) FROM load_columns GROUP BY 1 HAVING sum(redactions) > 0"
+        ).fetchall()
+    )
     assert counted == shared["markers"]
     flagged = con.execute("SELECT count(*) FROM detainers WHERE likely_duplicate").fetchone()[0]
     assert flagged == shared["likely_duplicates"] > 0
@@ -177,7 +211,8 @@ def test_shared_and_inline_strings_ingest_to_the_same_rows_as_the_manifest_says(
     undated, timed, years = con.execute(
         "SELECT count(*) FILTER (WHERE prepare_date IS NULL), "
         "count(*) FILTER (WHERE apprehension_date <> date_trunc('day', apprehension_date)), "
-        "count(*) FILTER (WHERE birth_year BETWEEN 1950 AND 2005) FROM detainers").fetchone()
+        "count(*) FILTER (WHERE birth_year BETWEEN 1950 AND 2005) FROM detainers"
+    ).fetchone()
     assert undated == 0 and timed > rows // 3 and years > rows * 0.9
 
 
@@ -210,8 +245,9 @@ def test_strings_modes_differ_only_in_how_text_is_held(tmp_path):
 
 def test_cli_strings_option(tmp_path):
     out = tmp_path / "x.xlsx"
-    result = run(tmp_path / "unused.duckdb", "synth", "--rows", "50", "--strings", "inline",
-                 "--out", out)
+    result = run(
+        tmp_path / "unused.duckdb", "synth", "--rows", "50", "--strings", "inline", "--out", out
+    )
     assert result.exit_code == 0, result.output
     assert json.loads(out.with_name("x.manifest.json").read_text())["strings"] == "inline"
     bad = run(tmp_path / "unused.duckdb", "synth", "--rows", "5", "--strings", "both", "--out", out)

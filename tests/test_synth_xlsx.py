@@ -1,6 +1,7 @@
 """The streaming workbook writer behind `synth`: what it writes reads back, in both string
 modes, exactly as written (calamine and the project's scanner agree), and same calls give the
 same bytes."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -12,15 +13,27 @@ from python_calamine import CalamineWorkbook
 
 from detainerwatch.synth_xlsx import STYLE_DATE, STYLE_DATETIME, Workbook, column_letters
 
-TEXTS = ["a & b <c> \"d\" 'e'", " leading", "trailing ", "Not  Applicable", "São Paulo, 東京",
-         "b(6), b(7)c", "0999", "=1+1", "line\nbreak", "\u00a0"]
+TEXTS = [
+    "a & b <c> \"d\" 'e'",
+    " leading",
+    "trailing ",
+    "Not  Applicable",
+    "São Paulo, 東京",
+    "b(6), b(7)c",
+    "0999",
+    "=1+1",
+    "line\nbreak",
+    "\u00a0",
+]
 
 
 def _write(path, strings):
-    with Workbook(path, strings=strings, title="T & t", author="me",
-                  created=dt.datetime(2026, 3, 11, 12)) as book:
-        ws = book.sheet("Data", last_row=4 + len(TEXTS), width=5,
-                        styles=[0, STYLE_DATE, STYLE_DATETIME, 0, 0])
+    with Workbook(
+        path, strings=strings, title="T & t", author="me", created=dt.datetime(2026, 3, 11, 12)
+    ) as book:
+        ws = book.sheet(
+            "Data", last_row=4 + len(TEXTS), width=5, styles=[0, STYLE_DATE, STYLE_DATETIME, 0, 0]
+        )
         ws.row(1, ["title"])
         ws.row(3, ["h1", "h2", "h3", "h4", "h5"])
         ws.row(4, [1975, 45566, 45566.50347222222, 2.5, -3])
@@ -63,6 +76,7 @@ def test_shared_strings_are_stored_once_and_both_modes_read_alike(tmp_path):
         # the last row holds only a no-break space: blank, so the sheet's rows end before it
         assert [r[1] for r in head.rows[4:]] == [t for t in TEXTS if t.strip()]
         stream.close()
+
     def cells(path):
         wb = CalamineWorkbook.from_path(str(path))
         return [wb.get_sheet_by_name(n).to_python(skip_empty_area=False) for n in wb.sheet_names]
@@ -99,8 +113,16 @@ def test_misuse_is_refused(tmp_path):
 
 
 def test_column_letters():
-    assert [column_letters(i) for i in (0, 25, 26, 51, 52, 701, 702, 16383)] == \
-        ["A", "Z", "AA", "AZ", "BA", "ZZ", "AAA", "XFD"]
+    assert [column_letters(i) for i in (0, 25, 26, 51, 52, 701, 702, 16383)] == [
+        "A",
+        "Z",
+        "AA",
+        "AZ",
+        "BA",
+        "ZZ",
+        "AAA",
+        "XFD",
+    ]
 
 
 def test_an_error_while_writing_leaves_no_file(tmp_path):

@@ -1,5 +1,6 @@
 """Delimited text is decoded a block of lines at a time (bench/text.py): an undecodable byte
 past the first block is still reported at its own row, and rows keep their record numbers."""
+
 from __future__ import annotations
 
 import pytest

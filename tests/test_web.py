@@ -1,4 +1,5 @@
 """The web app and JSON API, in process: every page and endpoint, bad parameters, headers."""
+
 from __future__ import annotations
 
 import re
@@ -15,9 +16,21 @@ def client(pa_store):
         yield c
 
 
-PAGES = ["/", "/search", "/search?q=franklin", "/sources", "/review", "/api/docs",
-         "/jurisdiction/county:42055", "/jurisdiction/city:4260000", "/report", "/report?start=2014-01-01",
-         "/audits", "/audits/doj_sanctuary_jurisdictions_2025-08-05.csv", "/downloads"]
+PAGES = [
+    "/",
+    "/search",
+    "/search?q=franklin",
+    "/sources",
+    "/review",
+    "/api/docs",
+    "/jurisdiction/county:42055",
+    "/jurisdiction/city:4260000",
+    "/report",
+    "/report?start=2014-01-01",
+    "/audits",
+    "/audits/doj_sanctuary_jurisdictions_2025-08-05.csv",
+    "/downloads",
+]
 
 
 @pytest.mark.parametrize("path", PAGES)
@@ -57,19 +70,22 @@ def test_api_endpoints(client):
     assert {s["file_name"] for s in sources} >= {"pa_detainers.csv"}
 
 
-@pytest.mark.parametrize("query,parameter", [
-    ("/api/v1/jurisdictions?limit=abc", "limit"),
-    ("/api/v1/jurisdictions?limit=0", "limit"),
-    ("/api/v1/jurisdictions?limit=100000", "limit"),
-    ("/api/v1/jurisdictions?type=planet", "type"),
-    ("/api/v1/jurisdictions?state=PENNSYLVANIA", "state"),
-    ("/api/v1/jurisdictions?state=ZZ", "state"),
-    ("/api/v1/report?week=2015-02-30", "week"),
-    ("/api/v1/report?start=0001-01-01", "start"),
-    ("/api/v1/facilities?needs_review=maybe", "needs_review"),
-    ("/api/v1/facilities?offset=-1", "offset"),
-    ("/api/v1/facilities?bogus=1", "bogus"),
-])
+@pytest.mark.parametrize(
+    "query,parameter",
+    [
+        ("/api/v1/jurisdictions?limit=abc", "limit"),
+        ("/api/v1/jurisdictions?limit=0", "limit"),
+        ("/api/v1/jurisdictions?limit=100000", "limit"),
+        ("/api/v1/jurisdictions?type=planet", "type"),
+        ("/api/v1/jurisdictions?state=PENNSYLVANIA", "state"),
+        ("/api/v1/jurisdictions?state=ZZ", "state"),
+        ("/api/v1/report?week=2015-02-30", "week"),
+        ("/api/v1/report?start=0001-01-01", "start"),
+        ("/api/v1/facilities?needs_review=maybe", "needs_review"),
+        ("/api/v1/facilities?offset=-1", "offset"),
+        ("/api/v1/facilities?bogus=1", "bogus"),
+    ],
+)
 def test_bad_parameters_get_400_naming_the_parameter(client, query, parameter):
     response = client.get(query)
     assert response.status_code == 400
@@ -119,7 +135,9 @@ def test_federal_custody_page(client):
 
 
 def test_report_and_audit_api(client):
-    report = client.get("/api/v1/report", params={"start": "2007-01-01", "end": "2016-01-01"}).json()
+    report = client.get(
+        "/api/v1/report", params={"start": "2007-01-01", "end": "2016-01-01"}
+    ).json()
     assert report["totals"]["issued"] == 32_757 and report["totals"]["declined"] == 225
     names = [a["list"] for a in client.get("/api/v1/audits").json()]
     audit = client.get(f"/api/v1/audits/{names[0]}").json()
@@ -133,7 +151,7 @@ def test_downloads_are_aggregates(client):
     import pyarrow.parquet as pq
 
     text = client.get("/downloads/facilities.csv").text
-    assert text.splitlines()[0].startswith('facility,') and "FRANKLIN COUNTY JAIL" in text
+    assert text.splitlines()[0].startswith("facility,") and "FRANKLIN COUNTY JAIL" in text
     table = pq.read_table(io.BytesIO(client.get("/downloads/jurisdictions.parquet").content))
     assert "issued" in table.column_names and "person_id" not in table.column_names
     assert client.get("/downloads/secret.db").status_code == 404
@@ -156,7 +174,8 @@ def test_publish_writes_the_pages_and_an_aggregate_sqlite(pa_store, tmp_path):
     # Counts at a juvenile home or hospital of 1-4 are "<5" (disclosure rules): bracket the total.
     shown, small, withheld = lite.execute(
         "SELECT sum(issued) FILTER (WHERE typeof(issued) = 'integer'), count(*) FILTER (WHERE "
-        "issued = '<5'), count(*) FILTER (WHERE issued = 'x') FROM jurisdiction_years").fetchone()
+        "issued = '<5'), count(*) FILTER (WHERE issued = 'x') FROM jurisdiction_years"
+    ).fetchone()
     assert withheld == 0 and shown + small <= 32_757 <= shown + 4 * small
     columns = {r[1] for t in tables for r in lite.execute(f"PRAGMA table_info({t})")}
     assert not columns & {"person_id", "row_number", "birth_date", "birth_year", "gender"}
@@ -226,8 +245,10 @@ def test_api_docs_page_lists_each_operation_with_its_parameters(client):
         assert not re.match(r"^(https?:)?//", url)
 
 
-@pytest.mark.parametrize("path", ["/report", "/report?start=2014-01-01",
-                                  "/audits/doj_sanctuary_jurisdictions_2025-08-05.csv"])
+@pytest.mark.parametrize(
+    "path",
+    ["/report", "/report?start=2014-01-01", "/audits/doj_sanctuary_jurisdictions_2025-08-05.csv"],
+)
 def test_report_and_audit_pages_sit_inside_the_site(client, path):
     text = client.get(path).text
     assert all(n in text for n in NAV), "no navigation: the page is a dead end"
@@ -244,14 +265,25 @@ def test_bad_periods_name_the_parameter(client):
     assert page.status_code == 400 and "end:" in page.text and "--from" not in page.text
 
 
-@pytest.mark.parametrize("path,status", [
-    ("/search?q=%00", 400), ("/jurisdiction/", 404), ("/jurisdiction/%00", 404),
-    ("/jurisdiction/" + "9" * 300, 404), ("/jurisdiction/%27%20OR%201%3D1--", 404),
-    ("/jurisdiction/%E2%9C%93", 404), ("/jurisdiction/..%2F..%2Fetc%2Fpasswd", 404),
-    ("/audits/..%2F..%2Fetc%2Fpasswd", 404), ("/downloads/..%2Fapp.py", 404),
-    ("/static/..%2Fapp.py", 404), ("/static/%2e%2e/app.py", 404), ("/static/", 404),
-    ("/report?week=2015-13-01", 400), ("/report?state=%27", 400),
-])
+@pytest.mark.parametrize(
+    "path,status",
+    [
+        ("/search?q=%00", 400),
+        ("/jurisdiction/", 404),
+        ("/jurisdiction/%00", 404),
+        ("/jurisdiction/" + "9" * 300, 404),
+        ("/jurisdiction/%27%20OR%201%3D1--", 404),
+        ("/jurisdiction/%E2%9C%93", 404),
+        ("/jurisdiction/..%2F..%2Fetc%2Fpasswd", 404),
+        ("/audits/..%2F..%2Fetc%2Fpasswd", 404),
+        ("/downloads/..%2Fapp.py", 404),
+        ("/static/..%2Fapp.py", 404),
+        ("/static/%2e%2e/app.py", 404),
+        ("/static/", 404),
+        ("/report?week=2015-13-01", 400),
+        ("/report?state=%27", 400),
+    ],
+)
 def test_bad_page_parameters_are_errors_not_pages(client, path, status):
     response = client.get(path)
     assert response.status_code == status, response.text[:300]
@@ -259,11 +291,17 @@ def test_bad_page_parameters_are_errors_not_pages(client, path, status):
     assert "\x00" not in response.text
 
 
-@pytest.mark.parametrize("path,parameter", [
-    ("/api/v1/jurisdictions/%27%20OR%201%3D1", "id"), ("/api/v1/jurisdictions/%E2%9C%93", "id"),
-    ("/api/v1/jurisdictions/county:99999", "id"), ("/api/v1/jurisdictions/city:42:nowhere", "id"),
-    ("/api/v1/jurisdictions/unknown:00:nothing-here", "id"), ("/api/v1/audits/x.csv", "name"),
-])
+@pytest.mark.parametrize(
+    "path,parameter",
+    [
+        ("/api/v1/jurisdictions/%27%20OR%201%3D1", "id"),
+        ("/api/v1/jurisdictions/%E2%9C%93", "id"),
+        ("/api/v1/jurisdictions/county:99999", "id"),
+        ("/api/v1/jurisdictions/city:42:nowhere", "id"),
+        ("/api/v1/jurisdictions/unknown:00:nothing-here", "id"),
+        ("/api/v1/audits/x.csv", "name"),
+    ],
+)
 def test_unknown_resources_get_a_json_404_naming_the_parameter(client, path, parameter):
     response = client.get(path)
     assert response.status_code == 404
@@ -282,7 +320,9 @@ def test_every_listed_jurisdiction_id_resolves_in_the_api(client):
         assert response.status_code == 200, (j["id"], response.text[:200])
         body = response.json()
         # a count at a juvenile home or hospital of 1-4 is "<5" (disclosure rules)
-        assert body["id"] == j["id"] and (body["totals"]["issued"] in ("<5", "x") or body["totals"]["issued"] >= 1)
+        assert body["id"] == j["id"] and (
+            body["totals"]["issued"] in ("<5", "x") or body["totals"]["issued"] >= 1
+        )
         for name in IDENTIFIER_FIELDS | {"row_number", "birth_date", "birth_year"}:
             assert f'"{name}"' not in response.text
     bop = client.get("/api/v1/jurisdictions/federal:42:federal-bureau-of-prisons").json()
@@ -294,8 +334,8 @@ def test_every_listed_jurisdiction_id_resolves_in_the_api(client):
 def test_sources_page_lists_each_files_hash_and_licence(client):
     text = client.get("/sources").text
     for s in client.get("/api/v1/sources").json():
-        block = text[text.index(f'id="sha-{s["sha256"]}"'):]
-        block = block[:block.index("</tbody>")]
+        block = text[text.index(f'id="sha-{s["sha256"]}"') :]
+        block = block[: block.index("</tbody>")]
         assert s["file_name"] in block and s["sha256"] in block
         assert s["licence"].replace("'", "&#39;") in block and s["licence"] != ""
 
@@ -303,8 +343,10 @@ def test_sources_page_lists_each_files_hash_and_licence(client):
 def test_trend_series_are_filled_month_by_month():
     from detainerwatch.web.views import filled_series
 
-    series = [{"period": p, "unit": "month", "issued": 3, "declined": 0, "booked": 1}
-              for p in ("2014-11-01", "2015-01-01", "2023-01-01")]
+    series = [
+        {"period": p, "unit": "month", "issued": 3, "declined": 0, "booked": 1}
+        for p in ("2014-11-01", "2015-01-01", "2023-01-01")
+    ]
     filled = filled_series(series, lambda key: key < "2016")
     periods = [r["period"] for r in filled]
     assert periods[:3] == ["2014-11-01", "2014-12-01", "2015-01-01"] and periods[-1] == "2023-01-01"
@@ -312,10 +354,12 @@ def test_trend_series_are_filled_month_by_month():
     by = {r["period"]: r for r in filled}
     assert by["2014-12-01"]["issued"] == 0  # the store has records that month: none here
     assert by["2019-06-01"]["issued"] is None  # the store has none: a gap, not a slope
-    weekly = filled_series([{"period": "2026-02-23", "unit": "week", "issued": 1, "declined": 0,
-                             "booked": 0},
-                            {"period": "2026-03-09", "unit": "week", "issued": 1, "declined": 0,
-                             "booked": 0}])
+    weekly = filled_series(
+        [
+            {"period": "2026-02-23", "unit": "week", "issued": 1, "declined": 0, "booked": 0},
+            {"period": "2026-03-09", "unit": "week", "issued": 1, "declined": 0, "booked": 0},
+        ]
+    )
     assert [r["issued"] for r in weekly] == [1, None, 1]
 
 
@@ -324,16 +368,25 @@ def test_profile_chart_counts_empty_months_as_zero_and_labels_each_year_once(cli
     months = {m["month"] for m in data["by_month"]}
     assert "2008-01" not in months  # a month Franklin County had no detainer
     page = client.get("/jurisdiction/county:42055").text
-    svg = page[page.index("<figure>"):page.index("</figure>")]
+    svg = page[page.index("<figure>") : page.index("</figure>")]
     labels = re.findall(r"<text[^>]*>(\d{4})</text>", svg)
     assert labels and len(labels) == len(set(labels)), labels
     # a month with no detainer is plotted at zero, not bridged by a slope
     from detainerwatch.web import views
 
     series = views.filled_series(
-        [{"period": f"{m['month']}-01", "unit": "month", "issued": m["issued"],
-          "declined": m["declined"], "booked": m["booked"]} for m in data["by_month"]],
-        lambda key: True)
+        [
+            {
+                "period": f"{m['month']}-01",
+                "unit": "month",
+                "issued": m["issued"],
+                "declined": m["declined"],
+                "booked": m["booked"],
+            }
+            for m in data["by_month"]
+        ],
+        lambda key: True,
+    )
     assert {r["period"]: r["issued"] for r in series}["2008-01-01"] == 0
 
 
@@ -356,12 +409,20 @@ def city_store(tmp_path_factory):
     from conftest import FACILITY_LISTS, detainer_row, run, write_detainer_workbook
 
     tmp = tmp_path_factory.mktemp("city")
-    rows = [detainer_row(**{"Detainer Prepare Date": dt.date(2025, 10, 6 + i % 20),
-                            "Facility State": "WA", "Detainer Facility": "ABERDEEN CITY JAIL",
-                            "Detainer Facility Code": "ABRDNWA", "Facility City": "ABERDEEN",
-                            "Anonymized Identifier": f"P{i}",
-                            "Detainer Lift Reason": "Detainer Declined by LEA" if i < 4 else None})
-            for i in range(12)]
+    rows = [
+        detainer_row(
+            **{
+                "Detainer Prepare Date": dt.date(2025, 10, 6 + i % 20),
+                "Facility State": "WA",
+                "Detainer Facility": "ABERDEEN CITY JAIL",
+                "Detainer Facility Code": "ABRDNWA",
+                "Facility City": "ABERDEEN",
+                "Anonymized Identifier": f"P{i}",
+                "Detainer Lift Reason": "Detainer Declined by LEA" if i < 4 else None,
+            }
+        )
+        for i in range(12)
+    ]
     book = write_detainer_workbook(tmp / "aberdeen.xlsx", rows)
     db = tmp / "city.duckdb"
     result = run(db, "ingest", "--quiet", book, *FACILITY_LISTS)

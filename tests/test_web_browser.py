@@ -1,5 +1,6 @@
 """A real browser (Debian chromium, headless) against the served app: home, search a county,
 open its profile, follow a link to the evidence; no request may leave localhost."""
+
 from __future__ import annotations
 
 import socket

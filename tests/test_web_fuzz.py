@@ -1,5 +1,6 @@
 """Fuzz the API from its own OpenAPI document (schemathesis): valid and invalid requests alike
 must never produce a 5xx, and responses must match what the document promises."""
+
 from __future__ import annotations
 
 import pytest
@@ -20,16 +21,18 @@ def test_api_fuzz(pa_store, mode):
             continue  # nothing to get wrong
 
         @given(operation.as_strategy(generation_mode=mode))
-        @settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck),
-                  database=None)
+        @settings(
+            max_examples=30, deadline=None, suppress_health_check=list(HealthCheck), database=None
+        )
         def check(case):
             response = case.call()
             assert response.status_code < 500, (case.path, case.query, response.text[:200])
             if mode is GenerationMode.POSITIVE:
                 # A period whose end precedes its start is refused (400) by a rule the
                 # document states in words only; every other check applies.
-                if response.status_code == 400 and ("before --from" in response.text
-                                                     or "before start" in response.text):
+                if response.status_code == 400 and (
+                    "before --from" in response.text or "before start" in response.text
+                ):
                     return
                 case.validate_response(response)
             else:

@@ -3,6 +3,7 @@ fallback reader), on real workbooks and on generated ones that exercise what wri
 differently: shared vs inline strings, entities, rich text, dates with and without times,
 booleans, decimals, blank rows, cells written without their r attribute, the 1904 date system.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -38,12 +39,16 @@ def assert_same(path: Path):
     all blank in calamine's reading."""
     streamed = readers._read_xlsx_stream(path, ALL, xlsx_stream)
     oracle = readers.read_xlsx_calamine(path, ALL)
-    assert [(s.name, s.header_row, s.layout.name, _trimmed(s.headers), s.preamble)
-            for s in streamed.sheets] == \
-        [(s.name, s.header_row, s.layout.name, _trimmed(s.headers), s.preamble)
-         for s in oracle.sheets]
-    assert [(s.name, s.reason, s.rows) for s in streamed.skipped] == \
-        [(s.name, s.reason, s.rows) for s in oracle.skipped]
+    assert [
+        (s.name, s.header_row, s.layout.name, _trimmed(s.headers), s.preamble)
+        for s in streamed.sheets
+    ] == [
+        (s.name, s.header_row, s.layout.name, _trimmed(s.headers), s.preamble)
+        for s in oracle.sheets
+    ]
+    assert [(s.name, s.reason, s.rows) for s in streamed.skipped] == [
+        (s.name, s.reason, s.rows) for s in oracle.skipped
+    ]
     a, b = _tables(streamed), _tables(oracle)
     for name in b:
         got, want = a[name].to_pydict(), b[name].to_pydict()
@@ -58,9 +63,18 @@ def test_real_facility_lists_read_as_calamine_reads_them(path):
     assert_same(path)
 
 
-HEADER_2026 = ["Detainer Prepare Date", "Facility State", "Detainer Facility",
-               "Detainer Facility Code", "Facility City", "Detainer Lift Reason", "Detainer Type",
-               "Birth Year", "MSC Charge", "Anonymized Identifier"]
+HEADER_2026 = [
+    "Detainer Prepare Date",
+    "Facility State",
+    "Detainer Facility",
+    "Detainer Facility Code",
+    "Facility City",
+    "Detainer Lift Reason",
+    "Detainer Type",
+    "Birth Year",
+    "MSC Charge",
+    "Anonymized Identifier",
+]
 
 
 def _preamble(ws):
@@ -80,10 +94,43 @@ def test_generated_values_of_every_kind(tmp_path, constant_memory):
     ws = wb.add_worksheet("FY2026")
     _preamble(ws)
     rows = [
-        [dt.datetime(2025, 10, 1), "PA", "A & B <JAIL> \"Q\" 'S'", "AB", "É CITY", "Booked into Detention", None, 1980, "b(6), b(7)c", None],
-        [dt.datetime(2025, 10, 2, 13, 45, 30), "TX", "  ", "X", None, None, None, 1979.5, True, "(b)(6),(b)(7)c)"],
+        [
+            dt.datetime(2025, 10, 1),
+            "PA",
+            "A & B <JAIL> \"Q\" 'S'",
+            "AB",
+            "É CITY",
+            "Booked into Detention",
+            None,
+            1980,
+            "b(6), b(7)c",
+            None,
+        ],
+        [
+            dt.datetime(2025, 10, 2, 13, 45, 30),
+            "TX",
+            "  ",
+            "X",
+            None,
+            None,
+            None,
+            1979.5,
+            True,
+            "(b)(6),(b)(7)c)",
+        ],
         [None] * 10,  # a blank row: skipped, numbers kept as Excel shows them
-        [dt.datetime(2026, 3, 10), "NY", "line\nbreak", "Y", "Z", "Case Closed", "I247N", -3, False, "x"],
+        [
+            dt.datetime(2026, 3, 10),
+            "NY",
+            "line\nbreak",
+            "Y",
+            "Z",
+            "Case Closed",
+            "I247N",
+            -3,
+            False,
+            "x",
+        ],
         [45000, "CA", "123", "Z", "Z", "", "", 0.1, "1E-3", None],
     ]
     for r, values in enumerate(rows, start=7):
@@ -112,23 +159,38 @@ def _hand_made(path: Path, sheet_xml: str, *, date1904: bool = False, sst: str |
     rel = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
         z.writestr("[Content_Types].xml", "<Types/>")
-        z.writestr("_rels/.rels", f'<Relationships><Relationship Id="rId1" Type="{rel}/officeDocument" '
-                                  'Target="xl/workbook.xml"/></Relationships>')
+        z.writestr(
+            "_rels/.rels",
+            f'<Relationships><Relationship Id="rId1" Type="{rel}/officeDocument" '
+            'Target="xl/workbook.xml"/></Relationships>',
+        )
         pr = '<workbookPr date1904="1"/>' if date1904 else ""
-        z.writestr("xl/workbook.xml", f'<workbook {ns} xmlns:r="{rel}">{pr}<sheets>'
-                                      '<sheet name="Detainers" sheetId="1" r:id="rId1"/></sheets></workbook>')
-        rels = (f'<Relationship Id="rId1" Type="{rel}/worksheet" Target="worksheets/sheet1.xml"/>'
-                f'<Relationship Id="rId2" Type="{rel}/styles" Target="styles.xml"/>')
+        z.writestr(
+            "xl/workbook.xml",
+            f'<workbook {ns} xmlns:r="{rel}">{pr}<sheets>'
+            '<sheet name="Detainers" sheetId="1" r:id="rId1"/></sheets></workbook>',
+        )
+        rels = (
+            f'<Relationship Id="rId1" Type="{rel}/worksheet" Target="worksheets/sheet1.xml"/>'
+            f'<Relationship Id="rId2" Type="{rel}/styles" Target="styles.xml"/>'
+        )
         if sst is not None:
-            rels += f'<Relationship Id="rId3" Type="{rel}/sharedStrings" Target="sharedStrings.xml"/>'
+            rels += (
+                f'<Relationship Id="rId3" Type="{rel}/sharedStrings" Target="sharedStrings.xml"/>'
+            )
             z.writestr("xl/sharedStrings.xml", f"<sst {ns}>{sst}</sst>")
         z.writestr("xl/_rels/workbook.xml.rels", f"<Relationships>{rels}</Relationships>")
-        z.writestr("xl/styles.xml", f'<styleSheet {ns}><numFmts count="1"><numFmt numFmtId="164" '
-                                    'formatCode="d\\-mmm\\-yy"/></numFmts><cellXfs count="3">'
-                                    '<xf numFmtId="0"/><xf numFmtId="14"/><xf numFmtId="164"/>'
-                                    '</cellXfs></styleSheet>')
-        z.writestr("xl/worksheets/sheet1.xml", f"<worksheet {ns}><sheetData>{sheet_xml}"
-                                               "</sheetData></worksheet>")
+        z.writestr(
+            "xl/styles.xml",
+            f'<styleSheet {ns}><numFmts count="1"><numFmt numFmtId="164" '
+            'formatCode="d\\-mmm\\-yy"/></numFmts><cellXfs count="3">'
+            '<xf numFmtId="0"/><xf numFmtId="14"/><xf numFmtId="164"/>'
+            "</cellXfs></styleSheet>",
+        )
+        z.writestr(
+            "xl/worksheets/sheet1.xml",
+            f"<worksheet {ns}><sheetData>{sheet_xml}</sheetData></worksheet>",
+        )
 
 
 def _header_row(r: int) -> str:
@@ -138,13 +200,21 @@ def _header_row(r: int) -> str:
 
 def test_cells_without_r_rich_text_phonetics_and_1904_dates(tmp_path):
     path = tmp_path / "hand.xlsx"
-    sst = ('<si><t>PA</t></si><si><r><t xml:space="preserve">FRANKLIN </t></r><r><rPr><b/></rPr><t>COUNTY JAIL</t></r>'
-           '<rPh sb="0" eb="1"><t>IGNORED</t></rPh></si><si><t xml:space="preserve"> x_x000D_y </t></si>')
-    data = ('<row r="8"><c s="1"><v>0</v></c><c t="s"><v>0</v></c><c t="s"><v>1</v></c>'
-            '<c r="E8" t="s"><v>2</v></c><c r="G8" t="str"><f>A1</f><v>a&amp;b</v></c></row>'
-            '<row><c s="2"><v>1.5</v></c><c t="s"><v>0</v></c></row>')
-    _hand_made(path, _header_row(7) + data.replace("<v>0</v></c><c t=\"s\"><v>0", "<v>1</v></c><c t=\"s\"><v>0", 1),
-               date1904=True, sst=sst)
+    sst = (
+        '<si><t>PA</t></si><si><r><t xml:space="preserve">FRANKLIN </t></r><r><rPr><b/></rPr><t>COUNTY JAIL</t></r>'
+        '<rPh sb="0" eb="1"><t>IGNORED</t></rPh></si><si><t xml:space="preserve"> x_x000D_y </t></si>'
+    )
+    data = (
+        '<row r="8"><c s="1"><v>0</v></c><c t="s"><v>0</v></c><c t="s"><v>1</v></c>'
+        '<c r="E8" t="s"><v>2</v></c><c r="G8" t="str"><f>A1</f><v>a&amp;b</v></c></row>'
+        '<row><c s="2"><v>1.5</v></c><c t="s"><v>0</v></c></row>'
+    )
+    _hand_made(
+        path,
+        _header_row(7) + data.replace('<v>0</v></c><c t="s"><v>0', '<v>1</v></c><c t="s"><v>0', 1),
+        date1904=True,
+        sst=sst,
+    )
     got = assert_same(path)["Detainers"].to_pydict()
     assert got["row_number"] == [8, 9]
     assert got["c0"] == ["1904-01-02", "1904-01-02 12:00:00"]
@@ -157,22 +227,30 @@ def test_cells_without_r_rich_text_phonetics_and_1904_dates(tmp_path):
 def test_error_cells_keep_their_text(tmp_path):
     # calamine turns an error cell (#N/A) into a blank; the scanner keeps the text: nothing lost.
     path = tmp_path / "err.xlsx"
-    _hand_made(path, _header_row(7) + '<row r="8"><c><v>45000</v></c><c t="e"><v>#N/A</v></c></row>')
+    _hand_made(
+        path, _header_row(7) + '<row r="8"><c><v>45000</v></c><c t="e"><v>#N/A</v></c></row>'
+    )
     workbook = readers._read_xlsx_stream(path, ALL, xlsx_stream)
     assert list(workbook.sheets[0].batches())[0]["c1"].to_pylist() == ["#N/A"]
 
 
 def test_value_right_of_the_header_fails_with_its_row_and_column(tmp_path):
     path = tmp_path / "wide.xlsx"
-    data = '<row r="8"><c r="A8"><v>45000</v></c></row>' * 1 + \
-        '<row r="40"><c r="A40"><v>45000</v></c><c r="Z40" t="inlineStr"><is><t>stray</t></is></c></row>'
+    data = (
+        '<row r="8"><c r="A8"><v>45000</v></c></row>' * 1
+        + '<row r="40"><c r="A40"><v>45000</v></c><c r="Z40" t="inlineStr"><is><t>stray</t></is></c></row>'
+    )
     _hand_made(path, _header_row(7) + data)
     workbook = readers._read_xlsx_stream(path, ALL, xlsx_stream)
     with pytest.raises(readers.InputError) as err:
         for sheet in workbook.sheets:
             list(sheet.batches())
-    assert (err.value.sheet, err.value.row, err.value.column, err.value.found) == \
-        ("Detainers", 40, "Z", "stray")
+    assert (err.value.sheet, err.value.row, err.value.column, err.value.found) == (
+        "Detainers",
+        40,
+        "Z",
+        "stray",
+    )
 
 
 def test_truncated_sheet_xml_is_an_input_error(tmp_path):
@@ -212,26 +290,44 @@ def test_batches_are_bounded_and_keep_every_row(tmp_path, monkeypatch):
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-_TEXT = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"),
-                max_size=40)
+_TEXT = st.text(
+    st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=40
+)
 
 
-@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(values=st.lists(st.lists(st.one_of(_TEXT, st.integers(-10**12, 10**12),
-                                          st.floats(allow_nan=False, allow_infinity=False,
-                                                    width=32),
-                                          st.datetimes(dt.datetime(1900, 3, 1),
-                                                       dt.datetime(2100, 12, 31))),
-                                min_size=1, max_size=10),
-                       min_size=1, max_size=8),
-       constant_memory=st.booleans())
+@settings(
+    max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    values=st.lists(
+        st.lists(
+            st.one_of(
+                _TEXT,
+                st.integers(-(10**12), 10**12),
+                st.floats(allow_nan=False, allow_infinity=False, width=32),
+                st.datetimes(dt.datetime(1900, 3, 1), dt.datetime(2100, 12, 31)),
+            ),
+            min_size=1,
+            max_size=10,
+        ),
+        min_size=1,
+        max_size=8,
+    ),
+    constant_memory=st.booleans(),
+)
 def test_any_cell_text_reads_as_calamine_reads_it(tmp_path_factory, values, constant_memory):
     # Whatever a writer puts in a cell (entities, _xHHHH_ escapes, control characters,
     # astral-plane text, whitespace-only strings, floats), the scanner agrees with calamine.
     path = tmp_path_factory.mktemp("any") / "any.xlsx"
-    wb = xlsxwriter.Workbook(str(path), {"constant_memory": constant_memory,
-                                         "strings_to_numbers": False, "strings_to_formulas": False,
-                                         "strings_to_urls": False})
+    wb = xlsxwriter.Workbook(
+        str(path),
+        {
+            "constant_memory": constant_memory,
+            "strings_to_numbers": False,
+            "strings_to_formulas": False,
+            "strings_to_urls": False,
+        },
+    )
     stamp = wb.add_format({"num_format": "yyyy-mm-dd hh:mm:ss.000"})
     ws = wb.add_worksheet("FY2026")
     _preamble(ws)

@@ -1,4 +1,5 @@
 """Where packaged data lives."""
+
 from pathlib import Path
 
 DATA_DIR = Path(__file__).resolve().parent / "data"

@@ -1,4 +1,5 @@
 """Errors a user can cause and fix. The CLI prints them as one line and exits 2."""
+
 from __future__ import annotations
 
 

@@ -1,8 +1,9 @@
 """Locate and read the reviewed hand-decision files shipped in ``detainerwatch/hand/``."""
+
 from __future__ import annotations
 
 import csv
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 HAND_DIR = Path(__file__).resolve().parent / "hand"
@@ -12,7 +13,7 @@ def hand_path(name: str) -> Path:
     return HAND_DIR / name
 
 
-@lru_cache(maxsize=None)
+@cache
 def read_csv(name: str) -> tuple[dict[str, str], ...]:
     with open(hand_path(name), newline="", encoding="utf-8") as fh:
         return tuple(csv.DictReader(fh))

@@ -1,5 +1,6 @@
 """What runs after rows are stored, inside the same transaction as the ingest: derived tables
 that reports read (facility attribution, policy records). Sits above store, link and derive."""
+
 from __future__ import annotations
 
 import threading

@@ -8,6 +8,7 @@ row 5,000. The manifest returned (and written beside the file by the CLI) says w
 written: rows per sheet, markers per field, likely duplicates. It never replaces the real
 samples: it exists to test scale and the guarantees that must hold at any size.
 """
+
 from __future__ import annotations
 
 import csv
@@ -27,44 +28,102 @@ from .synth_xlsx import STYLE_DATE, STYLE_DATETIME, Workbook
 EXCEL_MAX_ROWS = 1_048_576
 STRINGS = ("shared", "inline")  # how cells hold text: Excel's shared-string table, or inline
 HEADER_ROW = 7  # Excel row of the header; data from row 8
-MARKERS = ["b(6), b(7)c", "b(6), b(7)C", "(b)(6)(b)(7)(c)", "(b)(6),(b)(7)c)", "(b)(7)e)",
-           "b(7)(e)", "(B)(3)"]
+MARKERS = [
+    "b(6), b(7)c",
+    "b(6), b(7)C",
+    "(b)(6)(b)(7)(c)",
+    "(b)(6),(b)(7)c)",
+    "(b)(7)e)",
+    "b(7)(e)",
+    "(B)(3)",
+]
 LAYOUTS = {"2026": ice_2026, "2025": ice_2025, "2023": ice_2023}
-RELEASE_TITLE = {"2026": "2026-ICLI-00005 Detainers FY2023 - FY2026 (through March 10, 2026)",
-                 "2025": "2025-ICLI-00019 Detainers FY2023 - FY2025",
-                 "2023": "2023-ICFO-00000 Detainers FY2023"}
+RELEASE_TITLE = {
+    "2026": "2026-ICLI-00005 Detainers FY2023 - FY2026 (through March 10, 2026)",
+    "2025": "2025-ICLI-00019 Detainers FY2023 - FY2025",
+    "2023": "2023-ICFO-00000 Detainers FY2023",
+}
 FISCAL_YEARS = {"2026": [2023, 2024, 2025, 2026], "2025": [2023, 2024, 2025], "2023": [2023]}
-LAST_DAY = {"2026": dt.date(2026, 3, 10), "2025": dt.date(2025, 6, 30), "2023": dt.date(2023, 9, 30)}
+LAST_DAY = {
+    "2026": dt.date(2026, 3, 10),
+    "2025": dt.date(2025, 6, 30),
+    "2023": dt.date(2023, 9, 30),
+}
 EXCEL_EPOCH = dt.date(1899, 12, 30)
 FIXED_TIME = dt.datetime(2026, 3, 11, 12, 0, 0)
 
-LIFT_WEIGHTS = {"Booked into Detention": 38, "": 30, "Detainer Declined by LEA": 4,
-                "Case Closed": 5, "Duplicate": 3, "Early Release": 2,
-                "No longer in State, Local, or Federal Custody": 6, "Prosecutorial Discretion": 2,
-                "Superseding - New Form Issued": 4, "USC or Presumptive Claim to US Citizenship": 1,
-                "Insufficient Notice to ICE": 2, "ICE Temporary Resource Constraint": 1,
-                "Not Amenable to Removal": 1, "Noncitizen Not Amenable to Removal": 1,
-                "Judicial Review": 1}
-LIFT_CODES = {"Detainer Declined by LEA": "A", "Booked into Detention": "B", "Case Closed": "C",
-              "Duplicate": "D", "Early Release": "E", "Prosecutorial Discretion": "P"}
-CHARGES = [("1313", "ASSAULT - SIMPLE"), ("1399", "ASSAULT"), ("3599", "DANGEROUS DRUGS"),
-           ("3562", "MARIJUANA - POSSESS"), ("5404", "DRIVING UNDER INFLUENCE LIQUOR"),
-           ("5499", "TRAFFIC OFFENSE"), ("2399", "LARCENY"), ("2299", "BURGLARY"),
-           ("1299", "ROBBERY"), ("0999", "HOMICIDE"), ("1199", "SEXUAL ASSAULT"),
-           ("5299", "WEAPON OFFENSE"), ("7399", "PUBLIC ORDER CRIMES"), ("4801", "RESISTING OFFICER"),
-           ("0399", "IMMIGRATION"), ("2699", "FRAUD"), ("3899", "FAMILY OFFENSE")]
-COUNTRIES = ["MEXICO", "GUATEMALA", "HONDURAS", "EL SALVADOR", "VENEZUELA", "COLOMBIA", "ECUADOR",
-             "CUBA", "HAITI", "DOMINICAN REPUBLIC", "BRAZIL", "INDIA", "CHINA, PEOPLES REPUBLIC OF",
-             "NICARAGUA", "PERU"]
+LIFT_WEIGHTS = {
+    "Booked into Detention": 38,
+    "": 30,
+    "Detainer Declined by LEA": 4,
+    "Case Closed": 5,
+    "Duplicate": 3,
+    "Early Release": 2,
+    "No longer in State, Local, or Federal Custody": 6,
+    "Prosecutorial Discretion": 2,
+    "Superseding - New Form Issued": 4,
+    "USC or Presumptive Claim to US Citizenship": 1,
+    "Insufficient Notice to ICE": 2,
+    "ICE Temporary Resource Constraint": 1,
+    "Not Amenable to Removal": 1,
+    "Noncitizen Not Amenable to Removal": 1,
+    "Judicial Review": 1,
+}
+LIFT_CODES = {
+    "Detainer Declined by LEA": "A",
+    "Booked into Detention": "B",
+    "Case Closed": "C",
+    "Duplicate": "D",
+    "Early Release": "E",
+    "Prosecutorial Discretion": "P",
+}
+CHARGES = [
+    ("1313", "ASSAULT - SIMPLE"),
+    ("1399", "ASSAULT"),
+    ("3599", "DANGEROUS DRUGS"),
+    ("3562", "MARIJUANA - POSSESS"),
+    ("5404", "DRIVING UNDER INFLUENCE LIQUOR"),
+    ("5499", "TRAFFIC OFFENSE"),
+    ("2399", "LARCENY"),
+    ("2299", "BURGLARY"),
+    ("1299", "ROBBERY"),
+    ("0999", "HOMICIDE"),
+    ("1199", "SEXUAL ASSAULT"),
+    ("5299", "WEAPON OFFENSE"),
+    ("7399", "PUBLIC ORDER CRIMES"),
+    ("4801", "RESISTING OFFICER"),
+    ("0399", "IMMIGRATION"),
+    ("2699", "FRAUD"),
+    ("3899", "FAMILY OFFENSE"),
+]
+COUNTRIES = [
+    "MEXICO",
+    "GUATEMALA",
+    "HONDURAS",
+    "EL SALVADOR",
+    "VENEZUELA",
+    "COLOMBIA",
+    "ECUADOR",
+    "CUBA",
+    "HAITI",
+    "DOMINICAN REPUBLIC",
+    "BRAZIL",
+    "INDIA",
+    "CHINA, PEOPLES REPUBLIC OF",
+    "NICARAGUA",
+    "PERU",
+]
 FIELD_TYPES = {f.name: f.type for f in DETAINER_FIELDS}
 IDENTIFIER_COLUMNS = ("alien_file_number", "eid_case_id", "eid_subject_id", "eid_dta_id")
 FLAG_FIELDS = {r["field"] for r in read_csv("value_sets.csv") if r["note"] == "Yes/No flag"}
 MARKER_SET = frozenset(MARKERS)
-FOOTNOTES = ["Footnotes",
-             "1. Data are from ICE's Enforcement Integrated Database (synthetic).",
-             "2. Detainer Prepare Date is the date the detainer was prepared.",
-             "3. Redactions under FOIA exemptions b(6), b(7)(c) and b(7)(e).",
-             "4. Generated by detainerwatch synth for tests; not real records."]
+FOOTNOTES = [
+    "Footnotes",
+    "1. Data are from ICE's Enforcement Integrated Database (synthetic).",
+    "2. Detainer Prepare Date is the date the detainer was prepared.",
+    "3. Redactions under FOIA exemptions b(6), b(7)(c) and b(7)(e).",
+    "4. Generated by detainerwatch synth for tests; not real records.",
+]
 
 
 def _facilities() -> list[dict]:
@@ -77,9 +136,18 @@ def _value_set(field: str) -> list[str]:
     return sorted({r["value"] for r in read_csv("value_sets.csv") if r["field"] == field})
 
 
-def synthesize(layout: str, rows: int, out: Path, *, seed: int = 0,
-               sheet_rows: int = EXCEL_MAX_ROWS, marker_from_row: int = 5001,
-               marker_rate: float = 0.002, strings: str = "shared", progress=None) -> dict:
+def synthesize(
+    layout: str,
+    rows: int,
+    out: Path,
+    *,
+    seed: int = 0,
+    sheet_rows: int = EXCEL_MAX_ROWS,
+    marker_from_row: int = 5001,
+    marker_rate: float = 0.002,
+    strings: str = "shared",
+    progress=None,
+) -> dict:
     """Write a workbook of `rows` detainers in `layout` ("2026", "2025", "2023"), with shared
     strings (as Excel writes them) or inline strings (`strings="inline"`)."""
     if layout not in LAYOUTS:
@@ -87,7 +155,9 @@ def synthesize(layout: str, rows: int, out: Path, *, seed: int = 0,
     if rows < 1:
         raise UsageError(f"--rows {rows}: expected at least 1")
     if not HEADER_ROW + 1 < sheet_rows <= EXCEL_MAX_ROWS:
-        raise UsageError(f"--sheet-rows {sheet_rows}: expected {HEADER_ROW + 2} to {EXCEL_MAX_ROWS}")
+        raise UsageError(
+            f"--sheet-rows {sheet_rows}: expected {HEADER_ROW + 2} to {EXCEL_MAX_ROWS}"
+        )
     if strings not in STRINGS:
         raise UsageError(f"--strings {strings!r}: expected one of {', '.join(STRINGS)}")
     out = Path(out)
@@ -96,16 +166,24 @@ def synthesize(layout: str, rows: int, out: Path, *, seed: int = 0,
     rng = random.Random(seed)
     rand = rng.random
     header_all = list(LAYOUTS[layout].HEADER)
-    manifest = {"layout": layout, "rows": rows, "seed": seed, "strings": strings, "sheets": {},
-                "markers": {c: 0 for _, c in header_all}, "markers_after_row_5000": {},
-                "likely_duplicates": 0}
+    manifest = {
+        "layout": layout,
+        "rows": rows,
+        "seed": seed,
+        "strings": strings,
+        "sheets": {},
+        "markers": {c: 0 for _, c in header_all},
+        "markers_after_row_5000": {},
+        "likely_duplicates": 0,
+    }
     markers, after = manifest["markers"], manifest["markers_after_row_5000"]
     years = FISCAL_YEARS[layout]
     per_year = [rows // len(years) + (1 if i < rows % len(years) else 0) for i in range(len(years))]
     capacity = sheet_rows - HEADER_ROW
     # Fields whose markers must appear after row 5,000 at least once (when rows allow).
-    must_mark = [c for _, c in header_all
-                 if c != "prepare_date" and c not in IDENTIFIER_COLUMNS]  # those: every row
+    must_mark = [
+        c for _, c in header_all if c != "prepare_date" and c not in IDENTIFIER_COLUMNS
+    ]  # those: every row
     # Random markers fall on a cell with probability marker_rate: the gaps between marked
     # cells are drawn (geometric) instead of a draw per cell.
     log_keep = math.log1p(-marker_rate) if 0 < marker_rate < 1 else None
@@ -118,22 +196,39 @@ def synthesize(layout: str, rows: int, out: Path, *, seed: int = 0,
     skip = gap()
     written = 0
     last_person = None
-    book = Workbook(out, strings=strings, title=RELEASE_TITLE[layout],
-                    author="detainerwatch synth", created=FIXED_TIME)
+    book = Workbook(
+        out,
+        strings=strings,
+        title=RELEASE_TITLE[layout],
+        author="detainerwatch synth",
+        created=FIXED_TIME,
+    )
     try:
         for fy, count in zip(years, per_year):
-            header = [(h, c) for h, c in header_all
-                      if not (layout == "2026" and fy in (2023, 2024) and c == "birth_date")]
+            header = [
+                (h, c)
+                for h, c in header_all
+                if not (layout == "2026" and fy in (2023, 2024) and c == "birth_date")
+            ]
             canon = [c for _, c in header]
             fy_start, fy_end = dt.date(fy - 1, 10, 1), min(dt.date(fy, 9, 30), LAST_DAY[layout])
             span = (fy_end - fy_start).days
             start_serial = (fy_start - EXCEL_EPOCH).days
             make = _row_maker(rng, canon)
-            styles = [STYLE_DATETIME if c == "apprehension_date" else
-                      STYLE_DATE if FIELD_TYPES.get(c) == "date" else 0 for c in canon]
+            styles = [
+                STYLE_DATETIME
+                if c == "apprehension_date"
+                else STYLE_DATE
+                if FIELD_TYPES.get(c) == "date"
+                else 0
+                for c in canon
+            ]
             idents = [i for i, c in enumerate(canon) if c in IDENTIFIER_COLUMNS]
-            eligible = [i for i, c in enumerate(canon)
-                        if c not in IDENTIFIER_COLUMNS and c != "prepare_date"]
+            eligible = [
+                i
+                for i, c in enumerate(canon)
+                if c not in IDENTIFIER_COLUMNS and c != "prepare_date"
+            ]
             n_eligible = len(eligible)
             pid = canon.index("person_id")
             prep = canon.index("prepare_date")
@@ -204,13 +299,15 @@ def synthesize(layout: str, rows: int, out: Path, *, seed: int = 0,
 
 def _preamble_rows(layout, header, fy_start, fy_end) -> list[list[str]]:
     """Rows 1-7 of a data sheet: the preamble (row 5 blank) and the header."""
-    return [["ERO-LESA Statistical Tracking Unit"],
-            ["For Official Use Only (FOUO)/Pre-decisional"],
-            [RELEASE_TITLE[layout]],
-            ["Please review the last tab for footnotes"],
-            [],
-            [f"Detainers: {fy_start:%m/%d/%Y} - {fy_end:%m/%d/%Y}"],
-            [h for h, _ in header]]
+    return [
+        ["ERO-LESA Statistical Tracking Unit"],
+        ["For Official Use Only (FOUO)/Pre-decisional"],
+        [RELEASE_TITLE[layout]],
+        ["Please review the last tab for footnotes"],
+        [],
+        [f"Detainers: {fy_start:%m/%d/%Y} - {fy_end:%m/%d/%Y}"],
+        [h for h, _ in header],
+    ]
 
 
 def _preamble(ws, layout, header, fy_start, fy_end) -> None:
@@ -233,24 +330,35 @@ def _row_maker(rng, canon: list[str]):
     Values are drawn as in the releases' value sets; dates are Excel serials (the sheet styles
     their columns as dates), the apprehension date with a time of day."""
     rand, bits = rng.random, rng.getrandbits
-    facilities = [(f["state"], f["aor"] or None, f["name"], f["detloc"], f["city"] or None)
-                  for f in _facilities()]
+    facilities = [
+        (f["state"], f["aor"] or None, f["name"], f["detloc"], f["city"] or None)
+        for f in _facilities()
+    ]
     n_fac = len(facilities)
     type_values = _value_set("detainer_type")
     case_status = _value_set("case_status")
     lifts = _weighted([(v or None, LIFT_CODES.get(v)) for v in LIFT_WEIGHTS], LIFT_WEIGHTS.values())
-    crims = _weighted(["1 Convicted Criminal", "2 Pending Criminal Charges",
-                       "3 Other Immigration Violator"], [55, 30, 15])
+    crims = _weighted(
+        ["1 Convicted Criminal", "2 Pending Criminal Charges", "3 Other Immigration Violator"],
+        [55, 30, 15],
+    )
     genders = _weighted(["Male", "Female", "Unknown"], [88, 11, 1])
     yes_no_20 = _weighted(["YES", "NO", None], [2, 7, 1])
     yes_no_30 = _weighted(["YES", "NO", None], [3, 6, 1])
     threats = ["1", "2", "3", None]
-    entry_status = ["Not  Applicable", "EWI - Entry Without Inspection",
-                    "B2 - Visitor for Pleasure", None]
+    entry_status = [
+        "Not  Applicable",
+        "EWI - Entry Without Inspection",
+        "B2 - Visitor for Pleasure",
+        None,
+    ]
     dispositions = ["Detainer", "Warrant of Arrest/Notice to Appear", "Other"]
-    categories = ["[16] Reinstated Final Order", "[8F] Expedited Removal",
-                  "[2A] Deportable - Under Adjudication by IJ",
-                  "[10] Visa Waiver Deportation / Removal"]
+    categories = [
+        "[16] Reinstated Final Order",
+        "[8F] Expedited Removal",
+        "[2A] Deportable - Under Adjudication by IJ",
+        "[10] Visa Waiver Deportation / Removal",
+    ]
     programs = ["ERO Criminal Alien Program", "287(g) Program", None]
     toa_categories = ["[8C] Excludable / Inadmissible - Administrative Final Order Issued", None]
     toa_programs = ["ERO Criminal Alien Program", None]
@@ -258,12 +366,17 @@ def _row_maker(rng, canon: list[str]):
     birth_first = dt.date(1950, 1, 1).toordinal()
     birth_span = dt.date(2005, 12, 28).toordinal() - birth_first + 1
     epoch = EXCEL_EPOCH.toordinal()
-    entry_dates = [(dt.date(y, m, 1) - EXCEL_EPOCH).days for y in range(1990, 2024)
-                   for m in range(1, 13)]
-    flags = [i for i, c in enumerate(canon)
-             if c in FLAG_FIELDS and c not in _DRAWN and c not in _BLANK]
-    other_dates = [i for i, c in enumerate(canon)
-                   if FIELD_TYPES.get(c) == "date" and c not in _DRAWN and c not in _BLANK]
+    entry_dates = [
+        (dt.date(y, m, 1) - EXCEL_EPOCH).days for y in range(1990, 2024) for m in range(1, 13)
+    ]
+    flags = [
+        i for i, c in enumerate(canon) if c in FLAG_FIELDS and c not in _DRAWN and c not in _BLANK
+    ]
+    other_dates = [
+        i
+        for i, c in enumerate(canon)
+        if FIELD_TYPES.get(c) == "date" and c not in _DRAWN and c not in _BLANK
+    ]
     at = {c: i for i, c in enumerate(canon)}
     slots = [at.get(c) for c in _DRAWN]  # where each drawn value goes (None: not in this layout)
     width = len(canon)
@@ -290,20 +403,45 @@ def _row_maker(rng, canon: list[str]):
             code = charge = threat = days = months = years = charged = convicted_on = None
         birth = birth_first + int(rand() * birth_span)
         values = (
-            day, fac[0], fac[1], crim, fac[2], fac[3], fac[4], threat,
-            genders[int(rand() * 100)], COUNTRIES[int(rand() * n_countries)],
-            COUNTRIES[int(rand() * n_countries)], birth - epoch,
-            dt.date.fromordinal(birth).year, entry_status[int(rand() * 4)], charge, code,
-            days, months, years, charged, convicted_on,
+            day,
+            fac[0],
+            fac[1],
+            crim,
+            fac[2],
+            fac[3],
+            fac[4],
+            threat,
+            genders[int(rand() * 100)],
+            COUNTRIES[int(rand() * n_countries)],
+            COUNTRIES[int(rand() * n_countries)],
+            birth - epoch,
+            dt.date.fromordinal(birth).year,
+            entry_status[int(rand() * 4)],
+            charge,
+            code,
+            days,
+            months,
+            years,
+            charged,
+            convicted_on,
             "Not an Aggravated Felon" if rand() < 0.9 else "Aggravated Felon",
-            dispositions[int(rand() * 3)], categories[int(rand() * 4)], programs[int(rand() * 3)],
-            toa_categories[int(rand() * 2)], toa_programs[int(rand() * 2)],
-            methods[int(rand() * 3)], yes_no_30[int(rand() * 10)],
+            dispositions[int(rand() * 3)],
+            categories[int(rand() * 4)],
+            programs[int(rand() * 3)],
+            toa_categories[int(rand() * 2)],
+            toa_programs[int(rand() * 2)],
+            methods[int(rand() * 3)],
+            yes_no_30[int(rand() * 10)],
             day + 1 + int(rand() * 199) if rand() < 0.2 else None,
             day + (int(rand() * 1440) / 1440) if rand() < 0.6 else None,
             entry_dates[int(rand() * 408)] if rand() < 0.7 else None,
-            fac[1], lift, lift_code, type_values[int(rand() * n_types)],
-            f"{bits(48):012x}", case_status[int(rand() * n_status)])
+            fac[1],
+            lift,
+            lift_code,
+            type_values[int(rand() * n_types)],
+            f"{bits(48):012x}",
+            case_status[int(rand() * n_status)],
+        )
         row = [None] * width
         for slot, value in zip(slots, values):
             if slot is not None:
@@ -320,15 +458,54 @@ def _row_maker(rng, canon: list[str]):
 
 # The fields make() draws, in the order of its `values` tuple; every other field of a layout
 # is a Yes/No flag, a date drawn near the prepare date, or blank.
-_DRAWN = ("prepare_date", "facility_state", "facility_aor", "criminality", "facility_name",
-          "facility_code", "facility_city", "threat_level", "gender", "citizenship_country",
-          "birth_country", "birth_date", "birth_year", "entry_status", "msc_charge",
-          "msc_charge_code", "msc_sentence_days", "msc_sentence_months", "msc_sentence_years",
-          "msc_charge_date", "msc_conviction_date", "aggravated_felon", "processing_disposition",
-          "case_category", "final_program", "toa_case_category", "toa_current_program",
-          "apprehension_method", "final_order", "final_order_date", "apprehension_date",
-          "entry_date", "tod_current_duty_site", "lift_reason", "lift_reason_code",
-          "detainer_type", "person_id", "case_status")
+_DRAWN = (
+    "prepare_date",
+    "facility_state",
+    "facility_aor",
+    "criminality",
+    "facility_name",
+    "facility_code",
+    "facility_city",
+    "threat_level",
+    "gender",
+    "citizenship_country",
+    "birth_country",
+    "birth_date",
+    "birth_year",
+    "entry_status",
+    "msc_charge",
+    "msc_charge_code",
+    "msc_sentence_days",
+    "msc_sentence_months",
+    "msc_sentence_years",
+    "msc_charge_date",
+    "msc_conviction_date",
+    "aggravated_felon",
+    "processing_disposition",
+    "case_category",
+    "final_program",
+    "toa_case_category",
+    "toa_current_program",
+    "apprehension_method",
+    "final_order",
+    "final_order_date",
+    "apprehension_date",
+    "entry_date",
+    "tod_current_duty_site",
+    "lift_reason",
+    "lift_reason_code",
+    "detainer_type",
+    "person_id",
+    "case_status",
+)
 # Blank in every generated row (identifier columns are then filled with redaction markers).
-_BLANK = frozenset(("port_of_departure", "departure_country", "departed_date",
-                    "other_removal_reason", "arrest_warrant_served_date", *IDENTIFIER_COLUMNS))
+_BLANK = frozenset(
+    (
+        "port_of_departure",
+        "departure_country",
+        "departed_date",
+        "other_removal_reason",
+        "arrest_warrant_served_date",
+        *IDENTIFIER_COLUMNS,
+    )
+)

@@ -13,6 +13,7 @@ Cells are written as Excel writes them: `<c r="B8" t="s"><v>3</v></c>` for a sha
 style (dates are numbers styled as dates). Same calls, same bytes: zip entries carry a fixed
 time and a fixed compression level.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -71,8 +72,16 @@ class Workbook:
     strings: "shared" (as Excel writes them) or "inline". compresslevel: deflate level of
     every part (1: fast; the sheet XML of a million rows is 1.5-2.5 GB)."""
 
-    def __init__(self, path: Path, *, strings: str = "shared", title: str = "",
-                 author: str = "", created: dt.datetime | None = None, compresslevel: int = 1):
+    def __init__(
+        self,
+        path: Path,
+        *,
+        strings: str = "shared",
+        title: str = "",
+        author: str = "",
+        created: dt.datetime | None = None,
+        compresslevel: int = 1,
+    ):
         if strings not in ("shared", "inline"):
             raise ValueError(f"strings={strings!r}: expected 'shared' or 'inline'")
         self.path = Path(path)
@@ -80,8 +89,9 @@ class Workbook:
         self.title, self.author = title, author
         self.created = created or dt.datetime(2000, 1, 1)
         self.level = compresslevel
-        self.zip = zipfile.ZipFile(self.path, "w", zipfile.ZIP_DEFLATED, allowZip64=True,
-                                   compresslevel=compresslevel)
+        self.zip = zipfile.ZipFile(
+            self.path, "w", zipfile.ZIP_DEFLATED, allowZip64=True, compresslevel=compresslevel
+        )
         self.sheet_names: list[str] = []
         self._sst: dict[str, int] = {}  # shared strings: text -> index, in order
         self._string_refs = 0
@@ -97,15 +107,25 @@ class Workbook:
     def _part(self, name: str, xml: str) -> None:
         self.zip.writestr(self._info(name), (_XML_HEAD + xml).encode("utf-8"))
 
-    def sheet(self, name: str, *, last_row: int | None = None, width: int | None = None,
-              styles: list[int] | None = None) -> Sheet:
+    def sheet(
+        self,
+        name: str,
+        *,
+        last_row: int | None = None,
+        width: int | None = None,
+        styles: list[int] | None = None,
+    ) -> Sheet:
         """A new worksheet. last_row and width, when known, go in its <dimension>; styles
         gives each column's number style (STYLE_DATE, STYLE_DATETIME) for numbers written in
         it."""
         if self._open is not None:
             self._open.close()
-        if not name or len(name) > 31 or re.search(r"[\[\]:*?/\\]", name) or \
-                name.lower() in (n.lower() for n in self.sheet_names):
+        if (
+            not name
+            or len(name) > 31
+            or re.search(r"[\[\]:*?/\\]", name)
+            or name.lower() in (n.lower() for n in self.sheet_names)
+        ):
             raise ValueError(f"{name!r}: not a usable sheet name")
         self.sheet_names.append(name)
         self._open = Sheet(self, len(self.sheet_names), last_row, width, styles or [])
@@ -130,76 +150,98 @@ class Workbook:
         n = len(self.sheet_names)
         if self.shared:
             self._write_shared_strings()
-        self._part("xl/workbook.xml",
-                   f'<workbook xmlns="{_NS}" xmlns:r="{_REL}"><workbookPr/><bookViews>'
-                   '<workbookView xWindow="240" yWindow="15" windowWidth="16095" '
-                   'windowHeight="9660"/></bookViews><sheets>'
-                   + "".join(f'<sheet name="{_attr(s)}" sheetId="{i}" r:id="rId{i}"/>'
-                             for i, s in enumerate(self.sheet_names, 1))
-                   + '</sheets><calcPr calcId="124519" fullCalcOnLoad="1"/></workbook>')
+        self._part(
+            "xl/workbook.xml",
+            f'<workbook xmlns="{_NS}" xmlns:r="{_REL}"><workbookPr/><bookViews>'
+            '<workbookView xWindow="240" yWindow="15" windowWidth="16095" '
+            'windowHeight="9660"/></bookViews><sheets>'
+            + "".join(
+                f'<sheet name="{_attr(s)}" sheetId="{i}" r:id="rId{i}"/>'
+                for i, s in enumerate(self.sheet_names, 1)
+            )
+            + '</sheets><calcPr calcId="124519" fullCalcOnLoad="1"/></workbook>',
+        )
         rels = [(f"rId{i}", "worksheet", f"worksheets/sheet{i}.xml") for i in range(1, n + 1)]
         rels.append((f"rId{n + 1}", "styles", "styles.xml"))
         if self.shared:
             rels.append((f"rId{n + 2}", "sharedStrings", "sharedStrings.xml"))
-        self._part("xl/_rels/workbook.xml.rels",
-                   f'<Relationships xmlns="{_PKG_REL}">'
-                   + "".join(f'<Relationship Id="{i}" Type="{_REL}/{k}" Target="{t}"/>'
-                             for i, k, t in rels) + "</Relationships>")
+        self._part(
+            "xl/_rels/workbook.xml.rels",
+            f'<Relationships xmlns="{_PKG_REL}">'
+            + "".join(
+                f'<Relationship Id="{i}" Type="{_REL}/{k}" Target="{t}"/>' for i, k, t in rels
+            )
+            + "</Relationships>",
+        )
         self._part("xl/styles.xml", _styles())
         created = self.created.strftime("%Y-%m-%dT%H:%M:%SZ")
-        self._part("docProps/core.xml",
-                   '<cp:coreProperties xmlns:cp="http://schemas.openxmlformats.org/package/2006/'
-                   'metadata/core-properties" xmlns:dc="http://purl.org/dc/elements/1.1/" '
-                   'xmlns:dcterms="http://purl.org/dc/terms/" '
-                   'xmlns:dcmitype="http://purl.org/dc/dcmitype/" '
-                   'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">'
-                   f"<dc:title>{escape(self.title)}</dc:title>"
-                   f"<dc:creator>{escape(self.author)}</dc:creator>"
-                   f"<cp:lastModifiedBy>{escape(self.author)}</cp:lastModifiedBy>"
-                   f'<dcterms:created xsi:type="dcterms:W3CDTF">{created}</dcterms:created>'
-                   f'<dcterms:modified xsi:type="dcterms:W3CDTF">{created}</dcterms:modified>'
-                   "</cp:coreProperties>")
-        self._part("docProps/app.xml",
-                   '<Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/'
-                   'extended-properties" xmlns:vt="http://schemas.openxmlformats.org/'
-                   'officeDocument/2006/docPropsVTypes"><Application>Microsoft Excel'
-                   '</Application><DocSecurity>0</DocSecurity><ScaleCrop>false</ScaleCrop>'
-                   '<HeadingPairs><vt:vector size="2" baseType="variant"><vt:variant><vt:lpstr>'
-                   f"Worksheets</vt:lpstr></vt:variant><vt:variant><vt:i4>{n}</vt:i4>"
-                   "</vt:variant></vt:vector></HeadingPairs><TitlesOfParts>"
-                   f'<vt:vector size="{n}" baseType="lpstr">'
-                   + "".join(f"<vt:lpstr>{escape(s)}</vt:lpstr>" for s in self.sheet_names)
-                   + "</vt:vector></TitlesOfParts><LinksUpToDate>false</LinksUpToDate>"
-                   "<SharedDoc>false</SharedDoc><HyperlinksChanged>false</HyperlinksChanged>"
-                   "<AppVersion>12.0000</AppVersion></Properties>")
-        self._part("_rels/.rels",
-                   f'<Relationships xmlns="{_PKG_REL}">'
-                   f'<Relationship Id="rId1" Type="{_REL}/officeDocument" Target="xl/workbook.xml"/>'
-                   f'<Relationship Id="rId2" Type="{_PKG_REL}/metadata/core-properties" '
-                   'Target="docProps/core.xml"/>'
-                   f'<Relationship Id="rId3" Type="{_REL}/extended-properties" '
-                   'Target="docProps/app.xml"/></Relationships>')
-        parts = [("/docProps/app.xml", f"{_CT}.extended-properties+xml"),
-                 ("/docProps/core.xml", "application/vnd.openxmlformats-package.core-properties+xml"),
-                 ("/xl/styles.xml", f"{_CT}.spreadsheetml.styles+xml"),
-                 ("/xl/workbook.xml", f"{_CT}.spreadsheetml.sheet.main+xml")]
-        parts += [(f"/xl/worksheets/sheet{i}.xml", f"{_CT}.spreadsheetml.worksheet+xml")
-                  for i in range(1, n + 1)]
+        self._part(
+            "docProps/core.xml",
+            '<cp:coreProperties xmlns:cp="http://schemas.openxmlformats.org/package/2006/'
+            'metadata/core-properties" xmlns:dc="http://purl.org/dc/elements/1.1/" '
+            'xmlns:dcterms="http://purl.org/dc/terms/" '
+            'xmlns:dcmitype="http://purl.org/dc/dcmitype/" '
+            'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">'
+            f"<dc:title>{escape(self.title)}</dc:title>"
+            f"<dc:creator>{escape(self.author)}</dc:creator>"
+            f"<cp:lastModifiedBy>{escape(self.author)}</cp:lastModifiedBy>"
+            f'<dcterms:created xsi:type="dcterms:W3CDTF">{created}</dcterms:created>'
+            f'<dcterms:modified xsi:type="dcterms:W3CDTF">{created}</dcterms:modified>'
+            "</cp:coreProperties>",
+        )
+        self._part(
+            "docProps/app.xml",
+            '<Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/'
+            'extended-properties" xmlns:vt="http://schemas.openxmlformats.org/'
+            'officeDocument/2006/docPropsVTypes"><Application>Microsoft Excel'
+            "</Application><DocSecurity>0</DocSecurity><ScaleCrop>false</ScaleCrop>"
+            '<HeadingPairs><vt:vector size="2" baseType="variant"><vt:variant><vt:lpstr>'
+            f"Worksheets</vt:lpstr></vt:variant><vt:variant><vt:i4>{n}</vt:i4>"
+            "</vt:variant></vt:vector></HeadingPairs><TitlesOfParts>"
+            f'<vt:vector size="{n}" baseType="lpstr">'
+            + "".join(f"<vt:lpstr>{escape(s)}</vt:lpstr>" for s in self.sheet_names)
+            + "</vt:vector></TitlesOfParts><LinksUpToDate>false</LinksUpToDate>"
+            "<SharedDoc>false</SharedDoc><HyperlinksChanged>false</HyperlinksChanged>"
+            "<AppVersion>12.0000</AppVersion></Properties>",
+        )
+        self._part(
+            "_rels/.rels",
+            f'<Relationships xmlns="{_PKG_REL}">'
+            f'<Relationship Id="rId1" Type="{_REL}/officeDocument" Target="xl/workbook.xml"/>'
+            f'<Relationship Id="rId2" Type="{_PKG_REL}/metadata/core-properties" '
+            'Target="docProps/core.xml"/>'
+            f'<Relationship Id="rId3" Type="{_REL}/extended-properties" '
+            'Target="docProps/app.xml"/></Relationships>',
+        )
+        parts = [
+            ("/docProps/app.xml", f"{_CT}.extended-properties+xml"),
+            ("/docProps/core.xml", "application/vnd.openxmlformats-package.core-properties+xml"),
+            ("/xl/styles.xml", f"{_CT}.spreadsheetml.styles+xml"),
+            ("/xl/workbook.xml", f"{_CT}.spreadsheetml.sheet.main+xml"),
+        ]
+        parts += [
+            (f"/xl/worksheets/sheet{i}.xml", f"{_CT}.spreadsheetml.worksheet+xml")
+            for i in range(1, n + 1)
+        ]
         if self.shared:
             parts.append(("/xl/sharedStrings.xml", f"{_CT}.spreadsheetml.sharedStrings+xml"))
-        self._part("[Content_Types].xml",
-                   '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
-                   '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.'
-                   'relationships+xml"/><Default Extension="xml" ContentType="application/xml"/>'
-                   + "".join(f'<Override PartName="{p}" ContentType="{c}"/>' for p, c in parts)
-                   + "</Types>")
+        self._part(
+            "[Content_Types].xml",
+            '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+            '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.'
+            'relationships+xml"/><Default Extension="xml" ContentType="application/xml"/>'
+            + "".join(f'<Override PartName="{p}" ContentType="{c}"/>' for p, c in parts)
+            + "</Types>",
+        )
         self.zip.close()
         self._sst.clear()
 
     def _write_shared_strings(self) -> None:
         with _Stream(self.zip, self._info("xl/sharedStrings.xml")) as out:
-            out.write(f'{_XML_HEAD}<sst xmlns="{_NS}" count="{self._string_refs}" '
-                      f'uniqueCount="{len(self._sst)}">')
+            out.write(
+                f'{_XML_HEAD}<sst xmlns="{_NS}" count="{self._string_refs}" '
+                f'uniqueCount="{len(self._sst)}">'
+            )
             buf, size = [], 0
             for text in self._sst:
                 piece = f"<si>{_t(text)}</si>"
@@ -234,8 +276,9 @@ class Workbook:
 class Sheet:
     """One worksheet's XML, streamed. Rows must come in increasing order."""
 
-    def __init__(self, book: Workbook, index: int, last_row: int | None, width: int | None,
-                 styles: list[int]):
+    def __init__(
+        self, book: Workbook, index: int, last_row: int | None, width: int | None, styles: list[int]
+    ):
         self.book = book
         self.closed = False
         self._last = 0
@@ -250,9 +293,11 @@ class Sheet:
         if last_row and width:
             dimension = f'<dimension ref="A1:{column_letters(width - 1)}{last_row}"/>'
         view = ' tabSelected="1"' if index == 1 else ""
-        self._out.write(f'{_XML_HEAD}<worksheet xmlns="{_NS}" xmlns:r="{_REL}">{dimension}'
-                        f'<sheetViews><sheetView{view} workbookViewId="0"/></sheetViews>'
-                        '<sheetFormatPr defaultRowHeight="15"/><sheetData>')
+        self._out.write(
+            f'{_XML_HEAD}<worksheet xmlns="{_NS}" xmlns:r="{_REL}">{dimension}'
+            f'<sheetViews><sheetView{view} workbookViewId="0"/></sheetViews>'
+            '<sheetFormatPr defaultRowHeight="15"/><sheetData>'
+        )
 
     def _grow(self, width: int) -> None:
         if width > EXCEL_MAX_COLS:
@@ -272,8 +317,13 @@ class Sheet:
         cell = self._cell
         # Each cell's XML comes from its column's cache, with NUL where the row number goes
         # (NUL cannot occur in XML text): one lookup per cell, one replace per row.
-        xml = "".join([get(v) or cell(c, v) for c, get, v in zip(self._cols, self._get, values)
-                       if v is not None])
+        xml = "".join(
+            [
+                get(v) or cell(c, v)
+                for c, get, v in zip(self._cols, self._get, values)
+                if v is not None
+            ]
+        )
         piece = f'<row r="{number}">{xml.replace(chr(0), str(number))}</row>'
         if self.book.shared:
             self.book._string_refs += xml.count(' t="s"')
@@ -310,8 +360,10 @@ class Sheet:
     def close(self) -> None:
         if self.closed:
             return
-        self._buf.append('</sheetData><pageMargins left="0.7" right="0.7" top="0.75" '
-                         'bottom="0.75" header="0.3" footer="0.3"/></worksheet>')
+        self._buf.append(
+            '</sheetData><pageMargins left="0.7" right="0.7" top="0.75" '
+            'bottom="0.75" header="0.3" footer="0.3"/></worksheet>'
+        )
         self._flush()
         self._out.close()
         self.closed = True
@@ -328,8 +380,9 @@ class _Stream:
         self._fh = zf.open(info, "w", force_zip64=True)
         self._q: queue.Queue = queue.Queue(maxsize=4)
         self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._run, daemon=True,
-                                        name=f"deflate {info.filename}")
+        self._thread = threading.Thread(
+            target=self._run, daemon=True, name=f"deflate {info.filename}"
+        )
         self._thread.start()
 
     def _run(self) -> None:
@@ -374,14 +427,17 @@ def _styles() -> str:
     fmts = "".join(f'<numFmt numFmtId="{i}" formatCode="{c}"/>' for i, c in NUMBER_FORMATS.values())
     xfs = ['<xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'] + [
         f'<xf numFmtId="{i}" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
-        for i, _ in NUMBER_FORMATS.values()]
-    return (f'<styleSheet xmlns="{_NS}"><numFmts count="{len(NUMBER_FORMATS)}">{fmts}</numFmts>'
-            '<fonts count="1"><font><sz val="11"/><name val="Calibri"/><family val="2"/>'
-            '</font></fonts><fills count="2"><fill><patternFill patternType="none"/></fill>'
-            '<fill><patternFill patternType="gray125"/></fill></fills><borders count="1">'
-            '<border><left/><right/><top/><bottom/><diagonal/></border></borders>'
-            '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/>'
-            f'</cellStyleXfs><cellXfs count="{len(xfs)}">{"".join(xfs)}</cellXfs>'
-            '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles>'
-            '<dxfs count="0"/><tableStyles count="0" defaultTableStyle="TableStyleMedium9" '
-            'defaultPivotStyle="PivotStyleLight16"/></styleSheet>')
+        for i, _ in NUMBER_FORMATS.values()
+    ]
+    return (
+        f'<styleSheet xmlns="{_NS}"><numFmts count="{len(NUMBER_FORMATS)}">{fmts}</numFmts>'
+        '<fonts count="1"><font><sz val="11"/><name val="Calibri"/><family val="2"/>'
+        '</font></fonts><fills count="2"><fill><patternFill patternType="none"/></fill>'
+        '<fill><patternFill patternType="gray125"/></fill></fills><borders count="1">'
+        "<border><left/><right/><top/><bottom/><diagonal/></border></borders>"
+        '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/>'
+        f'</cellStyleXfs><cellXfs count="{len(xfs)}">{"".join(xfs)}</cellXfs>'
+        '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles>'
+        '<dxfs count="0"/><tableStyles count="0" defaultTableStyle="TableStyleMedium9" '
+        'defaultPivotStyle="PivotStyleLight16"/></styleSheet>'
+    )

@@ -1,4 +1,5 @@
 """The `detainerwatch` command: a thin layer of click commands over the library."""
+
 from __future__ import annotations
 
 import sys
@@ -46,7 +47,8 @@ def _is_interrupt(exc: BaseException) -> bool:
         return False
     # DuckDB reports Ctrl-C during a query as RuntimeError("Query interrupted")
     return isinstance(exc, duckdb.InterruptException) or (
-        isinstance(exc, (duckdb.Error, RuntimeError)) and "query interrupted" in str(exc).lower())
+        isinstance(exc, (duckdb.Error, RuntimeError)) and "query interrupted" in str(exc).lower()
+    )
 
 
 def _interrupted(ctx):
@@ -58,8 +60,12 @@ def _options_where_they_belong(group: click.Group, ctx, args: list[str]) -> list
     """Global options (--db) after the subcommand move before it, and a subcommand's options
     (--quiet, --format) given before it move after it, so both orders work as the README
     promises. Arguments after `--` are never moved."""
-    group_opts = {opt: p for p in group.params if isinstance(p, click.Option)
-                  for opt in p.opts + p.secondary_opts}
+    group_opts = {
+        opt: p
+        for p in group.params
+        if isinstance(p, click.Option)
+        for opt in p.opts + p.secondary_opts
+    }
     # find the subcommand: the first token that is not a group option or its value
     i, before = 0, []
     while i < len(args):
@@ -75,16 +81,24 @@ def _options_where_they_belong(group: click.Group, ctx, args: list[str]) -> list
             i += 1
             continue
         before.append(token)  # maybe the subcommand's: decided once it is known
-        if "=" not in token and i + 1 < len(args) and not args[i + 1].startswith("-") \
-                and args[i + 1] not in group.commands:
+        if (
+            "=" not in token
+            and i + 1 < len(args)
+            and not args[i + 1].startswith("-")
+            and args[i + 1] not in group.commands
+        ):
             before.append(args[i + 1])  # its value (`--format csv query ...`)
             i += 1
         i += 1
     if i >= len(args) or args[i] == "--" or args[i] not in group.commands:
         return args
     command = group.commands[args[i]]
-    sub_opts = {opt: p for p in command.params if isinstance(p, click.Option)
-                for opt in p.opts + p.secondary_opts}
+    sub_opts = {
+        opt: p
+        for p in command.params
+        if isinstance(p, click.Option)
+        for opt in p.opts + p.secondary_opts
+    }
     head, moved = [], []
     j = 0
     while j < len(before):  # subcommand options given before the subcommand
@@ -98,7 +112,7 @@ def _options_where_they_belong(group: click.Group, ctx, args: list[str]) -> list
         else:
             head.append(token)
         j += 1
-    rest, tail = args[i + 1:], []
+    rest, tail = args[i + 1 :], []
     k = 0
     while k < len(rest):  # global options given after the subcommand
         token = rest[k]
@@ -106,8 +120,12 @@ def _options_where_they_belong(group: click.Group, ctx, args: list[str]) -> list
             tail.extend(rest[k:])
             break
         name = token.split("=", 1)[0]
-        if name in group_opts and name not in sub_opts and name.startswith("--") \
-                and name not in ("--help", "--version"):
+        if (
+            name in group_opts
+            and name not in sub_opts
+            and name.startswith("--")
+            and name not in ("--help", "--version")
+        ):
             head.append(token)
             if "=" not in token and not group_opts[name].is_flag and k + 1 < len(rest):
                 head.append(rest[k + 1])
@@ -119,9 +137,14 @@ def _options_where_they_belong(group: click.Group, ctx, args: list[str]) -> list
 
 
 @click.group(cls=_CLIGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--db", type=click.Path(dir_okay=False, path_type=Path), envvar="DETAINERWATCH_DB",
-              default="detainerwatch.duckdb", show_default=True,
-              help="The store (a DuckDB file). Also set by DETAINERWATCH_DB.")
+@click.option(
+    "--db",
+    type=click.Path(dir_okay=False, path_type=Path),
+    envvar="DETAINERWATCH_DB",
+    default="detainerwatch.duckdb",
+    show_default=True,
+    help="The store (a DuckDB file). Also set by DETAINERWATCH_DB.",
+)
 @click.version_option(__version__, prog_name="detainerwatch")
 @click.pass_context
 def cli(ctx, db):
@@ -131,7 +154,6 @@ def cli(ctx, db):
 
 def main():  # console-script entry point
     cli(prog_name="detainerwatch")
-
 
 
 # Each command group lives in its own module and registers itself on `cli`.

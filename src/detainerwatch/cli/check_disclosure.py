@@ -1,4 +1,5 @@
 """`detainerwatch check-disclosure`: a disclosure audit of published output."""
+
 from __future__ import annotations
 
 from pathlib import Path

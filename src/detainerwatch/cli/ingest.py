@@ -1,4 +1,5 @@
 """`detainerwatch ingest`."""
+
 from __future__ import annotations
 
 import sys
@@ -17,8 +18,14 @@ class _RichProgress:
     """Shows a bar for sheets that take more than a moment (rich hides quick ones)."""
 
     def __init__(self, console: Console):
-        self.bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                            TimeElapsedColumn(), console=console, transient=True)
+        self.bar = Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=console,
+            transient=True,
+        )
         self.task = None
         self.started = False
 
@@ -44,13 +51,17 @@ class _RichProgress:
 # Paths are checked by the ingest itself, so a folder or a missing file is one line, exit 2.
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--release", help="Tag rows with this release instead of the layout's default.")
-@click.option("--encoding", default="utf-8-sig", show_default=True,
-              help="Text encoding of delimited files.")
+@click.option(
+    "--encoding", default="utf-8-sig", show_default=True, help="Text encoding of delimited files."
+)
 @click.option("--quiet", is_flag=True, help="Print only the one-line summary per file.")
-@click.option("--accept-unmapped", is_flag=True,
-              help="Store lift reasons, detainer types and charge codes that hand/ does not map "
-                   "(listed in the load report as unmapped, shown as unclassified) instead of "
-                   "refusing the file.")
+@click.option(
+    "--accept-unmapped",
+    is_flag=True,
+    help="Store lift reasons, detainer types and charge codes that hand/ does not map "
+    "(listed in the load report as unmapped, shown as unclassified) instead of "
+    "refusing the file.",
+)
 @click.pass_obj
 def ingest(obj, paths, release, encoding, quiet, accept_unmapped):
     """Ingest ICE FOIA files (detainer workbooks or text, facility lists) into the store.
@@ -71,18 +82,28 @@ def ingest(obj, paths, release, encoding, quiet, accept_unmapped):
         con = connect(obj["db"])
         before_ingest()
         try:
-            reports = run_ingest(con, list(paths), release=release, encoding=encoding,
-                                 progress=progress, finalize=after_ingest,
-                                 accept_unmapped=accept_unmapped)
+            reports = run_ingest(
+                con,
+                list(paths),
+                release=release,
+                encoding=encoding,
+                progress=progress,
+                finalize=after_ingest,
+                accept_unmapped=accept_unmapped,
+            )
         finally:
             con.close()
     for rep in reports:
         if rep.status != "ingested":
-            click.echo(f"{rep.path.name}: already ingested (source {rep.source_id}, release "
-                       f"{rep.release}); nothing added")
+            click.echo(
+                f"{rep.path.name}: already ingested (source {rep.source_id}, release "
+                f"{rep.release}); nothing added"
+            )
             continue
-        click.echo(f"{rep.path.name}: {rep.rows_out:,} rows stored as source {rep.source_id} "
-                   f"({rep.layout}, release {rep.release}, sha256 {rep.sha256[:12]}...)")
+        click.echo(
+            f"{rep.path.name}: {rep.rows_out:,} rows stored as source {rep.source_id} "
+            f"({rep.layout}, release {rep.release}, sha256 {rep.sha256[:12]}...)"
+        )
         if not quiet:
             _print_load_report(rep)
 
@@ -92,37 +113,60 @@ def _print_load_report(rep) -> None:
         out_console.print(f"  sheet {name!r} not ingested: {reason}", soft_wrap=True, markup=False)
     for sheet in rep.sheets:
         title = f"sheet {sheet.sheet!r}" if sheet.sheet else "rows"
-        header = (f"no header row, continues sheet {sheet.continues!r} under its header"
-                  if sheet.continues else f"header on row {sheet.header_row}")
+        header = (
+            f"no header row, continues sheet {sheet.continues!r} under its header"
+            if sheet.continues
+            else f"header on row {sheet.header_row}"
+        )
         extent = f"rows {sheet.first_row}-{sheet.last_row}" if sheet.rows_in else "no data rows"
         blank = f", {sheet.blank_rows:,} blank rows skipped" if sheet.blank_rows else ""
-        out_console.print(f"  {title}: {header}, {extent}, {sheet.rows_in:,} in, "
-                          f"{sheet.rows_out:,} out{blank}", soft_wrap=True, markup=False)
+        out_console.print(
+            f"  {title}: {header}, {extent}, {sheet.rows_in:,} in, {sheet.rows_out:,} out{blank}",
+            soft_wrap=True,
+            markup=False,
+        )
         table = Table(box=None, padding=(0, 1), show_edge=False)
-        for col in ("column", "field", "blank", "redacted", "impossible dates",
-                    "control chars replaced"):
+        for col in (
+            "column",
+            "field",
+            "blank",
+            "redacted",
+            "impossible dates",
+            "control chars replaced",
+        ):
             table.add_column(col, justify="left" if col in ("column", "field") else "right")
         for c in sheet.columns:
             if c.blanks or c.redactions or c.anomalies or c.control_chars:
-                table.add_row(Text(c.source_header), c.field, f"{c.blanks:,}", f"{c.redactions:,}",
-                              f"{c.anomalies:,}", f"{c.control_chars:,}")
+                table.add_row(
+                    Text(c.source_header),
+                    c.field,
+                    f"{c.blanks:,}",
+                    f"{c.redactions:,}",
+                    f"{c.anomalies:,}",
+                    f"{c.control_chars:,}",
+                )
         if table.row_count:
             out_console.print(table)
         for v in sheet.unknown_values:
             where = ", ".join(f"row {r}" for r in v.example_rows)
-            out_console.print(f"  value outside the known set: {v.field} = {v.value!r}: "
-                              f"{v.count:,} rows (e.g. {rep.path.name}, "
-                              f"{'sheet ' + repr(sheet.sheet) + ', ' if sheet.sheet else ''}{where})",
-                              markup=False)
+            out_console.print(
+                f"  value outside the known set: {v.field} = {v.value!r}: "
+                f"{v.count:,} rows (e.g. {rep.path.name}, "
+                f"{'sheet ' + repr(sheet.sheet) + ', ' if sheet.sheet else ''}{where})",
+                markup=False,
+            )
         for v in sheet.unmapped_values:
             where = ", ".join(f"row {r}" for r in v.example_rows)
-            out_console.print(f"  unmapped (accepted, shown as unclassified): {v.field} = "
-                              f"{v.value!r}: {v.count:,} rows (e.g. {where})", soft_wrap=True,
-                              markup=False)
+            out_console.print(
+                f"  unmapped (accepted, shown as unclassified): {v.field} = "
+                f"{v.value!r}: {v.count:,} rows (e.g. {where})",
+                soft_wrap=True,
+                markup=False,
+            )
         if sheet.extra_columns:
-            out_console.print("  columns not in the layout, kept in extras: "
-                              + ", ".join(sheet.extra_columns), markup=False)
+            out_console.print(
+                "  columns not in the layout, kept in extras: " + ", ".join(sheet.extra_columns),
+                markup=False,
+            )
     for check in rep.checks:  # a file against its own totals and upstream rows
         click.echo("  check " + check.line())
-
-

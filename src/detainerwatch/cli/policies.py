@@ -1,4 +1,5 @@
 """`detainerwatch policies`: the policy records (state laws, local policies, 287(g))."""
+
 from __future__ import annotations
 
 import sys
@@ -40,8 +41,14 @@ def policies_add(obj, files):
 
 @policies.command("list")
 @click.option("--state", help="Only this state (USPS code).")
-@click.option("--format", "fmt", type=click.Choice(["csv", "table"]), default="table",
-              show_default=True, help="Output format.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["csv", "table"]),
+    default="table",
+    show_default=True,
+    help="Output format.",
+)
 @click.pass_obj
 def policies_list(obj, state, fmt):
     """List the policy records in the store (built-in and added)."""
@@ -64,11 +71,23 @@ def policies_list(obj, state, fmt):
         con.close()
         con = connect(":memory:")
         con.execute(DDL)
-    cols = ["jurisdiction_type", "jurisdiction_name", "state", "instrument_type", "short_title",
-            "in_force_from", "in_force_to", "effect", "detainer_holds", "policy_id"]
-    rows = con.execute(f"SELECT {', '.join(cols)} FROM policies WHERE ? IS NULL OR state = ? "
-                       "ORDER BY state, jurisdiction_type DESC, jurisdiction_name, in_force_from",
-                       [state, state and state.upper()]).fetchall()
+    cols = [
+        "jurisdiction_type",
+        "jurisdiction_name",
+        "state",
+        "instrument_type",
+        "short_title",
+        "in_force_from",
+        "in_force_to",
+        "effect",
+        "detainer_holds",
+        "policy_id",
+    ]
+    rows = con.execute(
+        f"SELECT {', '.join(cols)} FROM policies WHERE ? IS NULL OR state = ? "
+        "ORDER BY state, jurisdiction_type DESC, jurisdiction_name, in_force_from",
+        [state, state and state.upper()],
+    ).fetchall()
     if fmt == "csv":
         writer = csvsafe.writer(sys.stdout)
         writer.writerow(cols)

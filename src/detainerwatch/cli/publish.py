@@ -1,4 +1,5 @@
 """`detainerwatch publish`: the pages as a static site, and a SQLite file of the aggregates."""
+
 from __future__ import annotations
 
 import os
@@ -14,8 +15,12 @@ from . import cli, err_console
 
 
 @cli.command()
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True,
-              help="Folder for the static site (index.html, pages, static/, detainerwatch.sqlite).")
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    required=True,
+    help="Folder for the static site (index.html, pages, static/, detainerwatch.sqlite).",
+)
 @click.pass_obj
 def publish(obj, out):
     """Write the web app's pages as a static site for newsrooms that host files, plus a
@@ -32,15 +37,18 @@ def publish(obj, out):
         raise UsageError(f"--out {out}: a file, not a folder")
     if out.is_dir() and any(out.iterdir()) and not _is_site(out):
         # The whole folder is replaced: never one holding anything but a published site.
-        raise UsageError(f"--out {out}: a folder holding other files (not a site published "
-                         "here); give a new or empty folder")
+        raise UsageError(
+            f"--out {out}: a folder holding other files (not a site published "
+            "here); give a new or empty folder"
+        )
     out.parent.mkdir(parents=True, exist_ok=True)
     building = Path(tempfile.mkdtemp(prefix=f".{out.name}.building-", dir=out.parent))
     try:
         if sys.stderr.isatty():
             with err_console.status("writing pages") as status:
-                result = publish_site(obj["db"], building,
-                                      progress=lambda p: status.update(f"writing {p}"))
+                result = publish_site(
+                    obj["db"], building, progress=lambda p: status.update(f"writing {p}")
+                )
         else:
             result = publish_site(obj["db"], building)
         _replace_folder(building, out)
@@ -48,8 +56,10 @@ def publish(obj, out):
         shutil.rmtree(building, ignore_errors=True)
         raise
     result["sqlite"] = str(out / Path(result["sqlite"]).relative_to(building))
-    click.echo(f"{result['pages']} pages and files written to {out}/; aggregates in "
-               f"{result['sqlite']} ({', '.join(f'{t} {n:,}' for t, n in result['tables'].items())})")
+    click.echo(
+        f"{result['pages']} pages and files written to {out}/; aggregates in "
+        f"{result['sqlite']} ({', '.join(f'{t} {n:,}' for t, n in result['tables'].items())})"
+    )
 
 
 def _replace_folder(new: Path, target: Path) -> None:
@@ -72,5 +82,8 @@ def _replace_folder(new: Path, target: Path) -> None:
 
 def _is_site(folder: Path) -> bool:
     """A site this command published: its index page and metadata, nothing of a store."""
-    return ((folder / "index.html").is_file() and (folder / "metadata.json").is_file()
-            and not any(folder.glob("*.duckdb")))
+    return (
+        (folder / "index.html").is_file()
+        and (folder / "metadata.json").is_file()
+        and not any(folder.glob("*.duckdb"))
+    )

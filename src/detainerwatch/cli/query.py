@@ -3,6 +3,7 @@
 The SQL runs in the library (store.query) on a connection that reads the store and nothing
 else; this command only prints the result.
 """
+
 from __future__ import annotations
 
 import json
@@ -17,8 +18,14 @@ from . import cli, out_console
 
 @cli.command()
 @click.argument("sql")
-@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table",
-              show_default=True, help="Output format.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "csv", "json"]),
+    default="table",
+    show_default=True,
+    help="Output format.",
+)
 @click.pass_obj
 def query(obj, sql, fmt):
     """Run a read-only SQL query against the store (tables: detainers, sources, ...).

@@ -1,4 +1,5 @@
 """`detainerwatch releases` and `detainerwatch diff RELEASE_A RELEASE_B`."""
+
 from __future__ import annotations
 
 import json
@@ -12,13 +13,23 @@ from . import cli, out_console
 
 
 def _spans(periods) -> str:
-    return ", ".join(p["from"] if p["from"] == p["to"] else f"{p['from']} to {p['to']}"
-                     for p in periods) or "-"
+    return (
+        ", ".join(
+            p["from"] if p["from"] == p["to"] else f"{p['from']} to {p['to']}" for p in periods
+        )
+        or "-"
+    )
 
 
 @cli.command()
-@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table",
-              show_default=True, help="Output format.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "csv", "json"]),
+    default="table",
+    show_default=True,
+    help="Output format.",
+)
 @click.pass_obj
 def releases(obj, fmt):
     """The releases in the store: the periods they cover (and where that was read), rows,
@@ -39,25 +50,66 @@ def releases(obj, fmt):
         from ..publish import csvsafe
 
         writer = csvsafe.writer(sys.stdout)
-        writer.writerow(["release", "layouts", "files", "covers", "covers_basis", "whole", "rows",
-                         "rows_from", "rows_to", "supplies", "days_supplied", "rows_supplied"])
+        writer.writerow(
+            [
+                "release",
+                "layouts",
+                "files",
+                "covers",
+                "covers_basis",
+                "whole",
+                "rows",
+                "rows_from",
+                "rows_to",
+                "supplies",
+                "days_supplied",
+                "rows_supplied",
+            ]
+        )
         for r in found:
-            writer.writerow([r["release"], ";".join(r["layouts"]), ";".join(r["files"]),
-                             _spans(r["covers"]), ";".join(r["covers_basis"]), r["whole"],
-                             r["rows"], r["rows_from"], r["rows_to"], _spans(r["supplies"]),
-                             r["days_supplied"], r["rows_supplied"]])
+            writer.writerow(
+                [
+                    r["release"],
+                    ";".join(r["layouts"]),
+                    ";".join(r["files"]),
+                    _spans(r["covers"]),
+                    ";".join(r["covers_basis"]),
+                    r["whole"],
+                    r["rows"],
+                    r["rows_from"],
+                    r["rows_to"],
+                    _spans(r["supplies"]),
+                    r["days_supplied"],
+                    r["rows_supplied"],
+                ]
+            )
         return
     if not found:
         click.echo("no detainer releases in the store")
         return
-    table = Table("release", "layouts", "files", "covers", "whole", "rows", "supplies (days)",
-                  "days", "rows counted")
+    table = Table(
+        "release",
+        "layouts",
+        "files",
+        "covers",
+        "whole",
+        "rows",
+        "supplies (days)",
+        "days",
+        "rows counted",
+    )
     for r in found:
-        table.add_row(r["release"], ", ".join(r["layouts"]), str(len(r["files"])),
-                      _spans(r["covers"]) + f" ({'; '.join(r['covers_basis'])})",
-                      "whole" if r["whole"] else "subset", f"{r['rows']:,}",
-                      _spans(r["supplies"]) if r["supplies"] else "none (superseded)",
-                      f"{r['days_supplied']:,}", f"{r['rows_supplied']:,}")
+        table.add_row(
+            r["release"],
+            ", ".join(r["layouts"]),
+            str(len(r["files"])),
+            _spans(r["covers"]) + f" ({'; '.join(r['covers_basis'])})",
+            "whole" if r["whole"] else "subset",
+            f"{r['rows']:,}",
+            _spans(r["supplies"]) if r["supplies"] else "none (superseded)",
+            f"{r['days_supplied']:,}",
+            f"{r['rows_supplied']:,}",
+        )
     out_console.print(table)
     for r in found:
         for warning in r["warnings"]:
@@ -67,9 +119,13 @@ def releases(obj, fmt):
 @cli.command()
 @click.argument("release_a")
 @click.argument("release_b")
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("diff"),
-              show_default=True, help="Folder for index.html, jurisdiction_months.csv, moved.csv "
-              "and diff.json.")
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("diff"),
+    show_default=True,
+    help="Folder for index.html, jurisdiction_months.csv, moved.csv and diff.json.",
+)
 @click.pass_obj
 def diff(obj, release_a, release_b, out):
     """What changed from RELEASE_A to RELEASE_B over the period both cover: per jurisdiction
@@ -87,11 +143,18 @@ def diff(obj, release_a, release_b, out):
         con.close()
     write_diff(result, out)
     t, m = result["totals"], result["match"]
-    moved = ", ".join(f"{r['detainers']:,} {r['outcome_in_a']} -> {r['outcome_in_b']}"
-                      for r in result["moved"]) or "none"
-    click.echo(f"{release_a} against {release_b}, {_spans(result['common_period'])}: "
-               f"{t['a_issued']:,} against {t['b_issued']:,} detainers "
-               f"({t['issued_difference']:+,}), declined {t['a_declined']:,} against "
-               f"{t['b_declined']:,} ({t['declined_difference']:+,}); matched {m['matched']:,} "
-               f"(rate {'-' if m['match_rate_a'] is None else format(m['match_rate_a'], '.1%')} of A), {m['only_in_a']:,} in A only, "
-               f"{m['only_in_b']:,} in B only; outcomes moved: {moved} -> {out}/index.html")
+    moved = (
+        ", ".join(
+            f"{r['detainers']:,} {r['outcome_in_a']} -> {r['outcome_in_b']}"
+            for r in result["moved"]
+        )
+        or "none"
+    )
+    click.echo(
+        f"{release_a} against {release_b}, {_spans(result['common_period'])}: "
+        f"{t['a_issued']:,} against {t['b_issued']:,} detainers "
+        f"({t['issued_difference']:+,}), declined {t['a_declined']:,} against "
+        f"{t['b_declined']:,} ({t['declined_difference']:+,}); matched {m['matched']:,} "
+        f"(rate {'-' if m['match_rate_a'] is None else format(m['match_rate_a'], '.1%')} of A), {m['only_in_a']:,} in A only, "
+        f"{m['only_in_b']:,} in B only; outcomes moved: {moved} -> {out}/index.html"
+    )

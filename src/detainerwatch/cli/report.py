@@ -1,4 +1,5 @@
 """`detainerwatch report` and `detainerwatch profile`."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -18,19 +19,30 @@ def _date(ctx, param, value):
         raise click.BadParameter(f"expected a date YYYY-MM-DD, got {value!r}") from None
 
 
-RELEASE_HELP = ("Count this release alone (see `detainerwatch releases`) instead of each day's "
-                "release under hand/release_precedence.yaml.")
+RELEASE_HELP = (
+    "Count this release alone (see `detainerwatch releases`) instead of each day's "
+    "release under hand/release_precedence.yaml."
+)
 
 
 @cli.command()
-@click.option("--week", callback=_date, help="The DDOR week (Saturday-Friday) containing this date.")
-@click.option("--from", "start", callback=_date, help="First issue date of the period (YYYY-MM-DD).")
+@click.option(
+    "--week", callback=_date, help="The DDOR week (Saturday-Friday) containing this date."
+)
+@click.option(
+    "--from", "start", callback=_date, help="First issue date of the period (YYYY-MM-DD)."
+)
 @click.option("--to", "end", callback=_date, help="Last issue date of the period (YYYY-MM-DD).")
 @click.option("--all", "whole", is_flag=True, help="Every detainer in the store.")
 @click.option("--state", help="Only facilities in this state (USPS code).")
 @click.option("--release", "release", metavar="NAME", help=RELEASE_HELP)
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("report"),
-              show_default=True, help="Folder for index.html, CSVs, report.json and charts.")
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("report"),
+    show_default=True,
+    help="Folder for index.html, CSVs, report.json and charts.",
+)
 @click.pass_obj
 def report(obj, week, start, end, whole, state, release, out):
     """The Declined Detainer Outcome Report for a period (default: the latest full week in the
@@ -54,8 +66,10 @@ def report(obj, week, start, end, whole, state, release, out):
         period = resolve_period(con, week=week, start=start, end=end, whole=whole)
         result = build_report(con, period, state=state)
         counted = coverage_line(con, period.start, period.end)
-        result.setdefault("releases_counted", {
-            "line": counted, "releases": coverage_releases(con, period.start, period.end)})
+        result.setdefault(
+            "releases_counted",
+            {"line": counted, "releases": coverage_releases(con, period.start, period.end)},
+        )
     finally:
         con.close()
     write_report(result, out)
@@ -67,9 +81,11 @@ def report(obj, week, start, end, whole, state, release, out):
         return
 
     t = result["totals"]
-    click.echo(f"{result['title']}, {period.label} (by issue date): {fmt(t['issued'])} issued, of "
-               f"which {fmt(t['declined'])} recorded as declined, {fmt(t['booked'])} booked, "
-               f"{fmt(t['open'])} open -> {out}/index.html")
+    click.echo(
+        f"{result['title']}, {period.label} (by issue date): {fmt(t['issued'])} issued, of "
+        f"which {fmt(t['declined'])} recorded as declined, {fmt(t['booked'])} booked, "
+        f"{fmt(t['open'])} open -> {out}/index.html"
+    )
     click.echo(counted)
     if result["period"]["coverage_warning"]:
         click.echo(f"note: {result['period']['coverage_warning']}", err=True)
@@ -78,8 +94,12 @@ def report(obj, week, start, end, whole, state, release, out):
 @cli.command()
 @click.argument("jurisdiction")
 @click.option("--release", "release", metavar="NAME", help=RELEASE_HELP)
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Also write index.html, profile.json and facilities.csv to this folder.")
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Also write index.html, profile.json and facilities.csv to this folder.",
+)
 @click.pass_obj
 def profile(obj, jurisdiction, release, out):
     """One jurisdiction over time ("Travis County, TX", "Philadelphia, PA", or a FIPS code):
@@ -99,15 +119,22 @@ def profile(obj, jurisdiction, release, out):
     from ..publish.output import fmt
 
     t = result["totals"]
-    span = (f"{result['first_issued']} to {result['last_issued']}" if result["first_issued"]
-            else "(no detainers for it in the store)")
-    click.echo(f"{result['name']} ({result['jurisdiction_type']}, {result['id']}): "
-               f"{fmt(t['issued'])} detainers issued {span}; {fmt(t['declined'])} declined, "
-               f"{fmt(t['booked'])} booked, {fmt(t['open'])} open; "
-               f"{len(result['facilities'])} facilities")
+    span = (
+        f"{result['first_issued']} to {result['last_issued']}"
+        if result["first_issued"]
+        else "(no detainers for it in the store)"
+    )
+    click.echo(
+        f"{result['name']} ({result['jurisdiction_type']}, {result['id']}): "
+        f"{fmt(t['issued'])} detainers issued {span}; {fmt(t['declined'])} declined, "
+        f"{fmt(t['booked'])} booked, {fmt(t['open'])} open; "
+        f"{len(result['facilities'])} facilities"
+    )
     for year in result["by_year"]:
-        click.echo(f"  {year['year']}: {fmt(year['issued'])} issued, {fmt(year['declined'])} "
-                   f"declined, {fmt(year['booked'])} booked")
+        click.echo(
+            f"  {year['year']}: {fmt(year['issued'])} issued, {fmt(year['declined'])} "
+            f"declined, {fmt(year['booked'])} booked"
+        )
     click.echo(counted)
     if out:
         write_profile(result, out)

@@ -1,4 +1,5 @@
 """`detainerwatch resolve`: attribute facilities in a CSV, or write the review queue."""
+
 from __future__ import annotations
 
 import csv
@@ -12,15 +13,27 @@ from ..errors import InputError, UsageError
 from ..publish import csvsafe
 from . import cli
 
-OUTPUT_FIELDS = ["jurisdiction_type", "jurisdiction_name", "state_fips", "county_fips",
-                 "place_fips", "confidence", "method", "needs_review", "review_reason",
-                 "candidates"]
+OUTPUT_FIELDS = [
+    "jurisdiction_type",
+    "jurisdiction_name",
+    "state_fips",
+    "county_fips",
+    "place_fips",
+    "confidence",
+    "method",
+    "needs_review",
+    "review_reason",
+    "candidates",
+]
 
 
 @cli.command()
 @click.argument("file", required=False, type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--review", is_flag=True,
-              help="Write the review queue (doubtful facilities in the store) instead.")
+@click.option(
+    "--review",
+    is_flag=True,
+    help="Write the review queue (doubtful facilities in the store) instead.",
+)
 @click.pass_obj
 def resolve(obj, file, review):
     """Resolve facilities in FILE.csv (columns facility, state; optional city, code) to the
@@ -62,19 +75,30 @@ def resolve(obj, file, review):
             # Written only once every row is read: a failure on row 20 must not leave 19
             # rows in a redirected file that looks whole.
             buffer = io.StringIO()
-            writer = csvsafe.DictWriter(buffer, header + [f for f in OUTPUT_FIELDS
-                                                          if f not in header],
-                                    lineterminator="\n", extrasaction="ignore")
+            writer = csvsafe.DictWriter(
+                buffer,
+                header + [f for f in OUTPUT_FIELDS if f not in header],
+                lineterminator="\n",
+                extrasaction="ignore",
+            )
             writer.writeheader()
             for number, row in enumerate(reader, start=2):
                 row = {(k or "").strip(): v for k, v in row.items()}
-                value = {key: row.get(column[key]) if key in column else None
-                         for key in ("facility", "state", "city", "code")}
+                value = {
+                    key: row.get(column[key]) if key in column else None
+                    for key in ("facility", "state", "city", "code")
+                }
                 if gz.state(value["state"]) is None:
-                    raise InputError(file, "a state (two-letter code or full name)", row=number,
-                                     column=column["state"], found=value["state"])
-                a = resolver.resolve(value["facility"], value["state"], value["city"],
-                                     value["code"])
+                    raise InputError(
+                        file,
+                        "a state (two-letter code or full name)",
+                        row=number,
+                        column=column["state"],
+                        found=value["state"],
+                    )
+                a = resolver.resolve(
+                    value["facility"], value["state"], value["city"], value["code"]
+                )
                 writer.writerow({**row, **a.as_dict()})
             sys.stdout.write(buffer.getvalue())
         except UnicodeDecodeError:
@@ -92,7 +116,8 @@ def _review_queue(db: Path) -> None:
             "SELECT facility_name AS facility, facility_city AS city, facility_state AS state, "
             "facility_code AS code, jurisdiction_type, jurisdiction_name, state_fips, county_fips, "
             "place_fips, confidence, method, review_reason, candidates, detainers "
-            "FROM facility_attribution WHERE needs_review ORDER BY detainers DESC, facility_name")
+            "FROM facility_attribution WHERE needs_review ORDER BY detainers DESC, facility_name"
+        )
         writer = csvsafe.writer(sys.stdout)
         writer.writerow([d[0] for d in result.description])
         writer.writerows(result.fetchall())

@@ -1,4 +1,5 @@
 """`detainerwatch serve`: the local web app and JSON API, read-only on the store."""
+
 from __future__ import annotations
 
 import click
@@ -8,8 +9,13 @@ from . import cli
 
 @cli.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535),
-              help="Port to listen on.")
+@click.option(
+    "--port",
+    default=8000,
+    show_default=True,
+    type=click.IntRange(1, 65535),
+    help="Port to listen on.",
+)
 @click.pass_obj
 def serve(obj, host, port):
     """Serve the web app and the JSON API (/api/v1, docs at /api/docs) on the store, read-only."""
@@ -34,10 +40,14 @@ def serve(obj, host, port):
     except OSError as exc:
         if sock is not None:
             sock.close()
-        raise UsageError(f"cannot listen on {host}:{port}: "
-                         f"{'the port is in use' if exc.errno == 98 else exc.strerror or exc}"
-                         " (give another --port)") from None
-    click.echo(f"detainerwatch on http://{host}:{port}/ (store {obj['db']}, read-only); Ctrl-C stops")
+        raise UsageError(
+            f"cannot listen on {host}:{port}: "
+            f"{'the port is in use' if exc.errno == 98 else exc.strerror or exc}"
+            " (give another --port)"
+        ) from None
+    click.echo(
+        f"detainerwatch on http://{host}:{port}/ (store {obj['db']}, read-only); Ctrl-C stops"
+    )
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
     try:
         server.run(sockets=[sock])

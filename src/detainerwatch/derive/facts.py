@@ -9,6 +9,7 @@ one a later edit of the tables left unmapped, is never folded into another class
 request kind is "unclassified", and check_unmapped() gives the warning pages show with it
 (value, count, a source row). The view is a TEMP object, so it works on a read-only store.
 """
+
 from __future__ import annotations
 
 import duckdb
@@ -18,13 +19,34 @@ from ..handfiles import read_csv
 from . import releases
 from .ids import jurisdiction_id_sql
 
-OUTCOMES = ["booked", "declined", "released", "withdrawn", "transferred", "died", "wrongly_issued",
-            "open"]
+OUTCOMES = [
+    "booked",
+    "declined",
+    "released",
+    "withdrawn",
+    "transferred",
+    "died",
+    "wrongly_issued",
+    "open",
+]
 REQUEST_KINDS = ["hold", "notification", "not recorded"]
-TIERS = ["violent_or_sex", "other_serious", "drugs", "dui_traffic", "other", "immigration_only",
-         "convicted_code_unknown", "pending_charges", "no_conviction", "not_recorded"]
-CRIMINALITY = {"1 Convicted Criminal": "convicted", "2 Pending Criminal Charges": "pending_charges",
-               "3 Other Immigration Violator": "no_conviction"}
+TIERS = [
+    "violent_or_sex",
+    "other_serious",
+    "drugs",
+    "dui_traffic",
+    "other",
+    "immigration_only",
+    "convicted_code_unknown",
+    "pending_charges",
+    "no_conviction",
+    "not_recorded",
+]
+CRIMINALITY = {
+    "1 Convicted Criminal": "convicted",
+    "2 Pending Criminal Charges": "pending_charges",
+    "3 Other Immigration Violator": "no_conviction",
+}
 # The governments that can decline in the policy sense; "regional" is a jail run jointly by
 # several local governments (Hampton Roads Regional Jail), which the resolver names as such.
 LOCAL_TYPES = ("county", "city", "regional", "state")
@@ -40,8 +62,12 @@ class UnmappedValue(UsageError):
     reading the store no longer raises it: see check_unmapped)."""
 
 
-HAND_TABLES = ("lift_reasons.csv", "detainer_types.csv", "ncic_categories.csv",
-               "release_precedence.yaml")
+HAND_TABLES = (
+    "lift_reasons.csv",
+    "detainer_types.csv",
+    "ncic_categories.csv",
+    "release_precedence.yaml",
+)
 STORED = "detainer_facts_stored"
 
 
@@ -66,7 +92,9 @@ def materialize(con) -> None:
     _register_view(con, "dw_facts_live")
     _register_supplied(con)
     # Ordered by issue date, so a period's rows sit together and DuckDB skips the rest.
-    con.execute(f"CREATE OR REPLACE TABLE {STORED} AS SELECT * FROM dw_facts_supplied ORDER BY issued")
+    con.execute(
+        f"CREATE OR REPLACE TABLE {STORED} AS SELECT * FROM dw_facts_supplied ORDER BY issued"
+    )
     con.execute("INSERT OR REPLACE INTO meta VALUES ('facts_hand_hash', ?)", [hand_hash()])
 
 
@@ -98,7 +126,8 @@ def register(con) -> None:
     alone = releases.override(con)
     stored = con.execute(
         "SELECT value FROM meta WHERE key = 'facts_hand_hash' AND EXISTS (SELECT 1 FROM "
-        f"information_schema.tables WHERE table_name = '{STORED}')").fetchall()
+        f"information_schema.tables WHERE table_name = '{STORED}')"
+    ).fetchall()
     if alone is not None:
         source = "dw_facts_live WHERE release = '" + alone.replace("'", "''") + "'"
     elif stored and stored[0][0] == hand_hash():
@@ -107,30 +136,45 @@ def register(con) -> None:
         _register_supplied(con)
         source = "dw_facts_supplied"
     con.execute(f"CREATE OR REPLACE TEMP VIEW detainer_facts AS SELECT * FROM {source}")
-    con.execute("CREATE OR REPLACE TEMP TABLE dw_registered AS SELECT ? AS state, false AS checked",
-                [state])
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE dw_registered AS SELECT ? AS state, false AS checked", [state]
+    )
 
 
 def _register_supplied(con) -> None:
     """dw_facts_supplied: the live facts of the release that supplies each day."""
     releases.register_days(con)
-    con.execute("CREATE OR REPLACE TEMP VIEW dw_facts_supplied AS SELECT * FROM dw_facts_live f "
-                f"WHERE {releases.SUPPLIED_FILTER}")
+    con.execute(
+        "CREATE OR REPLACE TEMP VIEW dw_facts_supplied AS SELECT * FROM dw_facts_live f "
+        f"WHERE {releases.SUPPLIED_FILTER}"
+    )
 
 
 def _register_view(con, view: str) -> None:
     """The lookup tables and the live view that derives the facts."""
-    lifts = [(r["lift_reason"].strip().lower(), r["outcome_class"]) for r in read_csv("lift_reasons.csv")
-             if r["lift_reason"].strip()]
-    types = [(r["detainer_type"].strip().lower(), r["request_kind"]) for r in read_csv("detainer_types.csv")
-             if r["detainer_type"].strip()]
+    lifts = [
+        (r["lift_reason"].strip().lower(), r["outcome_class"])
+        for r in read_csv("lift_reasons.csv")
+        if r["lift_reason"].strip()
+    ]
+    types = [
+        (r["detainer_type"].strip().lower(), r["request_kind"])
+        for r in read_csv("detainer_types.csv")
+        if r["detainer_type"].strip()
+    ]
     ncic = [(r["category"], r["name"], r["tier"]) for r in read_csv("ncic_categories.csv")]
-    con.execute("CREATE OR REPLACE TEMP TABLE dw_lift (lift_key VARCHAR PRIMARY KEY, outcome VARCHAR)")
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE dw_lift (lift_key VARCHAR PRIMARY KEY, outcome VARCHAR)"
+    )
     con.executemany("INSERT INTO dw_lift VALUES (?, ?)", lifts)
-    con.execute("CREATE OR REPLACE TEMP TABLE dw_types (type_key VARCHAR PRIMARY KEY, kind VARCHAR)")
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE dw_types (type_key VARCHAR PRIMARY KEY, kind VARCHAR)"
+    )
     con.executemany("INSERT INTO dw_types VALUES (?, ?)", types)
-    con.execute("CREATE OR REPLACE TEMP TABLE dw_ncic (category VARCHAR PRIMARY KEY, name VARCHAR, "
-                "tier VARCHAR)")
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE dw_ncic (category VARCHAR PRIMARY KEY, name VARCHAR, "
+        "tier VARCHAR)"
+    )
     con.executemany("INSERT INTO dw_ncic VALUES (?, ?, ?)", ncic)
     criminality = " ".join(f"WHEN '{k}' THEN '{v}'" for k, v in CRIMINALITY.items())
     con.execute(f"""
@@ -158,7 +202,7 @@ def _register_view(con, view: str) -> None:
                coalesce(a.jurisdiction_type, 'unknown') AS jurisdiction_type,
                a.jurisdiction_name, a.state_abbr, a.state_fips, a.county_fips, a.place_fips,
                coalesce(a.needs_review, true) AS needs_review, a.confidence, a.method,
-               {jurisdiction_id_sql('a.', facility_name='d.facility_name')} AS jurisdiction_id
+               {jurisdiction_id_sql("a.", facility_name="d.facility_name")} AS jurisdiction_id
         FROM detainers d
         LEFT JOIN dw_lift l ON lower(trim(d.lift_reason)) = l.lift_key
         LEFT JOIN dw_types t ON lower(trim(d.detainer_type)) = t.type_key
@@ -178,11 +222,12 @@ def _unmapped(con, column: str, lookup: str, key: str) -> list[tuple]:
         f"SELECT d.{column}, count(*), min(d.source_file), min(d.row_number) FROM detainers d "
         f"LEFT JOIN {lookup} t ON lower(trim(d.{column})) = t.{key} "
         f"WHERE t.{key} IS NULL AND d.{column} IS NOT NULL AND trim(d.{column}) <> '' "
-        "GROUP BY 1 ORDER BY 2 DESC").fetchall()
+        "GROUP BY 1 ORDER BY 2 DESC"
+    ).fetchall()
 
 
 def _short(text: str, limit: int = 80) -> str:
-    return text if len(text) <= limit else text[:limit - 3] + "..."
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def check_unmapped(con) -> list[str]:
@@ -195,19 +240,22 @@ def check_unmapped(con) -> list[str]:
         return [r[0] for r in con.execute("SELECT note FROM dw_unclassified ORDER BY k").fetchall()]
     notes = []
     for column, lookup, key, table, what in (
-            ("detainer_type", "dw_types", "type_key", "detainer_types.csv", "request kind"),
-            ("lift_reason", "dw_lift", "lift_key", "lift_reasons.csv", "outcome")):
+        ("detainer_type", "dw_types", "type_key", "detainer_types.csv", "request kind"),
+        ("lift_reason", "dw_lift", "lift_key", "lift_reasons.csv", "outcome"),
+    ):
         rows = _unmapped(con, column, lookup, key)
         if not rows:
             continue
         total = sum(r[1] for r in rows)
-        listed = "; ".join(f"{_short(v)!r} ({n:,}, e.g. {_short(f)} row {r})"
-                           for v, n, f, r in rows[:5])
+        listed = "; ".join(
+            f"{_short(v)!r} ({n:,}, e.g. {_short(f)} row {r})" for v, n, f, r in rows[:5]
+        )
         more = f"; and {len(rows) - 5} other values" if len(rows) > 5 else ""
         notes.append(
             f"Warning: {total:,} detainers have a {column.replace('_', ' ')} that "
-            f"hand/{table} does not map, so their {what} is shown as \"{UNCLASSIFIED}\" and "
-            f"counted in no other class: {listed}{more}.")
+            f'hand/{table} does not map, so their {what} is shown as "{UNCLASSIFIED}" and '
+            f"counted in no other class: {listed}{more}."
+        )
     con.execute("CREATE OR REPLACE TEMP TABLE dw_unclassified (k INTEGER, note VARCHAR)")
     if notes:
         con.executemany("INSERT INTO dw_unclassified VALUES (?, ?)", list(enumerate(notes)))

@@ -7,13 +7,14 @@ slug longer than SLUG_MAX characters, or empty (a name with no ASCII letter or d
 and followed by a short hash of the full name, so ids stay short and distinct. Names that fit
 keep the slug they always had. The SQL and the Python agree (md5 of the UTF-8 name).
 """
+
 from __future__ import annotations
 
 import hashlib
 import re
 
-SLUG_MAX = 60   # characters of slug kept as they are
-SLUG_CUT = 48   # characters kept when the slug is cut, before "-" and the hash
+SLUG_MAX = 60  # characters of slug kept as they are
+SLUG_CUT = 48  # characters kept when the slug is cut, before "-" and the hash
 HASH_CHARS = 10
 
 
@@ -31,9 +32,11 @@ def slug_sql(name: str) -> str:
     """The same slug as SQL over the text expression ``name``."""
     plain = f"trim(regexp_replace(lower({name}), '[^a-z0-9]+', '-', 'g'), '-')"
     digest = f"left(md5({name}), {HASH_CHARS})"
-    return (f"CASE WHEN length({plain}) BETWEEN 1 AND {SLUG_MAX} THEN {plain} "
-            f"WHEN {plain} = '' THEN {digest} "
-            f"ELSE rtrim(left({plain}, {SLUG_CUT}), '-') || '-' || {digest} END")
+    return (
+        f"CASE WHEN length({plain}) BETWEEN 1 AND {SLUG_MAX} THEN {plain} "
+        f"WHEN {plain} = '' THEN {digest} "
+        f"ELSE rtrim(left({plain}, {SLUG_CUT}), '-') || '-' || {digest} END"
+    )
 
 
 def jurisdiction_id_sql(prefix: str = "", facility_name: str | None = None) -> str:

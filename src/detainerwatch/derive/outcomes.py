@@ -11,6 +11,7 @@ date cannot show that window in full: they are left out of that window's denomin
 
 Counts here are raw; what is published goes through publish.outcomes (small cells withheld).
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -30,23 +31,39 @@ PERIODS = {
 }
 GROUPS = {
     "all": ("'all'", "'all jurisdictions'"),
-    "state": ("coalesce(f.facility_state, 'not recorded')",
-              "coalesce(f.facility_state, 'state not recorded')"),
+    "state": (
+        "coalesce(f.facility_state, 'not recorded')",
+        "coalesce(f.facility_state, 'state not recorded')",
+    ),
     "jurisdiction": ("f.jurisdiction_id", "coalesce(f.jurisdiction_name, f.jurisdiction_id)"),
 }
-EVENT_TABLES = {"stints": ("detention_stints", "book_in_date"),
-                "arrests": ("arrests", "apprehension_date"),
-                "removals": ("removals", "departed_date")}
+EVENT_TABLES = {
+    "stints": ("detention_stints", "book_in_date"),
+    "arrests": ("arrests", "apprehension_date"),
+    "removals": ("removals", "departed_date"),
+}
 
 
 def releases(con) -> list[str]:
-    return [r[0] for r in con.execute(
-        "SELECT DISTINCT release FROM detainers WHERE person_id IS NOT NULL ORDER BY 1").fetchall()]
+    return [
+        r[0]
+        for r in con.execute(
+            "SELECT DISTINCT release FROM detainers WHERE person_id IS NOT NULL ORDER BY 1"
+        ).fetchall()
+    ]
 
 
-def outcomes(con, release: str | None = None, *, windows=DEFAULT_WINDOWS, by: str = "jurisdiction",
-             period: str = "year", start: dt.date | None = None, end: dt.date | None = None,
-             state: str | None = None) -> dict:
+def outcomes(
+    con,
+    release: str | None = None,
+    *,
+    windows=DEFAULT_WINDOWS,
+    by: str = "jurisdiction",
+    period: str = "year",
+    start: dt.date | None = None,
+    end: dt.date | None = None,
+    state: str | None = None,
+) -> dict:
     """Raw counts of what followed detainers of one release (see the module docstring)."""
     if by not in GROUPS:
         raise UsageError(f"--by {by!r}: expected one of {', '.join(GROUPS)}")
@@ -58,13 +75,17 @@ def outcomes(con, release: str | None = None, *, windows=DEFAULT_WINDOWS, by: st
     known = releases(con)
     if release is None:
         if len(known) != 1:
-            raise UsageError("name a release (--release): identifiers link rows within one release "
-                             "only; the store holds " + (", ".join(known) or "no detainers with "
-                                                          "person identifiers"))
+            raise UsageError(
+                "name a release (--release): identifiers link rows within one release "
+                "only; the store holds "
+                + (", ".join(known) or "no detainers with person identifiers")
+            )
         release = known[0]
     elif release not in known:
-        raise UsageError(f"--release {release!r}: no detainers with person identifiers in that "
-                         f"release (the store holds {', '.join(known) or 'none'})")
+        raise UsageError(
+            f"--release {release!r}: no detainers with person identifiers in that "
+            f"release (the store holds {', '.join(known) or 'none'})"
+        )
     facts.register(con)
     facts.check_unmapped(con)
     coverage = {kind: _covered(con, table, release) for kind, (table, _) in EVENT_TABLES.items()}
@@ -82,14 +103,17 @@ def outcomes(con, release: str | None = None, *, windows=DEFAULT_WINDOWS, by: st
         where.append("f.facility_state = ?")
         params.append(state.upper())
     _methods(con)
-    con.execute(f"""
+    con.execute(
+        f"""
         CREATE OR REPLACE TEMP TABLE dw_outcome_detainers AS
         SELECT {gid} AS group_id, {gname} AS group_name, {PERIODS[period]} AS period,
                f.outcome, f.issued, d.person_id
         FROM detainer_facts f JOIN detainers d
           ON d.source_id = f.source_id AND d.sheet IS NOT DISTINCT FROM f.sheet
          AND d.row_number = f.row_number
-        WHERE {' AND '.join(where)}""", params)
+        WHERE {" AND ".join(where)}""",
+        params,
+    )
     cells = con.execute("""
         SELECT group_id, any_value(group_name), period, outcome, count(*),
                count(DISTINCT person_id), count(*) FILTER (WHERE person_id IS NULL)
@@ -100,40 +124,62 @@ def outcomes(con, release: str | None = None, *, windows=DEFAULT_WINDOWS, by: st
     rows = []
     for group_id, group_name, per, outcome, detainers, people, unlinked in cells:
         key = (group_id, per, outcome)
-        rows.append({"group_id": group_id, "group": group_name, "period": per,
-                     "outcome": outcome, "detainers": detainers, "people": people,
-                     "detainers_without_identifier": unlinked,
-                     "windows": {str(w): per_window[w].get(key, _empty(coverage))
-                                 for w in windows}})
-    unclassified = con.execute(
-        "SELECT apprehension_method, count(*) FROM arrests a LEFT JOIN dw_methods m "
-        "ON lower(trim(a.apprehension_method)) = m.method_key WHERE a.release = ? "
-        "AND m.method_key IS NULL GROUP BY 1 ORDER BY 2 DESC", [release]).fetchall() \
-        if coverage["arrests"]["covered"] else []
-    return {"release": release, "last_date": last.isoformat() if last else None,
-            "windows": windows, "by": by, "period": period,
-            "issued_from": start.isoformat() if start else None,
-            "issued_to": end.isoformat() if end else None, "state": state,
-            "coverage": coverage, "rows": rows,
-            "unclassified_methods": [{"apprehension_method": m, "arrests": n}
-                                     for m, n in unclassified],
-            "censoring": censoring_note(last)}
+        rows.append(
+            {
+                "group_id": group_id,
+                "group": group_name,
+                "period": per,
+                "outcome": outcome,
+                "detainers": detainers,
+                "people": people,
+                "detainers_without_identifier": unlinked,
+                "windows": {str(w): per_window[w].get(key, _empty(coverage)) for w in windows},
+            }
+        )
+    unclassified = (
+        con.execute(
+            "SELECT apprehension_method, count(*) FROM arrests a LEFT JOIN dw_methods m "
+            "ON lower(trim(a.apprehension_method)) = m.method_key WHERE a.release = ? "
+            "AND m.method_key IS NULL GROUP BY 1 ORDER BY 2 DESC",
+            [release],
+        ).fetchall()
+        if coverage["arrests"]["covered"]
+        else []
+    )
+    return {
+        "release": release,
+        "last_date": last.isoformat() if last else None,
+        "windows": windows,
+        "by": by,
+        "period": period,
+        "issued_from": start.isoformat() if start else None,
+        "issued_to": end.isoformat() if end else None,
+        "state": state,
+        "coverage": coverage,
+        "rows": rows,
+        "unclassified_methods": [{"apprehension_method": m, "arrests": n} for m, n in unclassified],
+        "censoring": censoring_note(last),
+    }
 
 
 def censoring_note(last: dt.date | None) -> str:
     when = last.isoformat() if last else "unknown"
-    return (f"The release's last recorded date is {when}. A person whose first detainer in a "
-            f"cell was issued less than N days before it cannot show N days of what followed: "
-            f"they are left out of the N-day shares (counted as censored), not counted as "
-            f"people to whom nothing happened. Events after {when} are not in the release.")
+    return (
+        f"The release's last recorded date is {when}. A person whose first detainer in a "
+        f"cell was issued less than N days before it cannot show N days of what followed: "
+        f"they are left out of the N-day shares (counted as censored), not counted as "
+        f"people to whom nothing happened. Events after {when} are not in the release."
+    )
 
 
 def end_of_release(con, release: str) -> dt.date | None:
     dates = ["SELECT max(prepare_date) AS d FROM detainers WHERE release = ?"]
-    dates += [f"SELECT max({col}) FROM {table} WHERE release = ?"
-              for table, col in EVENT_TABLES.values()]
-    got = con.execute(f"SELECT max(d) FROM ({' UNION ALL '.join(dates)})",
-                      [release] * len(dates)).fetchall()[0][0]
+    dates += [
+        f"SELECT max({col}) FROM {table} WHERE release = ?" for table, col in EVENT_TABLES.values()
+    ]
+    got = con.execute(
+        f"SELECT max(d) FROM ({' UNION ALL '.join(dates)})", [release] * len(dates)
+    ).fetchall()[0][0]
     return got.date() if isinstance(got, dt.datetime) else got
 
 
@@ -141,10 +187,14 @@ def _covered(con, table: str, release: str) -> dict:
     n, subsets = con.execute(
         f"SELECT count(*), count(DISTINCT c.source_id) FILTER (WHERE c.coverage = 'subset') "
         f"FROM {table} t LEFT JOIN source_extent c USING (source_id) WHERE t.release = ?",
-        [release]).fetchall()[0]
+        [release],
+    ).fetchall()[0]
     if not n:
-        return {"covered": False, "note": f"not covered: no {table} of release {release} in the "
-                                          "store (shown as not covered, never as 0)"}
+        return {
+            "covered": False,
+            "note": f"not covered: no {table} of release {release} in the "
+            "store (shown as not covered, never as 0)",
+        }
     note = f"{n:,} rows"
     if subsets:
         note += "; from a filtered download: later events outside its filter are not seen"
@@ -152,10 +202,14 @@ def _covered(con, table: str, release: str) -> dict:
 
 
 def _methods(con) -> None:
-    rows = [(r["apprehension_method"].strip().lower(), r["setting"])
-            for r in read_csv("apprehension_methods.csv") if r["apprehension_method"].strip()]
-    con.execute("CREATE OR REPLACE TEMP TABLE dw_methods (method_key VARCHAR PRIMARY KEY, "
-                "setting VARCHAR)")
+    rows = [
+        (r["apprehension_method"].strip().lower(), r["setting"])
+        for r in read_csv("apprehension_methods.csv")
+        if r["apprehension_method"].strip()
+    ]
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE dw_methods (method_key VARCHAR PRIMARY KEY, setting VARCHAR)"
+    )
     con.executemany("INSERT INTO dw_methods VALUES (?, ?)", rows)
 
 
@@ -163,28 +217,42 @@ def _first_events(con, release: str, coverage: dict) -> None:
     """Per person in each cell: the first detainer (anchor) and the first of each kind of
     event on or after it, as days after the anchor (null: none, or the table not covered)."""
     join = "LEFT JOIN dw_methods m ON lower(trim(e.apprehension_method)) = m.method_key"
-    events = [("booked_in", "stints", "", ""), ("removed", "removals", "", ""),
-              ("arrested_any", "arrests", "", "")]
-    events += [(f"arrested_{s}", "arrests", join,
-                "m.method_key IS NULL" if s == "not_classified" else f"m.setting = '{s}'")
-               for s in SETTINGS]
+    events = [
+        ("booked_in", "stints", "", ""),
+        ("removed", "removals", "", ""),
+        ("arrested_any", "arrests", "", ""),
+    ]
+    events += [
+        (
+            f"arrested_{s}",
+            "arrests",
+            join,
+            "m.method_key IS NULL" if s == "not_classified" else f"m.setting = '{s}'",
+        )
+        for s in SETTINGS
+    ]
     parts, params = [], []
     for name, kind, extra, cond in events:
         if not coverage[kind]["covered"]:
             parts.append(f"NULL AS {name}")
             continue
         table, col = EVENT_TABLES[kind]
-        parts.append(f"(SELECT min(date_diff('day', c.anchor, CAST(e.{col} AS DATE))) "
-                     f"FROM {table} e {extra} WHERE e.release = ? AND e.person_id = c.person_id "
-                     f"AND CAST(e.{col} AS DATE) >= c.anchor{' AND ' + cond if cond else ''}) "
-                     f"AS {name}")
+        parts.append(
+            f"(SELECT min(date_diff('day', c.anchor, CAST(e.{col} AS DATE))) "
+            f"FROM {table} e {extra} WHERE e.release = ? AND e.person_id = c.person_id "
+            f"AND CAST(e.{col} AS DATE) >= c.anchor{' AND ' + cond if cond else ''}) "
+            f"AS {name}"
+        )
         params.append(release)
-    con.execute(f"""
+    con.execute(
+        f"""
         CREATE OR REPLACE TEMP TABLE dw_outcome_firsts AS
-        SELECT c.*, {', '.join(parts)}
+        SELECT c.*, {", ".join(parts)}
         FROM (SELECT group_id, period, outcome, person_id, min(issued) AS anchor
               FROM dw_outcome_detainers WHERE person_id IS NOT NULL
-              GROUP BY group_id, period, outcome, person_id) c""", params)
+              GROUP BY group_id, period, outcome, person_id) c""",
+        params,
+    )
 
 
 EVENTS = ("booked_in", "arrested_any", *(f"arrested_{s}" for s in SETTINGS), "removed")
@@ -195,9 +263,13 @@ def _event_kind(event: str) -> str:
 
 
 def _empty(coverage) -> dict:
-    return {"observable": 0, "censored": 0,
-            **{e: (0 if coverage[_event_kind(e)]["covered"] else None) for e in EVENTS},
-            "median_days_at_large": None, "median_days_in_jail": None}
+    return {
+        "observable": 0,
+        "censored": 0,
+        **{e: (0 if coverage[_event_kind(e)]["covered"] else None) for e in EVENTS},
+        "median_days_at_large": None,
+        "median_days_in_jail": None,
+    }
 
 
 def _window(con, w: int, last: dt.date | None, coverage) -> dict:
@@ -209,19 +281,25 @@ def _window(con, w: int, last: dt.date | None, coverage) -> dict:
             counts.append(f"count(*) FILTER (WHERE obs AND {e} <= {w})")
         else:
             counts.append("NULL")
-    rows = con.execute(f"""
+    rows = con.execute(
+        f"""
         SELECT group_id, period, outcome, count(*) FILTER (WHERE obs), count(*) FILTER (WHERE NOT obs),
-               {', '.join(counts)},
+               {", ".join(counts)},
                median(arrested_at_large) FILTER (WHERE obs AND arrested_at_large <= {w}),
                median(arrested_in_jail) FILTER (WHERE obs AND arrested_in_jail <= {w})
         FROM (SELECT *, anchor + {w} <= ? AS obs FROM dw_outcome_firsts)
-        GROUP BY group_id, period, outcome""", [last]).fetchall()
+        GROUP BY group_id, period, outcome""",
+        [last],
+    ).fetchall()
     out = {}
     for group_id, per, outcome, observable, censored, *rest in rows:
-        values = dict(zip(EVENTS, rest[:len(EVENTS)]))
-        at_large, in_jail = rest[len(EVENTS):]
+        values = dict(zip(EVENTS, rest[: len(EVENTS)]))
+        at_large, in_jail = rest[len(EVENTS) :]
         out[(group_id, per, outcome)] = {
-            "observable": observable, "censored": censored, **values,
+            "observable": observable,
+            "censored": censored,
+            **values,
             "median_days_at_large": None if at_large is None else float(at_large),
-            "median_days_in_jail": None if in_jail is None else float(in_jail)}
+            "median_days_in_jail": None if in_jail is None else float(in_jail),
+        }
     return out

@@ -5,6 +5,7 @@ format (see its README). Each is validated (a bad record raises InputError namin
 column), resolved to FIPS codes, and stored in the ``policies`` table with its origin file and
 row. ``in_force`` answers which instruments applied to a jurisdiction during a period.
 """
+
 from __future__ import annotations
 
 import csv
@@ -20,24 +21,76 @@ from ..errors import InputError
 from ..handfiles import HAND_DIR
 
 POLICY_DIR = HAND_DIR / "policies"
-RECORD_COLUMNS = ["jurisdiction_type", "jurisdiction_name", "state", "state_fips", "county_fips",
-                  "place_fips", "instrument_type", "citation", "short_title", "enacted_date",
-                  "effective_date", "end_date", "effect", "detainer_holds", "notification",
-                  "jail_access", "agreements_287g", "summary", "source_url", "source_note"]
-STATE_LAW_COLUMNS = ["state_fips", "state", "instrument_type", "citation", "short_title",
-                     "enacted_date", "effective_date", "effect", "detainer_holds", "notification",
-                     "jail_access", "agreements_287g", "summary", "source_url"]
-REQUIRED = ["jurisdiction_type", "jurisdiction_name", "state", "instrument_type", "effect",
-            "detainer_holds"]
+RECORD_COLUMNS = [
+    "jurisdiction_type",
+    "jurisdiction_name",
+    "state",
+    "state_fips",
+    "county_fips",
+    "place_fips",
+    "instrument_type",
+    "citation",
+    "short_title",
+    "enacted_date",
+    "effective_date",
+    "end_date",
+    "effect",
+    "detainer_holds",
+    "notification",
+    "jail_access",
+    "agreements_287g",
+    "summary",
+    "source_url",
+    "source_note",
+]
+STATE_LAW_COLUMNS = [
+    "state_fips",
+    "state",
+    "instrument_type",
+    "citation",
+    "short_title",
+    "enacted_date",
+    "effective_date",
+    "effect",
+    "detainer_holds",
+    "notification",
+    "jail_access",
+    "agreements_287g",
+    "summary",
+    "source_url",
+]
+REQUIRED = [
+    "jurisdiction_type",
+    "jurisdiction_name",
+    "state",
+    "instrument_type",
+    "effect",
+    "detainer_holds",
+]
 # "counties": one instrument of all county jails of a state (e.g. the 2014 "Colorado County Jails"
 # row): it applies to each county's jail, not to the state government.
 JURISDICTION_TYPES = {"state", "county", "city", "counties"}
-INSTRUMENT_TYPES = {"statute", "court_ruling", "ag_directive", "executive_order", "ballot_measure",
-                    "ordinance", "resolution", "agency_policy", "consent_decree", "agreement_287g"}
+INSTRUMENT_TYPES = {
+    "statute",
+    "court_ruling",
+    "ag_directive",
+    "executive_order",
+    "ballot_measure",
+    "ordinance",
+    "resolution",
+    "agency_policy",
+    "consent_decree",
+    "agreement_287g",
+}
 # declares_voluntary: a federal ruling that a detainer is a request (limits no one by itself);
 # restricts_ice: a ruling that binds ICE's issuing of detainers, not local agencies.
-EFFECTS = {"limits_cooperation", "requires_cooperation", "mixed", "declares_voluntary",
-           "restricts_ice"}
+EFFECTS = {
+    "limits_cooperation",
+    "requires_cooperation",
+    "mixed",
+    "declares_voluntary",
+    "restricts_ice",
+}
 PRACTICES = {"prohibited", "limited", "required", "allowed", "unspecified"}
 PRACTICE_COLUMNS = ["detainer_holds", "notification", "jail_access", "agreements_287g"]
 DATE_RE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
@@ -64,10 +117,17 @@ class Policy:
 
     def row(self) -> list:
         v = self.values
-        return [self.policy_id, self.origin, self.origin_file, self.origin_row,
-                *[v.get(c, "") or None for c in RECORD_COLUMNS[:12]],
-                v["in_force_from"], v["in_force_to"], v["date_precision"],
-                *[v.get(c, "") or None for c in RECORD_COLUMNS[12:]]]
+        return [
+            self.policy_id,
+            self.origin,
+            self.origin_file,
+            self.origin_row,
+            *[v.get(c, "") or None for c in RECORD_COLUMNS[:12]],
+            v["in_force_from"],
+            v["in_force_to"],
+            v["date_precision"],
+            *[v.get(c, "") or None for c in RECORD_COLUMNS[12:]],
+        ]
 
 
 def read_policy_file(path: Path, origin: str = "user") -> list[Policy]:
@@ -82,13 +142,21 @@ def read_policy_file(path: Path, origin: str = "user") -> list[Policy]:
             else:
                 missing = [c for c in REQUIRED if c not in header]
                 if missing:
-                    raise InputError(path, f"a policy file with column {missing[0]!r} (see "
-                                     "hand/policies/README.md for the format)", row=1,
-                                     column=missing[0])
+                    raise InputError(
+                        path,
+                        f"a policy file with column {missing[0]!r} (see "
+                        "hand/policies/README.md for the format)",
+                        row=1,
+                        column=missing[0],
+                    )
                 unknown = [c for c in header if c not in RECORD_COLUMNS]
                 if unknown:
-                    raise InputError(path, "only the columns of the policy record format",
-                                     row=1, column=unknown[0])
+                    raise InputError(
+                        path,
+                        "only the columns of the policy record format",
+                        row=1,
+                        column=unknown[0],
+                    )
                 rows = list(enumerate(reader, start=2))
     except UnicodeDecodeError:
         raise InputError(path, "UTF-8 text") from None
@@ -104,8 +172,14 @@ def read_policy_file(path: Path, origin: str = "user") -> list[Policy]:
 def _from_state_law(row: dict) -> dict:
     state = us.states.lookup(row["state"]) if row.get("state") else None
     out = {c: row.get(c, "") for c in RECORD_COLUMNS}
-    out.update(jurisdiction_type="state", jurisdiction_name=state.name if state else row["state"],
-               county_fips="", place_fips="", end_date="", source_note="state_detainer_law.csv")
+    out.update(
+        jurisdiction_type="state",
+        jurisdiction_name=state.name if state else row["state"],
+        county_fips="",
+        place_fips="",
+        end_date="",
+        source_note="state_detainer_law.csv",
+    )
     return out
 
 
@@ -153,8 +227,9 @@ def _validate(path: Path, row: int, v: dict) -> dict:
     start_text = v.get("effective_date") or v.get("enacted_date")
     v["in_force_from"] = _period_start(start_text) if start_text else None
     v["in_force_to"] = _period_end(v["end_date"]) if v.get("end_date") else None
-    v["date_precision"] = ({4: "year", 7: "month", 10: "day"}[len(start_text)]
-                           if start_text else "unknown")
+    v["date_precision"] = (
+        {4: "year", 7: "month", 10: "day"}[len(start_text)] if start_text else "unknown"
+    )
     if v["in_force_from"] and v["in_force_to"] and v["in_force_to"] < v["in_force_from"]:
         fail("end_date", "a date after the start")
     return v
@@ -209,11 +284,18 @@ def built_in_current(con) -> bool:
     loaded by an earlier version keeps its old coding until the next ingest or policies add)."""
     if not _has_table(con):
         return False
-    files = sorted(repr(tuple(p.row()[4:])) for path in built_in_files()
-                   for p in read_policy_file(path, "built-in"))
-    stored = sorted(repr(tuple(r)) for r in con.execute(
-        "SELECT * EXCLUDE (policy_id, origin, origin_file, origin_row) FROM policies "
-        "WHERE origin = 'built-in'").fetchall())
+    files = sorted(
+        repr(tuple(p.row()[4:]))
+        for path in built_in_files()
+        for p in read_policy_file(path, "built-in")
+    )
+    stored = sorted(
+        repr(tuple(r))
+        for r in con.execute(
+            "SELECT * EXCLUDE (policy_id, origin, origin_file, origin_row) FROM policies "
+            "WHERE origin = 'built-in'"
+        ).fetchall()
+    )
     return files == stored
 
 
@@ -226,21 +308,36 @@ NOT_PREEMPTED = {"court_ruling", "consent_decree"}
 
 
 def _apply_preemption(rows: list[dict]) -> None:
-    state_laws = [p for p in rows if p["jurisdiction_type"] == "state"
-                  and p["effect"] == "requires_cooperation" and p["in_force_from"] is not None
-                  and p["detainer_holds"] in PREEMPTING_HOLDS]
+    state_laws = [
+        p
+        for p in rows
+        if p["jurisdiction_type"] == "state"
+        and p["effect"] == "requires_cooperation"
+        and p["in_force_from"] is not None
+        and p["detainer_holds"] in PREEMPTING_HOLDS
+    ]
     for p in rows:
         p.setdefault("superseded_by", None)
-        if (p["jurisdiction_type"] not in ("county", "city", "counties") or p["effect"] != "limits_cooperation"
-                or p["in_force_to"] is not None or p["instrument_type"] in NOT_PREEMPTED):
+        if (
+            p["jurisdiction_type"] not in ("county", "city", "counties")
+            or p["effect"] != "limits_cooperation"
+            or p["in_force_to"] is not None
+            or p["instrument_type"] in NOT_PREEMPTED
+        ):
             continue
-        later = [s for s in state_laws if s["state_fips"] == p["state_fips"]
-                 and (p["in_force_from"] is None or s["in_force_from"] > p["in_force_from"])]
+        later = [
+            s
+            for s in state_laws
+            if s["state_fips"] == p["state_fips"]
+            and (p["in_force_from"] is None or s["in_force_from"] > p["in_force_from"])
+        ]
         if later:
             law = min(later, key=lambda s: s["in_force_from"])
             p["in_force_to"] = law["in_force_from"] - dt.timedelta(days=1)
-            p["superseded_by"] = (f"{law['short_title']} (state law in force from "
-                                  f"{law['in_force_from'].isoformat()}; end date inferred)")
+            p["superseded_by"] = (
+                f"{law['short_title']} (state law in force from "
+                f"{law['in_force_from'].isoformat()}; end date inferred)"
+            )
 
 
 class PolicyIndex:
@@ -249,25 +346,43 @@ class PolicyIndex:
     def __init__(self, con):
         self.rows: list[dict] = []
         if _has_table(con):
-            result = con.execute("SELECT * FROM policies ORDER BY in_force_from NULLS LAST, policy_id")
+            result = con.execute(
+                "SELECT * FROM policies ORDER BY in_force_from NULLS LAST, policy_id"
+            )
             names = [d[0] for d in result.description]
             self.rows = [dict(zip(names, r)) for r in result.fetchall()]
             _apply_preemption(self.rows)
 
-    def in_force(self, *, state_fips: str, county_fips: str | None = None,
-                 place_fips: str | None = None, city_name: str | None = None,
-                 start: dt.date | None = None, end: dt.date | None = None) -> list[dict]:
+    def in_force(
+        self,
+        *,
+        state_fips: str,
+        county_fips: str | None = None,
+        place_fips: str | None = None,
+        city_name: str | None = None,
+        start: dt.date | None = None,
+        end: dt.date | None = None,
+    ) -> list[dict]:
         city = city_name.lower() if city_name else None
         out = []
         for p in self.rows:
             kind = p["jurisdiction_type"]
             applies = (
                 (kind == "state" and p["state_fips"] == state_fips)
-                or (kind == "county" and county_fips is not None and p["county_fips"] == county_fips)
-                or (kind == "counties" and county_fips is not None and p["state_fips"] == state_fips)
+                or (
+                    kind == "county" and county_fips is not None and p["county_fips"] == county_fips
+                )
+                or (
+                    kind == "counties" and county_fips is not None and p["state_fips"] == state_fips
+                )
                 or (kind == "city" and place_fips is not None and p["place_fips"] == place_fips)
-                or (kind == "city" and city is not None and p["state_fips"] == state_fips
-                    and (p["jurisdiction_name"] or "").lower() == city))
+                or (
+                    kind == "city"
+                    and city is not None
+                    and p["state_fips"] == state_fips
+                    and (p["jurisdiction_name"] or "").lower() == city
+                )
+            )
             if not applies:
                 continue
             if end is not None and p["in_force_from"] is not None and p["in_force_from"] > end:
@@ -288,5 +403,8 @@ def in_force(con, **kwargs) -> list[dict]:
 
 
 def _has_table(con) -> bool:
-    return bool(con.execute("SELECT count(*) FROM information_schema.tables "
-                            "WHERE table_name = 'policies'").fetchall()[0][0])
+    return bool(
+        con.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = 'policies'"
+        ).fetchall()[0][0]
+    )

@@ -10,6 +10,7 @@ The result holds counts of detainers only (per jurisdiction and month: issued, d
 outcome classes, rows in one release only, outcomes moved): no person attribute is
 published at any grain, and the key itself is never output.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -19,8 +20,10 @@ from ..sources.fields import DETAINER_FIELDS
 from . import facts, releases
 from .facts import OUTCOMES
 
-NAME = ("coalesce(any_value(jurisdiction_name), 'unresolved: ' || "
-        "coalesce(any_value(facility_name), '(facility blank)'))")
+NAME = (
+    "coalesce(any_value(jurisdiction_name), 'unresolved: ' || "
+    "coalesce(any_value(facility_name), '(facility blank)'))"
+)
 
 
 def key_fields(con, a: str, b: str) -> list[str]:
@@ -34,15 +37,21 @@ def key_fields(con, a: str, b: str) -> list[str]:
     known = {f.name: f for f in DETAINER_FIELDS}
     for name in wanted:
         if name not in known or known[name].identifier or name in ("prepare_date", "person_id"):
-            raise UsageError(f"{path}: diff_key_fields: {name!r} is not a non-identifying "
-                             "detainer field")
+            raise UsageError(
+                f"{path}: diff_key_fields: {name!r} is not a non-identifying detainer field"
+            )
     if not wanted:
         return []
     counts = con.execute(
-        "SELECT " + ", ".join(f"count({n}) FILTER (WHERE release = ?) > 0 AND "
-                              f"count({n}) FILTER (WHERE release = ?) > 0" for n in wanted)
+        "SELECT "
+        + ", ".join(
+            f"count({n}) FILTER (WHERE release = ?) > 0 AND "
+            f"count({n}) FILTER (WHERE release = ?) > 0"
+            for n in wanted
+        )
         + " FROM detainers WHERE release IN (?, ?)",
-        [x for _ in wanted for x in (a, b)] + [a, b]).fetchall()[0]
+        [x for _ in wanted for x in (a, b)] + [a, b],
+    ).fetchall()[0]
     return [n for n, both in zip(wanted, counts) if both]
 
 
@@ -56,7 +65,9 @@ def common_period(con, a: str, b: str) -> list[tuple[dt.date, dt.date]]:
         raise UsageError(f"{a!r} twice: name two different releases")
 
     def spans(r):
-        return [(dt.date.fromisoformat(p["from"]), dt.date.fromisoformat(p["to"])) for p in r["covers"]]
+        return [
+            (dt.date.fromisoformat(p["from"]), dt.date.fromisoformat(p["to"])) for p in r["covers"]
+        ]
 
     out = []
     for s1, e1 in spans(table[a]):
@@ -72,17 +83,23 @@ def diff_releases(con, a: str, b: str) -> dict:
     """Release A against release B over their common period (see the module docstring)."""
     names = releases.release_names(con)
     if len(names) < 2:
-        raise UsageError(f"the store holds {len(names)} release{'s' if len(names) != 1 else ''} "
-                         f"({', '.join(names) or 'none'}): a diff needs two")
+        raise UsageError(
+            f"the store holds {len(names)} release{'s' if len(names) != 1 else ''} "
+            f"({', '.join(names) or 'none'}): a diff needs two"
+        )
     periods = common_period(con, a, b)
     facts.register(con)
     facts.check_unmapped(con)
     keys = key_fields(con, a, b)
     in_period = " OR ".join("f.issued BETWEEN ? AND ?" for _ in periods)
     pparams = [d for p in periods for d in p]
-    key_expr = "concat_ws('|', f.issued" + "".join(
-        f", coalesce(CAST(d.{k} AS VARCHAR), '~')" for k in keys) + ")"
-    con.execute(f"""
+    key_expr = (
+        "concat_ws('|', f.issued"
+        + "".join(f", coalesce(CAST(d.{k} AS VARCHAR), '~')" for k in keys)
+        + ")"
+    )
+    con.execute(
+        f"""
         CREATE OR REPLACE TEMP TABLE dw_diff AS
         SELECT CASE f.release WHEN ? THEN 'a' ELSE 'b' END AS side,
                row_number() OVER () AS rid, md5({key_expr}) AS k, f.outcome,
@@ -93,7 +110,8 @@ def diff_releases(con, a: str, b: str) -> dict:
         JOIN detainers d ON d.source_id = f.source_id AND d.sheet IS NOT DISTINCT FROM f.sheet
                         AND d.row_number = f.row_number
         WHERE f.release IN (?, ?) AND NOT f.likely_duplicate AND ({in_period})""",
-                [a, a, b, *pparams])
+        [a, a, b, *pparams],
+    )
     # Pairs: the same outcome first, then across outcomes within the key.
     con.execute("""
         CREATE OR REPLACE TEMP TABLE dw_diff_same AS
@@ -130,12 +148,18 @@ def diff_releases(con, a: str, b: str) -> dict:
 
     side_cols = ", ".join(
         [f"count(*) FILTER (WHERE side = '{s}') AS {s}_issued" for s in "ab"]
-        + [f"count(*) FILTER (WHERE side = '{s}' AND outcome = '{o}') AS {s}_{o}"
-           for s in "ab" for o in OUTCOMES]
+        + [
+            f"count(*) FILTER (WHERE side = '{s}' AND outcome = '{o}') AS {s}_{o}"
+            for s in "ab"
+            for o in OUTCOMES
+        ]
         + [f"count(*) FILTER (WHERE side = '{s}' AND status = 'only') AS only_{s}" for s in "ab"]
-        + ["count(*) FILTER (WHERE side = 'a' AND status = 'moved') AS moved",
-           "count(*) FILTER (WHERE side = 'a' AND status = 'moved' AND outcome = 'open' "
-           "AND other_outcome = 'declined') AS moved_open_to_declined"])
+        + [
+            "count(*) FILTER (WHERE side = 'a' AND status = 'moved') AS moved",
+            "count(*) FILTER (WHERE side = 'a' AND status = 'moved' AND outcome = 'open' "
+            "AND other_outcome = 'declined') AS moved_open_to_declined",
+        ]
+    )
     totals = rows(f"SELECT {side_cols} FROM dw_diff_rows")[0]
     by_jm = rows(f"""
         SELECT jurisdiction_id, {NAME} AS jurisdiction, any_value(jurisdiction_type) AS jurisdiction_type,
@@ -158,22 +182,27 @@ def diff_releases(con, a: str, b: str) -> dict:
         "basis": "detainer prepare (issue) date; likely duplicates left out, as in every report",
         "totals": totals,
         "match": {
-            "key": ["facility (as released)", "prepare date",
-                    *[k for k in keys if not k.startswith("facility_")]],
+            "key": [
+                "facility (as released)",
+                "prepare date",
+                *[k for k in keys if not k.startswith("facility_")],
+            ],
             "key_fields": ["prepare_date", *keys],
-            "rows_a": totals["a_issued"], "rows_b": totals["b_issued"],
+            "rows_a": totals["a_issued"],
+            "rows_b": totals["b_issued"],
             "matched": matched,
             "matched_same_outcome": matched - totals["moved"],
             "outcome_moved": totals["moved"],
-            "only_in_a": totals["only_a"], "only_in_b": totals["only_b"],
+            "only_in_a": totals["only_a"],
+            "only_in_b": totals["only_b"],
             "match_rate_a": round(matched / totals["a_issued"], 4) if totals["a_issued"] else None,
             "match_rate_b": round(matched / totals["b_issued"], 4) if totals["b_issued"] else None,
         },
         "moved": moved,
         "jurisdiction_months": by_jm,
         "disclosure": "Counts of detainers per jurisdiction and month (issued, declined, outcome "
-                      "classes, rows in one release only, outcomes moved); no person attribute "
-                      "is published at any grain, and the matching key is never output.",
+        "classes, rows in one release only, outcomes moved); no person attribute "
+        "is published at any grain, and the matching key is never output.",
     }
     for name in ("dw_diff_rows", "dw_diff_moved", "dw_diff_same", "dw_diff"):
         con.execute(f"DROP TABLE IF EXISTS {name}")

@@ -20,6 +20,7 @@ Both tables are written by ``refresh(con)`` after every ingest (pipeline.after_i
 stamped; on a store whose stamp does not match the hand file and sources, the segments are
 computed live on the connection (read-only stores included).
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -35,13 +36,16 @@ from ..sources import preamble as pre
 PRECEDENCE_FILE = "release_precedence.yaml"
 RULES = ("newest_whole",)
 ORDER_KEYS = ("released", "covers_to", "ingested")
-BASIS = {"covered": "newest whole release covering the day",
-         "subset": "no whole release covers the day: newest filtered subset covering it",
-         "rows": "rows outside every release's stated period: newest release with rows that day"}
+BASIS = {
+    "covered": "newest whole release covering the day",
+    "subset": "no whole release covers the day: newest filtered subset covering it",
+    "rows": "rows outside every release's stated period: newest release with rows that day",
+}
 DAY = dt.timedelta(days=1)
 
 
 # --- the hand file -----------------------------------------------------------------------------
+
 
 def precedence_hash() -> str:
     return hashlib.sha256(hand_path(PRECEDENCE_FILE).read_bytes()).hexdigest()
@@ -57,25 +61,36 @@ def load_rules() -> dict:
     except yaml.YAMLError as exc:
         raise UsageError(f"{path}: expected YAML ({str(exc).splitlines()[0]})") from None
     if rules.get("rule", "newest_whole") not in RULES:
-        raise UsageError(f"{path}: rule: expected one of {', '.join(RULES)}, found {rules['rule']!r}")
+        raise UsageError(
+            f"{path}: rule: expected one of {', '.join(RULES)}, found {rules['rule']!r}"
+        )
     order = rules.get("newest_by") or list(ORDER_KEYS)
     bad = [k for k in order if k not in ORDER_KEYS]
     if bad:
-        raise UsageError(f"{path}: newest_by: expected keys from {', '.join(ORDER_KEYS)}, found {bad[0]!r}")
+        raise UsageError(
+            f"{path}: newest_by: expected keys from {', '.join(ORDER_KEYS)}, found {bad[0]!r}"
+        )
     released = {}
     for tag, value in (rules.get("released") or {}).items():
         try:
-            released[str(tag)] = value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
+            released[str(tag)] = (
+                value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
+            )
         except ValueError:
-            raise UsageError(f"{path}: released: {tag}: expected a date YYYY-MM-DD, "
-                             f"found {value!r}") from None
-    return {"rule": rules.get("rule", "newest_whole"), "newest_by": list(order),
-            "released": released,
-            "subset_releases": {str(x) for x in rules.get("subset_releases") or []},
-            "subset_layouts": {str(x) for x in rules.get("subset_layouts") or []}}
+            raise UsageError(
+                f"{path}: released: {tag}: expected a date YYYY-MM-DD, found {value!r}"
+            ) from None
+    return {
+        "rule": rules.get("rule", "newest_whole"),
+        "newest_by": list(order),
+        "released": released,
+        "subset_releases": {str(x) for x in rules.get("subset_releases") or []},
+        "subset_layouts": {str(x) for x in rules.get("subset_layouts") or []},
+    }
 
 
 # --- what each source covers ------------------------------------------------------------------
+
 
 def _merge(intervals):
     out: list[list[dt.date]] = []
@@ -87,8 +102,6 @@ def _merge(intervals):
     return [(a, b) for a, b in out]
 
 
-
-
 def source_coverage(con, rules: dict | None = None) -> list[dict]:
     """One row per stated period of every detainer source: the period, where it was read
     from, whether the source holds a whole release, and its rows."""
@@ -98,11 +111,13 @@ def source_coverage(con, rules: dict | None = None) -> list[dict]:
         "SELECT s.source_id, s.file_name, s.layout, s.release, s.preamble, "
         "CASE WHEN e.coverage = 'subset' THEN coalesce(e.evidence, 'subset') END "
         "FROM sources s LEFT JOIN source_extent e USING (source_id) "
-        "WHERE s.kind = 'detainers' ORDER BY s.source_id").fetchall()
+        "WHERE s.kind = 'detainers' ORDER BY s.source_id"
+    ).fetchall()
     sheets: dict[int, list[tuple]] = {}
     for sid, sheet, lo, hi, n in con.execute(
-            "SELECT source_id, sheet, min(prepare_date)::DATE, max(prepare_date)::DATE, count(*) "
-            "FROM detainers GROUP BY ALL ORDER BY 1, 2").fetchall():
+        "SELECT source_id, sheet, min(prepare_date)::DATE, max(prepare_date)::DATE, count(*) "
+        "FROM detainers GROUP BY ALL ORDER BY 1, 2"
+    ).fetchall():
         sheets.setdefault(sid, []).append((sheet, lo, hi, n))
     out = []
     for sid, file_name, layout, release, text, subset_flag in sources:
@@ -119,11 +134,23 @@ def source_coverage(con, rules: dict | None = None) -> list[dict]:
         elif subset_flag:
             reason = f"recorded as a filtered subset at ingest ({subset_flag})"
         for (start, end), basis in periods or [((None, None), "no dated rows")]:
-            out.append({"source_id": sid, "release": release, "file_name": file_name,
-                        "layout": layout, "request": pre.request_number(text),
-                        "covers_from": start, "covers_to": end, "basis": basis,
-                        "whole": reason is None, "subset_reason": reason, "rows": rows,
-                        "rows_from": rows_from, "rows_to": rows_to})
+            out.append(
+                {
+                    "source_id": sid,
+                    "release": release,
+                    "file_name": file_name,
+                    "layout": layout,
+                    "request": pre.request_number(text),
+                    "covers_from": start,
+                    "covers_to": end,
+                    "basis": basis,
+                    "whole": reason is None,
+                    "subset_reason": reason,
+                    "rows": rows,
+                    "rows_from": rows_from,
+                    "rows_to": rows_to,
+                }
+            )
     return out
 
 
@@ -160,6 +187,7 @@ def _periods(text, sheets, rows_to) -> list[tuple[tuple[dt.date, dt.date], str]]
 
 # --- which release supplies each day ----------------------------------------------------------
 
+
 @dataclass
 class Release:
     tag: str
@@ -180,8 +208,11 @@ class Release:
 
     def covering(self, day: dt.date, whole: bool) -> tuple[int, ...]:
         """Its sources (whole ones, or subsets) whose stated period holds the day."""
-        return tuple(sid for sid, periods in sorted(self.source_periods.items())
-                     if self.source_whole[sid] == whole and any(s <= day <= e for s, e in periods))
+        return tuple(
+            sid
+            for sid, periods in sorted(self.source_periods.items())
+            if self.source_whole[sid] == whole and any(s <= day <= e for s, e in periods)
+        )
 
 
 def _releases(coverage: list[dict], rules: dict) -> list[Release]:
@@ -253,8 +284,9 @@ def compute(con, rules: dict | None = None) -> tuple[list[dict], list[dict]]:
     newest = _releases(coverage, rules)
     row_days: dict[int, dict[dt.date, int]] = {}
     for sid, day, n in con.execute(
-            "SELECT source_id, prepare_date::DATE, count(*) FROM detainers "
-            "WHERE prepare_date IS NOT NULL GROUP BY ALL").fetchall():
+        "SELECT source_id, prepare_date::DATE, count(*) FROM detainers "
+        "WHERE prepare_date IS NOT NULL GROUP BY ALL"
+    ).fetchall():
         row_days.setdefault(sid, {})[day] = n
     bounds = [d for r in newest for p in r.periods for d in p]
     bounds += [d for days in row_days.values() for d in (min(days), max(days))]
@@ -268,12 +300,26 @@ def compute(con, rules: dict | None = None) -> tuple[list[dict], list[dict]]:
             n = sum(row_days.get(sid, {}).get(day, 0) for sid in ids)
             sources = ",".join(map(str, ids))
             seg = segments[-1] if segments else None
-            if seg and seg["release"] == pick.tag and seg["basis"] == BASIS[basis] \
-                    and seg["sources"] == sources and seg["day_to"] == day - DAY:
+            if (
+                seg
+                and seg["release"] == pick.tag
+                and seg["basis"] == BASIS[basis]
+                and seg["sources"] == sources
+                and seg["day_to"] == day - DAY
+            ):
                 seg["day_to"], seg["days"], seg["rows"] = day, seg["days"] + 1, seg["rows"] + n
             else:
-                segments.append({"release": pick.tag, "day_from": day, "day_to": day, "days": 1,
-                                 "rows": n, "basis": BASIS[basis], "sources": sources})
+                segments.append(
+                    {
+                        "release": pick.tag,
+                        "day_from": day,
+                        "day_to": day,
+                        "days": 1,
+                        "rows": n,
+                        "basis": BASIS[basis],
+                        "sources": sources,
+                    }
+                )
         day += DAY
     return coverage, segments
 
@@ -288,16 +334,37 @@ def refresh(con) -> None:
     coverage, segments = compute(con)
     con.execute("DELETE FROM source_coverage")
     con.execute("DELETE FROM release_segments")
-    cols = ["source_id", "release", "file_name", "layout", "request", "covers_from", "covers_to",
-            "basis", "whole", "subset_reason", "rows", "rows_from", "rows_to"]
+    cols = [
+        "source_id",
+        "release",
+        "file_name",
+        "layout",
+        "request",
+        "covers_from",
+        "covers_to",
+        "basis",
+        "whole",
+        "subset_reason",
+        "rows",
+        "rows_from",
+        "rows_to",
+    ]
     if coverage:
-        con.executemany(f"INSERT INTO source_coverage ({', '.join(cols)}) VALUES "
-                        f"({', '.join('?' * len(cols))})", [[c[k] for k in cols] for c in coverage])
+        con.executemany(
+            f"INSERT INTO source_coverage ({', '.join(cols)}) VALUES "
+            f"({', '.join('?' * len(cols))})",
+            [[c[k] for k in cols] for c in coverage],
+        )
     seg_cols = ["release", "day_from", "day_to", "days", "rows", "basis", "sources"]
     if segments:
-        con.executemany(f"INSERT INTO release_segments ({', '.join(seg_cols)}) VALUES "
-                        f"({', '.join('?' * len(seg_cols))})", [[s[k] for k in seg_cols] for s in segments])
-    con.execute("INSERT OR REPLACE INTO meta VALUES ('release_segments_state', ?)", [_store_state(con)])
+        con.executemany(
+            f"INSERT INTO release_segments ({', '.join(seg_cols)}) VALUES "
+            f"({', '.join('?' * len(seg_cols))})",
+            [[s[k] for k in seg_cols] for s in segments],
+        )
+    con.execute(
+        "INSERT OR REPLACE INTO meta VALUES ('release_segments_state', ?)", [_store_state(con)]
+    )
 
 
 def _stored_valid(con) -> bool:
@@ -312,12 +379,16 @@ def stored_or_computed(con) -> tuple[list[dict], list[dict]]:
     """Coverage and segments: the stored tables while they match the hand file and the
     sources, else computed now (a store ingested before the rule changed)."""
     if _stored_valid(con):
+
         def rows(sql):
             result = con.execute(sql)
             names = [d[0] for d in result.description]
             return [dict(zip(names, r)) for r in result.fetchall()]
-        return (rows("SELECT * FROM source_coverage ORDER BY source_id, covers_from"),
-                rows("SELECT * FROM release_segments ORDER BY day_from"))
+
+        return (
+            rows("SELECT * FROM source_coverage ORDER BY source_id, covers_from"),
+            rows("SELECT * FROM release_segments ORDER BY day_from"),
+        )
     return compute(con)
 
 
@@ -326,12 +397,18 @@ def register_days(con) -> None:
     the one release supplying it)."""
     _, segments = stored_or_computed(con)
     con.execute("CREATE OR REPLACE TEMP TABLE dw_release_days (source_id INTEGER, day DATE)")
-    spans = [[int(sid), s["day_from"], s["day_to"]] for s in segments
-             for sid in (s["sources"] or "").split(",") if sid]
+    spans = [
+        [int(sid), s["day_from"], s["day_to"]]
+        for s in segments
+        for sid in (s["sources"] or "").split(",")
+        if sid
+    ]
     if spans:
         con.executemany(
             "INSERT INTO dw_release_days SELECT ?, unnest(generate_series(?::DATE, ?::DATE, "
-            "INTERVAL 1 DAY))::DATE", spans)
+            "INTERVAL 1 DAY))::DATE",
+            spans,
+        )
 
 
 SUPPLIED_FILTER = """(EXISTS (SELECT 1 FROM dw_release_days r WHERE r.source_id = f.source_id AND r.day = f.issued)
@@ -342,9 +419,14 @@ day: it is kept when its source supplies any day."""
 
 # --- one release alone (--release NAME) --------------------------------------------------------
 
+
 def release_names(con) -> list[str]:
-    return [r[0] for r in con.execute(
-        "SELECT DISTINCT release FROM sources WHERE kind = 'detainers' ORDER BY 1").fetchall()]
+    return [
+        r[0]
+        for r in con.execute(
+            "SELECT DISTINCT release FROM sources WHERE kind = 'detainers' ORDER BY 1"
+        ).fetchall()
+    ]
 
 
 def use_release(con, name: str | None) -> None:
@@ -362,14 +444,16 @@ def use_release(con, name: str | None) -> None:
 
 def override(con) -> str | None:
     """The release this connection counts alone, or None (the precedence rule)."""
-    if not con.execute("SELECT 1 FROM duckdb_tables() WHERE temporary AND "
-                       "table_name = 'dw_release_override'").fetchall():
+    if not con.execute(
+        "SELECT 1 FROM duckdb_tables() WHERE temporary AND table_name = 'dw_release_override'"
+    ).fetchall():
         return None  # (a failed query would abort the caller's transaction)
     row = con.execute("SELECT release FROM dw_release_override").fetchall()
     return row[0][0] if row else None
 
 
 # --- what a count used ------------------------------------------------------------------------
+
 
 def releases_table(con) -> list[dict]:
     """Every release in the store: layouts, files, periods covered (and where they were read
@@ -380,22 +464,35 @@ def releases_table(con) -> list[dict]:
     for r in _releases(coverage, rules):
         mine = [c for c in coverage if c["release"] == r.tag]
         supplies = [s for s in segments if s["release"] == r.tag]
-        out.append({
-            "release": r.tag, "layouts": sorted(r.layouts), "files": r.files,
-            "requests": sorted({c["request"] for c in mine if c["request"]}),
-            "covers": [{"from": a.isoformat(), "to": b.isoformat()} for a, b in r.periods],
-            "covers_basis": sorted({c["basis"] for c in mine}),
-            "whole": r.whole, "subset_reasons": r.subset_reasons, "rows": r.rows,
-            "rows_from": min((c["rows_from"] for c in mine if c["rows_from"]), default=None),
-            "rows_to": max((c["rows_to"] for c in mine if c["rows_to"]), default=None),
-            "released": r.released.isoformat() if r.released else None,
-            "supplies": [{"from": s["day_from"].isoformat(), "to": s["day_to"].isoformat(),
-                          "days": s["days"], "rows": s["rows"], "basis": s["basis"]}
-                         for s in supplies],
-            "days_supplied": sum(s["days"] for s in supplies),
-            "rows_supplied": sum(s["rows"] for s in supplies),
-            "warnings": _overlapping_files(mine),
-        })
+        out.append(
+            {
+                "release": r.tag,
+                "layouts": sorted(r.layouts),
+                "files": r.files,
+                "requests": sorted({c["request"] for c in mine if c["request"]}),
+                "covers": [{"from": a.isoformat(), "to": b.isoformat()} for a, b in r.periods],
+                "covers_basis": sorted({c["basis"] for c in mine}),
+                "whole": r.whole,
+                "subset_reasons": r.subset_reasons,
+                "rows": r.rows,
+                "rows_from": min((c["rows_from"] for c in mine if c["rows_from"]), default=None),
+                "rows_to": max((c["rows_to"] for c in mine if c["rows_to"]), default=None),
+                "released": r.released.isoformat() if r.released else None,
+                "supplies": [
+                    {
+                        "from": s["day_from"].isoformat(),
+                        "to": s["day_to"].isoformat(),
+                        "days": s["days"],
+                        "rows": s["rows"],
+                        "basis": s["basis"],
+                    }
+                    for s in supplies
+                ],
+                "days_supplied": sum(s["days"] for s in supplies),
+                "rows_supplied": sum(s["rows"] for s in supplies),
+                "warnings": _overlapping_files(mine),
+            }
+        )
     for row in out:
         for k in ("rows_from", "rows_to"):
             row[k] = row[k].isoformat() if row[k] else None
@@ -412,13 +509,15 @@ def _overlapping_files(coverage: list[dict], days: int = 7) -> list[str]:
     out = []
     ids = sorted(files)
     for i, x in enumerate(ids):
-        for y in ids[i + 1:]:
+        for y in ids[i + 1 :]:
             (fx, ax, bx), (fy, ay, by) = files[x], files[y]
             start, end = max(ax, ay), min(bx, by)
             if (end - start).days + 1 > days:
-                out.append(f"{fx} and {fy} both hold rows for {start} to {end}: if they are two "
-                           "deliveries, ingest them with distinct --release tags (within a "
-                           "release every whole file counts)")
+                out.append(
+                    f"{fx} and {fy} both hold rows for {start} to {end}: if they are two "
+                    "deliveries, ingest them with distinct --release tags (within a "
+                    "release every whole file counts)"
+                )
     return out
 
 
@@ -445,29 +544,52 @@ def coverage_releases(con, start: dt.date | None = None, end: dt.date | None = N
     for r in _releases(coverage, rules):
         covers = _clip(r.periods, start, end)
         if alone:
-            rows = [(c["rows_from"], c["rows_to"]) for c in coverage
-                    if c["release"] == r.tag and c["rows_from"]]  # its rows count, all of them
+            rows = [
+                (c["rows_from"], c["rows_to"])
+                for c in coverage
+                if c["release"] == r.tag and c["rows_from"]
+            ]  # its rows count, all of them
             used = _clip(_merge(r.periods + rows), start, end) if r.tag == alone else []
-            why = ("counted alone (--release)" if r.tag == alone
-                   else f"not counted: --release {alone}")
+            why = (
+                "counted alone (--release)" if r.tag == alone else f"not counted: --release {alone}"
+            )
         else:
-            used = _clip([(s["day_from"], s["day_to"]) for s in segments if s["release"] == r.tag],
-                         start, end)
+            used = _clip(
+                [(s["day_from"], s["day_to"]) for s in segments if s["release"] == r.tag],
+                start,
+                end,
+            )
             used = _merge(used)
             if used:
-                why = "; ".join(sorted({s["basis"] for s in segments if s["release"] == r.tag
-                                        and _clip([(s["day_from"], s["day_to"])], start, end)}))
+                why = "; ".join(
+                    sorted(
+                        {
+                            s["basis"]
+                            for s in segments
+                            if s["release"] == r.tag
+                            and _clip([(s["day_from"], s["day_to"])], start, end)
+                        }
+                    )
+                )
             else:
-                why = "not counted here: another release supplies these days " \
-                      f"(hand/{PRECEDENCE_FILE})"
+                why = (
+                    "not counted here: another release supplies these days "
+                    f"(hand/{PRECEDENCE_FILE})"
+                )
         if not used and not covers:
             continue
-        out.append({"release": r.tag, "used": bool(used), "whole": r.whole,
-                    "layouts": sorted(r.layouts),
-                    "periods": [{"from": a.isoformat(), "to": b.isoformat()} for a, b in used],
-                    "days": sum((b - a).days + 1 for a, b in used),
-                    "covers": [{"from": a.isoformat(), "to": b.isoformat()} for a, b in covers],
-                    "why": why})
+        out.append(
+            {
+                "release": r.tag,
+                "used": bool(used),
+                "whole": r.whole,
+                "layouts": sorted(r.layouts),
+                "periods": [{"from": a.isoformat(), "to": b.isoformat()} for a, b in used],
+                "days": sum((b - a).days + 1 for a, b in used),
+                "covers": [{"from": a.isoformat(), "to": b.isoformat()} for a, b in covers],
+                "why": why,
+            }
+        )
     return out
 
 
@@ -479,24 +601,33 @@ def coverage_line(con, start: dt.date | None = None, end: dt.date | None = None)
         return "No release in the store covers this period: not covered."
 
     def spans(periods):
-        return ", ".join(p["from"] if p["from"] == p["to"] else f"{p['from']} to {p['to']}"
-                         for p in periods)
+        return ", ".join(
+            p["from"] if p["from"] == p["to"] else f"{p['from']} to {p['to']}" for p in periods
+        )
 
     text = "Counted from " + "; ".join(
         f"{r['release']} ({spans(r['periods'])}{'' if r['whole'] else '; a filtered subset'})"
-        for r in used)
+        for r in used
+    )
     others = [r for r in found if not r["used"]]
     if others:
-        text += ". Also covering part of it, not counted (each day from one release only): " + \
-            "; ".join(f"{r['release']} ({spans(r['covers'])})" for r in others)
+        text += (
+            ". Also covering part of it, not counted (each day from one release only): "
+            + "; ".join(f"{r['release']} ({spans(r['covers'])})" for r in others)
+        )
     return text + "."
 
 
 def release_span(con, name: str) -> tuple[dt.date, dt.date]:
     """First and last day of one release: its stated periods and its rows."""
     coverage, _ = stored_or_computed(con)
-    days = [d for c in coverage if c["release"] == name
-            for d in (c["covers_from"], c["covers_to"], c["rows_from"], c["rows_to"]) if d]
+    days = [
+        d
+        for c in coverage
+        if c["release"] == name
+        for d in (c["covers_from"], c["covers_to"], c["rows_from"], c["rows_to"])
+        if d
+    ]
     if not days:
         raise UsageError(f"--release {name!r}: the release holds no dated detainers")
     return min(days), max(days)

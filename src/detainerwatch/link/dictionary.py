@@ -5,6 +5,7 @@ The lists carry errors of their own (ALBANY COUNTY JAIL, city ALBANY, county "KI
 county that is not a county of the state, that the city does not lie in, or that contradicts a
 county named in the facility's own name is flagged and not used.
 """
+
 from __future__ import annotations
 
 import re
@@ -35,8 +36,11 @@ class Entry:
 
 def county_words(text: str, state: str | None = None) -> list[re.Match]:
     """The county words of a normalised name that count in `state` (all of them if None)."""
-    return [m for m in COUNTY_WORD.finditer(text)
-            if state is None or state in COUNTY_WORD_STATES.get(m.group(1), {state})]
+    return [
+        m
+        for m in COUNTY_WORD.finditer(text)
+        if state is None or state in COUNTY_WORD_STATES.get(m.group(1), {state})
+    ]
 
 
 def county_named_in(name: str, state: str | None = None) -> str | None:
@@ -48,7 +52,7 @@ def county_named_in(name: str, state: str | None = None) -> str | None:
     words = county_words(text, state)
     if not words:
         return None
-    before = text[:words[0].start()].strip()
+    before = text[: words[0].start()].strip()
     return before or None
 
 
@@ -63,23 +67,29 @@ def check_county(state: str, city: str | None, name: str, listed: str | None):
     if city:
         city_counties = gz.city_counties(state, city)
         if city_counties and fips not in city_counties:
-            return None, (f"listed county {listed.strip()!r} does not contain the city "
-                          f"{city.strip()!r}")
+            return None, (
+                f"listed county {listed.strip()!r} does not contain the city {city.strip()!r}"
+            )
     named = county_named_in(name, state)
     if named:
         named_matches = gz.counties_named(state, named)
         if len(named_matches) == 1 and named_matches[0].fips != fips:
-            return None, (f"listed county {listed.strip()!r} contradicts the name "
-                          f"({named_matches[0].name})")
+            return None, (
+                f"listed county {listed.strip()!r} contradicts the name ({named_matches[0].name})"
+            )
     return fips, None
 
 
 def build(con) -> dict[str, Entry]:
     """One entry per DETLOC code; the most recently ingested list wins for each field."""
-    rows = con.execute(
-        "SELECT detloc, name, city, state, county, type, type_detailed, operator, source_file "
-        "FROM facility_list WHERE detloc IS NOT NULL ORDER BY source_id DESC, row_number"
-    ).fetchall() if _has_table(con) else []
+    rows = (
+        con.execute(
+            "SELECT detloc, name, city, state, county, type, type_detailed, operator, source_file "
+            "FROM facility_list WHERE detloc IS NOT NULL ORDER BY source_id DESC, row_number"
+        ).fetchall()
+        if _has_table(con)
+        else []
+    )
     entries: dict[str, Entry] = {}
     for code, name, city, state, county, ftype, detailed, operator, source in rows:
         code = code.strip().upper()
@@ -91,13 +101,24 @@ def build(con) -> dict[str, Entry]:
             if entry.county_listed is None and county:
                 entry.county_listed = county.strip()
             continue
-        entries[code] = Entry(code, (name or "").strip(), city and city.strip(),
-                              st.abbr if st else None, county and county.strip(), None, None,
-                              ftype, detailed, operator, [source])
+        entries[code] = Entry(
+            code,
+            (name or "").strip(),
+            city and city.strip(),
+            st.abbr if st else None,
+            county and county.strip(),
+            None,
+            None,
+            ftype,
+            detailed,
+            operator,
+            [source],
+        )
     for entry in entries.values():
         if entry.state:
-            entry.county_fips, entry.county_flag = check_county(entry.state, entry.city,
-                                                                entry.name, entry.county_listed)
+            entry.county_fips, entry.county_flag = check_county(
+                entry.state, entry.city, entry.name, entry.county_listed
+            )
     return entries
 
 
@@ -110,5 +131,8 @@ def by_state_and_name(entries: dict[str, Entry]) -> dict[tuple[str, str], list[E
 
 
 def _has_table(con) -> bool:
-    return bool(con.execute("SELECT count(*) FROM information_schema.tables WHERE "
-                            "table_name = 'facility_list'").fetchall()[0][0])
+    return bool(
+        con.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = 'facility_list'"
+        ).fetchall()[0][0]
+    )

@@ -3,6 +3,7 @@
 Sources and vintages are in ``data/gazetteer/README.md``. Every lookup takes a state: a name
 is never looked up across a state line.
 """
+
 from __future__ import annotations
 
 import csv
@@ -10,7 +11,7 @@ import re
 import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import lru_cache, cache
 from pathlib import Path
 
 import us
@@ -20,7 +21,8 @@ VINTAGE = "counties: Census 2000-2020 via addfips, plus 2022 CT planning regions
 
 _COUNTY_SUFFIX = re.compile(
     r"\s+(county|parish|borough|census area|city and borough|municipality|municipio|"
-    r"planning region)$")
+    r"planning region)$"
+)
 
 
 @dataclass(frozen=True)
@@ -75,7 +77,7 @@ def _compact(name: str) -> str:
     return county_key(name).replace(" ", "")
 
 
-@lru_cache(maxsize=None)
+@cache
 def _states() -> dict[str, State]:
     out = {}
     for st in us.states.STATES_AND_TERRITORIES + [us.states.DC]:
@@ -94,7 +96,7 @@ def state(text: str | None) -> State | None:
     return _states().get(normal(text))
 
 
-@lru_cache(maxsize=None)
+@cache
 def _counties() -> tuple[dict[str, list[County]], dict[str, County]]:
     import addfips
 
@@ -132,7 +134,7 @@ def county_by_fips(fips: str) -> County | None:
     return _counties()[1].get(fips)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _county_index() -> dict[tuple[str, str], list[County]]:
     index: dict[tuple[str, str], list[County]] = defaultdict(list)
     for abbr, items in _counties()[0].items():
@@ -182,12 +184,21 @@ def independent_city(state_abbr: str, name: str) -> County | None:
 def city_key(name: str) -> str:
     """'ST. CLOUD' and 'Saint Cloud' -> 'SAINTCLOUD'; 'WILKESBARRE' = 'Wilkes-Barre'."""
     text = " " + normal(name) + " "
-    for short, full in ((" ST ", " SAINT "), (" STE ", " SAINTE "), (" FT ", " FORT "),
-                        (" MT ", " MOUNT "), (" HGTS ", " HEIGHTS "), (" HTS ", " HEIGHTS ")):
+    for short, full in (
+        (" ST ", " SAINT "),
+        (" STE ", " SAINTE "),
+        (" FT ", " FORT "),
+        (" MT ", " MOUNT "),
+        (" HGTS ", " HEIGHTS "),
+        (" HTS ", " HEIGHTS "),
+    ):
         text = text.replace(short, full)
     # A leading compass letter: 'N OLMSTED' is North Olmsted.
-    text = re.sub(r"^ ([NSEW]) ", lambda m: " " + {"N": "NORTH", "S": "SOUTH", "E": "EAST",
-                                                   "W": "WEST"}[m.group(1)] + " ", text)
+    text = re.sub(
+        r"^ ([NSEW]) ",
+        lambda m: " " + {"N": "NORTH", "S": "SOUTH", "E": "EAST", "W": "WEST"}[m.group(1)] + " ",
+        text,
+    )
     return text.replace(" ", "")
 
 
@@ -196,7 +207,7 @@ _ALIAS = re.compile(r"\s+(Town|Village)$")
 _PLACE_RANK = {"incorporated": 0, "subdivision": 1, "cdp": 2}
 
 
-@lru_cache(maxsize=None)
+@cache
 def _all_places() -> dict[tuple[str, str], tuple[Place, ...]]:
     """(state, city_key) -> every Census place and county subdivision of that name, governments
     first (incorporated places, then towns and townships, then CDPs), from
@@ -212,8 +223,9 @@ def _all_places() -> dict[tuple[str, str], tuple[Place, ...]]:
             rows = csv.reader(fh)
             header = next(rows)
             i_state, i_name, i_fips, i_kind, i_counties, i_key = (
-                header.index(c) for c in ("state", "name", "place_fips", "kind", "county_fips",
-                                          "key"))
+                header.index(c)
+                for c in ("state", "name", "place_fips", "kind", "county_fips", "key")
+            )
             for r in rows:
                 counties = r[i_counties].split(";")
                 if changes.keys() & set(counties):
@@ -227,18 +239,22 @@ def _all_places() -> dict[tuple[str, str], tuple[Place, ...]]:
                     out[(r[i_state], city_key(_ALIAS.sub("", name)))].append(place)
     with open(DATA / "places.csv", newline="", encoding="utf-8") as fh:
         for r in csv.DictReader(fh):
-            place = Place(r["state"], r["name"], r["place_fips"],
-                          tuple(r["county_fips"].split(";")), r["consolidated"] == "yes")
+            place = Place(
+                r["state"],
+                r["name"],
+                r["place_fips"],
+                tuple(r["county_fips"].split(";")),
+                r["consolidated"] == "yes",
+            )
             key = (r["state"], city_key(r["name"]))
             out[key] = [place] + [p for p in out[key] if p.place_fips != place.place_fips]
     nyc = out[("NY", city_key("New York City"))]
     out[("NY", city_key("New York"))] = nyc + out.get(("NY", city_key("New York")), [])
     out[("NY", city_key("NYC"))] = nyc
-    return {k: tuple(sorted(v, key=lambda p: _PLACE_RANK.get(p.kind, 0)))
-            for k, v in out.items()}
+    return {k: tuple(sorted(v, key=lambda p: _PLACE_RANK.get(p.kind, 0))) for k, v in out.items()}
 
 
-@lru_cache(maxsize=None)
+@cache
 def _places() -> dict[tuple[str, str], Place]:
     """(state, city_key) -> the one government place of that name: an incorporated place (or a
     hand-listed consolidated city), else a town or township when only one has the name."""
@@ -257,16 +273,20 @@ def place(state_abbr: str, name: str) -> Place | None:
     found = _places().get((state_abbr, city_key(name)))
     if found is None:
         # 'LADUE' is Ladue, not La Due: of same-keyed municipalities, the one spelt as written.
-        spelt = [p for p in places_named(state_abbr, name)
-                 if p.kind != "cdp" and normal(p.name) == normal(name)]
+        spelt = [
+            p
+            for p in places_named(state_abbr, name)
+            if p.kind != "cdp" and normal(p.name) == normal(name)
+        ]
         found = spelt[0] if len(spelt) == 1 else None
     return found
 
 
 def consolidated_with(county_fips: str) -> Place | None:
     """The consolidated city whose territory includes the county (New York City's five)."""
-    return next((p for p in _places().values() if p.consolidated and county_fips in p.county_fips),
-                None)
+    return next(
+        (p for p in _places().values() if p.consolidated and county_fips in p.county_fips), None
+    )
 
 
 def municipalities(state_abbr: str) -> dict[str, Place]:
@@ -274,7 +294,7 @@ def municipalities(state_abbr: str) -> dict[str, Place]:
     return _municipalities().get(state_abbr, {})
 
 
-@lru_cache(maxsize=None)
+@cache
 def _municipalities() -> dict[str, dict[str, Place]]:
     out: dict[str, dict[str, Place]] = defaultdict(dict)
     for (abbr, key), p in _places().items():
@@ -297,7 +317,7 @@ def place_counties(state_abbr: str, name: str) -> list[str]:
     return sorted({c for p in found for c in p.county_fips})
 
 
-@lru_cache(maxsize=None)
+@cache
 def _county_changes() -> dict[str, str]:
     from ..handfiles import hand_path
 
@@ -320,7 +340,7 @@ def reset() -> None:
         fn.cache_clear()
 
 
-@lru_cache(maxsize=None)
+@cache
 def _city_counties() -> dict[tuple[str, str], dict[str, int]]:
     """(state, city) -> {county_fips: number of ZIP codes}, from the zipcodes package."""
     import zipcodes

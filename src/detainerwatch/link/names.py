@@ -1,6 +1,7 @@
 """Jurisdiction names as people type them: 'Dauphin County, PA', 'dauphin county pa',
 'Franklin County' (no state), 'Philadelfia, PA' (misspelt). The faces (profile, audit, web search)
 call these; the answers come from the gazetteer only, within a state when one is given."""
+
 from __future__ import annotations
 
 import re
@@ -56,7 +57,7 @@ def suggest(text: str, limit: int = 5) -> list[str]:
     if exact:
         return exact if st is None else exact[:limit]
     choices: dict[str, str] = {}
-    for abbr in ([st.abbr] if st else gz.states_with_counties()):
+    for abbr in [st.abbr] if st else gz.states_with_counties():
         for county in gz.counties(abbr):
             choices.setdefault(_county_label(county), gz.county_key(county.name) + " COUNTY")
         if st is not None:

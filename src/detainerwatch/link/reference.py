@@ -13,6 +13,7 @@ CTR, CI, and without the state's own name), also against each facility's core pl
 contradict the kind the name states (a COUNTY name never matches a state prison), and must
 agree on one county; otherwise the candidates are returned for review.
 """
+
 from __future__ import annotations
 
 import csv
@@ -20,7 +21,7 @@ import gzip
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import lru_cache, cache
 from pathlib import Path
 
 import yaml
@@ -30,8 +31,23 @@ from . import gazetteer as gz
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "reference" / "facilities.csv.gz"
 KIND_WORDS = ("county", "city", "state", "federal", "regional", "ice")
-PRISON_WORDS = {"PRISON", "PEN", "PENN", "PENITENTIARY", "JAIL", "HOSPITAL", "FARM", "CORR",
-                "CORRECTIONAL", "HOSP", "REFORMATORY", "POLICE", "PATROL", "TRAINING", "SCHOOL"}
+PRISON_WORDS = {
+    "PRISON",
+    "PEN",
+    "PENN",
+    "PENITENTIARY",
+    "JAIL",
+    "HOSPITAL",
+    "FARM",
+    "CORR",
+    "CORRECTIONAL",
+    "HOSP",
+    "REFORMATORY",
+    "POLICE",
+    "PATROL",
+    "TRAINING",
+    "SCHOOL",
+}
 # Which dictionary kinds a name's own kind words allow.
 COMPATIBLE = {
     "county": {"county", "igsa", "multi", "private", "unknown"},
@@ -43,8 +59,18 @@ COMPATIBLE = {
 }
 # When sources disagree on one facility's type: the contract types of ICE and the Marshals say
 # who operates it (private); HIFLD's TYPE says whose system it belongs to.
-KIND_ORDER = ("private", "ice", "federal", "state", "multi", "county", "local", "city", "igsa",
-              "unknown")
+KIND_ORDER = (
+    "private",
+    "ice",
+    "federal",
+    "state",
+    "multi",
+    "county",
+    "local",
+    "city",
+    "igsa",
+    "unknown",
+)
 OPERATOR_SOURCES = ("ice-2017", "ice-2015", "ice-detention-stats", "ice-over72", "usms-2025")
 
 
@@ -76,24 +102,29 @@ class Match:
     kinds: list[str] = field(default_factory=list)
 
     def evidence(self) -> dict:
-        return {"step": "reference", "how": self.how, "score": round(self.score, 1),
-                "facilities": [[r.name, r.city, r.county_fips, r.kind, r.source]
-                               for r in self.refs[:6]]}
+        return {
+            "step": "reference",
+            "how": self.how,
+            "score": round(self.score, 1),
+            "facilities": [
+                [r.name, r.city, r.county_fips, r.kind, r.source] for r in self.refs[:6]
+            ],
+        }
 
 
-@lru_cache(maxsize=None)
+@cache
 def settings() -> dict:
     with open(hand_path("resolver_settings.yaml"), encoding="utf-8") as fh:
         return yaml.safe_load(fh)
 
 
-@lru_cache(maxsize=None)
+@cache
 def words() -> dict[str, tuple[tuple[str, ...], str]]:
     with open(hand_path("facility_words.csv"), newline="", encoding="utf-8") as fh:
         return {r["word"]: (tuple(r["means"].split()), r["class"]) for r in csv.DictReader(fh)}
 
 
-@lru_cache(maxsize=None)
+@cache
 def _classes() -> dict[str, str]:
     """The class of each expanded word."""
     table = words()
@@ -104,14 +135,14 @@ def _classes() -> dict[str, str]:
     return out
 
 
-@lru_cache(maxsize=None)
+@cache
 def _own_words(state: str) -> frozenset[str]:
     """The state's own name and code: no part of a facility's identity within it."""
     st = gz.state(state)
     return frozenset(gz.normal(st.name).split()) | {st.abbr} if st else frozenset()
 
 
-@lru_cache(maxsize=None)
+@cache
 def _type_words() -> tuple[str, ...]:
     """The written-out type words a cut name can end in."""
     return tuple(sorted({w for w, cls in _classes().items() if cls != "plain" and len(w) > 3}))
@@ -124,7 +155,7 @@ def analyse(name: str, state: str) -> tuple[str, tuple[str, ...], frozenset[str]
     return _analyse(gz.normal(re.sub(r"\([^)]*\)", " ", name)), state)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _analyse(text: str, state: str) -> tuple[str, tuple[str, ...], frozenset[str]]:
     table = words()
     raw: list[str] = []
@@ -154,20 +185,30 @@ def _analyse(text: str, state: str) -> tuple[str, tuple[str, ...], frozenset[str
         expanded += list(table[word][0]) if word in table else [word]
     classes = _classes()
     kinds = frozenset(classes[w] for w in expanded if classes.get(w) in KIND_WORDS)
-    core = tuple(sorted({w for w in expanded if w not in classes or classes[w] == "plain"}
-                        - own))
+    core = tuple(sorted({w for w in expanded if w not in classes or classes[w] == "plain"} - own))
     return " ".join(expanded), core, kinds
 
 
-@lru_cache(maxsize=None)
+@cache
 def _refs() -> tuple[Ref, ...]:
     """Every facility row: the built dictionary plus hand/facility_additions.csv (reviewed
     facilities no source lists under a usable name, e.g. RIKERS ISLAND)."""
     hand = []
     with open(hand_path("facility_additions.csv"), newline="", encoding="utf-8") as fh:
         for r in csv.DictReader(fh):
-            hand.append(Ref(r["state"], r["name"], r["city"], r["county_fips"], "listed",
-                            r["kind"], r["operator"], r["code"], "hand/facility_additions.csv"))
+            hand.append(
+                Ref(
+                    r["state"],
+                    r["name"],
+                    r["city"],
+                    r["county_fips"],
+                    "listed",
+                    r["kind"],
+                    r["operator"],
+                    r["code"],
+                    "hand/facility_additions.csv",
+                )
+            )
     replaced = {r.code for r in hand if r.code}
     out = []
     if DATA.exists():
@@ -175,14 +216,15 @@ def _refs() -> tuple[Ref, ...]:
             rows = csv.reader(fh)
             header = next(rows)
             if header != list(Ref.__dataclass_fields__):
-                raise ValueError(f"{DATA}: columns {header}; rebuild it with "
-                                 "scripts/build_reference.py")
+                raise ValueError(
+                    f"{DATA}: columns {header}; rebuild it with scripts/build_reference.py"
+                )
             # A reviewed hand row replaces the source rows of its code.
             out += [ref for ref in (Ref(*r) for r in rows) if ref.code not in replaced]
     return tuple(out + hand)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _codes() -> dict[str, list[Ref]]:
     out: dict[str, list[Ref]] = defaultdict(list)
     for ref in _refs():
@@ -196,7 +238,7 @@ def by_code(code: str) -> list[Ref]:
     return list(_codes().get(code.strip().upper(), []))
 
 
-@lru_cache(maxsize=None)
+@cache
 def _index():
     """(exact name -> refs, core -> refs, per state: core strings for spelling matches, and
     core word sets for the subset match)."""
@@ -235,8 +277,12 @@ def lookup(name: str, state: str, kinds: frozenset[str] | None = None) -> Match 
     named = _compatible(exact.get((state, full), []), kinds)
     same = _compatible(cores.get((state, core), []), kinds) if core else []
     if named or same:
-        return _decide(Match("exact" if named else "core",
-                             _prefer_plain(named + [r for r in same if r not in named], kinds)))
+        return _decide(
+            Match(
+                "exact" if named else "core",
+                _prefer_plain(named + [r for r in same if r not in named], kinds),
+            )
+        )
     if not core or len(" ".join(core)) < 5:
         return None
     if kinds & {"state", "federal"} or _distinctive(core):
@@ -252,8 +298,13 @@ def lookup(name: str, state: str, kinds: frozenset[str] | None = None) -> Match 
                 return match
     from rapidfuzz import fuzz, process
 
-    found = process.extract(" ".join(core), strings.get(state, []), scorer=fuzz.token_sort_ratio,
-                            limit=6, score_cutoff=cfg["fuzzy_accept"] - cfg["fuzzy_margin"])
+    found = process.extract(
+        " ".join(core),
+        strings.get(state, []),
+        scorer=fuzz.token_sort_ratio,
+        limit=6,
+        score_cutoff=cfg["fuzzy_accept"] - cfg["fuzzy_margin"],
+    )
     scored = []
     for text, score, _ in found:
         refs = _compatible(cores[(state, tuple(text.split()))], kinds)
@@ -264,14 +315,16 @@ def lookup(name: str, state: str, kinds: frozenset[str] | None = None) -> Match 
     best_score, best = scored[0]
     best_counties = {r.county_fips for r in best if r.county_fips}
     for score, refs in scored[1:]:
-        if best_score - score < cfg["fuzzy_margin"] and {
-                r.county_fips for r in refs if r.county_fips} != best_counties:
+        if (
+            best_score - score < cfg["fuzzy_margin"]
+            and {r.county_fips for r in refs if r.county_fips} != best_counties
+        ):
             # Two facilities of different counties spelt alike: no answer from spelling.
             return _decide(Match("fuzzy", best + refs, best_score))
     return _decide(Match("fuzzy", best, best_score))
 
 
-@lru_cache(maxsize=None)
+@cache
 def _by_city() -> dict[tuple[str, str], list[Ref]]:
     out: dict[tuple[str, str], list[Ref]] = defaultdict(list)
     for ref in _refs():
@@ -280,8 +333,9 @@ def _by_city() -> dict[tuple[str, str], list[Ref]]:
     return dict(out)
 
 
-def lookup_in_city(name: str, city: str, state: str,
-                   kinds: frozenset[str] | None = None) -> Match | None:
+def lookup_in_city(
+    name: str, city: str, state: str, kinds: frozenset[str] | None = None
+) -> Match | None:
     """'W.KEY CC', Fort Supply (OK): the facilities of that city whose name shares a word of
     four or more letters with this one (HARP: Joseph Harp Correctional Center, Lexington), if they
     agree on a county and a government type."""
@@ -290,8 +344,11 @@ def lookup_in_city(name: str, city: str, state: str,
     wanted = {w for w in core if len(w) >= 4} - set(gz.normal(city).split())
     if not wanted:
         return None
-    refs = [r for r in _by_city().get((state, gz.city_key(city)), [])
-            if wanted & set(analyse(r.name, state)[1])]
+    refs = [
+        r
+        for r in _by_city().get((state, gz.city_key(city)), [])
+        if wanted & set(analyse(r.name, state)[1])
+    ]
     refs = _compatible(refs, kinds)
     if not refs:
         return None

@@ -14,13 +14,14 @@ One chain; the step that decided is the result's ``method``:
 Never across a state line. A doubtful answer (close candidates, contradictions, nothing
 matched) gets ``needs_review`` and a confidence below 0.9: it is never counted as confident.
 """
+
 from __future__ import annotations
 
 import csv
 import json
 import re
 from dataclasses import asdict, dataclass, field
-from functools import lru_cache
+from functools import cache
 
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import Levenshtein
@@ -35,11 +36,10 @@ CONFIDENT = _SETTINGS["confident"]
 FUZZY_ACCEPT = _SETTINGS["fuzzy_accept"]  # rapidfuzz ratio needed to accept a misspelt county
 FUZZY_MARGIN = _SETTINGS["fuzzy_margin"]  # and its lead over the next candidate
 TYPE_HINTS = {"SPC": "ice", "CDF": "private", "BOP": "federal", "HOLD": "ice", "STAGING": "ice"}
-JURISDICTION_TYPES = ("county", "city", "state", "federal", "ice", "private", "regional",
-                      "unknown")
+JURISDICTION_TYPES = ("county", "city", "state", "federal", "ice", "private", "regional", "unknown")
 
 
-@lru_cache(maxsize=None)
+@cache
 def unified_corrections() -> dict[str, str]:
     """States whose prisons and jails are one state system (hand/unified_corrections.csv): a
     'county jail' or sheriff there is the state's, the county word only says where it is."""
@@ -48,11 +48,22 @@ def unified_corrections() -> dict[str, str]:
 
 
 # Review reasons that record a contradiction: the facility dictionary never overrules them.
-HARD_REVIEWS = ("lies in", "puts it in", "name says", "CTY:", "PARISH in a name",
-                "more than one operator", "the facility list types it", "is a county of",
-                "the facility's city is ", "a department of corrections named after")
-_CITY_WORDS = (r"POLICE|P ?D|POL DEPT|CITY OF|CITY JAIL|MUNICIPAL|TOWN JAIL|VILLAGE|PUBLIC SAFETY|TOWNSHIP|TWP|"
-               r"BOROUGH|BORO")
+HARD_REVIEWS = (
+    "lies in",
+    "puts it in",
+    "name says",
+    "CTY:",
+    "PARISH in a name",
+    "more than one operator",
+    "the facility list types it",
+    "is a county of",
+    "the facility's city is ",
+    "a department of corrections named after",
+)
+_CITY_WORDS = (
+    r"POLICE|P ?D|POL DEPT|CITY OF|CITY JAIL|MUNICIPAL|TOWN JAIL|VILLAGE|PUBLIC SAFETY|TOWNSHIP|TWP|"
+    r"BOROUGH|BORO"
+)
 
 
 @dataclass
@@ -76,10 +87,16 @@ class Attribution:
 
 
 # Operator codes of the ICE facility lists, spelled out.
-_OPERATORS = {"GEO": "GEO Group", "CCA": "CoreCivic (Corrections Corporation of America)",
-              "CEC": "Community Education Centers", "M&TC": "Management & Training Corporation",
-              "MTC": "Management & Training Corporation", "EMERALD": "Emerald Correctional",
-              "LASALLE": "LaSalle Corrections", "AHTNA": "Ahtna"}
+_OPERATORS = {
+    "GEO": "GEO Group",
+    "CCA": "CoreCivic (Corrections Corporation of America)",
+    "CEC": "Community Education Centers",
+    "M&TC": "Management & Training Corporation",
+    "MTC": "Management & Training Corporation",
+    "EMERALD": "Emerald Correctional",
+    "LASALLE": "LaSalle Corrections",
+    "AHTNA": "Ahtna",
+}
 
 
 @dataclass(frozen=True)
@@ -90,15 +107,22 @@ class Rule:
     confidence: float
 
 
-@lru_cache(maxsize=None)
+@cache
 def rules() -> tuple[Rule, ...]:
     with open(hand_path("facility_name_rules.csv"), newline="", encoding="utf-8") as fh:
         rows = sorted(csv.DictReader(fh), key=lambda r: int(r["order"]))
-    return tuple(Rule(re.compile(r["pattern"]), r["jurisdiction_type"], r["jurisdiction_name"],
-                      float(r["confidence"])) for r in rows)
+    return tuple(
+        Rule(
+            re.compile(r["pattern"]),
+            r["jurisdiction_type"],
+            r["jurisdiction_name"],
+            float(r["confidence"]),
+        )
+        for r in rows
+    )
 
 
-@lru_cache(maxsize=None)
+@cache
 def overrides() -> dict[tuple, dict]:
     with open(hand_path("facility_overrides.csv"), newline="", encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))
@@ -109,19 +133,26 @@ def overrides() -> dict[tuple, dict]:
         if st is None:
             problem = f"facility_state {r['facility_state']!r} is not a state"
         elif r["jurisdiction_type"] not in JURISDICTION_TYPES:
-            problem = f"jurisdiction_type {r['jurisdiction_type']!r} is not one of {JURISDICTION_TYPES}"
+            problem = (
+                f"jurisdiction_type {r['jurisdiction_type']!r} is not one of {JURISDICTION_TYPES}"
+            )
         elif (r["state_fips"] or st.fips) != st.fips or any(
-                (r[c] or st.fips)[:2] != st.fips for c in ("county_fips", "place_fips")):
+            (r[c] or st.fips)[:2] != st.fips for c in ("county_fips", "place_fips")
+        ):
             problem = f"a FIPS code outside {st.abbr} (an override never crosses a state line)"
         if problem:
             raise ValueError(f"hand/facility_overrides.csv row {number}: {problem}")
-        key = (gz.normal(r["facility_name"]), gz.normal(r["facility_city"] or ""),
-               st.abbr, (r["facility_code"] or "").upper())
+        key = (
+            gz.normal(r["facility_name"]),
+            gz.normal(r["facility_city"] or ""),
+            st.abbr,
+            (r["facility_code"] or "").upper(),
+        )
         out[key] = r
     return out
 
 
-@lru_cache(maxsize=None)
+@cache
 def _overrides_by_name() -> dict[tuple[str, str], list[dict]]:
     out: dict[tuple[str, str], list[dict]] = {}
     for (name, _city, state, _code), row in overrides().items():
@@ -153,8 +184,9 @@ class Resolver:
                 self.names_by_state.setdefault(entry.state, []).append(gz.normal(entry.name))
 
     # -- the chain --------------------------------------------------------------------
-    def resolve(self, name: str | None, state: str | None, city: str | None = None,
-                code: str | None = None) -> Attribution:
+    def resolve(
+        self, name: str | None, state: str | None, city: str | None = None, code: str | None = None
+    ) -> Attribution:
         name = (name or "").strip()
         code = (code or "").strip().upper() or None
         bare, suffix = split_state_suffix(name)
@@ -167,9 +199,11 @@ class Resolver:
             out.candidates.append({"step": "state", "name_state": suffix})
             return out
 
-        hit = overrides().get((gz.normal(name), gz.normal(city or ""), st.abbr, code or "")) \
-            or overrides().get((gz.normal(name), gz.normal(city or ""), st.abbr, "")) \
+        hit = (
+            overrides().get((gz.normal(name), gz.normal(city or ""), st.abbr, code or ""))
+            or overrides().get((gz.normal(name), gz.normal(city or ""), st.abbr, ""))
             or overrides().get((gz.normal(name), "", st.abbr, ""))
+        )
         if not hit and not city:
             # No city given: an override of that name in the state, if it is the only one.
             same = _overrides_by_name().get((gz.normal(name), st.abbr), [])
@@ -184,20 +218,33 @@ class Resolver:
             if candidate.state == st.abbr:
                 entry, context_method = candidate, "code"
             else:
-                out.candidates.append({"step": "code", "code": code, "state": candidate.state,
-                                       "rejected": "dictionary entry is in another state"})
+                out.candidates.append(
+                    {
+                        "step": "code",
+                        "code": code,
+                        "state": candidate.state,
+                        "rejected": "dictionary entry is in another state",
+                    }
+                )
         if entry is None and code and not out.candidates:
             # A code of ICE's (or a DOC's) lists in the bundled dictionary: its listed name.
             listed = [r for r in reference.by_code(code) if r.state == st.abbr]
             if listed:
-                out.candidates.append({"step": "code", "code": code, "listed_as": listed[0].name,
-                                       "source": listed[0].source})
+                out.candidates.append(
+                    {
+                        "step": "code",
+                        "code": code,
+                        "listed_as": listed[0].name,
+                        "source": listed[0].source,
+                    }
+                )
                 if not bare or reference.lookup(bare, st.abbr) is None:
                     bare = listed[0].name
                 city = city or listed[0].city or None
             elif reference.by_code(code):
-                out.candidates.append({"step": "code", "code": code,
-                                       "rejected": "listed in another state"})
+                out.candidates.append(
+                    {"step": "code", "code": code, "rejected": "listed in another state"}
+                )
         if entry is None:
             same = self.by_name.get((st.abbr, gz.normal(bare)), [])
             if len(same) == 1:
@@ -219,19 +266,32 @@ class Resolver:
         out.jurisdiction_name = row["jurisdiction_name"] or None
         out.county_fips = row["county_fips"] or None
         out.place_fips = row["place_fips"] or None
-        out.confidence, out.method, out.needs_review, out.review_reason = 1.0, "override", False, None
-        out.candidates.append({"step": "override", "reason": row["reason"],
-                               "reviewed_by": row["reviewed_by"], "reviewed_on": row["reviewed_on"]})
+        out.confidence, out.method, out.needs_review, out.review_reason = (
+            1.0,
+            "override",
+            False,
+            None,
+        )
+        out.candidates.append(
+            {
+                "step": "override",
+                "reason": row["reason"],
+                "reviewed_by": row["reviewed_by"],
+                "reviewed_on": row["reviewed_on"],
+            }
+        )
         return out
 
-    def _parse(self, out: Attribution, name: str, st: gz.State, city: str | None,
-               entry: Entry | None) -> Attribution:
+    def _parse(
+        self, out: Attribution, name: str, st: gz.State, city: str | None, entry: Entry | None
+    ) -> Attribution:
         text = gz.normal(name)
         matched = [r for r in rules() if r.pattern.search(text)]
         kinds = [r.jurisdiction_type for r in matched]
         if entry is not None and entry.type:
-            hint = TYPE_HINTS.get(gz.normal(entry.type_detailed or "")) or \
-                TYPE_HINTS.get(gz.normal(entry.type))
+            hint = TYPE_HINTS.get(gz.normal(entry.type_detailed or "")) or TYPE_HINTS.get(
+                gz.normal(entry.type)
+            )
             if hint and hint not in kinds:
                 out.candidates.append({"step": "code", "type_hint": hint, "type": entry.type})
         else:
@@ -239,50 +299,77 @@ class Resolver:
         if not matched:
             return self._no_rule(out, st, city, entry, name)
         rule = matched[0]
-        if (rule.jurisdiction_type == "federal" and "county" in kinds
-                and not rule.pattern.search(re.sub(r"\b(MDC|MCC)\b", " ", text))):
+        if (
+            rule.jurisdiction_type == "federal"
+            and "county" in kinds
+            and not rule.pattern.search(re.sub(r"\b(MDC|MCC)\b", " ", text))
+        ):
             # MDC / MCC alone also abbreviate county jails ('BERNALILLO COUNTY MDC').
             rule = next(r for r in matched if r.jurisdiction_type == "county")
         out.candidates.append({"step": "parse", "rules": kinds})
         result = self._by_rule(out, rule, text, name, st, city, entry)
-        if (hint == "federal" and result.jurisdiction_type not in ("federal", "private")
-                and not result.needs_review):
+        if (
+            hint == "federal"
+            and result.jurisdiction_type not in ("federal", "private")
+            and not result.needs_review
+        ):
             # The facility list says Bureau of Prisons; the name says otherwise (a BOP contract
             # prison such as DALBY CORRECTIONAL INSTITUTE is neither state nor county).
-            return self._review(result, result.method, 0.7,
-                                f"the facility list types it {entry.type}, the name "
-                                f"says {result.jurisdiction_type}")
+            return self._review(
+                result,
+                result.method,
+                0.7,
+                f"the facility list types it {entry.type}, the name "
+                f"says {result.jurisdiction_type}",
+            )
         return result
 
     def _by_rule(self, out, rule, text, name, st, city, entry) -> Attribution:
         if rule.jurisdiction_type in ("federal", "ice"):
-            out.jurisdiction_type, out.jurisdiction_name = rule.jurisdiction_type, rule.jurisdiction_name
+            out.jurisdiction_type, out.jurisdiction_name = (
+                rule.jurisdiction_type,
+                rule.jurisdiction_name,
+            )
             out.county_fips = self._county_from_city(st, city)
             return self._done(out, "parse", rule.confidence)
         if rule.jurisdiction_type == "private":
             operator = rule.jurisdiction_name or (
-                rule.pattern.search(text).group(0).title() if rule.confidence >= CONFIDENT
-                else (entry.operator if entry is not None and entry.operator else name.strip()))
+                rule.pattern.search(text).group(0).title()
+                if rule.confidence >= CONFIDENT
+                else (entry.operator if entry is not None and entry.operator else name.strip())
+            )
             out.jurisdiction_type, out.jurisdiction_name = "private", operator
-            out.county_fips = (entry.county_fips if entry else None) or self._county_from_city(st, city)
-            operators = {r.jurisdiction_name or r.pattern.search(text).group(0)
-                         for r in rules() if r.jurisdiction_type == "private" and r.pattern.search(text)}
+            out.county_fips = (entry.county_fips if entry else None) or self._county_from_city(
+                st, city
+            )
+            operators = {
+                r.jurisdiction_name or r.pattern.search(text).group(0)
+                for r in rules()
+                if r.jurisdiction_type == "private" and r.pattern.search(text)
+            }
             if len(operators) > 1:
                 out.candidates.append({"step": "parse", "operators": sorted(operators)})
                 return self._review(out, "parse", 0.7, "the name names more than one operator")
             if rule.confidence >= CONFIDENT:
                 return self._done(out, "parse", rule.confidence)
-            return self._review(out, "parse", rule.confidence,
-                                "contract facility: the name does not give the operator")
+            return self._review(
+                out,
+                "parse",
+                rule.confidence,
+                "contract facility: the name does not give the operator",
+            )
         if rule.jurisdiction_type == "county":
             return self._county(out, name, st, city, entry, rule)
         if rule.jurisdiction_type == "city":
             return self._city(out, name, st, city, rule.confidence)
         # State prison words. A county word elsewhere would have matched first; words such as
         # PRISON or CORRECTIONAL FACILITY alone are weaker evidence than SCI, C.F. or DOC.
-        strong = re.search(r"\bS ?C ?I\b|\bSTATE\b|\bC ?F\b|\bDOC\b|\bD O C\b|\bDEP(ARTMEN)?T OF CORR|"
-                           r"\bSRCF\b|\bCSP\b|\bCORRECTIONAL INSTITUT(ION|E)\b|\bTDCJ\b|"
-                           r"\bDEP(ARTMEN)?T OF CRIMINAL JUSTICE\b|\bPATROL\b", text)
+        strong = re.search(
+            r"\bS ?C ?I\b|\bSTATE\b|\bC ?F\b|\bDOC\b|\bD O C\b|\bDEP(ARTMEN)?T OF CORR|"
+            r"\bSRCF\b|\bCSP\b|\bCORRECTIONAL INSTITUT(ION|E)\b|\bTDCJ\b|"
+            r"\bDEP(ARTMEN)?T OF CRIMINAL JUSTICE\b|\bPATROL\b",
+            text,
+        )
         out.jurisdiction_type, out.jurisdiction_name = "state", st.name
         out.county_fips = self._county_from_city(st, city)
         department = re.match(r"^(.*?)\s*\b(DOC|D O C|DEP(ARTMEN)?T OF CORR)", text)
@@ -291,13 +378,23 @@ class Resolver:
             # CORRECTIONS' the state's: a department named after a place of the state is doubtful.
             owner = department.group(1)
             territory = st.abbr in ("GU", "MP", "VI", "AS")  # one government, no counties
-            if not territory and gz.state(owner) is None and owner not in ("STATE", "ST") and (
-                    gz.place(st.abbr, owner) or gz.counties_named(st.abbr, owner)
-                    or gz.is_city(st.abbr, owner)):
+            if (
+                not territory
+                and gz.state(owner) is None
+                and owner not in ("STATE", "ST")
+                and (
+                    gz.place(st.abbr, owner)
+                    or gz.counties_named(st.abbr, owner)
+                    or gz.is_city(st.abbr, owner)
+                )
+            ):
                 out.candidates.append({"step": "parse", "department_of": owner})
-                return self._review(out, "parse", 0.6,
-                                    f"a department of corrections named after {owner.title()}: "
-                                    f"state or local?")
+                return self._review(
+                    out,
+                    "parse",
+                    0.6,
+                    f"a department of corrections named after {owner.title()}: state or local?",
+                )
         own = gz.normal(st.name)
         if not strong and re.search(rf"(^| ){own}( (?!CITY\b)|$)", text):
             # 'TENNESSEE PRISON FOR WOMEN', 'NEBRASKA ... CORRECTI': the state's own name.
@@ -316,8 +413,9 @@ class Resolver:
             if re.search(r"\bBOROUGH\b", text):
                 # Outside Alaska a borough is a municipality ('STATE COLLEGE BOROUGH POLICE').
                 return self._city(out, name, st, city, CONFIDENT)
-            return self._review(out, "parse", 0.4, f"PARISH in a name of {st.abbr}: only "
-                                "Louisiana has parishes")
+            return self._review(
+                out, "parse", 0.4, f"PARISH in a name of {st.abbr}: only Louisiana has parishes"
+            )
         named = county_named_in(name, st.abbr)
         if not named and st.abbr in unified_corrections():
             # 'COUNTY JAIL' in Vermont: the state's, wherever it is.
@@ -330,8 +428,10 @@ class Resolver:
             fips = self._county_from_city(st, city, unique=True)
             if fips:
                 county = gz.county_by_fips(fips)
-                out.jurisdiction_type, out.jurisdiction_name = "county", _label(
-                    "county", county.name, st.abbr)
+                out.jurisdiction_type, out.jurisdiction_name = (
+                    "county",
+                    _label("county", county.name, st.abbr),
+                )
                 out.county_fips = fips
                 return self._done(out, "city", 0.9)
             return self._review(out, "parse", 0.3, "a county word but no county name")
@@ -349,8 +449,7 @@ class Resolver:
             county, score = self._fuzzy_county(out, named, st)
             if county is None:
                 # Maybe the county word is part of a city name ('JERSEY CITY' is no county).
-                return self._review(out, "parse", 0.4,
-                                    f"no county {named!r} in {st.abbr}")
+                return self._review(out, "parse", 0.4, f"no county {named!r} in {st.abbr}")
         out.jurisdiction_type = "county"
         out.jurisdiction_name = _label("county", county.name, st.abbr)
         out.county_fips = county.fips
@@ -361,23 +460,33 @@ class Resolver:
             self._independent(out, county, st)
         if words[0].group(1) == "CTY" and gz.is_city(st.abbr, f"{named} CITY"):
             out.candidates.append({"step": "parse", "city": f"{named} CITY"})
-            return self._review(out, method, 0.6, f"CTY: {named.title()} County or "
-                                f"{named.title()} City?")
+            return self._review(
+                out, method, 0.6, f"CTY: {named.title()} County or {named.title()} City?"
+            )
         if st.abbr in unified_corrections():
             # 'KENT COUNTY SHERIFF' (DE), 'ADDISON COUNTY JAIL' (VT): the state runs it; the
             # county named is where it is, not who runs it.
             out.jurisdiction_type, out.jurisdiction_name = "state", st.name
-            out.candidates.append({"step": "parse", "unified_corrections": st.abbr,
-                                   "county_named": county.name})
-            return self._done(out, method, min(confidence, _SETTINGS["reference"]["state_named_county"]))
+            out.candidates.append(
+                {"step": "parse", "unified_corrections": st.abbr, "county_named": county.name}
+            )
+            return self._done(
+                out, method, min(confidence, _SETTINGS["reference"]["state_named_county"])
+            )
         city_counties = gz.city_counties(st.abbr, city) if city else {}
         if city_counties and county.fips not in city_counties:
             out.candidates.append({"step": "city", "city": city, "counties": sorted(city_counties)})
-            return self._review(out, method, 0.7,
-                                f"the name says {county.name} but {city} lies in "
-                                f"{', '.join(sorted(city_counties))}")
+            return self._review(
+                out,
+                method,
+                0.7,
+                f"the name says {county.name} but {city} lies in "
+                f"{', '.join(sorted(city_counties))}",
+            )
         if entry is not None and entry.county_fips and entry.county_fips != county.fips:
-            return self._review(out, method, 0.7, f"the facility list puts it in {entry.county_fips}")
+            return self._review(
+                out, method, 0.7, f"the facility list puts it in {entry.county_fips}"
+            )
         return self._done(out, method, confidence)
 
     @staticmethod
@@ -397,8 +506,13 @@ class Resolver:
         found = process.extract(gz.city_key(named), list(choices), scorer=fuzz.ratio, limit=3)
         if not found:
             return None
-        out.candidates.append({"step": "fuzzy_municipality", "looked_for": named,
-                               "scores": [[choices[c].name, round(s, 1)] for c, s, _ in found]})
+        out.candidates.append(
+            {
+                "step": "fuzzy_municipality",
+                "looked_for": named,
+                "scores": [[choices[c].name, round(s, 1)] for c, s, _ in found],
+            }
+        )
         best, score, _ = found[0]
         runner = found[1][1] if len(found) > 1 else 0.0
         cfg = _SETTINGS["municipality_fuzzy"]
@@ -410,8 +524,9 @@ class Resolver:
         choices = {gz.county_key(c.name): c for c in gz.counties(st.abbr)}
         key = gz.county_key(named)
         found = process.extract(key, list(choices), scorer=fuzz.ratio, limit=3)
-        out.candidates.append({"step": "fuzzy", "looked_for": key,
-                               "scores": [[c, round(s, 1)] for c, s, _ in found]})
+        out.candidates.append(
+            {"step": "fuzzy", "looked_for": key, "scores": [[c, round(s, 1)] for c, s, _ in found]}
+        )
         if not found:
             return None, 0.0
         best, score, _ = found[0]
@@ -423,8 +538,9 @@ class Resolver:
         edits = _SETTINGS["county_edits"]
         if len(key) >= edits["min_length"]:
             near = sorted((Levenshtein.distance(key, c), c) for c in choices)
-            if near[0][0] <= edits["accept"] and (len(near) == 1 or
-                                                  near[1][0] >= near[0][0] + edits["margin"]):
+            if near[0][0] <= edits["accept"] and (
+                len(near) == 1 or near[1][0] >= near[0][0] + edits["margin"]
+            ):
                 out.candidates.append({"step": "fuzzy", "edits": [[c, d] for d, c in near[:3]]})
                 return choices[near[0][1]], float(score)
         return None, score
@@ -463,8 +579,11 @@ class Resolver:
             # A police department or city jail belongs to a municipality: a census-designated
             # place of that name (Alexandria, AL) runs none; postal names only when the Census
             # lists no place of that name at all.
-            if place or (not township and not gz.places_named(st.abbr, candidate)
-                         and gz.is_city(st.abbr, candidate)):
+            if place or (
+                not township
+                and not gz.places_named(st.abbr, candidate)
+                and gz.is_city(st.abbr, candidate)
+            ):
                 label = place.name if place else candidate.title()
                 if township and place is not None and place.kind == "subdivision":
                     label = f"{label} Township"  # the Census list gives townships bare
@@ -474,8 +593,13 @@ class Resolver:
                     out.county_fips = place.county_fips[0] if len(place.county_fips) == 1 else None
                     if len(place.county_fips) > 1:
                         # Kansas City, MO: the city spans four counties; all are named.
-                        out.candidates.append({"step": "place", "place": place.name,
-                                               "counties": list(place.county_fips)})
+                        out.candidates.append(
+                            {
+                                "step": "place",
+                                "place": place.name,
+                                "counties": list(place.county_fips),
+                            }
+                        )
                 else:
                     out.county_fips = self._county_from_city(st, candidate, unique=True)
                 return self._done(out, "parse", confidence)
@@ -497,14 +621,24 @@ class Resolver:
         counties = [] if township else gz.counties_named(st.abbr, named)
         if counties:
             out.candidates.append({"step": "parse", "county": counties[0].fips})
-            return self._review(out, "parse", 0.6, f"{named.title()} is a county of {st.abbr}, "
-                                "not a city: county jail or city lockup?")
+            return self._review(
+                out,
+                "parse",
+                0.6,
+                f"{named.title()} is a county of {st.abbr}, "
+                "not a city: county jail or city lockup?",
+            )
         if township and out.county_fips and not from_city:
             return self._done(out, "parse", confidence)
         if city and not township:
             out.jurisdiction_name = _label("city", gz.normal(city).title(), st.abbr)
-        return self._review(out, "parse", 0.75, f"{named.title()} is no city of {st.abbr} in the "
-                            f"gazetteer; the facility's city is {city or 'not given'}")
+        return self._review(
+            out,
+            "parse",
+            0.75,
+            f"{named.title()} is no city of {st.abbr} in the "
+            f"gazetteer; the facility's city is {city or 'not given'}",
+        )
 
     def _no_rule(self, out, st, city, entry, name: str = "") -> Attribution:
         # A facility named only for an independent city (Virginia, Maryland, Missouri, Nevada
@@ -514,18 +648,24 @@ class Resolver:
             self._independent(out, independent, st)
             return self._done(out, "parse", CONFIDENT)
         if entry is not None:
-            hint = TYPE_HINTS.get(gz.normal(entry.type_detailed or "")) or \
-                TYPE_HINTS.get(gz.normal(entry.type or ""))
+            hint = TYPE_HINTS.get(gz.normal(entry.type_detailed or "")) or TYPE_HINTS.get(
+                gz.normal(entry.type or "")
+            )
             if hint in ("ice", "federal"):
                 out.jurisdiction_type = hint
-                out.jurisdiction_name = ("U.S. Immigration and Customs Enforcement" if hint == "ice"
-                                         else "Federal Bureau of Prisons")
+                out.jurisdiction_name = (
+                    "U.S. Immigration and Customs Enforcement"
+                    if hint == "ice"
+                    else "Federal Bureau of Prisons"
+                )
                 out.county_fips = entry.county_fips or self._county_from_city(st, city)
                 return self._done(out, "code", 0.9)
             if hint == "private":
                 out.jurisdiction_type = "private"
-                out.jurisdiction_name = _OPERATORS.get(entry.operator or "", entry.operator) or \
-                    "private operator (not named in the facility list)"
+                out.jurisdiction_name = (
+                    _OPERATORS.get(entry.operator or "", entry.operator)
+                    or "private operator (not named in the facility list)"
+                )
                 out.county_fips = entry.county_fips or self._county_from_city(st, city)
                 return self._review(out, "code", 0.8, "contract facility: operator not verified")
         out.county_fips = (entry.county_fips if entry else None) or self._county_from_city(st, city)
@@ -536,14 +676,16 @@ class Resolver:
         found = process.extract(gz.normal(name), choices, scorer=fuzz.token_sort_ratio, limit=3)
         if not found:
             return out
-        out.candidates.append({"step": "fuzzy_dictionary",
-                               "scores": [[c, round(s, 1)] for c, s, _ in found]})
+        out.candidates.append(
+            {"step": "fuzzy_dictionary", "scores": [[c, round(s, 1)] for c, s, _ in found]}
+        )
         best, score, _ = found[0]
         runner = found[1][1] if len(found) > 1 else 0.0
         if score >= FUZZY_ACCEPT and score - runner >= FUZZY_MARGIN:
             entry = self.by_name[(st.abbr, best)][0]
-            fresh = Attribution(state_abbr=out.state_abbr, state_fips=out.state_fips,
-                                candidates=out.candidates)
+            fresh = Attribution(
+                state_abbr=out.state_abbr, state_fips=out.state_fips, candidates=out.candidates
+            )
             result = self._parse(fresh, entry.name, st, city or entry.city, entry)
             result.method = "fuzzy"
             result.confidence = min(result.confidence, round(score / 100, 3))
@@ -554,13 +696,22 @@ class Resolver:
         return out
 
     # -- the national facility dictionary (data/reference) -----------------------------
-    _NAMES = {"federal": "Federal Bureau of Prisons",
-              "ice": "U.S. Immigration and Customs Enforcement"}
-    _KIND_OF_TYPE = {"state": "state", "federal": "federal", "ice": "federal",
-                     "county": "county", "city": "city", "regional": "regional"}
+    _NAMES = {
+        "federal": "Federal Bureau of Prisons",
+        "ice": "U.S. Immigration and Customs Enforcement",
+    }
+    _KIND_OF_TYPE = {
+        "state": "state",
+        "federal": "federal",
+        "ice": "federal",
+        "county": "county",
+        "city": "city",
+        "regional": "regional",
+    }
 
-    def _reference(self, result: Attribution, name: str, st: gz.State,
-                   city: str | None) -> Attribution:
+    def _reference(
+        self, result: Attribution, name: str, st: gz.State, city: str | None
+    ) -> Attribution:
         """Where the name's words leave the government or its county open, the bundled facility
         dictionary: the facility of that name in the state, its type and county."""
         confident = result.confidence >= CONFIDENT and not result.needs_review
@@ -596,36 +747,59 @@ class Resolver:
         result.candidates.append(match.evidence())
         cfg = _SETTINGS["reference"]
         score = {"exact": cfg["exact"], "core": cfg["core"], "city": cfg["core"]}.get(
-            match.how, cfg["fuzzy"])
+            match.how, cfg["fuzzy"]
+        )
         if match.county_fips is None:
             if confident:
                 return result
-            return self._review(result, "reference", 0.7, (
-                f"the facility dictionary has facilities of that name in "
-                f"{len(match.counties)} counties" if match.counties else
-                "the facility dictionary gives no county for it"))
+            return self._review(
+                result,
+                "reference",
+                0.7,
+                (
+                    f"the facility dictionary has facilities of that name in "
+                    f"{len(match.counties)} counties"
+                    if match.counties
+                    else "the facility dictionary gives no county for it"
+                ),
+            )
         if confident:
             # The name said the kind; the dictionary says where, and who operates it.
             result.county_fips = match.county_fips
             if match.kind == "private" and result.jurisdiction_type in ("state", "federal"):
                 self._private(result, match)
-            elif (match.kind == "federal" and result.jurisdiction_type == "state"
-                  and match.how != "fuzzy" and not match.conflict):
+            elif (
+                match.kind == "federal"
+                and result.jurisdiction_type == "state"
+                and match.how != "fuzzy"
+                and not match.conflict
+            ):
                 # A federal (contract) prison named like a state one: RIVERS CORRECTIONAL.
-                result.jurisdiction_type, result.jurisdiction_name = "federal", self._NAMES["federal"]
+                result.jurisdiction_type, result.jurisdiction_name = (
+                    "federal",
+                    self._NAMES["federal"],
+                )
             result.method = f"{result.method}+reference"
             result.confidence = min(result.confidence, score)
             return result
         if match.conflict and st.abbr in unified_corrections() and "state" in match.kinds:
             match.kind = "state"  # one state system: the other types are other names for it
         elif match.conflict and "regional" not in kinds:
-            return self._review(result, "reference", 0.7,
-                                "the facilities of that name are of different government types")
+            return self._review(
+                result,
+                "reference",
+                0.7,
+                "the facilities of that name are of different government types",
+            )
         kind = match.kind
         if "regional" in kinds and kind in ("multi", "county", "local", "igsa"):
             kind = "regional"  # a regional jail (several governments), not a hospital
-        out = Attribution(state_abbr=result.state_abbr, state_fips=result.state_fips,
-                          candidates=result.candidates, county_fips=match.county_fips)
+        out = Attribution(
+            state_abbr=result.state_abbr,
+            state_fips=result.state_fips,
+            candidates=result.candidates,
+            county_fips=match.county_fips,
+        )
         county = gz.county_by_fips(match.county_fips)
         if kind in ("igsa", "unknown"):
             kind = next((k for k in ("county", "city") if k in kinds), kind)
@@ -652,21 +826,31 @@ class Resolver:
             if county is not None and gz.is_city_county(county):
                 self._independent(out, county, st)
             elif place is None:
-                return self._review(result, "reference", 0.7,
-                                    "a local facility whose city the dictionary does not fix")
+                return self._review(
+                    result,
+                    "reference",
+                    0.7,
+                    "a local facility whose city the dictionary does not fix",
+                )
             else:
                 out.jurisdiction_type = "city"
                 out.jurisdiction_name = _label("city", place.name, st.abbr)
                 out.place_fips = place.place_fips
         else:
-            return self._review(result, "reference", 0.7,
-                                "the facility dictionary does not say which government runs it")
+            return self._review(
+                result,
+                "reference",
+                0.7,
+                "the facility dictionary does not say which government runs it",
+            )
         return self._done(out, "reference", score)
 
     def _private(self, out: Attribution, match) -> None:
         out.jurisdiction_type = "private"
-        out.jurisdiction_name = _OPERATORS.get(match.operator or "", match.operator) or \
-            "private operator (ICE or U.S. Marshals contract)"
+        out.jurisdiction_name = (
+            _OPERATORS.get(match.operator or "", match.operator)
+            or "private operator (ICE or U.S. Marshals contract)"
+        )
 
     def _county_from_city(self, st: gz.State, city: str | None, unique: bool = False) -> str | None:
         if not city:
@@ -683,7 +867,12 @@ class Resolver:
 
     @staticmethod
     def _done(out: Attribution, method: str, confidence: float) -> Attribution:
-        out.method, out.confidence, out.needs_review, out.review_reason = method, confidence, False, None
+        out.method, out.confidence, out.needs_review, out.review_reason = (
+            method,
+            confidence,
+            False,
+            None,
+        )
         return out
 
     @staticmethod

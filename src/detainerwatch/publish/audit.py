@@ -17,6 +17,7 @@ make the state entry supported. The converse section lists counties and cities n
 whose records show a declining practice, whatever state entries the list holds. When the
 list's date lies outside the evidence period, every output says so at the top.
 """
+
 from __future__ import annotations
 
 import ast
@@ -41,6 +42,7 @@ ENTRY_TYPES = ("state", "county", "city")
 
 # ---- the list ----------------------------------------------------------------------------
 
+
 def read_list(path: Path) -> list[dict]:
     path = Path(path)
     try:
@@ -49,22 +51,40 @@ def read_list(path: Path) -> list[dict]:
             header = [h.strip() for h in reader.fieldnames or []]
             for column in LIST_COLUMNS:
                 if column not in header:
-                    raise InputError(path, f"a column {column!r} (a list has columns "
-                                     "jurisdiction_type, name, state)", row=1, column=column)
+                    raise InputError(
+                        path,
+                        f"a column {column!r} (a list has columns jurisdiction_type, name, state)",
+                        row=1,
+                        column=column,
+                    )
             entries = []
             for number, row in enumerate(reader, start=2):
                 row = {(k or "").strip(): (v or "").strip() for k, v in row.items()}
                 kind = row["jurisdiction_type"].lower()
                 if kind not in ENTRY_TYPES:
-                    raise InputError(path, "state, county or city", row=number,
-                                     column="jurisdiction_type", found=row["jurisdiction_type"])
+                    raise InputError(
+                        path,
+                        "state, county or city",
+                        row=number,
+                        column="jurisdiction_type",
+                        found=row["jurisdiction_type"],
+                    )
                 if not row["name"]:
                     raise InputError(path, "a name", row=number, column="name")
                 if gz.state(row["state"]) is None:
-                    raise InputError(path, "a state (USPS code or name)", row=number,
-                                     column="state", found=row["state"])
-                entry = {"row": number, "jurisdiction_type": kind, "name": row["name"],
-                         "state": gz.state(row["state"]).abbr}
+                    raise InputError(
+                        path,
+                        "a state (USPS code or name)",
+                        row=number,
+                        column="state",
+                        found=row["state"],
+                    )
+                entry = {
+                    "row": number,
+                    "jurisdiction_type": kind,
+                    "name": row["name"],
+                    "state": gz.state(row["state"]).abbr,
+                }
                 if row.get("list_date"):
                     entry["list_date"] = _list_date(path, number, row["list_date"])
                 entries.append(entry)
@@ -77,9 +97,13 @@ def read_list(path: Path) -> list[dict]:
     dates = {e.get("list_date") for e in entries}
     if len(dates) > 1:
         first = next(e for e in entries if e.get("list_date") != entries[0].get("list_date"))
-        raise InputError(path, f"the same list_date on every row ({entries[0].get('list_date')} "
-                         "on the first)", row=first["row"], column="list_date",
-                         found=first.get("list_date") or "")
+        raise InputError(
+            path,
+            f"the same list_date on every row ({entries[0].get('list_date')} on the first)",
+            row=first["row"],
+            column="list_date",
+            found=first.get("list_date") or "",
+        )
     return entries
 
 
@@ -87,31 +111,53 @@ def _list_date(path, row: int, text: str) -> dt.date:
     try:
         return dt.date.fromisoformat(text)
     except ValueError:
-        raise InputError(path, "a date YYYY-MM-DD (the day the list was published)", row=row,
-                         column="list_date", found=text) from None
+        raise InputError(
+            path,
+            "a date YYYY-MM-DD (the day the list was published)",
+            row=row,
+            column="list_date",
+            found=text,
+        ) from None
 
 
 def resolve_entry(entry: dict) -> dict:
     """FIPS codes and the jurisdiction ids the entry covers, or the reason it cannot resolve."""
     st = gz.state(entry["state"])
-    out = {"state_fips": st.fips, "county_fips": None, "place_fips": None, "covers": [],
-           "covers_note": None, "resolved": True, "unresolved_reason": None,
-           "resolved_name": None, "city_name": None}
+    out = {
+        "state_fips": st.fips,
+        "county_fips": None,
+        "place_fips": None,
+        "covers": [],
+        "covers_note": None,
+        "resolved": True,
+        "unresolved_reason": None,
+        "resolved_name": None,
+        "city_name": None,
+    }
     name = entry["name"]
     if entry["jurisdiction_type"] == "state":
-        out.update(resolved_name=st.name,
-                   covers_note=f"all county, city and state facilities in {st.name}")
+        out.update(
+            resolved_name=st.name, covers_note=f"all county, city and state facilities in {st.name}"
+        )
         return out
     if entry["jurisdiction_type"] == "county":
         counties = gz.counties_named(st.abbr, name)
         if len(counties) != 1:
-            out.update(resolved=False, unresolved_reason=(
-                f"no county {name!r} in {st.abbr}" if not counties else
-                f"{name!r} matches {len(counties)} counties in {st.abbr}"))
+            out.update(
+                resolved=False,
+                unresolved_reason=(
+                    f"no county {name!r} in {st.abbr}"
+                    if not counties
+                    else f"{name!r} matches {len(counties)} counties in {st.abbr}"
+                ),
+            )
             return out
         county = counties[0]
-        out.update(county_fips=county.fips, resolved_name=f"{county.name}, {st.abbr}",
-                   covers=[f"county:{county.fips}"])
+        out.update(
+            county_fips=county.fips,
+            resolved_name=f"{county.name}, {st.abbr}",
+            covers=[f"county:{county.fips}"],
+        )
         for place in gz._places().values():  # noqa: SLF001 (small table)
             if place.consolidated and place.county_fips == (county.fips,):
                 out["covers"].append(f"city:{place.place_fips}")
@@ -119,20 +165,31 @@ def resolve_entry(entry: dict) -> dict:
         return out
     place = gz.place(st.abbr, name)
     if place is not None:
-        out.update(place_fips=place.place_fips, resolved_name=f"{place.name}, {st.abbr}",
-                   covers=[f"city:{place.place_fips}"], city_name=place.name,
-                   county_fips=place.county_fips[0] if len(place.county_fips) == 1 else None)
+        out.update(
+            place_fips=place.place_fips,
+            resolved_name=f"{place.name}, {st.abbr}",
+            covers=[f"city:{place.place_fips}"],
+            city_name=place.name,
+            county_fips=place.county_fips[0] if len(place.county_fips) == 1 else None,
+        )
         if place.consolidated:
             out["covers"] += [f"county:{c}" for c in place.county_fips]
-            out["covers_note"] = ("city and county are one government: its police lockups and "
-                                  f"its county jail{'s' if len(place.county_fips) > 1 else ''}")
+            out["covers_note"] = (
+                "city and county are one government: its police lockups and "
+                f"its county jail{'s' if len(place.county_fips) > 1 else ''}"
+            )
         else:
-            out["covers_note"] = "its police lockups and city jail (the county jail is the county's)"
+            out["covers_note"] = (
+                "its police lockups and city jail (the county jail is the county's)"
+            )
         return out
     if gz.is_city(st.abbr, name):
-        out.update(resolved_name=f"{name.title()}, {st.abbr}", city_name=name,
-                   covers_note="its police lockups and city jail (no Census place code on file: "
-                               "matched by name within the state)")
+        out.update(
+            resolved_name=f"{name.title()}, {st.abbr}",
+            city_name=name,
+            covers_note="its police lockups and city jail (no Census place code on file: "
+            "matched by name within the state)",
+        )
         return out
     out.update(resolved=False, unresolved_reason=f"no city {name!r} in {st.abbr} in the gazetteer")
     return out
@@ -140,12 +197,19 @@ def resolve_entry(entry: dict) -> dict:
 
 # ---- rules ---------------------------------------------------------------------------------
 
-_OPS = {ast.Gt: operator.gt, ast.GtE: operator.ge, ast.Lt: operator.lt, ast.LtE: operator.le,
-        ast.Eq: operator.eq, ast.NotEq: operator.ne}
+_OPS = {
+    ast.Gt: operator.gt,
+    ast.GtE: operator.ge,
+    ast.Lt: operator.lt,
+    ast.LtE: operator.le,
+    ast.Eq: operator.eq,
+    ast.NotEq: operator.ne,
+}
 
 
 def _evaluate(expression: str, values: dict) -> bool:
     """A rule's condition: comparisons of named values joined by and/or. Nothing else runs."""
+
     def ev(node):
         if isinstance(node, ast.Expression):
             return ev(node.body)
@@ -167,6 +231,7 @@ def _evaluate(expression: str, values: dict) -> bool:
         if isinstance(node, ast.Constant):
             return node.value
         raise ValueError(f"unsupported expression in verdict rule: {expression!r}")
+
     return bool(ev(ast.parse(str(expression), mode="eval")))
 
 
@@ -182,6 +247,7 @@ def decide(kind: str, values: dict, config: dict) -> dict:
 
 
 # ---- practice ------------------------------------------------------------------------------
+
 
 def wilson(k: int, n: int, z: float = 1.96) -> tuple[float | None, float | None]:
     """Wilson score interval for k successes in n trials (None when n is 0)."""
@@ -216,21 +282,32 @@ def recent_window(period: Period, months: int) -> tuple[dt.date, dt.date]:
 
 def _stats(issued, booked, declined, open_, with_outcome) -> dict:
     low, high = wilson(declined, with_outcome)
-    return {"issued": issued, "booked": booked, "declined": declined, "open": open_,
-            "other": issued - booked - declined - open_, "with_outcome": with_outcome,
-            "declined_share": round(declined / with_outcome, 4) if with_outcome else None,
-            "ci95_low": None if low is None else round(low, 4),
-            "ci95_high": None if high is None else round(high, 4)}
+    return {
+        "issued": issued,
+        "booked": booked,
+        "declined": declined,
+        "open": open_,
+        "other": issued - booked - declined - open_,
+        "with_outcome": with_outcome,
+        "declined_share": round(declined / with_outcome, 4) if with_outcome else None,
+        "ci95_low": None if low is None else round(low, 4),
+        "ci95_high": None if high is None else round(high, 4),
+    }
 
 
 def rate_text(s: dict) -> str:
-    """"declined 147 of 198 with a recorded outcome (74%, 95% CI 68-80%)"."""
+    """ "declined 147 of 198 with a recorded outcome (74%, 95% CI 68-80%)"."""
     if not s["with_outcome"]:
-        return (f"no recorded outcome among {s['issued']:,} detainers issued"
-                if s["issued"] else "no detainer records")
-    return (f"declined {s['declined']:,} of {s['with_outcome']:,} with a recorded outcome "
-            f"({pct_text(s['declined_share'])}, 95% CI {pct_text(s['ci95_low'])}-"
-            f"{pct_text(s['ci95_high'])})")
+        return (
+            f"no recorded outcome among {s['issued']:,} detainers issued"
+            if s["issued"]
+            else "no detainer records"
+        )
+    return (
+        f"declined {s['declined']:,} of {s['with_outcome']:,} with a recorded outcome "
+        f"({pct_text(s['declined_share'])}, 95% CI {pct_text(s['ci95_low'])}-"
+        f"{pct_text(s['ci95_high'])})"
+    )
 
 
 def _practice_values(whole: dict, recent: dict) -> dict:
@@ -246,8 +323,11 @@ def is_declining_practice(whole: dict, recent: dict, config: dict) -> tuple[bool
     in which window: "period" or "latest months"."""
     definition = config["practice"]["declining_practice"]
     for label, s in (("period", whole), ("latest months", recent)):
-        values = {**config["parameters"], **{k: (0.0 if v is None else v) for k, v in s.items()},
-                  "declined_share_low": s["ci95_low"] or 0.0}
+        values = {
+            **config["parameters"],
+            **{k: (0.0 if v is None else v) for k, v in s.items()},
+            "declined_share_low": s["ci95_low"] or 0.0,
+        }
         if _evaluate(definition, values):
             return True, label
     return False, None
@@ -258,10 +338,12 @@ def _outcome_sql(config: dict) -> str:
     return "outcome IN (" + ", ".join(f"'{c}'" for c in classes) + ")"
 
 
-def _practice(con, where: str, params: list, period: Period, recent_start: dt.date,
-              config: dict) -> tuple[dict, dict, tuple]:
+def _practice(
+    con, where: str, params: list, period: Period, recent_start: dt.date, config: dict
+) -> tuple[dict, dict, tuple]:
     recorded = _outcome_sql(config)
-    row = con.execute(f"""
+    row = con.execute(
+        f"""
         SELECT count(*), count(*) FILTER (WHERE outcome = 'booked'),
                count(*) FILTER (WHERE outcome = 'declined'), count(*) FILTER (WHERE outcome = 'open'),
                count(*) FILTER (WHERE {recorded}),
@@ -272,14 +354,16 @@ def _practice(con, where: str, params: list, period: Period, recent_start: dt.da
                count(*) FILTER (WHERE issued >= ? AND {recorded}),
                min(issued), max(issued)
         FROM detainer_facts WHERE {where} AND issued BETWEEN ? AND ? AND NOT likely_duplicate""",
-                      [recent_start] * 5 + params + [period.start, period.end]).fetchall()[0]
+        [recent_start] * 5 + params + [period.start, period.end],
+    ).fetchall()[0]
     return _stats(*row[0:5]), _stats(*row[5:10]), (row[10], row[11])
 
 
 def _all_local(con, period: Period, recent_start: dt.date, config: dict) -> list[dict]:
     """Every county and city with records in the period, with its practice in both windows."""
     recorded = _outcome_sql(config)
-    rows = con.execute(f"""
+    rows = con.execute(
+        f"""
         SELECT jurisdiction_id, any_value(jurisdiction_name), any_value(jurisdiction_type),
                any_value(state_abbr), any_value(state_fips),
                count(*), count(*) FILTER (WHERE outcome = 'booked'),
@@ -292,27 +376,57 @@ def _all_local(con, period: Period, recent_start: dt.date, config: dict) -> list
                count(*) FILTER (WHERE issued >= ? AND {recorded})
         FROM detainer_facts WHERE issued BETWEEN ? AND ? AND NOT likely_duplicate
           AND jurisdiction_type IN ('county', 'city')
-        GROUP BY 1 ORDER BY 1""", [recent_start] * 5 + [period.start, period.end]).fetchall()
+        GROUP BY 1 ORDER BY 1""",
+        [recent_start] * 5 + [period.start, period.end],
+    ).fetchall()
     out = []
     for r in rows:
         whole, recent = _stats(*r[5:10]), _stats(*r[10:15])
         practice, window = is_declining_practice(whole, recent, config)
-        out.append({"id": r[0], "name": r[1], "jurisdiction_type": r[2], "state": r[3],
-                    "state_fips": r[4], "practice": whole, "recent": recent,
-                    "declining_practice": practice, "practice_window": window,
-                    "rate": rate_text(whole), "recent_rate": rate_text(recent),
-                    # flat figures kept for readers of earlier versions
-                    "issued": whole["issued"], "declined": whole["declined"],
-                    "booked": whole["booked"], "declined_share": whole["declined_share"]})
+        out.append(
+            {
+                "id": r[0],
+                "name": r[1],
+                "jurisdiction_type": r[2],
+                "state": r[3],
+                "state_fips": r[4],
+                "practice": whole,
+                "recent": recent,
+                "declining_practice": practice,
+                "practice_window": window,
+                "rate": rate_text(whole),
+                "recent_rate": rate_text(recent),
+                # flat figures kept for readers of earlier versions
+                "issued": whole["issued"],
+                "declined": whole["declined"],
+                "booked": whole["booked"],
+                "declined_share": whole["declined_share"],
+            }
+        )
     return out
 
 
 # ---- law and policy ------------------------------------------------------------------------
 
-INSTRUMENT_FIELDS = ("policy_id", "jurisdiction_type", "jurisdiction_name", "instrument_type",
-                     "short_title", "citation", "effect", "detainer_holds", "notification",
-                     "jail_access", "agreements_287g", "in_force_from", "in_force_to",
-                     "date_precision", "superseded_by", "source_url", "source_note")
+INSTRUMENT_FIELDS = (
+    "policy_id",
+    "jurisdiction_type",
+    "jurisdiction_name",
+    "instrument_type",
+    "short_title",
+    "citation",
+    "effect",
+    "detainer_holds",
+    "notification",
+    "jail_access",
+    "agreements_287g",
+    "in_force_from",
+    "in_force_to",
+    "date_precision",
+    "superseded_by",
+    "source_url",
+    "source_note",
+)
 
 
 def _in_force_text(p: dict) -> str:
@@ -339,13 +453,16 @@ def _binding_reason(p: dict, entry_kind: str, rule: dict) -> str | None:
             return "an instrument of the state's county jails: it applies to each county's jail, not to the state"
         return None if kind == "state" else "a local government's instrument binds only its adopter"
     if kind == "state" and p["instrument_type"] not in rule.get("state_types_binding_local", []):
-        return (f"a state {p['instrument_type'].replace('_', ' ')}: it binds the state's own "
-                "agencies, not local governments")
+        return (
+            f"a state {p['instrument_type'].replace('_', ' ')}: it binds the state's own "
+            "agencies, not local governments"
+        )
     return None
 
 
-def classify_instruments(instruments: list[dict], entry_kind: str, period: Period,
-                         config: dict) -> tuple[list, list, list]:
+def classify_instruments(
+    instruments: list[dict], entry_kind: str, period: Period, config: dict
+) -> tuple[list, list, list]:
     """Split the instruments on file for an entry into those counted as limiting, those counted
     as requiring, and those not counted with the reason (hand/verdict_rules.yaml, instruments)."""
     rule = config.get("instruments", {})
@@ -354,29 +471,40 @@ def classify_instruments(instruments: list[dict], entry_kind: str, period: Perio
     requiring_values = set(rule.get("requiring", ["required", "allowed"]))
     limiting, requiring, not_counted = [], [], []
     for p in instruments:
-        item = {k: (v.isoformat() if isinstance(v, dt.date) else v)
-                for k, v in p.items() if k in INSTRUMENT_FIELDS}
+        item = {
+            k: (v.isoformat() if isinstance(v, dt.date) else v)
+            for k, v in p.items()
+            if k in INSTRUMENT_FIELDS
+        }
         item["in_force_text"] = _in_force_text(p)
         reason = _binding_reason(p, entry_kind, rule)
         if reason is None:
             if p["in_force_from"] is None:
                 reason = "undated: cannot be placed in the period"
             elif p["in_force_from"] > period.end or (
-                    p.get("in_force_to") is not None and p["in_force_to"] < period.start):
+                p.get("in_force_to") is not None and p["in_force_to"] < period.start
+            ):
                 reason = f"not in force in the period ({item['in_force_text']})"
-            elif p["effect"] == "limits_cooperation" and any(p.get(c) in limiting_values for c in practices):
+            elif p["effect"] == "limits_cooperation" and any(
+                p.get(c) in limiting_values for c in practices
+            ):
                 limiting.append({**item, "counted_as": "limits cooperation"})
                 continue
-            elif p["effect"] == "requires_cooperation" and any(p.get(c) in requiring_values for c in practices):
+            elif p["effect"] == "requires_cooperation" and any(
+                p.get(c) in requiring_values for c in practices
+            ):
                 requiring.append({**item, "counted_as": "requires cooperation"})
                 continue
             elif p["effect"] == "mixed":
                 reason = "mixed effect: points both ways"
             elif p.get("agreements_287g") not in (None, "", "unspecified"):
-                reason = ("287(g) only: says nothing about "
-                          + ", ".join(c.replace("_", " ") for c in practices))
+                reason = "287(g) only: says nothing about " + ", ".join(
+                    c.replace("_", " ") for c in practices
+                )
             else:
-                reason = "not coded as addressing " + ", ".join(c.replace("_", " ") for c in practices)
+                reason = "not coded as addressing " + ", ".join(
+                    c.replace("_", " ") for c in practices
+                )
         not_counted.append({**item, "reason": reason})
     return limiting, requiring, not_counted
 
@@ -390,15 +518,20 @@ def _instrument_text(i: dict, url: bool = False) -> str:
 
 # ---- evidence ------------------------------------------------------------------------------
 
+
 def _scope_sql(entry_kind: str, resolved: dict) -> tuple[str, list]:
     if entry_kind == "state":
         # The state's own facilities (its prisons); its local governments are judged apart.
         return "state_fips = ? AND jurisdiction_type = 'state'", [resolved["state_fips"]]
     if resolved["covers"]:
-        return (f"jurisdiction_id IN ({', '.join('?' * len(resolved['covers']))})",
-                list(resolved["covers"]))
-    return ("jurisdiction_type = 'city' AND state_fips = ? AND lower(jurisdiction_name) = lower(?)",
-            [resolved["state_fips"], resolved["resolved_name"]])
+        return (
+            f"jurisdiction_id IN ({', '.join('?' * len(resolved['covers']))})",
+            list(resolved["covers"]),
+        )
+    return (
+        "jurisdiction_type = 'city' AND state_fips = ? AND lower(jurisdiction_name) = lower(?)",
+        [resolved["state_fips"], resolved["resolved_name"]],
+    )
 
 
 def period_check(period: Period, list_date: dt.date | None, config: dict) -> dict:
@@ -406,30 +539,51 @@ def period_check(period: Period, list_date: dt.date | None, config: dict) -> dic
     days = int(config["parameters"].get("list_window_days", 365))
     evidence = f"{period.start.isoformat()} to {period.end.isoformat()}"
     if list_date is None:
-        return {"list_date": None, "list_window": None, "evidence_period": evidence,
-                "overlaps": None, "warning": None,
-                "note": ("The list's date is not known (give --list-date, or a list_date column): "
-                         "whether the evidence is from the list's period cannot be checked.")}
+        return {
+            "list_date": None,
+            "list_window": None,
+            "evidence_period": evidence,
+            "overlaps": None,
+            "warning": None,
+            "note": (
+                "The list's date is not known (give --list-date, or a list_date column): "
+                "whether the evidence is from the list's period cannot be checked."
+            ),
+        }
     window_start = list_date - dt.timedelta(days=days)
     overlaps = period.start <= list_date and period.end >= window_start
-    out = {"list_date": list_date.isoformat(),
-           "list_window": f"{window_start.isoformat()} to {list_date.isoformat()}",
-           "evidence_period": evidence, "overlaps": overlaps, "warning": None,
-           "note": f"List dated {list_date.isoformat()}; evidence period {evidence}."}
+    out = {
+        "list_date": list_date.isoformat(),
+        "list_window": f"{window_start.isoformat()} to {list_date.isoformat()}",
+        "evidence_period": evidence,
+        "overlaps": overlaps,
+        "warning": None,
+        "note": f"List dated {list_date.isoformat()}; evidence period {evidence}.",
+    }
     if not overlaps:
         gap = (window_start - period.end).days if period.end < window_start else None
-        years = (f" (the evidence ends {gap / 365.25:.1f} years before the year the list "
-                 "describes)" if gap else "")
+        years = (
+            f" (the evidence ends {gap / 365.25:.1f} years before the year the list describes)"
+            if gap
+            else ""
+        )
         out["warning"] = (
             f"Evidence from another period: the list is dated {list_date.isoformat()}, the "
             f"evidence period is {evidence}{years}, and they do not overlap (the list is read as "
             f"describing the {days} days before its date). Every verdict here says what the "
-            "records and the law showed then, not what held when the list was published.")
+            "records and the law showed then, not what held when the list was published."
+        )
     return out
 
 
-def build_audit(con, entries: list[dict], period: Period, list_name: str,
-                list_date: dt.date | None = None, rules_path: Path | None = None) -> dict:
+def build_audit(
+    con,
+    entries: list[dict],
+    period: Period,
+    list_name: str,
+    list_date: dt.date | None = None,
+    rules_path: Path | None = None,
+) -> dict:
     facts.register(con)
     unclassified = facts.check_unmapped(con)  # warnings: values no hand table maps
     config = load_rules(rules_path)
@@ -443,8 +597,13 @@ def build_audit(con, entries: list[dict], period: Period, list_name: str,
     locals_ = _all_local(con, period, recent_start, config)
     # States the store holds any detainer record for in the period (any custody): elsewhere the
     # records are "not covered", never zero.
-    coverage = dict(con.execute("""SELECT state_fips, count(*) FROM detainer_facts
-        WHERE issued BETWEEN ? AND ? GROUP BY 1""", [period.start, period.end]).fetchall())
+    coverage = dict(
+        con.execute(
+            """SELECT state_fips, count(*) FROM detainer_facts
+        WHERE issued BETWEEN ? AND ? GROUP BY 1""",
+            [period.start, period.end],
+        ).fetchall()
+    )
     audited, covered_ids = [], set()
     for entry in entries:
         resolved = resolve_entry(entry)
@@ -452,8 +611,14 @@ def build_audit(con, entries: list[dict], period: Period, list_name: str,
         record.update({k: v for k, v in resolved.items() if k != "covers"})
         record.update(covers=resolved["covers"], period_note=period_note)
         if not resolved["resolved"]:
-            record.update(verdict="unresolved", rule="unresolved", rate=None, figures=None,
-                          explanation=resolved["unresolved_reason"], evidence=None)
+            record.update(
+                verdict="unresolved",
+                rule="unresolved",
+                rate=None,
+                figures=None,
+                explanation=resolved["unresolved_reason"],
+                evidence=None,
+            )
             audited.append(record)
             continue
         kind = "state" if entry["jurisdiction_type"] == "state" else "local"
@@ -463,66 +628,102 @@ def build_audit(con, entries: list[dict], period: Period, list_name: str,
         covered = bool(coverage.get(resolved["state_fips"]))
         # Holds and notification requests kept apart (the FY2008-2015 release does not record
         # the kind: "not recorded").
-        by_request = [{"request_kind": k, "issued": n, "booked": b, "declined": d}
-                      for k, n, b, d in con.execute(f"""
+        by_request = [
+            {"request_kind": k, "issued": n, "booked": b, "declined": d}
+            for k, n, b, d in con.execute(
+                f"""
             SELECT request_kind, count(*), count(*) FILTER (WHERE outcome = 'booked'),
                    count(*) FILTER (WHERE outcome = 'declined')
             FROM detainer_facts WHERE {where} AND issued BETWEEN ? AND ? AND NOT likely_duplicate
-            GROUP BY 1 ORDER BY 1""", params + [period.start, period.end]).fetchall()]
-        facilities = [{"facility": f, "city": c, "jurisdiction": j, "issued": n, "declined": d}
-                      for f, c, j, n, d in con.execute(f"""
+            GROUP BY 1 ORDER BY 1""",
+                params + [period.start, period.end],
+            ).fetchall()
+        ]
+        facilities = [
+            {"facility": f, "city": c, "jurisdiction": j, "issued": n, "declined": d}
+            for f, c, j, n, d in con.execute(
+                f"""
             SELECT facility_name, facility_city, any_value(jurisdiction_name), count(*),
                    count(*) FILTER (WHERE outcome = 'declined')
             FROM detainer_facts WHERE {where} AND issued BETWEEN ? AND ? AND NOT likely_duplicate
             GROUP BY facility_name, facility_city ORDER BY 4 DESC, 1 LIMIT 50""",
-                                                    params + [period.start, period.end]).fetchall()]
+                params + [period.start, period.end],
+            ).fetchall()
+        ]
         if kind == "state":
-            instruments = [p for p in policies.rows if p["state_fips"] == resolved["state_fips"]
-                           and p["jurisdiction_type"] in ("state", "counties")]
+            instruments = [
+                p
+                for p in policies.rows
+                if p["state_fips"] == resolved["state_fips"]
+                and p["jurisdiction_type"] in ("state", "counties")
+            ]
         else:
             covered_ids.update(resolved["covers"])
             consolidated = any(c.startswith("county:") for c in resolved["covers"])
             instruments = policies.in_force(
                 state_fips=resolved["state_fips"],
                 county_fips=resolved["county_fips"]
-                if entry["jurisdiction_type"] == "county" or consolidated else None,
-                place_fips=resolved["place_fips"], city_name=resolved["city_name"])
+                if entry["jurisdiction_type"] == "county" or consolidated
+                else None,
+                place_fips=resolved["place_fips"],
+                city_name=resolved["city_name"],
+            )
         limiting, requiring, not_counted = classify_instruments(instruments, kind, period, config)
-        values = {**_practice_values(whole, recent), "declining_practice": int(practice),
-                  "limiting_instruments": len(limiting), "requiring_instruments": len(requiring),
-                  "entry_is_state": int(kind == "state"), "covered": int(covered)}
+        values = {
+            **_practice_values(whole, recent),
+            "declining_practice": int(practice),
+            "limiting_instruments": len(limiting),
+            "requiring_instruments": len(requiring),
+            "entry_is_state": int(kind == "state"),
+            "covered": int(covered),
+        }
         state_locals = []
         if kind == "state":
             in_state = [j for j in locals_ if j["state_fips"] == resolved["state_fips"]]
             state_locals = [j for j in in_state if j["declining_practice"]]
-            values.update(local_issued=sum(j["practice"]["issued"] for j in in_state),
-                          local_booked=sum(j["practice"]["booked"] for j in in_state),
-                          local_declined=sum(j["practice"]["declined"] for j in in_state),
-                          local_governments_declining=len(state_locals),
-                          local_governments_with_records=len(in_state))
+            values.update(
+                local_issued=sum(j["practice"]["issued"] for j in in_state),
+                local_booked=sum(j["practice"]["booked"] for j in in_state),
+                local_declined=sum(j["practice"]["declined"] for j in in_state),
+                local_governments_declining=len(state_locals),
+                local_governments_with_records=len(in_state),
+            )
         rule = decide(kind, values, config)
         rate = rate_text(whole)
         recent_rate = rate_text(recent)
         if not covered:
-            rate = recent_rate = (f"not covered: the store holds no detainer records for "
-                                  f"{entry['state']} in the period")
+            rate = recent_rate = (
+                f"not covered: the store holds no detainer records for "
+                f"{entry['state']} in the period"
+            )
         figures = [("state's own facilities: " if kind == "state" and covered else "") + rate]
         if recent_start > period.start and whole["issued"]:
-            figures.append(f"latest {params_cfg.get('recent_months', 12)} months "
-                           f"({recent_start} to {recent_end}): {recent_rate}")
+            figures.append(
+                f"latest {params_cfg.get('recent_months', 12)} months "
+                f"({recent_start} to {recent_end}): {recent_rate}"
+            )
         if whole["issued"]:
-            figures.append(f"honored {whole['booked']:,}, declined {whole['declined']:,}, open "
-                           f"{whole['open']:,}, other {whole['other']:,} of {whole['issued']:,} issued")
+            figures.append(
+                f"honored {whole['booked']:,}, declined {whole['declined']:,}, open "
+                f"{whole['open']:,}, other {whole['other']:,} of {whole['issued']:,} issued"
+            )
         if practice:
             figures.append(f"a practice of declining ({window})")
         elif whole["declined"]:
             figures.append("isolated declines, not a practice")
-        figures.append(f"instruments counted: {len(limiting)} limiting, {len(requiring)} requiring"
-                       + (" (" + "; ".join(_instrument_text(i) for i in limiting + requiring) + ")"
-                          if limiting or requiring else ""))
+        figures.append(
+            f"instruments counted: {len(limiting)} limiting, {len(requiring)} requiring"
+            + (
+                " (" + "; ".join(_instrument_text(i) for i in limiting + requiring) + ")"
+                if limiting or requiring
+                else ""
+            )
+        )
         if kind == "state" and covered:
-            figures.append(f"{len(state_locals)} local government(s) with a declining practice"
-                           + (": " + ", ".join(j["name"] for j in state_locals) if state_locals else ""))
+            figures.append(
+                f"{len(state_locals)} local government(s) with a declining practice"
+                + (": " + ", ".join(j["name"] for j in state_locals) if state_locals else "")
+            )
         evidence_for, evidence_against = [], []
         if practice:
             evidence_for.append(f"a practice of declining ({window}): {rate}")
@@ -530,89 +731,182 @@ def build_audit(con, entries: list[dict], period: Period, list_name: str,
             evidence_for.append(f"isolated declines, not a practice: {rate}")
         evidence_for += [f"{_instrument_text(i)}: limits cooperation" for i in limiting]
         if whole["booked"]:
-            evidence_against.append(f"{whole['booked']:,} detainers honored (booked into ICE custody)")
+            evidence_against.append(
+                f"{whole['booked']:,} detainers honored (booked into ICE custody)"
+            )
         evidence_against += [f"{_instrument_text(i)}: requires cooperation" for i in requiring]
         record.update(
-            verdict=rule["verdict"], rule=rule["id"], rate=rate, recent_rate=recent_rate,
+            verdict=rule["verdict"],
+            rule=rule["id"],
+            rate=rate,
+            recent_rate=recent_rate,
             figures="; ".join(figures),
             explanation=rule["explain"].format(**params_cfg),
-            evidence={**(whole if covered else dict.fromkeys(whole)), "covered": covered,
-                      "records_from": first and first.isoformat(),
-                      "records_to": last and last.isoformat(),
-                      "recent": {**(recent if covered else dict.fromkeys(recent)),
-                                 "from": recent_start.isoformat(), "to": recent_end.isoformat()},
-                      "declining_practice": practice, "practice_window": window,
-                      "scope": ("the state's own facilities (its prisons); its counties and "
-                                "cities are judged apart" if kind == "state" else
-                                resolved.get("covers_note")),
-                      "facilities": facilities, "by_request": by_request,
-                      "instruments": limiting + requiring,
-                      "not_counted": not_counted,
-                      "local_governments_declining": [
-                          {k: j[k] for k in ("id", "name", "jurisdiction_type", "rate",
-                                             "recent_rate", "practice_window")}
-                          for j in state_locals],
-                      "local_totals": ({k: values[k] for k in (
-                          "local_issued", "local_booked", "local_declined",
-                          "local_governments_with_records")}
-                                       if kind == "state" and covered else None),
-                      "for": evidence_for, "against": evidence_against})
+            evidence={
+                **(whole if covered else dict.fromkeys(whole)),
+                "covered": covered,
+                "records_from": first and first.isoformat(),
+                "records_to": last and last.isoformat(),
+                "recent": {
+                    **(recent if covered else dict.fromkeys(recent)),
+                    "from": recent_start.isoformat(),
+                    "to": recent_end.isoformat(),
+                },
+                "declining_practice": practice,
+                "practice_window": window,
+                "scope": (
+                    "the state's own facilities (its prisons); its counties and "
+                    "cities are judged apart"
+                    if kind == "state"
+                    else resolved.get("covers_note")
+                ),
+                "facilities": facilities,
+                "by_request": by_request,
+                "instruments": limiting + requiring,
+                "not_counted": not_counted,
+                "local_governments_declining": [
+                    {
+                        k: j[k]
+                        for k in (
+                            "id",
+                            "name",
+                            "jurisdiction_type",
+                            "rate",
+                            "recent_rate",
+                            "practice_window",
+                        )
+                    }
+                    for j in state_locals
+                ],
+                "local_totals": (
+                    {
+                        k: values[k]
+                        for k in (
+                            "local_issued",
+                            "local_booked",
+                            "local_declined",
+                            "local_governments_with_records",
+                        )
+                    }
+                    if kind == "state" and covered
+                    else None
+                ),
+                "for": evidence_for,
+                "against": evidence_against,
+            },
+        )
         audited.append(record)
     converse = [j for j in locals_ if j["declining_practice"] and j["id"] not in covered_ids]
-    isolated = [j for j in locals_ if not j["declining_practice"] and j["practice"]["declined"]
-                and j["id"] not in covered_ids]
+    isolated = [
+        j
+        for j in locals_
+        if not j["declining_practice"] and j["practice"]["declined"] and j["id"] not in covered_ids
+    ]
     for group in (converse, isolated):
         group.sort(key=lambda j: (-j["practice"]["declined"], -j["practice"]["issued"], j["id"]))
     counts = {}
     for r in audited:
         counts[r["verdict"]] = counts.get(r["verdict"], 0) + 1
-    policy_warning = None if built_in_current(con) else (
-        "The policy records in this store differ from the ones this version ships (they were "
-        "loaded by an earlier version, or are missing): verdicts use the store's copy. Ingest "
-        "again, or run `detainerwatch policies add` with any file, to refresh them.")
-    return {"period_warning": dates["warning"], "policy_warning": policy_warning,
-            "list": list_name,
-            "list_date": dates["list_date"], "dates": dates,
-            "period": {"start": period.start.isoformat(), "end": period.end.isoformat(),
-                       "label": period.label, "recent_from": recent_start.isoformat(),
-                       "recent_to": recent_end.isoformat()},
-            "entries": audited, "verdicts": counts, "converse": converse,
-            "converse_isolated": isolated,
-            "rules": config["rules"], "parameters": params_cfg,
-            "practice_rule": config.get("practice", {}),
-            "instrument_rule": config.get("instruments", {}),
-            "notes": [*unclassified,
-                      "decline recorded late (Travis County, 2017) counts on its issue date.",
-                      "A recorded outcome is one where ICE recorded what the agency did: "
-                      + " or ".join(config["practice"]["outcome_classes"]) + ". Withdrawn, "
-                      "transferred, released and open detainers are shown but say nothing "
-                      "about it. Intervals are Wilson 95%.",
-                      "Only county, city and state facilities count toward an entry; federal, "
-                      "ICE and private custody never makes a jurisdiction 'non-cooperative'.",
-                      "A state entry is judged on the state's own instruments and its own "
-                      "facilities; its local governments with a declining practice are named, "
-                      "and their declines never make the state entry supported.",
-                      "An instrument counts only for the governments it binds: a local policy "
-                      "its adopter; a state's law, directive or state-court ruling its local "
-                      "governments; a federal ruling that detainers are requests, no one."]}
+    policy_warning = (
+        None
+        if built_in_current(con)
+        else (
+            "The policy records in this store differ from the ones this version ships (they were "
+            "loaded by an earlier version, or are missing): verdicts use the store's copy. Ingest "
+            "again, or run `detainerwatch policies add` with any file, to refresh them."
+        )
+    )
+    return {
+        "period_warning": dates["warning"],
+        "policy_warning": policy_warning,
+        "list": list_name,
+        "list_date": dates["list_date"],
+        "dates": dates,
+        "period": {
+            "start": period.start.isoformat(),
+            "end": period.end.isoformat(),
+            "label": period.label,
+            "recent_from": recent_start.isoformat(),
+            "recent_to": recent_end.isoformat(),
+        },
+        "entries": audited,
+        "verdicts": counts,
+        "converse": converse,
+        "converse_isolated": isolated,
+        "rules": config["rules"],
+        "parameters": params_cfg,
+        "practice_rule": config.get("practice", {}),
+        "instrument_rule": config.get("instruments", {}),
+        "notes": [
+            *unclassified,
+            "decline recorded late (Travis County, 2017) counts on its issue date.",
+            "A recorded outcome is one where ICE recorded what the agency did: "
+            + " or ".join(config["practice"]["outcome_classes"])
+            + ". Withdrawn, "
+            "transferred, released and open detainers are shown but say nothing "
+            "about it. Intervals are Wilson 95%.",
+            "Only county, city and state facilities count toward an entry; federal, "
+            "ICE and private custody never makes a jurisdiction 'non-cooperative'.",
+            "A state entry is judged on the state's own instruments and its own "
+            "facilities; its local governments with a declining practice are named, "
+            "and their declines never make the state entry supported.",
+            "An instrument counts only for the governments it binds: a local policy "
+            "its adopter; a state's law, directive or state-court ruling its local "
+            "governments; a federal ruling that detainers are requests, no one.",
+        ],
+    }
 
 
 # ---- output --------------------------------------------------------------------------------
 
-CSV_COLUMNS = ["row", "jurisdiction_type", "name", "state", "resolved_name", "state_fips",
-               "county_fips", "place_fips", "verdict", "rule", "rate", "period_note", "records", "issued",
-               "booked", "declined", "open", "other", "with_outcome", "declined_share",
-               "ci95_low", "ci95_high", "recent_from", "recent_to", "recent_declined",
-               "recent_with_outcome", "recent_declined_share", "recent_ci95_low",
-               "recent_ci95_high", "declining_practice", "local_governments_declining",
-               "declined_by_request", "records_from", "records_to", "instruments_counted", "instruments_not_counted",
-               "figures", "explanation"]
+CSV_COLUMNS = [
+    "row",
+    "jurisdiction_type",
+    "name",
+    "state",
+    "resolved_name",
+    "state_fips",
+    "county_fips",
+    "place_fips",
+    "verdict",
+    "rule",
+    "rate",
+    "period_note",
+    "records",
+    "issued",
+    "booked",
+    "declined",
+    "open",
+    "other",
+    "with_outcome",
+    "declined_share",
+    "ci95_low",
+    "ci95_high",
+    "recent_from",
+    "recent_to",
+    "recent_declined",
+    "recent_with_outcome",
+    "recent_declined_share",
+    "recent_ci95_low",
+    "recent_ci95_high",
+    "declining_practice",
+    "local_governments_declining",
+    "declined_by_request",
+    "records_from",
+    "records_to",
+    "instruments_counted",
+    "instruments_not_counted",
+    "figures",
+    "explanation",
+]
 
 
 def csv_preamble(audit: dict) -> list[str]:
     """Comment lines at the top of audit.csv (read it with comment='#')."""
-    lines = [f"# audit of {audit['list']}; list date: {audit['list_date'] or 'not given'}; "
-             f"evidence period: {audit['period']['start']} to {audit['period']['end']}"]
+    lines = [
+        f"# audit of {audit['list']}; list date: {audit['list_date'] or 'not given'}; "
+        f"evidence period: {audit['period']['start']} to {audit['period']['end']}"
+    ]
     if audit["period_warning"]:
         lines.append("# WARNING: " + audit["period_warning"])
     if audit.get("policy_warning"):
@@ -636,25 +930,57 @@ def write_audit(audit: dict, out: Path) -> None:
         for e in audit["entries"]:
             ev = e["evidence"] or {}
             recent = ev.get("recent") or {}
-            writer.writerow([
-                e["row"], e["jurisdiction_type"], e["name"], e["state"], e.get("resolved_name"),
-                e.get("state_fips"), e.get("county_fips"), e.get("place_fips"), e["verdict"],
-                e["rule"], e.get("rate"), e.get("period_note"),
-                None if not ev else "covered" if ev.get("covered") else "not covered",
-                ev.get("issued"), ev.get("booked"),
-                ev.get("declined"), ev.get("open"), ev.get("other"), ev.get("with_outcome"),
-                ev.get("declined_share"), ev.get("ci95_low"), ev.get("ci95_high"),
-                recent.get("from"), recent.get("to"), recent.get("declined"),
-                recent.get("with_outcome"), recent.get("declined_share"), recent.get("ci95_low"),
-                recent.get("ci95_high"), ev.get("declining_practice"),
-                "; ".join(j["name"] for j in ev.get("local_governments_declining", [])),
-                "; ".join(f"{k['request_kind']}: declined {k['declined']:,} of {k['issued']:,} "
-                          f"issued, honored {k['booked']:,}" for k in ev.get("by_request", [])),
-                ev.get("records_from"), ev.get("records_to"),
-                "; ".join(f"{_instrument_text(i, url=True)}: {i['counted_as']}"
-                          for i in ev.get("instruments", [])),
-                "; ".join(f"{_instrument_text(i, url=True)}: {i['reason']}"
-                          for i in ev.get("not_counted", [])),
-                e.get("figures"), e["explanation"]])
+            writer.writerow(
+                [
+                    e["row"],
+                    e["jurisdiction_type"],
+                    e["name"],
+                    e["state"],
+                    e.get("resolved_name"),
+                    e.get("state_fips"),
+                    e.get("county_fips"),
+                    e.get("place_fips"),
+                    e["verdict"],
+                    e["rule"],
+                    e.get("rate"),
+                    e.get("period_note"),
+                    None if not ev else "covered" if ev.get("covered") else "not covered",
+                    ev.get("issued"),
+                    ev.get("booked"),
+                    ev.get("declined"),
+                    ev.get("open"),
+                    ev.get("other"),
+                    ev.get("with_outcome"),
+                    ev.get("declined_share"),
+                    ev.get("ci95_low"),
+                    ev.get("ci95_high"),
+                    recent.get("from"),
+                    recent.get("to"),
+                    recent.get("declined"),
+                    recent.get("with_outcome"),
+                    recent.get("declined_share"),
+                    recent.get("ci95_low"),
+                    recent.get("ci95_high"),
+                    ev.get("declining_practice"),
+                    "; ".join(j["name"] for j in ev.get("local_governments_declining", [])),
+                    "; ".join(
+                        f"{k['request_kind']}: declined {k['declined']:,} of {k['issued']:,} "
+                        f"issued, honored {k['booked']:,}"
+                        for k in ev.get("by_request", [])
+                    ),
+                    ev.get("records_from"),
+                    ev.get("records_to"),
+                    "; ".join(
+                        f"{_instrument_text(i, url=True)}: {i['counted_as']}"
+                        for i in ev.get("instruments", [])
+                    ),
+                    "; ".join(
+                        f"{_instrument_text(i, url=True)}: {i['reason']}"
+                        for i in ev.get("not_counted", [])
+                    ),
+                    e.get("figures"),
+                    e["explanation"],
+                ]
+            )
     html = environment().get_template("audit.html").render(a=audit, links=True)
     (out / "index.html").write_text(html, encoding="utf-8")

@@ -5,6 +5,7 @@ Aggregates only: every function returns counts by jurisdiction or facility, neve
 ``state:42``, or for governments without a FIPS code (federal, ICE, private, unknown)
 ``federal:42:us-marshals-...`` (type, state FIPS, a slug of the name, bounded: derive/ids.py).
 """
+
 from __future__ import annotations
 
 from ..derive import ids
@@ -32,11 +33,18 @@ def national_totals(con) -> dict:
         "min(prepare_date)::DATE, max(prepare_date)::DATE, count(DISTINCT release) FROM detainers"
     ).fetchall()[0]
     sources = con.execute("SELECT count(*) FROM sources").fetchall()[0][0]
-    return disclosure.protect({"detainers": row[0], "detainers_excluding_likely_duplicates": row[1],
+    return disclosure.protect(
+        {
+            "detainers": row[0],
+            "detainers_excluding_likely_duplicates": row[1],
             "first_prepare_date": row[2] and row[2].isoformat(),
             "last_prepare_date": row[3] and row[3].isoformat(),
-            "releases": row[4], "source_files": sources,
-            "coverage": store_coverage(con)}, "plain")
+            "releases": row[4],
+            "source_files": sources,
+            "coverage": store_coverage(con),
+        },
+        "plain",
+    )
 
 
 def _contains(text: str) -> str:
@@ -45,8 +53,15 @@ def _contains(text: str) -> str:
     return f"%{escaped}%"
 
 
-def jurisdictions(con, *, q: str | None = None, state: str | None = None,
-                  jurisdiction_type: str | None = None, limit: int = 50, offset: int = 0) -> list[dict]:
+def jurisdictions(
+    con,
+    *,
+    q: str | None = None,
+    state: str | None = None,
+    jurisdiction_type: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> list[dict]:
     where, params = ["true"], []
     if q:
         where.append("(jurisdiction_name ILIKE ? ESCAPE '\\' OR facility_name ILIKE ? ESCAPE '\\')")
@@ -69,14 +84,22 @@ def jurisdictions(con, *, q: str | None = None, state: str | None = None,
                count(*) AS facilities, sum(detainers) AS detainers,
                bool_or(needs_review) AS has_doubtful_facilities,
                bool_and({disclosure.protected_facilities_sql()}) AS protected_facility
-        FROM facility_attribution WHERE {' AND '.join(where)}
+        FROM facility_attribution WHERE {" AND ".join(where)}
         GROUP BY 1 ORDER BY detainers DESC, id LIMIT ? OFFSET ?"""
     return disclosure.protect(_dicts(con.execute(sql, params + [limit, offset])), "rows")
 
 
-def facilities(con, *, q: str | None = None, state: str | None = None,
-               jurisdiction: str | None = None, needs_review: bool | None = None,
-               limit: int = 50, offset: int = 0, raw: bool = False) -> list[dict]:
+def facilities(
+    con,
+    *,
+    q: str | None = None,
+    state: str | None = None,
+    jurisdiction: str | None = None,
+    needs_review: bool | None = None,
+    limit: int = 50,
+    offset: int = 0,
+    raw: bool = False,
+) -> list[dict]:
     """Facilities as released with their attribution; raw=True gives the library's own
     unprotected counts (for building an output that is then protected whole)."""
     where, params = ["true"], []
@@ -98,7 +121,7 @@ def facilities(con, *, q: str | None = None, state: str | None = None,
                jurisdiction_type, jurisdiction_name, county_fips, place_fips, confidence, method,
                needs_review, review_reason, {disclosure.protected_facilities_sql()} AS protected_facility,
                detainers
-        FROM facility_attribution WHERE {' AND '.join(where)}
+        FROM facility_attribution WHERE {" AND ".join(where)}
         ORDER BY detainers DESC, facility_name LIMIT ? OFFSET ?"""
     rows = _dicts(con.execute(sql, params + [limit, offset]))
     return rows if raw else disclosure.protect(rows, "rows")
@@ -106,9 +129,12 @@ def facilities(con, *, q: str | None = None, state: str | None = None,
 
 def sources(con) -> list[dict]:
     licences = {row["file_name"]: row for row in read_csv("source_licences.csv")}
-    rows = _dicts(con.execute(
-        "SELECT source_id, file_name, sha256, size_bytes, kind, layout, release, sheets, rows_in, "
-        "rows_out, ingested_at FROM sources ORDER BY source_id"))
+    rows = _dicts(
+        con.execute(
+            "SELECT source_id, file_name, sha256, size_bytes, kind, layout, release, sheets, rows_in, "
+            "rows_out, ingested_at FROM sources ORDER BY source_id"
+        )
+    )
     for row in rows:
         known = licences.get(row["file_name"], {})
         row["origin"] = known.get("origin") or "supplied by the user"

@@ -2,6 +2,7 @@
 
 No chart loads anything at view time: the SVG is inlined into pages, the PNG is written beside.
 """
+
 from __future__ import annotations
 
 import vl_convert as vlc
@@ -20,8 +21,13 @@ def _number(value):
     return value if isinstance(value, (int, float)) and not isinstance(value, bool) else None
 
 
-def trend_spec(series: list[dict], title: str, *, partial: tuple[bool, bool] = (False, False),
-               policies: list[dict] | None = None) -> dict:
+def trend_spec(
+    series: list[dict],
+    title: str,
+    *,
+    partial: tuple[bool, bool] = (False, False),
+    policies: list[dict] | None = None,
+) -> dict:
     """Issued and booked on one panel, declined on its own panel and scale below (a few dozen
     declines are not a flat line under thousands issued). One label a year on long time axes;
     a single period is a bar; partial first and last periods are marked; policy dates (profile
@@ -31,56 +37,105 @@ def trend_spec(series: list[dict], title: str, *, partial: tuple[bool, bool] = (
     for i, r in enumerate(series):
         is_partial = (i == 0 and partial[0]) or (i == len(series) - 1 and partial[1])
         for k in ("issued", "booked", "declined"):
-            rows.append({"period": r["period"], "series": k, "detainers": _number(r.get(k)),
-                         "partial": "partial period" if is_partial else "full period"})
-    x = {"field": "period", "type": "temporal", "title": f"{unit} of issue",
-         "axis": {"format": "%b %d, %Y", "labelOverlap": True}}
+            rows.append(
+                {
+                    "period": r["period"],
+                    "series": k,
+                    "detainers": _number(r.get(k)),
+                    "partial": "partial period" if is_partial else "full period",
+                }
+            )
+    x = {
+        "field": "period",
+        "type": "temporal",
+        "title": f"{unit} of issue",
+        "axis": {"format": "%b %d, %Y", "labelOverlap": True},
+    }
     if len(series) >= 2:
         first, last = series[0]["period"], series[-1]["period"]
         years = int(last[:4]) - int(first[:4])
         if years >= 2:  # one label a year
-            x["axis"] = {"format": "%Y", "labelOverlap": True,
-                         "tickCount": {"interval": "year", "step": 1 if years <= 12 else 2}}
+            x["axis"] = {
+                "format": "%Y",
+                "labelOverlap": True,
+                "tickCount": {"interval": "year", "step": 1 if years <= 12 else 2},
+            }
         elif unit == "month":
             x["axis"] = {"format": "%b %Y", "labelOverlap": True}
     single = sum(1 for r in series if _number(r.get("issued")) is not None) <= 1
-    color = {"field": "series", "type": "nominal", "title": None,
-             "scale": {"domain": list(COLORS), "range": list(COLORS.values())}}
+    color = {
+        "field": "series",
+        "type": "nominal",
+        "title": None,
+        "scale": {"domain": list(COLORS), "range": list(COLORS.values())},
+    }
 
     def panel(keys: list[str], height: int, y_title: str, labels: bool) -> dict:
         data = [r for r in rows if r["series"] in keys]
-        px = x if labels else {**x, "title": None,
-                               "axis": {**x["axis"], "labels": False, "ticks": True}}
-        line = ({"mark": {"type": "bar"}, "encoding": {
+        px = (
+            x
+            if labels
+            else {**x, "title": None, "axis": {**x["axis"], "labels": False, "ticks": True}}
+        )
+        line = (
+            {
+                "mark": {"type": "bar"},
+                "encoding": {
                     "x": {**px, "type": "ordinal", "timeUnit": "yearmonthdate"},
-                    "xOffset": {"field": "series"}, "y": {"field": "detainers", "type": "quantitative",
-                                                          "title": y_title}, "color": color}}
-                if single else
-                {"mark": {"type": "line", "point": len(series) < 60}, "encoding": {
-                    "x": px, "y": {"field": "detainers", "type": "quantitative", "title": y_title},
-                    "color": color}})
+                    "xOffset": {"field": "series"},
+                    "y": {"field": "detainers", "type": "quantitative", "title": y_title},
+                    "color": color,
+                },
+            }
+            if single
+            else {
+                "mark": {"type": "line", "point": len(series) < 60},
+                "encoding": {
+                    "x": px,
+                    "y": {"field": "detainers", "type": "quantitative", "title": y_title},
+                    "color": color,
+                },
+            }
+        )
         layers = [line]
         if not single and any(partial):
-            layers.append({"transform": [{"filter": "datum.partial == 'partial period'"}],
-                           "mark": {"type": "point", "shape": "triangle-up", "size": 70,
-                                    "filled": False},
-                           "encoding": {"x": px, "y": {"field": "detainers", "type": "quantitative"},
-                                        "shape": {"field": "partial", "type": "nominal",
-                                                  "title": None}}})
+            layers.append(
+                {
+                    "transform": [{"filter": "datum.partial == 'partial period'"}],
+                    "mark": {"type": "point", "shape": "triangle-up", "size": 70, "filled": False},
+                    "encoding": {
+                        "x": px,
+                        "y": {"field": "detainers", "type": "quantitative"},
+                        "shape": {"field": "partial", "type": "nominal", "title": None},
+                    },
+                }
+            )
         if policies and not single:
-            layers.append({"data": {"values": policies},
-                           "mark": {"type": "rule", "strokeDash": [4, 3], "color": "#7a4fa0"},
-                           "encoding": {"x": {"field": "date", "type": "temporal"},
-                                        "tooltip": [{"field": "title"}, {"field": "date"}]}})
+            layers.append(
+                {
+                    "data": {"values": policies},
+                    "mark": {"type": "rule", "strokeDash": [4, 3], "color": "#7a4fa0"},
+                    "encoding": {
+                        "x": {"field": "date", "type": "temporal"},
+                        "tooltip": [{"field": "title"}, {"field": "date"}],
+                    },
+                }
+            )
         return {"width": 640, "height": height, "data": {"values": data}, "layer": layers}
 
     return {
         "$schema": SCHEMA,
-        "title": {"text": title, "font": FONT,
-                  "subtitle": _subtitle(partial, policies), "subtitleFont": FONT},
+        "title": {
+            "text": title,
+            "font": FONT,
+            "subtitle": _subtitle(partial, policies),
+            "subtitleFont": FONT,
+        },
         "config": {"font": FONT},
-        "vconcat": [panel(["issued", "booked"], 170, "detainers", labels=single),
-                    panel(["declined"], 90, "declined", labels=True)],
+        "vconcat": [
+            panel(["issued", "booked"], 170, "detainers", labels=single),
+            panel(["declined"], 90, "declined", labels=True),
+        ],
         "resolve": {"scale": {"y": "independent"}},
     }
 
@@ -121,8 +176,9 @@ def filled_series(series: list[dict], covered=None) -> list[dict]:
             out.append(have[key])
         else:
             value = 0 if covered is not None and covered(key) else None
-            out.append({"period": key, "unit": unit, "issued": value, "declined": value,
-                        "booked": value})
+            out.append(
+                {"period": key, "unit": unit, "issued": value, "declined": value, "booked": value}
+            )
         day = _step(day, unit)
     return out
 
@@ -133,24 +189,41 @@ def profile_trend(profile: dict) -> str:
     their own panel, the store's partial first and last months marked, policy dates drawn."""
     cov = profile.get("coverage") or {}
     first, last = cov.get("first"), cov.get("last")
-    series = [{"period": f"{m['month']}-01", "unit": "month", "issued": m["issued"],
-               "declined": m["declined"], "booked": m["booked"]} for m in profile["by_month"]]
+    series = [
+        {
+            "period": f"{m['month']}-01",
+            "unit": "month",
+            "issued": m["issued"],
+            "declined": m["declined"],
+            "booked": m["booked"],
+        }
+        for m in profile["by_month"]
+    ]
     covered = (lambda key: first[:7] <= key[:7] <= last[:7]) if first and last else None
     filled = filled_series(series, covered)
-    partial = (bool(filled) and bool(first) and filled[0]["period"][:7] == first[:7] and first[8:] != "01",
-               bool(filled) and bool(last) and filled[-1]["period"][:7] == last[:7])
+    partial = (
+        bool(filled) and bool(first) and filled[0]["period"][:7] == first[:7] and first[8:] != "01",
+        bool(filled) and bool(last) and filled[-1]["period"][:7] == last[:7],
+    )
     start = filled[0]["period"] if filled else None
     end = filled[-1]["period"] if filled else None
-    policies = [{"date": p["in_force_from"], "title": p.get("short_title") or p.get("policy_id")}
-                for p in profile.get("policies") or []
-                if p.get("in_force_from") and start and start <= p["in_force_from"] <= (end or "9")]
-    spec = trend_spec(filled, f"{profile['name']}: detainers by month of issue", partial=partial,
-                      policies=policies)
+    policies = [
+        {"date": p["in_force_from"], "title": p.get("short_title") or p.get("policy_id")}
+        for p in profile.get("policies") or []
+        if p.get("in_force_from") and start and start <= p["in_force_from"] <= (end or "9")
+    ]
+    spec = trend_spec(
+        filled,
+        f"{profile['name']}: detainers by month of issue",
+        partial=partial,
+        policies=policies,
+    )
     return svg(spec)
 
 
-def map_spec(rows: list[dict], state_fips: str | None, title: str,
-             covered: list[str] | None = None) -> dict:
+def map_spec(
+    rows: list[dict], state_fips: str | None, title: str, covered: list[str] | None = None
+) -> dict:
     """Counties coloured by declines. On a national map of a store that does not cover every
     state, the map zooms to the covered states, whose counties are drawn, and every other state
     is one grey shape marked "no data" in the legend (not zero: not covered)."""
@@ -166,26 +239,37 @@ def map_spec(rows: list[dict], state_fips: str | None, title: str,
         f["properties"]["declined"] = r.get("declined", 0)
     projection = {"type": "albersUsa"} if state_fips is None else {"type": "mercator"}
     return {
-        "$schema": SCHEMA, "width": 640, "height": 400 if state_fips is None else 360,
-        "title": {"text": title, "font": FONT}, "config": {"font": FONT, "view": {"stroke": None}},
+        "$schema": SCHEMA,
+        "width": 640,
+        "height": 400 if state_fips is None else 360,
+        "title": {"text": title, "font": FONT},
+        "config": {"font": FONT, "view": {"stroke": None}},
         "projection": projection,
-        "data": {"values": {"type": "FeatureCollection", "features": features},
-                 "format": {"type": "json", "property": "features"}},
+        "data": {
+            "values": {"type": "FeatureCollection", "features": features},
+            "format": {"type": "json", "property": "features"},
+        },
         "mark": {"type": "geoshape", "stroke": "#ffffff", "strokeWidth": 0.2},
         "encoding": {
-            "color": {"condition": {"test": "datum.properties.issued == 0", "value": "#e6e8eb"},
-                      "field": "properties.declined", "type": "quantitative",
-                      "title": "declined", "scale": {"scheme": "reds", "domainMin": 0}},
-            "tooltip": [{"field": "properties.name", "title": "county"},
-                        {"field": "properties.issued", "title": "issued"},
-                        {"field": "properties.declined", "title": "declined"}],
+            "color": {
+                "condition": {"test": "datum.properties.issued == 0", "value": "#e6e8eb"},
+                "field": "properties.declined",
+                "type": "quantitative",
+                "title": "declined",
+                "scale": {"scheme": "reds", "domainMin": 0},
+            },
+            "tooltip": [
+                {"field": "properties.name", "title": "county"},
+                {"field": "properties.issued", "title": "issued"},
+                {"field": "properties.declined", "title": "declined"},
+            ],
         },
     }
 
 
 def svg(spec: dict) -> str:
     text = vlc.vegalite_to_svg(spec)
-    return text[text.find("<svg"):]
+    return text[text.find("<svg") :]
 
 
 def png(spec: dict) -> bytes:
@@ -198,41 +282,79 @@ def _covered_map(rows: list[dict], covered: list[str], title: str) -> dict:
     for fips in covered:
         for f in maps.counties_geojson(fips):
             r = values.get(f["properties"]["fips"], {})
-            counties.append({**f, "properties": {**f["properties"],
-                                                 "issued": _number(r.get("issued", 0)),
-                                                 "declined": _number(r.get("declined", 0))}})
+            counties.append(
+                {
+                    **f,
+                    "properties": {
+                        **f["properties"],
+                        "issued": _number(r.get("issued", 0)),
+                        "declined": _number(r.get("declined", 0)),
+                    },
+                }
+            )
     box = _bbox(counties)
-    states = [{**f, "properties": {**f["properties"], "coverage": "no data (not covered)"}}
-              for f in maps.state_features() if f["properties"]["fips"] not in covered
-              and (box is None or _overlaps(_bbox([f]), box, pad=1.0))]
+    states = [
+        {**f, "properties": {**f["properties"], "coverage": "no data (not covered)"}}
+        for f in maps.state_features()
+        if f["properties"]["fips"] not in covered
+        and (box is None or _overlaps(_bbox([f]), box, pad=1.0))
+    ]
     fit = {"type": "FeatureCollection", "features": counties} if counties else None
     projection = {"type": "mercator"} if counties else {"type": "albersUsa"}
     if fit:
         projection["fit"] = fit
     return {
-        "$schema": SCHEMA, "width": 640, "height": 380,
-        "title": {"text": title, "font": FONT,
-                  "subtitle": "grey: states the store does not cover (no data, not zero)",
-                  "subtitleFont": FONT},
+        "$schema": SCHEMA,
+        "width": 640,
+        "height": 380,
+        "title": {
+            "text": title,
+            "font": FONT,
+            "subtitle": "grey: states the store does not cover (no data, not zero)",
+            "subtitleFont": FONT,
+        },
         "config": {"font": FONT, "view": {"stroke": None}},
         "projection": projection,
         "layer": [
-            {"data": {"values": {"type": "FeatureCollection", "features": states},
-                      "format": {"type": "json", "property": "features"}},
-             "mark": {"type": "geoshape", "stroke": "#ffffff", "strokeWidth": 0.6, "clip": True},
-             "encoding": {"color": {"field": "properties.coverage", "type": "nominal",
-                                    "title": None, "scale": {"range": ["#cfd4d9"]}},
-                          "tooltip": [{"field": "properties.name", "title": "state"},
-                                      {"field": "properties.coverage", "title": "data"}]}},
-            {"data": {"values": {"type": "FeatureCollection", "features": counties},
-                      "format": {"type": "json", "property": "features"}},
-             "mark": {"type": "geoshape", "stroke": "#ffffff", "strokeWidth": 0.3, "clip": True},
-             "encoding": {
-                 "color": {"field": "properties.declined", "type": "quantitative",
-                           "title": "declined", "scale": {"scheme": "reds", "domainMin": 0}},
-                 "tooltip": [{"field": "properties.name", "title": "county"},
-                             {"field": "properties.issued", "title": "issued"},
-                             {"field": "properties.declined", "title": "declined"}]}},
+            {
+                "data": {
+                    "values": {"type": "FeatureCollection", "features": states},
+                    "format": {"type": "json", "property": "features"},
+                },
+                "mark": {"type": "geoshape", "stroke": "#ffffff", "strokeWidth": 0.6, "clip": True},
+                "encoding": {
+                    "color": {
+                        "field": "properties.coverage",
+                        "type": "nominal",
+                        "title": None,
+                        "scale": {"range": ["#cfd4d9"]},
+                    },
+                    "tooltip": [
+                        {"field": "properties.name", "title": "state"},
+                        {"field": "properties.coverage", "title": "data"},
+                    ],
+                },
+            },
+            {
+                "data": {
+                    "values": {"type": "FeatureCollection", "features": counties},
+                    "format": {"type": "json", "property": "features"},
+                },
+                "mark": {"type": "geoshape", "stroke": "#ffffff", "strokeWidth": 0.3, "clip": True},
+                "encoding": {
+                    "color": {
+                        "field": "properties.declined",
+                        "type": "quantitative",
+                        "title": "declined",
+                        "scale": {"scheme": "reds", "domainMin": 0},
+                    },
+                    "tooltip": [
+                        {"field": "properties.name", "title": "county"},
+                        {"field": "properties.issued", "title": "issued"},
+                        {"field": "properties.declined", "title": "declined"},
+                    ],
+                },
+            },
         ],
         "resolve": {"scale": {"color": "independent"}},
     }
@@ -250,8 +372,9 @@ def _bbox(features):
 
 
 def _overlaps(a, b, pad: float) -> bool:
-    return bool(a) and not (a[2] < b[0] - pad or a[0] > b[2] + pad or a[3] < b[1] - pad
-                            or a[1] > b[3] + pad)
+    return bool(a) and not (
+        a[2] < b[0] - pad or a[0] > b[2] + pad or a[3] < b[1] - pad or a[1] > b[3] + pad
+    )
 
 
 def _state_map(rows: list[dict], title: str) -> dict:
@@ -264,23 +387,40 @@ def _state_map(rows: list[dict], title: str) -> dict:
         for k in ("issued", "declined"):
             v = _number(r.get(k))
             got[k] += v or 0
-    features = [{**f, "properties": {**f["properties"],
-                                     "issued": sums.get(f["properties"]["fips"], {}).get("issued", 0),
-                                     "declined": sums.get(f["properties"]["fips"], {}).get("declined", 0)}}
-                for f in maps.state_features(0.1)]
+    features = [
+        {
+            **f,
+            "properties": {
+                **f["properties"],
+                "issued": sums.get(f["properties"]["fips"], {}).get("issued", 0),
+                "declined": sums.get(f["properties"]["fips"], {}).get("declined", 0),
+            },
+        }
+        for f in maps.state_features(0.1)
+    ]
     return {
-        "$schema": SCHEMA, "width": 640, "height": 400,
+        "$schema": SCHEMA,
+        "width": 640,
+        "height": 400,
         "title": {"text": title.replace("by county", "by state"), "font": FONT},
         "config": {"font": FONT, "view": {"stroke": None}},
         "projection": {"type": "albersUsa"},
-        "data": {"values": {"type": "FeatureCollection", "features": features},
-                 "format": {"type": "json", "property": "features"}},
+        "data": {
+            "values": {"type": "FeatureCollection", "features": features},
+            "format": {"type": "json", "property": "features"},
+        },
         "mark": {"type": "geoshape", "stroke": "#ffffff", "strokeWidth": 0.5},
         "encoding": {
-            "color": {"field": "properties.declined", "type": "quantitative", "title": "declined",
-                      "scale": {"scheme": "reds", "domainMin": 0}},
-            "tooltip": [{"field": "properties.name", "title": "state"},
-                        {"field": "properties.issued", "title": "issued"},
-                        {"field": "properties.declined", "title": "declined"}],
+            "color": {
+                "field": "properties.declined",
+                "type": "quantitative",
+                "title": "declined",
+                "scale": {"scheme": "reds", "domainMin": 0},
+            },
+            "tooltip": [
+                {"field": "properties.name", "title": "state"},
+                {"field": "properties.issued", "title": "issued"},
+                {"field": "properties.declined", "title": "declined"},
+            ],
         },
     }

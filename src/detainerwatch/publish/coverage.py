@@ -6,6 +6,7 @@ A state is covered when the store holds at least one detainer at a facility in i
 the first to the last prepare (issue) date; fields a release does not record (no row of the
 release in scope holds a value) are "not recorded", never 0.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -39,7 +40,9 @@ def coverage(con) -> dict:
         info = gz.state(st) if st else None
         if info is not None:
             states.setdefault(info.abbr, {"abbr": info.abbr, "name": info.name, "fips": info.fips})
-        r = releases.setdefault(release, {"release": release, "first": first, "last": last, "rows": 0})
+        r = releases.setdefault(
+            release, {"release": release, "first": first, "last": last, "rows": 0}
+        )
         r["first"] = min(d for d in (r["first"], first) if d) if (r["first"] or first) else None
         r["last"] = max(d for d in (r["last"], last) if d) if (r["last"] or last) else None
         r["rows"] += n
@@ -49,9 +52,14 @@ def coverage(con) -> dict:
         "states": sorted(states.values(), key=lambda s: s["name"]),
         "first": min(firsts).isoformat() if firsts else None,
         "last": max(lasts).isoformat() if lasts else None,
-        "releases": [{**r, "first": r["first"] and r["first"].isoformat(),
-                      "last": r["last"] and r["last"].isoformat()}
-                     for r in sorted(releases.values(), key=lambda r: r["release"] or "")],
+        "releases": [
+            {
+                **r,
+                "first": r["first"] and r["first"].isoformat(),
+                "last": r["last"] and r["last"].isoformat(),
+            }
+            for r in sorted(releases.values(), key=lambda r: r["release"] or "")
+        ],
     }
     out["text"] = describe(out)
     out["national"] = len(states) >= 50
@@ -62,8 +70,11 @@ def describe(cov: dict) -> str:
     if not cov["releases"]:
         return "The store holds no detainers."
     names = [s["name"] for s in cov["states"]]
-    where = ("all states" if len(names) >= 50 else
-             ", ".join(names[:8]) + (f" and {len(names) - 8} more states" if len(names) > 8 else ""))
+    where = (
+        "all states"
+        if len(names) >= 50
+        else ", ".join(names[:8]) + (f" and {len(names) - 8} more states" if len(names) > 8 else "")
+    )
     rel = ", ".join(r["release"] for r in cov["releases"])
     plural = "releases" if len(cov["releases"]) > 1 else "release"
     return f"{where or 'no state'}, {cov['first']} to {cov['last']}, {plural} {rel}"
@@ -76,13 +87,17 @@ def state_covered(cov: dict, abbr: str) -> bool:
 def period_covered(cov: dict, start: dt.date, end: dt.date) -> bool:
     if not cov["first"]:
         return False
-    return not (end < dt.date.fromisoformat(cov["first"]) or start > dt.date.fromisoformat(cov["last"]))
+    return not (
+        end < dt.date.fromisoformat(cov["first"]) or start > dt.date.fromisoformat(cov["last"])
+    )
 
 
 def recorded(con, where: str, params: list) -> dict:
     """For each person-attribute field: whether any detainer in scope records it."""
     cols = ", ".join(f"count({c})" for c in RECORDED_FIELDS)
-    counts = con.execute(f"""
+    counts = con.execute(
+        f"""
         SELECT {cols} FROM detainers d WHERE d.prepare_date::DATE BETWEEN ? AND ?""",
-                         params[:2]).fetchall()[0]
+        params[:2],
+    ).fetchall()[0]
     return {c: n > 0 for c, n in zip(RECORDED_FIELDS, counts)}

@@ -8,13 +8,15 @@ recommends ("CSV injection"); a spreadsheet then shows the text as it is. Number
 (a negative count is written ``-3``, not ``'-3``); None is an empty cell. JSON, Parquet and
 SQLite keep the raw text: only CSV is read by programs that evaluate it.
 """
+
 from __future__ import annotations
 
 import csv
 import io
 from decimal import Decimal
 from pathlib import Path
-from typing import IO, Any, Iterable, Mapping, Sequence
+from typing import IO, Any
+from collections.abc import Iterable, Mapping, Sequence
 
 # OWASP's list: cells a spreadsheet may read as a formula or a command.
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -65,8 +67,14 @@ class DictWriter:
     """csv.DictWriter with every cell made safe (the header too: column names can come from a
     user's file, as in `resolve`)."""
 
-    def __init__(self, fh: IO[str], fieldnames: Sequence[str], restval: Any = "",
-                 extrasaction: str = "raise", **kwargs: Any):
+    def __init__(
+        self,
+        fh: IO[str],
+        fieldnames: Sequence[str],
+        restval: Any = "",
+        extrasaction: str = "raise",
+        **kwargs: Any,
+    ):
         self.fieldnames = list(fieldnames)
         self.restval, self.extrasaction = restval, extrasaction
         self._writer = Writer(fh, **kwargs)
@@ -98,7 +106,9 @@ def write_dicts(path: Path, rows: Iterable[Mapping[str, Any]], columns: Sequence
         w.writerows(rows)
 
 
-def dicts_to_bytes(rows: Sequence[Mapping[str, Any]], columns: Sequence[str] | None = None) -> bytes:
+def dicts_to_bytes(
+    rows: Sequence[Mapping[str, Any]], columns: Sequence[str] | None = None
+) -> bytes:
     """UTF-8 CSV of rows (columns: the given ones, else every key in first-seen order)."""
     if columns is None:
         seen: dict[str, None] = {}

@@ -21,6 +21,7 @@ solve.
 Every protected output is returned marked (``Disclosed``); writers and web responders call
 ``require()`` and refuse anything unmarked, so there is no way out around this module.
 """
+
 from __future__ import annotations
 
 import re
@@ -100,11 +101,15 @@ def deaths_coarse(days: int, whole_state_or_nation: bool) -> bool:
 def protected_facilities_sql() -> str:
     """A boolean SQL expression over detainer_facts-like columns (facility_name, facility_code):
     the facility is for children or a hospital (ICE facility list type, or its name)."""
-    pats = " OR ".join(f"regexp_matches(coalesce(facility_name, ''), '{p.replace(chr(39), chr(39) * 2)}', 'i')"
-                       for p in rules()["protected_facility_name_patterns"])
+    pats = " OR ".join(
+        f"regexp_matches(coalesce(facility_name, ''), '{p.replace(chr(39), chr(39) * 2)}', 'i')"
+        for p in rules()["protected_facility_name_patterns"]
+    )
     types = ", ".join(f"'{t}'" for t in protected_facility_types())
-    return (f"(({pats}) OR coalesce(facility_code, '') IN (SELECT detloc FROM facility_list "
-            f"WHERE upper(coalesce(type_detailed, '')) IN ({types})))")
+    return (
+        f"(({pats}) OR coalesce(facility_code, '') IN (SELECT detloc FROM facility_list "
+        f"WHERE upper(coalesce(type_detailed, '')) IN ({types})))"
+    )
 
 
 # ---- the mark --------------------------------------------------------------------------------
@@ -139,8 +144,10 @@ def is_checked(obj) -> bool:
 def require(obj, what: str = "output"):
     """Refuse to write or serve anything that did not pass through protect()."""
     if not is_checked(obj):
-        raise DisclosureError(f"{what}: refusing to publish data that has not passed the "
-                              "disclosure function (publish.disclosure.protect)")
+        raise DisclosureError(
+            f"{what}: refusing to publish data that has not passed the "
+            "disclosure function (publish.disclosure.protect)"
+        )
     return obj
 
 
@@ -149,15 +156,15 @@ def require(obj, what: str = "output"):
 
 @dataclass
 class Grid:
-    values: dict = field(default_factory=dict)      # key -> int (true or published value)
-    shown: dict = field(default_factory=dict)       # key -> "<5" | "x" for withheld cells
-    hidden: set = field(default_factory=set)        # cells never published (unknown to a reader)
-    sensitive: set = field(default_factory=set)     # person-attribute cells
-    eligible: set = field(default_factory=set)      # may be withheld as a complement
-    where: dict = field(default_factory=dict)       # key -> (row dict, column) to write back
+    values: dict = field(default_factory=dict)  # key -> int (true or published value)
+    shown: dict = field(default_factory=dict)  # key -> "<5" | "x" for withheld cells
+    hidden: set = field(default_factory=set)  # cells never published (unknown to a reader)
+    sensitive: set = field(default_factory=set)  # person-attribute cells
+    eligible: set = field(default_factory=set)  # may be withheld as a complement
+    where: dict = field(default_factory=dict)  # key -> (row dict, column) to write back
     constraints: list = field(default_factory=list)  # [[(key, coeff), ...]]: sum == 0
-    label: dict = field(default_factory=dict)       # key -> human location
-    forced: list = field(default_factory=list)      # subject counts withheld as a last resort
+    label: dict = field(default_factory=dict)  # key -> human location
+    forced: list = field(default_factory=list)  # subject counts withheld as a last resort
 
     def cell(self, key, row: dict, column: str, *, sensitive=False, eligible=True, label=""):
         """Register row[column] as a cell; returns False when the row holds no count there."""
@@ -427,16 +434,25 @@ def findings(grid: Grid, where: str) -> list[Finding]:
     out = []
     for key in sorted(grid.sensitive, key=str):
         if key in grid.values and not grid.unknown(key) and 1 <= grid.values[key] <= small_max():
-            out.append(Finding(f"{where} {grid.label[key]}",
-                               f"person-attribute cell of {grid.values[key]} published"))
+            out.append(
+                Finding(
+                    f"{where} {grid.label[key]}",
+                    f"person-attribute cell of {grid.values[key]} published",
+                )
+            )
     bounds = grid.propagate()
     for key in sorted(grid.solvable(bounds), key=str):
-        out.append(Finding(f"{where} {grid.label[key]}",
-                           f"withheld cell recoverable by subtraction (= {int(bounds[key][0])})"))
+        out.append(
+            Finding(
+                f"{where} {grid.label[key]}",
+                f"withheld cell recoverable by subtraction (= {int(bounds[key][0])})",
+            )
+        )
     return out
 
 
 # ---- the tables of each output ---------------------------------------------------------------
+
 
 def _outcomes() -> list[str]:
     from ..derive.facts import OUTCOMES
@@ -467,9 +483,18 @@ def _subject_row(row: dict) -> bool:
     return kind is None or kind in SUBJECT_TYPES
 
 
-def _rows_table(grid: Grid, table: str, rows: list[dict], columns: list[str], *,
-                partition: tuple[str, list[str]] | None = None, subject_protected=False,
-                row_protected=None, name_of=None, folded=False) -> list[str]:
+def _rows_table(
+    grid: Grid,
+    table: str,
+    rows: list[dict],
+    columns: list[str],
+    *,
+    partition: tuple[str, list[str]] | None = None,
+    subject_protected=False,
+    row_protected=None,
+    name_of=None,
+    folded=False,
+) -> list[str]:
     """Register the count cells of a list of rows; returns the columns registered."""
     for i, row in enumerate(rows):
         subject = subject_columns() if subject_protected and _subject_row(row) else set()
@@ -479,8 +504,14 @@ def _rows_table(grid: Grid, table: str, rows: list[dict], columns: list[str], *,
             if folded and c == "died":
                 continue
             sens = whole or is_person_attribute(c)
-            grid.cell((table, i, c), row, c, sensitive=sens,
-                      eligible=c not in subject or sens, label=f"{table}[{name}].{c}")
+            grid.cell(
+                (table, i, c),
+                row,
+                c,
+                sensitive=sens,
+                eligible=c not in subject or sens,
+                label=f"{table}[{name}].{c}",
+            )
         if partition:
             total, parts = partition
             parts = [p for p in parts if not (folded and p == "died")]
@@ -488,8 +519,15 @@ def _rows_table(grid: Grid, table: str, rows: list[dict], columns: list[str], *,
     return columns
 
 
-def _column_sums(grid: Grid, total_table: str, total_index, child_table: str, n: int,
-                 columns: list[str], parent_extra: dict | None = None) -> None:
+def _column_sums(
+    grid: Grid,
+    total_table: str,
+    total_index,
+    child_table: str,
+    n: int,
+    columns: list[str],
+    parent_extra: dict | None = None,
+) -> None:
     """sum of the child rows == the total row, per column. parent_extra maps a column to more
     parent columns summed with it (released in the children holds released + died)."""
     for c in columns:
@@ -525,22 +563,45 @@ def report_grid(r: dict) -> Grid:
     counts = ["issued", *outcomes]
     kinds = ["hold_requests", "notification_requests", "type_not_recorded"]
     totals = r.get("totals") or {}
-    _rows_table(grid, "totals", [totals], counts + kinds, partition=("issued", outcomes),
-                subject_protected=True, folded=totals_folded, name_of=lambda _: "all")
+    _rows_table(
+        grid,
+        "totals",
+        [totals],
+        counts + kinds,
+        partition=("issued", outcomes),
+        subject_protected=True,
+        folded=totals_folded,
+        name_of=lambda _: "all",
+    )
     grid.equal(("totals", 0, "issued"), [("totals", 0, k) for k in kinds])
     juris = (r.get("jurisdictions") or []) + (r.get("other_custody") or [])
-    _rows_table(grid, "jurisdictions", juris, counts + kinds, partition=("issued", outcomes),
-                subject_protected=True, folded=rows_folded,
-                row_protected=lambda j: bool(j.get("protected_facility")))
+    _rows_table(
+        grid,
+        "jurisdictions",
+        juris,
+        counts + kinds,
+        partition=("issued", outcomes),
+        subject_protected=True,
+        folded=rows_folded,
+        row_protected=lambda j: bool(j.get("protected_facility")),
+    )
     for i in range(len(juris)):
         grid.equal(("jurisdictions", i, "issued"), [("jurisdictions", i, k) for k in kinds])
-    extra = {"released": "died"} if rows_folded and not totals_folded else (
-        {} if rows_folded else None)
+    extra = (
+        {"released": "died"} if rows_folded and not totals_folded else ({} if rows_folded else None)
+    )
     _column_sums(grid, "totals", 0, "jurisdictions", len(juris), counts + kinds, extra)
     facs = r.get("facilities") or []
-    _rows_table(grid, "facilities", facs, counts, partition=("issued", outcomes),
-                folded=rows_folded, row_protected=_facility_protected,
-                name_of=lambda f: f"{f.get('facility')}, {f.get('city')}")
+    _rows_table(
+        grid,
+        "facilities",
+        facs,
+        counts,
+        partition=("issued", outcomes),
+        folded=rows_folded,
+        row_protected=_facility_protected,
+        name_of=lambda f: f"{f.get('facility')}, {f.get('city')}",
+    )
     _column_sums(grid, "totals", 0, "facilities", len(facs), counts, extra)
     by_jid: dict = {}
     for i, f in enumerate(facs):
@@ -555,20 +616,39 @@ def report_grid(r: dict) -> Grid:
     doubt = (r.get("fidelity") or {}).get("doubtful_facilities") or []
     index = {(f.get("facility"), f.get("city")): i for i, f in enumerate(facs)}
     for i, d in enumerate(doubt):
-        grid.cell(("doubtful", i, "detainers"), d, "detainers", sensitive=_facility_protected(d),
-                  label=f"doubtful[{d.get('facility')}].detainers")
+        grid.cell(
+            ("doubtful", i, "detainers"),
+            d,
+            "detainers",
+            sensitive=_facility_protected(d),
+            label=f"doubtful[{d.get('facility')}].detainers",
+        )
         if (d.get("facility"), d.get("city")) in index:
-            grid.equal(("doubtful", i, "detainers"),
-                       [("facilities", index[(d.get("facility"), d.get("city"))], "issued")])
+            grid.equal(
+                ("doubtful", i, "detainers"),
+                [("facilities", index[(d.get("facility"), d.get("city"))], "issued")],
+            )
     for i, u in enumerate((r.get("fidelity") or {}).get("unknown_ncic_categories") or []):
-        grid.cell(("ncic", i, "detainers"), u, "detainers", sensitive=True,
-                  label=f"unknown_ncic[{u.get('category')}].detainers")
+        grid.cell(
+            ("ncic", i, "detainers"),
+            u,
+            "detainers",
+            sensitive=True,
+            label=f"unknown_ncic[{u.get('category')}].detainers",
+        )
     _declined_grid(grid, r.get("declined") or {}, totals)
     return grid
 
 
-TIER_CONVICTED = ["violent_or_sex", "other_serious", "drugs", "dui_traffic", "other",
-                  "immigration_only", "convicted_code_unknown"]
+TIER_CONVICTED = [
+    "violent_or_sex",
+    "other_serious",
+    "drugs",
+    "dui_traffic",
+    "other",
+    "immigration_only",
+    "convicted_code_unknown",
+]
 
 
 def _declined_grid(grid: Grid, d: dict, totals: dict) -> None:
@@ -578,8 +658,10 @@ def _declined_grid(grid: Grid, d: dict, totals: dict) -> None:
     if not keys:
         return
     threat = [k for k in keys if k.startswith("threat_level_")]
-    rows = [("II", i, row.get("name") or row.get("id"), row.get("declined"), row.get("mix"))
-            for i, row in enumerate(d.get("by_jurisdiction") or [])]
+    rows = [
+        ("II", i, row.get("name") or row.get("id"), row.get("declined"), row.get("mix"))
+        for i, row in enumerate(d.get("by_jurisdiction") or [])
+    ]
     pooled = d.get("pooled")
     if pooled:
         rows.append(("II", "pooled", "pooled", pooled.get("declined"), pooled.get("mix")))
@@ -594,10 +676,15 @@ def _declined_grid(grid: Grid, d: dict, totals: dict) -> None:
                 grid.hide((table, i, k), None, label=f"II[{name}].{k} (not shown)")
         else:
             for k in list(mix):
-                grid.cell((table, i, k), mix, k, sensitive=is_person_attribute(k),
-                          label=f"II[{name}].{k}")
-            grid.hide((table, i, "not_aggravated_felony"), None, sensitive=True,
-                      label=f"II[{name}].declined without aggravated felony (not shown)")
+                grid.cell(
+                    (table, i, k), mix, k, sensitive=is_person_attribute(k), label=f"II[{name}].{k}"
+                )
+            grid.hide(
+                (table, i, "not_aggravated_felony"),
+                None,
+                sensitive=True,
+                label=f"II[{name}].declined without aggravated felony (not shown)",
+            )
         grid.equal(dkey, [(table, i, t) for t in tiers])
         if threat:
             grid.equal(dkey, [(table, i, t) for t in threat])
@@ -621,14 +708,29 @@ def profile_grid(p: dict) -> Grid:
     counts = ["issued", *outcomes]
     name = p.get("name") or p.get("id")
     subject = p.get("jurisdiction_type") in (None, *SUBJECT_TYPES)
-    _rows_table(grid, "totals", [p.get("totals") or {}], counts, partition=("issued", outcomes),
-                subject_protected=subject, folded=folded, name_of=lambda _: name)
+    _rows_table(
+        grid,
+        "totals",
+        [p.get("totals") or {}],
+        counts,
+        partition=("issued", outcomes),
+        subject_protected=subject,
+        folded=folded,
+        name_of=lambda _: name,
+    )
     extra = {} if folded else None
     for table in ("by_year", "by_month"):
         rows = p.get(table) or []
-        _rows_table(grid, table, rows, counts, partition=("issued", outcomes),
-                    subject_protected=subject, folded=folded,
-                    name_of=lambda r: f"{name} {r.get('year') or r.get('month')}")
+        _rows_table(
+            grid,
+            table,
+            rows,
+            counts,
+            partition=("issued", outcomes),
+            subject_protected=subject,
+            folded=folded,
+            name_of=lambda r: f"{name} {r.get('year') or r.get('month')}",
+        )
         _column_sums(grid, "totals", 0, table, len(rows), counts, extra)
     years = {str(y.get("year")): i for i, y in enumerate(p.get("by_year") or [])}
     months: dict = {}
@@ -642,14 +744,22 @@ def profile_grid(p: dict) -> Grid:
                 grid.equal(("by_year", yi, c), [("by_month", i, c) for i in months[year]])
     facs = p.get("facilities") or []
     fcounts = counts if any("issued" in f for f in facs) else ["detainers"]
-    _rows_table(grid, "facilities", facs, fcounts,
-                partition=("issued", outcomes) if fcounts is counts else None, folded=folded,
-                row_protected=_facility_protected,
-                name_of=lambda f: f"{f.get('facility')}, {f.get('city')}")
+    _rows_table(
+        grid,
+        "facilities",
+        facs,
+        fcounts,
+        partition=("issued", outcomes) if fcounts is counts else None,
+        folded=folded,
+        row_protected=_facility_protected,
+        name_of=lambda f: f"{f.get('facility')}, {f.get('city')}",
+    )
     if fcounts is counts:
         _column_sums(grid, "totals", 0, "facilities", len(facs), counts, extra)
     else:
-        grid.equal(("totals", 0, "issued"), [("facilities", i, "detainers") for i in range(len(facs))])
+        grid.equal(
+            ("totals", 0, "issued"), [("facilities", i, "detainers") for i in range(len(facs))]
+        )
     return grid
 
 
@@ -660,17 +770,32 @@ def rows_grid(rows: list[dict], table: str = "rows", *, total: dict | None = Non
     outcomes = _outcomes()
     if not rows:
         return grid
-    columns = [c for c in rows[0] if c in ("issued", "detainers", *outcomes)
-               or is_person_attribute(c)]
+    columns = [
+        c for c in rows[0] if c in ("issued", "detainers", *outcomes) or is_person_attribute(c)
+    ]
     partition = ("issued", outcomes) if "issued" in columns and "booked" in columns else None
     folded = any(r.get("died") == withheld_label() for r in rows)
     is_juris = "facility" not in rows[0]  # a jurisdiction's counts are the report's subject
-    _rows_table(grid, table, rows, columns, partition=partition, subject_protected=is_juris,
-                folded=folded,
-                row_protected=lambda r: _truthy(r.get("protected_facility")) or _facility_protected(r)
-                or protected_facility_name(r.get("name")),
-                name_of=lambda r: r.get("facility") or r.get("name") or r.get("jurisdiction_name")
-                or r.get("jurisdiction_id"))
+    _rows_table(
+        grid,
+        table,
+        rows,
+        columns,
+        partition=partition,
+        subject_protected=is_juris,
+        folded=folded,
+        row_protected=lambda r: (
+            _truthy(r.get("protected_facility"))
+            or _facility_protected(r)
+            or protected_facility_name(r.get("name"))
+        ),
+        name_of=lambda r: (
+            r.get("facility")
+            or r.get("name")
+            or r.get("jurisdiction_name")
+            or r.get("jurisdiction_id")
+        ),
+    )
     return grid
 
 
@@ -692,7 +817,9 @@ def protect(obj, kind: str, *, coarse_deaths: bool = False):
         return mark(obj)
     if kind == "report":
         obj.setdefault("disclosure", {})["deaths"] = {
-            "rows": "folded", "totals": "published" if coarse_deaths else "folded"}
+            "rows": "folded",
+            "totals": "published" if coarse_deaths else "folded",
+        }
         _fold((obj.get("jurisdictions") or []) + (obj.get("other_custody") or []))
         _fold(obj.get("facilities") or [])
         if not coarse_deaths:
@@ -713,7 +840,7 @@ def protect(obj, kind: str, *, coarse_deaths: bool = False):
             _fold(obj)
         grid = rows_grid(obj)
     elif kind in ("audit", "tables"):  # every top-level list of rows protected as a table
-        for value in (obj.values() if isinstance(obj, dict) else []):
+        for value in obj.values() if isinstance(obj, dict) else []:
             if _is_rows(value):
                 g = rows_grid(value)
                 g.protect()
@@ -732,6 +859,7 @@ def protect(obj, kind: str, *, coarse_deaths: bool = False):
 
 def _derived(r: dict) -> None:
     """Shares and breakdowns computed from a cell that is now withheld are withheld with it."""
+
     def num(v):
         return isinstance(v, int) and not isinstance(v, bool)
 
@@ -752,16 +880,18 @@ def _derived(r: dict) -> None:
 
 
 def _note(obj: dict) -> None:
-    obj["disclosure"].update({
-        "rules": "hand/disclosure.yaml",
-        "small_cells": f"counts of people by a person attribute (criminal history, threat level, "
-                       f"U.S. citizenship, death in custody; any count at a facility for children "
-                       f"or a hospital) of 1-{small_max()} are shown as {small_label()}; "
-                       f"{withheld_label()} marks a cell withheld so that no {small_label()} can "
-                       "be worked out from the others",
-        "deaths_note": "deaths in custody are published only by state and year or coarser; "
-                       "elsewhere they are counted with releases and the died column is withheld",
-    })
+    obj["disclosure"].update(
+        {
+            "rules": "hand/disclosure.yaml",
+            "small_cells": f"counts of people by a person attribute (criminal history, threat level, "
+            f"U.S. citizenship, death in custody; any count at a facility for children "
+            f"or a hospital) of 1-{small_max()} are shown as {small_label()}; "
+            f"{withheld_label()} marks a cell withheld so that no {small_label()} can "
+            "be worked out from the others",
+            "deaths_note": "deaths in custody are published only by state and year or coarser; "
+            "elsewhere they are counted with releases and the died column is withheld",
+        }
+    )
 
 
 def _fill_hidden_declined(grid: Grid, hidden_mix: dict | None) -> None:
@@ -821,13 +951,27 @@ def export_grid(tables: dict) -> Grid:
     years = tables.get("jurisdiction_years") or []
     facs = tables.get("facilities") or []
     folded = any(r.get("died") == withheld_label() for r in years + facs)
-    _rows_table(grid, "jurisdiction_years", years, counts, partition=("issued", outcomes),
-                subject_protected=True, folded=folded,
-                row_protected=lambda r: bool(r.get("protected_facility")),
-                name_of=lambda r: f"{r.get('jurisdiction_id')} {r.get('year')}")
-    _rows_table(grid, "facilities", facs, counts, partition=("issued", outcomes), folded=folded,
-                row_protected=_facility_protected,
-                name_of=lambda r: f"{r.get('facility')}, {r.get('city')}")
+    _rows_table(
+        grid,
+        "jurisdiction_years",
+        years,
+        counts,
+        partition=("issued", outcomes),
+        subject_protected=True,
+        folded=folded,
+        row_protected=lambda r: bool(r.get("protected_facility")),
+        name_of=lambda r: f"{r.get('jurisdiction_id')} {r.get('year')}",
+    )
+    _rows_table(
+        grid,
+        "facilities",
+        facs,
+        counts,
+        partition=("issued", outcomes),
+        folded=folded,
+        row_protected=_facility_protected,
+        name_of=lambda r: f"{r.get('facility')}, {r.get('city')}",
+    )
     by_j: dict = {}
     for i, r in enumerate(years):
         by_j.setdefault(r.get("jurisdiction_id"), ([], []))[0].append(i)
@@ -842,8 +986,10 @@ def export_grid(tables: dict) -> Grid:
                 continue
             keys = [("jurisdiction_years", i, c) for i in ys] + [("facilities", i, c) for i in fs]
             if all(grid._known(k) for k in keys):
-                grid.constraints.append([(("jurisdiction_years", i, c), 1) for i in ys]
-                                        + [(("facilities", i, c), -1) for i in fs])
+                grid.constraints.append(
+                    [(("jurisdiction_years", i, c), 1) for i in ys]
+                    + [(("facilities", i, c), -1) for i in fs]
+                )
     return grid
 
 

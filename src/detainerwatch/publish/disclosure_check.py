@@ -6,6 +6,7 @@ Each JSON answer, CSV, SQLite table and HTML table is read back into the grid of
 its margins: every person-attribute cell of 1-4 that is shown, and every withheld cell a reader
 can work out by subtraction, is a finding with its file and place.
 """
+
 from __future__ import annotations
 
 import csv
@@ -26,8 +27,11 @@ def scan(path: Path) -> list[Finding]:
     path = Path(path)
     if not path.exists():
         raise UsageError(f"{path}: no such file or folder")
-    files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file()
-                                                 and p.suffix in SUFFIXES)
+    files = (
+        [path]
+        if path.is_file()
+        else sorted(p for p in path.rglob("*") if p.is_file() and p.suffix in SUFFIXES)
+    )
     out: list[Finding] = []
     for f in files:
         out += scan_file(f)
@@ -69,7 +73,9 @@ def _cell(value):
 def _csv(path: Path, where: str) -> list[Finding]:
     text = path.read_text(encoding="utf-8", errors="replace")
     lines = [line for line in text.splitlines(keepends=True) if not line.startswith("#")]
-    rows = [{k: _cell(v) for k, v in r.items()} for r in csv.DictReader(io.StringIO("".join(lines)))]
+    rows = [
+        {k: _cell(v) for k, v in r.items()} for r in csv.DictReader(io.StringIO("".join(lines)))
+    ]
     return disclosure.findings(disclosure.rows_grid(rows), where) if rows else []
 
 
@@ -148,9 +154,14 @@ def _html(path: Path, where: str) -> list[Finding]:
                 if not isinstance(n, int) or not 1 <= n <= disclosure.small_max():
                     continue
                 column = header[c] if c < len(header) else ""
-                counts_people = column in _people_columns() or disclosure.is_person_attribute(column)
+                counts_people = column in _people_columns() or disclosure.is_person_attribute(
+                    column
+                )
                 if (protected and counts_people) or disclosure.is_person_attribute(column):
-                    out.append(Finding(f"{where} table {t + 1} row {r} ({row[0][:60]}) "
-                                       f"column {column or c}",
-                                       f"person-attribute cell of {n} published"))
+                    out.append(
+                        Finding(
+                            f"{where} table {t + 1} row {r} ({row[0][:60]}) column {column or c}",
+                            f"person-attribute cell of {n} published",
+                        )
+                    )
     return out

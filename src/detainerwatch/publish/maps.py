@@ -5,6 +5,7 @@ Shapefile rings are clockwise for outer boundaries, which is the orientation Veg
 geometry expects; rings are re-oriented here anyway, so a counter-clockwise ring can never
 paint the whole globe.
 """
+
 from __future__ import annotations
 
 import struct
@@ -25,7 +26,7 @@ def _read_dbf(path: Path) -> list[dict]:
     n_records, header_len, record_len = struct.unpack("<IHH", data[4:12])
     fields, offset = [], 32
     while data[offset] != 0x0D:
-        name = data[offset:offset + 11].split(b"\0")[0].decode("ascii")
+        name = data[offset : offset + 11].split(b"\0")[0].decode("ascii")
         fields.append((name, data[offset + 16]))
         offset += 32
     out = []
@@ -33,7 +34,7 @@ def _read_dbf(path: Path) -> list[dict]:
         start = header_len + i * record_len + 1
         record, pos = {}, start
         for name, length in fields:
-            record[name] = data[pos:pos + length].decode("latin-1").strip()
+            record[name] = data[pos : pos + length].decode("latin-1").strip()
             pos += length
         out.append(record)
     return out
@@ -43,17 +44,17 @@ def _read_shp(path: Path) -> list[list[list[tuple[float, float]]]]:
     data = path.read_bytes()
     pos, shapes = 100, []
     while pos < len(data):
-        _, length = struct.unpack(">II", data[pos:pos + 8])
-        content = data[pos + 8:pos + 8 + length * 2]
+        _, length = struct.unpack(">II", data[pos : pos + 8])
+        content = data[pos + 8 : pos + 8 + length * 2]
         pos += 8 + length * 2
         shape_type = struct.unpack("<i", content[:4])[0]
         if shape_type != 5:
             shapes.append([])
             continue
         n_parts, n_points = struct.unpack("<ii", content[36:44])
-        parts = list(struct.unpack(f"<{n_parts}i", content[44:44 + 4 * n_parts]))
+        parts = list(struct.unpack(f"<{n_parts}i", content[44 : 44 + 4 * n_parts]))
         base = 44 + 4 * n_parts
-        coords = struct.unpack(f"<{2 * n_points}d", content[base:base + 16 * n_points])
+        coords = struct.unpack(f"<{2 * n_points}d", content[base : base + 16 * n_points])
         points = list(zip(coords[0::2], coords[1::2]))
         rings = [points[a:b] for a, b in zip(parts, parts[1:] + [n_points])]
         shapes.append(rings)
@@ -88,24 +89,39 @@ def _features(stem: str, tolerance: float, properties) -> tuple[dict, ...]:
         polys = [_clockwise(r) for r in (_simplify(r, tolerance) for r in rings) if r]
         if not polys:
             continue
-        features.append({"type": "Feature", "properties": properties(record),
-                         "geometry": {"type": "MultiPolygon",
-                                      "coordinates": [[[list(p) for p in ring]] for ring in polys]}})
+        features.append(
+            {
+                "type": "Feature",
+                "properties": properties(record),
+                "geometry": {
+                    "type": "MultiPolygon",
+                    "coordinates": [[[list(p) for p in ring]] for ring in polys],
+                },
+            }
+        )
     return tuple(features)
 
 
 @lru_cache(maxsize=2)
 def county_features(tolerance: float = TOLERANCE) -> tuple[dict, ...]:
-    return _features("cb_2016_us_county_500k", tolerance, lambda r: {
-        "fips": r["GEOID"], "name": r["NAME"], "state_fips": r["STATEFP"]})
+    return _features(
+        "cb_2016_us_county_500k",
+        tolerance,
+        lambda r: {"fips": r["GEOID"], "name": r["NAME"], "state_fips": r["STATEFP"]},
+    )
 
 
 @lru_cache(maxsize=2)
 def state_features(tolerance: float = TOLERANCE) -> tuple[dict, ...]:
-    return _features("cb_2016_us_state_500k", tolerance, lambda r: {
-        "fips": r["STATEFP"], "name": r["NAME"], "state_fips": r["STATEFP"]})
+    return _features(
+        "cb_2016_us_state_500k",
+        tolerance,
+        lambda r: {"fips": r["STATEFP"], "name": r["NAME"], "state_fips": r["STATEFP"]},
+    )
 
 
 def counties_geojson(state_fips: str | None = None) -> list[dict]:
     features = county_features(TOLERANCE / 5 if state_fips else TOLERANCE)
-    return [f for f in features if state_fips is None or f["properties"]["state_fips"] == state_fips]
+    return [
+        f for f in features if state_fips is None or f["properties"]["state_fips"] == state_fips
+    ]

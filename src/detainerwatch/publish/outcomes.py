@@ -5,6 +5,7 @@ and the censoring and coverage said in words.
 All withholding goes through ``withhold`` (one rule, one place), written so it can later route
 through the project's shared disclosure function (publish/disclosure.py) unchanged.
 """
+
 from __future__ import annotations
 
 from ..derive.outcomes import EVENTS, outcomes
@@ -46,13 +47,13 @@ def published_outcomes(con, release=None, **options) -> dict:
         out = {k: row[k] for k in ("group_id", "group", "period", "outcome")}
         out["detainers"] = withhold(row["detainers"])
         out["people"] = people
-        out["detainers_without_identifier"] = withhold(row["detainers_without_identifier"],
-                                                       row["detainers"])
+        out["detainers_without_identifier"] = withhold(
+            row["detainers_without_identifier"], row["detainers"]
+        )
         out["windows"] = {}
         for w, cell in row["windows"].items():
             observable = withhold(cell["observable"], row["people"])
-            pub = {"observable": observable,
-                   "censored": withhold(cell["censored"], row["people"])}
+            pub = {"observable": observable, "censored": withhold(cell["censored"], row["people"])}
             for event in EVENTS:
                 n = cell[event]
                 if observable == WITHHELD or people == WITHHELD:
@@ -60,28 +61,34 @@ def published_outcomes(con, release=None, **options) -> dict:
                 else:
                     value = withhold(n, cell["observable"])
                 pub[event] = value
-                pub[event + "_pct"] = (round(100 * n / cell["observable"], 1)
-                                       if isinstance(value, int) and cell["observable"] else
-                                       (None if value is None or not cell["observable"]
-                                        else WITHHELD))
+                pub[event + "_pct"] = (
+                    round(100 * n / cell["observable"], 1)
+                    if isinstance(value, int) and cell["observable"]
+                    else (None if value is None or not cell["observable"] else WITHHELD)
+                )
             for setting in ("at_large", "in_jail"):
                 key = f"median_days_{setting}"
                 n = cell[f"arrested_{setting}"]
-                pub[key] = cell[key] if isinstance(pub[f"arrested_{setting}"], int) \
-                    and n and n >= MIN_CELL else None
+                pub[key] = (
+                    cell[key]
+                    if isinstance(pub[f"arrested_{setting}"], int) and n and n >= MIN_CELL
+                    else None
+                )
             out["windows"][w] = pub
         withheld += sum(1 for v in _values(out) if v == WITHHELD)
         rows.append(out)
-    notes = [raw["censoring"],
-             "Within one release only: person identifiers are re-anonymized in every release, "
-             "so nothing here links across releases.",
-             "Counts are of people (distinct identifiers) with a detainer of the class in the "
-             "cell; 'later' means on or after their first such detainer in the cell. Detainers "
-             "without an identifier cannot be followed and are counted apart.",
-             f"Cells of 1-{MIN_CELL - 1} people, and cells that would reveal one, are withheld "
-             f"({withheld:,} values withheld here).",
-             "Arrests are split by ICE's apprehension method (hand/apprehension_methods.csv): in "
-             "a jail or prison vs at large; methods the table does not class are counted apart."]
+    notes = [
+        raw["censoring"],
+        "Within one release only: person identifiers are re-anonymized in every release, "
+        "so nothing here links across releases.",
+        "Counts are of people (distinct identifiers) with a detainer of the class in the "
+        "cell; 'later' means on or after their first such detainer in the cell. Detainers "
+        "without an identifier cannot be followed and are counted apart.",
+        f"Cells of 1-{MIN_CELL - 1} people, and cells that would reveal one, are withheld "
+        f"({withheld:,} values withheld here).",
+        "Arrests are split by ICE's apprehension method (hand/apprehension_methods.csv): in "
+        "a jail or prison vs at large; methods the table does not class are counted apart.",
+    ]
     for kind, cover in raw["coverage"].items():
         if not cover["covered"] or cover.get("subset"):
             notes.append(f"{kind}: {cover['note']}")
@@ -89,12 +96,32 @@ def published_outcomes(con, release=None, **options) -> dict:
 
     # Cells of people are withheld above, cell by cell with their complements; the object then
     # passes the one disclosure function like every published output (web and CLI require it).
-    return protect({**{k: raw[k] for k in ("release", "last_date", "windows", "by", "period",
-                                           "issued_from", "issued_to", "state", "coverage")},
-                    "rows": rows, "withheld_values": withheld, "min_cell": MIN_CELL,
-                    "unclassified_methods": [m for m in raw["unclassified_methods"]
-                                             if withhold(m["arrests"]) != WITHHELD],
-                    "notes": notes}, "tables")
+    return protect(
+        {
+            **{
+                k: raw[k]
+                for k in (
+                    "release",
+                    "last_date",
+                    "windows",
+                    "by",
+                    "period",
+                    "issued_from",
+                    "issued_to",
+                    "state",
+                    "coverage",
+                )
+            },
+            "rows": rows,
+            "withheld_values": withheld,
+            "min_cell": MIN_CELL,
+            "unclassified_methods": [
+                m for m in raw["unclassified_methods"] if withhold(m["arrests"]) != WITHHELD
+            ],
+            "notes": notes,
+        },
+        "tables",
+    )
 
 
 def _values(row):
@@ -111,8 +138,16 @@ def flat_rows(result: dict) -> list[dict]:
     out = []
     for row in result["rows"]:
         for w, cell in row["windows"].items():
-            out.append({"group_id": row["group_id"], "group": row["group"],
-                        "period": row["period"], "outcome": row["outcome"],
-                        "detainers": row["detainers"], "people": row["people"],
-                        "window_days": int(w), **cell})
+            out.append(
+                {
+                    "group_id": row["group_id"],
+                    "group": row["group"],
+                    "period": row["period"],
+                    "outcome": row["outcome"],
+                    "detainers": row["detainers"],
+                    "people": row["people"],
+                    "window_days": int(w),
+                    **cell,
+                }
+            )
     return out

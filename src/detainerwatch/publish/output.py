@@ -1,4 +1,5 @@
 """Writing a report or profile to a folder: index.html (self-contained), CSVs, JSON, PNG charts."""
+
 from __future__ import annotations
 
 import json
@@ -31,11 +32,25 @@ def environment() -> Environment:
     their bodies) and the web app's frame and list pages, which include the same bodies."""
     from .. import __version__
 
-    env = Environment(loader=ChoiceLoader([PackageLoader("detainerwatch.publish", "templates"),
-                                           PackageLoader("detainerwatch.web", "templates")]),
-                      autoescape=select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True)
-    env.globals.update(fmt=fmt, pct=pct, outcomes=OUTCOMES, version=__version__,
-                       css=f"/static/detainerwatch-{__version__}.css", site=False)
+    env = Environment(
+        loader=ChoiceLoader(
+            [
+                PackageLoader("detainerwatch.publish", "templates"),
+                PackageLoader("detainerwatch.web", "templates"),
+            ]
+        ),
+        autoescape=select_autoescape(["html"]),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.globals.update(
+        fmt=fmt,
+        pct=pct,
+        outcomes=OUTCOMES,
+        version=__version__,
+        css=f"/static/detainerwatch-{__version__}.css",
+        site=False,
+    )
     return env
 
 
@@ -51,8 +66,11 @@ def render_methodology_html() -> str:
 
 def render_profile_html(profile: dict) -> str:
     require(profile, "profile page")
-    return environment().get_template("profile.html").render(
-        p=profile, trend_svg=charts.profile_trend(profile))
+    return (
+        environment()
+        .get_template("profile.html")
+        .render(p=profile, trend_svg=charts.profile_trend(profile))
+    )
 
 
 def chart_specs(report: dict) -> dict:
@@ -64,22 +82,36 @@ def chart_specs(report: dict) -> dict:
 
         state_fips = gz.state(report["state"]).fips
     return {
-        "trend": charts.trend_spec(report["trend"], "Detainers by issue date: issued, booked, declined"),
-        "map": charts.map_spec(report["map"], state_fips,
-                               "Detainers recorded as declined, by county of the facility",
-                               covered=[s["fips"] for s in report["store_coverage"]["states"]]),
+        "trend": charts.trend_spec(
+            report["trend"], "Detainers by issue date: issued, booked, declined"
+        ),
+        "map": charts.map_spec(
+            report["map"],
+            state_fips,
+            "Detainers recorded as declined, by county of the facility",
+            covered=[s["fips"] for s in report["store_coverage"]["states"]],
+        ),
     }
 
 
 def render_report_html(report: dict, specs: dict | None = None) -> str:
     require(report, "report page")
     specs = specs if specs is not None else chart_specs(report)
-    return environment().get_template("report.html").render(
-        r=report, trend_svg=charts.svg(specs["trend"]) if specs else "",
-        map_svg=charts.svg(specs["map"]) if specs else "", **methodology_context())
+    return (
+        environment()
+        .get_template("report.html")
+        .render(
+            r=report,
+            trend_svg=charts.svg(specs["trend"]) if specs else "",
+            map_svg=charts.svg(specs["map"]) if specs else "",
+            **methodology_context(),
+        )
+    )
 
 
-def write_csv(path: Path, rows: list[dict], columns: list[str], coverage: str | None = None) -> None:
+def write_csv(
+    path: Path, rows: list[dict], columns: list[str], coverage: str | None = None
+) -> None:
     """A CSV whose first line, a comment, names what the store covers; cells a spreadsheet would
     evaluate are escaped by the one safe writer."""
     with open(path, "w", newline="", encoding="utf-8") as fh:
@@ -98,16 +130,51 @@ def write_report(report: dict, out: Path) -> list[Path]:
     (out / "report.json").write_text(json.dumps(report, indent=1, default=str), encoding="utf-8")
     if not report.get("covered", True):  # the page says so; no table of zeros
         return sorted(out.iterdir())
-    jcols = ["id", "name", "jurisdiction_type", "state", "state_fips", "county_fips", "place_fips",
-             "issued", *OUTCOMES, "hold_requests", "notification_requests", "type_not_recorded",
-             "declined_hold_requests", "declined_notification_requests",
-             "declined_share_of_issued", "declined_share_of_closed", "facilities",
-             "doubtful_facilities", "can_decline", "protected_facility"]
-    write_csv(out / "jurisdictions.csv", report["jurisdictions"] + report["other_custody"], jcols,
-              report.get("coverage"))
-    fcols = ["facility", "city", "state", "code", "county_fips", "place_fips", "jurisdiction",
-             "jurisdiction_type", "jurisdiction_id", "method", "confidence", "needs_review",
-             "protected_facility", "issued", *OUTCOMES]
+    jcols = [
+        "id",
+        "name",
+        "jurisdiction_type",
+        "state",
+        "state_fips",
+        "county_fips",
+        "place_fips",
+        "issued",
+        *OUTCOMES,
+        "hold_requests",
+        "notification_requests",
+        "type_not_recorded",
+        "declined_hold_requests",
+        "declined_notification_requests",
+        "declined_share_of_issued",
+        "declined_share_of_closed",
+        "facilities",
+        "doubtful_facilities",
+        "can_decline",
+        "protected_facility",
+    ]
+    write_csv(
+        out / "jurisdictions.csv",
+        report["jurisdictions"] + report["other_custody"],
+        jcols,
+        report.get("coverage"),
+    )
+    fcols = [
+        "facility",
+        "city",
+        "state",
+        "code",
+        "county_fips",
+        "place_fips",
+        "jurisdiction",
+        "jurisdiction_type",
+        "jurisdiction_id",
+        "method",
+        "confidence",
+        "needs_review",
+        "protected_facility",
+        "issued",
+        *OUTCOMES,
+    ]
     write_csv(out / "facilities.csv", report["facilities"], fcols, report.get("coverage"))
     (out / "trend.png").write_bytes(charts.png(specs["trend"]))
     (out / "map.png").write_bytes(charts.png(specs["map"]))

@@ -1,6 +1,7 @@
 """A jurisdiction's profile over time: detainers and outcomes by year and month, its facilities
 with their attribution, the policy instruments in force, and the source files and row ranges
 behind every count. Aggregates only."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -34,7 +35,9 @@ def parse_jurisdiction(text: str) -> dict:
         for (abbr, _), place in gz._places().items():  # noqa: SLF001 (small table)
             if place.place_fips == raw:
                 return _city(place)
-        raise UsageError(f"place FIPS {raw} is not in the gazetteer's places (data/gazetteer/places.csv)")
+        raise UsageError(
+            f"place FIPS {raw} is not in the gazetteer's places (data/gazetteer/places.csv)"
+        )
     if re.fullmatch(r"\d{2}", raw):
         st = gz.state(raw)
         if st is None:
@@ -47,8 +50,10 @@ def parse_jurisdiction(text: str) -> dict:
             return _state(st)
         name, st = split_name_state(raw)  # 'dauphin county pa'
         if st is None:
-            raise UsageError(f"{text!r}: give 'Name, ST' (e.g. 'Travis County, TX') or a FIPS "
-                             f"code{_did_you_mean(raw)}")
+            raise UsageError(
+                f"{text!r}: give 'Name, ST' (e.g. 'Travis County, TX') or a FIPS "
+                f"code{_did_you_mean(raw)}"
+            )
         state_text = st.abbr
     st = gz.state(state_text.strip())
     if st is None:
@@ -62,10 +67,18 @@ def parse_jurisdiction(text: str) -> dict:
     if len(counties) == 1 and (looks_like_county or not gz.is_city(st.abbr, name)):
         return _county(counties[0])
     if gz.is_city(st.abbr, name):
-        return {"type": "city", "fips": None, "name": f"{name.title()}, {st.abbr}",
-                "state_abbr": st.abbr, "state_fips": st.fips,
-                "ids": [], "city_name": name}
-    raise UsageError(f"no county or city {name!r} in {st.abbr}{_did_you_mean(f'{name}, {st.abbr}')}")
+        return {
+            "type": "city",
+            "fips": None,
+            "name": f"{name.title()}, {st.abbr}",
+            "state_abbr": st.abbr,
+            "state_fips": st.fips,
+            "ids": [],
+            "city_name": name,
+        }
+    raise UsageError(
+        f"no county or city {name!r} in {st.abbr}{_did_you_mean(f'{name}, {st.abbr}')}"
+    )
 
 
 def _did_you_mean(text: str) -> str:
@@ -81,8 +94,15 @@ def _county(county) -> dict:
     for place in {p for p in gz._places().values() if p.consolidated}:  # noqa: SLF001
         if place.county_fips == (county.fips,):
             ids.append(f"city:{place.place_fips}")  # one government: city and county
-    return {"type": "county", "fips": county.fips, "name": f"{county.name}, {county.state}",
-            "state_abbr": county.state, "state_fips": st.fips, "ids": ids, "city_name": None}
+    return {
+        "type": "county",
+        "fips": county.fips,
+        "name": f"{county.name}, {county.state}",
+        "state_abbr": county.state,
+        "state_fips": st.fips,
+        "ids": ids,
+        "city_name": None,
+    }
 
 
 def _city(place) -> dict:
@@ -90,13 +110,27 @@ def _city(place) -> dict:
     ids = [f"city:{place.place_fips}"]
     if place.consolidated:
         ids += [f"county:{c}" for c in place.county_fips]
-    return {"type": "city", "fips": place.place_fips, "name": f"{place.name}, {place.state}",
-            "state_abbr": place.state, "state_fips": st.fips, "ids": ids, "city_name": place.name}
+    return {
+        "type": "city",
+        "fips": place.place_fips,
+        "name": f"{place.name}, {place.state}",
+        "state_abbr": place.state,
+        "state_fips": st.fips,
+        "ids": ids,
+        "city_name": place.name,
+    }
 
 
 def _state(st) -> dict:
-    return {"type": "state", "fips": st.fips, "name": st.name, "state_abbr": st.abbr,
-            "state_fips": st.fips, "ids": [f"state:{st.fips}"], "city_name": None}
+    return {
+        "type": "state",
+        "fips": st.fips,
+        "name": st.name,
+        "state_abbr": st.abbr,
+        "state_fips": st.fips,
+        "ids": [f"state:{st.fips}"],
+        "city_name": None,
+    }
 
 
 def build_profile(con, jurisdiction: str) -> dict:
@@ -107,7 +141,9 @@ def build_profile(con, jurisdiction: str) -> dict:
         where = f"jurisdiction_id IN ({', '.join('?' * len(target['ids']))})"
         params: list = list(target["ids"])
     else:  # a city without a place code: match its name within the state
-        where = "jurisdiction_type = 'city' AND state_fips = ? AND lower(jurisdiction_name) = lower(?)"
+        where = (
+            "jurisdiction_type = 'city' AND state_fips = ? AND lower(jurisdiction_name) = lower(?)"
+        )
         params = [target["state_fips"], target["name"]]
     counted = f"{where} AND NOT likely_duplicate"
     outcome_cols = ", ".join(f"count(*) FILTER (WHERE outcome = '{o}') AS {o}" for o in OUTCOMES)
@@ -118,13 +154,19 @@ def build_profile(con, jurisdiction: str) -> dict:
         cols = [d[0] for d in result.description]
         return [dict(zip(cols, r)) for r in result.fetchall()]
 
-    totals = rows(f"SELECT count(*) AS issued, {outcome_cols}, min(issued) AS first_issued, "
-                  f"max(issued) AS last_issued FROM detainer_facts WHERE {counted}")[0]
-    by_year = rows(f"SELECT year(issued) AS year, count(*) AS issued, {outcome_cols} "
-                   f"FROM detainer_facts WHERE {counted} GROUP BY 1 ORDER BY 1")
-    by_month = rows(f"SELECT strftime(date_trunc('month', issued), '%Y-%m') AS month, "
-                    f"count(*) AS issued, {outcome_cols} FROM detainer_facts WHERE {counted} "
-                    f"GROUP BY 1 ORDER BY 1")
+    totals = rows(
+        f"SELECT count(*) AS issued, {outcome_cols}, min(issued) AS first_issued, "
+        f"max(issued) AS last_issued FROM detainer_facts WHERE {counted}"
+    )[0]
+    by_year = rows(
+        f"SELECT year(issued) AS year, count(*) AS issued, {outcome_cols} "
+        f"FROM detainer_facts WHERE {counted} GROUP BY 1 ORDER BY 1"
+    )
+    by_month = rows(
+        f"SELECT strftime(date_trunc('month', issued), '%Y-%m') AS month, "
+        f"count(*) AS issued, {outcome_cols} FROM detainer_facts WHERE {counted} "
+        f"GROUP BY 1 ORDER BY 1"
+    )
     facilities = rows(f"""
         SELECT facility_name AS facility, facility_city AS city, facility_state AS state,
                facility_code AS code, any_value(method) AS method, any_value(confidence) AS confidence,
@@ -139,58 +181,126 @@ def build_profile(con, jurisdiction: str) -> dict:
                count(*) AS rows, min(f.row_number) AS first_row, max(f.row_number) AS last_row
         FROM detainer_facts f JOIN sources s ON s.source_id = f.source_id WHERE {where}
         GROUP BY f.release, f.source_file, f.sheet ORDER BY 1, 2, 4""")
-    excluded = con.execute(f"SELECT count(*) FROM detainer_facts WHERE {where} AND likely_duplicate",
-                           params).fetchall()[0][0]
+    excluded = con.execute(
+        f"SELECT count(*) FROM detainer_facts WHERE {where} AND likely_duplicate", params
+    ).fetchall()[0][0]
     from .coverage import coverage
 
     cov = coverage(con)
     first, last = totals.pop("first_issued"), totals.pop("last_issued")
-    policies = in_force(con, state_fips=target["state_fips"],
-                        county_fips=target["fips"] if target["type"] == "county" else None,
-                        place_fips=target["fips"] if target["type"] == "city" else None,
-                        city_name=target.get("city_name"), start=first, end=last)
-    return disclosure.protect({
-        "id": target["ids"][0] if target["ids"] else f"city:{target['state_fips']}:{target['name']}",
-        "name": target["name"], "jurisdiction_type": target["type"], "fips": target["fips"],
-        "coverage": {"text": cov["text"], "first": cov["first"], "last": cov["last"],
-                     "states": [s["abbr"] for s in cov["states"]],
-                     "state_covered": any(s["abbr"] == target["state_abbr"] for s in cov["states"])},
-        "state": target["state_abbr"], "also_counted": target["ids"][1:],
-        "first_issued": first and first.isoformat(), "last_issued": last and last.isoformat(),
-        "totals": {**totals, "excluded_likely_duplicates": excluded},
-        "by_year": by_year, "by_month": by_month,
-        "facilities": [{k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in f.items()}
-                       for f in facilities],
-        "policies": [{k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in p.items()
-                      if k in ("policy_id", "jurisdiction_type", "jurisdiction_name",
-                               "instrument_type", "citation", "short_title", "in_force_from",
-                               "in_force_to", "date_precision", "effect", "detainer_holds",
-                               "notification", "jail_access", "agreements_287g", "superseded_by",
-                               "source_url", "source_note")} for p in policies],
-        "evidence": evidence,
-        "notes": [*unclassified,
-                  "Counts are by issue (prepare) date; the releases hold no decline date.",
-                  "Likely duplicates are excluded from counts and listed in excluded_likely_duplicates.",
-                  "Evidence lists every source file, sheet and row range whose rows are counted here."],
-        "columns": names,
-    }, "profile")
+    policies = in_force(
+        con,
+        state_fips=target["state_fips"],
+        county_fips=target["fips"] if target["type"] == "county" else None,
+        place_fips=target["fips"] if target["type"] == "city" else None,
+        city_name=target.get("city_name"),
+        start=first,
+        end=last,
+    )
+    return disclosure.protect(
+        {
+            "id": target["ids"][0]
+            if target["ids"]
+            else f"city:{target['state_fips']}:{target['name']}",
+            "name": target["name"],
+            "jurisdiction_type": target["type"],
+            "fips": target["fips"],
+            "coverage": {
+                "text": cov["text"],
+                "first": cov["first"],
+                "last": cov["last"],
+                "states": [s["abbr"] for s in cov["states"]],
+                "state_covered": any(s["abbr"] == target["state_abbr"] for s in cov["states"]),
+            },
+            "state": target["state_abbr"],
+            "also_counted": target["ids"][1:],
+            "first_issued": first and first.isoformat(),
+            "last_issued": last and last.isoformat(),
+            "totals": {**totals, "excluded_likely_duplicates": excluded},
+            "by_year": by_year,
+            "by_month": by_month,
+            "facilities": [
+                {k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in f.items()}
+                for f in facilities
+            ],
+            "policies": [
+                {
+                    k: (v.isoformat() if isinstance(v, dt.date) else v)
+                    for k, v in p.items()
+                    if k
+                    in (
+                        "policy_id",
+                        "jurisdiction_type",
+                        "jurisdiction_name",
+                        "instrument_type",
+                        "citation",
+                        "short_title",
+                        "in_force_from",
+                        "in_force_to",
+                        "date_precision",
+                        "effect",
+                        "detainer_holds",
+                        "notification",
+                        "jail_access",
+                        "agreements_287g",
+                        "superseded_by",
+                        "source_url",
+                        "source_note",
+                    )
+                }
+                for p in policies
+            ],
+            "evidence": evidence,
+            "notes": [
+                *unclassified,
+                "Counts are by issue (prepare) date; the releases hold no decline date.",
+                "Likely duplicates are excluded from counts and listed in excluded_likely_duplicates.",
+                "Evidence lists every source file, sheet and row range whose rows are counted here.",
+            ],
+            "columns": names,
+        },
+        "profile",
+    )
 
 
 def write_profile(profile: dict, out: Path) -> None:
     from . import charts
-    from .output import environment, write_csv
+    from .output import write_csv
 
     from .output import render_profile_html
 
     disclosure.require(profile, "profile folder")
     out.mkdir(parents=True, exist_ok=True)
-    series = [{"period": f"{m['month']}-01", "unit": "month", "issued": m["issued"],
-               "declined": m["declined"], "booked": m["booked"]} for m in profile["by_month"]]
+    series = [
+        {
+            "period": f"{m['month']}-01",
+            "unit": "month",
+            "issued": m["issued"],
+            "declined": m["declined"],
+            "booked": m["booked"],
+        }
+        for m in profile["by_month"]
+    ]
     spec = charts.trend_spec(series, f"{profile['name']}: detainers by month of issue")
     (out / "index.html").write_text(render_profile_html(profile), encoding="utf-8")
     (out / "profile.json").write_text(json.dumps(profile, indent=1, default=str), encoding="utf-8")
-    write_csv(out / "facilities.csv", profile["facilities"],
-              ["facility", "city", "state", "code", "method", "confidence", "needs_review",
-               "protected_facility", "issued", *OUTCOMES, "first_issued", "last_issued"],
-              profile.get("coverage", {}).get("text"))
+    write_csv(
+        out / "facilities.csv",
+        profile["facilities"],
+        [
+            "facility",
+            "city",
+            "state",
+            "code",
+            "method",
+            "confidence",
+            "needs_review",
+            "protected_facility",
+            "issued",
+            *OUTCOMES,
+            "first_issued",
+            "last_issued",
+        ],
+        profile.get("coverage", {}).get("text"),
+    )
     (out / "trend.png").write_bytes(charts.png(spec))

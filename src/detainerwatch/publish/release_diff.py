@@ -1,4 +1,5 @@
 """Writing a release diff (derive.release_diff) to a folder: index.html, CSV and JSON."""
+
 from __future__ import annotations
 
 import json
@@ -13,11 +14,24 @@ from .output import environment, write_csv
 # class named here, as reports fold deaths into releases below state-year grain.
 FOLDED = {"died": "released", "wrongly_issued": "withdrawn"}
 
-JM_COLUMNS = ["jurisdiction_id", "jurisdiction", "jurisdiction_type", "state", "month",
-              "a_issued", "b_issued", "issued_difference", "a_declined", "b_declined",
-              "declined_difference",
-              *[f"{s}_{o}" for o in OUTCOMES if o != "declined" and o not in FOLDED for s in "ab"],
-              "only_a", "only_b", "moved", "moved_open_to_declined"]
+JM_COLUMNS = [
+    "jurisdiction_id",
+    "jurisdiction",
+    "jurisdiction_type",
+    "state",
+    "month",
+    "a_issued",
+    "b_issued",
+    "issued_difference",
+    "a_declined",
+    "b_declined",
+    "declined_difference",
+    *[f"{s}_{o}" for o in OUTCOMES if o != "declined" and o not in FOLDED for s in "ab"],
+    "only_a",
+    "only_b",
+    "moved",
+    "moved_open_to_declined",
+]
 
 
 def render_diff_html(diff: dict) -> str:
@@ -35,14 +49,20 @@ def protect_diff(diff: dict) -> dict:
                     row[f"{side}_{into}"] += n
     moved: dict[tuple, int] = {}
     for row in diff.get("moved") or []:
-        key = (FOLDED.get(row["outcome_in_a"], row["outcome_in_a"]),
-               FOLDED.get(row["outcome_in_b"], row["outcome_in_b"]))
+        key = (
+            FOLDED.get(row["outcome_in_a"], row["outcome_in_a"]),
+            FOLDED.get(row["outcome_in_b"], row["outcome_in_b"]),
+        )
         moved[key] = moved.get(key, 0) + row["detainers"]
-    diff["moved"] = [{"outcome_in_a": a, "outcome_in_b": b, "detainers": n}
-                     for (a, b), n in sorted(moved.items(), key=lambda kv: -kv[1]) if a != b]
+    diff["moved"] = [
+        {"outcome_in_a": a, "outcome_in_b": b, "detainers": n}
+        for (a, b), n in sorted(moved.items(), key=lambda kv: -kv[1])
+        if a != b
+    ]
     diff.setdefault("notes", []).append(
         "Deaths in custody and U.S.-citizen (wrongly issued) detainers are person attributes: "
-        "per jurisdiction and month they are counted with released and withdrawn detainers.")
+        "per jurisdiction and month they are counted with released and withdrawn detainers."
+    )
     return protect(diff, "tables")
 
 

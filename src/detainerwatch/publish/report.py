@@ -12,6 +12,7 @@ IV.  data fidelity: releases used, doubtful facilities, open share, exclusions, 
 Only local and state governments can decline in the policy sense; federal, ICE, private and
 unresolved attributions are shown apart from them, never ranked with them.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -47,13 +48,20 @@ def week_of(day: dt.date) -> Period:
 
 
 def store_range(con) -> tuple[dt.date, dt.date] | None:
-    row = con.execute("SELECT min(prepare_date)::DATE, max(prepare_date)::DATE FROM detainers"
-                      ).fetchall()[0]
+    row = con.execute(
+        "SELECT min(prepare_date)::DATE, max(prepare_date)::DATE FROM detainers"
+    ).fetchall()[0]
     return None if row[0] is None else (row[0], row[1])
 
 
-def resolve_period(con, *, week: dt.date | None = None, start: dt.date | None = None,
-                   end: dt.date | None = None, whole: bool = False) -> Period:
+def resolve_period(
+    con,
+    *,
+    week: dt.date | None = None,
+    start: dt.date | None = None,
+    end: dt.date | None = None,
+    whole: bool = False,
+) -> Period:
     span = store_range(con)
     if span is None:
         raise UsageError("the store holds no detainers: run `detainerwatch ingest` first")
@@ -109,21 +117,29 @@ def build_report(con, period: Period, state: str | None = None) -> dict:
     counted = f"{where} AND NOT likely_duplicate"
 
     outcome_cols = ", ".join(f"count(*) FILTER (WHERE outcome = '{o}') AS {o}" for o in OUTCOMES)
-    kind_cols = ("count(*) FILTER (WHERE request_kind = 'hold') AS hold_requests, "
-                 "count(*) FILTER (WHERE request_kind = 'notification') AS notification_requests, "
-                 "count(*) FILTER (WHERE request_kind = 'not recorded') "
-                 "AS type_not_recorded, "
-                 "count(*) FILTER (WHERE outcome = 'declined' AND request_kind = 'hold') "
-                 "AS declined_hold_requests, "
-                 "count(*) FILTER (WHERE outcome = 'declined' AND request_kind = 'notification') "
-                 "AS declined_notification_requests")
-    totals = _rows(con.execute(
-        f"SELECT count(*) AS issued, {outcome_cols}, {kind_cols} FROM detainer_facts WHERE {counted}",
-        params))[0]
-    excluded = con.execute(f"SELECT count(*) FROM detainer_facts WHERE {where} AND likely_duplicate",
-                           params).fetchall()[0][0]
+    kind_cols = (
+        "count(*) FILTER (WHERE request_kind = 'hold') AS hold_requests, "
+        "count(*) FILTER (WHERE request_kind = 'notification') AS notification_requests, "
+        "count(*) FILTER (WHERE request_kind = 'not recorded') "
+        "AS type_not_recorded, "
+        "count(*) FILTER (WHERE outcome = 'declined' AND request_kind = 'hold') "
+        "AS declined_hold_requests, "
+        "count(*) FILTER (WHERE outcome = 'declined' AND request_kind = 'notification') "
+        "AS declined_notification_requests"
+    )
+    totals = _rows(
+        con.execute(
+            f"SELECT count(*) AS issued, {outcome_cols}, {kind_cols} FROM detainer_facts WHERE {counted}",
+            params,
+        )
+    )[0]
+    excluded = con.execute(
+        f"SELECT count(*) FROM detainer_facts WHERE {where} AND likely_duplicate", params
+    ).fetchall()[0][0]
 
-    jurisdictions = _rows(con.execute(f"""
+    jurisdictions = _rows(
+        con.execute(
+            f"""
         SELECT jurisdiction_id AS id,
                any_value(coalesce(jurisdiction_name,
                                   'unresolved: ' || coalesce(facility_name, '(facility blank)'))) AS name,
@@ -143,10 +159,15 @@ def build_report(con, period: Period, state: str | None = None) -> dict:
                count(*) FILTER (WHERE needs_review) AS issued_at_doubtful_facilities,
                bool_and({disclosure.protected_facilities_sql()}) AS protected_facility
         FROM detainer_facts WHERE {counted}
-        GROUP BY 1 ORDER BY declined DESC, issued DESC, id""", params))
+        GROUP BY 1 ORDER BY declined DESC, issued DESC, id""",
+            params,
+        )
+    )
     for j in jurisdictions:
         resolved = j["issued"] - j["open"]
-        j["declined_share_of_issued"] = round(j["declined"] / j["issued"], 4) if j["issued"] else None
+        j["declined_share_of_issued"] = (
+            round(j["declined"] / j["issued"], 4) if j["issued"] else None
+        )
         j["declined_share_of_closed"] = round(j["declined"] / resolved, 4) if resolved else None
         j["booked_share_of_closed"] = round(j["booked"] / resolved, 4) if resolved else None
         j["can_decline"] = j["jurisdiction_type"] in LOCAL_TYPES
@@ -157,21 +178,29 @@ def build_report(con, period: Period, state: str | None = None) -> dict:
     warning = None
     if span and (period.start < span[0] or period.end > span[1]):
         outside = "all of it" if period.end < span[0] or period.start > span[1] else "part of it"
-        warning = (f"The store holds detainers issued {span[0]} to {span[1]}; {outside} lies "
-                    "outside, where counts are zero for want of data, not for want of detainers.")
+        warning = (
+            f"The store holds detainers issued {span[0]} to {span[1]}; {outside} lies "
+            "outside, where counts are zero for want of data, not for want of detainers."
+        )
         fidelity["notes"].insert(0, warning)
     fidelity["notes"][:0] = unclassified
     recorded = coverage.recorded(con, where, params)
     _not_recorded(declined, recorded)
     report = {
         "title": "Declined Detainer Outcome Report" + (f": {st.name}" if st else ""),
-        "coverage": cov["text"], "covered": True, "store_coverage": cov,
+        "coverage": cov["text"],
+        "covered": True,
+        "store_coverage": cov,
         "not_recorded": [coverage.RECORDED_FIELDS[k] for k, v in recorded.items() if not v],
         "generated_by": f"detainerwatch {__version__}",
-        "period": {"start": period.start.isoformat(), "end": period.end.isoformat(),
-                   "label": period.label, "basis": "detainer prepare (issue) date",
-                   "store_covers": [d.isoformat() for d in span] if span else None,
-                   "coverage_warning": warning},
+        "period": {
+            "start": period.start.isoformat(),
+            "end": period.end.isoformat(),
+            "label": period.label,
+            "basis": "detainer prepare (issue) date",
+            "store_covers": [d.isoformat() for d in span] if span else None,
+            "coverage_warning": warning,
+        },
         "state": st.abbr if st else None,
         "totals": {**totals, "excluded_likely_duplicates": excluded},
         "jurisdictions": [j for j in jurisdictions if j["can_decline"]],
@@ -183,7 +212,9 @@ def build_report(con, period: Period, state: str | None = None) -> dict:
         "map": _map_rows(con, counted, params),
         "facilities": facilities(con, counted, params),
     }
-    return disclosure.protect(report, "report", coarse_deaths=disclosure.deaths_coarse(period.days, True))
+    return disclosure.protect(
+        report, "report", coarse_deaths=disclosure.deaths_coarse(period.days, True)
+    )
 
 
 def _outside(cov: dict, period: Period, st) -> str | None:
@@ -191,7 +222,7 @@ def _outside(cov: dict, period: Period, st) -> str | None:
     if st is not None and not coverage.state_covered(cov, st.abbr):
         return f"{st.name} is not covered: the store holds {cov['text']}."
     if not coverage.period_covered(cov, period.start, period.end):
-        return (f"{period.start} to {period.end} is not covered: the store holds {cov['text']}.")
+        return f"{period.start} to {period.end} is not covered: the store holds {cov['text']}."
     return None
 
 
@@ -200,10 +231,17 @@ def _not_covered(cov: dict, period: Period, st, why: str) -> dict:
     return {
         "title": "Declined Detainer Outcome Report" + (f": {st.name}" if st else ""),
         "generated_by": f"detainerwatch {__version__}",
-        "covered": False, "not_covered": why, "coverage": cov["text"], "store_coverage": cov,
-        "period": {"start": period.start.isoformat(), "end": period.end.isoformat(),
-                   "label": period.label, "basis": "detainer prepare (issue) date",
-                   "coverage_warning": why},
+        "covered": False,
+        "not_covered": why,
+        "coverage": cov["text"],
+        "store_coverage": cov,
+        "period": {
+            "start": period.start.isoformat(),
+            "end": period.end.isoformat(),
+            "label": period.label,
+            "basis": "detainer prepare (issue) date",
+            "coverage_warning": why,
+        },
         "state": st.abbr if st else None,
     }
 
@@ -214,13 +252,20 @@ def _not_recorded(declined: dict, recorded: dict) -> None:
     blank = []
     if not recorded["criminality"]:
         blank += [t for t in TIERS if t != "not_recorded"] + [
-            "convicted", "pending_charges", "no_conviction"]
+            "convicted",
+            "pending_charges",
+            "no_conviction",
+        ]
     if not recorded["threat_level"]:
         blank += THREAT_KEYS
     if not recorded["aggravated_felony"]:
         blank.append("aggravated_felony")
-    rows = [declined.get("mix"), declined.get("issued_mix"),
-            (declined.get("pooled") or {}).get("mix"), declined.get("_pooled_mix")]
+    rows = [
+        declined.get("mix"),
+        declined.get("issued_mix"),
+        (declined.get("pooled") or {}).get("mix"),
+        declined.get("_pooled_mix"),
+    ]
     rows += [r["mix"] for r in declined.get("by_jurisdiction", [])]
     for mix in rows:
         if mix:
@@ -245,31 +290,50 @@ def _declined_section(con, counted, params, jurisdictions) -> dict:
     column total would give a "<5" away, one more cell is withheld ("x"). The pooled row and the
     all-jurisdictions row are published only for 5 or more people at 2 or more jurisdictions."""
     tier_cols = ", ".join(f"count(*) FILTER (WHERE tier = '{t}') AS {t}" for t in TIERS)
-    crim_cols = ("count(*) FILTER (WHERE criminality_class = 'convicted') AS convicted, "
-                 "count(*) FILTER (WHERE criminality_class = 'pending_charges') AS pending_charges, "
-                 "count(*) FILTER (WHERE criminality_class = 'no_conviction') AS no_conviction, "
-                 "count(*) FILTER (WHERE criminality_class = 'not_recorded') AS criminality_not_recorded, "
-                 "count(*) FILTER (WHERE threat_level = '1') AS threat_level_1, "
-                 "count(*) FILTER (WHERE threat_level = '2') AS threat_level_2, "
-                 "count(*) FILTER (WHERE threat_level = '3') AS threat_level_3, "
-                 "count(*) FILTER (WHERE threat_level IS NULL) AS threat_level_none, "
-                 "count(*) FILTER (WHERE aggravated_felony) AS aggravated_felony")
-    rows = _rows(con.execute(f"""
+    crim_cols = (
+        "count(*) FILTER (WHERE criminality_class = 'convicted') AS convicted, "
+        "count(*) FILTER (WHERE criminality_class = 'pending_charges') AS pending_charges, "
+        "count(*) FILTER (WHERE criminality_class = 'no_conviction') AS no_conviction, "
+        "count(*) FILTER (WHERE criminality_class = 'not_recorded') AS criminality_not_recorded, "
+        "count(*) FILTER (WHERE threat_level = '1') AS threat_level_1, "
+        "count(*) FILTER (WHERE threat_level = '2') AS threat_level_2, "
+        "count(*) FILTER (WHERE threat_level = '3') AS threat_level_3, "
+        "count(*) FILTER (WHERE threat_level IS NULL) AS threat_level_none, "
+        "count(*) FILTER (WHERE aggravated_felony) AS aggravated_felony"
+    )
+    rows = _rows(
+        con.execute(
+            f"""
         SELECT jurisdiction_id AS id, count(*) AS declined, {tier_cols}, {crim_cols}
         FROM detainer_facts WHERE {counted} AND outcome = 'declined'
-        GROUP BY 1 ORDER BY declined DESC, id""", params))
-    total = _rows(con.execute(f"""
+        GROUP BY 1 ORDER BY declined DESC, id""",
+            params,
+        )
+    )
+    total = _rows(
+        con.execute(
+            f"""
         SELECT count(*) AS declined, {tier_cols}, {crim_cols}
-        FROM detainer_facts WHERE {counted} AND outcome = 'declined'""", params))[0]
-    issued = _rows(con.execute(f"""
+        FROM detainer_facts WHERE {counted} AND outcome = 'declined'""",
+            params,
+        )
+    )[0]
+    issued = _rows(
+        con.execute(
+            f"""
         SELECT count(*) AS issued, count(DISTINCT jurisdiction_id) AS jurisdictions, {tier_cols}
-        FROM detainer_facts WHERE {counted}""", params))[0]
+        FROM detainer_facts WHERE {counted}""",
+            params,
+        )
+    )[0]
 
     candidates = [{"id": r["id"], "declined": r["declined"], "counts": r} for r in rows]
     listed = [c for c in candidates if c["declined"] >= SUPPRESS_BELOW]
     pooled = [c for c in candidates if c not in listed]
-    pool = {"declined": sum(c["declined"] for c in pooled),
-            "counts": {k: sum(c["counts"][k] for c in pooled) for k in ROW_KEYS}}
+    pool = {
+        "declined": sum(c["declined"] for c in pooled),
+        "counts": {k: sum(c["counts"][k] for c in pooled) for k in ROW_KEYS},
+    }
     pool_shown = not pooled or (len(pooled) >= 2 and pool["declined"] >= SUPPRESS_BELOW)
 
     # Raw counts here: publish.disclosure.protect() shows cells of 1-4 as "<5" and withholds
@@ -278,30 +342,41 @@ def _declined_section(con, counted, params, jurisdictions) -> dict:
     by_jurisdiction = []
     for c in listed:
         j = names.get(c["id"], {})
-        by_jurisdiction.append({"id": c["id"], "name": j.get("name"),
-                                "jurisdiction_type": j.get("jurisdiction_type"),
-                                "state": j.get("state"), "declined": c["declined"],
-                                "can_decline": j.get("can_decline", False),
-                                "mix": {k: c["counts"][k] for k in ROW_KEYS}})
+        by_jurisdiction.append(
+            {
+                "id": c["id"],
+                "name": j.get("name"),
+                "jurisdiction_type": j.get("jurisdiction_type"),
+                "state": j.get("state"),
+                "declined": c["declined"],
+                "can_decline": j.get("can_decline", False),
+                "mix": {k: c["counts"][k] for k in ROW_KEYS},
+            }
+        )
     issued_shown = issued["issued"] >= SUPPRESS_BELOW and issued["jurisdictions"] >= 2
     return {
         "total": total["declined"],
         "mix": {k: v for k, v in total.items() if k != "declined"} if pool_shown else None,
         "issued_mix": {k: issued[k] for k in TIERS} if issued_shown else None,
         "by_jurisdiction": by_jurisdiction,
-        "pooled": {"jurisdictions": len(pooled), "declined": pool["declined"],
-                   "mix": dict(pool["counts"]) if pool_shown else None} if pooled else None,
+        "pooled": {
+            "jurisdictions": len(pooled),
+            "declined": pool["declined"],
+            "mix": dict(pool["counts"]) if pool_shown else None,
+        }
+        if pooled
+        else None,
         "_pooled_mix": {"declined": pool["declined"], **pool["counts"]} if pooled else None,
         "tiers": TIERS,
         "row_keys": ROW_KEYS,
         "note": "Mix of criminal history among declined detainers. Cells of 1-4 people are shown "
-                "as <5, and no such cell can be worked out from the totals: a jurisdiction has "
-                "its own row only with 5 or more declined detainers and a mix that gives no <5 "
-                "away; the others are pooled in one row (each keeps its counts in section I); "
-                "x marks a cell withheld so that a <5 next to it cannot be worked out. A pooled or "
-                "total row of fewer than 5 people, or of one jurisdiction, is withheld. Tiers are "
-                "defined in hand/tiers.md. The FY2008-2015 release has no criminal-history fields "
-                "(tier not_recorded).",
+        "as <5, and no such cell can be worked out from the totals: a jurisdiction has "
+        "its own row only with 5 or more declined detainers and a mix that gives no <5 "
+        "away; the others are pooled in one row (each keeps its counts in section I); "
+        "x marks a cell withheld so that a <5 next to it cannot be worked out. A pooled or "
+        "total row of fewer than 5 people, or of one jurisdiction, is withheld. Tiers are "
+        "defined in hand/tiers.md. The FY2008-2015 release has no criminal-history fields "
+        "(tier not_recorded).",
     }
 
 
@@ -314,43 +389,91 @@ def _policy_section(con, jurisdictions, period: Period) -> list[dict]:
         city_name = None
         if j["jurisdiction_type"] == "city" and j.get("name"):
             city_name = j["name"].rsplit(",", 1)[0]
-        instruments = index.in_force(state_fips=j["state_fips"], county_fips=j.get("county_fips"),
-                               place_fips=j.get("place_fips"), city_name=city_name,
-                               start=period.start, end=period.end)
-        out.append({"id": j["id"], "name": j["name"], "instruments": [
-            {k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in p.items()
-             if k in ("policy_id", "jurisdiction_type", "jurisdiction_name", "instrument_type",
-                      "citation", "short_title", "in_force_from", "in_force_to", "date_precision",
-                      "effect", "detainer_holds", "notification", "jail_access", "agreements_287g",
-                      "superseded_by", "source_url", "source_note")}
-            for p in instruments]})
+        instruments = index.in_force(
+            state_fips=j["state_fips"],
+            county_fips=j.get("county_fips"),
+            place_fips=j.get("place_fips"),
+            city_name=city_name,
+            start=period.start,
+            end=period.end,
+        )
+        out.append(
+            {
+                "id": j["id"],
+                "name": j["name"],
+                "instruments": [
+                    {
+                        k: (v.isoformat() if isinstance(v, dt.date) else v)
+                        for k, v in p.items()
+                        if k
+                        in (
+                            "policy_id",
+                            "jurisdiction_type",
+                            "jurisdiction_name",
+                            "instrument_type",
+                            "citation",
+                            "short_title",
+                            "in_force_from",
+                            "in_force_to",
+                            "date_precision",
+                            "effect",
+                            "detainer_holds",
+                            "notification",
+                            "jail_access",
+                            "agreements_287g",
+                            "superseded_by",
+                            "source_url",
+                            "source_note",
+                        )
+                    }
+                    for p in instruments
+                ],
+            }
+        )
     return out
 
 
 def _fidelity(con, where, params, totals, excluded, period) -> dict:
-    releases = _rows(con.execute(f"""
+    releases = _rows(
+        con.execute(
+            f"""
         SELECT f.release, f.source_file, any_value(s.sha256) AS sha256, count(*) AS rows,
                min(f.row_number) AS first_row, max(f.row_number) AS last_row
         FROM detainer_facts f JOIN sources s ON s.source_id = f.source_id WHERE {where}
-        GROUP BY 1, 2 ORDER BY 1, 2""", params))
-    doubtful = _rows(con.execute(f"""
+        GROUP BY 1, 2 ORDER BY 1, 2""",
+            params,
+        )
+    )
+    doubtful = _rows(
+        con.execute(
+            f"""
         SELECT facility_name AS facility, facility_city AS city, facility_state AS state,
                any_value(jurisdiction_type) AS best_guess_type, count(*) AS detainers
         FROM detainer_facts WHERE {where} AND NOT likely_duplicate AND needs_review
-        GROUP BY 1, 2, 3 ORDER BY detainers DESC LIMIT 50""", params))
+        GROUP BY 1, 2, 3 ORDER BY detainers DESC LIMIT 50""",
+            params,
+        )
+    )
     doubtful_total = con.execute(
         f"SELECT count(*) FROM detainer_facts WHERE {where} AND NOT likely_duplicate AND needs_review",
-        params).fetchall()[0][0]
+        params,
+    ).fetchall()[0][0]
     issued = totals["issued"] or 0
     return {
         "releases": releases,
         "doubtful_facilities": doubtful,
         "detainers_at_doubtful_facilities": doubtful_total,
         "open_share": round(totals["open"] / issued, 4) if issued else None,
-        "excluded": [{"reason": "likely duplicate (same person identifier and prepare day "
-                                "within a release; flagged, not dropped)", "rows": excluded}],
-        "unknown_ncic_categories": [{"category": c, "detainers": suppress(n)}
-                                    for c, n in facts.unknown_ncic(con)],
+        "excluded": [
+            {
+                "reason": "likely duplicate (same person identifier and prepare day "
+                "within a release; flagged, not dropped)",
+                "rows": excluded,
+            }
+        ],
+        "unknown_ncic_categories": [
+            {"category": c, "detainers": suppress(n)} for c, n in facts.unknown_ncic(con)
+        ],
         "notes": [
             "Counts are by the date ICE prepared (issued) each detainer. The releases hold no "
             "date on which a decline was recorded, so declines are counted in the period the "
@@ -370,28 +493,43 @@ def trend(con, period: Period, state_fips: str | None = None) -> list[dict]:
     """Weekly series for periods up to a year (Saturday-Friday weeks, as the DDOR's), monthly
     beyond."""
     unit = "week" if period.days <= 366 else "month"
-    bucket = ("CAST(issued AS DATE) - CAST((dayofweek(issued) + 1) % 7 AS INTEGER)"
-              if unit == "week" else "date_trunc('month', issued)::DATE")
+    bucket = (
+        "CAST(issued AS DATE) - CAST((dayofweek(issued) + 1) % 7 AS INTEGER)"
+        if unit == "week"
+        else "date_trunc('month', issued)::DATE"
+    )
     where, params = _scope(period, state_fips)
-    return [{"period": r[0].isoformat(), "unit": unit, "issued": r[1], "declined": r[2], "booked": r[3]}
-            for r in con.execute(f"""
+    return [
+        {"period": r[0].isoformat(), "unit": unit, "issued": r[1], "declined": r[2], "booked": r[3]}
+        for r in con.execute(
+            f"""
         SELECT {bucket} AS p, count(*),
                count(*) FILTER (WHERE outcome = 'declined'), count(*) FILTER (WHERE outcome = 'booked')
         FROM detainer_facts WHERE {where} AND NOT likely_duplicate GROUP BY 1 ORDER BY 1""",
-                                  params).fetchall()]
+            params,
+        ).fetchall()
+    ]
 
 
 def _map_rows(con, counted, params) -> list[dict]:
-    return [{"county_fips": r[0], "issued": r[1], "declined": r[2]} for r in con.execute(f"""
+    return [
+        {"county_fips": r[0], "issued": r[1], "declined": r[2]}
+        for r in con.execute(
+            f"""
         SELECT county_fips, count(*), count(*) FILTER (WHERE outcome = 'declined')
         FROM detainer_facts WHERE {counted} AND county_fips IS NOT NULL
           AND jurisdiction_type IN ('county', 'city', 'state')
-        GROUP BY 1 ORDER BY 1""", params).fetchall()]
+        GROUP BY 1 ORDER BY 1""",
+            params,
+        ).fetchall()
+    ]
 
 
 def facilities(con, counted, params) -> list[dict]:
     outcome_cols = ", ".join(f"count(*) FILTER (WHERE outcome = '{o}') AS {o}" for o in OUTCOMES)
-    return _rows(con.execute(f"""
+    return _rows(
+        con.execute(
+            f"""
         SELECT facility_name AS facility, facility_city AS city,
                coalesce(any_value(state_abbr), facility_state) AS state, facility_code AS code,
                any_value(county_fips) AS county_fips, any_value(place_fips) AS place_fips,
@@ -402,4 +540,7 @@ def facilities(con, counted, params) -> list[dict]:
                count(*) AS issued, {outcome_cols}
         FROM detainer_facts WHERE {counted}
         GROUP BY facility_name, facility_city, facility_state, facility_code
-        ORDER BY issued DESC, facility""", params))
+        ORDER BY issued DESC, facility""",
+            params,
+        )
+    )

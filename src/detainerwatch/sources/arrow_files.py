@@ -6,10 +6,11 @@ types and checks them exactly as it does a workbook's cells. The file has no hea
 its own: its column names are counted as row 1, so record k is row k + 1, the row the same
 record has in a CSV export of the file (without a preamble).
 """
+
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Iterator
+from collections.abc import Iterator
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -81,8 +82,12 @@ def read_arrow_file(path: Path, layouts: list[Layout], kind: str):
     found = find_header([list(names)], layouts, path, None)
     if found is None:
         known = ", ".join(lay.name for lay in layouts)
-        raise InputError(path, f"column names of a known layout ({known})", row=1,
-                         found=", ".join(names[:6]) + (", ..." if len(names) > 6 else ""))
+        raise InputError(
+            path,
+            f"column names of a known layout ({known})",
+            row=1,
+            found=", ".join(names[:6]) + (", ..." if len(names) > 6 else ""),
+        )
     layout, _ = found
     width = len(names)
 
@@ -99,9 +104,21 @@ def read_arrow_file(path: Path, layouts: list[Layout], kind: str):
             arrays = [pa.array(range(start, start + n), pa.int64())]
             arrays.extend(column_text(batch.column(i)) for i in range(width))
             start += n
-            yield pa.Table.from_arrays(arrays, names=["row_number"] + [f"c{i}" for i in range(width)])
+            yield pa.Table.from_arrays(
+                arrays, names=["row_number"] + [f"c{i}" for i in range(width)]
+            )
 
     wb = Workbook(path, kind)
-    wb.sheets.append(Sheet(file=path, name=None, layout=layout, header_row=1, headers=list(names),
-                           preamble=[], batches=batches, total_rows=total))
+    wb.sheets.append(
+        Sheet(
+            file=path,
+            name=None,
+            layout=layout,
+            header_row=1,
+            headers=list(names),
+            preamble=[],
+            batches=batches,
+            total_rows=total,
+        )
+    )
     return wb

@@ -1,5 +1,6 @@
 """Why a sheet's header is no known layout's, in words a user can act on: which row looks like
 the header, what it holds, and the closest layout and the columns it would need."""
+
 from __future__ import annotations
 
 from .layout import Layout, normalise_header
@@ -23,6 +24,7 @@ def header_diagnosis(rows: list[list[str | None]], layouts: list[Layout]) -> str
         why = "no column of any known layout"
     else:
         missing = [s for s in best.signature if normalise_header(s) not in present]
-        why = (f"closest layout {best.name} knows {known} of them but lacks "
-               + ", ".join(repr(m) for m in missing))
+        why = f"closest layout {best.name} knows {known} of them but lacks " + ", ".join(
+            repr(m) for m in missing
+        )
     return f"row {index + 1} holds {len(names)} column names ({shown}): {why}"

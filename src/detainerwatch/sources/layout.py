@@ -1,4 +1,5 @@
 """What a layout adapter declares. Each file under ``sources/layouts/`` is one of these."""
+
 from __future__ import annotations
 
 import re
@@ -33,15 +34,19 @@ class Layout:
         known = {f.name for f in FIELDS_BY_KIND[self.kind]}
         for header, canonical in self.columns.items():
             if canonical not in known:
-                raise ValueError(f"layout {self.name}: {header!r} maps to unknown field {canonical!r}")
+                raise ValueError(
+                    f"layout {self.name}: {header!r} maps to unknown field {canonical!r}"
+                )
         for name in self.required:
             if name not in self.columns.values():
                 raise ValueError(f"layout {self.name}: required field {name!r} has no header")
         for header, canonical in self.columns.items():
             key = normalise_header(header)
             if self._norm.get(key, canonical) != canonical:
-                raise ValueError(f"layout {self.name}: {header!r} folds onto the header of "
-                                 f"{self._norm[key]!r} but maps to {canonical!r}")
+                raise ValueError(
+                    f"layout {self.name}: {header!r} folds onto the header of "
+                    f"{self._norm[key]!r} but maps to {canonical!r}"
+                )
             self._norm[key] = canonical
 
     def canonical(self, header: str) -> str | None:

@@ -7,6 +7,7 @@ name the counts ("Arrests", "Book Ins", "Expedited Removals", "Other Removals", 
 Rows below it whose first cell is a fiscal year ("FY2012", "FY2019 YTD") or "Total" hold the
 counts, until a blank row.
 """
+
 from __future__ import annotations
 
 import re
@@ -54,8 +55,11 @@ def parse_summary(rows: list[list]) -> dict[str, dict[str, int]]:
             columns = [] if not any(cells) else columns
             continue
         if _HEAD.match(first):
-            columns = [(i, s) for i, c in enumerate(cells[1:], start=1)
-                       if c is not None and (s := _series(str(c)))]
+            columns = [
+                (i, s)
+                for i, c in enumerate(cells[1:], start=1)
+                if c is not None and (s := _series(str(c)))
+            ]
             continue
         if not columns:
             continue
@@ -85,6 +89,7 @@ def read_summary(path: Path) -> tuple[str, dict[str, dict[str, int]]] | None:
             return None
         rows = book.get_sheet_by_name(name).to_python(skip_empty_area=False)
     except Exception as exc:
-        raise InputError(path, "a readable Summary sheet", sheet="Summary",
-                         found=str(exc)[:120]) from None
+        raise InputError(
+            path, "a readable Summary sheet", sheet="Summary", found=str(exc)[:120]
+        ) from None
     return name, parse_summary(rows)

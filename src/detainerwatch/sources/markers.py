@@ -6,6 +6,7 @@ exemption tokens and nothing else; after the first, a token may leave out the ``
 (``(b)(6)(7)(c)``, ``(b)(6), (7)(c)``). A bare ``b6`` is not a marker. The pattern is RE2-compatible so the store can apply it
 in SQL, column by column, without a Python loop.
 """
+
 from __future__ import annotations
 
 import re
@@ -54,12 +55,19 @@ def _without(column: pa.Array, positions: list[int]) -> pa.Array:
         column = pa.concat_arrays([column])  # realign at offset 0
     validity, offsets, data = column.buffers()
     n = len(column)
-    bits = bytearray(validity.to_pybytes()[: (n + 7) // 8]) if validity is not None \
+    bits = (
+        bytearray(validity.to_pybytes()[: (n + 7) // 8])
+        if validity is not None
         else bytearray(b"\xff" * ((n + 7) // 8))
+    )
     for i in positions:
         bits[i >> 3] &= ~(1 << (i & 7)) & 0xFF
-    return pa.Array.from_buffers(pa.string(), n, [pa.py_buffer(bytes(bits)), offsets, data],
-                                 null_count=column.null_count + len(positions))
+    return pa.Array.from_buffers(
+        pa.string(),
+        n,
+        [pa.py_buffer(bytes(bits)), offsets, data],
+        null_count=column.null_count + len(positions),
+    )
 
 
 def null_texts(table: pa.Table, texts: tuple[str, ...]) -> pa.Table:
@@ -71,7 +79,8 @@ def null_texts(table: pa.Table, texts: tuple[str, ...]) -> pa.Table:
     arrays = []
     for column in table.columns:
         if pa.types.is_string(column.type):
-            column = pc.if_else(pc.is_in(column, value_set=value_set),
-                                pa.scalar(None, pa.string()), column)
+            column = pc.if_else(
+                pc.is_in(column, value_set=value_set), pa.scalar(None, pa.string()), column
+            )
         arrays.append(column)
     return pa.Table.from_arrays(arrays, names=table.column_names)

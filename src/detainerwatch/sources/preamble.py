@@ -1,6 +1,7 @@
 """What a release says about itself: the FOIA request number and the period in its preamble,
 the fiscal year in a sheet name, the date stamp in a file name. Used for release tags (ingest)
 and for the period each release covers (derive.releases)."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -10,8 +11,10 @@ from functools import lru_cache
 REQUEST = re.compile(r"(?<![0-9A-Za-z])(\d{4}-IC[A-Z]{2}-\d{5})(?![0-9])")
 _SLASH = r"(\d{1,2})/(\d{1,2})/(\d{4})"
 _ISO = r"(\d{4})-(\d{2})-(\d{2})"
-RANGES = [re.compile(_SLASH + r"\s*(?:-|–|to|through)\s*" + _SLASH, re.I),
-          re.compile(_ISO + r"\s*(?:-|–|to|through)\s*" + _ISO, re.I)]
+RANGES = [
+    re.compile(_SLASH + r"\s*(?:-|–|to|through)\s*" + _SLASH, re.I),
+    re.compile(_ISO + r"\s*(?:-|–|to|through)\s*" + _ISO, re.I),
+]
 FISCAL_YEAR = re.compile(r"^\s*FY\s*(\d{4}|\d{2})\b", re.I)
 FILE_STAMP = re.compile(r"(?<!\d)(20\d{2})(\d{2})(\d{2})(?!\d)")
 

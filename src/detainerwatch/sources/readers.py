@@ -3,6 +3,7 @@
 Every cell is read as text: no type is inferred from a sample, so a redaction marker late in
 a numeric column survives as text and is counted, never silently nulled.
 """
+
 from __future__ import annotations
 
 import codecs
@@ -17,7 +18,7 @@ import stat
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterator
+from collections.abc import Callable, Iterator
 
 import pyarrow as pa
 
@@ -85,15 +86,19 @@ class Workbook:
 
 _MAGIC = [
     (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "a legacy Excel .xls (OLE2) file: save it as .xlsx"),
-    (b"\x89PNG", "a PNG image"), (b"%PDF", "a PDF document"), (b"GIF8", "a GIF image"),
-    (b"\xff\xd8\xff", "a JPEG image"), (b"\x1f\x8b", "gzip-compressed data: decompress it first"),
-    (b"7z\xbc\xaf", "a 7-Zip archive"), (b"Rar!", "a RAR archive"),
+    (b"\x89PNG", "a PNG image"),
+    (b"%PDF", "a PDF document"),
+    (b"GIF8", "a GIF image"),
+    (b"\xff\xd8\xff", "a JPEG image"),
+    (b"\x1f\x8b", "gzip-compressed data: decompress it first"),
+    (b"7z\xbc\xaf", "a 7-Zip archive"),
+    (b"Rar!", "a RAR archive"),
 ]
 _EXPECTED_FILE = "an .xlsx workbook or delimited text"
 
 
 def sniff_format(path: Path) -> str:
-    """"xlsx", "parquet", "feather" or "delimited", by the bytes; other files we know are
+    """ "xlsx", "parquet", "feather" or "delimited", by the bytes; other files we know are
     refused by name."""
     with open(path, "rb") as fh:
         head = fh.read(8)
@@ -111,11 +116,13 @@ def sniff_format(path: Path) -> str:
         except Exception:  # noqa: BLE001 - zipfile raises many kinds on a damaged archive
             return "xlsx"  # a damaged workbook: the reader names what is wrong
         if b"opendocument" in mimetype:
-            raise InputError(path, _EXPECTED_FILE,
-                             found="an OpenDocument spreadsheet (.ods): save it as .xlsx")
+            raise InputError(
+                path, _EXPECTED_FILE, found="an OpenDocument spreadsheet (.ods): save it as .xlsx"
+            )
         if "xl/workbook.bin" in names:
-            raise InputError(path, _EXPECTED_FILE,
-                             found="an Excel binary workbook (.xlsb): save it as .xlsx")
+            raise InputError(
+                path, _EXPECTED_FILE, found="an Excel binary workbook (.xlsb): save it as .xlsx"
+            )
         if not any(n.startswith("xl/") for n in names):
             raise InputError(path, _EXPECTED_FILE, found="a zip archive that is not a workbook")
         return "xlsx"
@@ -141,8 +148,13 @@ def find_header(rows: list[list[str | None]], layouts: list[Layout], file, sheet
         headers = [c or "" for c in rows[index]]
         present = {normalise_header(h) for h in headers}
         missing = [s for s in layout.signature if normalise_header(s) not in present]
-        raise InputError(file, f"a column {missing[0]!r} in the header of layout {layout.name}",
-                         sheet=sheet, row=index + 1, column=missing[0])
+        raise InputError(
+            file,
+            f"a column {missing[0]!r} in the header of layout {layout.name}",
+            sheet=sheet,
+            row=index + 1,
+            column=missing[0],
+        )
     return None
 
 
@@ -153,15 +165,25 @@ def check_required(layout: Layout, headers: list[str], file, sheet, row: int) ->
         if canonical is None:
             continue
         if canonical in seen:
-            raise InputError(file, f"one column for field {canonical!r}", sheet=sheet, row=row,
-                             column=header, found="a second column for it")
+            raise InputError(
+                file,
+                f"one column for field {canonical!r}",
+                sheet=sheet,
+                row=row,
+                column=header,
+                found="a second column for it",
+            )
         seen.add(canonical)
     mapped = {layout.canonical(h) for h in headers if h.strip()}
     for name in layout.required:
         if name not in mapped:
-            raise InputError(file, f"a column {layout.header_for(name)!r} (required by layout "
-                             f"{layout.name})", sheet=sheet, row=row,
-                             column=layout.header_for(name))
+            raise InputError(
+                file,
+                f"a column {layout.header_for(name)!r} (required by layout {layout.name})",
+                sheet=sheet,
+                row=row,
+                column=layout.header_for(name),
+            )
 
 
 def read_xlsx(path: Path, layouts: list[Layout]) -> Workbook:
@@ -211,10 +233,19 @@ def _recognise(path: Path, layouts: list[Layout], sources: list[_SheetSource]) -
         found = find_header(head, candidates, path, name) if candidates else None
         prior = _continued(wb_out, after, head) if found is None else None
         if prior is not None:
-            wb_out.sheets.append(Sheet(
-                file=path, name=name, layout=prior.layout, header_row=0, headers=prior.headers,
-                preamble=[], total_rows=last_row, continues=prior.continues or prior.name,
-                batches=source.batches(0, len(prior.headers))))
+            wb_out.sheets.append(
+                Sheet(
+                    file=path,
+                    name=name,
+                    layout=prior.layout,
+                    header_row=0,
+                    headers=prior.headers,
+                    preamble=[],
+                    total_rows=last_row,
+                    continues=prior.continues or prior.name,
+                    batches=source.batches(0, len(prior.headers)),
+                )
+            )
             previous = name
             continue
         if found is None:
@@ -230,17 +261,27 @@ def _recognise(path: Path, layouts: list[Layout], sources: list[_SheetSource]) -
         # under a blank header is an extra column, kept and reported.
         headers = [c or "" for c in head[index]]
         preamble = [" ".join(c for c in row if c) for row in head[:index]]
-        wb_out.sheets.append(Sheet(
-            file=path, name=name, layout=layout, header_row=index + 1, headers=headers,
-            preamble=[p for p in preamble if p],
-            batches=source.batches(index + 1, len(headers)),
-            total_rows=max(last_row - (index + 1), 0) if last_row is not None else None))
+        wb_out.sheets.append(
+            Sheet(
+                file=path,
+                name=name,
+                layout=layout,
+                header_row=index + 1,
+                headers=headers,
+                preamble=[p for p in preamble if p],
+                batches=source.batches(index + 1, len(headers)),
+                total_rows=max(last_row - (index + 1), 0) if last_row is not None else None,
+            )
+        )
         previous = name
     if not wb_out.sheets:
         tried = "; ".join(f"sheet {s.name!r}: {s.reason}" for s in wb_out.skipped)
-        raise InputError(path, f"a sheet whose header is a known layout (one of {len(layouts)}); "
-                         f"tried {tried or 'no sheet'}",
-                         sheet=sources[0].name if sources else None)
+        raise InputError(
+            path,
+            f"a sheet whose header is a known layout (one of {len(layouts)}); "
+            f"tried {tried or 'no sheet'}",
+            sheet=sources[0].name if sources else None,
+        )
     return wb_out
 
 
@@ -261,10 +302,14 @@ def _read_xlsx_stream(path: Path, layouts: list[Layout], xlsx_stream) -> Workboo
             return got.rows, got.last_row
 
         return _SheetSource(
-            part.name, head, lambda: _extent(book, part.member, path, part.name),
-            lambda header_row, width: _stream_batches(book, part.member, path, part.name,
-                                                      header_row, width, xlsx_stream),
-            not_data=None if part.member else "not a worksheet (chart or dialog sheet)")
+            part.name,
+            head,
+            lambda: _extent(book, part.member, path, part.name),
+            lambda header_row, width: _stream_batches(
+                book, part.member, path, part.name, header_row, width, xlsx_stream
+            ),
+            not_data=None if part.member else "not a worksheet (chart or dialog sheet)",
+        )
 
     # A value right of the columns headed in the first rows, later in the sheet, fails loudly
     # with its row and column (calamine, reading the sheet whole, would make it an extra).
@@ -274,9 +319,14 @@ def _read_xlsx_stream(path: Path, layouts: list[Layout], xlsx_stream) -> Workboo
 def _fault(exc, path, name) -> InputError:
     """The scanner's refusal (problem, row, column index) as the one-line error."""
     problem, row, col = (list(exc.args) + [None, None, None])[:3]
-    return InputError(path, "well-formed sheet XML", sheet=name, row=row or None,
-                      column=_col_letter(col) if isinstance(col, int) and 0 <= col < 16384
-                      else None, found=problem)
+    return InputError(
+        path,
+        "well-formed sheet XML",
+        sheet=name,
+        row=row or None,
+        column=_col_letter(col) if isinstance(col, int) and 0 <= col < 16384 else None,
+        found=problem,
+    )
 
 
 def _extent(book, member, path, name) -> int:
@@ -293,16 +343,21 @@ def _stream_batches(book, member, path, name, header_row, width, xlsx_stream):
         try:
             yield from book.batches(member, width, header_row, BATCH_ROWS)
         except xlsx_stream.ScanError as exc:
-            expected = ("no value right of the last headed column" if exc.col >= width
-                        else "cells in column order")
-            raise InputError(path, expected, sheet=name, row=exc.row,
-                             column=_col_letter(exc.col), found=exc.text) from None
+            expected = (
+                "no value right of the last headed column"
+                if exc.col >= width
+                else "cells in column order"
+            )
+            raise InputError(
+                path, expected, sheet=name, row=exc.row, column=_col_letter(exc.col), found=exc.text
+            ) from None
         except xlsx_stream.ScanFault as exc:
             raise _fault(exc, path, name) from None
         except InputError:
             raise
         except Exception as exc:
             raise InputError(path, "a readable worksheet", sheet=name, found=_short(exc)) from None
+
     return batches
 
 
@@ -330,22 +385,29 @@ def read_xlsx_calamine(path: Path, layouts: list[Layout]) -> Workbook:
             return sheets[name]
 
         def head():
-            rows = [[cell_to_text(c) for c in row]
-                    for row in sheet().to_python(skip_empty_area=False, nrows=30)]
+            rows = [
+                [cell_to_text(c) for c in row]
+                for row in sheet().to_python(skip_empty_area=False, nrows=30)
+            ]
             return rows, sheet().total_height
 
-        return _SheetSource(name, head, lambda: sheet().height,
-                            lambda header_row, width: _xlsx_batches(path, sheet(), name,
-                                                                    header_row, width))
+        return _SheetSource(
+            name,
+            head,
+            lambda: sheet().height,
+            lambda header_row, width: _xlsx_batches(path, sheet(), name, header_row, width),
+        )
 
     return _recognise(path, layouts, [source(name) for name in names])
 
 
 # A whole cell that is a date: ISO text (as cells styled as dates are read), m/d/y text, or an
 # Excel serial number; with or without a time of day.
-_DATE_LIKE = re.compile(r"(?i)^\s*(\d{4}-\d{2}-\d{2}([ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?)?"
-                        r"|\d{1,2}/\d{1,2}/\d{2,4}( \d{1,2}:\d{2}(:\d{2})?( ?[AP]M)?)?"
-                        r"|\d{5}(\.\d+)?)\s*$")
+_DATE_LIKE = re.compile(
+    r"(?i)^\s*(\d{4}-\d{2}-\d{2}([ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?)?"
+    r"|\d{1,2}/\d{1,2}/\d{2,4}( \d{1,2}:\d{2}(:\d{2})?( ?[AP]M)?)?"
+    r"|\d{5}(\.\d+)?)\s*$"
+)
 
 
 def _continued(wb_out: Workbook, after: str | None, head: list[list[str | None]]) -> Sheet | None:
@@ -353,8 +415,9 @@ def _continued(wb_out: Workbook, after: str | None, head: list[list[str | None]]
     None. Only right after an ingested detainer sheet, when the first row holding a value is no
     wider than that sheet's header and holds a date where the prepare date goes; its rows are
     then data from row 1 on, under that header."""
-    prior = wb_out.sheets[-1] if after and wb_out.sheets and wb_out.sheets[-1].name == after \
-        else None
+    prior = (
+        wb_out.sheets[-1] if after and wb_out.sheets and wb_out.sheets[-1].name == after else None
+    )
     if prior is None or prior.layout.kind != "detainers" or not prior.layout.multi_sheet:
         return None
     first = next((row for row in head if any(c is not None for c in row)), None)
@@ -363,8 +426,14 @@ def _continued(wb_out: Workbook, after: str | None, head: list[list[str | None]]
     if sum(c is not None for c in first) < 2:  # a note or a title, not a detainer
         return None
     width = max(i for i, c in enumerate(first) if c is not None) + 1
-    position = next((i for i, h in enumerate(prior.headers)
-                     if h.strip() and prior.layout.canonical(h) == "prepare_date"), None)
+    position = next(
+        (
+            i
+            for i, h in enumerate(prior.headers)
+            if h.strip() and prior.layout.canonical(h) == "prepare_date"
+        ),
+        None,
+    )
     if width > len(prior.headers) or position is None or position >= len(first):
         return None
     return prior if first[position] and _DATE_LIKE.match(first[position]) else None
@@ -384,10 +453,17 @@ def _xlsx_batches(path, sheet, name, header_row, width):
                 if len(cells) < width:
                     cells.extend([None] * (width - len(cells)))
                 elif any(cell_to_text(c) is not None for c in row[width:]):
-                    extra = next(i for i, c in enumerate(row[width:]) if cell_to_text(c) is not None)
-                    raise InputError(path, "no value right of the last headed column", sheet=name,
-                                     row=number, column=_col_letter(width + extra),
-                                     found=cell_to_text(row[width + extra]))
+                    extra = next(
+                        i for i, c in enumerate(row[width:]) if cell_to_text(c) is not None
+                    )
+                    raise InputError(
+                        path,
+                        "no value right of the last headed column",
+                        sheet=name,
+                        row=number,
+                        column=_col_letter(width + extra),
+                        found=cell_to_text(row[width + extra]),
+                    )
                 if all(c is None for c in cells):
                     continue  # a blank row carries nothing; row numbers stay as Excel shows
                 batch.append((number, cells))
@@ -400,6 +476,7 @@ def _xlsx_batches(path, sheet, name, header_row, width):
             raise
         except Exception as exc:
             raise InputError(path, "a readable worksheet", sheet=name, found=_short(exc)) from None
+
     return batches
 
 
@@ -431,8 +508,12 @@ def _col_letter(index: int) -> str:
 DELIMITERS = [",", "|", "\t", ";"]
 HEADER_SEARCH_LINES = 30
 _WIDE = {"utf-16", "utf-16-le", "utf-16-be", "utf-32", "utf-32-le", "utf-32-be"}
-_BOMS = [(codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
-         (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16")]
+_BOMS = [
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+]
 
 
 def read_delimited(path: Path, layouts: list[Layout], encoding: str = "utf-8-sig") -> Workbook:
@@ -445,7 +526,8 @@ def read_delimited(path: Path, layouts: list[Layout], encoding: str = "utf-8-sig
     # Binary data, not text: NUL bytes throughout. A stray NUL in text is a control character
     # like any other (replaced and counted at ingest, wherever it is in the file).
     if codecs.lookup(encoding).name not in _WIDE and head_bytes.count(b"\x00") > max(
-            8, len(head_bytes) // 100):
+        8, len(head_bytes) // 100
+    ):
         raise InputError(path, _EXPECTED_FILE, found="binary data (NUL bytes)")
     cr_only = b"\r" in head_bytes and b"\n" not in head_bytes  # old Mac exports end lines in CR
     lines: list[str] = []
@@ -467,8 +549,12 @@ def read_delimited(path: Path, layouts: list[Layout], encoding: str = "utf-8-sig
     found = find_header(rows, layouts, path, None)
     if found is None:
         known = ", ".join(lay.name for lay in layouts)
-        raise InputError(path, f"a header row of a known layout ({known})", row=1,
-                         found=lines[0][:80] if lines else None)
+        raise InputError(
+            path,
+            f"a header row of a known layout ({known})",
+            row=1,
+            found=lines[0][:80] if lines else None,
+        )
     layout, index = found
     header, delimiter, header_row = rows[index], delimiters[index], index + 1
     width = len(header)
@@ -476,8 +562,11 @@ def read_delimited(path: Path, layouts: list[Layout], encoding: str = "utf-8-sig
     def batches():
         state = {"record": 0}  # the last record read; the header is record `header_row`
         with open(path, "rb") as raw:
-            reader = csv.reader(_decoded_lines(raw, path, encoding, state, cr_only),
-                                delimiter=delimiter, strict=True)
+            reader = csv.reader(
+                _decoded_lines(raw, path, encoding, state, cr_only),
+                delimiter=delimiter,
+                strict=True,
+            )
             try:
                 batch = []
                 for number, row in enumerate(reader, start=1):
@@ -488,8 +577,12 @@ def read_delimited(path: Path, layouts: list[Layout], encoding: str = "utf-8-sig
                     if not any(cells):
                         continue  # a blank record, as in a workbook: nothing to store
                     if len(row) != width:
-                        raise InputError(path, f"{width} fields as in the header",
-                                         row=number, found=f"{len(row)} fields")
+                        raise InputError(
+                            path,
+                            f"{width} fields as in the header",
+                            row=number,
+                            found=f"{len(row)} fields",
+                        )
                     batch.append((number, cells))
                     if len(batch) >= BATCH_ROWS:
                         yield rows_to_table(batch, width)
@@ -497,13 +590,22 @@ def read_delimited(path: Path, layouts: list[Layout], encoding: str = "utf-8-sig
                 if batch:
                     yield rows_to_table(batch, width)
             except csv.Error as exc:
-                raise InputError(path, "well-formed delimited text", row=state["record"] + 1,
-                                 found=str(exc)) from None
+                raise InputError(
+                    path, "well-formed delimited text", row=state["record"] + 1, found=str(exc)
+                ) from None
 
     wb = Workbook(path, "delimited")
-    wb.sheets.append(Sheet(file=path, name=None, layout=layout, header_row=header_row,
-                           headers=header, preamble=[x for x in lines[:index] if x.strip()],
-                           batches=batches))
+    wb.sheets.append(
+        Sheet(
+            file=path,
+            name=None,
+            layout=layout,
+            header_row=header_row,
+            headers=header,
+            preamble=[x for x in lines[:index] if x.strip()],
+            batches=batches,
+        )
+    )
     return wb
 
 
@@ -527,13 +629,21 @@ def check_input_file(path: Path) -> None:
     except FileNotFoundError:
         raise InputError(path, "an existing file") from None
     except OSError as exc:
-        raise InputError(path, "a readable file", found=exc.strerror or type(exc).__name__) from None
+        raise InputError(
+            path, "a readable file", found=exc.strerror or type(exc).__name__
+        ) from None
     if stat.S_ISDIR(st.st_mode):
         raise InputError(path, "a file", found="a folder (name the files in it)")
     if not stat.S_ISREG(st.st_mode):
-        kind = ("a named pipe (FIFO)" if stat.S_ISFIFO(st.st_mode) else
-                "a device" if stat.S_ISCHR(st.st_mode) or stat.S_ISBLK(st.st_mode) else
-                "a socket" if stat.S_ISSOCK(st.st_mode) else "not a regular file")
+        kind = (
+            "a named pipe (FIFO)"
+            if stat.S_ISFIFO(st.st_mode)
+            else "a device"
+            if stat.S_ISCHR(st.st_mode) or stat.S_ISBLK(st.st_mode)
+            else "a socket"
+            if stat.S_ISSOCK(st.st_mode)
+            else "not a regular file"
+        )
         raise InputError(path, "a regular file", found=kind)
     if not os.access(path, os.R_OK):
         raise InputError(path, "a readable file", found="no permission to read it")
@@ -568,8 +678,9 @@ def _decoded_blocks(raw, path, encoding: str, state: dict, cr_only: bool):
 
     def checked(text: str) -> str:
         if not utf8 and _SURROGATE.search(text):
-            raise InputError(path, message, row=state["record"] + 1,
-                             found="a lone surrogate (not a character)")
+            raise InputError(
+                path, message, row=state["record"] + 1, found="a lone surrogate (not a character)"
+            )
         return text
 
     if codecs.lookup(encoding).name in _WIDE:  # no byte-wise line split for UTF-16/32
@@ -577,8 +688,12 @@ def _decoded_blocks(raw, path, encoding: str, state: dict, cr_only: bool):
             for text in io.TextIOWrapper(raw, encoding=encoding, newline=""):
                 yield [checked(text)]
         except UnicodeError as exc:  # also "UTF-16 stream does not start with BOM"
-            raise InputError(path, message, row=state["record"] + 1,
-                             found=getattr(exc, "reason", None) or str(exc)[:80]) from None
+            raise InputError(
+                path,
+                message,
+                row=state["record"] + 1,
+                found=getattr(exc, "reason", None) or str(exc)[:80],
+            ) from None
         return
     # Lines decode as plain UTF-8 (a C decoder, not utf_8_sig's Python one); a line that
     # starts with a BOM drops it, as utf-8-sig decoding each line did.
@@ -606,16 +721,22 @@ def _decoded_blocks(raw, path, encoding: str, state: dict, cr_only: bool):
         if bad is not None:
             line = block[bad]
             if len(line) > MAX_LINE_BYTES:
-                raise InputError(path, f"lines of at most {MAX_LINE_BYTES >> 20} MiB",
-                                 row=state["record"] + 1, found="a longer line")
+                raise InputError(
+                    path,
+                    f"lines of at most {MAX_LINE_BYTES >> 20} MiB",
+                    row=state["record"] + 1,
+                    found="a longer line",
+                )
             try:
                 checked(line.decode(codec))
             except UnicodeDecodeError as exc:
-                raise InputError(path, message, row=state["record"] + 1,
-                                 found=f"byte 0x{line[exc.start]:02x}") from None
+                raise InputError(
+                    path, message, row=state["record"] + 1, found=f"byte 0x{line[exc.start]:02x}"
+                ) from None
             except (UnicodeError, ValueError, TypeError) as exc:
-                raise InputError(path, message, row=state["record"] + 1,
-                                 found=str(exc)[:80]) from None
+                raise InputError(
+                    path, message, row=state["record"] + 1, found=str(exc)[:80]
+                ) from None
 
 
 def _decodes(line: bytes, codec: str, utf8: bool) -> bool:

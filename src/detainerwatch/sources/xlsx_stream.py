@@ -9,6 +9,7 @@ Cells come out as `cell_to_text` in readers.py makes them from calamine's values
 reader, and the oracle of the tests): strings unescaped, whitespace-only as blank, numbers as
 written, numbers styled as dates as ISO text.
 """
+
 from __future__ import annotations
 
 import html
@@ -19,7 +20,7 @@ import threading
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from collections.abc import Iterator
 
 import pyarrow as pa
 
@@ -31,12 +32,12 @@ HEAD_ROWS = 30
 # Limits on what a workbook from outside may ask of the reader (the scanner has its own: cell
 # size, attribute and tag length, nesting, rows and columns). Generous for real releases: a
 # national release's sheet inflates to 2.6 GB at about 10:1.
-MAX_ROW_BYTES = 32 << 20        # one row's XML (Excel: 16,384 cells of at most 32,767 chars)
-MAX_PART_BYTES = 16 << 20       # workbook.xml, styles.xml, relationships
-MAX_SST_BYTES = 1 << 30         # sharedStrings.xml
-MAX_RATIO = 200                 # inflated / compressed, for a part past RATIO_FROM bytes
+MAX_ROW_BYTES = 32 << 20  # one row's XML (Excel: 16,384 cells of at most 32,767 chars)
+MAX_PART_BYTES = 16 << 20  # workbook.xml, styles.xml, relationships
+MAX_SST_BYTES = 1 << 30  # sharedStrings.xml
+MAX_RATIO = 200  # inflated / compressed, for a part past RATIO_FROM bytes
 RATIO_FROM = 256 << 20
-BATCH_BYTES = 64 << 20          # a batch is handed on at this much cell text, whatever its rows
+BATCH_BYTES = 64 << 20  # a batch is handed on at this much cell text, whatever its rows
 
 _ATTR = re.compile(r'([\w:.-]+)\s*=\s*(?:"([^"]*)"|\'([^\']*)\')')
 _TAG = re.compile(r"<(?:\w+:)?(sheet|Relationship|numFmt|xf|workbookPr)\b([^>]*)>")
@@ -72,8 +73,8 @@ class SheetPart:
 
 @dataclass
 class Head:
-    rows: list[list[str | None]]   # rows 1..n as a spreadsheet numbers them
-    last_row: int | None           # from the sheet's <dimension>, when it has one (progress)
+    rows: list[list[str | None]]  # rows 1..n as a spreadsheet numbers them
+    last_row: int | None  # from the sheet's <dimension>, when it has one (progress)
 
 
 class ScanError(Exception):
@@ -98,11 +99,14 @@ class XlsxStream:
         """The inflated size of a part, refused past `limit` or at a zip bomb's ratio."""
         info = self.zip.getinfo(member)
         if info.file_size > limit:
-            raise ValueError(f"part {member} inflates to {info.file_size:,} bytes "
-                             f"(at most {limit:,} read)")
+            raise ValueError(
+                f"part {member} inflates to {info.file_size:,} bytes (at most {limit:,} read)"
+            )
         if info.file_size > RATIO_FROM and info.file_size > MAX_RATIO * max(info.compress_size, 1):
-            raise ValueError(f"part {member} inflates {info.file_size // max(info.compress_size, 1):,}"
-                             f" times its size (a zip bomb?)")
+            raise ValueError(
+                f"part {member} inflates {info.file_size // max(info.compress_size, 1):,}"
+                f" times its size (a zip bomb?)"
+            )
         return info.file_size
 
     def _read_text(self, member: str) -> str:
@@ -121,8 +125,10 @@ class XlsxStream:
         size = self.path.stat().st_size
         for info in self.zip.infolist():
             if info.header_offset + info.compress_size > size:
-                raise ValueError(f"part {info.filename} claims {info.compress_size:,} compressed "
-                                 f"bytes; the file has {size:,}")
+                raise ValueError(
+                    f"part {info.filename} claims {info.compress_size:,} compressed "
+                    f"bytes; the file has {size:,}"
+                )
         names = set(self.zip.namelist())
         workbook = self._workbook_part(names)
         base = posixpath.dirname(workbook)
@@ -134,8 +140,11 @@ class XlsxStream:
                 if tag == "Relationship":
                     a = _attrs(body)
                     target = a.get("Target", "")
-                    target = target.lstrip("/") if target.startswith("/") else \
-                        posixpath.normpath(posixpath.join(base, target))
+                    target = (
+                        target.lstrip("/")
+                        if target.startswith("/")
+                        else posixpath.normpath(posixpath.join(base, target))
+                    )
                     rels[a.get("Id")] = (a.get("Type", ""), target)
         self.date1904 = False
         self.sheets: list[SheetPart] = []
@@ -152,13 +161,21 @@ class XlsxStream:
         for part in self.sheets:
             folded = part.name.casefold()  # Excel's sheet names are unique, ignoring case
             if folded in seen_names:
-                raise InputError(self.path, "each sheet name once", sheet=part.name,
-                                 found="a second sheet of that name")
+                raise InputError(
+                    self.path,
+                    "each sheet name once",
+                    sheet=part.name,
+                    found="a second sheet of that name",
+                )
             seen_names.add(folded)
             if part.member is not None:
                 if part.member in seen_members:
-                    raise InputError(self.path, "each sheet in its own part", sheet=part.name,
-                                     found=f"the part of sheet {seen_members[part.member]!r}")
+                    raise InputError(
+                        self.path,
+                        "each sheet in its own part",
+                        sheet=part.name,
+                        found=f"the part of sheet {seen_members[part.member]!r}",
+                    )
                 seen_members[part.member] = part.name
                 self._part_size(part.member, 1 << 62)
         self.date_styles = self._date_styles(base, names)
@@ -203,7 +220,7 @@ class XlsxStream:
         end = text.find("</cellXfs>", start)
         flags = []
         if start >= 0:
-            for tag, body in _TAG.findall(text[start:end if end > 0 else None]):
+            for tag, body in _TAG.findall(text[start : end if end > 0 else None]):
                 if tag != "xf":
                     continue
                 fmt = _attrs(body).get("numFmtId", "0")
@@ -225,17 +242,23 @@ class XlsxStream:
         data, offsets = self.shared_strings()
         return Scanner(data, offsets, self.date_styles, self.date1904)
 
-    def _chunks(self, member: str, scanner: Scanner, size: int | None = None,
-                ahead: bool = True) -> Iterator[bytes]:
+    def _chunks(
+        self, member: str, scanner: Scanner, size: int | None = None, ahead: bool = True
+    ) -> Iterator[bytes]:
         """The inflated XML, cut after a row end; inflated ahead in another thread. A row
         longer than MAX_ROW_BYTES is refused (its XML would be held whole)."""
         size = size or CHUNK
+
         def inflate(emit):
             with self.zip.open(member) as fh:
                 while block := fh.read(size):
                     emit(block)
 
-        blocks = _ahead(inflate, f"inflate {member}", depth=3) if ahead else _blocks(self.zip, member, size)
+        blocks = (
+            _ahead(inflate, f"inflate {member}", depth=3)
+            if ahead
+            else _blocks(self.zip, member, size)
+        )
         # Blocks since the last row end are held as they came and joined once a block brings
         # a row end: a long row costs one copy, not one per block.
         pending: list[bytes] = []
@@ -253,8 +276,11 @@ class XlsxStream:
             held += len(block)
             if cut < 0:
                 if held > MAX_ROW_BYTES:
-                    raise ScanFault(f"a row longer than {MAX_ROW_BYTES >> 20} MiB of XML",
-                                    scanner.last_row() + 1, None)
+                    raise ScanFault(
+                        f"a row longer than {MAX_ROW_BYTES >> 20} MiB of XML",
+                        scanner.last_row() + 1,
+                        None,
+                    )
                 continue
             data = pending[0] if len(pending) == 1 else b"".join(pending)
             yield memoryview(data)[:cut]
@@ -288,12 +314,14 @@ class XlsxStream:
             rows[r - 1][c] = text
         return Head(rows, last_row)
 
-    def batches(self, member: str, width: int, header_row: int,
-                batch_rows: int) -> Iterator[pa.Table]:
+    def batches(
+        self, member: str, width: int, header_row: int, batch_rows: int
+    ) -> Iterator[pa.Table]:
         """Arrow tables (row_number, c0..c{width-1}) of the rows below the header.
 
         Scanning runs in its own thread, a batch ahead of the consumer, so the store types and
         writes one batch while the next is inflated and scanned."""
+
         def scan(emit):
             scanner = self._scanner()
             scanner.configure(width, header_row)
@@ -387,7 +415,16 @@ def _table(taken, width: int) -> pa.Table:
     n, row_numbers, columns = taken
     arrays = [pa.Array.from_buffers(pa.int64(), n, [None, pa.py_buffer(row_numbers)])]
     for offsets, data, bitmap, nulls in columns:
-        arrays.append(pa.Array.from_buffers(
-            pa.string(), n, [pa.py_buffer(bitmap) if nulls else None, pa.py_buffer(offsets),
-                             pa.py_buffer(data)], null_count=nulls))
+        arrays.append(
+            pa.Array.from_buffers(
+                pa.string(),
+                n,
+                [
+                    pa.py_buffer(bitmap) if nulls else None,
+                    pa.py_buffer(offsets),
+                    pa.py_buffer(data),
+                ],
+                null_count=nulls,
+            )
+        )
     return pa.Table.from_arrays(arrays, names=["row_number"] + [f"c{i}" for i in range(width)])

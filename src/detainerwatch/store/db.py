@@ -1,4 +1,5 @@
 """Opening the store. Extensions are never fetched from the network."""
+
 from __future__ import annotations
 
 import os
@@ -18,8 +19,9 @@ def default_db_path() -> Path:
     return Path(os.environ.get("DETAINERWATCH_DB") or DEFAULT_DB)
 
 
-def connect(path: str | Path | None = None, *, read_only: bool = False,
-            config: dict | None = None) -> duckdb.DuckDBPyConnection:
+def connect(
+    path: str | Path | None = None, *, read_only: bool = False, config: dict | None = None
+) -> duckdb.DuckDBPyConnection:
     """The store; config replaces the default connection settings (store.query locks them)."""
     path = Path(path) if path else default_db_path()
     if read_only and not path.exists():
@@ -31,8 +33,10 @@ def connect(path: str | Path | None = None, *, read_only: bool = False,
         raise UsageError(_open_error(path, exc, read_only)) from None
     try:
         if _has_tables(con) and not _is_store(con):
-            raise UsageError(f"{path}: a DuckDB database that is not a detainerwatch store "
-                             "(no meta table); give --db another file")
+            raise UsageError(
+                f"{path}: a DuckDB database that is not a detainerwatch store "
+                "(no meta table); give --db another file"
+            )
         if not read_only:
             ensure_schema(con)
     except BaseException:
@@ -42,8 +46,12 @@ def connect(path: str | Path | None = None, *, read_only: bool = False,
 
 
 # What a file given as the store turns out to be, by its first bytes.
-_NOT_A_STORE = [(b"SQLite format 3\x00", "an SQLite database"), (b"PK\x03\x04", "a zip archive"),
-                (b"%PDF", "a PDF document"), (b"\x89PNG", "a PNG image")]
+_NOT_A_STORE = [
+    (b"SQLite format 3\x00", "an SQLite database"),
+    (b"PK\x03\x04", "a zip archive"),
+    (b"%PDF", "a PDF document"),
+    (b"\x89PNG", "a PNG image"),
+]
 
 
 def _check_store_file(path: Path) -> None:
@@ -57,11 +65,15 @@ def _check_store_file(path: Path) -> None:
         with open(path, "rb") as fh:
             head = fh.read(16)
     except OSError as exc:
-        raise UsageError(f"{path}: cannot read the store ({exc.strerror or type(exc).__name__})") from None
+        raise UsageError(
+            f"{path}: cannot read the store ({exc.strerror or type(exc).__name__})"
+        ) from None
     if len(head) >= 12 and head[8:12] == b"DUCK":
         return
-    what = next((name for magic, name in _NOT_A_STORE if head.startswith(magic)),
-                "an empty file" if not head else "a file that is not a DuckDB database")
+    what = next(
+        (name for magic, name in _NOT_A_STORE if head.startswith(magic)),
+        "an empty file" if not head else "a file that is not a DuckDB database",
+    )
     raise UsageError(f"{path}: not a detainerwatch store ({what}); give --db another file")
 
 
@@ -70,20 +82,29 @@ def _open_error(path: Path, exc: Exception, read_only: bool) -> str:
     m = re.search(r"Conflicting lock is held in (.+?) \(PID (\d+)\)", text)
     if m or "Could not set lock" in text:
         who = f" ({os.path.basename(m.group(1))}, PID {m.group(2)})" if m else ""
-        return (f"{path}: the store is in use by another process{who}; stop it (or wait for it) "
-                "and try again")
+        return (
+            f"{path}: the store is in use by another process{who}; stop it (or wait for it) "
+            "and try again"
+        )
     return f"{path}: cannot open the store{' read-only' if read_only else ''} ({text[:200]})"
 
 
 def _has_tables(con) -> bool:
-    return bool(con.execute("SELECT count(*) FROM information_schema.tables "
-                            "WHERE table_catalog = current_database()").fetchall()[0][0])
+    return bool(
+        con.execute(
+            "SELECT count(*) FROM information_schema.tables "
+            "WHERE table_catalog = current_database()"
+        ).fetchall()[0][0]
+    )
 
 
 def _is_store(con) -> bool:
-    return bool(con.execute("SELECT count(*) FROM information_schema.tables WHERE "
-                            "table_catalog = current_database() AND table_name = 'meta'"
-                            ).fetchall()[0][0])
+    return bool(
+        con.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE "
+            "table_catalog = current_database() AND table_name = 'meta'"
+        ).fetchall()[0][0]
+    )
 
 
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:

@@ -5,6 +5,7 @@ column in vectorised form (sources.markers), then typing, value-set checks and v
 column-wise SQL over the batch, so no Python loop touches a cell after it was read. Any bad input raises InputError before commit, and the
 rollback leaves the store exactly as it was.
 """
+
 from __future__ import annotations
 
 import codecs
@@ -14,7 +15,8 @@ import datetime as dt
 import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Protocol
+from typing import Protocol
+from collections.abc import Callable
 
 import duckdb
 import pyarrow as pa
@@ -32,8 +34,13 @@ from ..sources.readers import Sheet, open_source
 from .schema import TARGET_TABLE
 
 ISO_FORMATS = ("%Y-%m-%d", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M:%S.%f", "%Y-%m-%dT%H:%M:%S")
-SLASH_FORMATS = ("%m/%d/%Y", "%m/%d/%Y %H:%M:%S", "%m/%d/%Y %H:%M", "%m/%d/%Y %I:%M:%S %p",
-                 "%m/%d/%Y %I:%M %p")
+SLASH_FORMATS = (
+    "%m/%d/%Y",
+    "%m/%d/%Y %H:%M:%S",
+    "%m/%d/%Y %H:%M",
+    "%m/%d/%Y %I:%M:%S %p",
+    "%m/%d/%Y %I:%M %p",
+)
 # Years outside these bounds cannot be real for the field; see the load report's anomalies.
 PREPARE_YEARS = (1990, dt.date.today().year + 1)
 PLAUSIBLE_YEARS = (1900, 2100)
@@ -123,14 +130,22 @@ def file_sha256(path: Path) -> str:
             for chunk in iter(lambda: fh.read(1 << 20), b""):
                 digest.update(chunk)
     except OSError as exc:
-        raise InputError(path, "a readable file", found=exc.strerror or type(exc).__name__) from None
+        raise InputError(
+            path, "a readable file", found=exc.strerror or type(exc).__name__
+        ) from None
     return digest.hexdigest()
 
 
-def ingest(con: duckdb.DuckDBPyConnection, paths: list[Path], *, release: str | None = None,
-           encoding: str = "utf-8-sig", progress: Progress | None = None,
-           finalize: Callable[[duckdb.DuckDBPyConnection], None] | None = None,
-           accept_unmapped: bool = False) -> list[FileReport]:
+def ingest(
+    con: duckdb.DuckDBPyConnection,
+    paths: list[Path],
+    *,
+    release: str | None = None,
+    encoding: str = "utf-8-sig",
+    progress: Progress | None = None,
+    finalize: Callable[[duckdb.DuckDBPyConnection], None] | None = None,
+    accept_unmapped: bool = False,
+) -> list[FileReport]:
     """Ingest files in one transaction: all of them, or (on any error) none.
 
     A lift reason, detainer type or charge code that the reviewed tables in hand/ do not map
@@ -207,8 +222,9 @@ def _return_freed_memory() -> None:
         pass
 
 
-def _ingest_file(con, path: Path, release: str | None, encoding: str, progress,
-                 accept_unmapped: bool = False) -> FileReport:
+def _ingest_file(
+    con, path: Path, release: str | None, encoding: str, progress, accept_unmapped: bool = False
+) -> FileReport:
     if not path.exists():
         raise InputError(path, "an existing file")
     if path.is_dir():
@@ -222,27 +238,54 @@ def _ingest_file(con, path: Path, release: str | None, encoding: str, progress,
     source_id = con.execute("SELECT coalesce(max(source_id), 0) + 1 FROM sources").fetchall()[0][0]
     first = workbook.sheets[0].layout
     tag = release or default_release_tag(workbook.sheets[0].preamble, first.release)
-    report = FileReport(path, sha, "ingested", source_id=source_id, release=tag,
-                        layout=first.name, kind=first.kind,
-                        skipped_sheets=[(s.name, s.reason) for s in workbook.skipped])
+    report = FileReport(
+        path,
+        sha,
+        "ingested",
+        source_id=source_id,
+        release=tag,
+        layout=first.name,
+        kind=first.kind,
+        skipped_sheets=[(s.name, s.reason) for s in workbook.skipped],
+    )
     for sheet in workbook.sheets:
-        if sheet.layout.kind != first.kind and not {sheet.layout.kind, first.kind} <= set(EVENT_KINDS):
-            raise InputError(path, f"sheets of one kind ({first.kind})", sheet=sheet.name,
-                             row=sheet.header_row, found=sheet.layout.kind)
+        if sheet.layout.kind != first.kind and not {sheet.layout.kind, first.kind} <= set(
+            EVENT_KINDS
+        ):
+            raise InputError(
+                path,
+                f"sheets of one kind ({first.kind})",
+                sheet=sheet.name,
+                row=sheet.header_row,
+                found=sheet.layout.kind,
+            )
         report.sheets.append(_load_sheet(con, source_id, sha, sheet, tag, progress))
     if first.kind == "detainers":
         check_mapped(con, path, source_id, report, accept_unmapped)
     for skipped in workbook.skipped:  # visible in the load report and the fidelity section
-        con.execute("INSERT INTO load_sheets VALUES (?, ?, NULL, NULL, NULL, NULL, ?, 0, ?)",
-                    [source_id, skipped.name, skipped.rows, "not ingested: " + skipped.reason]
-                    ).fetchall()
+        con.execute(
+            "INSERT INTO load_sheets VALUES (?, ?, NULL, NULL, NULL, NULL, ?, 0, ?)",
+            [source_id, skipped.name, skipped.rows, "not ingested: " + skipped.reason],
+        ).fetchall()
     preamble = "\n".join(line for sheet in workbook.sheets[:1] for line in sheet.preamble)
     con.execute(
         "INSERT INTO sources VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [source_id, path.name, str(path.resolve()), sha, path.stat().st_size,
-         first.kind if len({s.layout.kind for s in workbook.sheets}) == 1 else "enforcement",
-         first.name, tag, len(report.sheets), report.rows_in, report.rows_out, preamble,
-         dt.datetime.now().replace(microsecond=0), __version__],
+        [
+            source_id,
+            path.name,
+            str(path.resolve()),
+            sha,
+            path.stat().st_size,
+            first.kind if len({s.layout.kind for s in workbook.sheets}) == 1 else "enforcement",
+            first.name,
+            tag,
+            len(report.sheets),
+            report.rows_in,
+            report.rows_out,
+            preamble,
+            dt.datetime.now().replace(microsecond=0),
+            __version__,
+        ],
     )
     from .checks import run_checks  # checks of the file against itself: load_checks
 
@@ -277,11 +320,15 @@ def _load_sheet(con, source_id: int, sha: str, sheet: Sheet, release: str, progr
             pos = int(name[1:])
             controls[pos] += len(hits)
             header = sheet.headers[pos]
-            con.executemany("INSERT INTO load_anomalies VALUES (?, ?, ?, ?, ?, ?)",
-                            [[source_id, sheet.name, row, by_header.get(pos, header), raw,
-                              CONTROL_NOTE] for row, raw in hits])
+            con.executemany(
+                "INSERT INTO load_anomalies VALUES (?, ?, ?, ?, ?, ?)",
+                [
+                    [source_id, sheet.name, row, by_header.get(pos, header), raw, CONTROL_NOTE]
+                    for row, raw in hits
+                ],
+            )
         counted = con.execute(plan.batch_sql).fetchall()[0]
-        stats, firsts = counted[:plan.n_stats], counted[plan.n_stats:]
+        stats, firsts = counted[: plan.n_stats], counted[plan.n_stats :]
         n = stats[0]
         if not n:
             continue
@@ -298,8 +345,9 @@ def _load_sheet(con, source_id: int, sha: str, sheet: Sheet, release: str, progr
                 anomalies[name] = anomalies.get(name, 0) + bad
                 con.execute(plan.anomaly_sql[name], [source_id, sheet.name, name]).fetchall()
         if plan.values_sql:
-            for name, value, count, examples in con.execute(plan.values_sql,
-                                                            plan.values_params).fetchall():
+            for name, value, count, examples in con.execute(
+                plan.values_sql, plan.values_params
+            ).fetchall():
                 hit = unknown.setdefault((name, value), ValueReport(name, value, 0, []))
                 hit.count += count
                 hit.example_rows = (hit.example_rows + list(examples))[:3]
@@ -310,13 +358,23 @@ def _load_sheet(con, source_id: int, sha: str, sheet: Sheet, release: str, progr
     table = TARGET_TABLE[layout.kind]
     rep.rows_out = con.execute(
         f"SELECT count(*) FROM {table} WHERE source_id = ? AND sheet IS NOT DISTINCT FROM ?",
-        [source_id, sheet.name]).fetchall()[0][0]
+        [source_id, sheet.name],
+    ).fetchall()[0][0]
     if rep.rows_out != rep.rows_in:  # cannot happen unless the SQL above is wrong
         raise RuntimeError(f"{sheet.file.name}: {rep.rows_in} rows read but {rep.rows_out} stored")
     by_position = {pos: name for name, pos in plan.mapping.items()}
-    rep.columns = [ColumnReport(by_position.get(i, "(extra)"), header, i + 1, blanks[i], markers[i],
-                                anomalies.get(by_position.get(i), 0), controls[i])
-                   for i, header in enumerate(sheet.headers)]
+    rep.columns = [
+        ColumnReport(
+            by_position.get(i, "(extra)"),
+            header,
+            i + 1,
+            blanks[i],
+            markers[i],
+            anomalies.get(by_position.get(i), 0),
+            controls[i],
+        )
+        for i, header in enumerate(sheet.headers)
+    ]
     rep.unknown_values = sorted(unknown.values(), key=lambda v: (v.field, -v.count, v.value))
     rep.extra_columns = [h for h, _ in plan.extras]
     # Readers skip rows with no value at all (keeping the row numbers a spreadsheet shows):
@@ -346,27 +404,42 @@ class _SheetPlan:
                 if key in {k for k, _ in self.extras}:
                     key = f"{key} (column {i + 1})"
                 self.extras.append((key, i))
-        self.typed = {name: _typed_expr(self.fields[name], f"c{pos}", layout.date_formats)
-                      for name, pos in self.mapping.items()}
-        self.secondary_dates = [n for n in self.mapping
-                                if self.fields[n].type == "date" and n != "prepare_date"]
+        self.typed = {
+            name: _typed_expr(self.fields[name], f"c{pos}", layout.date_formats)
+            for name, pos in self.mapping.items()
+        }
+        self.secondary_dates = [
+            n for n in self.mapping if self.fields[n].type == "date" and n != "prepare_date"
+        ]
         lo, hi = PLAUSIBLE_YEARS
-        implausible = {n: f"year({self.typed[n]}) NOT BETWEEN {lo} AND {hi}"
-                       for n in self.secondary_dates}
-        stats = (["count(*)", "min(row_number)", "max(row_number)"]
-                 + [f"count(c{i})" for i in range(width)]
-                 + [f"count_if({implausible[n]})" for n in self.secondary_dates])
+        implausible = {
+            n: f"year({self.typed[n]}) NOT BETWEEN {lo} AND {hi}" for n in self.secondary_dates
+        }
+        stats = (
+            ["count(*)", "min(row_number)", "max(row_number)"]
+            + [f"count(c{i})" for i in range(width)]
+            + [f"count_if({implausible[n]})" for n in self.secondary_dates]
+        )
         self.n_stats = len(stats)
         self.anomaly_sql = {
             n: f"INSERT INTO load_anomalies SELECT ?, ?, row_number, ?, c{self.mapping[n]}, "
-               f"'year outside {lo}-{hi}: stored as null, raw value kept here' FROM dw_batch "
-               f"WHERE {implausible[n]}"
-            for n in self.secondary_dates}
+            f"'year outside {lo}-{hi}: stored as null, raw value kept here' FROM dw_batch "
+            f"WHERE {implausible[n]}"
+            for n in self.secondary_dates
+        }
         self.checks = self._checks()
         # One pass over the batch: its counts, then the first failure of each check.
-        self.batch_sql = "SELECT " + ", ".join(stats + [
-            f"arg_min(struct_pack(r := row_number, v := c{pos}), row_number) FILTER (WHERE {cond})"
-            for pos, cond, _ in self.checks]) + " FROM dw_batch"
+        self.batch_sql = (
+            "SELECT "
+            + ", ".join(
+                stats
+                + [
+                    f"arg_min(struct_pack(r := row_number, v := c{pos}), row_number) FILTER (WHERE {cond})"
+                    for pos, cond, _ in self.checks
+                ]
+            )
+            + " FROM dw_batch"
+        )
         sets = value_sets()
         parts, self.values_params = [], []
         for name in self.mapping:
@@ -375,11 +448,19 @@ class _SheetPlan:
                     f"SELECT '{name}' AS f, v, count(*) AS n, "
                     f"list(row_number ORDER BY row_number)[1:3] AS ex FROM "
                     f"(SELECT row_number, {self.typed[name]} AS v FROM dw_batch) "
-                    f"WHERE v IS NOT NULL AND NOT list_contains(?, v) GROUP BY v")
+                    f"WHERE v IS NOT NULL AND NOT list_contains(?, v) GROUP BY v"
+                )
                 self.values_params.append(sorted(sets[name]))
         self.values_sql = " UNION ALL ".join(parts)
-        target = ["source_id", "source_file", "source_sha256", "sheet", "row_number", "release",
-                  "layout"]
+        target = [
+            "source_id",
+            "source_file",
+            "source_sha256",
+            "sheet",
+            "row_number",
+            "release",
+            "layout",
+        ]
         select = ["?", "?", "?", "?", "row_number", "?", "?"]
         for name, expr in self.typed.items():
             target.append(name)
@@ -391,8 +472,10 @@ class _SheetPlan:
             vals = ", ".join(f"c{i}" for _, i in self.extras)
             target.append("extras")
             select.append(f"map([{keys}], [{vals}])")
-        self.insert_sql = (f"INSERT INTO {TARGET_TABLE[layout.kind]} ({', '.join(target)}) "
-                           f"SELECT {', '.join(select)} FROM dw_batch")
+        self.insert_sql = (
+            f"INSERT INTO {TARGET_TABLE[layout.kind]} ({', '.join(target)}) "
+            f"SELECT {', '.join(select)} FROM dw_batch"
+        )
 
     def _checks(self):
         checks = []
@@ -400,13 +483,18 @@ class _SheetPlan:
             kind = self.fields[name].type
             if kind == "text":
                 continue
-            checks.append((pos, f"c{pos} IS NOT NULL AND ({self.typed[name]}) IS NULL",
-                           _EXPECTED[kind]))
+            checks.append(
+                (pos, f"c{pos} IS NOT NULL AND ({self.typed[name]}) IS NULL", _EXPECTED[kind])
+            )
         if "prepare_date" in self.typed:
             lo, hi = PREPARE_YEARS
-            checks.append((self.mapping["prepare_date"],
-                           f"year({self.typed['prepare_date']}) NOT BETWEEN {lo} AND {hi}",
-                           f"a prepare date between {lo} and {hi}"))
+            checks.append(
+                (
+                    self.mapping["prepare_date"],
+                    f"year({self.typed['prepare_date']}) NOT BETWEEN {lo} AND {hi}",
+                    f"a prepare date between {lo} and {hi}",
+                )
+            )
         return checks
 
 
@@ -415,8 +503,11 @@ def _typed_expr(fld: Field, col: str, formats: tuple[str, ...]) -> str:
         return col
     trimmed = f"trim({col})"
     if fld.type == "int":
-        return (f"CASE WHEN regexp_full_match({trimmed}, '-?[0-9]+') "
-                f"THEN TRY_CAST({trimmed} AS BIGINT) END")
+        return (
+            f"CASE WHEN regexp_full_match({trimmed}, '-?[0-9]+') "
+            f"THEN TRY_CAST({trimmed} AS BIGINT) END"
+        )
+
     def strptime(fmts) -> str:
         return f"try_strptime({trimmed}, [{', '.join(repr(f) for f in fmts)}])"
 
@@ -424,14 +515,18 @@ def _typed_expr(fld: Field, col: str, formats: tuple[str, ...]) -> str:
     # year pattern by the text itself (DuckDB's %Y reads "10/2/07" as the year 7).
     chain = [strptime(formats)] if formats else []
     chain.append(strptime(ISO_FORMATS))
-    chain.append(f"CASE WHEN regexp_matches({trimmed}, '^[0-9]{{1,2}}/[0-9]{{1,2}}/[0-9]{{4}}') "
-                 f"THEN {strptime(SLASH_FORMATS)} "
-                 f"WHEN regexp_matches({trimmed}, '^[0-9]{{1,2}}/[0-9]{{1,2}}/[0-9]{{2}}([^0-9]|$)') "
-                 f"THEN {strptime([f.replace('%Y', '%y') for f in SLASH_FORMATS])} END")
-    chain.append(f"CASE WHEN regexp_full_match({trimmed}, '[0-9]+(\\.[0-9]+)?') "
-                 f"AND TRY_CAST({trimmed} AS DOUBLE) BETWEEN 1 AND {EXCEL_SERIAL_MAX} "
-                 f"THEN TIMESTAMP '1899-12-30' + to_microseconds(CAST(round("
-                 f"TRY_CAST({trimmed} AS DOUBLE) * 86400000000) AS BIGINT)) END")
+    chain.append(
+        f"CASE WHEN regexp_matches({trimmed}, '^[0-9]{{1,2}}/[0-9]{{1,2}}/[0-9]{{4}}') "
+        f"THEN {strptime(SLASH_FORMATS)} "
+        f"WHEN regexp_matches({trimmed}, '^[0-9]{{1,2}}/[0-9]{{1,2}}/[0-9]{{2}}([^0-9]|$)') "
+        f"THEN {strptime([f.replace('%Y', '%y') for f in SLASH_FORMATS])} END"
+    )
+    chain.append(
+        f"CASE WHEN regexp_full_match({trimmed}, '[0-9]+(\\.[0-9]+)?') "
+        f"AND TRY_CAST({trimmed} AS DOUBLE) BETWEEN 1 AND {EXCEL_SERIAL_MAX} "
+        f"THEN TIMESTAMP '1899-12-30' + to_microseconds(CAST(round("
+        f"TRY_CAST({trimmed} AS DOUBLE) * 86400000000) AS BIGINT)) END"
+    )
     return f"coalesce({', '.join(chain)})"
 
 
@@ -440,12 +535,16 @@ _EXPECTED = {"date": "a date (Excel date, YYYY-MM-DD or MM/DD/YYYY)", "int": "a 
 
 def _raise_first_failure(sheet: Sheet, plan: _SheetPlan, firsts) -> None:
     """The first cell of the batch that cannot be typed, or an impossible prepare date."""
-    failures = [(hit["r"], pos, expected, hit["v"])
-                for (pos, _, expected), hit in zip(plan.checks, firsts) if hit is not None]
+    failures = [
+        (hit["r"], pos, expected, hit["v"])
+        for (pos, _, expected), hit in zip(plan.checks, firsts)
+        if hit is not None
+    ]
     if failures:
         row, pos, expected, raw = min(failures)
-        raise InputError(sheet.file, expected, sheet=sheet.name, row=row,
-                         column=sheet.headers[pos], found=raw)
+        raise InputError(
+            sheet.file, expected, sheet=sheet.name, row=row, column=sheet.headers[pos], found=raw
+        )
 
 
 def _record_sheet(con, source_id: int, rep: SheetReport) -> None:
@@ -457,16 +556,51 @@ def _record_sheet(con, source_id: int, rep: SheetReport) -> None:
     if rep.blank_rows:
         notes.append(f"{rep.blank_rows:,} blank rows skipped")
     note = "; ".join(notes) or None
-    con.execute("INSERT INTO load_sheets VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [source_id, rep.sheet, rep.layout, rep.header_row, rep.first_row, rep.last_row,
-                 rep.rows_in, rep.rows_out, note])
-    con.executemany("INSERT INTO load_columns VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    [[source_id, rep.sheet, c.field, c.source_header, c.position, c.blanks,
-                      c.redactions, c.anomalies] for c in rep.columns])
+    con.execute(
+        "INSERT INTO load_sheets VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            source_id,
+            rep.sheet,
+            rep.layout,
+            rep.header_row,
+            rep.first_row,
+            rep.last_row,
+            rep.rows_in,
+            rep.rows_out,
+            note,
+        ],
+    )
+    con.executemany(
+        "INSERT INTO load_columns VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            [
+                source_id,
+                rep.sheet,
+                c.field,
+                c.source_header,
+                c.position,
+                c.blanks,
+                c.redactions,
+                c.anomalies,
+            ]
+            for c in rep.columns
+        ],
+    )
     if rep.unknown_values:
-        con.executemany("INSERT INTO load_values VALUES (?, ?, ?, ?, ?, ?)",
-                        [[source_id, rep.sheet, v.field, v.value, v.count,
-                          ",".join(map(str, v.example_rows))] for v in rep.unknown_values])
+        con.executemany(
+            "INSERT INTO load_values VALUES (?, ?, ?, ?, ?, ?)",
+            [
+                [
+                    source_id,
+                    rep.sheet,
+                    v.field,
+                    v.value,
+                    v.count,
+                    ",".join(map(str, v.example_rows)),
+                ]
+                for v in rep.unknown_values
+            ],
+        )
 
 
 # ---- Control characters: one rule for every reader ------------------------------------------
@@ -520,8 +654,10 @@ def replace_controls(table: pa.Table) -> tuple[pa.Table, dict[str, list[tuple[in
             continue
         if rows is None:
             rows = table.column("row_number")
-        found[name] = [(r, _shown(v)) for r, v in zip(pc.filter(rows, hit).to_pylist(),
-                                                       pc.filter(column, hit).to_pylist())]
+        found[name] = [
+            (r, _shown(v))
+            for r, v in zip(pc.filter(rows, hit).to_pylist(), pc.filter(column, hit).to_pylist())
+        ]
         arrays.append(pc.replace_substring_regex(column, CONTROL_PATTERN, "\ufffd"))
     if not found:
         return table, found
@@ -533,17 +669,32 @@ def replace_controls(table: pa.Table) -> tuple[pa.Table, dict[str, list[tuple[in
 # does not map stops the ingest that brought it (the read side can then trust the store), or,
 # with --accept-unmapped, is stored, listed in the load report and shown as "unclassified".
 # (field, hand table, its key column, the SQL key of a stored value, what the user should do)
-_CODE_CATEGORY = ("CASE WHEN regexp_full_match(trim(v), '[0-9]{4}') THEN left(trim(v), 2) END")
+_CODE_CATEGORY = "CASE WHEN regexp_full_match(trim(v), '[0-9]{4}') THEN left(trim(v), 2) END"
 MAPPED_FIELDS = (
-    ("detainer_type", "detainer_types.csv", "detainer_type", "lower(trim(v))",
-     "a detainer type listed in hand/detainer_types.csv (add it there as a hold or notification "
-     "request, or ingest with --accept-unmapped)"),
-    ("lift_reason", "lift_reasons.csv", "lift_reason", "lower(trim(v))",
-     "a lift reason listed in hand/lift_reasons.csv (add it there with its outcome class, or "
-     "ingest with --accept-unmapped)"),
-    ("msc_charge_code", "ncic_categories.csv", "category", _CODE_CATEGORY,
-     "a charge code whose category (first two digits) is in hand/ncic_categories.csv (add the "
-     "category there with its tier, or ingest with --accept-unmapped)"),
+    (
+        "detainer_type",
+        "detainer_types.csv",
+        "detainer_type",
+        "lower(trim(v))",
+        "a detainer type listed in hand/detainer_types.csv (add it there as a hold or notification "
+        "request, or ingest with --accept-unmapped)",
+    ),
+    (
+        "lift_reason",
+        "lift_reasons.csv",
+        "lift_reason",
+        "lower(trim(v))",
+        "a lift reason listed in hand/lift_reasons.csv (add it there with its outcome class, or "
+        "ingest with --accept-unmapped)",
+    ),
+    (
+        "msc_charge_code",
+        "ncic_categories.csv",
+        "category",
+        _CODE_CATEGORY,
+        "a charge code whose category (first two digits) is in hand/ncic_categories.csv (add the "
+        "category there with its tier, or ingest with --accept-unmapped)",
+    ),
 )
 
 
@@ -564,26 +715,46 @@ def check_mapped(con, path: Path, source_id: int, report: FileReport, accept: bo
             f"  AND {field_name} IS NOT NULL AND trim({field_name}) <> '') "
             f"WHERE {key} IS NOT NULL AND NOT list_contains(?, {key}) "
             f"GROUP BY sheet, {key} ORDER BY min(row_number)",
-            [source_id, mapped_keys(table, column)]).fetchall()
+            [source_id, mapped_keys(table, column)],
+        ).fetchall()
         for sheet, value, count, examples in rows:
             found.setdefault(sheet, []).append(
-                (ValueReport(field_name, value, count, list(examples)), table, expected))
+                (ValueReport(field_name, value, count, list(examples)), table, expected)
+            )
     for rep in report.sheets:  # in the order the sheets were read
         hits = sorted(found.get(rep.sheet, []), key=lambda h: h[0].example_rows[0])
         if not hits:
             continue
         if not accept:
             first, _, expected = hits[0]
-            header = next((c.source_header for c in rep.columns if c.field == first.field),
-                          first.field)
-            raise InputError(path, expected, sheet=rep.sheet, row=first.example_rows[0],
-                             column=header, found=first.value)
+            header = next(
+                (c.source_header for c in rep.columns if c.field == first.field), first.field
+            )
+            raise InputError(
+                path,
+                expected,
+                sheet=rep.sheet,
+                row=first.example_rows[0],
+                column=header,
+                found=first.value,
+            )
         rep.unmapped_values += [v for v, _, _ in hits]
-        con.executemany("INSERT INTO load_anomalies VALUES (?, ?, ?, ?, ?, ?)", [
-            [source_id, rep.sheet, v.example_rows[0], v.field, v.value,
-             f"unmapped: not in hand/{table}; stored because --accept-unmapped was given, "
-             f"shown as unclassified; {v.count:,} rows (e.g. rows "
-             f"{', '.join(map(str, v.example_rows))})"] for v, table, _ in hits])
+        con.executemany(
+            "INSERT INTO load_anomalies VALUES (?, ?, ?, ?, ?, ?)",
+            [
+                [
+                    source_id,
+                    rep.sheet,
+                    v.example_rows[0],
+                    v.field,
+                    v.value,
+                    f"unmapped: not in hand/{table}; stored because --accept-unmapped was given, "
+                    f"shown as unclassified; {v.count:,} rows (e.g. rows "
+                    f"{', '.join(map(str, v.example_rows))})",
+                ]
+                for v, table, _ in hits
+            ],
+        )
 
 
 def flag_likely_duplicates(con, release: str) -> int:
@@ -599,6 +770,8 @@ def flag_likely_duplicates(con, release: str) -> int:
                FROM detainers WHERE release = ? AND person_id IS NOT NULL) WHERE k > 1) d
            WHERE detainers.release = ? AND detainers.source_id = d.s
              AND detainers.sheet IS NOT DISTINCT FROM d.sh AND detainers.row_number = d.r""",
-        [release, release])
-    return con.execute("SELECT count(*) FROM detainers WHERE release = ? AND likely_duplicate",
-                       [release]).fetchall()[0][0]
+        [release, release],
+    )
+    return con.execute(
+        "SELECT count(*) FROM detainers WHERE release = ? AND likely_duplicate", [release]
+    ).fetchall()[0][0]

@@ -7,6 +7,7 @@ no statement can turn any of it back on. On top of that only statements that rea
 accepted (SELECT, WITH, FROM, DESCRIBE, SHOW, SUMMARIZE, EXPLAIN, and the PRAGMAs that list
 tables and columns); anything else is refused before it runs.
 """
+
 from __future__ import annotations
 
 import re
@@ -27,9 +28,20 @@ LOCKED_CONFIG = {
 # Statement kinds that read (DESCRIBE, SHOW and SUMMARIZE parse as SELECT).
 READ_TYPES = {"SELECT", "EXPLAIN"}
 # PRAGMAs that only describe the store; others (and every PRAGMA x = y, which is a SET) refused.
-READ_PRAGMAS = {"show_tables", "show_tables_expanded", "table_info", "show", "database_size",
-                "storage_info", "version", "platform", "database_list", "functions",
-                "collations", "metadata_info"}
+READ_PRAGMAS = {
+    "show_tables",
+    "show_tables_expanded",
+    "table_info",
+    "show",
+    "database_size",
+    "storage_info",
+    "version",
+    "platform",
+    "database_list",
+    "functions",
+    "collations",
+    "metadata_info",
+}
 _PRAGMA_NAME = re.compile(r"\s*pragma\s+([a-z_]+)", re.I)
 
 
@@ -70,7 +82,8 @@ def check_read_only(con: duckdb.DuckDBPyConnection, sql: str) -> list[str]:
             raise UsageError(
                 f"query is read-only: only statements that read the store are accepted (SELECT, WITH, "
                 f"DESCRIBE, SHOW, SUMMARIZE, EXPLAIN, PRAGMA show_tables/table_info); "
-                f"refused {kind} statement {first!r}")
+                f"refused {kind} statement {first!r}"
+            )
         texts.append(text)
     return texts
 

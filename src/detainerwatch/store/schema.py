@@ -1,8 +1,14 @@
 """Tables of the store. Provenance columns lead every row table."""
+
 from __future__ import annotations
 
-from ..sources.fields import (DETAINER_FIELDS, FACILITY_FIELDS, FIELDS_BY_KIND, EVENT_KINDS,
-                              UPSTREAM_FIELDS)
+from ..sources.fields import (
+    DETAINER_FIELDS,
+    FACILITY_FIELDS,
+    FIELDS_BY_KIND,
+    EVENT_KINDS,
+    UPSTREAM_FIELDS,
+)
 
 SCHEMA_VERSION = 1
 
@@ -106,16 +112,22 @@ TARGET_TABLE = {"detainers": "detainers", "facilities": "facility_list"}
 
 # Enforcement events of the same releases (issue 14): one table per kind, with the same
 # provenance columns as detainers, the upstream provenance of republished rows, and extras.
-EVENT_TABLE = {"arrests": "arrests", "stints": "detention_stints", "removals": "removals",
-               "encounters": "encounters"}
+EVENT_TABLE = {
+    "arrests": "arrests",
+    "stints": "detention_stints",
+    "removals": "removals",
+    "encounters": "encounters",
+}
 TARGET_TABLE.update(EVENT_TABLE)
 for _kind in EVENT_KINDS:
     DDL.append(f"""CREATE TABLE IF NOT EXISTS {EVENT_TABLE[_kind]} ({PROVENANCE},
     {_columns(FIELDS_BY_KIND[_kind])},
     extras MAP(VARCHAR, VARCHAR))""")
 # Stores made before the upstream provenance columns existed get them (null) on open.
-DDL.extend(f"ALTER TABLE detainers ADD COLUMN IF NOT EXISTS {f.name} {_SQL_TYPES[f.type]}"
-           for f in UPSTREAM_FIELDS)
+DDL.extend(
+    f"ALTER TABLE detainers ADD COLUMN IF NOT EXISTS {f.name} {_SQL_TYPES[f.type]}"
+    for f in UPSTREAM_FIELDS
+)
 # Checks of a file against itself or against what it says of itself (a Summary sheet's totals,
 # upstream row numbers, upstream duplicate flags): one row per check, in the load report.
 DDL.append("""CREATE TABLE IF NOT EXISTS load_checks (

@@ -4,12 +4,14 @@ produce the OpenAPI document, so what the document promises is what the server c
 Aggregates only. Bad parameters get 400 (or 404 for an unknown resource) with a JSON error
 naming the parameter; the database is opened read-only and every query is parameterised.
 """
+
 from __future__ import annotations
 
 import datetime as dt
 import re
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 from .. import __version__
 
@@ -90,7 +92,9 @@ def parse(param: Param, raw: str | None):
     if len(raw) > param.max_length:
         raise ParamError(param.name, f"longer than {param.max_length} characters")
     if param.pattern and not re.fullmatch(param.pattern.strip("^$"), raw):
-        raise ParamError(param.name, f"does not match {param.pattern}", 404 if param.location == "path" else 400)
+        raise ParamError(
+            param.name, f"does not match {param.pattern}", 404 if param.location == "path" else 400
+        )
     if "\x00" in raw:
         raise ParamError(param.name, "contains a NUL character")
     if param.enum and raw not in param.enum:
@@ -113,6 +117,8 @@ class Endpoint:
 
 LIMIT = Param("limit", "Rows to return.", "integer", minimum=1, maximum=1000, default=50)
 OFFSET = Param("offset", "Rows to skip.", "integer", minimum=0, maximum=10_000_000, default=0)
+
+
 def _state_codes() -> tuple[str, ...]:
     import us
 
@@ -120,34 +126,64 @@ def _state_codes() -> tuple[str, ...]:
     return tuple(sorted({s.abbr for s in states} | {s.fips for s in states}))
 
 
-STATE = Param("state", "USPS code (e.g. PA) or 2-digit state FIPS.", max_length=2,
-              enum=_state_codes())
+STATE = Param(
+    "state", "USPS code (e.g. PA) or 2-digit state FIPS.", max_length=2, enum=_state_codes()
+)
 
 
 def openapi(endpoints: list[Endpoint]) -> dict:
     paths: dict = {}
     for ep in endpoints:
-        parameters = [{"name": p.name, "in": p.location, "required": p.required or p.location == "path",
-                       "description": p.description, "schema": p.schema()} for p in ep.params]
+        parameters = [
+            {
+                "name": p.name,
+                "in": p.location,
+                "required": p.required or p.location == "path",
+                "description": p.description,
+                "schema": p.schema(),
+            }
+            for p in ep.params
+        ]
         paths.setdefault("/api/v1" + ep.path, {})["get"] = {
-            "operationId": ep.operation_id, "summary": ep.summary, "tags": [ep.tag],
+            "operationId": ep.operation_id,
+            "summary": ep.summary,
+            "tags": [ep.tag],
             "parameters": parameters,
             "responses": {
-                "200": {"description": "Aggregates as JSON.",
-                        "content": {"application/json": {"schema": {}}}},
-                "400": {"description": "A parameter is invalid; the error names it.",
-                        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
-                "404": {"description": "No such resource.",
-                        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+                "200": {
+                    "description": "Aggregates as JSON.",
+                    "content": {"application/json": {"schema": {}}},
+                },
+                "400": {
+                    "description": "A parameter is invalid; the error names it.",
+                    "content": {
+                        "application/json": {"schema": {"$ref": "#/components/schemas/Error"}}
+                    },
+                },
+                "404": {
+                    "description": "No such resource.",
+                    "content": {
+                        "application/json": {"schema": {"$ref": "#/components/schemas/Error"}}
+                    },
+                },
             },
         }
     return {
         "openapi": "3.0.3",
-        "info": {"title": "detainerwatch API", "version": __version__,
-                 "description": "Aggregated ICE detainer records by jurisdiction and facility, "
-                                "each traceable to its source files. No person-level rows."},
+        "info": {
+            "title": "detainerwatch API",
+            "version": __version__,
+            "description": "Aggregated ICE detainer records by jurisdiction and facility, "
+            "each traceable to its source files. No person-level rows.",
+        },
         "paths": paths,
-        "components": {"schemas": {"Error": {
-            "type": "object", "required": ["error"],
-            "properties": {"error": {"type": "string"}, "parameter": {"type": "string"}}}}},
+        "components": {
+            "schemas": {
+                "Error": {
+                    "type": "object",
+                    "required": ["error"],
+                    "properties": {"error": {"type": "string"}, "parameter": {"type": "string"}},
+                }
+            }
+        },
     }

@@ -3,6 +3,7 @@
 Pages and API read the same library functions as the CLI and the static site. Every asset is
 served from this app (versioned file names); the Content Security Policy forbids anything else.
 """
+
 from __future__ import annotations
 
 import threading
@@ -19,7 +20,6 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from .. import __version__
 from ..publish import catalog, disclosure
 from ..publish.output import methodology_context
 from . import views
@@ -27,13 +27,14 @@ from ..store import connect
 from .api import LIMIT, OFFSET, STATE, Endpoint, Param, ParamError, openapi, parse
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
-CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
-       "script-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
-       "frame-ancestors 'none'")
+CSP = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+    "script-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
+    "frame-ancestors 'none'"
+)
 # Page context that holds no counts about people (the API description, file and list names).
 PAGE_PLAIN = ("spec", "files", "lists", "m")
-JURISDICTION_TYPES = ("county", "city", "regional", "state", "federal", "ice", "private",
-                      "unknown")
+JURISDICTION_TYPES = ("county", "city", "regional", "state", "federal", "ice", "private", "unknown")
 
 
 class SecurityHeaders:
@@ -49,9 +50,11 @@ class SecurityHeaders:
         async def send_with_headers(message):
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", []))
-                headers += [(b"content-security-policy", CSP.encode()),
-                            (b"x-content-type-options", b"nosniff"),
-                            (b"referrer-policy", b"no-referrer")]
+                headers += [
+                    (b"content-security-policy", CSP.encode()),
+                    (b"x-content-type-options", b"nosniff"),
+                    (b"referrer-policy", b"no-referrer"),
+                ]
                 message = {**message, "headers": headers}
             await send(message)
 
@@ -80,19 +83,29 @@ def templates() -> Environment:
 
 # ---- API handlers: thin calls into the library -------------------------------------------
 
+
 def get_totals(con):
     return catalog.national_totals(con)
 
 
 def list_jurisdictions(con, q=None, state=None, type=None, limit=50, offset=0):
-    return catalog.jurisdictions(con, q=q, state=state, jurisdiction_type=type, limit=limit,
-                                 offset=offset)
+    return catalog.jurisdictions(
+        con, q=q, state=state, jurisdiction_type=type, limit=limit, offset=offset
+    )
 
 
-def list_facilities(con, q=None, state=None, jurisdiction=None, needs_review=None, limit=50,
-                    offset=0):
-    return catalog.facilities(con, q=q, state=state, jurisdiction=jurisdiction,
-                              needs_review=needs_review, limit=limit, offset=offset)
+def list_facilities(
+    con, q=None, state=None, jurisdiction=None, needs_review=None, limit=50, offset=0
+):
+    return catalog.facilities(
+        con,
+        q=q,
+        state=state,
+        jurisdiction=jurisdiction,
+        needs_review=needs_review,
+        limit=limit,
+        offset=offset,
+    )
 
 
 def list_sources(con):
@@ -108,8 +121,9 @@ def get_report(con, week=None, start=None, end=None, state=None):
 
 
 def list_audits(con):
-    return disclosure.protect([{"list": name, "url": f"/api/v1/audits/{name}"}
-                               for name in views.list_names()], "plain")
+    return disclosure.protect(
+        [{"list": name, "url": f"/api/v1/audits/{name}"} for name in views.list_names()], "plain"
+    )
 
 
 def get_audit(con, name):
@@ -117,39 +131,103 @@ def get_audit(con, name):
 
 
 ENDPOINTS: list[Endpoint] = [
-    Endpoint("/totals", "Totals of the store, with what it covers (states, period, releases) in "
-             "`coverage`: national only when every state is covered.", get_totals),
-    Endpoint("/jurisdictions", "Jurisdictions with detainer counts, largest first.",
-             list_jurisdictions,
-             [Param("q", "Part of a jurisdiction or facility name."), STATE,
-              Param("type", "Jurisdiction type.", enum=JURISDICTION_TYPES), LIMIT, OFFSET]),
-    Endpoint("/facilities", "Facilities as released, with the government each is attributed to.",
-             list_facilities,
-             [Param("q", "Part of a facility name."), STATE,
-              Param("jurisdiction", "A jurisdiction id, e.g. county:42055."),
-              Param("needs_review", "Only doubtful (true) or only confident (false) attributions.",
-                    "boolean"), LIMIT, OFFSET]),
-    Endpoint("/sources", "Source files ingested, with SHA-256, layout, release and licence.",
-             list_sources, tag="provenance"),
-    Endpoint("/jurisdictions/{id}", "One jurisdiction's profile: by year and month, facilities, "
-             "policies, and the source files and row ranges behind it. For federal, ICE, private "
-             "or unresolved custody (ids listed by /jurisdictions), its facilities and counts.",
-             get_jurisdiction,
-             [Param("id", "Jurisdiction id (county:42055, city:4260000, state:42) or FIPS code.",
-                    location="path", required=True, max_length=120,
-                    pattern="^[A-Za-z0-9:._-]+$")]),
-    Endpoint("/report", "The Declined Detainer Outcome Report for a period (default: the latest "
-             "full week in the store).", get_report,
-             [Param("week", "A date in the DDOR week (Saturday-Friday) to report; when given, "
-                    "start and end are not used.", "date"),
-              Param("start", "First issue date of the period (default: the first in the store).",
-                    "date"),
-              Param("end", "Last issue date of the period (default: the last in the store); not "
-                    "before start.", "date"), STATE]),
+    Endpoint(
+        "/totals",
+        "Totals of the store, with what it covers (states, period, releases) in "
+        "`coverage`: national only when every state is covered.",
+        get_totals,
+    ),
+    Endpoint(
+        "/jurisdictions",
+        "Jurisdictions with detainer counts, largest first.",
+        list_jurisdictions,
+        [
+            Param("q", "Part of a jurisdiction or facility name."),
+            STATE,
+            Param("type", "Jurisdiction type.", enum=JURISDICTION_TYPES),
+            LIMIT,
+            OFFSET,
+        ],
+    ),
+    Endpoint(
+        "/facilities",
+        "Facilities as released, with the government each is attributed to.",
+        list_facilities,
+        [
+            Param("q", "Part of a facility name."),
+            STATE,
+            Param("jurisdiction", "A jurisdiction id, e.g. county:42055."),
+            Param(
+                "needs_review",
+                "Only doubtful (true) or only confident (false) attributions.",
+                "boolean",
+            ),
+            LIMIT,
+            OFFSET,
+        ],
+    ),
+    Endpoint(
+        "/sources",
+        "Source files ingested, with SHA-256, layout, release and licence.",
+        list_sources,
+        tag="provenance",
+    ),
+    Endpoint(
+        "/jurisdictions/{id}",
+        "One jurisdiction's profile: by year and month, facilities, "
+        "policies, and the source files and row ranges behind it. For federal, ICE, private "
+        "or unresolved custody (ids listed by /jurisdictions), its facilities and counts.",
+        get_jurisdiction,
+        [
+            Param(
+                "id",
+                "Jurisdiction id (county:42055, city:4260000, state:42) or FIPS code.",
+                location="path",
+                required=True,
+                max_length=120,
+                pattern="^[A-Za-z0-9:._-]+$",
+            )
+        ],
+    ),
+    Endpoint(
+        "/report",
+        "The Declined Detainer Outcome Report for a period (default: the latest "
+        "full week in the store).",
+        get_report,
+        [
+            Param(
+                "week",
+                "A date in the DDOR week (Saturday-Friday) to report; when given, "
+                "start and end are not used.",
+                "date",
+            ),
+            Param(
+                "start", "First issue date of the period (default: the first in the store).", "date"
+            ),
+            Param(
+                "end",
+                "Last issue date of the period (default: the last in the store); not before start.",
+                "date",
+            ),
+            STATE,
+        ],
+    ),
     Endpoint("/audits", "Published lists available for audit.", list_audits),
-    Endpoint("/audits/{name}", "The audit of one published list against the evidence.",
-             get_audit, [Param("name", "List name (see /api/v1/audits).", location="path",
-                               required=True, max_length=120, pattern="^[A-Za-z0-9._-]+$")]),
+    Endpoint(
+        "/audits/{name}",
+        "The audit of one published list against the evidence.",
+        get_audit,
+        [
+            Param(
+                "name",
+                "List name (see /api/v1/audits).",
+                location="path",
+                required=True,
+                max_length=120,
+                pattern="^[A-Za-z0-9._-]+$",
+            )
+        ],
+    ),
 ]
 
 
@@ -163,21 +241,42 @@ def _api_route(endpoint: Endpoint, store: Store):
         try:
             kwargs = {}
             for p in endpoint.params:
-                raw = (request.path_params.get(p.name) if p.location == "path"
-                       else request.query_params.get(p.name))
+                raw = (
+                    request.path_params.get(p.name)
+                    if p.location == "path"
+                    else request.query_params.get(p.name)
+                )
                 kwargs[p.name] = parse(p, raw)
             unknown = set(request.query_params) - {p.name for p in endpoint.params}
             if unknown:
                 name = sorted(unknown)[0]
                 raise ParamError(name, "is not a parameter of this endpoint")
             # Parsed parameters are the key: the read-only store gives the same answer again.
-            key = ("api", str(store.path), endpoint.path, tuple(sorted((k, str(v)) for k, v in kwargs.items())))
-            return Response(views.cached(key, lambda: JSONResponse(disclosure.require(
-                endpoint.handler(store.cursor(), **kwargs), "/api/v1" + endpoint.path)).body),
-                media_type="application/json")
+            key = (
+                "api",
+                str(store.path),
+                endpoint.path,
+                tuple(sorted((k, str(v)) for k, v in kwargs.items())),
+            )
+            return Response(
+                views.cached(
+                    key,
+                    lambda: (
+                        JSONResponse(
+                            disclosure.require(
+                                endpoint.handler(store.cursor(), **kwargs),
+                                "/api/v1" + endpoint.path,
+                            )
+                        ).body
+                    ),
+                ),
+                media_type="application/json",
+            )
         except ParamError as exc:
-            return JSONResponse({"error": exc.message, "parameter": exc.param},
-                                status_code=exc.status)
+            return JSONResponse(
+                {"error": exc.message, "parameter": exc.param}, status_code=exc.status
+            )
+
     path = "/api/v1" + endpoint.path
     return Route(path, handle, methods=["GET"], name=endpoint.operation_id)
 
@@ -200,34 +299,43 @@ def create_app(db_path: Path, *, extra_endpoints: list[Endpoint] | None = None) 
 
     def home(request: Request):
         con = store.cursor()
-        return page("home.html", totals=catalog.national_totals(con),
-                    top=catalog.jurisdictions(con, limit=15), **views.home_extras(con))
+        return page(
+            "home.html",
+            totals=catalog.national_totals(con),
+            top=catalog.jurisdictions(con, limit=15),
+            **views.home_extras(con),
+        )
 
     def search(request: Request):
         q = (request.query_params.get("q") or "").strip()[:200]
         if "\x00" in q:
-            return page("error.html", status=400, status_code=400,
-                        message="q: contains a NUL character")
+            return page(
+                "error.html", status=400, status_code=400, message="q: contains a NUL character"
+            )
         con = store.cursor()
         juris = catalog.jurisdictions(con, q=q, limit=50) if q else disclosure.mark([])
         facs = catalog.facilities(con, q=q, limit=50) if q else disclosure.mark([])
         return page("search.html", q=q, jurisdictions=juris, facilities=facs)
 
     def jurisdictions_page(request: Request):
-        return page("jurisdictions.html", jurisdictions=catalog.jurisdictions(
-            store.cursor(), limit=100_000))
+        return page(
+            "jurisdictions.html", jurisdictions=catalog.jurisdictions(store.cursor(), limit=100_000)
+        )
 
     def sources_page(request: Request):
         return page("sources.html", sources=catalog.sources(store.cursor()))
 
     def review_page(request: Request):
-        return page("review.html",
-                    facilities=catalog.facilities(store.cursor(), needs_review=True, limit=1000))
+        return page(
+            "review.html",
+            facilities=catalog.facilities(store.cursor(), needs_review=True, limit=1000),
+        )
 
     def jurisdiction_page(request: Request):
         jid = request.path_params["id"]
         if not jid.strip() or len(jid) > 200 or "\x00" in jid:
             raise HTTPException(404, f"no jurisdiction {jid[:200]!r} in the store")
+
         def render() -> str:
             con = store.cursor()
             try:
@@ -238,7 +346,8 @@ def create_app(db_path: Path, *, extra_endpoints: list[Endpoint] | None = None) 
             if kind == "custody":
                 return env.get_template("custody.html").render(c=data, store_coverage=coverage)
             return env.get_template("jurisdiction.html").render(
-                p=data, trend_svg=views.profile_trend_svg(con, data), store_coverage=coverage)
+                p=data, trend_svg=views.profile_trend_svg(con, data), store_coverage=coverage
+            )
 
         # The store is read-only: a page once rendered stays right, and the most visited page
         # then costs no query and no template.
@@ -251,13 +360,21 @@ def create_app(db_path: Path, *, extra_endpoints: list[Endpoint] | None = None) 
 
     def report_page(request: Request):
         try:
-            params = {k: parse(p, request.query_params.get(k)) for k, p in views.REPORT_PARAMS.items()}
+            params = {
+                k: parse(p, request.query_params.get(k)) for k, p in views.REPORT_PARAMS.items()
+            }
             context = views.report_page(store.cursor(), **params)
-            return page("report_page.html", r=context["r"], trend_svg=context["trend_svg"],
-                        map_svg=context["map_svg"], **methodology_context())
+            return page(
+                "report_page.html",
+                r=context["r"],
+                trend_svg=context["trend_svg"],
+                map_svg=context["map_svg"],
+                **methodology_context(),
+            )
         except ParamError as exc:
-            return page("error.html", status=400, status_code=400,
-                        message=f"{exc.param}: {exc.message}")
+            return page(
+                "error.html", status=400, status_code=400, message=f"{exc.param}: {exc.message}"
+            )
 
     def methodology_page(request: Request):
         return page("methodology_page.html", **methodology_context())
@@ -283,8 +400,11 @@ def create_app(db_path: Path, *, extra_endpoints: list[Endpoint] | None = None) 
             body, media = views.download(store.cursor(), name)
         except ParamError as exc:
             raise HTTPException(exc.status, exc.message) from None
-        return Response(body, media_type=media,
-                        headers={"content-disposition": f'attachment; filename="{name}"'})
+        return Response(
+            body,
+            media_type=media,
+            headers={"content-disposition": f'attachment; filename="{name}"'},
+        )
 
     def api_docs(request: Request):
         return page("api.html", spec=spec)
@@ -294,10 +414,13 @@ def create_app(db_path: Path, *, extra_endpoints: list[Endpoint] | None = None) 
 
     async def not_found(request: Request, exc: HTTPException):
         if request.url.path.startswith("/api/"):
-            return JSONResponse({"error": exc.detail or "not found", "parameter": "path"},
-                                status_code=exc.status_code)
-        return page("error.html", status=exc.status_code, status_code=exc.status_code,
-                    message=exc.detail)
+            return JSONResponse(
+                {"error": exc.detail or "not found", "parameter": "path"},
+                status_code=exc.status_code,
+            )
+        return page(
+            "error.html", status=exc.status_code, status_code=exc.status_code, message=exc.detail
+        )
 
     async def server_error(request: Request, exc: Exception):
         return JSONResponse({"error": "internal error"}, status_code=500)
@@ -320,12 +443,15 @@ def create_app(db_path: Path, *, extra_endpoints: list[Endpoint] | None = None) 
         *[_api_route(ep, store) for ep in endpoints],
         Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
     ]
-    app = Starlette(routes=routes, middleware=[Middleware(SecurityHeaders),
-                                               Middleware(GZipMiddleware, minimum_size=2048,
-                                                          compresslevel=6)],
-                    exception_handlers={HTTPException: not_found, 500: server_error})
+    app = Starlette(
+        routes=routes,
+        middleware=[
+            Middleware(SecurityHeaders),
+            Middleware(GZipMiddleware, minimum_size=2048, compresslevel=6),
+        ],
+        exception_handlers={HTTPException: not_found, 500: server_error},
+    )
     app.state.store = store
     app.state.templates = env
     app.state.spec = spec
     return app
-

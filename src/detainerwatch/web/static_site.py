@@ -4,6 +4,7 @@ Pages are fetched from the app in process and written as files, so the static si
 live app cannot drift apart. The SQLite file holds aggregate tables only (Datasette opens it
 as is; metadata.json gives titles, sources and licences).
 """
+
 from __future__ import annotations
 
 import json
@@ -18,10 +19,25 @@ from urllib.parse import quote, unquote
 from .. import __version__
 from .app import STATIC_DIR, create_app
 
-SEEDS = ["/", "/jurisdictions", "/report", "/methodology", "/audits", "/sources", "/review", "/downloads",
-         "/api/docs", "/api/v1/openapi.json", "/api/v1/totals", "/api/v1/sources", "/api/v1/audits"]
+SEEDS = [
+    "/",
+    "/jurisdictions",
+    "/report",
+    "/methodology",
+    "/audits",
+    "/sources",
+    "/review",
+    "/downloads",
+    "/api/docs",
+    "/api/v1/openapi.json",
+    "/api/v1/totals",
+    "/api/v1/sources",
+    "/api/v1/audits",
+]
 # Links the crawl follows: pages and files without a query, and reports for a period.
-FOLLOW = re.compile(r'href="(/(?:jurisdiction/|audits/|downloads/|api/v1/)[^"#?]*|/report\?[^"#]*)"')
+FOLLOW = re.compile(
+    r'href="(/(?:jurisdiction/|audits/|downloads/|api/v1/)[^"#?]*|/report\?[^"#]*)"'
+)
 LINK = re.compile(r'\b(href|src|action)="(/[^"]*)"')
 
 
@@ -60,7 +76,8 @@ def publish_site(db: Path, out: Path, progress=None) -> dict:
         # The search box needs a server: the static site's search is the full list.
         (out / "search").mkdir(exist_ok=True)
         (out / "search" / "index.html").write_text(
-            relative_links(client.get("/jurisdictions").text, "search/index.html"), encoding="utf-8")
+            relative_links(client.get("/jurisdictions").text, "search/index.html"), encoding="utf-8"
+        )
     sqlite_path = out / "detainerwatch.sqlite"
     tables = write_sqlite(db, sqlite_path)
     (out / "metadata.json").write_text(json.dumps(_metadata(tables), indent=1))
@@ -135,11 +152,11 @@ def write_sqlite(db: Path, target: Path) -> dict:
             FROM detainer_facts WHERE NOT likely_duplicate
             GROUP BY facility_name, facility_city, facility_state, facility_code ORDER BY issued DESC""",
         "sources": "SELECT source_id, file_name, sha256, size_bytes, layout, release, rows_in, rows_out, "
-                   "CAST(ingested_at AS VARCHAR) AS ingested_at FROM sources ORDER BY source_id",
+        "CAST(ingested_at AS VARCHAR) AS ingested_at FROM sources ORDER BY source_id",
         "policies": "SELECT policy_id, jurisdiction_type, jurisdiction_name, state, state_fips, county_fips, "
-                    "place_fips, instrument_type, citation, short_title, CAST(in_force_from AS VARCHAR) "
-                    "AS in_force_from, CAST(in_force_to AS VARCHAR) AS in_force_to, effect, detainer_holds, "
-                    "notification, jail_access, agreements_287g, source_url, source_note FROM policies",
+        "place_fips, instrument_type, citation, short_title, CAST(in_force_from AS VARCHAR) "
+        "AS in_force_from, CAST(in_force_to AS VARCHAR) AS in_force_to, effect, detainer_holds, "
+        "notification, jail_access, agreements_287g, source_url, source_note FROM policies",
     }
     from ..publish import disclosure
 
@@ -160,8 +177,9 @@ def write_sqlite(db: Path, target: Path) -> dict:
                 r["licence"] = known.get(r["source_id"], {}).get("licence")
         results[name] = rows
     con.close()
-    counted = disclosure.protect_export({k: v for k, v in results.items()
-                                         if k in ("jurisdiction_years", "facilities")})
+    counted = disclosure.protect_export(
+        {k: v for k, v in results.items() if k in ("jurisdiction_years", "facilities")}
+    )
     plain = {k: disclosure.protect(v, "plain") for k, v in results.items() if k not in counted}
     return write_sqlite_tables({**counted, **plain}, target)
 
@@ -180,8 +198,10 @@ def write_sqlite_tables(tables: dict, target: Path) -> dict:
             if not cols:
                 continue
             lite.execute(f"CREATE TABLE {name} ({', '.join(cols)})")
-            lite.executemany(f"INSERT INTO {name} VALUES ({', '.join('?' * len(cols))})",
-                             [tuple(r.get(c) for c in cols) for r in rows])
+            lite.executemany(
+                f"INSERT INTO {name} VALUES ({', '.join('?' * len(cols))})",
+                [tuple(r.get(c) for c in cols) for r in rows],
+            )
             counts[name] = len(rows)
         lite.commit()
     finally:
@@ -191,21 +211,28 @@ def write_sqlite_tables(tables: dict, target: Path) -> dict:
 
 TABLE_NOTES = {
     "jurisdiction_years": "Detainers issued and their outcomes, by jurisdiction and year of issue "
-                          "(likely duplicates left out).",
+    "(likely duplicates left out).",
     "facilities": "Detainers and outcomes by facility as released, with the government each is "
-                  "attributed to, the rule that did it and whether it awaits review.",
+    "attributed to, the rule that did it and whether it awaits review.",
     "sources": "The source files behind every count: SHA-256, layout, release, origin, licence.",
     "policies": "State and local instruments on detainers, with citations and dates in force.",
 }
 
 
 def _metadata(tables: dict) -> dict:
-    return {"title": "detainerwatch aggregates",
-            "description": "ICE detainers by jurisdiction, facility and year, with outcomes; every "
-                           "count traceable to the source files listed in `sources`. Aggregates "
-                           "only: no person-level rows.",
-            "license": "Underlying data: US-government FOIA releases (see sources)",
-            "source": f"detainerwatch {__version__}",
-            "databases": {"detainerwatch": {"tables": {
-                t: {"description": f"{TABLE_NOTES.get(t, '')} {n:,} rows.".strip()}
-                for t, n in tables.items()}}}}
+    return {
+        "title": "detainerwatch aggregates",
+        "description": "ICE detainers by jurisdiction, facility and year, with outcomes; every "
+        "count traceable to the source files listed in `sources`. Aggregates "
+        "only: no person-level rows.",
+        "license": "Underlying data: US-government FOIA releases (see sources)",
+        "source": f"detainerwatch {__version__}",
+        "databases": {
+            "detainerwatch": {
+                "tables": {
+                    t: {"description": f"{TABLE_NOTES.get(t, '')} {n:,} rows.".strip()}
+                    for t, n in tables.items()
+                }
+            }
+        },
+    }

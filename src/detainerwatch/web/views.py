@@ -3,10 +3,9 @@
 The store is opened read-only, so a result computed once stays true for the app's lifetime:
 results are cached per parameter set (bounded), which keeps repeated page views fast.
 """
+
 from __future__ import annotations
 
-import datetime as dt
-import json
 import re
 import tempfile
 from collections import OrderedDict
@@ -15,7 +14,7 @@ from pathlib import Path
 from ..data_paths import LISTS_DIR
 from ..errors import InputError, UsageError
 from ..publish import catalog, charts, csvsafe, disclosure
-from ..publish.audit import build_audit, read_list, write_audit
+from ..publish.audit import build_audit, read_list
 from ..publish.charts import filled_series  # noqa: F401 (the one implementation, in publish)
 from ..publish.output import chart_specs, environment
 from ..publish.profile import build_profile
@@ -25,9 +24,12 @@ from .api import STATE, Param, ParamError
 CACHE_SIZE = 4096  # entries: a national store has ~3,000 jurisdictions (profile, chart, page each)
 _cache: OrderedDict = OrderedDict()
 
-REPORT_PARAMS = {"week": Param("week", "", "date"), "start": Param("start", "", "date"),
-                 "end": Param("end", "", "date"),
-                 "state": STATE}
+REPORT_PARAMS = {
+    "week": Param("week", "", "date"),
+    "start": Param("start", "", "date"),
+    "end": Param("end", "", "date"),
+    "state": STATE,
+}
 DOWNLOADS = {
     "jurisdictions.csv": "Detainers and outcomes by jurisdiction, whole period (CSV)",
     "facilities.csv": "Detainers and outcomes by facility as released, with attribution (CSV)",
@@ -81,36 +83,65 @@ def profile(con, jid: str) -> dict:
         if query != jid:
             data["id"] = jid  # the id the lists link to, not the name it was found by
         return data
+
     return _cached(("profile", jid), compute)
 
 
 def custody(con, jid: str) -> dict:
     """A jurisdiction with no profile (federal, ICE, private or unresolved custody): its
     facilities as released and their counts. Raises ParamError(404) when nothing matches."""
+
     def compute():
         facs = catalog.facilities(con, jurisdiction=jid, limit=1000, raw=True) if jid else []
         if not facs:
             raise ParamError("id", f"no jurisdiction {jid!r} in the store", 404)
         kind = facs[0].get("jurisdiction_type") or "unknown"
-        return _json_safe(disclosure.protect({
-            "id": jid, "name": facs[0].get("jurisdiction_name") or facs[0].get("facility") or jid,
-            "jurisdiction_type": kind, "state": facs[0].get("state"),
-            "totals": {"issued": sum(f.get("detainers") or 0 for f in facs)},
-            "facilities": [{k: f.get(k) for k in ("facility", "city", "state", "state_as_released",
-                                                   "code", "method", "confidence", "needs_review",
-                                                   "review_reason", "protected_facility", "detainers")}
-                           for f in facs],
-            "notes": [custody_note(kind)],
-        }, "custody"))
+        return _json_safe(
+            disclosure.protect(
+                {
+                    "id": jid,
+                    "name": facs[0].get("jurisdiction_name") or facs[0].get("facility") or jid,
+                    "jurisdiction_type": kind,
+                    "state": facs[0].get("state"),
+                    "totals": {"issued": sum(f.get("detainers") or 0 for f in facs)},
+                    "facilities": [
+                        {
+                            k: f.get(k)
+                            for k in (
+                                "facility",
+                                "city",
+                                "state",
+                                "state_as_released",
+                                "code",
+                                "method",
+                                "confidence",
+                                "needs_review",
+                                "review_reason",
+                                "protected_facility",
+                                "detainers",
+                            )
+                        }
+                        for f in facs
+                    ],
+                    "notes": [custody_note(kind)],
+                },
+                "custody",
+            )
+        )
+
     return _cached(("custody", jid), compute)
 
 
 def custody_note(kind: str) -> str:
     if kind in CUSTODY_TYPES:
-        return (f"{kind} custody: not a county, city or state government, so never counted as "
-                "declining.")
-    return ("No profile could be built for this id; the facilities attributed to it are listed "
-            "as released.")
+        return (
+            f"{kind} custody: not a county, city or state government, so never counted as "
+            "declining."
+        )
+    return (
+        "No profile could be built for this id; the facilities attributed to it are listed "
+        "as released."
+    )
 
 
 def jurisdiction(con, jid: str) -> tuple[str, dict]:
@@ -143,7 +174,10 @@ def _report_dict(con, week=None, start=None, end=None, state=None) -> dict:
             period = resolve_period(con, week=week, start=start, end=end)
             return _json_safe(build_report(con, period, state=state))
         except UsageError as exc:
-            raise ParamError("state" if state and "state" in str(exc) else "period", str(exc)) from None
+            raise ParamError(
+                "state" if state and "state" in str(exc) else "period", str(exc)
+            ) from None
+
     return _cached(("report", week, start, end, state), compute)
 
 
@@ -158,8 +192,12 @@ def report_page(con, **kwargs) -> dict:
 
     def compute():
         specs = chart_specs(data)
-        return {"r": data, "trend_svg": charts.svg(specs["trend"]) if specs else "",
-                "map_svg": charts.svg(specs["map"]) if specs else ""}
+        return {
+            "r": data,
+            "trend_svg": charts.svg(specs["trend"]) if specs else "",
+            "map_svg": charts.svg(specs["map"]) if specs else "",
+        }
+
     return _cached(("report_page",) + tuple(sorted(kwargs.items())), compute)
 
 
@@ -186,6 +224,7 @@ def _audit_dict(con, name: str) -> dict:
             return _json_safe(disclosure.protect(build_audit(con, entries, period, name), "audit"))
         except (UsageError, InputError) as exc:
             raise ParamError("name", str(exc), 404) from None
+
     return _cached(("audit", name), compute)
 
 
@@ -195,12 +234,14 @@ def audit(con, name: str) -> dict:
 
 def audit_html(con, name: str) -> str:
     data = disclosure.require(_audit_dict(con, name), "audit page")
-    return _cached(("audit_html", name),
-                   lambda: environment().get_template("audit.html").render(a=data))
+    return _cached(
+        ("audit_html", name), lambda: environment().get_template("audit.html").render(a=data)
+    )
 
 
 def home_extras(con) -> dict:
     """The latest full week's report, and the whole period's trend chart and county map."""
+
     def compute():
         try:
             latest = _report_dict(con)
@@ -209,19 +250,30 @@ def home_extras(con) -> dict:
             return {"latest": None, "trend_svg": "", "map_svg": ""}
         whole = _cached(("report_all",), lambda: _json_safe(build_report(con, span)))
         covered = [s["fips"] for s in whole["store_coverage"]["states"]]
-        return {"latest": latest,
-                "trend_svg": trend_svg(filled_series(whole["trend"]), "Detainers by issue date"),
-                "map_svg": charts.svg(charts.map_spec(whole["map"], None,
-                                                      "Detainers recorded as declined, by county",
-                                                      covered=covered))}
+        return {
+            "latest": latest,
+            "trend_svg": trend_svg(filled_series(whole["trend"]), "Detainers by issue date"),
+            "map_svg": charts.svg(
+                charts.map_spec(
+                    whole["map"], None, "Detainers recorded as declined, by county", covered=covered
+                )
+            ),
+        }
+
     return _cached(("home",), compute)
 
 
 def _uniform(rows: list[dict]) -> list[dict]:
     """A column holding "<5" or "x" beside numbers is written as text throughout."""
-    mixed = {k for r in rows for k, v in r.items() if isinstance(v, str)} & \
-        {k for r in rows for k, v in r.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
-    return [{k: (str(v) if k in mixed and v is not None else v) for k, v in r.items()} for r in rows]
+    mixed = {k for r in rows for k, v in r.items() if isinstance(v, str)} & {
+        k
+        for r in rows
+        for k, v in r.items()
+        if isinstance(v, (int, float)) and not isinstance(v, bool)
+    }
+    return [
+        {k: (str(v) if k in mixed and v is not None else v) for k, v in r.items()} for r in rows
+    ]
 
 
 def download(con, name: str) -> tuple[bytes, str]:
@@ -232,8 +284,11 @@ def download(con, name: str) -> tuple[bytes, str]:
             raise ParamError("name", str(exc), 404) from None
         data = _cached(("report_all",), lambda: _json_safe(build_report(con, span)))
         disclosure.require(data, "download")
-        rows = data["jurisdictions"] + data["other_custody"] if name.startswith("jurisdictions") \
+        rows = (
+            data["jurisdictions"] + data["other_custody"]
+            if name.startswith("jurisdictions")
             else data["facilities"]
+        )
         if name.endswith(".csv"):  # the one CSV writer: formula-like text cells escaped
             return csvsafe.dicts_to_bytes(rows), "text/csv; charset=utf-8"
         import pyarrow as pa
@@ -244,4 +299,5 @@ def download(con, name: str) -> tuple[bytes, str]:
             path = Path(tmp) / name
             pq.write_table(table, path)
             return path.read_bytes(), "application/vnd.apache.parquet"
+
     return _cached(("download", name), compute)

@@ -4,6 +4,7 @@ Order matters where one header folds onto another's: the Deportation Data Projec
 carry ICE's names in snake_case, which compare equal to ICE's own headers, so their adapters
 (recognised by the upstream provenance columns) come first.
 """
+
 from . import (
     ddp_arrests,
     ddp_detainers_2026,

@@ -8,6 +8,7 @@ renames some columns to the names of ICE's October 2025 release, and appends
 the record came from, header on row 7) and ``duplicate_likely`` (their own duplicate rule).
 Files written by R's ``write.csv`` hold ``NA`` for a missing value.
 """
+
 from __future__ import annotations
 
 import re
@@ -33,8 +34,9 @@ def clean_name(header: str) -> str:
     return re.sub(r"[^a-z0-9]+", "_", header.lower()).strip("_")
 
 
-def cleaned(header: list[tuple[str, str]], renames: dict[str, str] | None = None
-            ) -> list[tuple[str, str]]:
+def cleaned(
+    header: list[tuple[str, str]], renames: dict[str, str] | None = None
+) -> list[tuple[str, str]]:
     """(DDP name, canonical field) for an ICE header; ``renames`` maps a cleaned name to the
     name DDP renamed it to (both are accepted: files of either generation exist)."""
     out = [(clean_name(h), c) for h, c in header]

@@ -4,6 +4,7 @@ Cleaned ICE names, four of them renamed by DDP to the October 2025 names (both a
 DDP's own derived columns (``apprehension_state_filled_in``, ``duplicate_episode_*``,
 ``duplicate_drop_row``) are not ICE's and are kept in extras.
 """
+
 from ..layout import Layout
 from . import _ddp, ice_arrests_2026
 

@@ -7,6 +7,7 @@ map to the canonical fields of the raw 2026 workbook, so either gives the same t
 ``federal_interest_yes_no`` in this file is ICE's "Federal Register Notice Yes No" renamed by
 DDP (code/detainers-latest.R), so it maps to ``federal_register_notice`` here.
 """
+
 from ..layout import Layout
 from . import _ddp, ice_2026
 

@@ -3,6 +3,7 @@
 Cleaned ICE names, four renamed by DDP (both accepted); DDP's ``stay_ID``, ``stint_ID`` and
 ``duplicate_*`` helpers other than ``duplicate_likely`` are kept in extras.
 """
+
 from ..layout import Layout
 from . import _ddp, ice_detention_stints_2026
 

@@ -1,4 +1,5 @@
 """DDP processed ICE encounters (``encounters-latest``, Feather), 2025 release."""
+
 from ..layout import Layout
 from . import _ddp, ice_encounters_2025
 

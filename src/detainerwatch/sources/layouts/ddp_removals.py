@@ -1,4 +1,5 @@
 """DDP processed ICE removals (``removals-latest``, Feather/xlsx), 2025 release."""
+
 from ..layout import Layout
 from . import _ddp, ice_removals_2025
 

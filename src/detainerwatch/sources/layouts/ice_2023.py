@@ -4,6 +4,7 @@
 Column order does not matter to recognition; names of either later release are accepted
 for the other fields because the 2023 names are documented only as "the same fields".
 """
+
 from ..layout import Layout
 from . import ice_2025, ice_2026
 

@@ -3,6 +3,7 @@
 Same content as the 2026 release under older names. Identifier columns (Alien File Number,
 EID Case ID, EID Subject ID, EID DTA ID) are entirely redacted.
 """
+
 from ..layout import Layout
 
 HEADER = [

@@ -3,6 +3,7 @@
 Preamble rows 1-6, header on row 7, one sheet per fiscal year, last sheet "Footnotes".
 65 columns; the FY2023 and FY2024 files lack Birth Date.
 """
+
 from ..layout import Layout
 
 HEADER = [

@@ -5,6 +5,7 @@ year, last sheet "Footnotes". Column list as in DDP's code/arrests-latest.R (com
 "Apprehension Method" says where ICE made the arrest (in a jail, e.g. "CAP Local
 Incarceration", or at large, e.g. "Located"): see hand/apprehension_methods.csv.
 """
+
 from ..layout import Layout
 
 HEADER = [

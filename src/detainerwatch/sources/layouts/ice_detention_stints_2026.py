@@ -4,6 +4,7 @@ Preamble rows 1-6, header on row 7, one sheet per fiscal year. One row per stint
 one facility); a stay is the run of stints from "Stay Book In Date Time". Column list as in
 DDP's code/detention-stints-latest.R (commit 533ccce9).
 """
+
 from ..layout import Layout
 
 HEADER = [

@@ -3,6 +3,7 @@
 Preamble rows 1-6, header on row 7, one sheet per fiscal year. Column list as in DDP's
 code/encounters-latest.R (commit 533ccce9).
 """
+
 from ..layout import Layout
 
 HEADER = [

@@ -4,6 +4,7 @@ Banner rows then a header with DETLOC, Name, Address, City, [County], State, Zip
 (header on row 9 in the Nov 2017 list, row 7 in the Jul 2017 and 2019 lists). Only the
 first matching sheet of a workbook is the list; later sheets are breakouts of it.
 """
+
 from ..layout import Layout
 
 HEADER = [

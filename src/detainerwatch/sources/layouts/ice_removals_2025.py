@@ -3,6 +3,7 @@
 Preamble rows 1-6, header on row 7. Column list as in DDP's code/removals-7-25.R (commit
 533ccce9). Identifier columns (Alien File Number, EID Case ID, EID Subject ID) are redacted.
 """
+
 from ..layout import Layout
 
 HEADER = [

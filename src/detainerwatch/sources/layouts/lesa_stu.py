@@ -7,6 +7,7 @@ header, and the sheet name says which kind of removal), "Summary" (totals by fis
 checked against the rows: sources/lesa_summary.py) and "Footnotes". Facilities and landmarks
 carry no state: the area covers several (hand/aor_states.csv).
 """
+
 from ..layout import Layout
 
 RELEASE = "ice-lesa-stu-2019"
@@ -24,9 +25,15 @@ ARRESTS = Layout(
     format="xlsx",
     release=RELEASE,
     description="ICE LESA-STU area workbook, sheet Arrests",
-    columns=dict([("Arrest Date", "apprehension_date"), ("Event Number", "event_number"),
-                  ("Apprehension Landmark", "apprehension_landmark"),
-                  ("Arrest Method", "apprehension_method"), *_COMMON]),
+    columns=dict(
+        [
+            ("Arrest Date", "apprehension_date"),
+            ("Event Number", "event_number"),
+            ("Apprehension Landmark", "apprehension_landmark"),
+            ("Arrest Method", "apprehension_method"),
+            *_COMMON,
+        ]
+    ),
     required=("apprehension_date", "apprehension_method"),
     signature=("Arrest Date", "Arrest Method", "Apprehension Landmark"),
 )
@@ -37,8 +44,14 @@ BOOK_INS = Layout(
     format="xlsx",
     release=RELEASE,
     description="ICE LESA-STU area workbook, sheet Book Ins",
-    columns=dict([("Book In Date", "book_in_date"), ("Detention Facility", "facility_name"),
-                  ("Apprehension Method", "apprehension_method"), *_COMMON]),
+    columns=dict(
+        [
+            ("Book In Date", "book_in_date"),
+            ("Detention Facility", "facility_name"),
+            ("Apprehension Method", "apprehension_method"),
+            *_COMMON,
+        ]
+    ),
     required=("book_in_date", "facility_name"),
     signature=("Book In Date", "Detention Facility", "Most Serious Conviction"),
 )
@@ -49,8 +62,14 @@ REMOVALS = Layout(
     format="xlsx",
     release=RELEASE,
     description="ICE LESA-STU area workbook, sheets Expedited Removals and Other Removals",
-    columns=dict([("Departed Date", "departed_date"), ("Event Number", "event_number"),
-                  ("Case Category", "case_category"), *_COMMON]),
+    columns=dict(
+        [
+            ("Departed Date", "departed_date"),
+            ("Event Number", "event_number"),
+            ("Case Category", "case_category"),
+            *_COMMON,
+        ]
+    ),
     required=("departed_date",),
     signature=("Departed Date", "DOB", "Most Serious Conviction"),
 )

@@ -2,6 +2,7 @@
 
 State is the full name in upper case; Prepare Date is m/d/yy. No facility codes.
 """
+
 from ..layout import Layout
 
 HEADER = [

@@ -1,6 +1,7 @@
 """The lower-case extract of the FY2008-FY2015 release (eads/geocode-pa-detainers):
 ``date,lift_reason,det_facility,city,state,detainer_type``. Same release, renamed columns.
 """
+
 from ..layout import Layout
 
 HEADER = [
