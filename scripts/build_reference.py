@@ -16,6 +16,11 @@ SOURCES.md). Writes, under src/detainerwatch/data/reference/:
   `county_fips` is the county the source lists, checked against the gazetteer, or the county of
   the facility's city when the city lies in one county only.
 
+- indexes.pickle: the gazetteer's and the dictionary's indexes built from the two files above,
+  the hand files and the installed addfips / zipcodes data, with the inputs' fingerprint and
+  SHA-256s (link/prebuilt.py reads it lazily and ignores it when any input has changed).
+  `--indexes` rebuilds this file alone, e.g. after a hand file changed.
+
 Deterministic: the same inputs give the same bytes (rows sorted, gzip mtime 0).
 """
 
@@ -24,6 +29,7 @@ from __future__ import annotations
 import csv
 import gzip
 import io
+import os
 import re
 import sys
 import unicodedata
@@ -43,7 +49,8 @@ COUNTY_NAME_FIXES = {
     ("SD", "Oglala Lakota County"): "46102",
 }
 PLACE_SUFFIX = re.compile(
-    r"\s+(city and borough|charter township|unified government \(balance\)|consolidated government \(balance\)|"
+    r"\s+(city and borough|charter township|unified government \(balance\)|"
+    r"consolidated government \(balance\)|"
     r"metro government \(balance\)|metropolitan government \(balance\)|government \(balance\)|"
     r"\(balance\)|urban county|city|town|village|borough|CDP|township|municipality|comunidad|"
     r"zona urbana|corporation|plantation|County|county|City)$"
@@ -412,7 +419,48 @@ def write_gz(path: Path, header: list[str], rows) -> None:
         gz_fh.write(buf.getvalue().encode("utf-8"))
 
 
+def build_indexes() -> None:
+    """Write indexes.pickle from the bundled files as they are now."""
+    import hashlib
+    import platform
+
+    from detainerwatch.link import gazetteer as gz
+    from detainerwatch.link import prebuilt, reference
+
+    prebuilt.DEFAULT = prebuilt.Prebuilt(OUT / "<none>")  # build every index from its sources
+    gz.reset()
+    package = ROOT / "src" / "detainerwatch"
+    inputs = {}
+    for path in prebuilt._input_files():
+        shown = path.relative_to(package) if path.is_relative_to(package) else path.name
+        inputs[str(shown)] = hashlib.sha256(path.read_bytes()).hexdigest()
+    size = prebuilt.write(
+        prebuilt.PATH,
+        {
+            "gazetteer.counties": gz._build_counties,
+            "gazetteer.county_index": gz._build_county_index,
+            "gazetteer.places": gz._build_place_indexes,
+            "gazetteer.zip_counties": gz._build_city_counties,
+            "reference.facilities": reference._build_facility_indexes,
+        },
+        {
+            "built_by": "scripts/build_reference.py --indexes",
+            "python": platform.python_version(),
+            "inputs_sha256": inputs,
+        },
+    )
+    print(f"indexes.pickle: {size:,} bytes")
+
+
 def main(argv: list[str]) -> None:
+    if os.environ.get("PYTHONHASHSEED") != "0":
+        # Sets in the pickled indexes are written in hash order: a fixed seed, the same bytes.
+        os.execve(
+            sys.executable, [sys.executable, *sys.argv], {**os.environ, "PYTHONHASHSEED": "0"}
+        )
+    if argv[:1] == ["--indexes"]:
+        build_indexes()
+        return
     raw = Path(argv[0]) if argv else ROOT.parent / "shared/data/raw"
     if not raw.exists():
         raw = Path("/work/shared/data/raw")
@@ -430,6 +478,7 @@ def main(argv: list[str]) -> None:
     facilities = build_facilities(raw)
     write_gz(OUT / "facilities.csv.gz", Facilities.FIELDS, facilities)
     print(f"facilities.csv.gz: {len(facilities)} facility rows")
+    build_indexes()
 
 
 if __name__ == "__main__":

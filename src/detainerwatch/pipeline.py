@@ -1,34 +1,17 @@
 """What runs after rows are stored, inside the same transaction as the ingest: derived tables
-that reports read (facility attribution, policy records). Sits above store, link and derive."""
+that reports read (facility attribution, policy records). Sits above store, link and derive.
+
+The attribution's reference data (gazetteer, facility dictionary) is read on first use from
+its prebuilt indexes (link/prebuilt.py: a Prebuilt object owns the lazy loading), in a fraction
+of a second: no background thread is started before the ingest (issue 17: no module state)."""
 
 from __future__ import annotations
 
-import threading
-
-_preparing: threading.Thread | None = None
+from typing import Any
 
 
-def before_ingest() -> None:
-    """Load the attribution's reference data in a background thread while rows stream in:
-    the readers and DuckDB leave cycles free, and after_ingest needs it at once."""
-    global _preparing
-    from .link import gazetteer
-
-    def load():
-        try:
-            gazetteer.load()
-        except Exception:  # noqa: BLE001 - after_ingest builds it again and reports the error
-            pass
-
-    _preparing = threading.Thread(target=load, daemon=True, name="gazetteer")
-    _preparing.start()
-
-
-def after_ingest(con) -> None:
+def after_ingest(con: Any) -> None:
     from .derive import facts, releases
-
-    if _preparing is not None:
-        _preparing.join()
     from .derive.policies import refresh_policies
 
     try:

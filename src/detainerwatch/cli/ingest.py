@@ -71,7 +71,7 @@ def ingest(obj, paths, release, encoding, quiet, accept_unmapped):
     """
     from ..sources.readers import check_encoding, check_input_file
     from ..store import connect
-    from ..pipeline import after_ingest, before_ingest
+    from ..pipeline import after_ingest
     from ..store.ingest import ingest as run_ingest, new_store_guard
 
     check_encoding(encoding)
@@ -80,7 +80,6 @@ def ingest(obj, paths, release, encoding, quiet, accept_unmapped):
     progress = _RichProgress(err_console) if sys.stderr.isatty() else None
     with new_store_guard(obj["db"]):  # a failed first ingest leaves no store file behind
         con = connect(obj["db"])
-        before_ingest()
         try:
             reports = run_ingest(
                 con,

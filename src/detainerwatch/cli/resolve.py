@@ -42,7 +42,6 @@ def resolve(obj, file, review):
     The store's facility dictionary (ICE facility lists) is used when a store exists."""
     from ..link import gazetteer as gz
     from ..link.resolver import Resolver
-    from ..store import connect
 
     db = Path(obj["db"])
     if review:
@@ -52,6 +51,7 @@ def resolve(obj, file, review):
     resolver = Resolver()
     if db.exists():
         from ..link.dictionary import build
+        from ..store import connect
 
         con = connect(db, read_only=True)
         try:

@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import csv
 import re
+import sys
 import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass
 from functools import lru_cache, cache
 from pathlib import Path
+from typing import NamedTuple
 
-import us
+from . import prebuilt
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "gazetteer"
 VINTAGE = "counties: Census 2000-2020 via addfips, plus 2022 CT planning regions; places: 2020"
@@ -32,15 +34,18 @@ class State:
     name: str
 
 
-@dataclass(frozen=True)
-class County:
+class County(NamedTuple):  # a tuple: the prebuilt indexes read back fast
     fips: str
     name: str  # as the Census names it, e.g. "Franklin County", "Baltimore city"
     state: str  # USPS
 
+    def __reduce__(self) -> tuple[object, ...]:
+        # Read back by tuple.__new__ itself, not the generated Python constructor: the prebuilt
+        # indexes hold tens of thousands of these.
+        return (tuple.__new__, (type(self), tuple(self)))
 
-@dataclass(frozen=True)
-class Place:
+
+class Place(NamedTuple):
     state: str
     name: str
     place_fips: str
@@ -48,7 +53,13 @@ class Place:
     consolidated: bool
     kind: str = "incorporated"  # incorporated, subdivision (town, township), cdp
 
+    def __reduce__(self) -> tuple[object, ...]:
+        # Read back by tuple.__new__ itself, not the generated Python constructor: the prebuilt
+        # indexes hold tens of thousands of these.
+        return (tuple.__new__, (type(self), tuple(self)))
 
+
+@lru_cache(maxsize=65536)  # the same names are read again and again
 def normal(text: str) -> str:
     """Upper-case words and digits only: accents, punctuation and runs of space folded."""
     text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
@@ -79,6 +90,8 @@ def _compact(name: str) -> str:
 
 @cache
 def _states() -> dict[str, State]:
+    import us
+
     out = {}
     for st in us.states.STATES_AND_TERRITORIES + [us.states.DC]:
         state = State(st.abbr, st.fips, st.name)
@@ -98,6 +111,10 @@ def state(text: str | None) -> State | None:
 
 @cache
 def _counties() -> tuple[dict[str, list[County]], dict[str, County]]:
+    return prebuilt.cached("gazetteer.counties", _build_counties)
+
+
+def _build_counties() -> tuple[dict[str, list[County]], dict[str, County]]:
     import addfips
 
     base = Path(addfips.__file__).resolve().parent / "data"
@@ -136,6 +153,10 @@ def county_by_fips(fips: str) -> County | None:
 
 @cache
 def _county_index() -> dict[tuple[str, str], list[County]]:
+    return prebuilt.cached("gazetteer.county_index", _build_county_index)
+
+
+def _build_county_index() -> dict[tuple[str, str], list[County]]:
     index: dict[tuple[str, str], list[County]] = defaultdict(list)
     for abbr, items in _counties()[0].items():
         for county in items:
@@ -209,6 +230,25 @@ _PLACE_RANK = {"incorporated": 0, "subdivision": 1, "cdp": 2}
 
 @cache
 def _all_places() -> dict[tuple[str, str], tuple[Place, ...]]:
+    return _place_indexes()[0]
+
+
+@cache
+def _place_indexes() -> tuple[
+    dict[tuple[str, str], tuple[Place, ...]], dict[tuple[str, str], Place]
+]:
+    """The two place indexes, read together so that they share their Place objects."""
+    return prebuilt.cached("gazetteer.places", _build_place_indexes)
+
+
+def _build_place_indexes() -> tuple[
+    dict[tuple[str, str], tuple[Place, ...]], dict[tuple[str, str], Place]
+]:
+    every = _build_all_places()
+    return every, _build_places(every)
+
+
+def _build_all_places() -> dict[tuple[str, str], tuple[Place, ...]]:
     """(state, city_key) -> every Census place and county subdivision of that name, governments
     first (incorporated places, then towns and townships, then CDPs), from
     ``data/reference/places.csv.gz`` (built by scripts/build_reference.py), with the hand list
@@ -220,6 +260,7 @@ def _all_places() -> dict[tuple[str, str], tuple[Place, ...]]:
     if path.exists():
         with gzip.open(path, "rt", newline="", encoding="utf-8") as fh:
             changes = _county_changes()
+            county_lists: dict[tuple[str, ...], tuple[str, ...]] = {}
             rows = csv.reader(fh)
             header = next(rows)
             i_state, i_name, i_fips, i_kind, i_counties, i_key = (
@@ -230,8 +271,11 @@ def _all_places() -> dict[tuple[str, str], tuple[Place, ...]]:
                 counties = r[i_counties].split(";")
                 if changes.keys() & set(counties):
                     counties = [current_fips(c) for c in counties]
-                name, kind = r[i_name], r[i_kind]
-                place = Place(r[i_state], name, r[i_fips], tuple(counties), False, kind)
+                name, kind = r[i_name], sys.intern(r[i_kind])
+                # Shared objects: the prebuilt indexes store each state, kind and county list once.
+                shared = tuple(counties)
+                shared = county_lists.setdefault(shared, shared)
+                place = Place(sys.intern(r[i_state]), name, r[i_fips], shared, False, kind)
                 out[(r[i_state], r[i_key])].append(place)  # key: city_key(name), built in
                 if kind != "cdp" and name.endswith((" Town", " Village")):
                     # 'Braintree Town' (MA), 'Westworth Village' (TX) are Braintree and
@@ -256,10 +300,14 @@ def _all_places() -> dict[tuple[str, str], tuple[Place, ...]]:
 
 @cache
 def _places() -> dict[tuple[str, str], Place]:
+    return _place_indexes()[1]
+
+
+def _build_places(every: dict[tuple[str, str], tuple[Place, ...]]) -> dict[tuple[str, str], Place]:
     """(state, city_key) -> the one government place of that name: an incorporated place (or a
     hand-listed consolidated city), else a town or township when only one has the name."""
     out = {}
-    for key, found in _all_places().items():
+    for key, found in every.items():
         for kind in ("incorporated", "subdivision"):
             same = [p for p in found if p.kind == kind]
             if same:
@@ -336,12 +384,23 @@ def current_fips(fips: str) -> str:
 
 def reset() -> None:
     """Forget every loaded index (the reference build script rewrites the data under them)."""
-    for fn in (_all_places, _places, _municipalities, _city_counties, _county_changes):
+    for fn in (
+        _all_places,
+        _places,
+        _place_indexes,
+        _municipalities,
+        _city_counties,
+        _county_changes,
+    ):
         fn.cache_clear()
 
 
 @cache
 def _city_counties() -> dict[tuple[str, str], dict[str, int]]:
+    return prebuilt.cached("gazetteer.zip_counties", _build_city_counties)
+
+
+def _build_city_counties() -> dict[tuple[str, str], dict[str, int]]:
     """(state, city) -> {county_fips: number of ZIP codes}, from the zipcodes package."""
     import zipcodes
 
@@ -372,13 +431,3 @@ def is_city(state_abbr: str, city: str) -> bool:
     """A Census place or county subdivision of that name in the state (the ZIP list's postal
     names are not places: they serve only to place a facility's given city in a county)."""
     return bool(places_named(state_abbr, city))
-
-
-def load() -> None:
-    """Build the small indexes now (the others are built on first use): the ingest pipeline
-    calls it in a background thread while rows stream in. The place list is left to first use
-    on the caller's thread: building its 40,000 entries here, beside the streaming xlsx
-    scanner's thread, crashed the interpreter (segfault in about 1 ingest of 5 in the tests)."""
-    _states()
-    _counties()
-    _county_index()

@@ -19,15 +19,18 @@ from __future__ import annotations
 import csv
 import gzip
 import re
+import sys
 from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import lru_cache, cache
 from pathlib import Path
+from typing import NamedTuple
 
 import yaml
 
 from ..handfiles import hand_path
 from . import gazetteer as gz
+from . import prebuilt
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "reference" / "facilities.csv.gz"
 KIND_WORDS = ("county", "city", "state", "federal", "regional", "ice")
@@ -74,8 +77,7 @@ KIND_ORDER = (
 OPERATOR_SOURCES = ("ice-2017", "ice-2015", "ice-detention-stats", "ice-over72", "usms-2025")
 
 
-@dataclass(frozen=True)
-class Ref:
+class Ref(NamedTuple):  # a tuple: the prebuilt indexes read back fast
     state: str
     name: str
     city: str
@@ -87,6 +89,10 @@ class Ref:
     source: str
     key: str = ""  # the name as gazetteer.normal() reads it (parenthesised parts dropped)
     city_key: str = ""
+
+    def __reduce__(self) -> tuple[object, ...]:
+        # Read back by tuple.__new__ itself (see gazetteer.Place).
+        return (tuple.__new__, (type(self), tuple(self)))
 
 
 @dataclass
@@ -190,7 +196,32 @@ def _analyse(text: str, state: str) -> tuple[str, tuple[str, ...], frozenset[str
 
 
 @cache
+def _facility_indexes() -> tuple[
+    tuple[Ref, ...],
+    dict[str, list[Ref]],
+    tuple[dict, dict, dict, dict],
+    dict[tuple[str, str], list[Ref]],
+]:
+    """The facility rows and their indexes, read together so that they share their Ref objects
+    (prebuilt by scripts/build_reference.py --indexes; see prebuilt.py)."""
+    return prebuilt.cached("reference.facilities", _build_facility_indexes)
+
+
+def _build_facility_indexes() -> tuple[
+    tuple[Ref, ...],
+    dict[str, list[Ref]],
+    tuple[dict, dict, dict, dict],
+    dict[tuple[str, str], list[Ref]],
+]:
+    refs = _build_refs()
+    return refs, _build_codes(refs), _build_index(refs), _build_by_city(refs)
+
+
 def _refs() -> tuple[Ref, ...]:
+    return _facility_indexes()[0]
+
+
+def _build_refs() -> tuple[Ref, ...]:
     """Every facility row: the built dictionary plus hand/facility_additions.csv (reviewed
     facilities no source lists under a usable name, e.g. RIKERS ISLAND)."""
     hand = []
@@ -215,19 +246,29 @@ def _refs() -> tuple[Ref, ...]:
         with gzip.open(DATA, "rt", newline="", encoding="utf-8") as fh:
             rows = csv.reader(fh)
             header = next(rows)
-            if header != list(Ref.__dataclass_fields__):
+            if header != list(Ref._fields):
                 raise ValueError(
                     f"{DATA}: columns {header}; rebuild it with scripts/build_reference.py"
                 )
             # A reviewed hand row replaces the source rows of its code.
-            out += [ref for ref in (Ref(*r) for r in rows) if ref.code not in replaced]
+            # Shared strings: the prebuilt indexes store each state, kind, source ... once.
+            shared = (0, 3, 4, 5, 6, 8)
+            for r in rows:
+                for i in shared:
+                    r[i] = sys.intern(r[i])
+                ref = Ref(*r)
+                if ref.code not in replaced:
+                    out.append(ref)
     return tuple(out + hand)
 
 
-@cache
 def _codes() -> dict[str, list[Ref]]:
+    return _facility_indexes()[1]
+
+
+def _build_codes(every: tuple[Ref, ...]) -> dict[str, list[Ref]]:
     out: dict[str, list[Ref]] = defaultdict(list)
-    for ref in _refs():
+    for ref in every:
         if ref.code and not ref.source.startswith("hifld"):  # HIFLD ids are no ICE codes
             out[ref.code].append(ref)
     return dict(out)
@@ -238,13 +279,16 @@ def by_code(code: str) -> list[Ref]:
     return list(_codes().get(code.strip().upper(), []))
 
 
-@cache
-def _index():
+def _index() -> tuple[dict, dict, dict, dict]:
+    return _facility_indexes()[2]
+
+
+def _build_index(every: tuple[Ref, ...]) -> tuple[dict, dict, dict, dict]:
     """(exact name -> refs, core -> refs, per state: core strings for spelling matches, and
     core word sets for the subset match)."""
     exact: dict[tuple[str, str], list[Ref]] = defaultdict(list)
     core: dict[tuple[str, tuple], list[Ref]] = defaultdict(list)
-    for ref in _refs():
+    for ref in every:
         full, words_, _ = _analyse(ref.key, ref.state) if ref.key else analyse(ref.name, ref.state)
         exact[(ref.state, full)].append(ref)
         if words_:
@@ -324,10 +368,13 @@ def lookup(name: str, state: str, kinds: frozenset[str] | None = None) -> Match 
     return _decide(Match("fuzzy", best, best_score))
 
 
-@cache
 def _by_city() -> dict[tuple[str, str], list[Ref]]:
+    return _facility_indexes()[3]
+
+
+def _build_by_city(every: tuple[Ref, ...]) -> dict[tuple[str, str], list[Ref]]:
     out: dict[tuple[str, str], list[Ref]] = defaultdict(list)
-    for ref in _refs():
+    for ref in every:
         if ref.city:
             out[(ref.state, gz.city_key(ref.city_key or ref.city))].append(ref)
     return dict(out)
@@ -421,7 +468,3 @@ def _decide(match: Match) -> Match:
     governments = kinds - {"private", "igsa", "unknown"}
     match.conflict = len(governments) > 1 and not private
     return match
-
-
-def load() -> None:
-    _index()

@@ -1,0 +1,68 @@
+"""The prebuilt indexes of the gazetteer and the facility dictionary (link/prebuilt.py): current
+with their inputs, the same as what the builders make, ignored when stale, and read only by the
+commands that need them."""
+
+from __future__ import annotations
+
+import pickle
+import subprocess
+import sys
+from pathlib import Path
+
+from detainerwatch.link import gazetteer as gz
+from detainerwatch.link import prebuilt, reference
+
+
+def test_the_committed_indexes_are_current() -> None:
+    found = prebuilt.Prebuilt()
+    assert found.valid(), (
+        f"{found.stale_reason}: run .venv/bin/python scripts/build_reference.py --indexes"
+    )
+    assert found.provenance["built_by"] == "scripts/build_reference.py --indexes"
+    assert "hand/facility_words.csv" in found.provenance["inputs_sha256"]
+
+
+def test_the_prebuilt_indexes_are_what_the_builders_make() -> None:
+    found = prebuilt.Prebuilt()
+    assert found.get("gazetteer.counties") == gz._build_counties()
+    assert found.get("gazetteer.county_index") == gz._build_county_index()
+    assert found.get("reference.facilities") == reference._build_facility_indexes()
+
+
+def test_indexes_built_from_other_inputs_are_ignored(tmp_path: Path) -> None:
+    path = tmp_path / "indexes.pickle"
+    stale = {"format": prebuilt.FORMAT, "fingerprint": "0" * 64, "pieces": {"x": b""}}
+    path.write_bytes(pickle.dumps(stale))
+    old = prebuilt.Prebuilt(path)
+    assert old.get("x") is None and "other inputs" in (old.stale_reason or "")
+    absent = prebuilt.Prebuilt(tmp_path / "none.pickle")
+    assert absent.get("gazetteer.counties") is None
+    # the caller then builds the index from its sources
+    assert prebuilt.cached("gazetteer.counties", lambda: "built", absent) == "built"
+
+
+def _modules_after(code: str) -> set[str]:
+    out = subprocess.run(
+        [sys.executable, "-c", code + "\nimport sys; print(' '.join(sorted(sys.modules)))"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return set(out.stdout.split())
+
+
+def test_commands_load_only_what_they_need() -> None:
+    # The command line itself loads no reference data, no resolver, no DuckDB.
+    loaded = _modules_after("import detainerwatch.cli")
+    assert not {"detainerwatch.link.gazetteer", "detainerwatch.link.resolver", "duckdb"} & loaded
+    # One county jail reads the county index, not the 40,000 places or the facility dictionary.
+    code = (
+        "from detainerwatch.link import gazetteer as gz, reference\n"
+        "from detainerwatch.link.resolver import Resolver\n"
+        "a = Resolver().resolve('DAUPHIN COUNTY PRISON', 'PA')\n"
+        "assert a.county_fips == '42043', a\n"
+        "assert gz._place_indexes.cache_info().currsize == 0\n"
+        "assert reference._facility_indexes.cache_info().currsize == 0\n"
+    )
+    loaded = _modules_after(code)
+    assert "duckdb" not in loaded and "pyarrow" not in loaded
