@@ -6,11 +6,12 @@ A name counts as resolved when the answer is confident (>= 0.9, not for review),
 measures it; precision is the share of the confident answers that name a county whose county
 agrees with TRAC's (a confident answer with no county, e.g. a U.S. Marshals district or a city
 spanning several counties, cannot be checked against a county label and is counted apart).
-Coverage is given by names and by detainers (TRAC's count per pair). Unresolved names are grouped by the reason the
-resolver gave, so the next rule to write is visible.
+Coverage is given by names and by detainers (TRAC's count per pair). Unresolved names are
+grouped by the reason the resolver gave, so the next rule to write is visible.
 
 Also times `detainerwatch resolve` (a child process, start-up included) on the dev set's rows
-and on one row. Goals: names >= 95%, detainers >= 97%, precision >= 99%, < 3 s and < 1 s.
+and on one row. Goals: names >= 95%, detainers >= 97%, precision >= 99%, <= 3 s and <= 0.6 s
+(issue 16; issue 13 asked < 1 s), with `--help` as the start-up floor.
 """
 
 from __future__ import annotations
@@ -46,11 +47,16 @@ def _category(reason: str | None) -> str:
     return text[:90]
 
 
+def _rows() -> list[dict[str, str]]:
+    with open(DEV, newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
 def evaluate(rows=None) -> dict:
     from detainerwatch.link.resolver import Resolver
 
     resolver = Resolver()
-    rows = rows if rows is not None else list(csv.DictReader(open(DEV, newline="")))
+    rows = rows if rows is not None else _rows()
     names = len(rows)
     weight = sum(int(r["detainers_trac"] or 0) for r in rows)
     resolved = resolved_w = agree = with_county = with_county_w = 0
@@ -134,7 +140,7 @@ def timing() -> dict:
     exe = Path(sys.executable).with_name("detainerwatch")
     out = {}
     with tempfile.TemporaryDirectory() as tmp:
-        rows = list(csv.DictReader(open(DEV, newline="")))
+        rows = _rows()
         all_rows, one_row = Path(tmp) / "dev.csv", Path(tmp) / "one.csv"
         for path, chosen in ((all_rows, rows), (one_row, rows[:1])):
             with open(path, "w", newline="") as fh:
@@ -144,12 +150,25 @@ def timing() -> dict:
         db = Path(tmp) / "none.duckdb"  # no store: the bundled reference data alone
         for label, path, goal in (
             (f"resolve of {len(rows)} rows", all_rows, 3.0),
-            ("resolve of one row", one_row, 1.0),
+            ("resolve of one row", one_row, 0.6),  # issue 16 (issue 13: 1 s)
         ):
+            # Three runs: the best and the median (wall time counts other processes' work on
+            # a shared machine; CPU time is the cost that does not move).
+            runs = [_run([str(exe), "--db", str(db), "resolve", str(path)]) for _ in range(3)]
+            done = sorted((r for r in runs if r is not None), key=lambda r: r[0])
             out[label] = {
                 "goal": goal,
-                "result": _run([str(exe), "--db", str(db), "resolve", str(path)]),
+                "result": done[0] if len(done) == len(runs) else None,
+                "median": done[len(done) // 2] if len(done) == len(runs) else None,
             }
+        # The floor: the interpreter and the command line alone (`--help`).
+        runs = [_run([str(exe), "--help"]) for _ in range(3)]
+        done = sorted((r for r in runs if r is not None), key=lambda r: r[0])
+        out["detainerwatch --help (start-up floor)"] = {
+            "goal": None,
+            "result": done[0] if done else None,
+            "median": done[len(done) // 2] if done else None,
+        }
     return out
 
 
@@ -186,14 +205,20 @@ def main(argv=None) -> None:
         print("  open", u)
     times = timing()
     load = os.getloadavg()[0]
+    print(
+        f"  timings, start-up included, best / median of 3 (load average {load:.1f} on "
+        f"{os.cpu_count()} CPUs: wall time counts others' work, CPU time does not):"
+    )
     for label, t in times.items():
+        best, median = t["result"], t["median"]
         shown = (
-            f"{t['result'][0]:.2f} s wall, {t['result'][1]:.2f} s CPU" if t["result"] else "failed"
+            f"{best[0]:.2f} s wall, {best[1]:.2f} s CPU (median {median[0]:.2f} s wall, "
+            f"{median[1]:.2f} s CPU)"
+            if best and median
+            else "failed"
         )
-        print(
-            f"  {label} (start-up included): {shown}  goal < {t['goal']:.0f} s "
-            f"(load average {load:.1f} on {os.cpu_count()} CPUs: wall time counts others' work)"
-        )
+        goal = f"  goal <= {t['goal']:g} s" if t["goal"] else ""
+        print(f"    {label}: {shown}{goal}")
     result["timing"] = times
     print("saved", save("attribution_national", result))
 
