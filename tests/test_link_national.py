@@ -281,3 +281,28 @@ def test_did_you_mean_where_a_name_is_typed():
     # Ids shown by the web app.
     assert parse_jurisdiction("county:48453")["name"] == "Travis County, TX"
     assert suggest("Travis Cty, TX") == ["Travis County, TX"]
+
+
+@pytest.mark.parametrize(
+    "name,state,county",
+    [
+        # a type word misspelt by one letter, and CT for CENTER (Illinois' correctional centers)
+        ("PENDLETON CORRECTONAL FACILITY", "IN", "18095"),
+        ("STATEVILLE CORRECTONAL CT", "IL", "17197"),
+        ("MENARD CORRECTIONAL CT", "IL", "17157"),
+    ],
+)
+def test_misspelt_and_cut_type_words(r, name, state, county):
+    a = r.resolve(name, state)
+    assert (a.jurisdiction_type, a.county_fips) == ("state", county) and confident(a)
+
+
+def test_a_name_that_says_only_prison_matches_only_prisons():
+    from detainerwatch.link import reference
+
+    # The words of a prison's name held by a facility whose own name says no prison (a reentry
+    # or juvenile centre of the same town) are no match.
+    assert reference.lookup("MCFARLAND CORRECTIONAL FACILITY", "CA") is None
+    # A prison that holds them is one ('BIG MUDDY' in Big Muddy River Correctional Center).
+    match = reference.lookup("BIG MUDDY PENITENTIARY", "IL")
+    assert match is not None and match.county_fips == "17081"

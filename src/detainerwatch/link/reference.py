@@ -177,6 +177,8 @@ def _analyse(text: str, state: str) -> tuple[str, tuple[str, ...], frozenset[str
         whole = [w for w in _type_words() if w.startswith(raw[-1])]
         if len(whole) == 1:
             raw[-1] = whole[0]
+    # A type word misspelt by one letter ('CORRECTONAL'): a long word no table row knows.
+    raw = [_type_word_misspelt(w) if len(w) >= 8 and w not in table else w for w in raw]
     own = _own_words(state)
     expanded: list[str] = []
     st = gz.state(state)
@@ -193,6 +195,15 @@ def _analyse(text: str, state: str) -> tuple[str, tuple[str, ...], frozenset[str
     kinds = frozenset(classes[w] for w in expanded if classes.get(w) in KIND_WORDS)
     core = tuple(sorted({w for w in expanded if w not in classes or classes[w] == "plain"} - own))
     return " ".join(expanded), core, kinds
+
+
+@lru_cache(maxsize=4096)
+def _type_word_misspelt(word: str) -> str:
+    """The written-out type word one edit away from `word`, if exactly one is; else `word`."""
+    from rapidfuzz.distance import Levenshtein
+
+    near = [w for w in _type_words() if Levenshtein.distance(word, w, score_cutoff=1) <= 1]
+    return near[0] if len(near) == 1 else word
 
 
 @cache
@@ -329,13 +340,18 @@ def lookup(name: str, state: str, kinds: frozenset[str] | None = None) -> Match 
         )
     if not core or len(" ".join(core)) < 5:
         return None
-    if kinds & {"state", "federal"} or _distinctive(core):
+    prison = _prison_named(full)
+    if kinds & {"state", "federal"} or _distinctive(core) or (prison and _distinctive(core, True)):
         # 'CHUCKWALLA STATE PRISON' (Chuckwalla Valley), 'LANCASTER STATE PRISON' (California
         # State Prison, Los Angeles County, in Lancaster): a prison whose name (with its city)
         # holds every word of this one; only when the name says whose prison it is.
         wanted = set(core)
         refs = [r for words_, found in sets.get(state, []) if wanted < words_ for r in found]
         refs = _compatible(list(dict.fromkeys(refs)), kinds)
+        if prison and not kinds:
+            # 'TURNEY CENTER PRISON' (Turney Center Industrial Complex): a name that says only
+            # that it is a prison matches prisons, never a juvenile centre or a jail of the words.
+            refs = [r for r in refs if _prison_named(analyse(r.name, state)[0])]
         if refs:
             match = _decide(Match("subset", refs, cfg["fuzzy_accept"]))
             if match.county_fips and not match.conflict:
@@ -420,10 +436,26 @@ def _prefer_plain(refs: list[Ref], kinds: frozenset[str]) -> list[Ref]:
 OWN_KINDS_REQUIRED = frozenset({"ice", "city"})
 
 
-def _distinctive(core: tuple[str, ...]) -> bool:
+def _distinctive(core: tuple[str, ...], prison: bool = False) -> bool:
     """A core that names a facility without any kind word: long enough not to be a common word
-    ('METROPOLITAN' in New Mexico; not 'WEST')."""
-    return sum(len(w) for w in core) >= settings()["reference"]["subset_min_letters"]
+    ('METROPOLITAN' in New Mexico; not 'WEST'). A name with a prison word (CORRECTIONAL,
+    PRISON, PENITENTIARY) needs fewer letters ('BIG MUDDY', 'TURNEY'), but never only a compass
+    word or a common place word ('CENTRAL', 'NORTHEAST')."""
+    cfg = settings()["reference"]
+    if prison:
+        common = set(cfg["subset_common_words"])
+        return (
+            any(w not in common for w in core)
+            and sum(len(w) for w in core if w not in common) >= cfg["subset_min_letters_prison"]
+        )
+    return sum(len(w) for w in core) >= cfg["subset_min_letters"]
+
+
+PRISON_TYPE_WORDS = frozenset({"CORRECTIONAL", "PRISON", "PENITENTIARY"})
+
+
+def _prison_named(full: str) -> bool:
+    return bool(PRISON_TYPE_WORDS & set(full.split()))
 
 
 def _compatible(refs: list[Ref], kinds: frozenset[str]) -> list[Ref]:
