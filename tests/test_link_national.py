@@ -306,3 +306,29 @@ def test_a_name_that_says_only_prison_matches_only_prisons():
     # A prison that holds them is one ('BIG MUDDY' in Big Muddy River Correctional Center).
     match = reference.lookup("BIG MUDDY PENITENTIARY", "IL")
     assert match is not None and match.county_fips == "17081"
+
+
+@pytest.mark.parametrize(
+    "name,state,county",
+    [
+        ("NAPLES SHERIFF", "FL", "12021"),  # Naples lies in Collier County alone
+        ("CANTON COUNTY JAIL", "OH", "39151"),  # Canton, the seat of Stark County
+    ],
+)
+def test_a_sheriff_named_after_its_town_is_that_towns_county(r, name, state, county):
+    a = r.resolve(name, state)
+    assert (a.jurisdiction_type, a.county_fips) == ("county", county) and confident(a)
+    assert a.method == "place"
+
+
+def test_a_town_in_several_counties_names_no_sheriff(r):
+    # Kansas City, MO spans four counties: which sheriff is not known from the town.
+    a = r.resolve("KANSAS CITY SHERIFF", "MO")
+    assert not confident(a) or a.county_fips is None
+
+
+def test_hifld_local_and_ice_city_are_one_kind_of_government(r):
+    # Seal Beach's jail: HIFLD types it 'local', ICE's list 'city'; no conflict between them.
+    a = r.resolve("SEAL BEACH DETENTION CENTER", "CA")
+    assert (a.jurisdiction_type, a.place_fips, a.county_fips) == ("city", "0670686", "06059")
+    assert confident(a)

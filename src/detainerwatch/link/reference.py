@@ -498,5 +498,8 @@ def _decide(match: Match) -> Match:
             match.kind = "private"
     match.kinds = sorted(kinds)
     governments = kinds - {"private", "igsa", "unknown"}
+    if {"local", "city"} <= governments:
+        # HIFLD's 'local' and ICE's 'city' are the same kind of government: a municipality.
+        governments -= {"local"}
     match.conflict = len(governments) > 1 and not private
     return match

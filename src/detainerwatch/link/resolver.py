@@ -450,12 +450,21 @@ class Resolver:
         else:
             county, score = self._fuzzy_county(out, named, st)
             if county is None:
-                # Maybe the county word is part of a city name ('JERSEY CITY' is no county).
-                return self._review(out, "parse", 0.4, f"no county {named!r} in {st.abbr}")
+                seat = self._county_of_town(named, st, words[0].group(1))
+                if seat is not None:
+                    # 'FORT MYERS SHERIFF', 'LISBON COUNTY JAIL': a sheriff or county jail named
+                    # after the town it sits in, a town of one county: that county's.
+                    out.candidates.append(
+                        {"step": "place", "place": seat[1].name, "counties": [seat[0].fips]}
+                    )
+                    county, score = seat[0], 0.0
+                else:
+                    # Maybe the county word is part of a city name ('JERSEY CITY' is no county).
+                    return self._review(out, "parse", 0.4, f"no county {named!r} in {st.abbr}")
         out.jurisdiction_type = "county"
         out.jurisdiction_name = _label("county", county.name, st.abbr)
         out.county_fips = county.fips
-        method = "parse" if score == 100.0 else "fuzzy"
+        method = "parse" if score == 100.0 else "place" if score == 0.0 else "fuzzy"
         confidence = rule.confidence if score == 100.0 else CONFIDENT
         if gz.is_city_county(county):
             # 'RICHMOND CITY SHERIFF', 'CARSON CITY SHERIFF': a city that is its own county.
@@ -490,6 +499,18 @@ class Resolver:
                 out, method, 0.7, f"the facility list puts it in {entry.county_fips}"
             )
         return self._done(out, method, confidence)
+
+    @staticmethod
+    def _county_of_town(named: str, st: gz.State, word: str) -> tuple[gz.County, gz.Place] | None:
+        """The one county of the municipality `named`, when the county word is COUNTY or
+        SHERIFF (never CO or CTY, which are other words too)."""
+        if word not in ("COUNTY", "CNTY", "SHERIFF", "SHERIFFS", "PARISH"):
+            return None
+        place = gz.place(st.abbr, named)
+        if place is None or place.kind == "cdp" or len(place.county_fips) != 1:
+            return None
+        county = gz.county_by_fips(place.county_fips[0])
+        return (county, place) if county is not None else None
 
     @staticmethod
     def _independent(out: Attribution, county: gz.County, st: gz.State) -> None:
