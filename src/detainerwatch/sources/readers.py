@@ -482,8 +482,10 @@ def _xlsx_batches(path, sheet, name, header_row, width):
 
 def rows_to_table(batch: list[tuple[int, list[str | None]]], width: int) -> pa.Table:
     """(row_number, cells) pairs -> the Arrow table the store types in SQL."""
-    numbers, rows = zip(*batch) if batch else ((), ())
-    columns = list(zip(*rows)) if rows else [()] * width  # transposed in C, not per cell
+    numbers, rows = zip(*batch, strict=True) if batch else ((), ())
+    columns = (
+        list(zip(*rows, strict=True)) if rows else [()] * width
+    )  # transposed in C, not per cell
     arrays = [pa.array(numbers, pa.int64())]
     names = ["row_number"] + [f"c{i}" for i in range(width)]
     arrays.extend(pa.array(columns[i], pa.string()) for i in range(width))
