@@ -2,8 +2,8 @@
 
 Each sheet arrives as batches of text (Arrow); redaction markers are counted and nulled per
 column in vectorised form (sources.markers), then typing, value-set checks and validation run as
-column-wise SQL over the batch, so no Python loop touches a cell after it was read. Any bad input raises InputError before commit, and the
-rollback leaves the store exactly as it was.
+column-wise SQL over the batch, so no Python loop touches a cell after it was read. Any bad
+input raises InputError before commit, and the rollback leaves the store exactly as it was.
 """
 
 from __future__ import annotations
@@ -537,7 +537,7 @@ def _raise_first_failure(sheet: Sheet, plan: _SheetPlan, firsts) -> None:
     """The first cell of the batch that cannot be typed, or an impossible prepare date."""
     failures = [
         (hit["r"], pos, expected, hit["v"])
-        for (pos, _, expected), hit in zip(plan.checks, firsts)
+        for (pos, _, expected), hit in zip(plan.checks, firsts, strict=True)
         if hit is not None
     ]
     if failures:
@@ -640,7 +640,7 @@ def replace_controls(table: pa.Table) -> tuple[pa.Table, dict[str, list[tuple[in
     found: dict[str, list[tuple[int, str]]] = {}
     arrays = []
     rows = None
-    for name, column in zip(table.column_names, table.columns):
+    for name, column in zip(table.column_names, table.columns, strict=True):
         if name == "row_number" or not pa.types.is_string(column.type):
             arrays.append(column)
             continue
@@ -656,7 +656,9 @@ def replace_controls(table: pa.Table) -> tuple[pa.Table, dict[str, list[tuple[in
             rows = table.column("row_number")
         found[name] = [
             (r, _shown(v))
-            for r, v in zip(pc.filter(rows, hit).to_pylist(), pc.filter(column, hit).to_pylist())
+            for r, v in zip(
+                pc.filter(rows, hit).to_pylist(), pc.filter(column, hit).to_pylist(), strict=True
+            )
         ]
         arrays.append(pc.replace_substring_regex(column, CONTROL_PATTERN, "\ufffd"))
     if not found:
