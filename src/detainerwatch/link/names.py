@@ -61,7 +61,7 @@ def suggest(text: str, limit: int = 5) -> list[str]:
         for county in gz.counties(abbr):
             choices.setdefault(_county_label(county), gz.county_key(county.name) + " COUNTY")
         if st is not None:
-            for key, place in gz.municipalities(abbr).items():
+            for place in gz.municipalities(abbr).values():
                 choices.setdefault(f"{place.name}, {abbr}", gz.normal(place.name))
     wanted = gz.normal(name)
     found = process.extract(wanted, choices, scorer=fuzz.WRatio, limit=limit, score_cutoff=80)
