@@ -293,7 +293,7 @@ def _window(con, w: int, last: dt.date | None, coverage) -> dict:
     ).fetchall()
     out = {}
     for group_id, per, outcome, observable, censored, *rest in rows:
-        values = dict(zip(EVENTS, rest[: len(EVENTS)]))
+        values = dict(zip(EVENTS, rest[: len(EVENTS)], strict=True))
         at_large, in_jail = rest[len(EVENTS) :]
         out[(group_id, per, outcome)] = {
             "observable": observable,

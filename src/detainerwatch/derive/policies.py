@@ -350,7 +350,7 @@ class PolicyIndex:
                 "SELECT * FROM policies ORDER BY in_force_from NULLS LAST, policy_id"
             )
             names = [d[0] for d in result.description]
-            self.rows = [dict(zip(names, r)) for r in result.fetchall()]
+            self.rows = [dict(zip(names, r, strict=True)) for r in result.fetchall()]
             _apply_preemption(self.rows)
 
     def in_force(

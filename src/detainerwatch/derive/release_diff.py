@@ -52,7 +52,7 @@ def key_fields(con, a: str, b: str) -> list[str]:
         + " FROM detainers WHERE release IN (?, ?)",
         [x for _ in wanted for x in (a, b)] + [a, b],
     ).fetchall()[0]
-    return [n for n, both in zip(wanted, counts) if both]
+    return [n for n, both in zip(wanted, counts, strict=True) if both]
 
 
 def common_period(con, a: str, b: str) -> list[tuple[dt.date, dt.date]]:
@@ -144,7 +144,7 @@ def diff_releases(con, a: str, b: str) -> dict:
     def rows(sql, params=()):
         result = con.execute(sql, list(params))
         cols = [c[0] for c in result.description]
-        return [dict(zip(cols, r)) for r in result.fetchall()]
+        return [dict(zip(cols, r, strict=True)) for r in result.fetchall()]
 
     side_cols = ", ".join(
         [f"count(*) FILTER (WHERE side = '{s}') AS {s}_issued" for s in "ab"]

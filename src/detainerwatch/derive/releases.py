@@ -175,7 +175,7 @@ def _periods(text, sheets, rows_to) -> list[tuple[tuple[dt.date, dt.date], str]]
             continue  # inside the preamble's range already
         found.append(((start, end), label))
     if not found:
-        for sheet, lo, hi, n in sheets:
+        for _sheet, lo, hi, _n in sheets:
             if lo is not None:
                 found.append(((lo, hi), "first to last prepare date of its rows"))
     merged = []
@@ -383,7 +383,7 @@ def stored_or_computed(con) -> tuple[list[dict], list[dict]]:
         def rows(sql):
             result = con.execute(sql)
             names = [d[0] for d in result.description]
-            return [dict(zip(names, r)) for r in result.fetchall()]
+            return [dict(zip(names, r, strict=True)) for r in result.fetchall()]
 
         return (
             rows("SELECT * FROM source_coverage ORDER BY source_id, covers_from"),
