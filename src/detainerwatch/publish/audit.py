@@ -218,7 +218,7 @@ def _evaluate(expression: str, values: dict) -> bool:
             return all(results) if isinstance(node.op, ast.And) else any(results)
         if isinstance(node, ast.Compare):
             left = ev(node.left)
-            for op, right in zip(node.ops, node.comparators):
+            for op, right in zip(node.ops, node.comparators, strict=True):
                 r = ev(right)
                 if not _OPS[type(op)](left, r):
                     return False

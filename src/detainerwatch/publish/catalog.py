@@ -145,4 +145,4 @@ def sources(con) -> list[dict]:
 
 def _dicts(result) -> list[dict]:
     names = [d[0] for d in result.description]
-    return [dict(zip(names, row)) for row in result.fetchall()]
+    return [dict(zip(names, row, strict=True)) for row in result.fetchall()]

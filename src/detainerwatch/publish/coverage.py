@@ -100,4 +100,4 @@ def recorded(con, where: str, params: list) -> dict:
         SELECT {cols} FROM detainers d WHERE d.prepare_date::DATE BETWEEN ? AND ?""",
         params[:2],
     ).fetchall()[0]
-    return {c: n > 0 for c, n in zip(RECORDED_FIELDS, counts)}
+    return {c: n > 0 for c, n in zip(RECORDED_FIELDS, counts, strict=True)}

@@ -259,7 +259,7 @@ class Grid:
                     hi_inf += 1
                 else:
                     hi_fin += hi
-            for (k, a), (own_lo, own_hi) in zip(unknown, ends):
+            for (k, a), (own_lo, own_hi) in zip(unknown, ends, strict=True):
                 if own_lo == -INF:
                     rest_lo = -INF if lo_inf > 1 else lo_fin
                 else:

@@ -86,7 +86,7 @@ def _sqlite(path: Path, where: str) -> list[Finding]:
         for (name,) in lite.execute("SELECT name FROM sqlite_master WHERE type = 'table'"):
             cur = lite.execute(f'SELECT * FROM "{name}"')
             cols = [d[0] for d in cur.description]
-            tables[name] = [dict(zip(cols, r)) for r in cur.fetchall()]
+            tables[name] = [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
         lite.close()
     except sqlite3.DatabaseError:
         return []

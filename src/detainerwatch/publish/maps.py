@@ -55,8 +55,8 @@ def _read_shp(path: Path) -> list[list[list[tuple[float, float]]]]:
         parts = list(struct.unpack(f"<{n_parts}i", content[44 : 44 + 4 * n_parts]))
         base = 44 + 4 * n_parts
         coords = struct.unpack(f"<{2 * n_points}d", content[base : base + 16 * n_points])
-        points = list(zip(coords[0::2], coords[1::2]))
-        rings = [points[a:b] for a, b in zip(parts, parts[1:] + [n_points])]
+        points = list(zip(coords[0::2], coords[1::2], strict=True))
+        rings = [points[a:b] for a, b in zip(parts, parts[1:] + [n_points], strict=True)]
         shapes.append(rings)
     return shapes
 
@@ -72,7 +72,8 @@ def _simplify(ring, tolerance):
 
 
 def _area(ring) -> float:
-    return sum(x1 * y2 - x2 * y1 for (x1, y1), (x2, y2) in zip(ring, ring[1:]))
+    # consecutive pairs: the shifted copy is one shorter by design (rings repeat their first point)
+    return sum(x1 * y2 - x2 * y1 for (x1, y1), (x2, y2) in zip(ring, ring[1:], strict=False))
 
 
 def _clockwise(ring):
@@ -85,7 +86,7 @@ def _features(stem: str, tolerance: float, properties) -> tuple[dict, ...]:
     records = _read_dbf(base / f"{stem}.dbf")
     shapes = _read_shp(base / f"{stem}.shp")
     features = []
-    for record, rings in zip(records, shapes):
+    for record, rings in zip(records, shapes, strict=True):
         polys = [_clockwise(r) for r in (_simplify(r, tolerance) for r in rings) if r]
         if not polys:
             continue

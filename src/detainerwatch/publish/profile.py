@@ -32,7 +32,7 @@ def parse_jurisdiction(text: str) -> dict:
             raise UsageError(f"no county has FIPS code {raw}")
         return _county(county)
     if re.fullmatch(r"\d{7}", raw):
-        for (abbr, _), place in gz._places().items():  # noqa: SLF001 (small table)
+        for place in gz._places().values():  # noqa: SLF001 (small table)
             if place.place_fips == raw:
                 return _city(place)
         raise UsageError(
@@ -152,7 +152,7 @@ def build_profile(con, jurisdiction: str) -> dict:
     def rows(sql, p=params):
         result = con.execute(sql, p)
         cols = [d[0] for d in result.description]
-        return [dict(zip(cols, r)) for r in result.fetchall()]
+        return [dict(zip(cols, r, strict=True)) for r in result.fetchall()]
 
     totals = rows(
         f"SELECT count(*) AS issued, {outcome_cols}, min(issued) AS first_issued, "

@@ -89,7 +89,7 @@ def suppress(n: int | None):
 
 def _rows(result) -> list[dict]:
     names = [d[0] for d in result.description]
-    return [dict(zip(names, r)) for r in result.fetchall()]
+    return [dict(zip(names, r, strict=True)) for r in result.fetchall()]
 
 
 def _scope(period: Period, state: str | None):
