@@ -50,7 +50,9 @@ def evaluate(rows=None) -> dict:
     from detainerwatch.link.resolver import Resolver
 
     resolver = Resolver()
-    rows = rows if rows is not None else list(csv.DictReader(open(DEV, newline="")))
+    if rows is None:
+        with open(DEV, newline="") as fh:
+            rows = list(csv.DictReader(fh))
     names = len(rows)
     weight = sum(int(r["detainers_trac"] or 0) for r in rows)
     resolved = resolved_w = agree = with_county = with_county_w = 0
@@ -134,7 +136,8 @@ def timing() -> dict:
     exe = Path(sys.executable).with_name("detainerwatch")
     out = {}
     with tempfile.TemporaryDirectory() as tmp:
-        rows = list(csv.DictReader(open(DEV, newline="")))
+        with open(DEV, newline="") as fh:
+            rows = list(csv.DictReader(fh))
         all_rows, one_row = Path(tmp) / "dev.csv", Path(tmp) / "one.csv"
         for path, chosen in ((all_rows, rows), (one_row, rows[:1])):
             with open(path, "w", newline="") as fh:

@@ -17,7 +17,7 @@ def before_ingest() -> None:
     def load():
         try:
             gazetteer.load()
-        except Exception:  # noqa: BLE001 - after_ingest builds it again and reports the error
+        except Exception:  # noqa: S110 - after_ingest builds it again and reports the error
             pass
 
     _preparing = threading.Thread(target=load, daemon=True, name="gazetteer")

@@ -204,7 +204,7 @@ def synthesize(
         created=FIXED_TIME,
     )
     try:
-        for fy, count in zip(years, per_year):
+        for fy, count in zip(years, per_year, strict=True):
             header = [
                 (h, c)
                 for h, c in header_all
@@ -321,7 +321,7 @@ def _preamble(ws, layout, header, fy_start, fy_end) -> None:
 
 def _weighted(values, weights) -> list:
     """A table to draw from with one random(): each value as often as its integer weight."""
-    return [v for v, w in zip(values, weights) for _ in range(w)]
+    return [v for v, w in zip(values, weights, strict=True) for _ in range(w)]
 
 
 def _row_maker(rng, canon: list[str]):
@@ -443,7 +443,7 @@ def _row_maker(rng, canon: list[str]):
             case_status[int(rand() * n_status)],
         )
         row = [None] * width
-        for slot, value in zip(slots, values):
+        for slot, value in zip(slots, values, strict=True):
             if slot is not None:
                 row[slot] = value
         for i in flags:

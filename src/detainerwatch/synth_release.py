@@ -237,12 +237,12 @@ def ddp_detainer_records(rows: int, seed: int = 0) -> tuple[list[dict], dict]:
     rng = random.Random(seed)
     facilities = _facilities()
     type_values = _value_set("detainer_type")
-    lift_values, lift_weights = zip(*LIFT_WEIGHTS.items())
+    lift_values, lift_weights = zip(*LIFT_WEIGHTS.items(), strict=True)
     case_status = _value_set("case_status")
     header = list(ice_2026.HEADER)
     records, duplicates, passing = [], 0, 0
     per_year = [rows // 4 + (1 if i < rows % 4 else 0) for i in range(4)]
-    for fy, n in zip(FISCAL_YEARS, per_year):
+    for fy, n in zip(FISCAL_YEARS, per_year, strict=True):
         start, end = _fy_bounds(fy)
         days = sorted(rng.randrange((end - start).days + 1) for _ in range(n))
         for d in days:
@@ -415,7 +415,7 @@ def linked_release(people: int, seed: int = 0) -> dict:
     start = dt.date(2022, 10, 1)
     span = (RELEASE_END - start).days
     header = list(ice_2026.HEADER)
-    for p in range(people):
+    for _ in range(people):
         pid = f"{rng.getrandbits(48):012x}"
         fac = rng.choice(facilities)
         first = start + dt.timedelta(days=rng.randrange(span + 1))
@@ -729,7 +729,7 @@ def synthesize_lesa(
         fy: summary["removals_expedited"][fy] + summary["removals_other"][fy] for fy in LESA_FYS
     }
     written = {s: {f"FY{fy}": n for fy, n in v.items()} for s, v in summary.items()}
-    for s, v in written.items():
+    for v in written.values():
         v["total"] = sum(v.values())
     if summary_error:
         series, key, delta = summary_error

@@ -317,10 +317,11 @@ class Sheet:
         cell = self._cell
         # Each cell's XML comes from its column's cache, with NUL where the row number goes
         # (NUL cannot occur in XML text): one lookup per cell, one replace per row.
+        # A row may be narrower than the widest row so far (the caches): zip stops at its end.
         xml = "".join(
             [
                 get(v) or cell(c, v)
-                for c, get, v in zip(self._cols, self._get, values)
+                for c, get, v in zip(self._cols, self._get, values, strict=False)
                 if v is not None
             ]
         )
