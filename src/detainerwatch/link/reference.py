@@ -16,6 +16,8 @@ agree on one county; otherwise the candidates are returned for review.
 
 from __future__ import annotations
 
+from typing import Any
+
 import csv
 import gzip
 import re
@@ -101,7 +103,7 @@ class Match:
     conflict: bool = False  # facilities of different government types
     kinds: list[str] = field(default_factory=list)
 
-    def evidence(self) -> dict:
+    def evidence(self) -> dict[str, Any]:
         return {
             "step": "reference",
             "how": self.how,
@@ -113,9 +115,10 @@ class Match:
 
 
 @cache
-def settings() -> dict:
+def settings() -> dict[str, Any]:
     with open(hand_path("resolver_settings.yaml"), encoding="utf-8") as fh:
-        return yaml.safe_load(fh)
+        settings: dict[str, Any] = yaml.safe_load(fh)
+        return settings
 
 
 @cache
@@ -239,11 +242,16 @@ def by_code(code: str) -> list[Ref]:
 
 
 @cache
-def _index():
+def _index() -> tuple[
+    dict[tuple[str, str], list[Ref]],
+    dict[tuple[str, tuple[Any, ...]], list[Ref]],
+    dict[str, list[str]],
+    dict[str, list[tuple[frozenset[Any], list[Ref]]]],
+]:
     """(exact name -> refs, core -> refs, per state: core strings for spelling matches, and
     core word sets for the subset match)."""
     exact: dict[tuple[str, str], list[Ref]] = defaultdict(list)
-    core: dict[tuple[str, tuple], list[Ref]] = defaultdict(list)
+    core: dict[tuple[str, tuple[Any, ...]], list[Ref]] = defaultdict(list)
     for ref in _refs():
         full, words_, _ = _analyse(ref.key, ref.state) if ref.key else analyse(ref.name, ref.state)
         exact[(ref.state, full)].append(ref)
@@ -256,7 +264,7 @@ def _index():
             if not set(city) <= set(words_):
                 core[(ref.state, tuple(sorted(set(words_) | set(city))))].append(ref)
     by_state: dict[str, list[str]] = defaultdict(list)
-    sets: dict[str, list[tuple[frozenset, list[Ref]]]] = defaultdict(list)
+    sets: dict[str, list[tuple[frozenset[Any], list[Ref]]]] = defaultdict(list)
     for (state, words_), refs in core.items():
         by_state[state].append(" ".join(words_))
         sets[state].append((frozenset(words_), refs))
@@ -376,7 +384,7 @@ OWN_KINDS_REQUIRED = frozenset({"ice", "city"})
 def _distinctive(core: tuple[str, ...]) -> bool:
     """A core that names a facility without any kind word: long enough not to be a common word
     ('METROPOLITAN' in New Mexico; not 'WEST')."""
-    return sum(len(w) for w in core) >= settings()["reference"]["subset_min_letters"]
+    return sum(len(w) for w in core) >= int(settings()["reference"]["subset_min_letters"])
 
 
 def _compatible(refs: list[Ref], kinds: frozenset[str]) -> list[Ref]:
