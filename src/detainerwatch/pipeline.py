@@ -4,6 +4,8 @@ that reports read (facility attribution, policy records). Sits above store, link
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
+from typing import Any
 
 _preparing: threading.Thread | None = None
 
@@ -31,6 +33,7 @@ def after_ingest(con) -> None:
         _preparing.join()
     from .derive.policies import refresh_policies
 
+    refresh_attribution: Callable[[Any], int] | None
     try:
         from .link import refresh_attribution
     except ImportError:  # the link layer is optional until it lands

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+from collections.abc import Callable
+from typing import Any
 from pathlib import Path
 
 import xlsxwriter
@@ -240,7 +242,8 @@ def ddp_detainer_records(rows: int, seed: int = 0) -> tuple[list[dict], dict]:
     lift_values, lift_weights = zip(*LIFT_WEIGHTS.items(), strict=True)
     case_status = _value_set("case_status")
     header = list(ice_2026.HEADER)
-    records, duplicates, passing = [], 0, 0
+    records: list[dict[str, Any]] = []
+    duplicates, passing = 0, 0
     per_year = [rows // 4 + (1 if i < rows % 4 else 0) for i in range(4)]
     for fy, n in zip(FISCAL_YEARS, per_year, strict=True):
         start, end = _fy_bounds(fy)
@@ -327,7 +330,7 @@ def synthesize_ddp_detainers(
 def _types(header, floats=frozenset()) -> dict[str, str]:
     from .sources.fields import FIELDS_BY_KIND
 
-    kinds = {}
+    kinds: dict[str, str] = {}
     for fields in FIELDS_BY_KIND.values():
         for f in fields:
             kinds.setdefault(f.name, f.type)
@@ -339,7 +342,7 @@ def _types(header, floats=frozenset()) -> dict[str, str]:
 
 def write_ice_workbook(
     out: Path,
-    header: list[tuple[str, str]],
+    header: list[tuple[str, str]] | Callable[[str], list[tuple[str, str]]],
     sheets: dict[str, list[dict]],
     title: str,
     label: str,
@@ -411,7 +414,10 @@ def linked_release(people: int, seed: int = 0) -> dict:
     lifts = ["Detainer Declined by LEA", "Booked into Detention", "Early Release", ""]
     weights = [20, 40, 15, 25]
     case_status = _value_set("case_status")
-    detainers, arrests, stints, removals = [], [], [], []
+    detainers: list[dict[str, Any]] = []
+    arrests: list[dict[str, Any]] = []
+    stints: list[dict[str, Any]] = []
+    removals: list[dict[str, Any]] = []
     start = dt.date(2022, 10, 1)
     span = (RELEASE_END - start).days
     header = list(ice_2026.HEADER)
@@ -471,7 +477,11 @@ def linked_release(people: int, seed: int = 0) -> dict:
         (stints, "book_in_date"),
         (removals, "departed_date"),
     ):
-        table.sort(key=lambda r, d=date: (_day(r[d]), r["person_id"]))
+
+        def by_day(r: dict[str, Any], d: str = date) -> tuple[Any, Any]:
+            return (_day(r[d]), r["person_id"])
+
+        table.sort(key=by_day)
     return {
         "detainers": detainers,
         "arrests": arrests,
@@ -675,7 +685,7 @@ def synthesize_lesa(
         key=lambda r: r["book_in_date"],
     )
     removals = {}
-    close_fy = {"Expedited Removals": {}, "Other Removals": {}}
+    close_fy: dict[str, dict[int, int]] = {"Expedited Removals": {}, "Other Removals": {}}
     for sheet, n, categories in (
         (
             "Expedited Removals",

@@ -100,7 +100,8 @@ class Workbook:
     def _info(self, name: str) -> zipfile.ZipInfo:
         info = zipfile.ZipInfo(name, date_time=ZIP_TIME)
         info.compress_type = zipfile.ZIP_DEFLATED
-        info._compresslevel = self.level  # read when the entry opens (an alias from 3.13 on)
+        # read when the entry opens (an alias from 3.13 on); private, so not in typeshed
+        info._compresslevel = self.level  # type: ignore[attr-defined]
         info.external_attr = 0o600 << 16
         return info
 
