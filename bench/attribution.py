@@ -45,7 +45,8 @@ def _resolver():
 
 def evaluate() -> dict:
     resolver = _resolver()
-    rows = list(csv.DictReader(open(HERE / "attribution_eval.csv", newline="")))
+    with open(HERE / "attribution_eval.csv", newline="") as fh:
+        rows = list(csv.DictReader(fh))
     confident = correct = 0
     wrong, unanswered = [], []
     for row in rows:

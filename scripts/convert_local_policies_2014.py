@@ -75,9 +75,8 @@ def holds(criteria: str) -> str:
 
 
 def main() -> int:
-    corrections = {
-        r["location"]: r for r in csv.DictReader(open(HAND / "local_2014_corrections.csv"))
-    }
+    with open(HAND / "local_2014_corrections.csv") as fh:
+        corrections = {r["location"]: r for r in csv.DictReader(fh)}
     af = addfips.AddFIPS()
     out = []
     with open(SOURCE, newline="", encoding="utf-8") as fh:

@@ -235,7 +235,7 @@ def make(out: Path, seed: int = 10) -> list[dict]:
     # style index past the styles table
     styled = list(re.finditer(r'(<c r="A(\d+)" s=")(\d+)(")', sheet))
     for value in ("999", "99999999999", "-2"):
-        m = [s for s in styled if int(s.group(2)) > 8][0]
+        m = next(s for s in styled if int(s.group(2)) > 8)
         add(
             f"style-index-{value}",
             "bad style index",

@@ -147,7 +147,7 @@ class Browser:
     def close(self) -> None:
         try:
             self.call("Browser.close", session=False, timeout=5)
-        except Exception:
+        except Exception:  # noqa: S110 - best effort: the process is waited for, then killed
             pass
         try:
             self.proc.wait(timeout=10)

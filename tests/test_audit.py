@@ -33,7 +33,7 @@ def read_audit_csv(path) -> tuple[list[str], list[dict]]:
     """audit.csv: comment lines (#) at the top, then the table."""
     lines = path.read_text().splitlines(keepends=True)
     comments = [line.rstrip("\n") for line in lines if line.startswith("#")]
-    rows = list(csv.DictReader(io.StringIO("".join(l for l in lines if not l.startswith("#")))))
+    rows = list(csv.DictReader(io.StringIO("".join(ln for ln in lines if not ln.startswith("#")))))
     return comments, rows
 
 
@@ -188,7 +188,7 @@ def test_every_doj_entry_row_carries_share_and_denominator(doj_audit):
     audit, out, _ = doj_audit
     _, rows = read_audit_csv(out / "audit.csv")
     assert {r["records"] for r in rows} == {"covered", "not covered"}
-    for row, entry in zip(rows, audit["entries"]):
+    for row, entry in zip(rows, audit["entries"], strict=True):
         assert row["rate"] == entry["rate"] and row["verdict"] == entry["verdict"]
         ev = entry["evidence"]
         if row["records"] == "not covered":

@@ -128,7 +128,7 @@ def test_lesa_summary_totals_are_checked_and_removals_by_close_fy_explained(lesa
     # Removals per FY: the Summary counts by the FY the case closed, the rows by departure
     differs = [c for c in checks if c[0].startswith("Removals FY") and c[1] != c[2]]
     assert differs, "the synthetic workbook plants removals closed in a later FY"
-    for subject, expected, found, ok, note in differs:
+    for subject, _expected, found, ok, note in differs:
         assert ok is None and "fiscal year the case closed" in note
         fy = subject.split()[-1]
         assert found == sum(v[fy] for v in manifest["removals_by_departed_fy"].values())

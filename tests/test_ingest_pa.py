@@ -33,8 +33,8 @@ def test_counts_by_facility_city_state_lift_reason_match_the_csv(pa_store):
     con = duckdb.connect(str(pa_store), read_only=True)
     got = Counter(
         {
-            (f, c, s, l): n
-            for f, c, s, l, n in con.execute(
+            (f, c, s, lift): n
+            for f, c, s, lift, n in con.execute(
                 "SELECT facility_name, facility_city, facility_state, lift_reason, count(*) "
                 "FROM detainers GROUP BY ALL"
             ).fetchall()

@@ -391,9 +391,9 @@ def test_declines_of_hold_and_notification_requests_are_counted_apart(synthetic_
     t = report["totals"]
     assert t["declined_hold_requests"] == expected["hold"] > 0
     assert t["declined_notification_requests"] == expected["notification"] > 0
-    fh = open(out / "jurisdictions.csv")
-    assert fh.readline().startswith("# coverage:")
-    rows = list(csv.DictReader(fh))
+    with open(out / "jurisdictions.csv") as fh:
+        assert fh.readline().startswith("# coverage:")
+        rows = list(csv.DictReader(fh))
     # a federal, private or unresolved row whose declined count is withheld ("x", disclosure
     # rules) has its hold / notification split withheld with it
     shown = [r["declined_notification_requests"] for r in rows]

@@ -89,7 +89,7 @@ def test_continuation_sheets_at_the_row_cap(tmp_path):
 @pytest.mark.parametrize("layout", ["2025", "2023"])
 def test_older_layouts_ingest(tmp_path, layout):
     path = tmp_path / f"{layout}.xlsx"
-    manifest = synthesize(layout, 1500, path)
+    synthesize(layout, 1500, path)
     db = tmp_path / "s.duckdb"
     result = run(db, "ingest", "--quiet", path)
     assert result.exit_code == 0, result.output

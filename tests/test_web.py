@@ -442,7 +442,7 @@ def test_a_city_without_a_place_code_gets_its_profile(city_store):
 def _check_city_profile(city_store):
     with TestClient(create_app(city_store)) as c:
         listed = c.get("/api/v1/jurisdictions", params={"q": "aberdeen"}).json()
-        city = [j for j in listed if j["jurisdiction_type"] == "city"][0]
+        city = next(j for j in listed if j["jurisdiction_type"] == "city")
         # Issue 13: the gazetteer has every Census place, so Aberdeen, WA has its place code now.
         assert city["place_fips"] == "5300100" and city["id"] == "city:5300100"
         data = c.get(f"/api/v1/jurisdictions/{city['id']}").json()

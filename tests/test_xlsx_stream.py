@@ -13,6 +13,8 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 import xlsxwriter
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from detainerwatch.sources import readers
 from detainerwatch.sources.layouts import ALL
@@ -231,7 +233,7 @@ def test_error_cells_keep_their_text(tmp_path):
         path, _header_row(7) + '<row r="8"><c><v>45000</v></c><c t="e"><v>#N/A</v></c></row>'
     )
     workbook = readers._read_xlsx_stream(path, ALL, xlsx_stream)
-    assert list(workbook.sheets[0].batches())[0]["c1"].to_pylist() == ["#N/A"]
+    assert next(iter(workbook.sheets[0].batches()))["c1"].to_pylist() == ["#N/A"]
 
 
 def test_value_right_of_the_header_fails_with_its_row_and_column(tmp_path):
@@ -286,9 +288,6 @@ def test_batches_are_bounded_and_keep_every_row(tmp_path, monkeypatch):
     assert table["row_number"].to_pylist() == list(range(8, 8 + 5500))
     assert table["c9"].null_count == 5500 - sum(1 for r in range(7, 7 + 5500) if r % 997 == 0)
 
-
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
 _TEXT = st.text(
     st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=40

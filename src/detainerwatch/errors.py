@@ -6,7 +6,16 @@ from __future__ import annotations
 class InputError(Exception):
     """Bad input: names the file, sheet, row and column, and what was expected there."""
 
-    def __init__(self, file, expected, *, sheet=None, row=None, column=None, found=None):
+    def __init__(
+        self,
+        file: object,
+        expected: str,
+        *,
+        sheet: str | None = None,
+        row: int | None = None,
+        column: str | None = None,
+        found: object = None,
+    ) -> None:
         self.file = str(file) if file is not None else None
         self.sheet = sheet
         self.row = row

@@ -14,12 +14,9 @@ def after_ingest(con: Any) -> None:
     from .derive import facts, releases
     from .derive.policies import refresh_policies
 
-    try:
-        from .link import refresh_attribution
-    except ImportError:  # the link layer is optional until it lands
-        refresh_attribution = None
-    if refresh_attribution is not None:
-        refresh_attribution(con)
+    from .link import refresh_attribution
+
+    refresh_attribution(con)
     refresh_policies(con)
     releases.refresh(con)  # which release supplies each day: the facts keep only its rows
     facts.materialize(con)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import math
+from typing import Any
 import random
 from pathlib import Path
 
@@ -166,7 +167,7 @@ def synthesize(
     rng = random.Random(seed)
     rand = rng.random
     header_all = list(LAYOUTS[layout].HEADER)
-    manifest = {
+    manifest: dict[str, Any] = {
         "layout": layout,
         "rows": rows,
         "seed": seed,
@@ -195,7 +196,7 @@ def synthesize(
 
     skip = gap()
     written = 0
-    last_person = None
+    last_person: tuple[Any, Any] | None = None
     book = Workbook(
         out,
         strings=strings,
@@ -204,7 +205,7 @@ def synthesize(
         created=FIXED_TIME,
     )
     try:
-        for fy, count in zip(years, per_year):
+        for fy, count in zip(years, per_year, strict=True):
             header = [
                 (h, c)
                 for h, c in header_all
@@ -245,7 +246,7 @@ def synthesize(
                     excel_row = HEADER_ROW + 1 + i
                     row = make(start_serial + days[i])
                     duplicate = last_person is not None and rand() < 0.003
-                    if duplicate:
+                    if duplicate and last_person is not None:
                         row[pid], row[prep] = last_person
                     for col in idents:  # entirely redacted, in every release
                         row[col] = MARKERS[(i + col) % 7]
@@ -267,7 +268,7 @@ def synthesize(
                         must_mark = [c for c in must_mark if c not in after]
                     person = row[pid]
                     if person is not None and person not in MARKER_SET:
-                        if duplicate and person == last_person[0]:
+                        if duplicate and last_person is not None and person == last_person[0]:
                             manifest["likely_duplicates"] += 1
                         last_person = (person, row[prep])
                     ws.row(excel_row, row)
@@ -321,7 +322,7 @@ def _preamble(ws, layout, header, fy_start, fy_end) -> None:
 
 def _weighted(values, weights) -> list:
     """A table to draw from with one random(): each value as often as its integer weight."""
-    return [v for v, w in zip(values, weights) for _ in range(w)]
+    return [v for v, w in zip(values, weights, strict=True) for _ in range(w)]
 
 
 def _row_maker(rng, canon: list[str]):
@@ -391,6 +392,11 @@ def _row_maker(rng, canon: list[str]):
         lift, lift_code = lifts[int(rand() * 101)]
         crim = crims[int(rand() * 100)]
         convicted = crim[0] == "1"
+        code: str | None
+        charge: str | None
+        threat: str | None
+        charged: int | None
+        convicted_on: int | None
         if convicted:
             code, charge = CHARGES[int(rand() * len(CHARGES))]
             threat = threats[int(rand() * 4)]
@@ -442,8 +448,8 @@ def _row_maker(rng, canon: list[str]):
             f"{bits(48):012x}",
             case_status[int(rand() * n_status)],
         )
-        row = [None] * width
-        for slot, value in zip(slots, values):
+        row: list[Any] = [None] * width
+        for slot, value in zip(slots, values, strict=True):
             if slot is not None:
                 row[slot] = value
         for i in flags:

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+from collections.abc import Callable
+from typing import Any
 from pathlib import Path
 
 import xlsxwriter
@@ -237,12 +239,13 @@ def ddp_detainer_records(rows: int, seed: int = 0) -> tuple[list[dict], dict]:
     rng = random.Random(seed)
     facilities = _facilities()
     type_values = _value_set("detainer_type")
-    lift_values, lift_weights = zip(*LIFT_WEIGHTS.items())
+    lift_values, lift_weights = zip(*LIFT_WEIGHTS.items(), strict=True)
     case_status = _value_set("case_status")
     header = list(ice_2026.HEADER)
-    records, duplicates, passing = [], 0, 0
+    records: list[dict[str, Any]] = []
+    duplicates, passing = 0, 0
     per_year = [rows // 4 + (1 if i < rows % 4 else 0) for i in range(4)]
-    for fy, n in zip(FISCAL_YEARS, per_year):
+    for fy, n in zip(FISCAL_YEARS, per_year, strict=True):
         start, end = _fy_bounds(fy)
         days = sorted(rng.randrange((end - start).days + 1) for _ in range(n))
         for d in days:
@@ -327,7 +330,7 @@ def synthesize_ddp_detainers(
 def _types(header, floats=frozenset()) -> dict[str, str]:
     from .sources.fields import FIELDS_BY_KIND
 
-    kinds = {}
+    kinds: dict[str, str] = {}
     for fields in FIELDS_BY_KIND.values():
         for f in fields:
             kinds.setdefault(f.name, f.type)
@@ -339,7 +342,7 @@ def _types(header, floats=frozenset()) -> dict[str, str]:
 
 def write_ice_workbook(
     out: Path,
-    header: list[tuple[str, str]],
+    header: list[tuple[str, str]] | Callable[[str], list[tuple[str, str]]],
     sheets: dict[str, list[dict]],
     title: str,
     label: str,
@@ -411,11 +414,14 @@ def linked_release(people: int, seed: int = 0) -> dict:
     lifts = ["Detainer Declined by LEA", "Booked into Detention", "Early Release", ""]
     weights = [20, 40, 15, 25]
     case_status = _value_set("case_status")
-    detainers, arrests, stints, removals = [], [], [], []
+    detainers: list[dict[str, Any]] = []
+    arrests: list[dict[str, Any]] = []
+    stints: list[dict[str, Any]] = []
+    removals: list[dict[str, Any]] = []
     start = dt.date(2022, 10, 1)
     span = (RELEASE_END - start).days
     header = list(ice_2026.HEADER)
-    for p in range(people):
+    for _ in range(people):
         pid = f"{rng.getrandbits(48):012x}"
         fac = rng.choice(facilities)
         first = start + dt.timedelta(days=rng.randrange(span + 1))
@@ -471,7 +477,11 @@ def linked_release(people: int, seed: int = 0) -> dict:
         (stints, "book_in_date"),
         (removals, "departed_date"),
     ):
-        table.sort(key=lambda r, d=date: (_day(r[d]), r["person_id"]))
+
+        def by_day(r: dict[str, Any], d: str = date) -> tuple[Any, Any]:
+            return (_day(r[d]), r["person_id"])
+
+        table.sort(key=by_day)
     return {
         "detainers": detainers,
         "arrests": arrests,
@@ -675,7 +685,7 @@ def synthesize_lesa(
         key=lambda r: r["book_in_date"],
     )
     removals = {}
-    close_fy = {"Expedited Removals": {}, "Other Removals": {}}
+    close_fy: dict[str, dict[int, int]] = {"Expedited Removals": {}, "Other Removals": {}}
     for sheet, n, categories in (
         (
             "Expedited Removals",
@@ -729,7 +739,7 @@ def synthesize_lesa(
         fy: summary["removals_expedited"][fy] + summary["removals_other"][fy] for fy in LESA_FYS
     }
     written = {s: {f"FY{fy}": n for fy, n in v.items()} for s, v in summary.items()}
-    for s, v in written.items():
+    for v in written.values():
         v["total"] = sum(v.values())
     if summary_error:
         series, key, delta = summary_error

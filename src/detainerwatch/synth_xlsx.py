@@ -100,7 +100,8 @@ class Workbook:
     def _info(self, name: str) -> zipfile.ZipInfo:
         info = zipfile.ZipInfo(name, date_time=ZIP_TIME)
         info.compress_type = zipfile.ZIP_DEFLATED
-        info._compresslevel = self.level  # read when the entry opens (an alias from 3.13 on)
+        # read when the entry opens (an alias from 3.13 on); private, so not in typeshed
+        info._compresslevel = self.level  # type: ignore[attr-defined]
         info.external_attr = 0o600 << 16
         return info
 
@@ -317,10 +318,11 @@ class Sheet:
         cell = self._cell
         # Each cell's XML comes from its column's cache, with NUL where the row number goes
         # (NUL cannot occur in XML text): one lookup per cell, one replace per row.
+        # A row may be narrower than the widest row so far (the caches): zip stops at its end.
         xml = "".join(
             [
                 get(v) or cell(c, v)
-                for c, get, v in zip(self._cols, self._get, values)
+                for c, get, v in zip(self._cols, self._get, values, strict=False)
                 if v is not None
             ]
         )

@@ -45,7 +45,9 @@ def query(obj, sql, fmt):
         writer.writerow(names)
         writer.writerows(rows)
     elif fmt == "json":
-        click.echo(json.dumps([dict(zip(names, r)) for r in rows], default=str, indent=1))
+        click.echo(
+            json.dumps([dict(zip(names, r, strict=True)) for r in rows], default=str, indent=1)
+        )
     else:
         table = Table()
         for n in names:

@@ -155,6 +155,7 @@ def diff(obj, release_a, release_b, out):
         f"{t['a_issued']:,} against {t['b_issued']:,} detainers "
         f"({t['issued_difference']:+,}), declined {t['a_declined']:,} against "
         f"{t['b_declined']:,} ({t['declined_difference']:+,}); matched {m['matched']:,} "
-        f"(rate {'-' if m['match_rate_a'] is None else format(m['match_rate_a'], '.1%')} of A), {m['only_in_a']:,} in A only, "
+        f"(rate {'-' if m['match_rate_a'] is None else format(m['match_rate_a'], '.1%')} of A), "
+        f"{m['only_in_a']:,} in A only, "
         f"{m['only_in_b']:,} in B only; outcomes moved: {moved} -> {out}/index.html"
     )

@@ -59,7 +59,8 @@ def resolve(obj, file, review):
         finally:
             con.close()
     try:
-        fh = open(file, newline="", encoding="utf-8-sig")
+        # opened apart from the `with` so that only open()'s OSError becomes an InputError
+        fh = open(file, newline="", encoding="utf-8-sig")  # noqa: SIM115
     except OSError as exc:
         raise InputError(file, "a readable CSV file", found=exc.strerror) from None
     with fh:

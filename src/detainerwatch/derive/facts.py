@@ -12,12 +12,15 @@ request kind is "unclassified", and check_unmapped() gives the warning pages sho
 
 from __future__ import annotations
 
+from typing import Any
+
 import duckdb
 
 from ..errors import UsageError
 from ..handfiles import read_csv
 from . import releases
 from .ids import jurisdiction_id_sql
+from duckdb import DuckDBPyConnection
 
 OUTCOMES = [
     "booked",
@@ -85,7 +88,7 @@ def hand_hash() -> str:
     return digest.hexdigest()
 
 
-def materialize(con) -> None:
+def materialize(con: DuckDBPyConnection) -> None:
     """Store the facts as a table (inside the caller's transaction), stamped with the hash of
     the hand tables they were derived with; register() uses it only while the hash matches.
     Only the rows of the release that supplies their day (derive.releases) are stored."""
@@ -98,14 +101,14 @@ def materialize(con) -> None:
     con.execute("INSERT OR REPLACE INTO meta VALUES ('facts_hand_hash', ?)", [hand_hash()])
 
 
-def _state(con) -> str:
+def _state(con: DuckDBPyConnection) -> str:
     """What the registration depends on: the hand tables, the sources in the store and the
     release counted alone on this connection (releases.use_release), if any."""
     n, last = con.execute("SELECT count(*), max(source_id) FROM sources").fetchall()[0]
     return f"{hand_hash()}:{n}:{last}:{releases.override(con)}"
 
 
-def _registered(con, state: str, column: str = "state") -> bool:
+def _registered(con: DuckDBPyConnection, state: str, column: str = "state") -> bool:
     try:
         row = con.execute(f"SELECT {column} FROM dw_registered WHERE state = ?", [state]).fetchall()
     except duckdb.Error:  # not registered on this connection yet
@@ -113,7 +116,7 @@ def _registered(con, state: str, column: str = "state") -> bool:
     return bool(row and row[0][0])
 
 
-def register(con) -> None:
+def register(con: DuckDBPyConnection) -> None:
     """Create the detainer_facts view on this connection: the stored facts when they were
     derived from the current hand tables, else computed live. Once per connection while the
     hand tables and the sources stay the same (reports and profiles call it for every query).
@@ -141,7 +144,7 @@ def register(con) -> None:
     )
 
 
-def _register_supplied(con) -> None:
+def _register_supplied(con: DuckDBPyConnection) -> None:
     """dw_facts_supplied: the live facts of the release that supplies each day."""
     releases.register_days(con)
     con.execute(
@@ -150,7 +153,7 @@ def _register_supplied(con) -> None:
     )
 
 
-def _register_view(con, view: str) -> None:
+def _register_view(con: DuckDBPyConnection, view: str) -> None:
     """The lookup tables and the live view that derives the facts."""
     lifts = [
         (r["lift_reason"].strip().lower(), r["outcome_class"])
@@ -215,7 +218,7 @@ def _register_view(con, view: str) -> None:
          AND d.facility_code IS NOT DISTINCT FROM a.facility_code""")
 
 
-def _unmapped(con, column: str, lookup: str, key: str) -> list[tuple]:
+def _unmapped(con: DuckDBPyConnection, column: str, lookup: str, key: str) -> list[tuple[Any, ...]]:
     """Released values of a detainers column that the lookup table does not map: value, count
     and the first source file and row, most frequent first."""
     return con.execute(
@@ -230,7 +233,7 @@ def _short(text: str, limit: int = 80) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def check_unmapped(con) -> list[str]:
+def check_unmapped(con: DuckDBPyConnection) -> list[str]:
     """Warnings for lift reasons and detainer types the reviewed tables do not map, shown as
     "unclassified" (never counted as another class, nor as "type not recorded"). The ingest
     refuses such values unless accepted explicitly, so this is normally empty; it never raises,
@@ -264,7 +267,7 @@ def check_unmapped(con) -> list[str]:
     return notes
 
 
-def unknown_ncic(con) -> list[tuple[str, int]]:
+def unknown_ncic(con: DuckDBPyConnection) -> list[tuple[str, int]]:
     """MSC charge codes whose category the table does not know: listed, never guessed."""
     return con.execute(
         "SELECT msc_category, count(*) FROM detainer_facts WHERE criminality_class = 'convicted' "

@@ -14,11 +14,15 @@ Counts here are raw; what is published goes through publish.outcomes (small cell
 
 from __future__ import annotations
 
+from typing import Any
+
 import datetime as dt
+from collections.abc import Sequence
 
 from ..errors import UsageError
 from ..handfiles import read_csv
 from . import facts
+from duckdb import DuckDBPyConnection
 
 DEFAULT_WINDOWS = (30, 90, 365)
 SETTINGS = ("in_jail", "at_large", "other", "not_classified")
@@ -44,7 +48,7 @@ EVENT_TABLES = {
 }
 
 
-def releases(con) -> list[str]:
+def releases(con: DuckDBPyConnection) -> list[str]:
     return [
         r[0]
         for r in con.execute(
@@ -54,16 +58,16 @@ def releases(con) -> list[str]:
 
 
 def outcomes(
-    con,
+    con: DuckDBPyConnection,
     release: str | None = None,
     *,
-    windows=DEFAULT_WINDOWS,
+    windows: Sequence[int] = DEFAULT_WINDOWS,
     by: str = "jurisdiction",
     period: str = "year",
     start: dt.date | None = None,
     end: dt.date | None = None,
     state: str | None = None,
-) -> dict:
+) -> dict[str, Any]:
     """Raw counts of what followed detainers of one release (see the module docstring)."""
     if by not in GROUPS:
         raise UsageError(f"--by {by!r}: expected one of {', '.join(GROUPS)}")
@@ -92,7 +96,7 @@ def outcomes(
     last = end_of_release(con, release)
     gid, gname = GROUPS[by]
     where = ["f.release = ?", "NOT f.likely_duplicate"]
-    params: list = [release]
+    params: list[Any] = [release]
     if start:
         where.append("f.issued >= ?")
         params.append(start)
@@ -172,7 +176,7 @@ def censoring_note(last: dt.date | None) -> str:
     )
 
 
-def end_of_release(con, release: str) -> dt.date | None:
+def end_of_release(con: DuckDBPyConnection, release: str) -> dt.date | None:
     dates = ["SELECT max(prepare_date) AS d FROM detainers WHERE release = ?"]
     dates += [
         f"SELECT max({col}) FROM {table} WHERE release = ?" for table, col in EVENT_TABLES.values()
@@ -183,7 +187,7 @@ def end_of_release(con, release: str) -> dt.date | None:
     return got.date() if isinstance(got, dt.datetime) else got
 
 
-def _covered(con, table: str, release: str) -> dict:
+def _covered(con: DuckDBPyConnection, table: str, release: str) -> dict[str, Any]:
     n, subsets = con.execute(
         f"SELECT count(*), count(DISTINCT c.source_id) FILTER (WHERE c.coverage = 'subset') "
         f"FROM {table} t LEFT JOIN source_extent c USING (source_id) WHERE t.release = ?",
@@ -201,7 +205,7 @@ def _covered(con, table: str, release: str) -> dict:
     return {"covered": True, "rows": n, "subset": bool(subsets), "note": note}
 
 
-def _methods(con) -> None:
+def _methods(con: DuckDBPyConnection) -> None:
     rows = [
         (r["apprehension_method"].strip().lower(), r["setting"])
         for r in read_csv("apprehension_methods.csv")
@@ -213,7 +217,7 @@ def _methods(con) -> None:
     con.executemany("INSERT INTO dw_methods VALUES (?, ?)", rows)
 
 
-def _first_events(con, release: str, coverage: dict) -> None:
+def _first_events(con: DuckDBPyConnection, release: str, coverage: dict[str, Any]) -> None:
     """Per person in each cell: the first detainer (anchor) and the first of each kind of
     event on or after it, as days after the anchor (null: none, or the table not covered)."""
     join = "LEFT JOIN dw_methods m ON lower(trim(e.apprehension_method)) = m.method_key"
@@ -262,7 +266,7 @@ def _event_kind(event: str) -> str:
     return {"booked_in": "stints", "removed": "removals"}.get(event, "arrests")
 
 
-def _empty(coverage) -> dict:
+def _empty(coverage: dict[str, Any]) -> dict[str, Any]:
     return {
         "observable": 0,
         "censored": 0,
@@ -272,7 +276,9 @@ def _empty(coverage) -> dict:
     }
 
 
-def _window(con, w: int, last: dt.date | None, coverage) -> dict:
+def _window(
+    con: DuckDBPyConnection, w: int, last: dt.date | None, coverage: dict[str, Any]
+) -> dict[tuple[Any, Any, Any], dict[str, Any]]:
     """Per cell: people observable for w days, censored, and how many had each event within w
     days (None when the release holds no table of that kind: not covered)."""
     counts = []
@@ -293,7 +299,7 @@ def _window(con, w: int, last: dt.date | None, coverage) -> dict:
     ).fetchall()
     out = {}
     for group_id, per, outcome, observable, censored, *rest in rows:
-        values = dict(zip(EVENTS, rest[: len(EVENTS)]))
+        values = dict(zip(EVENTS, rest[: len(EVENTS)], strict=True))
         at_large, in_jail = rest[len(EVENTS) :]
         out[(group_id, per, outcome)] = {
             "observable": observable,

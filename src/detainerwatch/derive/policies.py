@@ -8,10 +8,13 @@ row. ``in_force`` answers which instruments applied to a jurisdiction during a p
 
 from __future__ import annotations
 
+from typing import Any, NoReturn
+
 import csv
 import datetime as dt
 import re
 from dataclasses import dataclass
+from collections.abc import Sequence
 from pathlib import Path
 
 import addfips
@@ -19,6 +22,7 @@ import us
 
 from ..errors import InputError
 from ..handfiles import HAND_DIR
+from duckdb import DuckDBPyConnection
 
 POLICY_DIR = HAND_DIR / "policies"
 RECORD_COLUMNS = [
@@ -113,9 +117,9 @@ class Policy:
     origin: str  # "built-in" or "user"
     origin_file: str
     origin_row: int
-    values: dict
+    values: dict[str, Any]
 
-    def row(self) -> list:
+    def row(self) -> list[Any]:
         v = self.values
         return [
             self.policy_id,
@@ -169,7 +173,7 @@ def read_policy_file(path: Path, origin: str = "user") -> list[Policy]:
     return policies
 
 
-def _from_state_law(row: dict) -> dict:
+def _from_state_law(row: dict[str, Any]) -> dict[str, Any]:
     state = us.states.lookup(row["state"]) if row.get("state") else None
     out = {c: row.get(c, "") for c in RECORD_COLUMNS}
     out.update(
@@ -183,8 +187,8 @@ def _from_state_law(row: dict) -> dict:
     return out
 
 
-def _validate(path: Path, row: int, v: dict) -> dict:
-    def fail(column, expected):
+def _validate(path: Path, row: int, v: dict[str, Any]) -> dict[str, Any]:
+    def fail(column: str, expected: str) -> NoReturn:
         raise InputError(path, expected, row=row, column=column, found=v.get(column, ""))
 
     for column in REQUIRED:
@@ -264,7 +268,7 @@ def built_in_files() -> list[Path]:
     return sorted(p for p in POLICY_DIR.glob("*.csv") if p.name != "local_2014_corrections.csv")
 
 
-def refresh_policies(con, extra_files: list[Path] = ()) -> int:
+def refresh_policies(con: DuckDBPyConnection, extra_files: Sequence[Path] = ()) -> int:
     """Reload the built-in records (and add users' files) inside the caller's transaction.
     User records already in the store are kept; a file added again replaces its own rows."""
     con.execute(DDL)
@@ -279,7 +283,7 @@ def refresh_policies(con, extra_files: list[Path] = ()) -> int:
     return len(rows)
 
 
-def built_in_current(con) -> bool:
+def built_in_current(con: DuckDBPyConnection) -> bool:
     """Whether the store's built-in policy records are this version's hand files (a store
     loaded by an earlier version keeps its old coding until the next ingest or policies add)."""
     if not _has_table(con):
@@ -307,7 +311,7 @@ PREEMPTING_HOLDS = {"required", "allowed"}
 NOT_PREEMPTED = {"court_ruling", "consent_decree"}
 
 
-def _apply_preemption(rows: list[dict]) -> None:
+def _apply_preemption(rows: list[dict[str, Any]]) -> None:
     state_laws = [
         p
         for p in rows
@@ -343,14 +347,14 @@ def _apply_preemption(rows: list[dict]) -> None:
 class PolicyIndex:
     """All policy records, read once; answers in_force for many jurisdictions in memory."""
 
-    def __init__(self, con):
-        self.rows: list[dict] = []
+    def __init__(self, con: DuckDBPyConnection) -> None:
+        self.rows: list[dict[str, Any]] = []
         if _has_table(con):
             result = con.execute(
                 "SELECT * FROM policies ORDER BY in_force_from NULLS LAST, policy_id"
             )
             names = [d[0] for d in result.description]
-            self.rows = [dict(zip(names, r)) for r in result.fetchall()]
+            self.rows = [dict(zip(names, r, strict=True)) for r in result.fetchall()]
             _apply_preemption(self.rows)
 
     def in_force(
@@ -362,7 +366,7 @@ class PolicyIndex:
         city_name: str | None = None,
         start: dt.date | None = None,
         end: dt.date | None = None,
-    ) -> list[dict]:
+    ) -> list[dict[str, Any]]:
         city = city_name.lower() if city_name else None
         out = []
         for p in self.rows:
@@ -393,7 +397,7 @@ class PolicyIndex:
         return out
 
 
-def in_force(con, **kwargs) -> list[dict]:
+def in_force(con: DuckDBPyConnection, **kwargs: Any) -> list[dict[str, Any]]:
     """Instruments that applied to a jurisdiction at any time in [start, end]: its own, its
     state's, and (for a county) those of all county jails of its state. Whether a state record
     binds a local government is the caller's question (the audit's rules answer it). Records
@@ -402,7 +406,7 @@ def in_force(con, **kwargs) -> list[dict]:
     return PolicyIndex(con).in_force(**kwargs)
 
 
-def _has_table(con) -> bool:
+def _has_table(con: DuckDBPyConnection) -> bool:
     return bool(
         con.execute(
             "SELECT count(*) FROM information_schema.tables WHERE table_name = 'policies'"

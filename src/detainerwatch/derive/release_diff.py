@@ -13,12 +13,16 @@ published at any grain, and the key itself is never output.
 
 from __future__ import annotations
 
+from typing import Any
+
 import datetime as dt
+from collections.abc import Sequence
 
 from ..errors import UsageError
 from ..sources.fields import DETAINER_FIELDS
 from . import facts, releases
 from .facts import OUTCOMES
+from duckdb import DuckDBPyConnection
 
 NAME = (
     "coalesce(any_value(jurisdiction_name), 'unresolved: ' || "
@@ -26,7 +30,7 @@ NAME = (
 )
 
 
-def key_fields(con, a: str, b: str) -> list[str]:
+def key_fields(con: DuckDBPyConnection, a: str, b: str) -> list[str]:
     """The hand file's key fields that both releases carry (some value in each)."""
     import yaml
 
@@ -52,10 +56,10 @@ def key_fields(con, a: str, b: str) -> list[str]:
         + " FROM detainers WHERE release IN (?, ?)",
         [x for _ in wanted for x in (a, b)] + [a, b],
     ).fetchall()[0]
-    return [n for n, both in zip(wanted, counts) if both]
+    return [n for n, both in zip(wanted, counts, strict=True) if both]
 
 
-def common_period(con, a: str, b: str) -> list[tuple[dt.date, dt.date]]:
+def common_period(con: DuckDBPyConnection, a: str, b: str) -> list[tuple[dt.date, dt.date]]:
     table = {r["release"]: r for r in releases.releases_table(con)}
     for name in (a, b):
         if name not in table:
@@ -64,7 +68,7 @@ def common_period(con, a: str, b: str) -> list[tuple[dt.date, dt.date]]:
     if a == b:
         raise UsageError(f"{a!r} twice: name two different releases")
 
-    def spans(r):
+    def spans(r: dict[str, Any]) -> list[tuple[dt.date, dt.date]]:
         return [
             (dt.date.fromisoformat(p["from"]), dt.date.fromisoformat(p["to"])) for p in r["covers"]
         ]
@@ -79,7 +83,7 @@ def common_period(con, a: str, b: str) -> list[tuple[dt.date, dt.date]]:
     return sorted(out)
 
 
-def diff_releases(con, a: str, b: str) -> dict:
+def diff_releases(con: DuckDBPyConnection, a: str, b: str) -> dict[str, Any]:
     """Release A against release B over their common period (see the module docstring)."""
     names = releases.release_names(con)
     if len(names) < 2:
@@ -141,10 +145,10 @@ def diff_releases(con, a: str, b: str) -> dict:
         LEFT JOIN dw_diff_moved m ON d.side = 'a' AND m.a_rid = d.rid
         LEFT JOIN dw_diff_moved m2 ON d.side = 'b' AND m2.b_rid = d.rid""")
 
-    def rows(sql, params=()):
+    def rows(sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
         result = con.execute(sql, list(params))
         cols = [c[0] for c in result.description]
-        return [dict(zip(cols, r)) for r in result.fetchall()]
+        return [dict(zip(cols, r, strict=True)) for r in result.fetchall()]
 
     side_cols = ", ".join(
         [f"count(*) FILTER (WHERE side = '{s}') AS {s}_issued" for s in "ab"]

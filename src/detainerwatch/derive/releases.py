@@ -23,8 +23,11 @@ computed live on the connection (read-only stores included).
 
 from __future__ import annotations
 
+from typing import Any
+
 import datetime as dt
 import hashlib
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 import duckdb
@@ -32,6 +35,7 @@ import duckdb
 from ..errors import UsageError
 from ..handfiles import hand_path
 from ..sources import preamble as pre
+from duckdb import DuckDBPyConnection
 
 PRECEDENCE_FILE = "release_precedence.yaml"
 RULES = ("newest_whole",)
@@ -51,7 +55,7 @@ def precedence_hash() -> str:
     return hashlib.sha256(hand_path(PRECEDENCE_FILE).read_bytes()).hexdigest()
 
 
-def load_rules() -> dict:
+def load_rules() -> dict[str, Any]:
     """The reviewed precedence rule, checked: a bad entry names the file and the key."""
     import yaml
 
@@ -92,7 +96,7 @@ def load_rules() -> dict:
 # --- what each source covers ------------------------------------------------------------------
 
 
-def _merge(intervals):
+def _merge(intervals: Iterable[tuple[dt.date, dt.date]]) -> list[tuple[dt.date, dt.date]]:
     out: list[list[dt.date]] = []
     for start, end in sorted(intervals):
         if out and start <= out[-1][1] + DAY:
@@ -102,7 +106,9 @@ def _merge(intervals):
     return [(a, b) for a, b in out]
 
 
-def source_coverage(con, rules: dict | None = None) -> list[dict]:
+def source_coverage(
+    con: DuckDBPyConnection, rules: dict[str, Any] | None = None
+) -> list[dict[str, Any]]:
     """One row per stated period of every detainer source: the period, where it was read
     from, whether the source holds a whole release, and its rows."""
     rules = rules or load_rules()
@@ -113,7 +119,7 @@ def source_coverage(con, rules: dict | None = None) -> list[dict]:
         "FROM sources s LEFT JOIN source_extent e USING (source_id) "
         "WHERE s.kind = 'detainers' ORDER BY s.source_id"
     ).fetchall()
-    sheets: dict[int, list[tuple]] = {}
+    sheets: dict[int, list[tuple[Any, ...]]] = {}
     for sid, sheet, lo, hi, n in con.execute(
         "SELECT source_id, sheet, min(prepare_date)::DATE, max(prepare_date)::DATE, count(*) "
         "FROM detainers GROUP BY ALL ORDER BY 1, 2"
@@ -125,7 +131,9 @@ def source_coverage(con, rules: dict | None = None) -> list[dict]:
         rows = sum(s[3] for s in mine)
         days = [d for s in mine for d in s[1:3] if d is not None]
         rows_from, rows_to = (min(days), max(days)) if days else (None, None)
-        periods = _periods(text, mine, rows_to)
+        periods: list[tuple[tuple[dt.date | None, dt.date | None], str]] = list(
+            _periods(text, mine, rows_to)
+        )
         reason = None
         if release in rules["subset_releases"]:
             reason = f"release {release} listed as a subset in hand/{PRECEDENCE_FILE}"
@@ -154,7 +162,9 @@ def source_coverage(con, rules: dict | None = None) -> list[dict]:
     return out
 
 
-def _periods(text, sheets, rows_to) -> list[tuple[tuple[dt.date, dt.date], str]]:
+def _periods(
+    text: str | None, sheets: list[tuple[Any, ...]], rows_to: dt.date | None
+) -> list[tuple[tuple[dt.date, dt.date], str]]:
     """The periods a source states: its preamble's date range; the fiscal years its sheets are
     named for (clipped to the preamble's range where it starts or ends inside them; the latest
     fiscal year ends at the last row when the preamble does not say); else its rows."""
@@ -175,7 +185,7 @@ def _periods(text, sheets, rows_to) -> list[tuple[tuple[dt.date, dt.date], str]]
             continue  # inside the preamble's range already
         found.append(((start, end), label))
     if not found:
-        for sheet, lo, hi, n in sheets:
+        for _sheet, lo, hi, _n in sheets:
             if lo is not None:
                 found.append(((lo, hi), "first to last prepare date of its rows"))
     merged = []
@@ -191,19 +201,21 @@ def _periods(text, sheets, rows_to) -> list[tuple[tuple[dt.date, dt.date], str]]
 @dataclass
 class Release:
     tag: str
-    layouts: set = field(default_factory=set)
-    files: list = field(default_factory=list)
-    periods: list = field(default_factory=list)  # merged (from, to), inclusive
+    layouts: set[Any] = field(default_factory=set)
+    files: list[Any] = field(default_factory=list)
+    periods: list[Any] = field(default_factory=list)  # merged (from, to), inclusive
     whole: bool = True
-    subset_reasons: list = field(default_factory=list)
+    subset_reasons: list[Any] = field(default_factory=list)
     rows: int = 0
     released: dt.date | None = None
     last_source: int = 0
-    source_periods: dict = field(default_factory=dict)  # source_id -> [(from, to)]
-    source_whole: dict = field(default_factory=dict)  # source_id -> whole?
+    source_periods: dict[int, list[tuple[dt.date, dt.date]]] = field(
+        default_factory=dict
+    )  # source_id -> [(from, to)]
+    source_whole: dict[int, bool] = field(default_factory=dict)  # source_id -> whole?
 
     @property
-    def covers_to(self):
+    def covers_to(self) -> dt.date | None:
         return max((e for _, e in self.periods), default=None)
 
     def covering(self, day: dt.date, whole: bool) -> tuple[int, ...]:
@@ -215,7 +227,7 @@ class Release:
         )
 
 
-def _releases(coverage: list[dict], rules: dict) -> list[Release]:
+def _releases(coverage: list[dict[str, Any]], rules: dict[str, Any]) -> list[Release]:
     found: dict[str, Release] = {}
     counted: set[int] = set()
     for c in coverage:
@@ -246,10 +258,10 @@ def _releases(coverage: list[dict], rules: dict) -> list[Release]:
     return _newest_first(list(found.values()), rules)
 
 
-def _newest_first(releases: list[Release], rules: dict) -> list[Release]:
+def _newest_first(releases: list[Release], rules: dict[str, Any]) -> list[Release]:
     """Newest first by the hand file's keys; a key some release lacks is not used at all (so
     the order stays one order)."""
-    keys = []
+    keys: list[Callable[[Release], Any]] = []
     for key in rules["newest_by"]:
         if key == "released" and releases and all(r.released for r in releases):
             keys.append(lambda r: r.released)
@@ -260,7 +272,9 @@ def _newest_first(releases: list[Release], rules: dict) -> list[Release]:
     return sorted(releases, key=lambda r: tuple(k(r) for k in keys) + (r.tag,), reverse=True)
 
 
-def _pick(day, newest: list[Release], row_days: dict) -> tuple[Release | None, tuple, str]:
+def _pick(
+    day: dt.date, newest: list[Release], row_days: dict[int, dict[dt.date, int]]
+) -> tuple[Release | None, tuple[Any, ...], str]:
     """The release supplying a day, the sources of it whose rows count, and why. Within the
     release, whole sources win over subsets (a filtered download of the same release)."""
     for whole, basis in ((True, "covered"), (False, "subset")):
@@ -271,12 +285,14 @@ def _pick(day, newest: list[Release], row_days: dict) -> tuple[Release | None, t
     for r in newest:
         with_rows = [sid for sid in sorted(r.source_periods) if day in row_days.get(sid, {})]
         if with_rows:
-            whole = [sid for sid in with_rows if r.source_whole[sid]]
-            return r, tuple(whole or with_rows), "rows"
+            whole_ids = [sid for sid in with_rows if r.source_whole[sid]]
+            return r, tuple(whole_ids or with_rows), "rows"
     return None, (), ""
 
 
-def compute(con, rules: dict | None = None) -> tuple[list[dict], list[dict]]:
+def compute(
+    con: DuckDBPyConnection, rules: dict[str, Any] | None = None
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """The coverage rows and the segments (release, day_from, day_to, days, rows, basis,
     sources: the ids of the release's sources whose rows count on those days)."""
     rules = rules or load_rules()
@@ -290,7 +306,7 @@ def compute(con, rules: dict | None = None) -> tuple[list[dict], list[dict]]:
         row_days.setdefault(sid, {})[day] = n
     bounds = [d for r in newest for p in r.periods for d in p]
     bounds += [d for days in row_days.values() for d in (min(days), max(days))]
-    segments: list[dict] = []
+    segments: list[dict[str, Any]] = []
     if not bounds:
         return coverage, segments
     day, last = min(bounds), max(bounds)
@@ -324,12 +340,12 @@ def compute(con, rules: dict | None = None) -> tuple[list[dict], list[dict]]:
     return coverage, segments
 
 
-def _store_state(con) -> str:
+def _store_state(con: DuckDBPyConnection) -> str:
     n, last = con.execute("SELECT count(*), max(source_id) FROM sources").fetchall()[0]
     return f"{precedence_hash()}:{n}:{last}"
 
 
-def refresh(con) -> None:
+def refresh(con: DuckDBPyConnection) -> None:
     """Recompute source_coverage and release_segments (inside the caller's transaction)."""
     coverage, segments = compute(con)
     con.execute("DELETE FROM source_coverage")
@@ -367,7 +383,7 @@ def refresh(con) -> None:
     )
 
 
-def _stored_valid(con) -> bool:
+def _stored_valid(con: DuckDBPyConnection) -> bool:
     try:
         row = con.execute("SELECT value FROM meta WHERE key = 'release_segments_state'").fetchall()
     except duckdb.Error:
@@ -375,15 +391,17 @@ def _stored_valid(con) -> bool:
     return bool(row) and row[0][0] == _store_state(con)
 
 
-def stored_or_computed(con) -> tuple[list[dict], list[dict]]:
+def stored_or_computed(
+    con: DuckDBPyConnection,
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Coverage and segments: the stored tables while they match the hand file and the
     sources, else computed now (a store ingested before the rule changed)."""
     if _stored_valid(con):
 
-        def rows(sql):
+        def rows(sql: str) -> list[dict[str, Any]]:
             result = con.execute(sql)
             names = [d[0] for d in result.description]
-            return [dict(zip(names, r)) for r in result.fetchall()]
+            return [dict(zip(names, r, strict=True)) for r in result.fetchall()]
 
         return (
             rows("SELECT * FROM source_coverage ORDER BY source_id, covers_from"),
@@ -392,7 +410,7 @@ def stored_or_computed(con) -> tuple[list[dict], list[dict]]:
     return compute(con)
 
 
-def register_days(con) -> None:
+def register_days(con: DuckDBPyConnection) -> None:
     """TEMP table dw_release_days (source_id, day): the sources whose rows count each day (of
     the one release supplying it)."""
     _, segments = stored_or_computed(con)
@@ -420,7 +438,7 @@ day: it is kept when its source supplies any day."""
 # --- one release alone (--release NAME) --------------------------------------------------------
 
 
-def release_names(con) -> list[str]:
+def release_names(con: DuckDBPyConnection) -> list[str]:
     return [
         r[0]
         for r in con.execute(
@@ -429,7 +447,7 @@ def release_names(con) -> list[str]:
     ]
 
 
-def use_release(con, name: str | None) -> None:
+def use_release(con: DuckDBPyConnection, name: str | None) -> None:
     """Count one release alone on this connection (every report, profile and audit built on it),
     instead of the precedence rule; None goes back to the rule."""
     con.execute("CREATE OR REPLACE TEMP TABLE dw_release_override (release VARCHAR)")
@@ -442,7 +460,7 @@ def use_release(con, name: str | None) -> None:
     con.execute("INSERT INTO dw_release_override VALUES (?)", [name])
 
 
-def override(con) -> str | None:
+def override(con: DuckDBPyConnection) -> str | None:
     """The release this connection counts alone, or None (the precedence rule)."""
     if not con.execute(
         "SELECT 1 FROM duckdb_tables() WHERE temporary AND table_name = 'dw_release_override'"
@@ -455,7 +473,7 @@ def override(con) -> str | None:
 # --- what a count used ------------------------------------------------------------------------
 
 
-def releases_table(con) -> list[dict]:
+def releases_table(con: DuckDBPyConnection) -> list[dict[str, Any]]:
     """Every release in the store: layouts, files, periods covered (and where they were read
     from), whole or subset, rows, and the days it currently supplies."""
     rules = load_rules()
@@ -499,7 +517,7 @@ def releases_table(con) -> list[dict]:
     return out
 
 
-def _overlapping_files(coverage: list[dict], days: int = 7) -> list[str]:
+def _overlapping_files(coverage: list[dict[str, Any]], days: int = 7) -> list[str]:
     """Whole files of one release whose rows share more than a week: likely two deliveries
     under one tag, which would both count (only releases are chosen between)."""
     files = {}
@@ -521,7 +539,9 @@ def _overlapping_files(coverage: list[dict], days: int = 7) -> list[str]:
     return out
 
 
-def _clip(periods, start, end):
+def _clip(
+    periods: Iterable[tuple[dt.date, dt.date]], start: dt.date | None, end: dt.date | None
+) -> list[tuple[dt.date, dt.date]]:
     out = []
     for a, b in periods:
         a2, b2 = max(a, start) if start else a, min(b, end) if end else b
@@ -530,7 +550,9 @@ def _clip(periods, start, end):
     return out
 
 
-def coverage_releases(con, start: dt.date | None = None, end: dt.date | None = None) -> list[dict]:
+def coverage_releases(
+    con: DuckDBPyConnection, start: dt.date | None = None, end: dt.date | None = None
+) -> list[dict[str, Any]]:
     """The releases behind a count over [start, end] on this connection (the precedence rule,
     or the one release of use_release), newest first: each with ``used`` (its rows are
     counted), ``periods`` (the days it supplies within the window, from/to ISO dates),
@@ -593,14 +615,16 @@ def coverage_releases(con, start: dt.date | None = None, end: dt.date | None = N
     return out
 
 
-def coverage_line(con, start: dt.date | None = None, end: dt.date | None = None) -> str:
+def coverage_line(
+    con: DuckDBPyConnection, start: dt.date | None = None, end: dt.date | None = None
+) -> str:
     """One sentence naming the releases and periods a count over [start, end] used."""
     found = coverage_releases(con, start, end)
     used = [r for r in found if r["used"]]
     if not used:
         return "No release in the store covers this period: not covered."
 
-    def spans(periods):
+    def spans(periods: list[dict[str, Any]]) -> str:
         return ", ".join(
             p["from"] if p["from"] == p["to"] else f"{p['from']} to {p['to']}" for p in periods
         )
@@ -618,7 +642,7 @@ def coverage_line(con, start: dt.date | None = None, end: dt.date | None = None)
     return text + "."
 
 
-def release_span(con, name: str) -> tuple[dt.date, dt.date]:
+def release_span(con: DuckDBPyConnection, name: str) -> tuple[dt.date, dt.date]:
     """First and last day of one release: its stated periods and its rows."""
     coverage, _ = stored_or_computed(con)
     days = [

@@ -7,6 +7,7 @@ import pyarrow as pa
 from ..store.schema import ATTRIBUTION_DDL
 from . import dictionary
 from .resolver import Resolver
+from duckdb import DuckDBPyConnection
 
 COLUMNS = [
     "facility_name",
@@ -28,11 +29,11 @@ COLUMNS = [
 ]
 
 
-def resolver_for(con) -> Resolver:
+def resolver_for(con: DuckDBPyConnection) -> Resolver:
     return Resolver(dictionary.build(con))
 
 
-def refresh_attribution(con) -> int:
+def refresh_attribution(con: DuckDBPyConnection) -> int:
     """Rebuild facility_attribution inside the caller's transaction; returns facilities."""
     con.execute(ATTRIBUTION_DDL)
     resolver = resolver_for(con)

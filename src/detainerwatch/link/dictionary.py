@@ -10,8 +10,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from . import gazetteer as gz
+
+if TYPE_CHECKING:  # the resolver alone must not import DuckDB (start-up time, issue 16)
+    from duckdb import DuckDBPyConnection
 
 COUNTY_WORD = re.compile(r"\b(COUNTY|CNTY|CTY|CO|PARISH|BOROUGH|SHERIFFS?)\b")
 # Words that name a county only in some states: elsewhere a borough is a municipality (PA, NJ,
@@ -34,7 +38,7 @@ class Entry:
     sources: list[str] = field(default_factory=list)
 
 
-def county_words(text: str, state: str | None = None) -> list[re.Match]:
+def county_words(text: str, state: str | None = None) -> list[re.Match[str]]:
     """The county words of a normalised name that count in `state` (all of them if None)."""
     return [
         m
@@ -56,7 +60,9 @@ def county_named_in(name: str, state: str | None = None) -> str | None:
     return before or None
 
 
-def check_county(state: str, city: str | None, name: str, listed: str | None):
+def check_county(
+    state: str, city: str | None, name: str, listed: str | None
+) -> tuple[str | None, str | None]:
     """(county_fips or None, flag or None) for a listed county."""
     if not listed or not listed.strip():
         return None, None
@@ -80,7 +86,7 @@ def check_county(state: str, city: str | None, name: str, listed: str | None):
     return fips, None
 
 
-def build(con) -> dict[str, Entry]:
+def build(con: DuckDBPyConnection) -> dict[str, Entry]:
     """One entry per DETLOC code; the most recently ingested list wins for each field."""
     rows = (
         con.execute(
@@ -130,7 +136,7 @@ def by_state_and_name(entries: dict[str, Entry]) -> dict[tuple[str, str], list[E
     return index
 
 
-def _has_table(con) -> bool:
+def _has_table(con: DuckDBPyConnection) -> bool:
     return bool(
         con.execute(
             "SELECT count(*) FROM information_schema.tables WHERE table_name = 'facility_list'"

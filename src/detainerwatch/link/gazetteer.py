@@ -94,6 +94,7 @@ def _states() -> dict[str, State]:
 
     out = {}
     for st in us.states.STATES_AND_TERRITORIES + [us.states.DC]:
+        assert st.fips is not None  # every state and territory has one
         state = State(st.abbr, st.fips, st.name)
         for key in (st.abbr, st.name, st.fips):
             out[normal(key)] = state
@@ -282,15 +283,15 @@ def _build_all_places() -> dict[tuple[str, str], tuple[Place, ...]]:
                     # Westworth as people write them.
                     out[(r[i_state], city_key(_ALIAS.sub("", name)))].append(place)
     with open(DATA / "places.csv", newline="", encoding="utf-8") as fh:
-        for r in csv.DictReader(fh):
+        for rec in csv.DictReader(fh):
             place = Place(
-                r["state"],
-                r["name"],
-                r["place_fips"],
-                tuple(r["county_fips"].split(";")),
-                r["consolidated"] == "yes",
+                rec["state"],
+                rec["name"],
+                rec["place_fips"],
+                tuple(rec["county_fips"].split(";")),
+                rec["consolidated"] == "yes",
             )
-            key = (r["state"], city_key(r["name"]))
+            key = (rec["state"], city_key(rec["name"]))
             out[key] = [place] + [p for p in out[key] if p.place_fips != place.place_fips]
     nyc = out[("NY", city_key("New York City"))]
     out[("NY", city_key("New York"))] = nyc + out.get(("NY", city_key("New York")), [])
@@ -405,7 +406,7 @@ def _build_city_counties() -> dict[tuple[str, str], dict[str, int]]:
     import zipcodes
 
     out: dict[tuple[str, str], dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    for z in zipcodes.list_all():
+    for z in zipcodes.list_all():  # type: ignore[no-untyped-call]  # zipcodes: no annotations
         abbr, county_name = z.get("state"), z.get("county") or ""
         if not abbr or not county_name:
             continue

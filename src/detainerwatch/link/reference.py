@@ -16,6 +16,8 @@ agree on one county; otherwise the candidates are returned for review.
 
 from __future__ import annotations
 
+from typing import Any
+
 import csv
 import gzip
 import re
@@ -31,6 +33,16 @@ import yaml
 from ..handfiles import hand_path
 from . import gazetteer as gz
 from . import prebuilt
+
+
+# (exact name -> refs, core -> refs, per state: core strings for spelling matches, and core word
+# sets for the subset match)
+NameIndex = tuple[
+    dict[tuple[str, str], list["Ref"]],
+    dict[tuple[str, tuple[Any, ...]], list["Ref"]],
+    dict[str, list[str]],
+    dict[str, list[tuple[frozenset[Any], list["Ref"]]]],
+]
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "reference" / "facilities.csv.gz"
 KIND_WORDS = ("county", "city", "state", "federal", "regional", "ice")
@@ -107,7 +119,7 @@ class Match:
     conflict: bool = False  # facilities of different government types
     kinds: list[str] = field(default_factory=list)
 
-    def evidence(self) -> dict:
+    def evidence(self) -> dict[str, Any]:
         return {
             "step": "reference",
             "how": self.how,
@@ -119,9 +131,10 @@ class Match:
 
 
 @cache
-def settings() -> dict:
+def settings() -> dict[str, Any]:
     with open(hand_path("resolver_settings.yaml"), encoding="utf-8") as fh:
-        return yaml.safe_load(fh)
+        settings: dict[str, Any] = yaml.safe_load(fh)
+        return settings
 
 
 @cache
@@ -210,7 +223,7 @@ def _type_word_misspelt(word: str) -> str:
 def _facility_indexes() -> tuple[
     tuple[Ref, ...],
     dict[str, list[Ref]],
-    tuple[dict, dict, dict, dict],
+    NameIndex,
     dict[tuple[str, str], list[Ref]],
 ]:
     """The facility rows and their indexes, read together so that they share their Ref objects
@@ -221,7 +234,7 @@ def _facility_indexes() -> tuple[
 def _build_facility_indexes() -> tuple[
     tuple[Ref, ...],
     dict[str, list[Ref]],
-    tuple[dict, dict, dict, dict],
+    NameIndex,
     dict[tuple[str, str], list[Ref]],
 ]:
     refs = _build_refs()
@@ -264,10 +277,10 @@ def _build_refs() -> tuple[Ref, ...]:
             # A reviewed hand row replaces the source rows of its code.
             # Shared strings: the prebuilt indexes store each state, kind, source ... once.
             shared = (0, 3, 4, 5, 6, 8)
-            for r in rows:
+            for row in rows:
                 for i in shared:
-                    r[i] = sys.intern(r[i])
-                ref = Ref(*r)
+                    row[i] = sys.intern(row[i])
+                ref = Ref(*row)
                 if ref.code not in replaced:
                     out.append(ref)
     return tuple(out + hand)
@@ -290,15 +303,15 @@ def by_code(code: str) -> list[Ref]:
     return list(_codes().get(code.strip().upper(), []))
 
 
-def _index() -> tuple[dict, dict, dict, dict]:
+def _index() -> NameIndex:
     return _facility_indexes()[2]
 
 
-def _build_index(every: tuple[Ref, ...]) -> tuple[dict, dict, dict, dict]:
+def _build_index(every: tuple[Ref, ...]) -> NameIndex:
     """(exact name -> refs, core -> refs, per state: core strings for spelling matches, and
     core word sets for the subset match)."""
     exact: dict[tuple[str, str], list[Ref]] = defaultdict(list)
-    core: dict[tuple[str, tuple], list[Ref]] = defaultdict(list)
+    core: dict[tuple[str, tuple[Any, ...]], list[Ref]] = defaultdict(list)
     for ref in every:
         full, words_, _ = _analyse(ref.key, ref.state) if ref.key else analyse(ref.name, ref.state)
         exact[(ref.state, full)].append(ref)
@@ -311,7 +324,7 @@ def _build_index(every: tuple[Ref, ...]) -> tuple[dict, dict, dict, dict]:
             if not set(city) <= set(words_):
                 core[(ref.state, tuple(sorted(set(words_) | set(city))))].append(ref)
     by_state: dict[str, list[str]] = defaultdict(list)
-    sets: dict[str, list[tuple[frozenset, list[Ref]]]] = defaultdict(list)
+    sets: dict[str, list[tuple[frozenset[Any], list[Ref]]]] = defaultdict(list)
     for (state, words_), refs in core.items():
         by_state[state].append(" ".join(words_))
         sets[state].append((frozenset(words_), refs))
@@ -444,11 +457,10 @@ def _distinctive(core: tuple[str, ...], prison: bool = False) -> bool:
     cfg = settings()["reference"]
     if prison:
         common = set(cfg["subset_common_words"])
-        return (
-            any(w not in common for w in core)
-            and sum(len(w) for w in core if w not in common) >= cfg["subset_min_letters_prison"]
-        )
-    return sum(len(w) for w in core) >= cfg["subset_min_letters"]
+        return any(w not in common for w in core) and sum(
+            len(w) for w in core if w not in common
+        ) >= int(cfg["subset_min_letters_prison"])
+    return sum(len(w) for w in core) >= int(cfg["subset_min_letters"])
 
 
 PRISON_TYPE_WORDS = frozenset({"CORRECTIONAL", "PRISON", "PENITENTIARY"})

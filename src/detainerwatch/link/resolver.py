@@ -17,6 +17,8 @@ matched) gets ``needs_review`` and a confidence below 0.9: it is never counted a
 
 from __future__ import annotations
 
+from typing import Any
+
 import csv
 import json
 import re
@@ -76,7 +78,7 @@ class Attribution:
     place_fips: str | None = None
     confidence: float = 0.0
     method: str = "none"
-    candidates: list = field(default_factory=list)
+    candidates: list[Any] = field(default_factory=list)
     needs_review: bool = True
     review_reason: str | None = None
 
@@ -103,7 +105,7 @@ _OPERATORS = {
 
 @dataclass(frozen=True)
 class Rule:
-    pattern: re.Pattern
+    pattern: re.Pattern[str]
     jurisdiction_type: str
     jurisdiction_name: str
     confidence: float
@@ -125,7 +127,7 @@ def rules() -> tuple[Rule, ...]:
 
 
 @cache
-def overrides() -> dict[tuple, dict]:
+def overrides() -> dict[tuple[Any, ...], dict[str, Any]]:
     with open(hand_path("facility_overrides.csv"), newline="", encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))
     out = {}
@@ -142,7 +144,7 @@ def overrides() -> dict[tuple, dict]:
             (r[c] or st.fips)[:2] != st.fips for c in ("county_fips", "place_fips")
         ):
             problem = f"a FIPS code outside {st.abbr} (an override never crosses a state line)"
-        if problem:
+        if problem or st is None:  # (st is None always comes with a problem)
             raise ValueError(f"hand/facility_overrides.csv row {number}: {problem}")
         key = (
             gz.normal(r["facility_name"]),
@@ -155,8 +157,8 @@ def overrides() -> dict[tuple, dict]:
 
 
 @cache
-def _overrides_by_name() -> dict[tuple[str, str], list[dict]]:
-    out: dict[tuple[str, str], list[dict]] = {}
+def _overrides_by_name() -> dict[tuple[str, str], list[dict[str, Any]]]:
+    out: dict[tuple[str, str], list[dict[str, Any]]] = {}
     for (name, _city, state, _code), row in overrides().items():
         out.setdefault((name, state), []).append(row)
     return out
@@ -175,7 +177,7 @@ def _label(kind: str, name: str, state: str) -> str:
 
 
 class Resolver:
-    def __init__(self, dictionary: dict[str, Entry] | None = None):
+    def __init__(self, dictionary: dict[str, Entry] | None = None) -> None:
         self.dictionary = dictionary or {}
         self.by_name: dict[tuple[str, str], list[Entry]] = {}
         self.names_by_state: dict[str, list[str]] = {}
@@ -196,7 +198,7 @@ class Resolver:
         if st is None:
             return Attribution(review_reason=f"state {state!r} is not a state")
         out = Attribution(state_abbr=st.abbr, state_fips=st.fips)
-        if suffix and gz.state(suffix).abbr != st.abbr:
+        if suffix and gz.state(suffix) != st:
             out.review_reason = f"name says {suffix} but the record says {st.abbr}"
             out.candidates.append({"step": "state", "name_state": suffix})
             return out
@@ -248,11 +250,11 @@ class Resolver:
                     {"step": "code", "code": code, "rejected": "listed in another state"}
                 )
         if entry is None:
-            same = self.by_name.get((st.abbr, gz.normal(bare)), [])
-            if len(same) == 1:
-                entry, context_method = same[0], "name_state"
-            elif len(same) > 1:
-                out.candidates.append({"step": "name_state", "codes": [e.code for e in same]})
+            same_name = self.by_name.get((st.abbr, gz.normal(bare)), [])
+            if len(same_name) == 1:
+                entry, context_method = same_name[0], "name_state"
+            elif len(same_name) > 1:
+                out.candidates.append({"step": "name_state", "codes": [e.code for e in same_name]})
         city = city or (entry.city if entry else None)
 
         result = self._parse(out, bare, st, city, entry)
@@ -263,7 +265,7 @@ class Resolver:
             result.method = f"{context_method}+{result.method}"
         return result
 
-    def _from_override(self, out: Attribution, row: dict) -> Attribution:
+    def _from_override(self, out: Attribution, row: dict[str, Any]) -> Attribution:
         out.jurisdiction_type = row["jurisdiction_type"]
         out.jurisdiction_name = row["jurisdiction_name"] or None
         out.county_fips = row["county_fips"] or None
@@ -312,6 +314,7 @@ class Resolver:
         result = self._by_rule(out, rule, text, name, st, city, entry)
         if (
             hint == "federal"
+            and entry is not None
             and result.jurisdiction_type not in ("federal", "private")
             and not result.needs_review
         ):
@@ -326,7 +329,16 @@ class Resolver:
             )
         return result
 
-    def _by_rule(self, out, rule, text, name, st, city, entry) -> Attribution:
+    def _by_rule(
+        self,
+        out: Attribution,
+        rule: Rule,
+        text: str,
+        name: str,
+        st: gz.State,
+        city: str | None,
+        entry: Entry | None,
+    ) -> Attribution:
         if rule.jurisdiction_type in ("federal", "ice"):
             out.jurisdiction_type, out.jurisdiction_name = (
                 rule.jurisdiction_type,
@@ -335,8 +347,10 @@ class Resolver:
             out.county_fips = self._county_from_city(st, city)
             return self._done(out, "parse", rule.confidence)
         if rule.jurisdiction_type == "private":
+            hit = rule.pattern.search(text)
+            assert hit is not None  # the rule was picked because it matches this text
             operator = rule.jurisdiction_name or (
-                rule.pattern.search(text).group(0).title()
+                hit.group(0).title()
                 if rule.confidence >= CONFIDENT
                 else (entry.operator if entry is not None and entry.operator else name.strip())
             )
@@ -345,9 +359,9 @@ class Resolver:
                 st, city
             )
             operators = {
-                r.jurisdiction_name or r.pattern.search(text).group(0)
+                r.jurisdiction_name or (m.group(0) if m else "")
                 for r in rules()
-                if r.jurisdiction_type == "private" and r.pattern.search(text)
+                if r.jurisdiction_type == "private" and (m := r.pattern.search(text))
             }
             if len(operators) > 1:
                 out.candidates.append({"step": "parse", "operators": sorted(operators)})
@@ -366,7 +380,7 @@ class Resolver:
             return self._city(out, name, st, city, rule.confidence)
         # State prison words. A county word elsewhere would have matched first; words such as
         # PRISON or CORRECTIONAL FACILITY alone are weaker evidence than SCI, C.F. or DOC.
-        strong = re.search(
+        strong: re.Match[str] | bool | None = re.search(
             r"\bS ?C ?I\b|\bSTATE\b|\bC ?F\b|\bDOC\b|\bD O C\b|\bDEP(ARTMEN)?T OF CORR|"
             r"\bSRCF\b|\bCSP\b|\bCORRECTIONAL INSTITUT(ION|E)\b|\bTDCJ\b|"
             r"\bDEP(ARTMEN)?T OF CRIMINAL JUSTICE\b|\bPATROL\b",
@@ -408,7 +422,15 @@ class Resolver:
             return self._done(out, "parse", CONFIDENT)
         return self._review(out, "parse", 0.6, "only generic prison words; state or local?")
 
-    def _county(self, out, name, st, city, entry, rule) -> Attribution:
+    def _county(
+        self,
+        out: Attribution,
+        name: str,
+        st: gz.State,
+        city: str | None,
+        entry: Entry | None,
+        rule: Rule,
+    ) -> Attribution:
         text = gz.normal(name)
         words = county_words(text, st.abbr)
         if not words:
@@ -430,6 +452,7 @@ class Resolver:
             fips = self._county_from_city(st, city, unique=True)
             if fips:
                 county = gz.county_by_fips(fips)
+                assert county is not None  # the fips came from the gazetteer
                 out.jurisdiction_type, out.jurisdiction_name = (
                     "county",
                     _label("county", county.name, st.abbr),
@@ -522,7 +545,7 @@ class Resolver:
         out.county_fips = county.fips
         out.place_fips = known.place_fips if known else None
 
-    def _fuzzy_municipality(self, out, named: str, st: gz.State):
+    def _fuzzy_municipality(self, out: Attribution, named: str, st: gz.State) -> gz.Place | None:
         """The one municipality of the state spelt like `named` (incorporated places, towns and
         townships; never a census-designated place), or None."""
         choices = gz.municipalities(st.abbr)
@@ -543,7 +566,9 @@ class Resolver:
             return choices[best]
         return None
 
-    def _fuzzy_county(self, out, named: str, st: gz.State):
+    def _fuzzy_county(
+        self, out: Attribution, named: str, st: gz.State
+    ) -> tuple[gz.County | None, float]:
         choices = {gz.county_key(c.name): c for c in gz.counties(st.abbr)}
         key = gz.county_key(named)
         found = process.extract(key, list(choices), scorer=fuzz.ratio, limit=3)
@@ -568,7 +593,9 @@ class Resolver:
                 return choices[near[0][1]], float(score)
         return None, score
 
-    def _city(self, out, name, st, city, confidence: float) -> Attribution:
+    def _city(
+        self, out: Attribution, name: str, st: gz.State, city: str | None, confidence: float
+    ) -> Attribution:
         text = gz.normal(name)
         text = re.sub(r"^(THE )?(CITY|TOWN|VILLAGE|BOROUGH|TOWNSHIP) OF ", "", text)
         m = re.match(rf"^(.*?)\s*(\d+(ST|ND|RD|TH)\s+)?\b({_CITY_WORDS})\b", text)
@@ -663,7 +690,14 @@ class Resolver:
             f"gazetteer; the facility's city is {city or 'not given'}",
         )
 
-    def _no_rule(self, out, st, city, entry, name: str = "") -> Attribution:
+    def _no_rule(
+        self,
+        out: Attribution,
+        st: gz.State,
+        city: str | None,
+        entry: Entry | None,
+        name: str = "",
+    ) -> Attribution:
         # A facility named only for an independent city (Virginia, Maryland, Missouri, Nevada
         # county-equivalents 'X city'): that city's jail.
         independent = gz.independent_city(st.abbr, name) if name else None
@@ -694,7 +728,9 @@ class Resolver:
         out.county_fips = (entry.county_fips if entry else None) or self._county_from_city(st, city)
         return self._review(out, "none", 0.0, "no rule recognises the name")
 
-    def _fuzzy_dictionary(self, out, name, st, city) -> Attribution:
+    def _fuzzy_dictionary(
+        self, out: Attribution, name: str, st: gz.State, city: str | None
+    ) -> Attribution:
         choices = self.names_by_state.get(st.abbr, [])
         found = process.extract(gz.normal(name), choices, scorer=fuzz.token_sort_ratio, limit=3)
         if not found:
@@ -868,7 +904,7 @@ class Resolver:
             )
         return self._done(out, "reference", score)
 
-    def _private(self, out: Attribution, match) -> None:
+    def _private(self, out: Attribution, match: reference.Match) -> None:
         out.jurisdiction_type = "private"
         out.jurisdiction_name = (
             _OPERATORS.get(match.operator or "", match.operator)

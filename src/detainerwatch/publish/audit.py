@@ -20,6 +20,8 @@ list's date lies outside the evidence period, every output says so at the top.
 
 from __future__ import annotations
 
+from typing import Any
+
 import ast
 import csv
 import datetime as dt
@@ -35,6 +37,7 @@ from ..errors import InputError
 from ..handfiles import hand_path
 from ..link import gazetteer as gz
 from .report import Period
+from duckdb import DuckDBPyConnection
 
 LIST_COLUMNS = ("jurisdiction_type", "name", "state")  # and optionally list_date
 ENTRY_TYPES = ("state", "county", "city")
@@ -43,7 +46,7 @@ ENTRY_TYPES = ("state", "county", "city")
 # ---- the list ----------------------------------------------------------------------------
 
 
-def read_list(path: Path) -> list[dict]:
+def read_list(path: Path) -> list[dict[str, Any]]:
     path = Path(path)
     try:
         with open(path, newline="", encoding="utf-8-sig") as fh:
@@ -71,7 +74,8 @@ def read_list(path: Path) -> list[dict]:
                     )
                 if not row["name"]:
                     raise InputError(path, "a name", row=number, column="name")
-                if gz.state(row["state"]) is None:
+                st = gz.state(row["state"])
+                if st is None:
                     raise InputError(
                         path,
                         "a state (USPS code or name)",
@@ -79,11 +83,11 @@ def read_list(path: Path) -> list[dict]:
                         column="state",
                         found=row["state"],
                     )
-                entry = {
+                entry: dict[str, Any] = {
                     "row": number,
                     "jurisdiction_type": kind,
                     "name": row["name"],
-                    "state": gz.state(row["state"]).abbr,
+                    "state": st.abbr,
                 }
                 if row.get("list_date"):
                     entry["list_date"] = _list_date(path, number, row["list_date"])
@@ -107,7 +111,7 @@ def read_list(path: Path) -> list[dict]:
     return entries
 
 
-def _list_date(path, row: int, text: str) -> dt.date:
+def _list_date(path: Path, row: int, text: str) -> dt.date:
     try:
         return dt.date.fromisoformat(text)
     except ValueError:
@@ -120,10 +124,11 @@ def _list_date(path, row: int, text: str) -> dt.date:
         ) from None
 
 
-def resolve_entry(entry: dict) -> dict:
+def resolve_entry(entry: dict[str, Any]) -> dict[str, Any]:
     """FIPS codes and the jurisdiction ids the entry covers, or the reason it cannot resolve."""
     st = gz.state(entry["state"])
-    out = {
+    assert st is not None  # read_list took only states gz knows
+    out: dict[str, Any] = {
         "state_fips": st.fips,
         "county_fips": None,
         "place_fips": None,
@@ -158,10 +163,10 @@ def resolve_entry(entry: dict) -> dict:
             resolved_name=f"{county.name}, {st.abbr}",
             covers=[f"county:{county.fips}"],
         )
-        for place in gz._places().values():  # noqa: SLF001 (small table)
-            if place.consolidated and place.county_fips == (county.fips,):
-                out["covers"].append(f"city:{place.place_fips}")
-                out["covers_note"] = f"city and county are one government ({place.name})"
+        for known in gz._places().values():  # noqa: SLF001 (small table)
+            if known.consolidated and known.county_fips == (county.fips,):
+                out["covers"].append(f"city:{known.place_fips}")
+                out["covers_note"] = f"city and county are one government ({known.name})"
         return out
     place = gz.place(st.abbr, name)
     if place is not None:
@@ -207,10 +212,10 @@ _OPS = {
 }
 
 
-def _evaluate(expression: str, values: dict) -> bool:
+def _evaluate(expression: str, values: dict[str, Any]) -> bool:
     """A rule's condition: comparisons of named values joined by and/or. Nothing else runs."""
 
-    def ev(node):
+    def ev(node: ast.AST) -> Any:
         if isinstance(node, ast.Expression):
             return ev(node.body)
         if isinstance(node, ast.BoolOp):
@@ -218,7 +223,7 @@ def _evaluate(expression: str, values: dict) -> bool:
             return all(results) if isinstance(node.op, ast.And) else any(results)
         if isinstance(node, ast.Compare):
             left = ev(node.left)
-            for op, right in zip(node.ops, node.comparators):
+            for op, right in zip(node.ops, node.comparators, strict=True):
                 r = ev(right)
                 if not _OPS[type(op)](left, r):
                     return False
@@ -235,12 +240,13 @@ def _evaluate(expression: str, values: dict) -> bool:
     return bool(ev(ast.parse(str(expression), mode="eval")))
 
 
-def load_rules(path: Path | None = None) -> dict:
+def load_rules(path: Path | None = None) -> dict[str, Any]:
     with open(path or hand_path("verdict_rules.yaml"), encoding="utf-8") as fh:
-        return yaml.safe_load(fh)
+        rules: dict[str, Any] = yaml.safe_load(fh)
+        return rules
 
 
-def decide(kind: str, values: dict, config: dict) -> dict:
+def decide(kind: str, values: dict[str, Any], config: dict[str, Any]) -> dict[str, Any]:
     """The first rule of the entry's kind ("local" or "state") whose condition holds."""
     names = {**config["parameters"], **values}
     return next(r for r in config["rules"][kind] if _evaluate(r["when"], names))
@@ -280,7 +286,9 @@ def recent_window(period: Period, months: int) -> tuple[dt.date, dt.date]:
     return max(period.start, _months_before(period.end, months)), period.end
 
 
-def _stats(issued, booked, declined, open_, with_outcome) -> dict:
+def _stats(
+    issued: int, booked: int, declined: int, open_: int, with_outcome: int
+) -> dict[str, Any]:
     low, high = wilson(declined, with_outcome)
     return {
         "issued": issued,
@@ -295,7 +303,7 @@ def _stats(issued, booked, declined, open_, with_outcome) -> dict:
     }
 
 
-def rate_text(s: dict) -> str:
+def rate_text(s: dict[str, Any]) -> str:
     """ "declined 147 of 198 with a recorded outcome (74%, 95% CI 68-80%)"."""
     if not s["with_outcome"]:
         return (
@@ -310,7 +318,7 @@ def rate_text(s: dict) -> str:
     )
 
 
-def _practice_values(whole: dict, recent: dict) -> dict:
+def _practice_values(whole: dict[str, Any], recent: dict[str, Any]) -> dict[str, Any]:
     values = {k: (0.0 if v is None else v) for k, v in whole.items()}
     values.update({f"{k}_recent": (0.0 if v is None else v) for k, v in recent.items()})
     values["declined_share_low"] = values["ci95_low"]
@@ -318,7 +326,9 @@ def _practice_values(whole: dict, recent: dict) -> dict:
     return values
 
 
-def is_declining_practice(whole: dict, recent: dict, config: dict) -> tuple[bool, str | None]:
+def is_declining_practice(
+    whole: dict[str, Any], recent: dict[str, Any], config: dict[str, Any]
+) -> tuple[bool, str | None]:
     """Whether the figures show a practice of declining (hand/verdict_rules.yaml, practice), and
     in which window: "period" or "latest months"."""
     definition = config["practice"]["declining_practice"]
@@ -333,14 +343,19 @@ def is_declining_practice(whole: dict, recent: dict, config: dict) -> tuple[bool
     return False, None
 
 
-def _outcome_sql(config: dict) -> str:
+def _outcome_sql(config: dict[str, Any]) -> str:
     classes = config["practice"]["outcome_classes"]
     return "outcome IN (" + ", ".join(f"'{c}'" for c in classes) + ")"
 
 
 def _practice(
-    con, where: str, params: list, period: Period, recent_start: dt.date, config: dict
-) -> tuple[dict, dict, tuple]:
+    con: DuckDBPyConnection,
+    where: str,
+    params: list[Any],
+    period: Period,
+    recent_start: dt.date,
+    config: dict[str, Any],
+) -> tuple[dict[str, Any], dict[str, Any], tuple[Any, ...]]:
     recorded = _outcome_sql(config)
     row = con.execute(
         f"""
@@ -359,7 +374,9 @@ def _practice(
     return _stats(*row[0:5]), _stats(*row[5:10]), (row[10], row[11])
 
 
-def _all_local(con, period: Period, recent_start: dt.date, config: dict) -> list[dict]:
+def _all_local(
+    con: DuckDBPyConnection, period: Period, recent_start: dt.date, config: dict[str, Any]
+) -> list[dict[str, Any]]:
     """Every county and city with records in the period, with its practice in both windows."""
     recorded = _outcome_sql(config)
     rows = con.execute(
@@ -429,7 +446,7 @@ INSTRUMENT_FIELDS = (
 )
 
 
-def _in_force_text(p: dict) -> str:
+def _in_force_text(p: dict[str, Any]) -> str:
     if p.get("in_force_from") is None:
         return "date not recorded"
     text = f"in force from {p['in_force_from']}"
@@ -442,11 +459,11 @@ def _in_force_text(p: dict) -> str:
     return text
 
 
-def _binding_reason(p: dict, entry_kind: str, rule: dict) -> str | None:
+def _binding_reason(p: dict[str, Any], entry_kind: str, rule: dict[str, Any]) -> str | None:
     """Why an instrument on file does not bind the entry's government (None when it binds)."""
     no_one = rule.get("binds_no_government", {})
     if p["effect"] in no_one:
-        return no_one[p["effect"]]
+        return str(no_one[p["effect"]])
     kind = p["jurisdiction_type"]
     if entry_kind == "state":
         if kind == "counties":
@@ -461,8 +478,8 @@ def _binding_reason(p: dict, entry_kind: str, rule: dict) -> str | None:
 
 
 def classify_instruments(
-    instruments: list[dict], entry_kind: str, period: Period, config: dict
-) -> tuple[list, list, list]:
+    instruments: list[dict[str, Any]], entry_kind: str, period: Period, config: dict[str, Any]
+) -> tuple[list[Any], list[Any], list[Any]]:
     """Split the instruments on file for an entry into those counted as limiting, those counted
     as requiring, and those not counted with the reason (hand/verdict_rules.yaml, instruments)."""
     rule = config.get("instruments", {})
@@ -509,7 +526,7 @@ def classify_instruments(
     return limiting, requiring, not_counted
 
 
-def _instrument_text(i: dict, url: bool = False) -> str:
+def _instrument_text(i: dict[str, Any], url: bool = False) -> str:
     text = f"{i['short_title']} ({i['jurisdiction_type']}, {i['in_force_text']})"
     if url and i.get("source_url"):
         text += f" <{i['source_url']}>"
@@ -519,7 +536,7 @@ def _instrument_text(i: dict, url: bool = False) -> str:
 # ---- evidence ------------------------------------------------------------------------------
 
 
-def _scope_sql(entry_kind: str, resolved: dict) -> tuple[str, list]:
+def _scope_sql(entry_kind: str, resolved: dict[str, Any]) -> tuple[str, list[Any]]:
     if entry_kind == "state":
         # The state's own facilities (its prisons); its local governments are judged apart.
         return "state_fips = ? AND jurisdiction_type = 'state'", [resolved["state_fips"]]
@@ -534,7 +551,9 @@ def _scope_sql(entry_kind: str, resolved: dict) -> tuple[str, list]:
     )
 
 
-def period_check(period: Period, list_date: dt.date | None, config: dict) -> dict:
+def period_check(
+    period: Period, list_date: dt.date | None, config: dict[str, Any]
+) -> dict[str, Any]:
     """Whether the evidence period meets the period the list speaks of (the year before its date)."""
     days = int(config["parameters"].get("list_window_days", 365))
     evidence = f"{period.start.isoformat()} to {period.end.isoformat()}"
@@ -577,13 +596,13 @@ def period_check(period: Period, list_date: dt.date | None, config: dict) -> dic
 
 
 def build_audit(
-    con,
-    entries: list[dict],
+    con: DuckDBPyConnection,
+    entries: list[dict[str, Any]],
     period: Period,
     list_name: str,
     list_date: dt.date | None = None,
     rules_path: Path | None = None,
-) -> dict:
+) -> dict[str, Any]:
     facts.register(con)
     unclassified = facts.check_unmapped(con)  # warnings: values no hand table maps
     config = load_rules(rules_path)
@@ -804,7 +823,7 @@ def build_audit(
     ]
     for group in (converse, isolated):
         group.sort(key=lambda j: (-j["practice"]["declined"], -j["practice"]["issued"], j["id"]))
-    counts = {}
+    counts: dict[str, int] = {}
     for r in audited:
         counts[r["verdict"]] = counts.get(r["verdict"], 0) + 1
     policy_warning = (
@@ -901,7 +920,7 @@ CSV_COLUMNS = [
 ]
 
 
-def csv_preamble(audit: dict) -> list[str]:
+def csv_preamble(audit: dict[str, Any]) -> list[str]:
     """Comment lines at the top of audit.csv (read it with comment='#')."""
     lines = [
         f"# audit of {audit['list']}; list date: {audit['list_date'] or 'not given'}; "
@@ -914,7 +933,7 @@ def csv_preamble(audit: dict) -> list[str]:
     return lines
 
 
-def write_audit(audit: dict, out: Path) -> None:
+def write_audit(audit: dict[str, Any], out: Path) -> None:
     import json
 
     from . import csvsafe

@@ -8,10 +8,13 @@ Aggregates only: every function returns counts by jurisdiction or facility, neve
 
 from __future__ import annotations
 
+from typing import Any
+
 from ..derive import ids
 from ..derive.ids import jurisdiction_id_sql
 from ..handfiles import read_csv
 from . import disclosure
+from duckdb import DuckDBPyConnection
 
 JURISDICTION_ID = jurisdiction_id_sql()  # a name of any length gives a bounded id
 
@@ -20,13 +23,13 @@ def slug(text: str) -> str:
     return ids.slug(text)
 
 
-def store_coverage(con) -> dict:
+def store_coverage(con: DuckDBPyConnection) -> dict[str, Any]:
     from .coverage import coverage
 
     return disclosure.protect(coverage(con), "plain")
 
 
-def national_totals(con) -> dict:
+def national_totals(con: DuckDBPyConnection) -> dict[str, Any]:
     """Totals of the store (national only when the store covers every state: see coverage)."""
     row = con.execute(
         "SELECT count(*), count(*) FILTER (WHERE NOT likely_duplicate), "
@@ -54,14 +57,14 @@ def _contains(text: str) -> str:
 
 
 def jurisdictions(
-    con,
+    con: DuckDBPyConnection,
     *,
     q: str | None = None,
     state: str | None = None,
     jurisdiction_type: str | None = None,
     limit: int = 50,
     offset: int = 0,
-) -> list[dict]:
+) -> list[dict[str, Any]]:
     where, params = ["true"], []
     if q:
         where.append("(jurisdiction_name ILIKE ? ESCAPE '\\' OR facility_name ILIKE ? ESCAPE '\\')")
@@ -90,7 +93,7 @@ def jurisdictions(
 
 
 def facilities(
-    con,
+    con: DuckDBPyConnection,
     *,
     q: str | None = None,
     state: str | None = None,
@@ -99,10 +102,11 @@ def facilities(
     limit: int = 50,
     offset: int = 0,
     raw: bool = False,
-) -> list[dict]:
+) -> list[dict[str, Any]]:
     """Facilities as released with their attribution; raw=True gives the library's own
     unprotected counts (for building an output that is then protected whole)."""
-    where, params = ["true"], []
+    where: list[str] = ["true"]
+    params: list[Any] = []
     if q:
         where.append("facility_name ILIKE ? ESCAPE '\\'")
         params.append(_contains(q))
@@ -127,7 +131,7 @@ def facilities(
     return rows if raw else disclosure.protect(rows, "rows")
 
 
-def sources(con) -> list[dict]:
+def sources(con: DuckDBPyConnection) -> list[dict[str, Any]]:
     licences = {row["file_name"]: row for row in read_csv("source_licences.csv")}
     rows = _dicts(
         con.execute(
@@ -143,6 +147,6 @@ def sources(con) -> list[dict]:
     return disclosure.protect(rows, "plain")
 
 
-def _dicts(result) -> list[dict]:
+def _dicts(result: DuckDBPyConnection) -> list[dict[str, Any]]:
     names = [d[0] for d in result.description]
-    return [dict(zip(names, row)) for row in result.fetchall()]
+    return [dict(zip(names, row, strict=True)) for row in result.fetchall()]

@@ -5,6 +5,10 @@ No chart loads anything at view time: the SVG is inlined into pages, the PNG is 
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
 import vl_convert as vlc
 
 from . import maps
@@ -16,18 +20,18 @@ FONT = "DejaVu Sans, Liberation Sans, Arial, sans-serif"
 COLORS = {"issued": "#5a6570", "booked": "#0b5cad", "declined": "#c0392b"}
 
 
-def _number(value):
+def _number(value: object) -> int | float | None:
     """A published count, or None for a cell withheld by the disclosure rules (a gap)."""
     return value if isinstance(value, (int, float)) and not isinstance(value, bool) else None
 
 
 def trend_spec(
-    series: list[dict],
+    series: list[dict[str, Any]],
     title: str,
     *,
     partial: tuple[bool, bool] = (False, False),
-    policies: list[dict] | None = None,
-) -> dict:
+    policies: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
     """Issued and booked on one panel, declined on its own panel and scale below (a few dozen
     declines are not a flat line under thousands issued). One label a year on long time axes;
     a single period is a bar; partial first and last periods are marked; policy dates (profile
@@ -45,7 +49,7 @@ def trend_spec(
                     "partial": "partial period" if is_partial else "full period",
                 }
             )
-    x = {
+    x: dict[str, Any] = {
         "field": "period",
         "type": "temporal",
         "title": f"{unit} of issue",
@@ -70,7 +74,7 @@ def trend_spec(
         "scale": {"domain": list(COLORS), "range": list(COLORS.values())},
     }
 
-    def panel(keys: list[str], height: int, y_title: str, labels: bool) -> dict:
+    def panel(keys: list[str], height: int, y_title: str, labels: bool) -> dict[str, Any]:
         data = [r for r in rows if r["series"] in keys]
         px = (
             x
@@ -140,7 +144,7 @@ def trend_spec(
     }
 
 
-def _subtitle(partial, policies) -> str:
+def _subtitle(partial: Sequence[bool], policies: Sequence[Any] | None) -> str:
     notes = []
     if any(partial):
         notes.append("triangles: periods the data cover only in part")
@@ -149,7 +153,7 @@ def _subtitle(partial, policies) -> str:
     return "; ".join(notes)
 
 
-def _step(period, unit: str):
+def _step(period: dt.date, unit: str) -> dt.date:
     import datetime as dt
 
     if unit == "week":
@@ -157,7 +161,9 @@ def _step(period, unit: str):
     return (period.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
 
 
-def filled_series(series: list[dict], covered=None) -> list[dict]:
+def filled_series(
+    series: list[dict[str, Any]], covered: Callable[[str], bool] | None = None
+) -> list[dict[str, Any]]:
     """Every period from the first to the last. A period missing from the series is 0 when the
     store holds records for it (covered), else null: the line breaks there instead of drawing a
     slope across a span the store has no records for."""
@@ -183,7 +189,7 @@ def filled_series(series: list[dict], covered=None) -> list[dict]:
     return out
 
 
-def profile_trend(profile: dict) -> str:
+def profile_trend(profile: dict[str, Any]) -> str:
     """The profile chart, the same in every face (CLI page, web app, static site): months of
     issue filled from the first to the last (0 where the store covers the month), declines on
     their own panel, the store's partial first and last months marked, policy dates drawn."""
@@ -202,8 +208,8 @@ def profile_trend(profile: dict) -> str:
     covered = (lambda key: first[:7] <= key[:7] <= last[:7]) if first and last else None
     filled = filled_series(series, covered)
     partial = (
-        bool(filled) and bool(first) and filled[0]["period"][:7] == first[:7] and first[8:] != "01",
-        bool(filled) and bool(last) and filled[-1]["period"][:7] == last[:7],
+        bool(filled and first and filled[0]["period"][:7] == first[:7] and first[8:] != "01"),
+        bool(filled and last and filled[-1]["period"][:7] == last[:7]),
     )
     start = filled[0]["period"] if filled else None
     end = filled[-1]["period"] if filled else None
@@ -222,8 +228,8 @@ def profile_trend(profile: dict) -> str:
 
 
 def map_spec(
-    rows: list[dict], state_fips: str | None, title: str, covered: list[str] | None = None
-) -> dict:
+    rows: list[dict[str, Any]], state_fips: str | None, title: str, covered: list[str] | None = None
+) -> dict[str, Any]:
     """Counties coloured by declines. On a national map of a store that does not cover every
     state, the map zooms to the covered states, whose counties are drawn, and every other state
     is one grey shape marked "no data" in the legend (not zero: not covered)."""
@@ -267,16 +273,16 @@ def map_spec(
     }
 
 
-def svg(spec: dict) -> str:
+def svg(spec: dict[str, Any]) -> str:
     text = vlc.vegalite_to_svg(spec)
     return text[text.find("<svg") :]
 
 
-def png(spec: dict) -> bytes:
+def png(spec: dict[str, Any]) -> bytes:
     return vlc.vegalite_to_png(spec, scale=1.5)
 
 
-def _covered_map(rows: list[dict], covered: list[str], title: str) -> dict:
+def _covered_map(rows: list[dict[str, Any]], covered: list[str], title: str) -> dict[str, Any]:
     values = {r["county_fips"]: r for r in rows}
     counties = []
     for fips in covered:
@@ -300,7 +306,7 @@ def _covered_map(rows: list[dict], covered: list[str], title: str) -> dict:
         and (box is None or _overlaps(_bbox([f]), box, pad=1.0))
     ]
     fit = {"type": "FeatureCollection", "features": counties} if counties else None
-    projection = {"type": "mercator"} if counties else {"type": "albersUsa"}
+    projection: dict[str, Any] = {"type": "mercator"} if counties else {"type": "albersUsa"}
     if fit:
         projection["fit"] = fit
     return {
@@ -360,7 +366,7 @@ def _covered_map(rows: list[dict], covered: list[str], title: str) -> dict:
     }
 
 
-def _bbox(features):
+def _bbox(features: Iterable[dict[str, Any]]) -> tuple[float, float, float, float] | None:
     xs, ys = [], []
     for f in features:
         for poly in f["geometry"]["coordinates"]:
@@ -371,16 +377,18 @@ def _bbox(features):
     return (min(xs), min(ys), max(xs), max(ys)) if xs else None
 
 
-def _overlaps(a, b, pad: float) -> bool:
-    return bool(a) and not (
+def _overlaps(
+    a: tuple[float, float, float, float] | None, b: tuple[float, float, float, float], pad: float
+) -> bool:
+    return a is not None and not (
         a[2] < b[0] - pad or a[0] > b[2] + pad or a[3] < b[1] - pad or a[1] > b[3] + pad
     )
 
 
-def _state_map(rows: list[dict], title: str) -> dict:
+def _state_map(rows: list[dict[str, Any]], title: str) -> dict[str, Any]:
     """The national map by state (the county map of the whole nation is 2 MB of SVG, too much
     for a page under 500 KB): declines summed over each state's counties."""
-    sums: dict = {}
+    sums: dict[str, Any] = {}
     for r in rows:
         fips = (r.get("county_fips") or "")[:2]
         got = sums.setdefault(fips, {"issued": 0, "declined": 0})

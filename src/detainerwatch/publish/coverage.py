@@ -9,9 +9,12 @@ release in scope holds a value) are "not recorded", never 0.
 
 from __future__ import annotations
 
+from typing import Any
+
 import datetime as dt
 
 from ..link import gazetteer as gz
+from duckdb import DuckDBPyConnection
 
 NOT_RECORDED = "not recorded"
 # Person-attribute fields and the report columns built from them.
@@ -23,7 +26,7 @@ RECORDED_FIELDS = {
 }
 
 
-def coverage(con) -> dict:
+def coverage(con: DuckDBPyConnection) -> dict[str, Any]:
     """{states: [...], first, last, releases: [...], text} for the whole store."""
     rows = con.execute("""
         SELECT coalesce(a.state_abbr, d.facility_state) AS st, d.release,
@@ -34,8 +37,8 @@ def coverage(con) -> dict:
          AND d.facility_state IS NOT DISTINCT FROM a.facility_state
          AND d.facility_code IS NOT DISTINCT FROM a.facility_code
         GROUP BY 1, 2""").fetchall()
-    states: dict = {}
-    releases: dict = {}
+    states: dict[str, Any] = {}
+    releases: dict[str, Any] = {}
     for st, release, first, last, n in rows:
         info = gz.state(st) if st else None
         if info is not None:
@@ -66,7 +69,7 @@ def coverage(con) -> dict:
     return out
 
 
-def describe(cov: dict) -> str:
+def describe(cov: dict[str, Any]) -> str:
     if not cov["releases"]:
         return "The store holds no detainers."
     names = [s["name"] for s in cov["states"]]
@@ -80,11 +83,11 @@ def describe(cov: dict) -> str:
     return f"{where or 'no state'}, {cov['first']} to {cov['last']}, {plural} {rel}"
 
 
-def state_covered(cov: dict, abbr: str) -> bool:
+def state_covered(cov: dict[str, Any], abbr: str) -> bool:
     return any(s["abbr"] == abbr for s in cov["states"])
 
 
-def period_covered(cov: dict, start: dt.date, end: dt.date) -> bool:
+def period_covered(cov: dict[str, Any], start: dt.date, end: dt.date) -> bool:
     if not cov["first"]:
         return False
     return not (
@@ -92,7 +95,7 @@ def period_covered(cov: dict, start: dt.date, end: dt.date) -> bool:
     )
 
 
-def recorded(con, where: str, params: list) -> dict:
+def recorded(con: DuckDBPyConnection, where: str, params: list[Any]) -> dict[str, Any]:
     """For each person-attribute field: whether any detainer in scope records it."""
     cols = ", ".join(f"count({c})" for c in RECORDED_FIELDS)
     counts = con.execute(
@@ -100,4 +103,4 @@ def recorded(con, where: str, params: list) -> dict:
         SELECT {cols} FROM detainers d WHERE d.prepare_date::DATE BETWEEN ? AND ?""",
         params[:2],
     ).fetchall()[0]
-    return {c: n > 0 for c, n in zip(RECORDED_FIELDS, counts)}
+    return {c: n > 0 for c, n in zip(RECORDED_FIELDS, counts, strict=True)}

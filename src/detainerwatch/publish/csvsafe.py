@@ -47,7 +47,7 @@ class Writer:
     with a carriage return inside a cell is written with its text cells quoted (the csv module
     quotes only what contains the line terminator, and a bare CR would split the row)."""
 
-    def __init__(self, fh: IO[str], **kwargs: Any):
+    def __init__(self, fh: IO[str], **kwargs: Any) -> None:
         kwargs.setdefault("lineterminator", "\n")
         self._writer = csv.writer(fh, **kwargs)
         self._quoted = csv.writer(fh, **{**kwargs, "quoting": csv.QUOTE_NONNUMERIC})
@@ -74,7 +74,7 @@ class DictWriter:
         restval: Any = "",
         extrasaction: str = "raise",
         **kwargs: Any,
-    ):
+    ) -> None:
         self.fieldnames = list(fieldnames)
         self.restval, self.extrasaction = restval, extrasaction
         self._writer = Writer(fh, **kwargs)

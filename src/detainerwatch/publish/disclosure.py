@@ -24,6 +24,9 @@ Every protected output is returned marked (``Disclosed``); writers and web respo
 
 from __future__ import annotations
 
+from collections.abc import Callable, Set as AbstractSet
+from typing import Any, TypeVar, overload
+
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -32,6 +35,8 @@ import yaml
 
 from ..handfiles import hand_path
 
+_T = TypeVar("_T")
+
 INF = float("inf")
 MAX_ROUNDS = 40  # rounds of complementary suppression before the blunt pass
 
@@ -39,11 +44,14 @@ MAX_ROUNDS = 40  # rounds of complementary suppression before the blunt pass
 
 
 @lru_cache(maxsize=4)
-def _rules_at(mtime: float) -> dict:
-    return yaml.safe_load(hand_path("disclosure.yaml").read_text(encoding="utf-8"))
+def _rules_at(mtime: float) -> dict[str, Any]:
+    loaded: dict[str, Any] = yaml.safe_load(
+        hand_path("disclosure.yaml").read_text(encoding="utf-8")
+    )
+    return loaded
 
 
-def rules() -> dict:
+def rules() -> dict[str, Any]:
     path = hand_path("disclosure.yaml")
     return _rules_at(path.stat().st_mtime)
 
@@ -65,11 +73,11 @@ def small_max() -> int:
 
 
 def small_label() -> str:
-    return rules()["small_cell_label"]
+    return str(rules()["small_cell_label"])
 
 
 def withheld_label() -> str:
-    return rules()["withheld_label"]
+    return str(rules()["withheld_label"])
 
 
 def is_person_attribute(column: str) -> bool:
@@ -119,15 +127,15 @@ class DisclosureError(RuntimeError):
     """Something tried to publish data that did not pass through protect()."""
 
 
-class Disclosed(dict):
+class Disclosed(dict[str, Any]):
     """A dict that passed through the disclosure function."""
 
 
-class DisclosedList(list):
+class DisclosedList(list[Any]):
     """A list (of rows) that passed through the disclosure function."""
 
 
-def mark(obj):
+def mark(obj: Any) -> Any:
     if isinstance(obj, (Disclosed, DisclosedList)):
         return obj
     if isinstance(obj, dict):
@@ -137,11 +145,11 @@ def mark(obj):
     raise TypeError(f"cannot mark {type(obj).__name__}")
 
 
-def is_checked(obj) -> bool:
+def is_checked(obj: object) -> bool:
     return isinstance(obj, (Disclosed, DisclosedList))
 
 
-def require(obj, what: str = "output"):
+def require(obj: _T, what: str = "output") -> _T:
     """Refuse to write or serve anything that did not pass through protect()."""
     if not is_checked(obj):
         raise DisclosureError(
@@ -154,19 +162,36 @@ def require(obj, what: str = "output"):
 # ---- the grid --------------------------------------------------------------------------------
 
 
+# A cell of the grid: (table, row index or 'pooled' / 'total', column).
+_Key = tuple[Any, ...]
+
+
 @dataclass
 class Grid:
-    values: dict = field(default_factory=dict)  # key -> int (true or published value)
-    shown: dict = field(default_factory=dict)  # key -> "<5" | "x" for withheld cells
-    hidden: set = field(default_factory=set)  # cells never published (unknown to a reader)
-    sensitive: set = field(default_factory=set)  # person-attribute cells
-    eligible: set = field(default_factory=set)  # may be withheld as a complement
-    where: dict = field(default_factory=dict)  # key -> (row dict, column) to write back
-    constraints: list = field(default_factory=list)  # [[(key, coeff), ...]]: sum == 0
-    label: dict = field(default_factory=dict)  # key -> human location
-    forced: list = field(default_factory=list)  # subject counts withheld as a last resort
+    values: dict[_Key, int] = field(default_factory=dict)  # key -> int (true or published value)
+    shown: dict[_Key, str] = field(default_factory=dict)  # key -> "<5" | "x" for withheld cells
+    hidden: set[_Key] = field(default_factory=set)  # cells never published (unknown to a reader)
+    sensitive: set[_Key] = field(default_factory=set)  # person-attribute cells
+    eligible: set[_Key] = field(default_factory=set)  # may be withheld as a complement
+    where: dict[_Key, tuple[dict[str, Any], str]] = field(
+        default_factory=dict
+    )  # key -> (row dict, column) to write back
+    constraints: list[list[tuple[_Key, int]]] = field(
+        default_factory=list
+    )  # [[(key, coeff), ...]]: sum == 0
+    label: dict[_Key, str] = field(default_factory=dict)  # key -> human location
+    forced: list[str] = field(default_factory=list)  # subject counts withheld as a last resort
 
-    def cell(self, key, row: dict, column: str, *, sensitive=False, eligible=True, label=""):
+    def cell(
+        self,
+        key: _Key,
+        row: dict[str, Any],
+        column: str,
+        *,
+        sensitive: bool = False,
+        eligible: bool = True,
+        label: str = "",
+    ) -> bool:
         """Register row[column] as a cell; returns False when the row holds no count there."""
         value = row.get(column)
         if key in self.values or key in self.shown or key in self.hidden:
@@ -196,7 +221,9 @@ class Grid:
             self.eligible.add(key)
         return True
 
-    def hide(self, key, value: int | None, *, sensitive=False, label=""):
+    def hide(
+        self, key: _Key, value: int | None, *, sensitive: bool = False, label: str = ""
+    ) -> None:
         """A count a reader does not see but knows exists (the pooled row's hidden members, the
         detainers not marked aggravated felony)."""
         self.hidden.add(key)
@@ -206,27 +233,28 @@ class Grid:
             self.sensitive.add(key)
         self.label[key] = label or f"{key}"
 
-    def equal(self, total, parts) -> None:
+    def equal(self, total: _Key, parts: list[_Key]) -> None:
         """total == sum(parts); keys that were never registered make the constraint unusable."""
         keys = [total, *parts]
         if not all(self._known(k) for k in keys):
             return
         self.constraints.append([(total, 1)] + [(k, -1) for k in parts])
 
-    def _known(self, key) -> bool:
+    def _known(self, key: _Key) -> bool:
         return key in self.values or key in self.shown or key in self.hidden
 
     # -- what a reader can work out
-    def unknown(self, key) -> bool:
+    def unknown(self, key: _Key) -> bool:
         return key in self.shown or key in self.hidden
 
-    def propagate(self) -> dict:
+    def propagate(self) -> dict[_Key, list[float]]:
         """Bounds of every unknown cell a reader can derive: each equality tightens each of its
         unknowns by the others' bounds, repeated (worklist) until nothing changes."""
-        bounds = {}
+        bounds: dict[_Key, list[float]] = {}
         for key in set(self.shown) | self.hidden:
             bounds[key] = [1, small_max()] if self.shown.get(key) == "<5" else [0, INF]
-        usable, cons_of = [], {}
+        usable: list[tuple[list[tuple[_Key, int]], int]] = []
+        cons_of: dict[_Key, list[int]] = {}
         for terms in self.constraints:
             unknown = [(k, a) for k, a in terms if k in bounds]
             if not unknown:
@@ -259,7 +287,7 @@ class Grid:
                     hi_inf += 1
                 else:
                     hi_fin += hi
-            for (k, a), (own_lo, own_hi) in zip(unknown, ends):
+            for (k, a), (own_lo, own_hi) in zip(unknown, ends, strict=True):
                 if own_lo == -INF:
                     rest_lo = -INF if lo_inf > 1 else lo_fin
                 else:
@@ -283,7 +311,7 @@ class Grid:
                             queue.append(cj)
         return bounds
 
-    def solvable(self, bounds) -> list:
+    def solvable(self, bounds: dict[_Key, list[float]]) -> list[Any]:
         """Person-attribute cells of 1-4 a reader can work out exactly."""
         out = []
         for key in self.sensitive:
@@ -304,7 +332,7 @@ class Grid:
                 continue
             if 1 <= self.values[key] <= small_max():
                 self.shown[key] = "<5"
-        cons_of: dict = {}
+        cons_of: dict[_Key, list[int]] = {}
         for i, terms in enumerate(self.constraints):
             for k, _ in terms:
                 cons_of.setdefault(k, []).append(i)
@@ -363,13 +391,19 @@ class Grid:
                     self.shown[pick] = "x"
                     changed = True
 
-    def _candidates(self, ci):
+    def _candidates(self, ci: int) -> list[_Key]:
         return [k for k, _ in self.constraints[ci] if k in self.eligible and not self.unknown(k)]
 
-    def _complement(self, start, bounds, cons_of, picked=frozenset()):
+    def _complement(
+        self,
+        start: _Key,
+        bounds: dict[_Key, list[float]],
+        cons_of: dict[_Key, list[int]],
+        picked: AbstractSet[_Key] = frozenset(),
+    ) -> _Key | None:
         """Follow the equalities that pin `start` (through other pinned cells) to one whose only
         unknown is pinned by published cells, and withhold its smallest eligible cell there."""
-        pinned = lambda k: k in bounds and bounds[k][0] == bounds[k][1]  # noqa: E731
+        pinned: Callable[[_Key], bool] = lambda k: k in bounds and bounds[k][0] == bounds[k][1]  # noqa: E731
         seen, frontier, options = {start}, [start], []
         depth = 0
         while frontier and depth < 50:
@@ -394,7 +428,7 @@ class Grid:
         cands = options[0][3]
         return min(cands, key=lambda k: (self.values[k] == 0, self.values[k], str(k)))
 
-    def _last_resort(self, start, cons_of):
+    def _last_resort(self, start: _Key, cons_of: dict[_Key, list[int]]) -> _Key | None:
         for ci in cons_of.get(start, []):
             for k, _ in self.constraints[ci]:
                 if not self.unknown(k) and k in self.values:
@@ -407,7 +441,9 @@ class Grid:
             row[column] = small_label() if shown == "<5" else withheld_label()
 
 
-def _sum_without(unknown, bounds, skip, end) -> float:
+def _sum_without(
+    unknown: list[tuple[_Key, int]], bounds: dict[_Key, list[float]], skip: _Key, end: int
+) -> float:
     total = 0.0
     for k, a in unknown:
         if k == skip:
@@ -460,11 +496,11 @@ def _outcomes() -> list[str]:
     return list(OUTCOMES)
 
 
-def _truthy(value) -> bool:
+def _truthy(value: object) -> bool:
     return value is True or value == 1 or str(value).lower() in ("true", "1")
 
 
-def _facility_protected(row: dict) -> bool:
+def _facility_protected(row: dict[str, Any]) -> bool:
     if _truthy(row.get("protected_facility")):
         return True
     return protected_facility_name(row.get("facility") or row.get("facility_name"))
@@ -473,7 +509,7 @@ def _facility_protected(row: dict) -> bool:
 SUBJECT_TYPES = ("county", "city", "state")
 
 
-def _subject_row(row: dict) -> bool:
+def _subject_row(row: dict[str, Any]) -> bool:
     """Counts issued, declined and booked of a county, city or state government (the ones that
     can decline) are the report's subject and stay published; federal, ICE, private and
     unresolved custody rows follow the rules like any other count."""
@@ -486,14 +522,14 @@ def _subject_row(row: dict) -> bool:
 def _rows_table(
     grid: Grid,
     table: str,
-    rows: list[dict],
+    rows: list[dict[str, Any]],
     columns: list[str],
     *,
     partition: tuple[str, list[str]] | None = None,
-    subject_protected=False,
-    row_protected=None,
-    name_of=None,
-    folded=False,
+    subject_protected: bool = False,
+    row_protected: Callable[[dict[str, Any]], Any] | None = None,
+    name_of: Callable[[dict[str, Any]], Any] | None = None,
+    folded: bool = False,
 ) -> list[str]:
     """Register the count cells of a list of rows; returns the columns registered."""
     for i, row in enumerate(rows):
@@ -522,11 +558,11 @@ def _rows_table(
 def _column_sums(
     grid: Grid,
     total_table: str,
-    total_index,
+    total_index: int | str,
     child_table: str,
     n: int,
     columns: list[str],
-    parent_extra: dict | None = None,
+    parent_extra: dict[str, Any] | None = None,
 ) -> None:
     """sum of the child rows == the total row, per column. parent_extra maps a column to more
     parent columns summed with it (released in the children holds released + died)."""
@@ -543,7 +579,7 @@ def _column_sums(
         grid.equal((total_table, total_index, c), parts)
 
 
-def _fold(rows: list[dict]) -> None:
+def _fold(rows: list[dict[str, Any]]) -> None:
     """Deaths at a grain finer than state-year: counted with the releases, column withheld."""
     into = rules()["deaths"]["fold_into"]
     for row in rows:
@@ -554,7 +590,7 @@ def _fold(rows: list[dict]) -> None:
             row["died"] = withheld_label()
 
 
-def report_grid(r: dict) -> Grid:
+def report_grid(r: dict[str, Any]) -> Grid:
     grid = Grid()
     outcomes = _outcomes()
     deaths = (r.get("disclosure") or {}).get("deaths", {})
@@ -603,7 +639,7 @@ def report_grid(r: dict) -> Grid:
         name_of=lambda f: f"{f.get('facility')}, {f.get('city')}",
     )
     _column_sums(grid, "totals", 0, "facilities", len(facs), counts, extra)
-    by_jid: dict = {}
+    by_jid: dict[str, Any] = {}
     for i, f in enumerate(facs):
         by_jid.setdefault(f.get("jurisdiction_id"), []).append(i)
     for j_index, j in enumerate(juris):
@@ -651,14 +687,14 @@ TIER_CONVICTED = [
 ]
 
 
-def _declined_grid(grid: Grid, d: dict, totals: dict) -> None:
+def _declined_grid(grid: Grid, d: dict[str, Any], totals: dict[str, Any]) -> None:
     """Section II: rows of tiers, threat levels and aggravated felony for declined detainers."""
     tiers = d.get("tiers") or []
     keys = d.get("row_keys") or []
     if not keys:
         return
     threat = [k for k in keys if k.startswith("threat_level_")]
-    rows = [
+    rows: list[tuple[str, int | str, Any, Any, Any]] = [
         ("II", i, row.get("name") or row.get("id"), row.get("declined"), row.get("mix"))
         for i, row in enumerate(d.get("by_jurisdiction") or [])
     ]
@@ -701,7 +737,7 @@ def _declined_grid(grid: Grid, d: dict, totals: dict) -> None:
         grid.equal(("totals", 0, "issued"), [("II", "issued", t) for t in tiers])
 
 
-def profile_grid(p: dict) -> Grid:
+def profile_grid(p: dict[str, Any]) -> Grid:
     grid = Grid()
     outcomes = _outcomes()
     folded = ((p.get("disclosure") or {}).get("deaths") or {}).get("rows") == "folded"
@@ -718,7 +754,7 @@ def profile_grid(p: dict) -> Grid:
         folded=folded,
         name_of=lambda _: name,
     )
-    extra = {} if folded else None
+    extra: dict[str, Any] | None = {} if folded else None
     for table in ("by_year", "by_month"):
         rows = p.get(table) or []
         _rows_table(
@@ -733,7 +769,7 @@ def profile_grid(p: dict) -> Grid:
         )
         _column_sums(grid, "totals", 0, table, len(rows), counts, extra)
     years = {str(y.get("year")): i for i, y in enumerate(p.get("by_year") or [])}
-    months: dict = {}
+    months: dict[str, Any] = {}
     for i, m in enumerate(p.get("by_month") or []):
         months.setdefault(str(m.get("month", ""))[:4], []).append(i)
     for year, yi in years.items():
@@ -763,7 +799,9 @@ def profile_grid(p: dict) -> Grid:
     return grid
 
 
-def rows_grid(rows: list[dict], table: str = "rows", *, total: dict | None = None) -> Grid:
+def rows_grid(
+    rows: list[dict[str, Any]], table: str = "rows", *, total: dict[str, Any] | None = None
+) -> Grid:
     """A plain list of rows (API lists, the SQLite tables, CSVs): person-attribute columns,
     protected facilities, and the outcome partition where the row has one."""
     grid = Grid()
@@ -802,11 +840,15 @@ def rows_grid(rows: list[dict], table: str = "rows", *, total: dict | None = Non
 # ---- applying it -----------------------------------------------------------------------------
 
 
-def _is_rows(value) -> bool:
-    return isinstance(value, list) and value and all(isinstance(x, dict) for x in value)
+def _is_rows(value: object) -> bool:
+    return isinstance(value, list) and bool(value) and all(isinstance(x, dict) for x in value)
 
 
-def protect(obj, kind: str, *, coarse_deaths: bool = False):
+@overload
+def protect(obj: dict[str, Any], kind: str, *, coarse_deaths: bool = False) -> dict[str, Any]: ...
+@overload
+def protect(obj: list[Any], kind: str, *, coarse_deaths: bool = False) -> list[Any]: ...
+def protect(obj: Any, kind: str, *, coarse_deaths: bool = False) -> Any:
     """The disclosure function. kind: 'report', 'profile', 'custody', 'rows' (a list of rows:
     API lists, SQLite tables), 'audit' or 'tables' (an object whose lists of rows are each a
     table: the audit, what followed detainers), 'plain' (no counts about people: sources, policies,
@@ -857,10 +899,10 @@ def protect(obj, kind: str, *, coarse_deaths: bool = False):
     return mark(obj)
 
 
-def _derived(r: dict) -> None:
+def _derived(r: dict[str, Any]) -> None:
     """Shares and breakdowns computed from a cell that is now withheld are withheld with it."""
 
-    def num(v):
+    def num(v: object) -> bool:
         return isinstance(v, int) and not isinstance(v, bool)
 
     for j in (r.get("jurisdictions") or []) + (r.get("other_custody") or []):
@@ -879,7 +921,7 @@ def _derived(r: dict) -> None:
         fid["open_share"] = None
 
 
-def _note(obj: dict) -> None:
+def _note(obj: dict[str, Any]) -> None:
     obj["disclosure"].update(
         {
             "rules": "hand/disclosure.yaml",
@@ -894,7 +936,7 @@ def _note(obj: dict) -> None:
     )
 
 
-def _fill_hidden_declined(grid: Grid, hidden_mix: dict | None) -> None:
+def _fill_hidden_declined(grid: Grid, hidden_mix: dict[str, Any] | None) -> None:
     """Section II's hidden cells are known to the library: the detainers declined without an
     aggravated felony, and the mix of a pooled row withheld whole. Giving the grid their true
     values lets it protect them as cells of people."""
@@ -902,7 +944,7 @@ def _fill_hidden_declined(grid: Grid, hidden_mix: dict | None) -> None:
         table, i, column = key
         if table != "II":
             continue
-        num = lambda v: isinstance(v, int) and not isinstance(v, bool)  # noqa: E731
+        num: Callable[[object], bool] = lambda v: isinstance(v, int) and not isinstance(v, bool)  # noqa: E731
         if column == "not_aggravated_felony":
             agg = (table, i, "aggravated_felony")
             if agg in grid.values:
@@ -916,7 +958,7 @@ def _fill_hidden_declined(grid: Grid, hidden_mix: dict | None) -> None:
 # ---- checking published output ---------------------------------------------------------------
 
 
-def json_safe(obj):
+def json_safe(obj: Any) -> Any:
     """A JSON round trip (dates to text) that keeps the mark."""
     import json
 
@@ -924,7 +966,7 @@ def json_safe(obj):
     return mark(plain) if is_checked(obj) else plain
 
 
-def check_object(obj, where: str) -> list[Finding]:
+def check_object(obj: Any, where: str) -> list[Finding]:
     """Findings in one published JSON object (report, profile, API answer)."""
     if isinstance(obj, dict) and "declined" in obj and "totals" in obj and "jurisdictions" in obj:
         return findings(report_grid(obj), where)
@@ -942,7 +984,7 @@ def check_object(obj, where: str) -> list[Finding]:
     return out
 
 
-def export_grid(tables: dict) -> Grid:
+def export_grid(tables: dict[str, Any]) -> Grid:
     """The SQLite export: jurisdiction-years and facilities, tied by jurisdiction (a
     jurisdiction's years add up to its facilities' counts over the whole store)."""
     grid = Grid()
@@ -972,7 +1014,7 @@ def export_grid(tables: dict) -> Grid:
         row_protected=_facility_protected,
         name_of=lambda r: f"{r.get('facility')}, {r.get('city')}",
     )
-    by_j: dict = {}
+    by_j: dict[str, Any] = {}
     for i, r in enumerate(years):
         by_j.setdefault(r.get("jurisdiction_id"), ([], []))[0].append(i)
     for i, r in enumerate(facs):
@@ -993,7 +1035,7 @@ def export_grid(tables: dict) -> Grid:
     return grid
 
 
-def protect_export(tables: dict) -> dict:
+def protect_export(tables: dict[str, Any]) -> dict[str, Any]:
     """The disclosure function for the SQLite export (tables of row dicts, protected together)."""
     if not enabled():
         return {k: mark(v) for k, v in tables.items()}

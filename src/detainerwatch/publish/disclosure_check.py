@@ -55,7 +55,7 @@ def scan_file(path: Path) -> list[Finding]:
     return []
 
 
-def _cell(value):
+def _cell(value: object) -> object:
     if value is None:
         return None
     text = str(value).strip().lstrip("'")
@@ -86,7 +86,7 @@ def _sqlite(path: Path, where: str) -> list[Finding]:
         for (name,) in lite.execute("SELECT name FROM sqlite_master WHERE type = 'table'"):
             cur = lite.execute(f'SELECT * FROM "{name}"')
             cols = [d[0] for d in cur.description]
-            tables[name] = [dict(zip(cols, r)) for r in cur.fetchall()]
+            tables[name] = [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
         lite.close()
     except sqlite3.DatabaseError:
         return []
@@ -98,14 +98,14 @@ def _sqlite(path: Path, where: str) -> list[Finding]:
 
 
 class _Tables(HTMLParser):
-    def __init__(self):
+    def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
         self.tables: list[list[list[str]]] = []
         self._cell: list[str] | None = None
         self._row: list[str] | None = None
         self._depth = 0
 
-    def handle_starttag(self, tag, attrs):
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag == "table":
             self.tables.append([])
             self._depth += 1
@@ -114,7 +114,7 @@ class _Tables(HTMLParser):
         elif tag in ("td", "th") and self._row is not None:
             self._cell = []
 
-    def handle_endtag(self, tag):
+    def handle_endtag(self, tag: str) -> None:
         if tag in ("td", "th") and self._cell is not None and self._row is not None:
             self._row.append(" ".join("".join(self._cell).split()))
             self._cell = None
@@ -124,7 +124,7 @@ class _Tables(HTMLParser):
         elif tag == "table":
             self._depth = max(0, self._depth - 1)
 
-    def handle_data(self, data):
+    def handle_data(self, data: str) -> None:
         if self._cell is not None:
             self._cell.append(data)
 

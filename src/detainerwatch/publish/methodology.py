@@ -4,6 +4,8 @@ static site) and as the last section of every report."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import csv
 
 import yaml
@@ -71,7 +73,7 @@ ERRORS_2017 = [
 ]
 
 
-def lift_reasons() -> list[dict]:
+def lift_reasons() -> list[dict[str, Any]]:
     """Read fresh (not cached): the page always shows the file as it is."""
     with open(hand_path("lift_reasons.csv"), newline="", encoding="utf-8") as fh:
         return [
@@ -84,7 +86,7 @@ def lift_reasons() -> list[dict]:
         ]
 
 
-def detainer_types() -> list[dict]:
+def detainer_types() -> list[dict[str, Any]]:
     with open(hand_path("detainer_types.csv"), newline="", encoding="utf-8") as fh:
         return [
             {
@@ -96,7 +98,7 @@ def detainer_types() -> list[dict]:
         ]
 
 
-def methodology() -> dict:
+def methodology() -> dict[str, Any]:
     rules = yaml.safe_load(hand_path("disclosure.yaml").read_text(encoding="utf-8"))
     from ..derive.facts import OUTCOMES
 

@@ -8,7 +8,11 @@ through the project's shared disclosure function (publish/disclosure.py) unchang
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from typing import Any
+
 from ..derive.outcomes import EVENTS, outcomes
+from duckdb import DuckDBPyConnection
 
 MIN_CELL = 5  # the project's rule: no cell of 1-4 people at any grain
 WITHHELD = "withheld"
@@ -23,7 +27,7 @@ EVENT_LABELS = {
 }
 
 
-def withhold(count, total=None):
+def withhold(count: int | None, total: int | None = None) -> int | str | None:
     """A count as published: itself, or WITHHELD when it counts 1-4 people, or when the rest of
     its total does (total - count of 1-4 would give the small cell away). None (not covered)
     stays None; 0 stays 0 unless the total is small."""
@@ -38,7 +42,9 @@ def withhold(count, total=None):
     return count
 
 
-def published_outcomes(con, release=None, **options) -> dict:
+def published_outcomes(
+    con: DuckDBPyConnection, release: str | None = None, **options: Any
+) -> dict[str, Any]:
     """derive.outcomes with small cells withheld: the one entry point of the CLI and the API."""
     raw = outcomes(con, release, **options)
     rows, withheld = [], 0
@@ -56,6 +62,7 @@ def published_outcomes(con, release=None, **options) -> dict:
             pub = {"observable": observable, "censored": withhold(cell["censored"], row["people"])}
             for event in EVENTS:
                 n = cell[event]
+                value: int | str | None
                 if observable == WITHHELD or people == WITHHELD:
                     value = None if n is None else WITHHELD
                 else:
@@ -124,7 +131,7 @@ def published_outcomes(con, release=None, **options) -> dict:
     )
 
 
-def _values(row):
+def _values(row: dict[str, Any]) -> Iterator[Any]:
     for k, v in row.items():
         if k == "windows":
             for cell in v.values():
@@ -133,7 +140,7 @@ def _values(row):
             yield v
 
 
-def flat_rows(result: dict) -> list[dict]:
+def flat_rows(result: dict[str, Any]) -> list[dict[str, Any]]:
     """One row per cell and window, for CSV and tables."""
     out = []
     for row in result["rows"]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import json
 from pathlib import Path
 
@@ -14,7 +16,7 @@ from . import charts, csvsafe
 from .disclosure import require
 
 
-def fmt(value) -> str:
+def fmt(value: object) -> str:
     if value is None:
         return "-"
     if isinstance(value, int):
@@ -22,7 +24,7 @@ def fmt(value) -> str:
     return str(value)
 
 
-def pct(value) -> str:
+def pct(value: float | None) -> str:
     return "-" if value is None else f"{value:.1%}"
 
 
@@ -54,7 +56,7 @@ def environment() -> Environment:
     return env
 
 
-def methodology_context() -> dict:
+def methodology_context() -> dict[str, Any]:
     from .methodology import methodology
 
     return {"m": methodology()}
@@ -64,7 +66,7 @@ def render_methodology_html() -> str:
     return environment().get_template("methodology.html").render(**methodology_context())
 
 
-def render_profile_html(profile: dict) -> str:
+def render_profile_html(profile: dict[str, Any]) -> str:
     require(profile, "profile page")
     return (
         environment()
@@ -73,14 +75,15 @@ def render_profile_html(profile: dict) -> str:
     )
 
 
-def chart_specs(report: dict) -> dict:
+def chart_specs(report: dict[str, Any]) -> dict[str, Any]:
     if not report.get("covered", True):
         return {}
     state_fips = None
     if report.get("state"):
         from ..link import gazetteer as gz
 
-        state_fips = gz.state(report["state"]).fips
+        st = gz.state(report["state"])
+        state_fips = st.fips if st else None
     return {
         "trend": charts.trend_spec(
             report["trend"], "Detainers by issue date: issued, booked, declined"
@@ -94,7 +97,7 @@ def chart_specs(report: dict) -> dict:
     }
 
 
-def render_report_html(report: dict, specs: dict | None = None) -> str:
+def render_report_html(report: dict[str, Any], specs: dict[str, Any] | None = None) -> str:
     require(report, "report page")
     specs = specs if specs is not None else chart_specs(report)
     return (
@@ -110,7 +113,7 @@ def render_report_html(report: dict, specs: dict | None = None) -> str:
 
 
 def write_csv(
-    path: Path, rows: list[dict], columns: list[str], coverage: str | None = None
+    path: Path, rows: list[dict[str, Any]], columns: list[str], coverage: str | None = None
 ) -> None:
     """A CSV whose first line, a comment, names what the store covers; cells a spreadsheet would
     evaluate are escaped by the one safe writer."""
@@ -122,7 +125,7 @@ def write_csv(
         writer.writerows(rows)
 
 
-def write_report(report: dict, out: Path) -> list[Path]:
+def write_report(report: dict[str, Any], out: Path) -> list[Path]:
     require(report, "report folder")
     out.mkdir(parents=True, exist_ok=True)
     specs = chart_specs(report)
@@ -181,7 +184,7 @@ def write_report(report: dict, out: Path) -> list[Path]:
     return sorted(out.iterdir())
 
 
-def write_audit(audit: dict, out: Path) -> None:
+def write_audit(audit: dict[str, Any], out: Path) -> None:
     """The audit's folder, written only from an audit that passed the disclosure function."""
     from .audit import write_audit as write_checked
 

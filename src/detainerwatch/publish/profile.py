@@ -4,6 +4,8 @@ behind every count. Aggregates only."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import datetime as dt
 import json
 import re
@@ -16,9 +18,10 @@ from ..errors import UsageError
 from ..link import gazetteer as gz
 from ..link.names import split_name_state, suggest
 from . import disclosure
+from duckdb import DuckDBPyConnection
 
 
-def parse_jurisdiction(text: str) -> dict:
+def parse_jurisdiction(text: str) -> dict[str, Any]:
     """'Travis County, TX', 'Philadelphia, PA', 'Pennsylvania', '48453', '4260000', '42',
     'county:48453' -> {type, fips, name, state_abbr, state_fips, ids}."""
     raw = text.strip()
@@ -32,9 +35,9 @@ def parse_jurisdiction(text: str) -> dict:
             raise UsageError(f"no county has FIPS code {raw}")
         return _county(county)
     if re.fullmatch(r"\d{7}", raw):
-        for (abbr, _), place in gz._places().items():  # noqa: SLF001 (small table)
-            if place.place_fips == raw:
-                return _city(place)
+        for known in gz._places().values():  # noqa: SLF001 (small table)
+            if known.place_fips == raw:
+                return _city(known)
         raise UsageError(
             f"place FIPS {raw} is not in the gazetteer's places (data/gazetteer/places.csv)"
         )
@@ -88,7 +91,7 @@ def _did_you_mean(text: str) -> str:
     return f"; did you mean {found[0]}?" if found else ""
 
 
-def _county(county) -> dict:
+def _county(county: gz.County) -> dict[str, Any]:
     st = gz.state(county.state)
     ids = [f"county:{county.fips}"]
     for place in {p for p in gz._places().values() if p.consolidated}:  # noqa: SLF001
@@ -99,13 +102,13 @@ def _county(county) -> dict:
         "fips": county.fips,
         "name": f"{county.name}, {county.state}",
         "state_abbr": county.state,
-        "state_fips": st.fips,
+        "state_fips": st.fips if st else None,
         "ids": ids,
         "city_name": None,
     }
 
 
-def _city(place) -> dict:
+def _city(place: gz.Place) -> dict[str, Any]:
     st = gz.state(place.state)
     ids = [f"city:{place.place_fips}"]
     if place.consolidated:
@@ -115,13 +118,13 @@ def _city(place) -> dict:
         "fips": place.place_fips,
         "name": f"{place.name}, {place.state}",
         "state_abbr": place.state,
-        "state_fips": st.fips,
+        "state_fips": st.fips if st else None,
         "ids": ids,
         "city_name": place.name,
     }
 
 
-def _state(st) -> dict:
+def _state(st: gz.State) -> dict[str, Any]:
     return {
         "type": "state",
         "fips": st.fips,
@@ -133,13 +136,13 @@ def _state(st) -> dict:
     }
 
 
-def build_profile(con, jurisdiction: str) -> dict:
+def build_profile(con: DuckDBPyConnection, jurisdiction: str) -> dict[str, Any]:
     target = parse_jurisdiction(jurisdiction)
     facts.register(con)
     unclassified = facts.check_unmapped(con)  # warnings: values no hand table maps
     if target["ids"]:
         where = f"jurisdiction_id IN ({', '.join('?' * len(target['ids']))})"
-        params: list = list(target["ids"])
+        params: list[Any] = list(target["ids"])
     else:  # a city without a place code: match its name within the state
         where = (
             "jurisdiction_type = 'city' AND state_fips = ? AND lower(jurisdiction_name) = lower(?)"
@@ -149,10 +152,10 @@ def build_profile(con, jurisdiction: str) -> dict:
     outcome_cols = ", ".join(f"count(*) FILTER (WHERE outcome = '{o}') AS {o}" for o in OUTCOMES)
     names = [*["issued"], *OUTCOMES]
 
-    def rows(sql, p=params):
+    def rows(sql: str, p: list[Any] = params) -> list[dict[str, Any]]:
         result = con.execute(sql, p)
         cols = [d[0] for d in result.description]
-        return [dict(zip(cols, r)) for r in result.fetchall()]
+        return [dict(zip(cols, r, strict=True)) for r in result.fetchall()]
 
     totals = rows(
         f"SELECT count(*) AS issued, {outcome_cols}, min(issued) AS first_issued, "
@@ -263,7 +266,7 @@ def build_profile(con, jurisdiction: str) -> dict:
     )
 
 
-def write_profile(profile: dict, out: Path) -> None:
+def write_profile(profile: dict[str, Any], out: Path) -> None:
     from . import charts
     from .output import write_csv
 

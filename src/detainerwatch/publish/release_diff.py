@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import json
 from pathlib import Path
 
@@ -34,11 +36,11 @@ JM_COLUMNS = [
 ]
 
 
-def render_diff_html(diff: dict) -> str:
+def render_diff_html(diff: dict[str, Any]) -> str:
     return environment().get_template("release_diff.html").render(d=diff)
 
 
-def protect_diff(diff: dict) -> dict:
+def protect_diff(diff: dict[str, Any]) -> dict[str, Any]:
     """The diff as published: person-attribute outcome classes folded (FOLDED), then the one
     disclosure function."""
     for row in diff.get("jurisdiction_months") or []:
@@ -47,7 +49,7 @@ def protect_diff(diff: dict) -> dict:
                 n = row.pop(f"{side}_{cls}", None)
                 if isinstance(n, int) and isinstance(row.get(f"{side}_{into}"), int):
                     row[f"{side}_{into}"] += n
-    moved: dict[tuple, int] = {}
+    moved: dict[tuple[Any, ...], int] = {}
     for row in diff.get("moved") or []:
         key = (
             FOLDED.get(row["outcome_in_a"], row["outcome_in_a"]),
@@ -66,7 +68,7 @@ def protect_diff(diff: dict) -> dict:
     return protect(diff, "tables")
 
 
-def write_diff(diff: dict, out: Path) -> list[Path]:
+def write_diff(diff: dict[str, Any], out: Path) -> list[Path]:
     require(diff, "release diff")
     out.mkdir(parents=True, exist_ok=True)
     (out / "index.html").write_text(render_diff_html(diff), encoding="utf-8")

@@ -15,6 +15,8 @@ unresolved attributions are shown apart from them, never ranked with them.
 
 from __future__ import annotations
 
+from typing import Any
+
 import datetime as dt
 from dataclasses import dataclass
 
@@ -25,6 +27,7 @@ from ..derive.policies import PolicyIndex
 from ..errors import UsageError
 from ..link import gazetteer as gz
 from . import coverage, disclosure
+from duckdb import DuckDBPyConnection
 
 SUPPRESS_BELOW = 5
 
@@ -47,7 +50,7 @@ def week_of(day: dt.date) -> Period:
     return Period(start, end, f"week of {start.isoformat()} to {end.isoformat()}")
 
 
-def store_range(con) -> tuple[dt.date, dt.date] | None:
+def store_range(con: DuckDBPyConnection) -> tuple[dt.date, dt.date] | None:
     row = con.execute(
         "SELECT min(prepare_date)::DATE, max(prepare_date)::DATE FROM detainers"
     ).fetchall()[0]
@@ -55,7 +58,7 @@ def store_range(con) -> tuple[dt.date, dt.date] | None:
 
 
 def resolve_period(
-    con,
+    con: DuckDBPyConnection,
     *,
     week: dt.date | None = None,
     start: dt.date | None = None,
@@ -71,7 +74,9 @@ def resolve_period(
         return week_of(week)
     if start or end:
         # One bound alone never makes an inverted period: the other follows it if needed.
-        start = start or min(span[0], end)
+        if start is None:
+            assert end is not None  # one of the two is given
+            start = min(span[0], end)
         end = end or max(span[1], start)
         if end < start:
             raise UsageError(f"--to {end} is before --from {start}")
@@ -82,26 +87,28 @@ def resolve_period(
     return latest
 
 
-def suppress(n: int | None):
+def suppress(n: int | None) -> int:
     """A count for publish.disclosure to judge (None is 0)."""
     return 0 if n is None else n
 
 
-def _rows(result) -> list[dict]:
+def _rows(result: DuckDBPyConnection) -> list[dict[str, Any]]:
     names = [d[0] for d in result.description]
-    return [dict(zip(names, r)) for r in result.fetchall()]
+    return [dict(zip(names, r, strict=True)) for r in result.fetchall()]
 
 
-def _scope(period: Period, state: str | None):
+def _scope(period: Period, state: str | None) -> tuple[str, list[Any]]:
     where = "issued BETWEEN ? AND ?"
-    params: list = [period.start, period.end]
+    params: list[Any] = [period.start, period.end]
     if state:
         where += " AND state_fips = ?"
         params.append(state)
     return where, params
 
 
-def build_report(con, period: Period, state: str | None = None) -> dict:
+def build_report(
+    con: DuckDBPyConnection, period: Period, state: str | None = None
+) -> dict[str, Any]:
     facts.register(con)
     unclassified = facts.check_unmapped(con)  # warnings: values no hand table maps
     st = None
@@ -217,7 +224,7 @@ def build_report(con, period: Period, state: str | None = None) -> dict:
     )
 
 
-def _outside(cov: dict, period: Period, st) -> str | None:
+def _outside(cov: dict[str, Any], period: Period, st: gz.State | None) -> str | None:
     """Why the request lies outside what the store covers, or None."""
     if st is not None and not coverage.state_covered(cov, st.abbr):
         return f"{st.name} is not covered: the store holds {cov['text']}."
@@ -226,7 +233,9 @@ def _outside(cov: dict, period: Period, st) -> str | None:
     return None
 
 
-def _not_covered(cov: dict, period: Period, st, why: str) -> dict:
+def _not_covered(
+    cov: dict[str, Any], period: Period, st: gz.State | None, why: str
+) -> dict[str, Any]:
     """A report for a request outside the store's coverage: it says so, with no table of zeros."""
     return {
         "title": "Declined Detainer Outcome Report" + (f": {st.name}" if st else ""),
@@ -246,7 +255,7 @@ def _not_covered(cov: dict, period: Period, st, why: str) -> dict:
     }
 
 
-def _not_recorded(declined: dict, recorded: dict) -> None:
+def _not_recorded(declined: dict[str, Any], recorded: dict[str, Any]) -> None:
     """Section II columns from fields that no release in scope records: "not recorded", not 0."""
     nr = coverage.NOT_RECORDED
     blank = []
@@ -282,7 +291,9 @@ THREAT_KEYS = ["threat_level_1", "threat_level_2", "threat_level_3", "threat_lev
 ROW_KEYS = [*TIERS, *THREAT_KEYS, "aggravated_felony"]
 
 
-def _declined_section(con, counted, params, jurisdictions) -> dict:
+def _declined_section(
+    con: DuckDBPyConnection, counted: str, params: list[Any], jurisdictions: list[dict[str, Any]]
+) -> dict[str, Any]:
     """Section II. Cells of 1-4 people are published as "<5", and no such cell may be worked
     out from what is shown. A jurisdiction has its own row only with 5 or more declined
     detainers and a tier mix that does not give a "<5" away; the others are pooled in one row
@@ -380,7 +391,9 @@ def _declined_section(con, counted, params, jurisdictions) -> dict:
     }
 
 
-def _policy_section(con, jurisdictions, period: Period) -> list[dict]:
+def _policy_section(
+    con: DuckDBPyConnection, jurisdictions: list[dict[str, Any]], period: Period
+) -> list[dict[str, Any]]:
     index = PolicyIndex(con)
     out = []
     for j in jurisdictions:
@@ -433,7 +446,14 @@ def _policy_section(con, jurisdictions, period: Period) -> list[dict]:
     return out
 
 
-def _fidelity(con, where, params, totals, excluded, period) -> dict:
+def _fidelity(
+    con: DuckDBPyConnection,
+    where: str,
+    params: list[Any],
+    totals: dict[str, Any],
+    excluded: int,
+    period: Period,
+) -> dict[str, Any]:
     releases = _rows(
         con.execute(
             f"""
@@ -489,7 +509,9 @@ def _fidelity(con, where, params, totals, excluded, period) -> dict:
     }
 
 
-def trend(con, period: Period, state_fips: str | None = None) -> list[dict]:
+def trend(
+    con: DuckDBPyConnection, period: Period, state_fips: str | None = None
+) -> list[dict[str, Any]]:
     """Weekly series for periods up to a year (Saturday-Friday weeks, as the DDOR's), monthly
     beyond."""
     unit = "week" if period.days <= 366 else "month"
@@ -511,7 +533,7 @@ def trend(con, period: Period, state_fips: str | None = None) -> list[dict]:
     ]
 
 
-def _map_rows(con, counted, params) -> list[dict]:
+def _map_rows(con: DuckDBPyConnection, counted: str, params: list[Any]) -> list[dict[str, Any]]:
     return [
         {"county_fips": r[0], "issued": r[1], "declined": r[2]}
         for r in con.execute(
@@ -525,7 +547,7 @@ def _map_rows(con, counted, params) -> list[dict]:
     ]
 
 
-def facilities(con, counted, params) -> list[dict]:
+def facilities(con: DuckDBPyConnection, counted: str, params: list[Any]) -> list[dict[str, Any]]:
     outcome_cols = ", ".join(f"count(*) FILTER (WHERE outcome = '{o}') AS {o}" for o in OUTCOMES)
     return _rows(
         con.execute(

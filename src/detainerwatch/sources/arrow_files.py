@@ -10,6 +10,7 @@ record has in a CSV export of the file (without a preamble).
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 from collections.abc import Iterator
 
 import pyarrow as pa
@@ -17,6 +18,9 @@ import pyarrow.compute as pc
 
 from ..errors import InputError
 from .layout import Layout
+
+if TYPE_CHECKING:
+    from .readers import Workbook
 
 PARQUET_MAGIC = b"PAR1"
 FEATHER_MAGIC = b"ARROW1"
@@ -59,7 +63,7 @@ def column_text(column: pa.Array) -> pa.Array:
     return pc.if_else(blank, pa.scalar(None, pa.string()), text)
 
 
-def read_arrow_file(path: Path, layouts: list[Layout], kind: str):
+def read_arrow_file(path: Path, layouts: list[Layout], kind: str) -> Workbook:
     """The file as a one-sheet Workbook whose layout is found from its column names."""
     from .readers import Sheet, Workbook, find_header
 

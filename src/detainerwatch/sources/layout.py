@@ -30,7 +30,7 @@ class Layout:
     null_text: tuple[str, ...] = ()  # whole-cell texts that mean "missing" (R's NA in CSV)
     _norm: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         known = {f.name for f in FIELDS_BY_KIND[self.kind]}
         for header, canonical in self.columns.items():
             if canonical not in known:

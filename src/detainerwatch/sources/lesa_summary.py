@@ -10,6 +10,8 @@ counts, until a blank row.
 
 from __future__ import annotations
 
+from typing import Any
+
 import re
 from pathlib import Path
 
@@ -35,7 +37,7 @@ def _series(title: str) -> str | None:
     return None
 
 
-def _number(text) -> int | None:
+def _number(text: object) -> int | None:
     if text is None:
         return None
     if isinstance(text, (int, float)):
@@ -44,7 +46,7 @@ def _number(text) -> int | None:
     return int(float(digits)) if re.fullmatch(r"-?\d+(\.0+)?", digits) else None
 
 
-def parse_summary(rows: list[list]) -> dict[str, dict[str, int]]:
+def parse_summary(rows: list[list[Any]]) -> dict[str, dict[str, int]]:
     """{series: {"FY2012": n, ..., "total": n}} from the sheet's rows (cells as read)."""
     out: dict[str, dict[str, int]] = {}
     columns: list[tuple[int, str]] = []

@@ -3,8 +3,8 @@
 Seen in ICE releases: ``b(6), b(7)c``, ``b(6), b(7)C``, ``(b)(6)(b)(7)(c)``,
 ``(b)(6),(b)(7)c)``, ``(b)(7)e)``, ``b(7)(e)``, ``(B)(3)``. A marker is one or more
 exemption tokens and nothing else; after the first, a token may leave out the ``b``
-(``(b)(6)(7)(c)``, ``(b)(6), (7)(c)``). A bare ``b6`` is not a marker. The pattern is RE2-compatible so the store can apply it
-in SQL, column by column, without a Python loop.
+(``(b)(6)(7)(c)``, ``(b)(6), (7)(c)``). A bare ``b6`` is not a marker. The pattern is
+RE2-compatible so the store can apply it in SQL, column by column, without a Python loop.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ def null_markers(table: pa.Table) -> tuple[pa.Table, dict[str, int]]:
     cells that hold one, and only their validity bits change; the text buffers are shared."""
     counts: dict[str, int] = {}
     arrays = []
-    for name, column in zip(table.column_names, table.columns):
+    for name, column in zip(table.column_names, table.columns, strict=True):
         counts[name] = 0
         if not pa.types.is_string(column.type):
             arrays.append(column)

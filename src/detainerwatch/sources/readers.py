@@ -6,6 +6,8 @@ a numeric column survives as text and is counted, never silently nulled.
 
 from __future__ import annotations
 
+from typing import Any
+
 import codecs
 import csv
 import datetime as dt
@@ -18,7 +20,9 @@ import stat
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
+from types import ModuleType
+from typing import BinaryIO
 
 import pyarrow as pa
 
@@ -31,7 +35,7 @@ NOTE_SHEETS = re.compile(r"(?i)^\s*(foot\s*notes?|notes?)\s*$")
 BATCH_ROWS = 50_000
 
 
-def cell_to_text(value) -> str | None:
+def cell_to_text(value: object) -> str | None:
     """One cell as text, exactly as far as the workbook lets us: blank -> None."""
     if value is None:
         return None
@@ -102,8 +106,8 @@ def sniff_format(path: Path) -> str:
     refused by name."""
     with open(path, "rb") as fh:
         head = fh.read(8)
-    if arrow_format(head):  # Parquet or Feather, as the Deportation Data Project publishes
-        return arrow_format(head)
+    if fmt := arrow_format(head):  # Parquet or Feather, as the Deportation Data Project publishes
+        return fmt
     for magic, what in _MAGIC:
         if head.startswith(magic):
             raise InputError(path, _EXPECTED_FILE, found=what)
@@ -131,9 +135,13 @@ def sniff_format(path: Path) -> str:
     return "delimited"
 
 
-def find_header(rows: list[list[str | None]], layouts: list[Layout], file, sheet):
+def find_header(
+    rows: Sequence[Sequence[str | None]], layouts: list[Layout], file: object, sheet: str | None
+) -> tuple[Layout, int] | None:
     """Return (layout, header_index) or None; raise for a known layout missing a column."""
-    best = (0.0, None, None)
+    best: tuple[float, Layout | None, int | None] = (0.0, None, None)
+    layout: Layout | None
+    index: int | None
     for index, row in enumerate(rows):
         headers = [c or "" for c in row]
         for layout in layouts:
@@ -144,7 +152,7 @@ def find_header(rows: list[list[str | None]], layouts: list[Layout], file, sheet
             if score > best[0]:
                 best = (score, layout, index)
     score, layout, index = best
-    if layout is not None and score >= 0.5:
+    if layout is not None and index is not None and score >= 0.5:
         headers = [c or "" for c in rows[index]]
         present = {normalise_header(h) for h in headers}
         missing = [s for s in layout.signature if normalise_header(s) not in present]
@@ -158,7 +166,9 @@ def find_header(rows: list[list[str | None]], layouts: list[Layout], file, sheet
     return None
 
 
-def check_required(layout: Layout, headers: list[str], file, sheet, row: int) -> None:
+def check_required(
+    layout: Layout, headers: list[str], file: object, sheet: str | None, row: int
+) -> None:
     seen: set[str] = set()
     for header in headers:
         canonical = layout.canonical(header) if header.strip() else None
@@ -285,7 +295,7 @@ def _recognise(path: Path, layouts: list[Layout], sources: list[_SheetSource]) -
     return wb_out
 
 
-def _read_xlsx_stream(path: Path, layouts: list[Layout], xlsx_stream) -> Workbook:
+def _read_xlsx_stream(path: Path, layouts: list[Layout], xlsx_stream: ModuleType) -> Workbook:
     try:
         book = xlsx_stream.XlsxStream(path)
     except InputError:
@@ -293,8 +303,8 @@ def _read_xlsx_stream(path: Path, layouts: list[Layout], xlsx_stream) -> Workboo
     except Exception as exc:  # zip and xml errors all mean the same to a user
         raise InputError(path, "a readable .xlsx workbook", found=_short(exc)) from None
 
-    def source(part) -> _SheetSource:
-        def head():
+    def source(part: Any) -> _SheetSource:
+        def head() -> tuple[list[list[str | None]], int | None]:
             try:
                 got = book.head(part.member)
             except xlsx_stream.ScanFault as exc:
@@ -316,7 +326,7 @@ def _read_xlsx_stream(path: Path, layouts: list[Layout], xlsx_stream) -> Workboo
     return _recognise(path, layouts, [source(part) for part in book.sheets])
 
 
-def _fault(exc, path, name) -> InputError:
+def _fault(exc: BaseException, path: Path, name: str) -> InputError:
     """The scanner's refusal (problem, row, column index) as the one-line error."""
     problem, row, col = (list(exc.args) + [None, None, None])[:3]
     return InputError(
@@ -329,17 +339,25 @@ def _fault(exc, path, name) -> InputError:
     )
 
 
-def _extent(book, member, path, name) -> int:
+def _extent(book: Any, member: str, path: Path, name: str) -> int:
     try:
-        return book.extent(member)
+        return int(book.extent(member))
     except _scan_fault() as exc:
         raise _fault(exc, path, name) from None
     except Exception as exc:
         raise InputError(path, "a readable worksheet", sheet=name, found=_short(exc)) from None
 
 
-def _stream_batches(book, member, path, name, header_row, width, xlsx_stream):
-    def batches():
+def _stream_batches(
+    book: Any,
+    member: str,
+    path: Path,
+    name: str,
+    header_row: int,
+    width: int,
+    xlsx_stream: ModuleType,
+) -> Callable[[], Iterator[pa.Table]]:
+    def batches() -> Iterator[pa.Table]:
         try:
             yield from book.batches(member, width, header_row, BATCH_ROWS)
         except xlsx_stream.ScanError as exc:
@@ -377,14 +395,14 @@ def read_xlsx_calamine(path: Path, layouts: list[Layout]) -> Workbook:
         raise InputError(path, "a readable .xlsx workbook", found=_short(exc)) from None
 
     def source(name: str) -> _SheetSource:
-        sheets = {}
+        sheets: dict[str, Any] = {}
 
-        def sheet():  # parsed once, whole, on first use
+        def sheet() -> Any:  # parsed once, whole, on first use
             if name not in sheets:
                 sheets[name] = workbook.get_sheet_by_name(name)
             return sheets[name]
 
-        def head():
+        def head() -> tuple[list[list[str | None]], int | None]:
             rows = [
                 [cell_to_text(c) for c in row]
                 for row in sheet().to_python(skip_empty_area=False, nrows=30)
@@ -436,13 +454,15 @@ def _continued(wb_out: Workbook, after: str | None, head: list[list[str | None]]
     )
     if width > len(prior.headers) or position is None or position >= len(first):
         return None
-    return prior if first[position] and _DATE_LIKE.match(first[position]) else None
+    return prior if first[position] and _DATE_LIKE.match(first[position] or "") else None
 
 
-def _xlsx_batches(path, sheet, name, header_row, width):
+def _xlsx_batches(
+    path: Path, sheet: Any, name: str, header_row: int, width: int
+) -> Callable[[], Iterator[pa.Table]]:
     # The sheet object is the one the header was read from: calamine parses a sheet whole, so
     # asking the workbook for it again would parse it twice.
-    def batches():
+    def batches() -> Iterator[pa.Table]:
         try:
             rows = sheet.iter_rows()
             batch: list[tuple[int, list[str | None]]] = []
@@ -482,18 +502,21 @@ def _xlsx_batches(path, sheet, name, header_row, width):
 
 def rows_to_table(batch: list[tuple[int, list[str | None]]], width: int) -> pa.Table:
     """(row_number, cells) pairs -> the Arrow table the store types in SQL."""
-    numbers, rows = zip(*batch) if batch else ((), ())
-    columns = list(zip(*rows)) if rows else [()] * width  # transposed in C, not per cell
+    numbers, rows = zip(*batch, strict=True) if batch else ((), ())
+    columns = (
+        list(zip(*rows, strict=True)) if rows else [()] * width
+    )  # transposed in C, not per cell
     arrays = [pa.array(numbers, pa.int64())]
     names = ["row_number"] + [f"c{i}" for i in range(width)]
     arrays.extend(pa.array(columns[i], pa.string()) for i in range(width))
     return pa.Table.from_arrays(arrays, names=names)
 
 
-def _scan_fault():
+def _scan_fault() -> type[Exception]:
     from .xlsx_stream import ScanFault
 
-    return ScanFault
+    fault: type[Exception] = ScanFault  # the C extension's exception class
+    return fault
 
 
 def _col_letter(index: int) -> str:
@@ -559,7 +582,7 @@ def read_delimited(path: Path, layouts: list[Layout], encoding: str = "utf-8-sig
     header, delimiter, header_row = rows[index], delimiters[index], index + 1
     width = len(header)
 
-    def batches():
+    def batches() -> Iterator[pa.Table]:
         state = {"record": 0}  # the last record read; the header is record `header_row`
         with open(path, "rb") as raw:
             reader = csv.reader(
@@ -662,14 +685,18 @@ MAX_LINE_BYTES = 64 << 20  # one record of delimited text
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
-def _decoded_lines(raw, path, encoding: str, state: dict, cr_only: bool):
+def _decoded_lines(
+    raw: BinaryIO, path: Path, encoding: str, state: dict[str, Any], cr_only: bool
+) -> Iterator[str]:
     """Text lines, each decoded on its own so an undecodable byte is reported at its own row.
     No line reaches the store with a lone surrogate (utf-7 or unicode_escape can decode to
     one) or longer than MAX_LINE_BYTES."""
     return itertools.chain.from_iterable(_decoded_blocks(raw, path, encoding, state, cr_only))
 
 
-def _decoded_blocks(raw, path, encoding: str, state: dict, cr_only: bool):
+def _decoded_blocks(
+    raw: BinaryIO, path: Path, encoding: str, state: dict[str, Any], cr_only: bool
+) -> Iterator[list[str]]:
     """Lists of decoded lines (the csv reader takes them without a Python call per line); a
     line that cannot be taken (undecodable, a lone surrogate, too long) ends its block, and the
     error is raised when the reader asks for it, so it names that line's row."""
@@ -747,7 +774,7 @@ def _decodes(line: bytes, codec: str, utf8: bool) -> bool:
     return utf8 or not _SURROGATE.search(text)
 
 
-def _cr_lines(raw):
+def _cr_lines(raw: BinaryIO) -> Iterator[bytes]:
     rest = b""
     for chunk in iter(lambda: raw.read(1 << 20), b""):
         parts = (rest + chunk).split(b"\r")

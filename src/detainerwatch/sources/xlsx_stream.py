@@ -12,6 +12,8 @@ written, numbers styled as dates as ISO text.
 
 from __future__ import annotations
 
+from typing import Any
+
 import html
 import posixpath
 import queue
@@ -20,12 +22,13 @@ import threading
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pyarrow as pa
 
 from ..errors import InputError
-from ._xlsxscan import ScanFault, Scanner, check_xml, shared_strings
+from ._xlsxscan import ScanFault as ScanFault
+from ._xlsxscan import Scanner, check_xml, shared_strings
 
 CHUNK = 8 << 20  # inflated bytes per read
 HEAD_ROWS = 30
@@ -80,13 +83,13 @@ class Head:
 class ScanError(Exception):
     """A value the columns cannot hold: (problem, row, column index, text)."""
 
-    def __init__(self, problem: str, row: int, col: int, text: str | None):
+    def __init__(self, problem: str, row: int, col: int, text: str | None) -> None:
         self.problem, self.row, self.col, self.text = problem, row, col, text
         super().__init__(problem)
 
 
 class XlsxStream:
-    def __init__(self, path: Path):
+    def __init__(self, path: Path) -> None:
         self.path = Path(path)
         self.zip = zipfile.ZipFile(self.path)
         try:
@@ -134,7 +137,7 @@ class XlsxStream:
         base = posixpath.dirname(workbook)
         text = self._read_text(workbook)
         rels_path = posixpath.join(base, "_rels", posixpath.basename(workbook) + ".rels")
-        rels = {}
+        rels: dict[str | None, tuple[str, str]] = {}
         if rels_path in names:
             for tag, body in _TAG.findall(self._read_text(rels_path)):
                 if tag == "Relationship":
@@ -153,7 +156,7 @@ class XlsxStream:
             if tag == "workbookPr":
                 self.date1904 = a.get("date1904", "").lower() in ("1", "true")
             elif tag == "sheet":
-                kind, target = rels.get(a.get("id"), ("", None))
+                kind, target = rels.get(a.get("id"), ("", ""))  # "": no such part
                 member = target if kind.endswith(WORKSHEET_REL) and target in names else None
                 self.sheets.append(SheetPart(a.get("name", ""), member))
         seen_names: set[str] = set()
@@ -244,12 +247,12 @@ class XlsxStream:
 
     def _chunks(
         self, member: str, scanner: Scanner, size: int | None = None, ahead: bool = True
-    ) -> Iterator[bytes]:
+    ) -> Iterator[bytes | memoryview]:
         """The inflated XML, cut after a row end; inflated ahead in another thread. A row
         longer than MAX_ROW_BYTES is refused (its XML would be held whole)."""
         size = size or CHUNK
 
-        def inflate(emit):
+        def inflate(emit: Callable[[bytes], None]) -> None:
             with self.zip.open(member) as fh:
                 while block := fh.read(size):
                     emit(block)
@@ -322,7 +325,7 @@ class XlsxStream:
         Scanning runs in its own thread, a batch ahead of the consumer, so the store types and
         writes one batch while the next is inflated and scanned."""
 
-        def scan(emit):
+        def scan(emit: Callable[[pa.Table], None]) -> None:
             scanner = self._scanner()
             scanner.configure(width, header_row)
             for chunk in self._chunks(member, scanner):
@@ -358,13 +361,15 @@ class _Stopped(Exception):
     """The consumer went away (an error, Ctrl-C): the worker unwinds at its next emit."""
 
 
-def _ahead(work, name: str, depth: int = 2) -> Iterator:
+def _ahead(
+    work: Callable[[Callable[[Any], None]], None], name: str, depth: int = 2
+) -> Iterator[Any]:
     """Run work(emit) in a thread; yield what it emits, then re-raise what it raised. When the
     consumer stops early the worker stops at its next emit rather than read on to the end."""
-    q: queue.Queue = queue.Queue(maxsize=depth)
+    q: queue.Queue[Any] = queue.Queue(maxsize=depth)
     stop = threading.Event()
 
-    def run():
+    def run() -> None:
         try:
             work(lambda item: _put(q, stop, item))
             _put(q, stop, _END)
@@ -401,7 +406,7 @@ def _blocks(zf: zipfile.ZipFile, member: str, size: int) -> Iterator[bytes]:
             yield block
 
 
-def _put(q: queue.Queue, stop: threading.Event, item) -> None:
+def _put(q: queue.Queue[Any], stop: threading.Event, item: object) -> None:
     while not stop.is_set():
         try:
             q.put(item, timeout=0.1)
@@ -411,7 +416,7 @@ def _put(q: queue.Queue, stop: threading.Event, item) -> None:
     raise _Stopped()
 
 
-def _table(taken, width: int) -> pa.Table:
+def _table(taken: Any, width: int) -> pa.Table:
     n, row_numbers, columns = taken
     arrays = [pa.Array.from_buffers(pa.int64(), n, [None, pa.py_buffer(row_numbers)])]
     for offsets, data, bitmap, nulls in columns:

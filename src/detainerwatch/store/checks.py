@@ -13,9 +13,15 @@ rows are what ICE released; the check says where they and the file's own totals 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from ..sources.fields import EVENT_DATE
 from .schema import TARGET_TABLE
+from duckdb import DuckDBPyConnection
+
+if TYPE_CHECKING:
+    from ..sources.readers import Workbook
+    from .ingest import FileReport
 
 # DDP numbers rows per upstream sheet as Excel shows them, with the header on row 7.
 UPSTREAM_FIRST_ROW = 8
@@ -43,11 +49,11 @@ class Check:
         )
 
 
-def _n(value) -> str:
+def _n(value: int | None) -> str:
     return "-" if value is None else f"{value:,}"
 
 
-def run_checks(con, report, workbook) -> list[Check]:
+def run_checks(con: DuckDBPyConnection, report: FileReport, workbook: Workbook) -> list[Check]:
     checks: list[Check] = []
     layouts = list({sheet.layout.name: sheet.layout for sheet in workbook.sheets}.values())
     if any("upstream_row" in layout.columns.values() for layout in layouts):
@@ -65,7 +71,8 @@ def run_checks(con, report, workbook) -> list[Check]:
     return checks
 
 
-def _upstream_checks(con, report) -> list[Check]:
+def _upstream_checks(con: DuckDBPyConnection, report: FileReport) -> list[Check]:
+    assert report.kind is not None  # an ingested file's kind is known
     table = TARGET_TABLE[report.kind]
     sid = report.source_id
     checks = []
@@ -151,7 +158,7 @@ def _upstream_checks(con, report) -> list[Check]:
     return checks
 
 
-def _duplicate_check(con, report) -> Check:
+def _duplicate_check(con: DuckDBPyConnection, report: FileReport) -> Check:
     """DDP marks every row of a group sharing prepare date and identifier; the store marks every
     row after the first sharing identifier and prepare day in the release. Compared by group:
     a row is in a group of two or more by both rules, or the rules disagree on it."""
@@ -195,7 +202,7 @@ _FY = "year({d}) + CASE WHEN month({d}) >= 10 THEN 1 ELSE 0 END"
 _SERIES = {"arrests": ("arrests", "Arrests"), "book_ins": ("stints", "Book Ins")}
 
 
-def _summary_checks(con, report, workbook) -> list[Check]:
+def _summary_checks(con: DuckDBPyConnection, report: FileReport, workbook: Workbook) -> list[Check]:
     from ..sources.lesa_summary import read_summary
 
     found = read_summary(workbook.file)
@@ -280,7 +287,9 @@ def _summary_checks(con, report, workbook) -> list[Check]:
     return checks
 
 
-def _removal_checks(con, sid, name, totals) -> list[Check]:
+def _removal_checks(
+    con: DuckDBPyConnection, sid: int | None, name: str, totals: dict[str, dict[str, int]]
+) -> list[Check]:
     checks = []
     by_sheet = dict(
         con.execute(

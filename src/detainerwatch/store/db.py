@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import os
 import re
 from pathlib import Path
@@ -10,6 +12,7 @@ import duckdb
 
 from ..errors import UsageError
 from .schema import DDL, SCHEMA_VERSION
+from duckdb import DuckDBPyConnection
 
 DEFAULT_DB = "detainerwatch.duckdb"
 _CONFIG = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
@@ -20,7 +23,7 @@ def default_db_path() -> Path:
 
 
 def connect(
-    path: str | Path | None = None, *, read_only: bool = False, config: dict | None = None
+    path: str | Path | None = None, *, read_only: bool = False, config: dict[str, Any] | None = None
 ) -> duckdb.DuckDBPyConnection:
     """The store; config replaces the default connection settings (store.query locks them)."""
     path = Path(path) if path else default_db_path()
@@ -89,7 +92,7 @@ def _open_error(path: Path, exc: Exception, read_only: bool) -> str:
     return f"{path}: cannot open the store{' read-only' if read_only else ''} ({text[:200]})"
 
 
-def _has_tables(con) -> bool:
+def _has_tables(con: DuckDBPyConnection) -> bool:
     return bool(
         con.execute(
             "SELECT count(*) FROM information_schema.tables "
@@ -98,7 +101,7 @@ def _has_tables(con) -> bool:
     )
 
 
-def _is_store(con) -> bool:
+def _is_store(con: DuckDBPyConnection) -> bool:
     return bool(
         con.execute(
             "SELECT count(*) FROM information_schema.tables WHERE "

@@ -2,8 +2,8 @@
 
 Each sheet arrives as batches of text (Arrow); redaction markers are counted and nulled per
 column in vectorised form (sources.markers), then typing, value-set checks and validation run as
-column-wise SQL over the batch, so no Python loop touches a cell after it was read. Any bad input raises InputError before commit, and the
-rollback leaves the store exactly as it was.
+column-wise SQL over the batch, so no Python loop touches a cell after it was read. Any bad
+input raises InputError before commit, and the rollback leaves the store exactly as it was.
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ import datetime as dt
 import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
-from collections.abc import Callable
+from typing import Any, Protocol
+from collections.abc import Callable, Iterable, Iterator, Sequence
 
 import duckdb
 import pyarrow as pa
@@ -30,8 +30,10 @@ from ..sources.layouts import ALL as ALL_LAYOUTS
 from ..sources.fields import EVENT_KINDS
 from ..sources.markers import null_markers, null_texts
 from ..sources.preamble import default_release_tag
+from ..sources.layout import Layout
 from ..sources.readers import Sheet, open_source
 from .schema import TARGET_TABLE
+from duckdb import DuckDBPyConnection
 
 ISO_FORMATS = ("%Y-%m-%d", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M:%S.%f", "%Y-%m-%dT%H:%M:%S")
 SLASH_FORMATS = (
@@ -54,13 +56,13 @@ class Progress(Protocol):
 
 
 class _NoProgress:
-    def start(self, label, total):
+    def start(self, label: str, total: int | None) -> None:
         pass
 
-    def advance(self, rows):
+    def advance(self, rows: int) -> None:
         pass
 
-    def stop(self):
+    def stop(self) -> None:
         pass
 
 
@@ -112,7 +114,7 @@ class FileReport:
     kind: str | None = None
     sheets: list[SheetReport] = field(default_factory=list)
     skipped_sheets: list[tuple[str, str]] = field(default_factory=list)
-    checks: list = field(default_factory=list)  # store.checks.Check: totals, upstream rows
+    checks: list[Any] = field(default_factory=list)  # store.checks.Check: totals, upstream rows
 
     @property
     def rows_in(self) -> int:
@@ -175,7 +177,7 @@ def ingest(
         for path in paths:
             report = _ingest_file(con, Path(path), release, encoding, progress, accept_unmapped)
             reports.append(report)
-            if report.status == "ingested" and report.kind == "detainers":
+            if report.status == "ingested" and report.kind == "detainers" and report.release:
                 touched.add(report.release)
         for tag in sorted(touched):
             flag_likely_duplicates(con, tag)
@@ -193,7 +195,7 @@ def ingest(
 
 
 @contextlib.contextmanager
-def new_store_guard(db_path):
+def new_store_guard(db_path: str | Path | None) -> Iterator[None]:
     """Around the first ingest into a path: when it fails, the store file it created (and its
     write-ahead log) is removed, so nothing is left behind. An existing store is left alone
     (the failed ingest rolled back, so it is exactly as it was)."""
@@ -223,7 +225,12 @@ def _return_freed_memory() -> None:
 
 
 def _ingest_file(
-    con, path: Path, release: str | None, encoding: str, progress, accept_unmapped: bool = False
+    con: DuckDBPyConnection,
+    path: Path,
+    release: str | None,
+    encoding: str,
+    progress: Progress,
+    accept_unmapped: bool = False,
 ) -> FileReport:
     if not path.exists():
         raise InputError(path, "an existing file")
@@ -293,7 +300,14 @@ def _ingest_file(
     return report
 
 
-def _load_sheet(con, source_id: int, sha: str, sheet: Sheet, release: str, progress) -> SheetReport:
+def _load_sheet(
+    con: DuckDBPyConnection,
+    source_id: int,
+    sha: str,
+    sheet: Sheet,
+    release: str,
+    progress: Progress,
+) -> SheetReport:
     """Type, check and store one sheet, batch by batch: memory is bounded by the batch size."""
     layout = sheet.layout
     width = len(sheet.headers)
@@ -370,7 +384,7 @@ def _load_sheet(con, source_id: int, sha: str, sheet: Sheet, release: str, progr
             i + 1,
             blanks[i],
             markers[i],
-            anomalies.get(by_position.get(i), 0),
+            anomalies.get(by_position.get(i, ""), 0),
             controls[i],
         )
         for i, header in enumerate(sheet.headers)
@@ -379,7 +393,11 @@ def _load_sheet(con, source_id: int, sha: str, sheet: Sheet, release: str, progr
     rep.extra_columns = [h for h, _ in plan.extras]
     # Readers skip rows with no value at all (keeping the row numbers a spreadsheet shows):
     # the gaps between the first and last stored row are those blank rows.
-    rep.blank_rows = rep.last_row - rep.first_row + 1 - rep.rows_in if rep.rows_in else 0
+    rep.blank_rows = (
+        rep.last_row - rep.first_row + 1 - rep.rows_in
+        if rep.rows_in and rep.last_row is not None and rep.first_row is not None
+        else 0
+    )
     rep.continues = sheet.continues
     _record_sheet(con, source_id, rep)
     return rep
@@ -388,7 +406,7 @@ def _load_sheet(con, source_id: int, sha: str, sheet: Sheet, release: str, progr
 class _SheetPlan:
     """The SQL that types, checks and stores one sheet's batches, built once per sheet."""
 
-    def __init__(self, layout, headers: list[str]):
+    def __init__(self, layout: Layout, headers: list[str]) -> None:
         self.layout = layout
         self.headers = headers
         width = len(headers)
@@ -477,7 +495,7 @@ class _SheetPlan:
             f"SELECT {', '.join(select)} FROM dw_batch"
         )
 
-    def _checks(self):
+    def _checks(self) -> list[tuple[int, str, str]]:
         checks = []
         for name, pos in self.mapping.items():
             kind = self.fields[name].type
@@ -508,7 +526,7 @@ def _typed_expr(fld: Field, col: str, formats: tuple[str, ...]) -> str:
             f"THEN TRY_CAST({trimmed} AS BIGINT) END"
         )
 
-    def strptime(fmts) -> str:
+    def strptime(fmts: Iterable[str]) -> str:
         return f"try_strptime({trimmed}, [{', '.join(repr(f) for f in fmts)}])"
 
     # A layout's own formats first; then ISO; then slash dates, choosing the 4- or 2-digit
@@ -533,11 +551,11 @@ def _typed_expr(fld: Field, col: str, formats: tuple[str, ...]) -> str:
 _EXPECTED = {"date": "a date (Excel date, YYYY-MM-DD or MM/DD/YYYY)", "int": "a whole number"}
 
 
-def _raise_first_failure(sheet: Sheet, plan: _SheetPlan, firsts) -> None:
+def _raise_first_failure(sheet: Sheet, plan: _SheetPlan, firsts: Sequence[Any]) -> None:
     """The first cell of the batch that cannot be typed, or an impossible prepare date."""
     failures = [
         (hit["r"], pos, expected, hit["v"])
-        for (pos, _, expected), hit in zip(plan.checks, firsts)
+        for (pos, _, expected), hit in zip(plan.checks, firsts, strict=True)
         if hit is not None
     ]
     if failures:
@@ -547,7 +565,7 @@ def _raise_first_failure(sheet: Sheet, plan: _SheetPlan, firsts) -> None:
         )
 
 
-def _record_sheet(con, source_id: int, rep: SheetReport) -> None:
+def _record_sheet(con: DuckDBPyConnection, source_id: int, rep: SheetReport) -> None:
     notes = []
     if rep.continues:
         notes.append(f"no header row: continues sheet {rep.continues!r} under its header")
@@ -640,7 +658,7 @@ def replace_controls(table: pa.Table) -> tuple[pa.Table, dict[str, list[tuple[in
     found: dict[str, list[tuple[int, str]]] = {}
     arrays = []
     rows = None
-    for name, column in zip(table.column_names, table.columns):
+    for name, column in zip(table.column_names, table.columns, strict=True):
         if name == "row_number" or not pa.types.is_string(column.type):
             arrays.append(column)
             continue
@@ -656,7 +674,9 @@ def replace_controls(table: pa.Table) -> tuple[pa.Table, dict[str, list[tuple[in
             rows = table.column("row_number")
         found[name] = [
             (r, _shown(v))
-            for r, v in zip(pc.filter(rows, hit).to_pylist(), pc.filter(column, hit).to_pylist())
+            for r, v in zip(
+                pc.filter(rows, hit).to_pylist(), pc.filter(column, hit).to_pylist(), strict=True
+            )
         ]
         arrays.append(pc.replace_substring_regex(column, CONTROL_PATTERN, "\ufffd"))
     if not found:
@@ -703,10 +723,12 @@ def mapped_keys(table: str, column: str) -> list[str]:
     return sorted(keys)
 
 
-def check_mapped(con, path: Path, source_id: int, report: FileReport, accept: bool) -> None:
+def check_mapped(
+    con: DuckDBPyConnection, path: Path, source_id: int, report: FileReport, accept: bool
+) -> None:
     """Every value of the mapped fields in this file's rows has a row in its reviewed table;
     else InputError at the first such cell (sheet order, then row), unless accepted."""
-    found: dict = {}  # sheet -> [(ValueReport, hand table, what was expected)]
+    found: dict[str | None, Any] = {}  # sheet -> [(ValueReport, hand table, what was expected)]
     for field_name, table, column, key, expected in MAPPED_FIELDS:
         rows = con.execute(
             f"SELECT sheet, any_value(v ORDER BY row_number), count(*), "
@@ -757,7 +779,7 @@ def check_mapped(con, path: Path, source_id: int, report: FileReport, accept: bo
         )
 
 
-def flag_likely_duplicates(con, release: str) -> int:
+def flag_likely_duplicates(con: DuckDBPyConnection, release: str) -> int:
     """Same person identifier and prepare day within one release: every row after the first
     is flagged. Nothing is dropped; identifiers never link rows across releases."""
     con.execute("UPDATE detainers SET likely_duplicate = false WHERE release = ?", [release])
@@ -772,6 +794,8 @@ def flag_likely_duplicates(con, release: str) -> int:
              AND detainers.sheet IS NOT DISTINCT FROM d.sh AND detainers.row_number = d.r""",
         [release, release],
     )
-    return con.execute(
-        "SELECT count(*) FROM detainers WHERE release = ? AND likely_duplicate", [release]
-    ).fetchall()[0][0]
+    return int(
+        con.execute(
+            "SELECT count(*) FROM detainers WHERE release = ? AND likely_duplicate", [release]
+        ).fetchall()[0][0]
+    )

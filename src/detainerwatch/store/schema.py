@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from ..sources.fields import (
+    Field,
     DETAINER_FIELDS,
     FACILITY_FIELDS,
     FIELDS_BY_KIND,
@@ -24,7 +27,7 @@ PROVENANCE = """
     layout VARCHAR NOT NULL"""
 
 
-def _columns(fields) -> str:
+def _columns(fields: Iterable[Field]) -> str:
     return ",\n    ".join(f"{f.name} {_SQL_TYPES[f.type]}" for f in fields)
 
 

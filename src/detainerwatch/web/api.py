@@ -83,12 +83,12 @@ def parse(param: Param, raw: str | None):
         raise ParamError(param.name, "expected true or false")
     if param.type == "date":
         try:
-            value = dt.date.fromisoformat(raw)
+            day = dt.date.fromisoformat(raw)
         except ValueError:
             raise ParamError(param.name, f"expected a date YYYY-MM-DD, got {raw[:40]!r}") from None
-        if not 1900 <= value.year <= 2100:
+        if not 1900 <= day.year <= 2100:
             raise ParamError(param.name, "expected a year between 1900 and 2100")
-        return value
+        return day
     if len(raw) > param.max_length:
         raise ParamError(param.name, f"longer than {param.max_length} characters")
     if param.pattern and not re.fullmatch(param.pattern.strip("^$"), raw):
@@ -123,7 +123,7 @@ def _state_codes() -> tuple[str, ...]:
     import us
 
     states = us.states.STATES_AND_TERRITORIES + [us.states.DC]
-    return tuple(sorted({s.abbr for s in states} | {s.fips for s in states}))
+    return tuple(sorted({s.abbr for s in states} | {s.fips for s in states if s.fips}))
 
 
 STATE = Param(

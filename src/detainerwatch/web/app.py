@@ -449,7 +449,8 @@ def create_app(db_path: Path, *, extra_endpoints: list[Endpoint] | None = None) 
             Middleware(SecurityHeaders),
             Middleware(GZipMiddleware, minimum_size=2048, compresslevel=6),
         ],
-        exception_handlers={HTTPException: not_found, 500: server_error},
+        # starlette types a handler as taking any Exception; not_found takes its HTTPException
+        exception_handlers={HTTPException: not_found, 500: server_error},  # type: ignore[dict-item]
     )
     app.state.store = store
     app.state.templates = env

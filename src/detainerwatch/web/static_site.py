@@ -167,7 +167,7 @@ def write_sqlite(db: Path, target: Path) -> dict:
         except Exception:  # e.g. no policies table in a store made before policies existed
             continue
         cols = [d[0] for d in result.description]
-        rows = [dict(zip(cols, r)) for r in result.fetchall()]
+        rows = [dict(zip(cols, r, strict=True)) for r in result.fetchall()]
         if name == "sources":  # with each file's origin and licence, as the pages show them
             from ..publish.catalog import sources as catalog_sources
 
