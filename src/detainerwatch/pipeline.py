@@ -37,6 +37,9 @@ def after_ingest(con) -> None:
         refresh_attribution = None
     if refresh_attribution is not None:
         refresh_attribution(con)
+        from .link.area import refresh_area_attribution
+
+        refresh_area_attribution(con)  # facilities and landmarks of an area workbook
     refresh_policies(con)
     releases.refresh(con)  # which release supplies each day: the facts keep only its rows
     facts.materialize(con)
