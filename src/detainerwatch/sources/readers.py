@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterator
 import pyarrow as pa
 
 from ..errors import InputError, UsageError
-from .arrow_files import arrow_format, read_arrow_file
+from .arrow_files import KINDS as COLUMN_FILE_KINDS, arrow_format, read_arrow_file
 from .diagnose import header_diagnosis
 from .layout import Layout, normalise_header
 
@@ -98,7 +98,7 @@ _EXPECTED_FILE = "an .xlsx workbook or delimited text"
 
 
 def sniff_format(path: Path) -> str:
-    """ "xlsx", "parquet", "feather" or "delimited", by the bytes; other files we know are
+    """ "xlsx", "parquet", "feather", "stata", "spss" or "delimited", by the bytes; other files we know are
     refused by name."""
     with open(path, "rb") as fh:
         head = fh.read(8)
@@ -768,7 +768,7 @@ def open_source(path: Path, layouts: list[Layout], encoding: str = "utf-8-sig") 
     kind = sniff_format(path)
     if kind == "xlsx":
         return read_xlsx(path, layouts)
-    if kind in ("parquet", "feather"):
+    if kind in COLUMN_FILE_KINDS:  # Parquet, Feather, Stata, SPSS
         return read_arrow_file(path, layouts, kind)
     return read_delimited(path, layouts, encoding)
 
