@@ -361,9 +361,45 @@ def _stream_batches(book, member, path, name, header_row, width, xlsx_stream):
     return batches
 
 
+def _calamine_limits(path: Path) -> None:
+    """The scanner's limits, checked before calamine parses any sheet whole (xlsx_limits)."""
+    from . import xlsx_limits as limits
+
+    try:
+        zf = zipfile.ZipFile(path)
+    except Exception:  # noqa: BLE001 - not a zip: calamine names what is wrong
+        return
+    with zf:
+        name = None
+        try:
+            limits.check_archive(path, zf)
+            sst = next((n for n in zf.namelist() if n.endswith("sharedStrings.xml")), None)
+            if sst is not None:
+                limits.check_shared_strings(zf, sst)
+            for name, member in limits.sheet_parts(zf).items():
+                rows, columns = limits.check_sheet(zf, member)
+                if rows * columns > limits.MAX_DENSE_CELLS:
+                    raise InputError(
+                        path,
+                        f"at most {limits.MAX_DENSE_CELLS:,} cells (rows by columns) in a sheet "
+                        "read without the C scanner",
+                        sheet=name,
+                        found=f"{rows:,} rows by {columns:,} columns",
+                    )
+        except limits.LimitFault as exc:
+            if name is None:
+                raise InputError(path, "a readable .xlsx workbook", found=exc.args[0]) from None
+            raise _fault(exc, path, name) from None
+        except InputError:
+            raise
+        except Exception as exc:  # zip errors (CRC, inflating) mean a damaged file
+            raise InputError(path, "a readable .xlsx workbook", found=_short(exc)) from None
+
+
 def read_xlsx_calamine(path: Path, layouts: list[Layout]) -> Workbook:
     from python_calamine import CalamineWorkbook
 
+    _calamine_limits(path)
     try:
         if path.suffix.lower() in (".xlsx", ".xlsm", ""):
             workbook = CalamineWorkbook.from_path(str(path))
