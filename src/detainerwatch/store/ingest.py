@@ -166,14 +166,14 @@ def ingest(
     # transaction's appended data then stays near one row group in memory.
     con.execute("SET write_buffer_row_group_count = 1")
     threads = con.execute("SELECT current_setting('threads')").fetchall()[0][0]
-    # A token written in the transaction to a temporary table (never in the store file): after
-    # an interrupt, whether it is there says whether COMMIT happened (a Ctrl-C can land just
-    # after COMMIT returned, before Python could note it).
+    # A token written in the transaction to a temporary table (never in the store file, and
+    # dropped after): after an interrupt, whether it is there says whether COMMIT happened (a
+    # Ctrl-C can land just after COMMIT returned, before Python could note it).
     forget_commit()
     token = uuid.uuid4().hex
-    con.execute("CREATE TEMP TABLE IF NOT EXISTS dw_ingest_commit (token VARCHAR)")
     con.execute("BEGIN TRANSACTION")
     try:
+        con.execute("CREATE OR REPLACE TEMP TABLE dw_ingest_commit (token VARCHAR)")
         con.execute("INSERT INTO dw_ingest_commit VALUES (?)", [token])
         touched: set[str] = set()
         # While files are read, inflating and scanning keep a core busy in their own threads;
@@ -200,6 +200,7 @@ def ingest(
         _commit.committed = _committed(con, token)
         raise
     finally:
+        con.execute("DROP TABLE IF EXISTS temp.dw_ingest_commit")
         con.execute(f"SET threads = {int(threads)}")
         progress.stop()
     return reports
