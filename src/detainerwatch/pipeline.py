@@ -15,8 +15,10 @@ def after_ingest(con: Any) -> None:
     from .derive.policies import refresh_policies
 
     from .link import refresh_attribution
+    from .link.area import refresh_area_attribution
 
     refresh_attribution(con)
+    refresh_area_attribution(con)  # facilities and landmarks of an area workbook
     refresh_policies(con)
     releases.refresh(con)  # which release supplies each day: the facts keep only its rows
     facts.materialize(con)

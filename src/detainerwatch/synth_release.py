@@ -43,7 +43,7 @@ from .synth import (
     _value_set,
 )
 
-FORMATS = ("parquet", "csv", "xlsx")
+FORMATS = ("parquet", "csv", "xlsx", "dta", "sav")  # dta/sav need pyreadstat and pandas
 GENERATIONS = ("renamed", "cleaned")  # DDP names after / before its October 2025 renames
 RELEASE_END = dt.date(2026, 3, 10)
 FISCAL_YEARS = (2023, 2024, 2025, 2026)
@@ -97,6 +97,8 @@ def write_ddp(
     ]
     if fmt == "parquet":
         _write_parquet(out, columns, records, types)
+    elif fmt in ("dta", "sav"):
+        _write_stats(out, fmt, columns, records, types)
     elif fmt == "csv":
         _write_r_csv(out, columns, records, row_names)
     else:
@@ -123,8 +125,33 @@ def _arrow_type(canonical: str, types: dict[str, str], records: list[dict]):
 
 
 def _write_parquet(out, columns, records, types) -> None:
-    import pyarrow as pa
     import pyarrow.parquet as pq
+
+    pq.write_table(_arrow_table(columns, records, types), out, compression="zstd")
+
+
+def _write_stats(out: Path, fmt: str, columns, records, types) -> None:
+    """Stata .dta or SPSS .sav as R's haven writes DDP's table: dates and date-times as such,
+    the logical duplicate_likely as 0/1 labelled FALSE/TRUE, missing numbers missing."""
+    try:
+        import pyreadstat
+    except ImportError:
+        raise UsageError(
+            f"--format {fmt} needs the optional packages pyreadstat and pandas "
+            "(pip install 'detainerwatch[stats]' pandas)"
+        ) from None
+    frame = _arrow_table(columns, records, types).to_pandas()
+    for name in frame.columns:
+        if hasattr(frame[name].dtype, "tz") and frame[name].dtype.tz is not None:
+            frame[name] = frame[name].dt.tz_localize(None)  # neither format keeps a zone
+    labels: dict[str, dict[int | float, str]] = {"duplicate_likely": {0: "FALSE", 1: "TRUE"}}
+    frame["duplicate_likely"] = frame["duplicate_likely"].astype("Int8")
+    write = pyreadstat.write_dta if fmt == "dta" else pyreadstat.write_sav
+    write(frame, str(out), variable_value_labels=labels)
+
+
+def _arrow_table(columns, records, types):
+    import pyarrow as pa
 
     arrays = []
     for _, c in columns:
@@ -140,9 +167,7 @@ def _write_parquet(out, columns, records, types) -> None:
         elif kind == pa.string():
             values = [None if v in (None, "") else str(v) for v in values]
         arrays.append(pa.array(values, kind))
-    pq.write_table(
-        pa.Table.from_arrays(arrays, names=[n for n, _ in columns]), out, compression="zstd"
-    )
+    return pa.Table.from_arrays(arrays, names=[n for n, _ in columns])
 
 
 def _r_text(value) -> str:

@@ -17,13 +17,16 @@ out_console = Console(width=None if sys.stdout.isatty() else 200)
 
 
 INTERRUPTED = "interrupted; the store is unchanged"
+INTERRUPTED_AFTER_COMMIT = "interrupted after the ingest was committed; the store holds it"
 
 
 class _CLIGroup(click.Group):
     """Turns user errors into one line on stderr and exit status 2, never a traceback; Ctrl-C
-    into one line and exit 130 (an ingest rolls back first: nothing was committed)."""
+    into one line and exit 130 (an ingest rolls back first: nothing was committed, unless the
+    interrupt came after its COMMIT, which the line then says)."""
 
     def invoke(self, ctx):
+        _forget_commit()  # an ingest of an earlier command of this process says nothing here
         try:
             return super().invoke(ctx)
         except (InputError, UsageError) as exc:
@@ -51,8 +54,17 @@ def _is_interrupt(exc: BaseException) -> bool:
     )
 
 
+def _forget_commit() -> None:
+    ingest = sys.modules.get("detainerwatch.store.ingest")
+    if ingest is not None:
+        ingest.forget_commit()
+
+
 def _interrupted(ctx):
-    click.echo(INTERRUPTED, err=True)
+    # A Ctrl-C just after an ingest's COMMIT (or while its load report prints): say so.
+    ingest = sys.modules.get("detainerwatch.store.ingest")
+    committed = ingest is not None and ingest.committed()
+    click.echo(INTERRUPTED_AFTER_COMMIT if committed else INTERRUPTED, err=True)
     ctx.exit(130)
 
 

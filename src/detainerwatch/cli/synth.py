@@ -52,9 +52,9 @@ _OTHER_LAYOUTS = ["ddp-detainers-2026", "lesa-stu", "ice-enforcement-2026", "ddp
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["parquet", "csv", "xlsx"]),
+    type=click.Choice(["parquet", "csv", "xlsx", "dta", "sav"]),
     default=None,
-    help="File format of DDP layouts (default parquet).",
+    help="File format of DDP layouts (default parquet; dta and sav need pyreadstat and pandas).",
 )
 @click.option(
     "--generation",

@@ -27,7 +27,7 @@ from typing import BinaryIO
 import pyarrow as pa
 
 from ..errors import InputError, UsageError
-from .arrow_files import arrow_format, read_arrow_file
+from .arrow_files import KINDS as COLUMN_FILE_KINDS, arrow_format, read_arrow_file
 from .diagnose import header_diagnosis
 from .layout import Layout, normalise_header
 
@@ -102,7 +102,7 @@ _EXPECTED_FILE = "an .xlsx workbook or delimited text"
 
 
 def sniff_format(path: Path) -> str:
-    """ "xlsx", "parquet", "feather" or "delimited", by the bytes; other files we know are
+    """ "xlsx", "parquet", "feather", "stata", "spss" or "delimited", by the bytes; other files we know are
     refused by name."""
     with open(path, "rb") as fh:
         head = fh.read(8)
@@ -379,9 +379,45 @@ def _stream_batches(
     return batches
 
 
+def _calamine_limits(path: Path) -> None:
+    """The scanner's limits, checked before calamine parses any sheet whole (xlsx_limits)."""
+    from . import xlsx_limits as limits
+
+    try:
+        zf = zipfile.ZipFile(path)
+    except Exception:  # noqa: BLE001 - not a zip: calamine names what is wrong
+        return
+    with zf:
+        name = None
+        try:
+            limits.check_archive(path, zf)
+            sst = next((n for n in zf.namelist() if n.endswith("sharedStrings.xml")), None)
+            if sst is not None:
+                limits.check_shared_strings(zf, sst)
+            for name, member in limits.sheet_parts(zf).items():
+                rows, columns = limits.check_sheet(zf, member)
+                if rows * columns > limits.MAX_DENSE_CELLS:
+                    raise InputError(
+                        path,
+                        f"at most {limits.MAX_DENSE_CELLS:,} cells (rows by columns) in a sheet "
+                        "read without the C scanner",
+                        sheet=name,
+                        found=f"{rows:,} rows by {columns:,} columns",
+                    )
+        except limits.LimitFault as exc:
+            if name is None:
+                raise InputError(path, "a readable .xlsx workbook", found=exc.args[0]) from None
+            raise _fault(exc, path, name) from None
+        except InputError:
+            raise
+        except Exception as exc:  # zip errors (CRC, inflating) mean a damaged file
+            raise InputError(path, "a readable .xlsx workbook", found=_short(exc)) from None
+
+
 def read_xlsx_calamine(path: Path, layouts: list[Layout]) -> Workbook:
     from python_calamine import CalamineWorkbook
 
+    _calamine_limits(path)
     try:
         if path.suffix.lower() in (".xlsx", ".xlsm", ""):
             workbook = CalamineWorkbook.from_path(str(path))
@@ -795,7 +831,7 @@ def open_source(path: Path, layouts: list[Layout], encoding: str = "utf-8-sig") 
     kind = sniff_format(path)
     if kind == "xlsx":
         return read_xlsx(path, layouts)
-    if kind in ("parquet", "feather"):
+    if kind in COLUMN_FILE_KINDS:  # Parquet, Feather, Stata, SPSS
         return read_arrow_file(path, layouts, kind)
     return read_delimited(path, layouts, encoding)
 

@@ -29,17 +29,17 @@ import pyarrow as pa
 from ..errors import InputError
 from ._xlsxscan import ScanFault as ScanFault
 from ._xlsxscan import Scanner, check_xml, shared_strings
+from .xlsx_limits import MAX_PART_BYTES, MAX_RATIO, MAX_ROW_BYTES, MAX_SST_BYTES, RATIO_FROM
 
 CHUNK = 8 << 20  # inflated bytes per read
 HEAD_ROWS = 30
 # Limits on what a workbook from outside may ask of the reader (the scanner has its own: cell
 # size, attribute and tag length, nesting, rows and columns). Generous for real releases: a
 # national release's sheet inflates to 2.6 GB at about 10:1.
-MAX_ROW_BYTES = 32 << 20  # one row's XML (Excel: 16,384 cells of at most 32,767 chars)
-MAX_PART_BYTES = 16 << 20  # workbook.xml, styles.xml, relationships
-MAX_SST_BYTES = 1 << 30  # sharedStrings.xml
-MAX_RATIO = 200  # inflated / compressed, for a part past RATIO_FROM bytes
-RATIO_FROM = 256 << 20
+# MAX_ROW_BYTES (one row's XML), MAX_PART_BYTES (workbook, styles, relationships),
+# MAX_SST_BYTES (shared strings) and MAX_RATIO past RATIO_FROM (zip bombs) are kept in
+# xlsx_limits, which the calamine fallback checks without the C scanner.
+
 BATCH_BYTES = 64 << 20  # a batch is handed on at this much cell text, whatever its rows
 
 _ATTR = re.compile(r'([\w:.-]+)\s*=\s*(?:"([^"]*)"|\'([^\']*)\')')

@@ -13,6 +13,7 @@ import contextlib
 import ctypes
 import datetime as dt
 import hashlib
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -167,8 +168,15 @@ def ingest(
     # transaction's appended data then stays near one row group in memory.
     con.execute("SET write_buffer_row_group_count = 1")
     threads = con.execute("SELECT current_setting('threads')").fetchall()[0][0]
+    # A token written in the transaction to a temporary table (never in the store file, and
+    # dropped after): after an interrupt, whether it is there says whether COMMIT happened (a
+    # Ctrl-C can land just after COMMIT returned, before Python could note it).
+    forget_commit()
+    token = uuid.uuid4().hex
     con.execute("BEGIN TRANSACTION")
     try:
+        con.execute("CREATE OR REPLACE TEMP TABLE dw_ingest_commit (token VARCHAR)")
+        con.execute("INSERT INTO dw_ingest_commit VALUES (?)", [token])
         touched: set[str] = set()
         # While files are read, inflating and scanning keep a core busy in their own threads;
         # one DuckDB thread then beats two that contend with them (17.9 s vs 20.7 s for a
@@ -185,13 +193,44 @@ def ingest(
         if finalize is not None and any(r.status == "ingested" for r in reports):
             finalize(con)
         con.execute("COMMIT")
+        _commit.committed = True
     except BaseException:
-        con.execute("ROLLBACK")
+        try:
+            con.execute("ROLLBACK")
+        except duckdb.TransactionException:  # no transaction: COMMIT had ended it
+            pass
+        _commit.committed = _committed(con, token)
         raise
     finally:
+        con.execute("DROP TABLE IF EXISTS temp.dw_ingest_commit")
         con.execute(f"SET threads = {int(threads)}")
         progress.stop()
     return reports
+
+
+class _CommitState:
+    committed = False  # the last ingest of this process committed (read after an interrupt)
+
+
+_commit = _CommitState()
+
+
+def committed() -> bool:
+    """Whether the ingest this process ran last committed: a Ctrl-C after its COMMIT must
+    not be told as 'the store is unchanged'."""
+    return _commit.committed
+
+
+def forget_commit() -> None:
+    _commit.committed = False
+
+
+def _committed(con: duckdb.DuckDBPyConnection, token: str) -> bool:
+    try:
+        found = con.execute("SELECT count(*) FROM dw_ingest_commit WHERE token = ?", [token])
+        return bool(found.fetchall()[0][0])
+    except duckdb.Error:  # the connection is gone: nothing says the commit happened
+        return False
 
 
 @contextlib.contextmanager
@@ -207,6 +246,7 @@ def new_store_guard(db_path: str | Path | None) -> Iterator[None]:
         yield
     except BaseException:
         if created:
+            forget_commit()  # the new store goes, committed or not: it is as it was (absent)
             for leftover in (path, path.with_name(path.name + ".wal")):
                 try:
                     leftover.unlink()
