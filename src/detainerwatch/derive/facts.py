@@ -16,6 +16,7 @@ import duckdb
 
 from ..errors import UsageError
 from ..handfiles import read_csv
+from ..store.schema import FACTS_STORED, facts_stored_ddl
 from . import releases
 from .ids import jurisdiction_id_sql
 
@@ -68,7 +69,7 @@ HAND_TABLES = (
     "ncic_categories.csv",
     "release_precedence.yaml",
 )
-STORED = "detainer_facts_stored"
+STORED = FACTS_STORED  # the stored table is defined in store/schema.py
 
 
 def hand_hash() -> str:
@@ -91,10 +92,7 @@ def materialize(con) -> None:
     Only the rows of the release that supplies their day (derive.releases) are stored."""
     _register_view(con, "dw_facts_live")
     _register_supplied(con)
-    # Ordered by issue date, so a period's rows sit together and DuckDB skips the rest.
-    con.execute(
-        f"CREATE OR REPLACE TABLE {STORED} AS SELECT * FROM dw_facts_supplied ORDER BY issued"
-    )
+    con.execute(facts_stored_ddl("dw_facts_supplied"))
     con.execute("INSERT OR REPLACE INTO meta VALUES ('facts_hand_hash', ?)", [hand_hash()])
 
 

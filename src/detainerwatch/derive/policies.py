@@ -19,6 +19,7 @@ import us
 
 from ..errors import InputError
 from ..handfiles import HAND_DIR
+from ..store.schema import POLICIES_DDL
 
 POLICY_DIR = HAND_DIR / "policies"
 RECORD_COLUMNS = [
@@ -95,14 +96,7 @@ PRACTICES = {"prohibited", "limited", "required", "allowed", "unspecified"}
 PRACTICE_COLUMNS = ["detainer_holds", "notification", "jail_access", "agreements_287g"]
 DATE_RE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
 
-DDL = """CREATE TABLE IF NOT EXISTS policies (
-    policy_id VARCHAR PRIMARY KEY, origin VARCHAR, origin_file VARCHAR, origin_row INTEGER,
-    jurisdiction_type VARCHAR, jurisdiction_name VARCHAR, state VARCHAR, state_fips VARCHAR,
-    county_fips VARCHAR, place_fips VARCHAR, instrument_type VARCHAR, citation VARCHAR,
-    short_title VARCHAR, enacted_date VARCHAR, effective_date VARCHAR, end_date VARCHAR,
-    in_force_from DATE, in_force_to DATE, date_precision VARCHAR, effect VARCHAR,
-    detainer_holds VARCHAR, notification VARCHAR, jail_access VARCHAR, agreements_287g VARCHAR,
-    summary VARCHAR, source_url VARCHAR, source_note VARCHAR)"""
+DDL = POLICIES_DDL  # the table is defined in store/schema.py
 
 _ADDFIPS = addfips.AddFIPS()
 

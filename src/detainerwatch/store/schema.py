@@ -1,6 +1,21 @@
-"""Tables of the store. Provenance columns lead every row table."""
+"""Tables of the store: every table the store keeps is defined here, with the schema version.
+
+Provenance columns lead every row table. Objects that live only on one connection (the TEMP
+lookup tables and views that derive/ and publish/ build from the hand tables while computing,
+e.g. the ``detainer_facts`` view) are not part of the store and stay where they are computed:
+a read-only store can hold nothing else.
+
+Versions (``meta.schema_version``; a store with a meta table but no version is version 1):
+  1  the tables up to issue 16; the policy records table was made by the first policy refresh
+     and the upstream provenance columns of detainers were added on open.
+  2  every table below is defined in this one module and made when the store is (the policy
+     table included; the stored facts by the first ingest of detainers); a version-1 store is
+     migrated on open (MIGRATIONS), a store of a newer version is refused in one line.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 from ..sources.fields import (
     DETAINER_FIELDS,
@@ -8,9 +23,10 @@ from ..sources.fields import (
     FIELDS_BY_KIND,
     EVENT_KINDS,
     UPSTREAM_FIELDS,
+    Field,
 )
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 _SQL_TYPES = {"text": "VARCHAR", "date": "TIMESTAMP", "int": "BIGINT"}
 
@@ -24,7 +40,7 @@ PROVENANCE = """
     layout VARCHAR NOT NULL"""
 
 
-def _columns(fields) -> str:
+def _columns(fields: Sequence[Field]) -> str:
     return ",\n    ".join(f"{f.name} {_SQL_TYPES[f.type]}" for f in fields)
 
 
@@ -138,3 +154,33 @@ DDL.append("""CREATE TABLE IF NOT EXISTS load_checks (
 # coverage shown anywhere must say so for a subset.
 DDL.append("""CREATE TABLE IF NOT EXISTS source_extent (
     source_id INTEGER PRIMARY KEY, coverage VARCHAR NOT NULL, evidence VARCHAR)""")
+
+# Policy records (derive/policies.py reads and validates them; hand/policies/README.md).
+POLICIES_DDL = """CREATE TABLE IF NOT EXISTS policies (
+    policy_id VARCHAR PRIMARY KEY, origin VARCHAR, origin_file VARCHAR, origin_row INTEGER,
+    jurisdiction_type VARCHAR, jurisdiction_name VARCHAR, state VARCHAR, state_fips VARCHAR,
+    county_fips VARCHAR, place_fips VARCHAR, instrument_type VARCHAR, citation VARCHAR,
+    short_title VARCHAR, enacted_date VARCHAR, effective_date VARCHAR, end_date VARCHAR,
+    in_force_from DATE, in_force_to DATE, date_precision VARCHAR, effect VARCHAR,
+    detainer_holds VARCHAR, notification VARCHAR, jail_access VARCHAR, agreements_287g VARCHAR,
+    summary VARCHAR, source_url VARCHAR, source_note VARCHAR)"""
+DDL.append(POLICIES_DDL)
+
+# The per-detainer facts as of the last ingest (derive/facts.py: materialize), stamped in meta
+# ('facts_hand_hash') with the hand tables they were derived with. Its columns are those of the
+# detainer_facts view, which derive/ computes from the hand tables: the table is (re)made from
+# that view, inside the ingest's transaction, by this one statement. Absent until the first
+# ingest of detainers; readers fall back to the live view while it is absent or stale.
+FACTS_STORED = "detainer_facts_stored"
+
+
+def facts_stored_ddl(select_from: str) -> str:
+    """The statement that (re)makes the stored facts from a view of the facts; ordered by issue
+    date, so a period's rows sit together and DuckDB skips the rest."""
+    return f"CREATE OR REPLACE TABLE {FACTS_STORED} AS SELECT * FROM {select_from} ORDER BY issued"
+
+
+# Steps from each version to the next, run in order inside one transaction on open for write.
+# 1 -> 2: every change was additive (tables created if absent, columns added if absent), so the
+# statements of the current schema, all idempotent, are the step.
+MIGRATIONS: dict[int, list[str]] = {1: list(DDL)}
