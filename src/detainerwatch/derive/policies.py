@@ -273,6 +273,24 @@ def refresh_policies(con, extra_files: list[Path] = ()) -> int:
     return len(rows)
 
 
+def add_policy_files(db: str | Path | None, files: list[Path]) -> int:
+    """Validate users' policy files and add them to the store at db with the built-in records,
+    in one transaction: a bad record stops everything with its file, row and column."""
+    from ..store import connect
+
+    con = connect(db)
+    con.execute("BEGIN TRANSACTION")
+    try:
+        total = refresh_policies(con, list(files))
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    finally:
+        con.close()
+    return total
+
+
 def built_in_current(con) -> bool:
     """Whether the store's built-in policy records are this version's hand files (a store
     loaded by an earlier version keeps its old coding until the next ingest or policies add)."""
