@@ -12,6 +12,8 @@ request kind is "unclassified", and check_unmapped() gives the warning pages sho
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import duckdb
 
 from ..errors import UsageError
@@ -30,6 +32,14 @@ OUTCOMES = [
     "wrongly_issued",
     "open",
 ]
+
+
+def outcome_count_columns(outcomes: Sequence[str] = OUTCOMES) -> str:
+    """SQL select-list items over detainer_facts: one count per outcome class, named after it
+    (the one place these columns are written)."""
+    return ", ".join(f"count(*) FILTER (WHERE outcome = '{o}') AS {o}" for o in outcomes)
+
+
 REQUEST_KINDS = ["hold", "notification", "not recorded"]
 TIERS = [
     "violent_or_sex",

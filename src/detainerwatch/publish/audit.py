@@ -344,8 +344,7 @@ def _practice(
     recorded = _outcome_sql(config)
     row = con.execute(
         f"""
-        SELECT count(*), count(*) FILTER (WHERE outcome = 'booked'),
-               count(*) FILTER (WHERE outcome = 'declined'), count(*) FILTER (WHERE outcome = 'open'),
+        SELECT count(*), {facts.outcome_count_columns(("booked", "declined", "open"))},
                count(*) FILTER (WHERE {recorded}),
                count(*) FILTER (WHERE issued >= ?),
                count(*) FILTER (WHERE issued >= ? AND outcome = 'booked'),
@@ -366,8 +365,7 @@ def _all_local(con, period: Period, recent_start: dt.date, config: dict) -> list
         f"""
         SELECT jurisdiction_id, any_value(jurisdiction_name), any_value(jurisdiction_type),
                any_value(state_abbr), any_value(state_fips),
-               count(*), count(*) FILTER (WHERE outcome = 'booked'),
-               count(*) FILTER (WHERE outcome = 'declined'), count(*) FILTER (WHERE outcome = 'open'),
+               count(*), {facts.outcome_count_columns(("booked", "declined", "open"))},
                count(*) FILTER (WHERE {recorded}),
                count(*) FILTER (WHERE issued >= ?),
                count(*) FILTER (WHERE issued >= ? AND outcome = 'booked'),

@@ -11,6 +11,7 @@ from __future__ import annotations
 from ..derive import ids
 from ..derive.ids import jurisdiction_id_sql
 from ..handfiles import read_csv
+from ..store import dict_rows
 from . import disclosure
 
 JURISDICTION_ID = jurisdiction_id_sql()  # a name of any length gives a bounded id
@@ -143,6 +144,4 @@ def sources(con) -> list[dict]:
     return disclosure.protect(rows, "plain")
 
 
-def _dicts(result) -> list[dict]:
-    names = [d[0] for d in result.description]
-    return [dict(zip(names, row)) for row in result.fetchall()]
+_dicts = dict_rows  # the one row-to-dict helper (store/read.py)

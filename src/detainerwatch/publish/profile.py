@@ -10,11 +10,12 @@ import re
 from pathlib import Path
 
 from ..derive import facts
-from ..derive.facts import OUTCOMES
+from ..derive.facts import OUTCOMES, outcome_count_columns
 from ..derive.policies import in_force
 from ..errors import UsageError
 from ..link import gazetteer as gz
 from ..link.names import split_name_state, suggest
+from ..store import dict_rows
 from . import disclosure
 
 
@@ -146,13 +147,11 @@ def build_profile(con, jurisdiction: str) -> dict:
         )
         params = [target["state_fips"], target["name"]]
     counted = f"{where} AND NOT likely_duplicate"
-    outcome_cols = ", ".join(f"count(*) FILTER (WHERE outcome = '{o}') AS {o}" for o in OUTCOMES)
+    outcome_cols = outcome_count_columns()
     names = [*["issued"], *OUTCOMES]
 
     def rows(sql, p=params):
-        result = con.execute(sql, p)
-        cols = [d[0] for d in result.description]
-        return [dict(zip(cols, r)) for r in result.fetchall()]
+        return dict_rows(con.execute(sql, p))
 
     totals = rows(
         f"SELECT count(*) AS issued, {outcome_cols}, min(issued) AS first_issued, "

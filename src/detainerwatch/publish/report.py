@@ -20,10 +20,11 @@ from dataclasses import dataclass
 
 from .. import __version__
 from ..derive import facts
-from ..derive.facts import LOCAL_TYPES, OUTCOMES, TIERS
+from ..derive.facts import LOCAL_TYPES, OUTCOMES, TIERS, outcome_count_columns
 from ..derive.policies import PolicyIndex
 from ..errors import UsageError
 from ..link import gazetteer as gz
+from ..store import dict_rows
 from . import coverage, disclosure
 
 SUPPRESS_BELOW = 5
@@ -87,9 +88,7 @@ def suppress(n: int | None):
     return 0 if n is None else n
 
 
-def _rows(result) -> list[dict]:
-    names = [d[0] for d in result.description]
-    return [dict(zip(names, r)) for r in result.fetchall()]
+_rows = dict_rows  # the one row-to-dict helper (store/read.py)
 
 
 def _scope(period: Period, state: str | None):
@@ -116,7 +115,7 @@ def build_report(con, period: Period, state: str | None = None) -> dict:
     where, params = _scope(period, st.fips if st else None)
     counted = f"{where} AND NOT likely_duplicate"
 
-    outcome_cols = ", ".join(f"count(*) FILTER (WHERE outcome = '{o}') AS {o}" for o in OUTCOMES)
+    outcome_cols = outcome_count_columns()
     kind_cols = (
         "count(*) FILTER (WHERE request_kind = 'hold') AS hold_requests, "
         "count(*) FILTER (WHERE request_kind = 'notification') AS notification_requests, "
@@ -526,7 +525,7 @@ def _map_rows(con, counted, params) -> list[dict]:
 
 
 def facilities(con, counted, params) -> list[dict]:
-    outcome_cols = ", ".join(f"count(*) FILTER (WHERE outcome = '{o}') AS {o}" for o in OUTCOMES)
+    outcome_cols = outcome_count_columns()
     return _rows(
         con.execute(
             f"""
