@@ -13,6 +13,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import addfips
 import us
@@ -70,7 +71,8 @@ REQUIRED = [
 ]
 # "counties": one instrument of all county jails of a state (e.g. the 2014 "Colorado County Jails"
 # row): it applies to each county's jail, not to the state government.
-JURISDICTION_TYPES = {"state", "county", "city", "counties"}
+# Who enacted a policy record (not the custody types of store.schema.JURISDICTION_TYPES).
+POLICY_JURISDICTION_TYPES = {"state", "county", "city", "counties"}
 INSTRUMENT_TYPES = {
     "statute",
     "court_ruling",
@@ -184,8 +186,8 @@ def _validate(path: Path, row: int, v: dict) -> dict:
     for column in REQUIRED:
         if not v.get(column):
             fail(column, "a value")
-    if v["jurisdiction_type"] not in JURISDICTION_TYPES:
-        fail("jurisdiction_type", "one of " + ", ".join(sorted(JURISDICTION_TYPES)))
+    if v["jurisdiction_type"] not in POLICY_JURISDICTION_TYPES:
+        fail("jurisdiction_type", "one of " + ", ".join(sorted(POLICY_JURISDICTION_TYPES)))
     state = us.states.lookup(v["state"]) if len(v["state"]) == 2 else None
     if state is None:
         fail("state", "a USPS state code such as PA")
@@ -403,6 +405,37 @@ class PolicyIndex:
                 continue
             out.append(p)
         return out
+
+
+# The fields of a policy record that the report, profiles and audits publish (the one list).
+INSTRUMENT_FIELDS = (
+    "policy_id",
+    "jurisdiction_type",
+    "jurisdiction_name",
+    "instrument_type",
+    "short_title",
+    "citation",
+    "effect",
+    "detainer_holds",
+    "notification",
+    "jail_access",
+    "agreements_287g",
+    "in_force_from",
+    "in_force_to",
+    "date_precision",
+    "superseded_by",
+    "source_url",
+    "source_note",
+)
+
+
+def instrument_fields(p: dict[str, Any]) -> dict[str, Any]:
+    """A policy record as published: INSTRUMENT_FIELDS only, dates as ISO text."""
+    return {
+        k: (v.isoformat() if isinstance(v, dt.date) else v)
+        for k, v in p.items()
+        if k in INSTRUMENT_FIELDS
+    }
 
 
 def in_force(con, **kwargs) -> list[dict]:

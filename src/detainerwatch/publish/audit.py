@@ -30,7 +30,7 @@ from pathlib import Path
 import yaml
 
 from ..derive import facts
-from ..derive.policies import PolicyIndex, built_in_current
+from ..derive.policies import PolicyIndex, built_in_current, instrument_fields
 from ..errors import InputError
 from ..handfiles import hand_path
 from ..link import gazetteer as gz
@@ -158,10 +158,9 @@ def resolve_entry(entry: dict) -> dict:
             resolved_name=f"{county.name}, {st.abbr}",
             covers=[f"county:{county.fips}"],
         )
-        for place in gz._places().values():  # noqa: SLF001 (small table)
-            if place.consolidated and place.county_fips == (county.fips,):
-                out["covers"].append(f"city:{place.place_fips}")
-                out["covers_note"] = f"city and county are one government ({place.name})"
+        for place in gz.consolidated_county(county.fips):
+            out["covers"].append(f"city:{place.place_fips}")
+            out["covers_note"] = f"city and county are one government ({place.name})"
         return out
     place = gz.place(st.abbr, name)
     if place is not None:
@@ -406,26 +405,6 @@ def _all_local(con, period: Period, recent_start: dt.date, config: dict) -> list
 
 # ---- law and policy ------------------------------------------------------------------------
 
-INSTRUMENT_FIELDS = (
-    "policy_id",
-    "jurisdiction_type",
-    "jurisdiction_name",
-    "instrument_type",
-    "short_title",
-    "citation",
-    "effect",
-    "detainer_holds",
-    "notification",
-    "jail_access",
-    "agreements_287g",
-    "in_force_from",
-    "in_force_to",
-    "date_precision",
-    "superseded_by",
-    "source_url",
-    "source_note",
-)
-
 
 def _in_force_text(p: dict) -> str:
     if p.get("in_force_from") is None:
@@ -469,11 +448,7 @@ def classify_instruments(
     requiring_values = set(rule.get("requiring", ["required", "allowed"]))
     limiting, requiring, not_counted = [], [], []
     for p in instruments:
-        item = {
-            k: (v.isoformat() if isinstance(v, dt.date) else v)
-            for k, v in p.items()
-            if k in INSTRUMENT_FIELDS
-        }
+        item = instrument_fields(p)
         item["in_force_text"] = _in_force_text(p)
         reason = _binding_reason(p, entry_kind, rule)
         if reason is None:

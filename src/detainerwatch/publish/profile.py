@@ -11,7 +11,7 @@ from pathlib import Path
 
 from ..derive import facts
 from ..derive.facts import OUTCOMES, outcome_count_columns
-from ..derive.policies import in_force
+from ..derive.policies import in_force, instrument_fields
 from ..errors import UsageError
 from ..link import gazetteer as gz
 from ..link.names import split_name_state, suggest
@@ -33,9 +33,9 @@ def parse_jurisdiction(text: str) -> dict:
             raise UsageError(f"no county has FIPS code {raw}")
         return _county(county)
     if re.fullmatch(r"\d{7}", raw):
-        for (abbr, _), place in gz._places().items():  # noqa: SLF001 (small table)
-            if place.place_fips == raw:
-                return _city(place)
+        place = gz.place_by_fips(raw)
+        if place is not None:
+            return _city(place)
         raise UsageError(
             f"place FIPS {raw} is not in the gazetteer's places (data/gazetteer/places.csv)"
         )
@@ -92,9 +92,8 @@ def _did_you_mean(text: str) -> str:
 def _county(county) -> dict:
     st = gz.state(county.state)
     ids = [f"county:{county.fips}"]
-    for place in {p for p in gz._places().values() if p.consolidated}:  # noqa: SLF001
-        if place.county_fips == (county.fips,):
-            ids.append(f"city:{place.place_fips}")  # one government: city and county
+    for place in gz.consolidated_county(county.fips):
+        ids.append(f"city:{place.place_fips}")  # one government: city and county
     return {
         "type": "county",
         "fips": county.fips,
@@ -222,33 +221,7 @@ def build_profile(con, jurisdiction: str) -> dict:
                 {k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in f.items()}
                 for f in facilities
             ],
-            "policies": [
-                {
-                    k: (v.isoformat() if isinstance(v, dt.date) else v)
-                    for k, v in p.items()
-                    if k
-                    in (
-                        "policy_id",
-                        "jurisdiction_type",
-                        "jurisdiction_name",
-                        "instrument_type",
-                        "citation",
-                        "short_title",
-                        "in_force_from",
-                        "in_force_to",
-                        "date_precision",
-                        "effect",
-                        "detainer_holds",
-                        "notification",
-                        "jail_access",
-                        "agreements_287g",
-                        "superseded_by",
-                        "source_url",
-                        "source_note",
-                    )
-                }
-                for p in policies
-            ],
+            "policies": [instrument_fields(p) for p in policies],
             "evidence": evidence,
             "notes": [
                 *unclassified,

@@ -20,8 +20,8 @@ from dataclasses import dataclass
 
 from .. import __version__
 from ..derive import facts
-from ..derive.facts import LOCAL_TYPES, OUTCOMES, TIERS, outcome_count_columns
-from ..derive.policies import PolicyIndex
+from ..derive.facts import LOCAL_TYPES, TIERS, outcome_count_columns
+from ..derive.policies import PolicyIndex, instrument_fields
 from ..errors import UsageError
 from ..link import gazetteer as gz
 from ..store import dict_rows
@@ -400,33 +400,7 @@ def _policy_section(con, jurisdictions, period: Period) -> list[dict]:
             {
                 "id": j["id"],
                 "name": j["name"],
-                "instruments": [
-                    {
-                        k: (v.isoformat() if isinstance(v, dt.date) else v)
-                        for k, v in p.items()
-                        if k
-                        in (
-                            "policy_id",
-                            "jurisdiction_type",
-                            "jurisdiction_name",
-                            "instrument_type",
-                            "citation",
-                            "short_title",
-                            "in_force_from",
-                            "in_force_to",
-                            "date_precision",
-                            "effect",
-                            "detainer_holds",
-                            "notification",
-                            "jail_access",
-                            "agreements_287g",
-                            "superseded_by",
-                            "source_url",
-                            "source_note",
-                        )
-                    }
-                    for p in instruments
-                ],
+                "instruments": [instrument_fields(p) for p in instruments],
             }
         )
     return out

@@ -82,6 +82,12 @@ DDL = [
     extras MAP(VARCHAR, VARCHAR))""",
 ]
 
+# Who holds a facility's detainees (facility_attribution.jurisdiction_type): the governments
+# that can decline (county, city, regional jail, state) and the custody that cannot. The one
+# list: link checks hand tables against it, the web API offers it as a filter. (Policy records
+# use other types: who enacted them; derive/policies.py POLICY_JURISDICTION_TYPES.)
+JURISDICTION_TYPES = ("county", "city", "regional", "state", "federal", "ice", "private", "unknown")
+
 # Written by `link` (facility -> government responsible), read by `derive`/`publish`.
 # One row per distinct facility as released (name, city, state, code); detainers join to it
 # on those four columns with IS NOT DISTINCT FROM.
@@ -89,7 +95,7 @@ ATTRIBUTION_DDL = """CREATE TABLE IF NOT EXISTS facility_attribution (
     facility_name VARCHAR, facility_city VARCHAR, facility_state VARCHAR, facility_code VARCHAR,
     state_abbr VARCHAR,           -- USPS code of the state the facility is in
     state_fips VARCHAR,           -- 2 digits
-    jurisdiction_type VARCHAR,    -- county | city | state | federal | ice | private | unknown
+    jurisdiction_type VARCHAR,    -- one of JURISDICTION_TYPES
     jurisdiction_name VARCHAR,    -- e.g. 'Franklin County, PA', 'Philadelphia, PA'
     county_fips VARCHAR,          -- 5 digits, where a county (or the county a city lies in)
     place_fips VARCHAR,           -- 7 digits (state + place), where a city
