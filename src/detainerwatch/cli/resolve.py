@@ -42,7 +42,6 @@ def resolve(obj, file, review):
     The store's facility dictionary (ICE facility lists) is used when a store exists."""
     from ..link import gazetteer as gz
     from ..link.resolver import Resolver
-    from ..store import connect
 
     db = Path(obj["db"])
     if review:
@@ -52,12 +51,10 @@ def resolve(obj, file, review):
     resolver = Resolver()
     if db.exists():
         from ..link.dictionary import build
+        from ..publish.queries import connect_read
 
-        con = connect(db, read_only=True)
-        try:
-            resolver = Resolver(build(con))
-        finally:
-            con.close()
+        with connect_read(db, facts_view=False) as store:
+            resolver = Resolver(build(store.con))
     try:
         fh = open(file, newline="", encoding="utf-8-sig")
     except OSError as exc:
