@@ -156,11 +156,12 @@ def ensure_schema(con: duckdb.DuckDBPyConnection, path: Path | str = "store") ->
     """Make a new store's tables, or migrate an older store to SCHEMA_VERSION (in one
     transaction); refuse a store written by a newer version, which this one would misread."""
     version = stored_version(con, path)
-    if version == SCHEMA_VERSION:
-        return
     if version is not None and version > SCHEMA_VERSION:
         raise _newer(path, version)
-    steps = list(DDL) if version is None else _steps(version)
+    # The migration steps of an older store, then the current statements (all idempotent: a
+    # table added to DDL is made in existing stores too; a change that is not additive needs
+    # a new SCHEMA_VERSION and its step in MIGRATIONS).
+    steps = (_steps(version) if version is not None else []) + list(DDL)
     con.execute("BEGIN TRANSACTION")
     try:
         for statement in steps:
