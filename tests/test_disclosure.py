@@ -249,7 +249,7 @@ def test_no_way_out_around_the_disclosure_function():
     found = dict(_sink_functions())
     assert (
         "publish/output.py:write_report" in found
-        and "web/static_site.py:write_sqlite_tables" in found
+        and "publish/export.py:write_sqlite_tables" in found
     )
     for name, calls in found.items():
         assert "require" in calls or name in NO_DATA, f"{name} writes or responds without require()"

@@ -41,11 +41,11 @@ def audit(obj, list_file, start, end, list_date, release, out):
     from ..publish.audit import build_audit, read_list
     from ..publish.disclosure import protect
     from ..publish.output import write_audit
+    from ..publish.queries import connect_read
     from ..publish.report import resolve_period
-    from ..store import connect
 
     entries = read_list(list_file)
-    con = connect(obj["db"], read_only=True)
+    con = connect_read(obj["db"]).con  # the read model: facts view registered once
     try:
         use_release(con, release)
         if release and not (start or end):

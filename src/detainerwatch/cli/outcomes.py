@@ -52,9 +52,9 @@ def outcomes(obj, release, windows, by, period, start, end, state, fmt):
     at large, and how many days after) and removed, within each window. Aggregates only: cells
     of 1-4 people are withheld. Censoring at the release's last date is said plainly."""
     from ..publish.outcomes import flat_rows, published_outcomes
-    from ..store import connect
+    from ..publish.queries import connect_read
 
-    con = connect(obj["db"], read_only=True)
+    con = connect_read(obj["db"]).con  # the read model: facts view registered once
     try:
         result = published_outcomes(
             con,

@@ -23,19 +23,9 @@ def policies():
 def policies_add(obj, files):
     """Validate policy records in FILES (format: hand/policies/README.md) and add them to the
     store. A bad record stops everything with its file, row and column; nothing is added."""
-    from ..derive.policies import refresh_policies
-    from ..store import connect
+    from ..derive.policies import add_policy_files
 
-    con = connect(obj["db"])
-    con.execute("BEGIN TRANSACTION")
-    try:
-        total = refresh_policies(con, list(files))
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
-    finally:
-        con.close()
+    total = add_policy_files(obj["db"], list(files))
     click.echo(f"{len(files)} file(s) added; {total} policy records loaded with the built-in ones")
 
 
@@ -54,9 +44,8 @@ def policies_list(obj, state, fmt):
     """List the policy records in the store (built-in and added)."""
     from rich.table import Table
 
-    from ..derive.policies import DDL
     from ..link import gazetteer as gz
-    from ..store import connect
+    from ..publish.queries import POLICY_LIST_COLUMNS, connect_read, policy_list
     from . import out_console
 
     if state:
@@ -64,30 +53,10 @@ def policies_list(obj, state, fmt):
         if st is None:
             raise click.UsageError(f"--state {state!r} is not a state (use a code such as PA)")
         state = st.abbr
-    con = connect(obj["db"], read_only=True)
-    try:
-        con.execute("SELECT 1 FROM policies LIMIT 0")
-    except Exception:
-        con.close()
-        con = connect(":memory:")
-        con.execute(DDL)
-    cols = [
-        "jurisdiction_type",
-        "jurisdiction_name",
-        "state",
-        "instrument_type",
-        "short_title",
-        "in_force_from",
-        "in_force_to",
-        "effect",
-        "detainer_holds",
-        "policy_id",
-    ]
-    rows = con.execute(
-        f"SELECT {', '.join(cols)} FROM policies WHERE ? IS NULL OR state = ? "
-        "ORDER BY state, jurisdiction_type DESC, jurisdiction_name, in_force_from",
-        [state, state and state.upper()],
-    ).fetchall()
+    with connect_read(obj["db"], facts_view=False) as store:
+        records = policy_list(store, state)
+    cols = POLICY_LIST_COLUMNS
+    rows = [[getattr(p, c) for c in cols] for p in records]
     if fmt == "csv":
         writer = csvsafe.writer(sys.stdout)
         writer.writerow(cols)

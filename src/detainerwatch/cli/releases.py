@@ -36,9 +36,9 @@ def releases(obj, fmt):
     layouts, whole or subset, and the days each one currently supplies under
     hand/release_precedence.yaml (each day is counted from one release only)."""
     from ..derive.releases import releases_table
-    from ..store import connect
+    from ..publish.queries import connect_read
 
-    con = connect(obj["db"], read_only=True)
+    con = connect_read(obj["db"], facts_view=False).con
     try:
         found = releases_table(con)
     finally:
@@ -133,10 +133,10 @@ def diff(obj, release_a, release_b, out):
     release only (matched by facility, prepare date and the attributes both carry, with the
     match rate); outcomes that moved (open in A, declined in B)."""
     from ..derive.release_diff import diff_releases
+    from ..publish.queries import connect_read
     from ..publish.release_diff import protect_diff, write_diff
-    from ..store import connect
 
-    con = connect(obj["db"], read_only=True)
+    con = connect_read(obj["db"]).con  # the read model: facts view registered once
     try:
         result = protect_diff(diff_releases(con, release_a, release_b))
     finally:

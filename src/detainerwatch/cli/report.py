@@ -50,12 +50,12 @@ def report(obj, week, start, end, whole, state, release, out):
     context and data fidelity, with a trend chart and a county map."""
     from ..derive.releases import coverage_line, coverage_releases, release_span, use_release
     from ..publish.output import write_report
+    from ..publish.queries import connect_read
     from ..publish.report import build_report, resolve_period, week_of
-    from ..store import connect
 
     if sum(bool(x) for x in (week, start or end, whole)) > 1:
         raise click.UsageError("give one of --week, --from/--to, --all")
-    con = connect(obj["db"], read_only=True)
+    con = connect_read(obj["db"]).con  # the read model: facts view registered once
     try:
         use_release(con, release)
         if release and whole:  # all of that release: its own period, not the store's
@@ -107,9 +107,9 @@ def profile(obj, jurisdiction, release, out):
     ranges behind it."""
     from ..derive.releases import coverage_line, use_release
     from ..publish.profile import build_profile, write_profile
-    from ..store import connect
+    from ..publish.queries import connect_read
 
-    con = connect(obj["db"], read_only=True)
+    con = connect_read(obj["db"]).con  # the read model: facts view registered once
     try:
         use_release(con, release)
         result = build_profile(con, jurisdiction)

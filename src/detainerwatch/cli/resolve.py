@@ -51,13 +51,10 @@ def resolve(obj, file, review):
     resolver = Resolver()
     if db.exists():
         from ..link.dictionary import build
-        from ..store import connect
+        from ..publish.queries import connect_read
 
-        con = connect(db, read_only=True)
-        try:
-            resolver = Resolver(build(con))
-        finally:
-            con.close()
+        with connect_read(db, facts_view=False) as store:
+            resolver = Resolver(build(store.con))
     try:
         # opened apart from the `with` so that only open()'s OSError becomes an InputError
         fh = open(file, newline="", encoding="utf-8-sig")  # noqa: SIM115
@@ -109,18 +106,10 @@ def resolve(obj, file, review):
 
 
 def _review_queue(db: Path) -> None:
-    from ..store import connect
+    from ..publish.queries import REVIEW_COLUMNS, connect_read, review_queue
 
-    con = connect(db, read_only=True)
-    try:
-        result = con.execute(
-            "SELECT facility_name AS facility, facility_city AS city, facility_state AS state, "
-            "facility_code AS code, jurisdiction_type, jurisdiction_name, state_fips, county_fips, "
-            "place_fips, confidence, method, review_reason, candidates, detainers "
-            "FROM facility_attribution WHERE needs_review ORDER BY detainers DESC, facility_name"
-        )
-        writer = csvsafe.writer(sys.stdout)
-        writer.writerow([d[0] for d in result.description])
-        writer.writerows(result.fetchall())
-    finally:
-        con.close()
+    with connect_read(db, facts_view=False) as store:
+        items = review_queue(store)
+    writer = csvsafe.writer(sys.stdout)
+    writer.writerow(REVIEW_COLUMNS)
+    writer.writerows([getattr(item, c) for c in REVIEW_COLUMNS] for item in items)

@@ -12,12 +12,14 @@ request kind is "unclassified", and check_unmapped() gives the warning pages sho
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import duckdb
 
 from ..errors import UsageError
 from ..handfiles import read_csv
+from ..store.schema import FACTS_STORED, facts_stored_ddl
 from . import releases
 from .ids import jurisdiction_id_sql
 from duckdb import DuckDBPyConnection
@@ -32,6 +34,14 @@ OUTCOMES = [
     "wrongly_issued",
     "open",
 ]
+
+
+def outcome_count_columns(outcomes: Sequence[str] = OUTCOMES) -> str:
+    """SQL select-list items over detainer_facts: one count per outcome class, named after it
+    (the one place these columns are written)."""
+    return ", ".join(f"count(*) FILTER (WHERE outcome = '{o}') AS {o}" for o in outcomes)
+
+
 REQUEST_KINDS = ["hold", "notification", "not recorded"]
 TIERS = [
     "violent_or_sex",
@@ -71,7 +81,7 @@ HAND_TABLES = (
     "ncic_categories.csv",
     "release_precedence.yaml",
 )
-STORED = "detainer_facts_stored"
+STORED = FACTS_STORED  # the stored table is defined in store/schema.py
 
 
 def hand_hash() -> str:
@@ -94,10 +104,7 @@ def materialize(con: DuckDBPyConnection) -> None:
     Only the rows of the release that supplies their day (derive.releases) are stored."""
     _register_view(con, "dw_facts_live")
     _register_supplied(con)
-    # Ordered by issue date, so a period's rows sit together and DuckDB skips the rest.
-    con.execute(
-        f"CREATE OR REPLACE TABLE {STORED} AS SELECT * FROM dw_facts_supplied ORDER BY issued"
-    )
+    con.execute(facts_stored_ddl("dw_facts_supplied"))
     con.execute("INSERT OR REPLACE INTO meta VALUES ('facts_hand_hash', ?)", [hand_hash()])
 
 

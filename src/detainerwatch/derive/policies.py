@@ -22,6 +22,7 @@ import us
 
 from ..errors import InputError
 from ..handfiles import HAND_DIR
+from ..store.schema import POLICIES_DDL
 from duckdb import DuckDBPyConnection
 
 POLICY_DIR = HAND_DIR / "policies"
@@ -73,7 +74,8 @@ REQUIRED = [
 ]
 # "counties": one instrument of all county jails of a state (e.g. the 2014 "Colorado County Jails"
 # row): it applies to each county's jail, not to the state government.
-JURISDICTION_TYPES = {"state", "county", "city", "counties"}
+# Who enacted a policy record (not the custody types of store.schema.JURISDICTION_TYPES).
+POLICY_JURISDICTION_TYPES = {"state", "county", "city", "counties"}
 INSTRUMENT_TYPES = {
     "statute",
     "court_ruling",
@@ -99,14 +101,7 @@ PRACTICES = {"prohibited", "limited", "required", "allowed", "unspecified"}
 PRACTICE_COLUMNS = ["detainer_holds", "notification", "jail_access", "agreements_287g"]
 DATE_RE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
 
-DDL = """CREATE TABLE IF NOT EXISTS policies (
-    policy_id VARCHAR PRIMARY KEY, origin VARCHAR, origin_file VARCHAR, origin_row INTEGER,
-    jurisdiction_type VARCHAR, jurisdiction_name VARCHAR, state VARCHAR, state_fips VARCHAR,
-    county_fips VARCHAR, place_fips VARCHAR, instrument_type VARCHAR, citation VARCHAR,
-    short_title VARCHAR, enacted_date VARCHAR, effective_date VARCHAR, end_date VARCHAR,
-    in_force_from DATE, in_force_to DATE, date_precision VARCHAR, effect VARCHAR,
-    detainer_holds VARCHAR, notification VARCHAR, jail_access VARCHAR, agreements_287g VARCHAR,
-    summary VARCHAR, source_url VARCHAR, source_note VARCHAR)"""
+DDL = POLICIES_DDL  # the table is defined in store/schema.py
 
 _ADDFIPS = addfips.AddFIPS()
 
@@ -194,8 +189,8 @@ def _validate(path: Path, row: int, v: dict[str, Any]) -> dict[str, Any]:
     for column in REQUIRED:
         if not v.get(column):
             fail(column, "a value")
-    if v["jurisdiction_type"] not in JURISDICTION_TYPES:
-        fail("jurisdiction_type", "one of " + ", ".join(sorted(JURISDICTION_TYPES)))
+    if v["jurisdiction_type"] not in POLICY_JURISDICTION_TYPES:
+        fail("jurisdiction_type", "one of " + ", ".join(sorted(POLICY_JURISDICTION_TYPES)))
     state = us.states.lookup(v["state"]) if len(v["state"]) == 2 else None
     if state is None:
         fail("state", "a USPS state code such as PA")
@@ -281,6 +276,24 @@ def refresh_policies(con: DuckDBPyConnection, extra_files: Sequence[Path] = ()) 
     if rows:
         con.executemany(f"INSERT INTO policies VALUES ({', '.join(['?'] * len(rows[0]))})", rows)
     return len(rows)
+
+
+def add_policy_files(db: str | Path | None, files: list[Path]) -> int:
+    """Validate users' policy files and add them to the store at db with the built-in records,
+    in one transaction: a bad record stops everything with its file, row and column."""
+    from ..store import connect
+
+    con = connect(db)
+    con.execute("BEGIN TRANSACTION")
+    try:
+        total = refresh_policies(con, list(files))
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    finally:
+        con.close()
+    return total
 
 
 def built_in_current(con: DuckDBPyConnection) -> bool:
@@ -395,6 +408,37 @@ class PolicyIndex:
                 continue
             out.append(p)
         return out
+
+
+# The fields of a policy record that the report, profiles and audits publish (the one list).
+INSTRUMENT_FIELDS = (
+    "policy_id",
+    "jurisdiction_type",
+    "jurisdiction_name",
+    "instrument_type",
+    "short_title",
+    "citation",
+    "effect",
+    "detainer_holds",
+    "notification",
+    "jail_access",
+    "agreements_287g",
+    "in_force_from",
+    "in_force_to",
+    "date_precision",
+    "superseded_by",
+    "source_url",
+    "source_note",
+)
+
+
+def instrument_fields(p: dict[str, Any]) -> dict[str, Any]:
+    """A policy record as published: INSTRUMENT_FIELDS only, dates as ISO text."""
+    return {
+        k: (v.isoformat() if isinstance(v, dt.date) else v)
+        for k, v in p.items()
+        if k in INSTRUMENT_FIELDS
+    }
 
 
 def in_force(con: DuckDBPyConnection, **kwargs: Any) -> list[dict[str, Any]]:

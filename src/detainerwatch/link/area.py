@@ -28,6 +28,7 @@ from typing import Any
 import duckdb
 
 from ..handfiles import read_csv
+from ..store.schema import AREA_ATTRIBUTION_DDL
 from . import gazetteer as gz
 from .resolver import CONFIDENT, Attribution, Resolver, rules, split_state_suffix
 
@@ -170,16 +171,6 @@ def resolve_in_area(
     return out
 
 
-# Written by refresh_area_attribution after every ingest (one row per distinct name of a
-# source, table and column); derive and publish read it beside facility_attribution.
-AREA_ATTRIBUTION_DDL = """CREATE TABLE IF NOT EXISTS area_attribution (
-    source_id INTEGER, event_table VARCHAR, field VARCHAR, name VARCHAR,
-    area VARCHAR, area_states VARCHAR,  -- the area's code and the states weighed
-    state_abbr VARCHAR, state_fips VARCHAR, jurisdiction_type VARCHAR, jurisdiction_name VARCHAR,
-    county_fips VARCHAR, place_fips VARCHAR, confidence DOUBLE, method VARCHAR,
-    candidates VARCHAR, needs_review BOOLEAN, review_reason VARCHAR,
-    rows BIGINT)                -- rows of that source and table with this name"""
-
 # The columns of each event table that name a facility or landmark and, when the row carries
 # one, its state.
 _NAMED = (
@@ -194,7 +185,7 @@ def refresh_area_attribution(
     """Rebuild area_attribution inside the caller's transaction, for every source of events
     whose preamble names an area or whose layout is an area workbook's; returns the names
     attributed. The resolver (with the store's facility dictionary) is built when needed."""
-    con.execute(AREA_ATTRIBUTION_DDL)
+    con.execute(AREA_ATTRIBUTION_DDL)  # defined in store/schema.py with every table
     con.execute("DELETE FROM area_attribution")
     sources = con.execute(
         "SELECT source_id, layout, preamble FROM sources "

@@ -338,6 +338,18 @@ def consolidated_with(county_fips: str) -> Place | None:
     )
 
 
+def consolidated_county(county_fips: str) -> list[Place]:
+    """The consolidated cities that are one government with exactly this county (the city and
+    county of Philadelphia), by name: what profile and audit count as covering both."""
+    found = {p for p in _places().values() if p.consolidated and p.county_fips == (county_fips,)}
+    return sorted(found, key=lambda p: (p.name, p.place_fips))
+
+
+def place_by_fips(place_fips: str) -> Place | None:
+    """The government place with this 7-digit code (state + place), if the gazetteer has it."""
+    return next((p for p in _places().values() if p.place_fips == place_fips), None)
+
+
 def municipalities(state_abbr: str) -> dict[str, Place]:
     """city_key -> the government place of that name, for one state (for spelling matches)."""
     return _municipalities().get(state_abbr, {})

@@ -29,6 +29,7 @@ from rapidfuzz import fuzz, process
 from rapidfuzz.distance import Levenshtein
 
 from ..handfiles import hand_path
+from ..store.schema import JURISDICTION_TYPES
 from . import gazetteer as gz
 from . import reference
 from .dictionary import Entry, county_named_in, county_words
@@ -38,7 +39,6 @@ CONFIDENT = _SETTINGS["confident"]
 FUZZY_ACCEPT = _SETTINGS["fuzzy_accept"]  # rapidfuzz ratio needed to accept a misspelt county
 FUZZY_MARGIN = _SETTINGS["fuzzy_margin"]  # and its lead over the next candidate
 TYPE_HINTS = {"SPC": "ice", "CDF": "private", "BOP": "federal", "HOLD": "ice", "STAGING": "ice"}
-JURISDICTION_TYPES = ("county", "city", "state", "federal", "ice", "private", "regional", "unknown")
 
 
 @cache

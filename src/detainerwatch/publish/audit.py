@@ -32,7 +32,7 @@ from pathlib import Path
 import yaml
 
 from ..derive import facts
-from ..derive.policies import PolicyIndex, built_in_current
+from ..derive.policies import PolicyIndex, built_in_current, instrument_fields
 from ..errors import InputError
 from ..handfiles import hand_path
 from ..link import gazetteer as gz
@@ -163,10 +163,9 @@ def resolve_entry(entry: dict[str, Any]) -> dict[str, Any]:
             resolved_name=f"{county.name}, {st.abbr}",
             covers=[f"county:{county.fips}"],
         )
-        for known in gz._places().values():  # noqa: SLF001 (small table)
-            if known.consolidated and known.county_fips == (county.fips,):
-                out["covers"].append(f"city:{known.place_fips}")
-                out["covers_note"] = f"city and county are one government ({known.name})"
+        for one in gz.consolidated_county(county.fips):
+            out["covers"].append(f"city:{one.place_fips}")
+            out["covers_note"] = f"city and county are one government ({one.name})"
         return out
     place = gz.place(st.abbr, name)
     if place is not None:
@@ -359,8 +358,7 @@ def _practice(
     recorded = _outcome_sql(config)
     row = con.execute(
         f"""
-        SELECT count(*), count(*) FILTER (WHERE outcome = 'booked'),
-               count(*) FILTER (WHERE outcome = 'declined'), count(*) FILTER (WHERE outcome = 'open'),
+        SELECT count(*), {facts.outcome_count_columns(("booked", "declined", "open"))},
                count(*) FILTER (WHERE {recorded}),
                count(*) FILTER (WHERE issued >= ?),
                count(*) FILTER (WHERE issued >= ? AND outcome = 'booked'),
@@ -383,8 +381,7 @@ def _all_local(
         f"""
         SELECT jurisdiction_id, any_value(jurisdiction_name), any_value(jurisdiction_type),
                any_value(state_abbr), any_value(state_fips),
-               count(*), count(*) FILTER (WHERE outcome = 'booked'),
-               count(*) FILTER (WHERE outcome = 'declined'), count(*) FILTER (WHERE outcome = 'open'),
+               count(*), {facts.outcome_count_columns(("booked", "declined", "open"))},
                count(*) FILTER (WHERE {recorded}),
                count(*) FILTER (WHERE issued >= ?),
                count(*) FILTER (WHERE issued >= ? AND outcome = 'booked'),
@@ -424,26 +421,6 @@ def _all_local(
 
 
 # ---- law and policy ------------------------------------------------------------------------
-
-INSTRUMENT_FIELDS = (
-    "policy_id",
-    "jurisdiction_type",
-    "jurisdiction_name",
-    "instrument_type",
-    "short_title",
-    "citation",
-    "effect",
-    "detainer_holds",
-    "notification",
-    "jail_access",
-    "agreements_287g",
-    "in_force_from",
-    "in_force_to",
-    "date_precision",
-    "superseded_by",
-    "source_url",
-    "source_note",
-)
 
 
 def _in_force_text(p: dict[str, Any]) -> str:
@@ -488,11 +465,7 @@ def classify_instruments(
     requiring_values = set(rule.get("requiring", ["required", "allowed"]))
     limiting, requiring, not_counted = [], [], []
     for p in instruments:
-        item = {
-            k: (v.isoformat() if isinstance(v, dt.date) else v)
-            for k, v in p.items()
-            if k in INSTRUMENT_FIELDS
-        }
+        item = instrument_fields(p)
         item["in_force_text"] = _in_force_text(p)
         reason = _binding_reason(p, entry_kind, rule)
         if reason is None:

@@ -13,6 +13,7 @@ from typing import Any
 from ..derive import ids
 from ..derive.ids import jurisdiction_id_sql
 from ..handfiles import read_csv
+from ..store import dict_rows
 from . import disclosure
 from duckdb import DuckDBPyConnection
 
@@ -147,6 +148,4 @@ def sources(con: DuckDBPyConnection) -> list[dict[str, Any]]:
     return disclosure.protect(rows, "plain")
 
 
-def _dicts(result: DuckDBPyConnection) -> list[dict[str, Any]]:
-    names = [d[0] for d in result.description]
-    return [dict(zip(names, row, strict=True)) for row in result.fetchall()]
+_dicts = dict_rows  # the one row-to-dict helper (store/read.py)

@@ -12,11 +12,12 @@ import re
 from pathlib import Path
 
 from ..derive import facts
-from ..derive.facts import OUTCOMES
-from ..derive.policies import in_force
+from ..derive.facts import OUTCOMES, outcome_count_columns
+from ..derive.policies import in_force, instrument_fields
 from ..errors import UsageError
 from ..link import gazetteer as gz
 from ..link.names import split_name_state, suggest
+from ..store import dict_rows
 from . import disclosure
 from duckdb import DuckDBPyConnection
 
@@ -35,9 +36,9 @@ def parse_jurisdiction(text: str) -> dict[str, Any]:
             raise UsageError(f"no county has FIPS code {raw}")
         return _county(county)
     if re.fullmatch(r"\d{7}", raw):
-        for known in gz._places().values():  # noqa: SLF001 (small table)
-            if known.place_fips == raw:
-                return _city(known)
+        place = gz.place_by_fips(raw)
+        if place is not None:
+            return _city(place)
         raise UsageError(
             f"place FIPS {raw} is not in the gazetteer's places (data/gazetteer/places.csv)"
         )
@@ -94,9 +95,8 @@ def _did_you_mean(text: str) -> str:
 def _county(county: gz.County) -> dict[str, Any]:
     st = gz.state(county.state)
     ids = [f"county:{county.fips}"]
-    for place in {p for p in gz._places().values() if p.consolidated}:  # noqa: SLF001
-        if place.county_fips == (county.fips,):
-            ids.append(f"city:{place.place_fips}")  # one government: city and county
+    for place in gz.consolidated_county(county.fips):
+        ids.append(f"city:{place.place_fips}")  # one government: city and county
     return {
         "type": "county",
         "fips": county.fips,
@@ -149,13 +149,11 @@ def build_profile(con: DuckDBPyConnection, jurisdiction: str) -> dict[str, Any]:
         )
         params = [target["state_fips"], target["name"]]
     counted = f"{where} AND NOT likely_duplicate"
-    outcome_cols = ", ".join(f"count(*) FILTER (WHERE outcome = '{o}') AS {o}" for o in OUTCOMES)
+    outcome_cols = outcome_count_columns()
     names = [*["issued"], *OUTCOMES]
 
     def rows(sql: str, p: list[Any] = params) -> list[dict[str, Any]]:
-        result = con.execute(sql, p)
-        cols = [d[0] for d in result.description]
-        return [dict(zip(cols, r, strict=True)) for r in result.fetchall()]
+        return dict_rows(con.execute(sql, p))
 
     totals = rows(
         f"SELECT count(*) AS issued, {outcome_cols}, min(issued) AS first_issued, "
@@ -226,33 +224,7 @@ def build_profile(con: DuckDBPyConnection, jurisdiction: str) -> dict[str, Any]:
                 {k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in f.items()}
                 for f in facilities
             ],
-            "policies": [
-                {
-                    k: (v.isoformat() if isinstance(v, dt.date) else v)
-                    for k, v in p.items()
-                    if k
-                    in (
-                        "policy_id",
-                        "jurisdiction_type",
-                        "jurisdiction_name",
-                        "instrument_type",
-                        "citation",
-                        "short_title",
-                        "in_force_from",
-                        "in_force_to",
-                        "date_precision",
-                        "effect",
-                        "detainer_holds",
-                        "notification",
-                        "jail_access",
-                        "agreements_287g",
-                        "superseded_by",
-                        "source_url",
-                        "source_note",
-                    )
-                }
-                for p in policies
-            ],
+            "policies": [instrument_fields(p) for p in policies],
             "evidence": evidence,
             "notes": [
                 *unclassified,

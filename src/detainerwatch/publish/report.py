@@ -22,10 +22,11 @@ from dataclasses import dataclass
 
 from .. import __version__
 from ..derive import facts
-from ..derive.facts import LOCAL_TYPES, OUTCOMES, TIERS
-from ..derive.policies import PolicyIndex
+from ..derive.facts import LOCAL_TYPES, TIERS, outcome_count_columns
+from ..derive.policies import PolicyIndex, instrument_fields
 from ..errors import UsageError
 from ..link import gazetteer as gz
+from ..store import dict_rows
 from . import coverage, disclosure
 from duckdb import DuckDBPyConnection
 
@@ -92,9 +93,7 @@ def suppress(n: int | None) -> int:
     return 0 if n is None else n
 
 
-def _rows(result: DuckDBPyConnection) -> list[dict[str, Any]]:
-    names = [d[0] for d in result.description]
-    return [dict(zip(names, r, strict=True)) for r in result.fetchall()]
+_rows = dict_rows  # the one row-to-dict helper (store/read.py)
 
 
 def _scope(period: Period, state: str | None) -> tuple[str, list[Any]]:
@@ -123,7 +122,7 @@ def build_report(
     where, params = _scope(period, st.fips if st else None)
     counted = f"{where} AND NOT likely_duplicate"
 
-    outcome_cols = ", ".join(f"count(*) FILTER (WHERE outcome = '{o}') AS {o}" for o in OUTCOMES)
+    outcome_cols = outcome_count_columns()
     kind_cols = (
         "count(*) FILTER (WHERE request_kind = 'hold') AS hold_requests, "
         "count(*) FILTER (WHERE request_kind = 'notification') AS notification_requests, "
@@ -414,33 +413,7 @@ def _policy_section(
             {
                 "id": j["id"],
                 "name": j["name"],
-                "instruments": [
-                    {
-                        k: (v.isoformat() if isinstance(v, dt.date) else v)
-                        for k, v in p.items()
-                        if k
-                        in (
-                            "policy_id",
-                            "jurisdiction_type",
-                            "jurisdiction_name",
-                            "instrument_type",
-                            "citation",
-                            "short_title",
-                            "in_force_from",
-                            "in_force_to",
-                            "date_precision",
-                            "effect",
-                            "detainer_holds",
-                            "notification",
-                            "jail_access",
-                            "agreements_287g",
-                            "superseded_by",
-                            "source_url",
-                            "source_note",
-                        )
-                    }
-                    for p in instruments
-                ],
+                "instruments": [instrument_fields(p) for p in instruments],
             }
         )
     return out
@@ -548,7 +521,7 @@ def _map_rows(con: DuckDBPyConnection, counted: str, params: list[Any]) -> list[
 
 
 def facilities(con: DuckDBPyConnection, counted: str, params: list[Any]) -> list[dict[str, Any]]:
-    outcome_cols = ", ".join(f"count(*) FILTER (WHERE outcome = '{o}') AS {o}" for o in OUTCOMES)
+    outcome_cols = outcome_count_columns()
     return _rows(
         con.execute(
             f"""

@@ -11,8 +11,7 @@ from pathlib import Path
 import duckdb
 
 from ..errors import UsageError
-from .schema import DDL, SCHEMA_VERSION
-from duckdb import DuckDBPyConnection
+from .schema import DDL, MIGRATIONS, SCHEMA_VERSION
 
 DEFAULT_DB = "detainerwatch.duckdb"
 _CONFIG = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
@@ -30,10 +29,7 @@ def connect(
     if read_only and not path.exists():
         raise UsageError(f"{path}: no store here yet (run `detainerwatch ingest` first)")
     _check_store_file(path)
-    try:
-        con = duckdb.connect(str(path), read_only=read_only, config=dict(config or _CONFIG))
-    except duckdb.Error as exc:
-        raise UsageError(_open_error(path, exc, read_only)) from None
+    con = _open(path, read_only, config)
     try:
         if _has_tables(con) and not _is_store(con):
             raise UsageError(
@@ -41,11 +37,41 @@ def connect(
                 "(no meta table); give --db another file"
             )
         if not read_only:
-            ensure_schema(con)
+            ensure_schema(con, path)
+        elif (version := stored_version(con, path)) is not None and version > SCHEMA_VERSION:
+            raise _newer(path, version)
+        elif version is not None and version < SCHEMA_VERSION:
+            # An older store is migrated (briefly open for writing), then read as it now is.
+            con.close()
+            _migrate_file(path, version)
+            con = _open(path, read_only, config)
     except BaseException:
         con.close()
         raise
     return con
+
+
+def _open(path: Path, read_only: bool, config: dict[str, Any] | None) -> duckdb.DuckDBPyConnection:
+    try:
+        return duckdb.connect(str(path), read_only=read_only, config=dict(config or _CONFIG))
+    except duckdb.Error as exc:
+        raise UsageError(_open_error(path, exc, read_only)) from None
+
+
+def _migrate_file(path: Path, version: int) -> None:
+    try:
+        con = duckdb.connect(str(path), config=dict(_CONFIG))
+    except duckdb.Error as exc:
+        reason = _open_error(path, exc, False).split(": ", 1)[-1]
+        raise UsageError(
+            f"{path}: a store of schema version {version}, which this detainerwatch reads only "
+            f"after upgrading it to version {SCHEMA_VERSION}, and it cannot be opened for "
+            f"writing now ({reason})"
+        ) from None
+    try:
+        ensure_schema(con, path)
+    finally:
+        con.close()
 
 
 # What a file given as the store turns out to be, by its first bytes.
@@ -92,7 +118,7 @@ def _open_error(path: Path, exc: Exception, read_only: bool) -> str:
     return f"{path}: cannot open the store{' read-only' if read_only else ''} ({text[:200]})"
 
 
-def _has_tables(con: DuckDBPyConnection) -> bool:
+def _has_tables(con: duckdb.DuckDBPyConnection) -> bool:
     return bool(
         con.execute(
             "SELECT count(*) FROM information_schema.tables "
@@ -101,7 +127,7 @@ def _has_tables(con: DuckDBPyConnection) -> bool:
     )
 
 
-def _is_store(con: DuckDBPyConnection) -> bool:
+def _is_store(con: duckdb.DuckDBPyConnection) -> bool:
     return bool(
         con.execute(
             "SELECT count(*) FROM information_schema.tables WHERE "
@@ -110,7 +136,52 @@ def _is_store(con: DuckDBPyConnection) -> bool:
     )
 
 
-def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
-    for statement in DDL:
-        con.execute(statement)
-    con.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)])
+def stored_version(con: duckdb.DuckDBPyConnection, path: Path | str = "store") -> int | None:
+    """The schema version the store was written with: None for a database with no meta table
+    (a new store), 1 for a store with meta but no version (before versions were recorded)."""
+    if not _is_store(con):
+        return None
+    row = con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchall()
+    if not row:
+        return 1
+    try:
+        return int(row[0][0])
+    except (TypeError, ValueError):
+        raise UsageError(
+            f"{path}: the store's schema version {row[0][0]!r} is not a number; give --db "
+            "another file"
+        ) from None
+
+
+def ensure_schema(con: duckdb.DuckDBPyConnection, path: Path | str = "store") -> None:
+    """Make a new store's tables, or migrate an older store to SCHEMA_VERSION (in one
+    transaction); refuse a store written by a newer version, which this one would misread."""
+    version = stored_version(con, path)
+    if version is not None and version > SCHEMA_VERSION:
+        raise _newer(path, version)
+    # The migration steps of an older store, then the current statements (all idempotent: a
+    # table added to DDL is made in existing stores too; a change that is not additive needs
+    # a new SCHEMA_VERSION and its step in MIGRATIONS).
+    steps = (_steps(version) if version is not None else []) + list(DDL)
+    con.execute("BEGIN TRANSACTION")
+    try:
+        for statement in steps:
+            con.execute(statement)
+        con.execute(
+            "INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)]
+        )
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+
+
+def _newer(path: Path | str, version: int) -> UsageError:
+    return UsageError(
+        f"{path}: a store written by a newer detainerwatch (schema version {version}; this one "
+        f"reads versions up to {SCHEMA_VERSION}); upgrade detainerwatch or give --db another file"
+    )
+
+
+def _steps(version: int) -> list[str]:
+    return [statement for v in range(version, SCHEMA_VERSION) for statement in MIGRATIONS[v]]

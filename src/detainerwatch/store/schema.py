@@ -1,19 +1,32 @@
-"""Tables of the store. Provenance columns lead every row table."""
+"""Tables of the store: every table the store keeps is defined here, with the schema version.
+
+Provenance columns lead every row table. Objects that live only on one connection (the TEMP
+lookup tables and views that derive/ and publish/ build from the hand tables while computing,
+e.g. the ``detainer_facts`` view) are not part of the store and stay where they are computed:
+a read-only store can hold nothing else.
+
+Versions (``meta.schema_version``; a store with a meta table but no version is version 1):
+  1  the tables up to issue 16; the policy records table was made by the first policy refresh
+     and the upstream provenance columns of detainers were added on open.
+  2  every table below is defined in this one module and made when the store is (the policy
+     table included; the stored facts by the first ingest of detainers); a version-1 store is
+     migrated on open (MIGRATIONS), a store of a newer version is refused in one line.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Sequence
 
 from ..sources.fields import (
-    Field,
     DETAINER_FIELDS,
     FACILITY_FIELDS,
     FIELDS_BY_KIND,
     EVENT_KINDS,
     UPSTREAM_FIELDS,
+    Field,
 )
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 _SQL_TYPES = {"text": "VARCHAR", "date": "TIMESTAMP", "int": "BIGINT"}
 
@@ -27,7 +40,7 @@ PROVENANCE = """
     layout VARCHAR NOT NULL"""
 
 
-def _columns(fields: Iterable[Field]) -> str:
+def _columns(fields: Sequence[Field]) -> str:
     return ",\n    ".join(f"{f.name} {_SQL_TYPES[f.type]}" for f in fields)
 
 
@@ -69,6 +82,12 @@ DDL = [
     extras MAP(VARCHAR, VARCHAR))""",
 ]
 
+# Who holds a facility's detainees (facility_attribution.jurisdiction_type): the governments
+# that can decline (county, city, regional jail, state) and the custody that cannot. The one
+# list: link checks hand tables against it, the web API offers it as a filter. (Policy records
+# use other types: who enacted them; derive/policies.py POLICY_JURISDICTION_TYPES.)
+JURISDICTION_TYPES = ("county", "city", "regional", "state", "federal", "ice", "private", "unknown")
+
 # Written by `link` (facility -> government responsible), read by `derive`/`publish`.
 # One row per distinct facility as released (name, city, state, code); detainers join to it
 # on those four columns with IS NOT DISTINCT FROM.
@@ -76,7 +95,7 @@ ATTRIBUTION_DDL = """CREATE TABLE IF NOT EXISTS facility_attribution (
     facility_name VARCHAR, facility_city VARCHAR, facility_state VARCHAR, facility_code VARCHAR,
     state_abbr VARCHAR,           -- USPS code of the state the facility is in
     state_fips VARCHAR,           -- 2 digits
-    jurisdiction_type VARCHAR,    -- county | city | state | federal | ice | private | unknown
+    jurisdiction_type VARCHAR,    -- one of JURISDICTION_TYPES
     jurisdiction_name VARCHAR,    -- e.g. 'Franklin County, PA', 'Philadelphia, PA'
     county_fips VARCHAR,          -- 5 digits, where a county (or the county a city lies in)
     place_fips VARCHAR,           -- 7 digits (state + place), where a city
@@ -88,6 +107,17 @@ ATTRIBUTION_DDL = """CREATE TABLE IF NOT EXISTS facility_attribution (
     detainers BIGINT)             -- rows in detainers with this facility
 """
 DDL.append(ATTRIBUTION_DDL)
+
+# Written by link.area.refresh_area_attribution after every ingest (one row per distinct name of a
+# source, table and column); derive and publish read it beside facility_attribution.
+AREA_ATTRIBUTION_DDL = """CREATE TABLE IF NOT EXISTS area_attribution (
+    source_id INTEGER, event_table VARCHAR, field VARCHAR, name VARCHAR,
+    area VARCHAR, area_states VARCHAR,  -- the area's code and the states weighed
+    state_abbr VARCHAR, state_fips VARCHAR, jurisdiction_type VARCHAR, jurisdiction_name VARCHAR,
+    county_fips VARCHAR, place_fips VARCHAR, confidence DOUBLE, method VARCHAR,
+    candidates VARCHAR, needs_review BOOLEAN, review_reason VARCHAR,
+    rows BIGINT)                -- rows of that source and table with this name"""
+DDL.append(AREA_ATTRIBUTION_DDL)
 
 # Written by derive.releases after every ingest: the period each detainer source covers and
 # whether it holds a whole release or a filtered subset (source_coverage), and which release
@@ -141,3 +171,33 @@ DDL.append("""CREATE TABLE IF NOT EXISTS load_checks (
 # coverage shown anywhere must say so for a subset.
 DDL.append("""CREATE TABLE IF NOT EXISTS source_extent (
     source_id INTEGER PRIMARY KEY, coverage VARCHAR NOT NULL, evidence VARCHAR)""")
+
+# Policy records (derive/policies.py reads and validates them; hand/policies/README.md).
+POLICIES_DDL = """CREATE TABLE IF NOT EXISTS policies (
+    policy_id VARCHAR PRIMARY KEY, origin VARCHAR, origin_file VARCHAR, origin_row INTEGER,
+    jurisdiction_type VARCHAR, jurisdiction_name VARCHAR, state VARCHAR, state_fips VARCHAR,
+    county_fips VARCHAR, place_fips VARCHAR, instrument_type VARCHAR, citation VARCHAR,
+    short_title VARCHAR, enacted_date VARCHAR, effective_date VARCHAR, end_date VARCHAR,
+    in_force_from DATE, in_force_to DATE, date_precision VARCHAR, effect VARCHAR,
+    detainer_holds VARCHAR, notification VARCHAR, jail_access VARCHAR, agreements_287g VARCHAR,
+    summary VARCHAR, source_url VARCHAR, source_note VARCHAR)"""
+DDL.append(POLICIES_DDL)
+
+# The per-detainer facts as of the last ingest (derive/facts.py: materialize), stamped in meta
+# ('facts_hand_hash') with the hand tables they were derived with. Its columns are those of the
+# detainer_facts view, which derive/ computes from the hand tables: the table is (re)made from
+# that view, inside the ingest's transaction, by this one statement. Absent until the first
+# ingest of detainers; readers fall back to the live view while it is absent or stale.
+FACTS_STORED = "detainer_facts_stored"
+
+
+def facts_stored_ddl(select_from: str) -> str:
+    """The statement that (re)makes the stored facts from a view of the facts; ordered by issue
+    date, so a period's rows sit together and DuckDB skips the rest."""
+    return f"CREATE OR REPLACE TABLE {FACTS_STORED} AS SELECT * FROM {select_from} ORDER BY issued"
+
+
+# Steps from each version to the next, run in order inside one transaction on open for write.
+# 1 -> 2: every change was additive (tables created if absent, columns added if absent), so the
+# statements of the current schema, all idempotent, are the step.
+MIGRATIONS: dict[int, list[str]] = {1: list(DDL)}

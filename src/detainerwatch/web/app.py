@@ -24,6 +24,7 @@ from ..publish import catalog, disclosure
 from ..publish.output import methodology_context
 from . import views
 from ..store import connect
+from ..store.schema import JURISDICTION_TYPES
 from .api import LIMIT, OFFSET, STATE, Endpoint, Param, ParamError, openapi, parse
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
@@ -34,7 +35,6 @@ CSP = (
 )
 # Page context that holds no counts about people (the API description, file and list names).
 PAGE_PLAIN = ("spec", "files", "lists", "m")
-JURISDICTION_TYPES = ("county", "city", "regional", "state", "federal", "ice", "private", "unknown")
 
 
 class SecurityHeaders:

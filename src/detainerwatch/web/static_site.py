@@ -11,12 +11,12 @@ import json
 import posixpath
 import re
 import shutil
-import sqlite3
 from html import escape, unescape
 from pathlib import Path
 from urllib.parse import quote, unquote
 
 from .. import __version__
+from ..publish.export import write_sqlite, write_sqlite_tables  # noqa: F401 (moved to publish)
 from .app import STATIC_DIR, create_app
 
 SEEDS = [
@@ -114,99 +114,6 @@ def relative_links(html: str, page_file: str) -> str:
         return f'{attr}="{escape(quote(rel, safe="/:=&._-~"))}{hash_}{escape(fragment)}"'
 
     return LINK.sub(rewrite, html)
-
-
-def write_sqlite(db: Path, target: Path) -> dict:
-    """Aggregate tables only: no table of detainers, no person attribute, no identifier."""
-    from ..derive import facts
-    from ..derive.facts import OUTCOMES
-    from ..store import connect
-
-    target.unlink(missing_ok=True)
-    con = connect(db, read_only=True)
-    facts.register(con)
-    from ..publish.disclosure import protected_facilities_sql
-
-    protected = protected_facilities_sql()
-    outcome_cols = ", ".join(f"count(*) FILTER (WHERE outcome = '{o}') AS {o}" for o in OUTCOMES)
-    queries = {
-        "jurisdiction_years": f"""
-            SELECT jurisdiction_id, any_value(jurisdiction_name) AS jurisdiction_name,
-                   any_value(jurisdiction_type) AS jurisdiction_type, any_value(state_abbr) AS state,
-                   CASE WHEN any_value(jurisdiction_type) = 'county' OR (any_value(jurisdiction_type)
-                        = 'city' AND count(DISTINCT county_fips) = 1) THEN any_value(county_fips)
-                        END AS county_fips,
-                   CASE WHEN any_value(jurisdiction_type) = 'city' THEN any_value(place_fips)
-                        END AS place_fips,
-                   bool_and({protected}) AS protected_facility,
-                   year(issued) AS year, count(*) AS issued, {outcome_cols}
-            FROM detainer_facts WHERE NOT likely_duplicate GROUP BY jurisdiction_id, year(issued)
-            ORDER BY 1, year""",
-        "facilities": f"""
-            SELECT facility_name AS facility, facility_city AS city, facility_state AS state_as_released,
-                   facility_code AS code, any_value(jurisdiction_id) AS jurisdiction_id,
-                   any_value(jurisdiction_type) AS jurisdiction_type, any_value(method) AS method,
-                   any_value(confidence) AS confidence, bool_or(needs_review) AS needs_review,
-                   bool_or({protected}) AS protected_facility,
-                   count(*) AS issued, {outcome_cols}
-            FROM detainer_facts WHERE NOT likely_duplicate
-            GROUP BY facility_name, facility_city, facility_state, facility_code ORDER BY issued DESC""",
-        "sources": "SELECT source_id, file_name, sha256, size_bytes, layout, release, rows_in, rows_out, "
-        "CAST(ingested_at AS VARCHAR) AS ingested_at FROM sources ORDER BY source_id",
-        "policies": "SELECT policy_id, jurisdiction_type, jurisdiction_name, state, state_fips, county_fips, "
-        "place_fips, instrument_type, citation, short_title, CAST(in_force_from AS VARCHAR) "
-        "AS in_force_from, CAST(in_force_to AS VARCHAR) AS in_force_to, effect, detainer_holds, "
-        "notification, jail_access, agreements_287g, source_url, source_note FROM policies",
-    }
-    from ..publish import disclosure
-
-    results = {}
-    for name, sql in queries.items():
-        try:
-            result = con.execute(sql)
-        except Exception:  # e.g. no policies table in a store made before policies existed
-            continue
-        cols = [d[0] for d in result.description]
-        rows = [dict(zip(cols, r, strict=True)) for r in result.fetchall()]
-        if name == "sources":  # with each file's origin and licence, as the pages show them
-            from ..publish.catalog import sources as catalog_sources
-
-            known = {r["source_id"]: r for r in catalog_sources(con)}
-            for r in rows:
-                r["origin"] = known.get(r["source_id"], {}).get("origin")
-                r["licence"] = known.get(r["source_id"], {}).get("licence")
-        results[name] = rows
-    con.close()
-    counted = disclosure.protect_export(
-        {k: v for k, v in results.items() if k in ("jurisdiction_years", "facilities")}
-    )
-    plain = {k: disclosure.protect(v, "plain") for k, v in results.items() if k not in counted}
-    return write_sqlite_tables({**counted, **plain}, target)
-
-
-def write_sqlite_tables(tables: dict, target: Path) -> dict:
-    """Write tables of rows (each passed through the disclosure function) to a SQLite file."""
-    from ..publish import disclosure
-
-    for name, rows in tables.items():
-        disclosure.require(rows, f"SQLite table {name}")
-    counts = {}
-    lite = sqlite3.connect(target)
-    try:
-        for name, rows in tables.items():
-            cols = list(rows[0]) if rows else []
-            if not cols:
-                continue
-            lite.execute(f"CREATE TABLE {name} ({', '.join(cols)})")
-            lite.executemany(
-                f"INSERT INTO {name} VALUES ({', '.join('?' * len(cols))})",
-                [tuple(r.get(c) for c in cols) for r in rows],
-            )
-            counts[name] = len(rows)
-        lite.commit()
-    finally:
-        lite.close()
-    return counts
 
 
 TABLE_NOTES = {

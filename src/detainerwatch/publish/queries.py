@@ -1,0 +1,108 @@
+"""The read model: the store opened once for reading, and the named questions the faces ask
+of it, each answering typed rows. The CLI and the web call these (and the other publish
+functions); they never write SQL themselves.
+
+``connect_read(path)`` opens the store read-only (store.connect_read: an older schema version
+is migrated, a newer refused), registers the ``detainer_facts`` view once on its connection and
+checks the hand tables once (derive.facts.check_unmapped: values a later edit of the tables left
+unmapped are listed, not folded into another class).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from ..derive import facts
+from ..store import ReadStore
+from ..store import connect_read as _connect_read
+
+
+def prepare(con: duckdb.DuckDBPyConnection) -> None:
+    """What every reading connection needs: the facts view, and the hand tables checked."""
+    facts.register(con)
+    facts.check_unmapped(con)
+
+
+def connect_read(path: str | Path, *, facts_view: bool = True) -> ReadStore:
+    """The store at path, read-only, with the facts view registered and the hand tables
+    checked once (facts_view=False: a question about other tables, which needs neither)."""
+    return _connect_read(path, prepare if facts_view else None)
+
+
+def _typed(cls: type[Any], result: duckdb.DuckDBPyConnection) -> list[Any]:
+    names = [f.name for f in fields(cls)]
+    return [cls(**dict(zip(names, row, strict=True))) for row in result.fetchall()]
+
+
+@dataclass(frozen=True)
+class ReviewItem:
+    """A facility whose attribution is doubtful (link/: needs_review), as the queue lists it."""
+
+    facility: str | None
+    city: str | None
+    state: str | None
+    code: str | None
+    jurisdiction_type: str | None
+    jurisdiction_name: str | None
+    state_fips: str | None
+    county_fips: str | None
+    place_fips: str | None
+    confidence: float | None
+    method: str | None
+    review_reason: str | None
+    candidates: str | None
+    detainers: int | None
+
+
+REVIEW_COLUMNS = [f.name for f in fields(ReviewItem)]
+
+
+def review_queue(store: ReadStore) -> list[ReviewItem]:
+    """The attribution review queue: doubtful facilities, most detainers first."""
+    return _typed(
+        ReviewItem,
+        store.con.execute(
+            "SELECT facility_name, facility_city, facility_state, facility_code, "
+            "jurisdiction_type, jurisdiction_name, state_fips, county_fips, place_fips, "
+            "confidence, method, review_reason, candidates, detainers "
+            "FROM facility_attribution WHERE needs_review ORDER BY detainers DESC, facility_name"
+        ),
+    )
+
+
+@dataclass(frozen=True)
+class PolicyListing:
+    """One policy record as `policies list` shows it."""
+
+    jurisdiction_type: str | None
+    jurisdiction_name: str | None
+    state: str | None
+    instrument_type: str | None
+    short_title: str | None
+    in_force_from: dt.date | None
+    in_force_to: dt.date | None
+    effect: str | None
+    detainer_holds: str | None
+    policy_id: str
+
+
+POLICY_LIST_COLUMNS = [f.name for f in fields(PolicyListing)]
+
+
+def policy_list(store: ReadStore, state: str | None = None) -> list[PolicyListing]:
+    """The policy records in the store (built-in and added), of one state (USPS code) or all,
+    by state, then state records first, then by jurisdiction and date in force."""
+    return _typed(
+        PolicyListing,
+        store.con.execute(
+            f"SELECT {', '.join(POLICY_LIST_COLUMNS)} FROM policies "
+            "WHERE ? IS NULL OR state = ? "
+            "ORDER BY state, jurisdiction_type DESC, jurisdiction_name, in_force_from",
+            [state, state and state.upper()],
+        ),
+    )
