@@ -6,8 +6,11 @@ served from this app (versioned file names); the Content Security Policy forbids
 
 from __future__ import annotations
 
+import inspect
 import threading
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import duckdb
 from jinja2 import Environment
@@ -112,12 +115,14 @@ def list_sources(con):
     return catalog.sources(con)
 
 
-def get_jurisdiction(con, id):
-    return views.jurisdiction(con, id)[1]
+def get_jurisdiction(con, id, cache: views.ResultCache | None = None):
+    return views.jurisdiction(con, id, cache)[1]
 
 
-def get_report(con, week=None, start=None, end=None, state=None):
-    return views.report(con, week=week, start=start, end=end, state=state)
+def get_report(
+    con, week=None, start=None, end=None, state=None, cache: views.ResultCache | None = None
+):
+    return views.report(con, cache=cache, week=week, start=start, end=end, state=state)
 
 
 def list_audits(con):
@@ -126,8 +131,8 @@ def list_audits(con):
     )
 
 
-def get_audit(con, name):
-    return views.audit(con, name)
+def get_audit(con, name, cache: views.ResultCache | None = None):
+    return views.audit(con, name, cache)
 
 
 ENDPOINTS: list[Endpoint] = [
@@ -236,7 +241,14 @@ from .outcomes_endpoint import ENDPOINT as _OUTCOMES  # noqa: E402  (issue 14)
 ENDPOINTS.append(_OUTCOMES)
 
 
-def _api_route(endpoint: Endpoint, store: Store):
+def _takes_cache(handler: Callable[..., Any]) -> bool:
+    """Handlers that reuse the app's results (profiles, reports, audits) take `cache=`."""
+    return "cache" in inspect.signature(handler).parameters
+
+
+def _api_route(endpoint: Endpoint, store: Store, cache: views.ResultCache):
+    extra = {"cache": cache} if _takes_cache(endpoint.handler) else {}
+
     def handle(request: Request):
         try:
             kwargs = {}
@@ -252,19 +264,14 @@ def _api_route(endpoint: Endpoint, store: Store):
                 name = sorted(unknown)[0]
                 raise ParamError(name, "is not a parameter of this endpoint")
             # Parsed parameters are the key: the read-only store gives the same answer again.
-            key = (
-                "api",
-                str(store.path),
-                endpoint.path,
-                tuple(sorted((k, str(v)) for k, v in kwargs.items())),
-            )
+            key = ("api", endpoint.path, tuple(sorted((k, str(v)) for k, v in kwargs.items())))
             return Response(
-                views.cached(
+                cache.get(
                     key,
                     lambda: (
                         JSONResponse(
                             disclosure.require(
-                                endpoint.handler(store.cursor(), **kwargs),
+                                endpoint.handler(store.cursor(), **kwargs, **extra),
                                 "/api/v1" + endpoint.path,
                             )
                         ).body
@@ -283,7 +290,9 @@ def _api_route(endpoint: Endpoint, store: Store):
 
 def create_app(db_path: Path, *, extra_endpoints: list[Endpoint] | None = None) -> Starlette:
     store = Store(db_path)
-    views.reset()
+    # Results of this app over this store (profiles, reports, pages, API answers): the app's
+    # own, so a new app (a restart, another store, a test) starts empty.
+    cache = views.ResultCache(store.path)
     env = templates()
     endpoints = ENDPOINTS + (extra_endpoints or [])
     spec = openapi(endpoints)
@@ -303,7 +312,7 @@ def create_app(db_path: Path, *, extra_endpoints: list[Endpoint] | None = None) 
             "home.html",
             totals=catalog.national_totals(con),
             top=catalog.jurisdictions(con, limit=15),
-            **views.home_extras(con),
+            **views.home_extras(con, cache),
         )
 
     def search(request: Request):
@@ -339,19 +348,21 @@ def create_app(db_path: Path, *, extra_endpoints: list[Endpoint] | None = None) 
         def render() -> str:
             con = store.cursor()
             try:
-                kind, data = views.jurisdiction(con, jid)
+                kind, data = views.jurisdiction(con, jid, cache)
             except ParamError:
                 raise HTTPException(404, f"no jurisdiction {jid!r} in the store") from None
             disclosure.require(data, f"/jurisdiction/{jid}")
             if kind == "custody":
                 return env.get_template("custody.html").render(c=data, store_coverage=coverage)
             return env.get_template("jurisdiction.html").render(
-                p=data, trend_svg=views.profile_trend_svg(con, data), store_coverage=coverage
+                p=data,
+                trend_svg=views.profile_trend_svg(con, data, cache),
+                store_coverage=coverage,
             )
 
         # The store is read-only: a page once rendered stays right, and the most visited page
         # then costs no query and no template.
-        return HTMLResponse(views.cached(("jurisdiction_page", str(store.path), jid), render))
+        return HTMLResponse(cache.get(("jurisdiction_page", jid), render))
 
     def embedded(html: str) -> HTMLResponse:
         """A page rendered for the CLI (its own document), shown inside the site's frame."""
@@ -363,7 +374,7 @@ def create_app(db_path: Path, *, extra_endpoints: list[Endpoint] | None = None) 
             params = {
                 k: parse(p, request.query_params.get(k)) for k, p in views.REPORT_PARAMS.items()
             }
-            context = views.report_page(store.cursor(), **params)
+            context = views.report_page(store.cursor(), cache, **params)
             return page(
                 "report_page.html",
                 r=context["r"],
@@ -385,7 +396,7 @@ def create_app(db_path: Path, *, extra_endpoints: list[Endpoint] | None = None) 
     def audit_page(request: Request):
         name = request.path_params["name"]
         try:
-            return embedded(views.audit_html(store.cursor(), name))
+            return embedded(views.audit_html(store.cursor(), name, cache))
         except ParamError as exc:
             raise HTTPException(404, exc.message) from None
 
@@ -397,7 +408,7 @@ def create_app(db_path: Path, *, extra_endpoints: list[Endpoint] | None = None) 
         if name not in views.DOWNLOADS:
             raise HTTPException(404, f"no download {name!r}")
         try:
-            body, media = views.download(store.cursor(), name)
+            body, media = views.download(store.cursor(), name, cache)
         except ParamError as exc:
             raise HTTPException(exc.status, exc.message) from None
         return Response(
@@ -440,7 +451,7 @@ def create_app(db_path: Path, *, extra_endpoints: list[Endpoint] | None = None) 
         Route("/downloads/{name}", download, name="download"),
         Route("/api/docs", api_docs, name="api_docs"),
         Route("/api/v1/openapi.json", openapi_json, name="openapi"),
-        *[_api_route(ep, store) for ep in endpoints],
+        *[_api_route(ep, store, cache) for ep in endpoints],
         Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
     ]
     app = Starlette(
@@ -452,6 +463,7 @@ def create_app(db_path: Path, *, extra_endpoints: list[Endpoint] | None = None) 
         exception_handlers={HTTPException: not_found, 500: server_error},
     )
     app.state.store = store
+    app.state.cache = cache
     app.state.templates = env
     app.state.spec = spec
     return app
