@@ -400,6 +400,8 @@ Point = tuple[float, float]
 
 def _mercator(lon: float, lat: float) -> Point:
     lat = max(min(lat, 85.0), -85.0)
+    if lon > 0:  # the Aleutians past 180 degrees (U.S. shapes are otherwise west of Greenwich)
+        lon -= 360
     return math.radians(lon), -math.log(math.tan(math.pi / 4 + math.radians(lat) / 2))
 
 
@@ -425,6 +427,8 @@ def _albers(lon0: float, lat0: float, p1: float, p2: float) -> Callable[[float, 
     return project
 
 
+MAX_COUNTIES = 700  # more on one national map, and it is drawn by state (page size)
+TERRITORIES = ("60", "66", "69", "72", "78")  # drawn on no national map (nor by Vega's albersUsa)
 LOWER48 = _albers(-96, 37.5, 29.5, 45.5)
 ALASKA = _albers(-154, 50, 55, 65)
 HAWAII = _albers(-157, 3, 8, 18)
@@ -459,6 +463,40 @@ def _thin(ring: Sequence[Point], tol: float) -> Sequence[Point]:
             lx, ly = x, y
     kept.append(ring[-1])
     return kept
+
+
+def _composite(
+    box: tuple[float, float, float, float],
+) -> Callable[[maps.Shape, float], list[list[Point]]]:
+    """The national layout: the lower 48 states fitted into box, Alaska and Hawaii inset in its
+    lower left, each in its own Albers projection; frames fitted to the state shapes."""
+    states = [s for s in maps.state_shapes() if s.fips not in TERRITORIES]
+    proj = {"02": ALASKA, "15": HAWAII}
+
+    def rings(s: maps.Shape, state: str, tol: float) -> list[list[Point]]:
+        f = proj.get(state, LOWER48)
+        return [[f(x, y) for x, y in _thin(ring, tol)] for ring in s.rings]
+
+    bx, by, bw, bh = box
+    frames = {
+        "": _Frame(
+            [rings(s, s.fips, 0.1) for s in states if s.fips not in proj], (bx, by, bw, bh * 0.92)
+        ),
+        "02": _Frame(
+            [rings(s, s.fips, 0.1) for s in states if s.fips == "02"],
+            (bx, by + bh * 0.68, bw * 0.22, bh * 0.3),
+        ),
+        "15": _Frame(
+            [rings(s, s.fips, 0.1) for s in states if s.fips == "15"],
+            (bx + bw * 0.24, by + bh * 0.8, bw * 0.14, bh * 0.18),
+        ),
+    }
+
+    def fit(s: maps.Shape, tol: float) -> list[list[Point]]:
+        frame = frames.get(s.state_fips, frames[""])
+        return [[frame(p) for p in ring] for ring in rings(s, s.state_fips, tol)]
+
+    return fit
 
 
 def _path(rings: Iterable[Sequence[Point]], scale: float = 2.0) -> str:
@@ -518,9 +556,13 @@ def _map_svg(spec: Spec) -> str:
     covered: list[str] | None = spec["covered"]
     title: str = spec["title"]
     width, height, legend_w = 760, 430, 150
-    by_state = state_fips is None and not (covered is not None and len(covered) < 50)
+    # A national map covering only some states shows those states' counties, unless they are
+    # too many for a small page: then it is drawn by state, as a map of the whole nation is.
+    partial_cover = state_fips is None and covered is not None and len(covered) < 50
+    counties = maps.count_counties(covered or []) if partial_cover else 0
+    by_state = state_fips is None and (not partial_cover or counties > MAX_COUNTIES)
     subtitle = ""
-    if state_fips is None and not by_state:
+    if partial_cover:
         subtitle = "grey: states the store does not cover (no data, not zero)"
     if by_state:
         title = title.replace("by county", "by state")
@@ -536,7 +578,7 @@ def _map_svg(spec: Spec) -> str:
             got[0] += _number(r.get("issued")) or 0
             got[1] += _number(r.get("declined")) or 0
         values = {k: (v[0], v[1]) for k, v in sums.items()}
-        shapes = list(maps.state_shapes())
+        shapes = [s for s in maps.state_shapes() if not partial_cover or s.fips in (covered or [])]
     else:
         for r in rows:
             values[str(r.get("county_fips"))] = (
@@ -547,35 +589,23 @@ def _map_svg(spec: Spec) -> str:
         shapes = [s for st in states for s in maps.county_shapes(st)]
     top_declined = max([v[1] for v in values.values() if v[1] is not None] or [0])
 
-    # projection: Albers (with Alaska and Hawaii inset) for the nation by state, else Mercator
-    # fitted to the drawn counties
+    # projection: Albers with Alaska and Hawaii inset (as national maps are drawn) for the nation
+    # by state and for counties of many states or of Alaska or Hawaii; else Mercator fitted to
+    # the drawn counties
     projected: list[list[list[Point]]]
-    if by_state:
-
-        def proj(s: maps.Shape) -> list[list[Point]]:
-            f = ALASKA if s.fips == "02" else HAWAII if s.fips == "15" else LOWER48
-            return [[f(x, y) for x, y in _thin(ring, 0.04)] for ring in s.rings]
-
-        shapes = [s for s in shapes if s.fips not in ("60", "66", "69", "72", "78")]
-        projected = [proj(s) for s in shapes]
-        main = [p for s, p in zip(shapes, projected, strict=False) if s.fips not in ("02", "15")]
-        bx, by, bw, bh = box
-        frames = {
-            "": _Frame(main, (bx, by, bw, bh * 0.92)),
-            "02": _Frame(
-                [p for s, p in zip(shapes, projected, strict=False) if s.fips == "02"],
-                (bx, by + bh * 0.68, bw * 0.22, bh * 0.3),
-            ),
-            "15": _Frame(
-                [p for s, p in zip(shapes, projected, strict=False) if s.fips == "15"],
-                (bx + bw * 0.24, by + bh * 0.8, bw * 0.14, bh * 0.18),
-            ),
-        }
-        fitted = [
-            [[frames.get(s.fips, frames[""])(p) for p in ring] for ring in rings]
-            for s, rings in zip(shapes, projected, strict=False)
-        ]
-        grey: list[tuple[maps.Shape, list[list[Point]]]] = []
+    grey: list[tuple[maps.Shape, list[list[Point]]]] = []
+    composite = by_state or (partial_cover and bool({"02", "15"} & set(covered or [])))
+    if composite:
+        fit = _composite(box)
+        tol = 0.04 if by_state else 0.02
+        shapes = [s for s in shapes if s.state_fips not in TERRITORIES]
+        fitted = [fit(s, tol) for s in shapes]
+        if partial_cover:
+            grey = [
+                (s, fit(s, 0.04))
+                for s in maps.state_shapes()
+                if s.fips not in (covered or []) and s.fips not in TERRITORIES
+            ]
     else:
         # half a pixel in degrees, from the drawn counties' extent: closer points are dropped
         # before projecting (the shapes are finer than any page needs)
@@ -618,7 +648,7 @@ def _map_svg(spec: Spec) -> str:
                 if keep:
                     grey.append((s, keep))
 
-    scale = 2.0
+    scale = 2.0 if len(shapes) < 800 else 1.0  # many small shapes: whole pixels are enough
     svg.add(f'<g transform="scale({1 / scale})" fill-rule="evenodd">')
     if grey:
         svg.add(f'<g fill="{NO_DATA}" stroke="#ffffff" stroke-width="1.2">')

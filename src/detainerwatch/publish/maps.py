@@ -96,6 +96,12 @@ def county_shapes(state_fips: str | None = None) -> tuple[Shape, ...]:
     return _kind("counties", state_fips)
 
 
+def count_counties(states: list[str]) -> int:
+    """How many county shapes the states have (from the index, nothing decoded)."""
+    wanted = set(states)
+    return sum(1 for row in _index()[0]["counties"] if row[2] in wanted)
+
+
 def state_shapes(within: Box | None = None) -> tuple[Shape, ...]:
     """Every state, or those whose bounding box meets within (west, south, east, north)."""
     return _kind("states", None, within)
