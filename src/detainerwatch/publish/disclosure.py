@@ -38,14 +38,11 @@ MAX_ROUNDS = 40  # rounds of complementary suppression before the blunt pass
 # ---- rules ---------------------------------------------------------------------------------
 
 
-@lru_cache(maxsize=4)
-def _rules_at(mtime: float) -> dict:
-    return yaml.safe_load(hand_path("disclosure.yaml").read_text(encoding="utf-8"))
-
-
+@lru_cache(maxsize=1)
 def rules() -> dict:
-    path = hand_path("disclosure.yaml")
-    return _rules_at(path.stat().st_mtime)
+    """hand/disclosure.yaml, read once per process as every hand file is (handfiles.read_csv);
+    it was stat()ed on every call, tens of thousands of times per report (issue 16)."""
+    return yaml.safe_load(hand_path("disclosure.yaml").read_text(encoding="utf-8"))
 
 
 # Tests switch the rules off to show that check() finds what an unprotected build publishes.
@@ -72,6 +69,7 @@ def withheld_label() -> str:
     return rules()["withheld_label"]
 
 
+@lru_cache(maxsize=4096)
 def is_person_attribute(column: str) -> bool:
     for name in rules()["person_attribute_columns"]:
         if column == name or (name.endswith("_") and column.startswith(name)):
