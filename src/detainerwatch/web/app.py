@@ -26,6 +26,7 @@ from starlette.staticfiles import StaticFiles
 from ..publish import catalog, disclosure
 from ..publish.output import methodology_context
 from . import views
+from ..publish.diskcache import DiskCache
 from ..store import connect
 from .api import LIMIT, OFFSET, STATE, Endpoint, Param, ParamError, openapi, parse
 
@@ -288,32 +289,42 @@ def _api_route(endpoint: Endpoint, store: Store, cache: views.ResultCache):
     return Route(path, handle, methods=["GET"], name=endpoint.operation_id)
 
 
-def create_app(db_path: Path, *, extra_endpoints: list[Endpoint] | None = None) -> Starlette:
+def create_app(
+    db_path: Path, *, extra_endpoints: list[Endpoint] | None = None, disk_cache: bool = True
+) -> Starlette:
     store = Store(db_path)
     # Results of this app over this store (profiles, reports, pages, API answers): the app's
-    # own, so a new app (a restart, another store, a test) starts empty.
-    cache = views.ResultCache(store.path)
+    # own, so a new app (a restart, another store, a test) starts empty in memory; finished
+    # pages and API answers are also kept beside the store (publish/diskcache.py) while the store
+    # and the code are unchanged, so a restarted app serves them at once.
+    cache = views.ResultCache(store.path, disk=DiskCache(store.path) if disk_cache else None)
     env = templates()
     endpoints = ENDPOINTS + (extra_endpoints or [])
     spec = openapi(endpoints)
 
     coverage = catalog.store_coverage(store.cursor())
 
-    def page(name: str, status: int = 200, **context) -> HTMLResponse:
+    def render(name: str, **context) -> str:
         context.setdefault("store_coverage", coverage)
         for key, value in context.items():  # every table on a page passed the disclosure function
             if isinstance(value, (dict, list)) and key not in PAGE_PLAIN:
                 disclosure.require(value, f"page {name}: {key}")
-        return HTMLResponse(env.get_template(name).render(**context), status_code=status)
+        return env.get_template(name).render(**context)
+
+    def page(name: str, status: int = 200, **context) -> HTMLResponse:
+        return HTMLResponse(render(name, **context), status_code=status)
 
     def home(request: Request):
-        con = store.cursor()
-        return page(
-            "home.html",
-            totals=catalog.national_totals(con),
-            top=catalog.jurisdictions(con, limit=15),
-            **views.home_extras(con, cache),
-        )
+        def compute() -> str:
+            con = store.cursor()
+            return render(
+                "home.html",
+                totals=catalog.national_totals(con),
+                top=catalog.jurisdictions(con, limit=15),
+                **views.home_extras(con, cache),
+            )
+
+        return HTMLResponse(cache.get(("page", "/"), compute))
 
     def search(request: Request):
         q = (request.query_params.get("q") or "").strip()[:200]
@@ -374,14 +385,19 @@ def create_app(db_path: Path, *, extra_endpoints: list[Endpoint] | None = None) 
             params = {
                 k: parse(p, request.query_params.get(k)) for k, p in views.REPORT_PARAMS.items()
             }
-            context = views.report_page(store.cursor(), cache, **params)
-            return page(
-                "report_page.html",
-                r=context["r"],
-                trend_svg=context["trend_svg"],
-                map_svg=context["map_svg"],
-                **methodology_context(),
-            )
+
+            def compute() -> str:
+                context = views.report_page(store.cursor(), cache, **params)
+                return render(
+                    "report_page.html",
+                    r=context["r"],
+                    trend_svg=context["trend_svg"],
+                    map_svg=context["map_svg"],
+                    **methodology_context(),
+                )
+
+            key = ("page", "/report", tuple(sorted((k, str(v)) for k, v in params.items())))
+            return HTMLResponse(cache.get(key, compute))
         except ParamError as exc:
             return page(
                 "error.html", status=400, status_code=400, message=f"{exc.param}: {exc.message}"

@@ -25,9 +25,12 @@ from ..publish.output import chart_specs, environment
 from ..publish.profile import build_profile
 from ..publish.report import build_report, resolve_period
 from .api import STATE, Param, ParamError
+from ..publish.diskcache import DiskCache
 
 CACHE_SIZE = 4096  # entries: a national store has ~3,000 jurisdictions (profile, chart, page each)
 T = TypeVar("T")
+# What ResultCache also keeps on disk (publish/diskcache.py): finished pages and API answers.
+PERSISTED = ("jurisdiction_page", "page", "api")
 
 REPORT_PARAMS = {
     "week": Param("week", "", "date"),
@@ -48,9 +51,12 @@ class ResultCache:
     the least recently used dropped past `size` entries. Every key is prefixed with the store's
     path. size=0 caches nothing (library callers outside an app)."""
 
-    def __init__(self, store: Path | str = "", size: int = CACHE_SIZE) -> None:
+    def __init__(
+        self, store: Path | str = "", size: int = CACHE_SIZE, disk: DiskCache | None = None
+    ) -> None:
         self.store = str(store)
         self.size = size
+        self.disk = disk
         self._items: OrderedDict[Hashable, Any] = OrderedDict()
         self._lock = threading.Lock()
 
@@ -60,7 +66,15 @@ class ResultCache:
             if full in self._items:
                 self._items.move_to_end(full)
                 return self._items[full]  # type: ignore[no-any-return]
-        value = compute()  # outside the lock: other requests go on meanwhile
+        # finished pages and API answers are kept on disk too, for the next start of the app
+        disk_key = repr(key) if self.disk is not None and key[0] in PERSISTED else None
+        stored = self.disk.get(disk_key) if self.disk is not None and disk_key else None
+        if stored is not None:
+            value: Any = stored
+        else:
+            value = compute()  # outside the lock: other requests go on meanwhile
+            if self.disk is not None and disk_key and isinstance(value, (str, bytes)):
+                self.disk.put(disk_key, value)
         if self.size:
             with self._lock:
                 self._items[full] = value
