@@ -227,6 +227,7 @@ def _trend_svg(spec: Spec) -> str:
                     f'height="{y0 + h - y_of(v):.1f}" fill="{COLORS[k]}">'
                     f"<title>{_t(k)}: {_fmt(v)}</title></rect>"
                 )
+                svg.text(x + (bw - 4) / 2, y_of(v) - 4, _fmt(v), text_anchor="middle")
         else:
             for k in keys:
                 segments: list[list[tuple[float, float]]] = [[]]
