@@ -6,10 +6,10 @@ A served store is read-only, so a page rendered once stays right until the store
 app's results cache (views.ResultCache) keeps them in memory; this file keeps the finished
 pages and API answers (text and bytes only, each already checked by the disclosure function)
 in `STORE.webcache` beside the store, a SQLite file. It is valid for one state of the store and
-of the code: its fingerprint is the store file's size and modification time, the package
-version, the newest modification time of the templates and page-making modules, and whether
-the disclosure rules are on. Any other fingerprint empties it. When the folder is not writable,
-or anything goes wrong with the file, the app simply works without it.
+of the code: its fingerprint is the size and modification time of the store file and of its
+WAL, the package version, the newest modification time of the templates and page-making
+modules, and whether the disclosure rules are on. Any other fingerprint empties it. When the
+folder is not writable, or anything goes wrong with the file, the app simply works without it.
 """
 
 from __future__ import annotations
@@ -39,9 +39,13 @@ def _code_stamp() -> int:
 
 
 def fingerprint(store: Path) -> str:
+    """The store file and its write-ahead log (changes not yet checkpointed live there), the
+    code, and the disclosure switch."""
     st = store.stat()
+    wal = store.with_name(store.name + ".wal")
+    w = f"{wal.stat().st_size}:{wal.stat().st_mtime_ns}" if wal.exists() else "-"
     rules = "on" if disclosure.enabled() else "off"
-    return f"{st.st_size}:{st.st_mtime_ns}:{__version__}:{_code_stamp()}:{rules}"
+    return f"{st.st_size}:{st.st_mtime_ns}:{w}:{__version__}:{_code_stamp()}:{rules}"
 
 
 class DiskCache:
