@@ -1,18 +1,23 @@
 """Web app latency at 20 concurrent clients on a national-size generated store (4,000,000
-detainers). Goal: p99 <= 100 ms for the profile page and the API.
+detainers; `--rows` for a smaller one). Goal (issue 16): p99 <= 150 ms, first views after a
+restart included.
 
 `detainerwatch serve` runs as a child process (uvicorn, one worker, as users run it) on a free
 loopback port; clients are threads with their own HTTP connection, requests bounded in count
-and time. Two passes per route:
-- cold: each client asks for a different jurisdiction among the 200 largest, so most requests
-  compute a profile (the app caches results per parameter set, as a served store is read-only);
-- warm: the same jurisdictions again, now cached.
-The comparison printed is each p99 against the goal.
+and time. Each client asks for a different jurisdiction among the 200 largest. Per route:
+- fresh: the file of finished pages beside the store (publish/diskcache.py) is deleted and the
+  server started: every request computes a profile, its chart and its page (the first reader
+  of a page on a store never served or published before; reported, not the goal);
+- restart: the server restarted (its memory cache empty), the same requests again;
+- cached: the same again on that server.
+The comparison printed is each p99 against the goal, and the p99 of restart + cached passes
+of every route together (the goal).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import socket
 import statistics
 import subprocess
@@ -28,7 +33,7 @@ from .harness import save
 from .national import national_store
 
 DETAINERWATCH = str(Path(sys.executable).with_name("detainerwatch"))
-GOAL_P99 = 0.100
+GOAL_P99 = 0.150
 
 
 def _free_port() -> int:
@@ -69,7 +74,13 @@ def _load(
                     break
                 path = paths[(k * per_client + i) % len(paths)]
                 start = time.perf_counter()
-                response = http.get(path)
+                try:
+                    response = http.get(path)
+                except httpx.HTTPError:  # a timeout counts as an error and as its wait
+                    mine.append(time.perf_counter() - start)
+                    with lock:
+                        errors[0] += 1
+                    continue
                 mine.append(time.perf_counter() - start)
                 if response.status_code != 200:
                     with lock:
@@ -92,64 +103,108 @@ def _pct(values: list[float], q: float) -> float:
 
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", type=int, default=4_000_000, help="detainers in the store")
+    parser.add_argument(
+        "--rows",
+        type=int,
+        default=int(os.environ.get("BENCH_ROWS", 4_000_000)),
+        help="detainers in the store (default 4,000,000, or BENCH_ROWS)",
+    )
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--requests", type=int, default=25, help="per client and pass")
     args = parser.parse_args(argv)
 
     db = national_store(args.rows)
-    port = _free_port()
-    base = f"http://127.0.0.1:{port}"
-    proc = subprocess.Popen(
-        [DETAINERWATCH, "--db", str(db), "serve", "--port", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
     results = {}
-    try:
+    everything: list[float] = []
+
+    def serve() -> tuple[subprocess.Popen, str]:
+        port = _free_port()
+        base = f"http://127.0.0.1:{port}"
+        proc = subprocess.Popen(
+            [DETAINERWATCH, "--db", str(db), "serve", "--port", str(port)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
         _wait(base, proc)
-        listing = httpx.get(
-            base + "/api/v1/jurisdictions", params={"limit": 200}, timeout=60
-        ).json()
-        ids = [quote(j["id"], safe=":") for j in listing]
-        routes = {
-            "profile page /jurisdiction/{id}": [f"/jurisdiction/{i}" for i in ids],
-            "API /api/v1/jurisdictions/{id}": [f"/api/v1/jurisdictions/{i}" for i in ids],
-            "API /api/v1/jurisdictions (list)": [
-                f"/api/v1/jurisdictions?limit=50&offset={k}" for k in range(0, 200, 10)
-            ],
-        }
-        print(
-            f"latency at {args.clients} concurrent clients, store of {args.rows:,} detainers, "
-            f"{len(ids)} jurisdictions"
-        )
-        print(
-            f"  {'route':<36} {'pass':<5} {'n':>5} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} "
-            f"{'p99/goal':>9} {'errors':>6}"
-        )
-        for name, paths in routes.items():
-            for label in ("cold", "warm"):
-                lat, errors = _load(base, paths, args.clients, args.requests, limit_s=300)
-                p50, p99 = statistics.median(lat), _pct(lat, 0.99)
-                print(
-                    f"  {name:<36} {label:<5} {len(lat):>5} {p50 * 1000:>8.1f} "
-                    f"{p99 * 1000:>8.1f} {max(lat) * 1000:>8.1f} {p99 / GOAL_P99:>9.2f} "
-                    f"{errors:>6}",
-                    flush=True,
-                )
-                results[f"{name} {label}"] = {
-                    "n": len(lat),
-                    "p50": p50,
-                    "p99": p99,
-                    "max": max(lat),
-                    "errors": errors,
-                }
-    finally:
+        return proc, base
+
+    def stop(proc: subprocess.Popen) -> None:
         proc.terminate()
         try:
             proc.wait(10)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+    proc, base = serve()
+    try:
+        listing = httpx.get(
+            base + "/api/v1/jurisdictions", params={"limit": 200}, timeout=60
+        ).json()
+    finally:
+        stop(proc)
+    ids = [quote(j["id"], safe=":") for j in listing]
+    routes = {
+        "profile page /jurisdiction/{id}": [f"/jurisdiction/{i}" for i in ids],
+        "API /api/v1/jurisdictions/{id}": [f"/api/v1/jurisdictions/{i}" for i in ids],
+        "API /api/v1/jurisdictions (list)": [
+            f"/api/v1/jurisdictions?limit=50&offset={k}" for k in range(0, 200, 10)
+        ],
+        "home, report, search, lists": [
+            "/",
+            "/report",
+            "/jurisdictions",
+            "/sources",
+            "/search?q=county",
+            "/methodology",
+            "/api/v1/totals",
+            "/api/v1/report",
+        ],
+    }
+    print(
+        f"latency at {args.clients} concurrent clients, store of {args.rows:,} detainers, "
+        f"{len(ids)} jurisdictions; server restarted before each route"
+    )
+    print(
+        f"  {'route':<36} {'pass':<7} {'n':>5} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} "
+        f"{'p99/goal':>9} {'errors':>6}"
+    )
+    from detainerwatch.publish.diskcache import cache_path
+
+    for name, paths in routes.items():
+        for suffix in ("", "-wal", "-shm"):  # a fresh store: nothing rendered yet
+            Path(str(cache_path(db)) + suffix).unlink(missing_ok=True)
+        for label in ("fresh", "restart", "cached"):
+            if label != "cached":
+                proc, base = serve()
+            try:
+                lat, errors = _load(base, paths, args.clients, args.requests, limit_s=300)
+            finally:
+                if label != "restart":
+                    stop(proc)
+            if label != "fresh":  # the goal: first views after a restart, and cached views
+                everything += lat
+            lat = lat or [float("nan")]
+            p50, p99 = statistics.median(lat), _pct(lat, 0.99)
+            print(
+                f"  {name:<36} {label:<7} {len(lat):>5} {p50 * 1000:>8.1f} "
+                f"{p99 * 1000:>8.1f} {max(lat) * 1000:>8.1f} {p99 / GOAL_P99:>9.2f} "
+                f"{errors:>6}",
+                flush=True,
+            )
+            results[f"{name} {label}"] = {
+                "n": len(lat),
+                "p50": p50,
+                "p99": p99,
+                "max": max(lat),
+                "errors": errors,
+            }
+    p99 = _pct(everything, 0.99)
+    print(
+        f"  {'after restart + cached, all routes':<44} {len(everything):>5} "
+        f"{statistics.median(everything) * 1000:>8.1f} {p99 * 1000:>8.1f} "
+        f"{max(everything) * 1000:>8.1f} {p99 / GOAL_P99:>9.2f}"
+    )
+    results["all"] = {"n": len(everything), "p99": p99}
     print(f"  goal: p99 <= {GOAL_P99 * 1000:.0f} ms")
     print("saved", save("web", {"clients": args.clients, "rows": args.rows, "routes": results}))
 

@@ -17,12 +17,8 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "detainerwatch"
 @pytest.fixture
 def rules_off():
     disclosure.set_enabled(False)
-    from detainerwatch.web import views
-
-    views.reset()
     yield
     disclosure.set_enabled(True)
-    views.reset()
 
 
 def _aberdeen(published: bool) -> dict:
@@ -186,7 +182,6 @@ def test_every_api_answer_passed_the_disclosure_function(pa_store):
     from detainerwatch.store import connect
     from detainerwatch.web import app, views
 
-    views.reset()
     con = connect(pa_store, read_only=True)
     samples = {
         "/jurisdictions/{id}": {"id": "city:4260000"},

@@ -43,17 +43,14 @@ MAX_ROUNDS = 40  # rounds of complementary suppression before the blunt pass
 # ---- rules ---------------------------------------------------------------------------------
 
 
-@lru_cache(maxsize=4)
-def _rules_at(mtime: float) -> dict[str, Any]:
+@lru_cache(maxsize=1)
+def rules() -> dict[str, Any]:
+    """hand/disclosure.yaml, read once per process as every hand file is (handfiles.read_csv);
+    it was stat()ed on every call, tens of thousands of times per report (issue 16)."""
     loaded: dict[str, Any] = yaml.safe_load(
         hand_path("disclosure.yaml").read_text(encoding="utf-8")
     )
     return loaded
-
-
-def rules() -> dict[str, Any]:
-    path = hand_path("disclosure.yaml")
-    return _rules_at(path.stat().st_mtime)
 
 
 # Tests switch the rules off to show that check() finds what an unprotected build publishes.
@@ -80,6 +77,7 @@ def withheld_label() -> str:
     return str(rules()["withheld_label"])
 
 
+@lru_cache(maxsize=4096)
 def is_person_attribute(column: str) -> bool:
     for name in rules()["person_attribute_columns"]:
         if column == name or (name.endswith("_") and column.startswith(name)):

@@ -6,8 +6,11 @@ served from this app (versioned file names); the Content Security Policy forbids
 
 from __future__ import annotations
 
+import inspect
 import threading
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import duckdb
 from jinja2 import Environment
@@ -23,6 +26,7 @@ from starlette.staticfiles import StaticFiles
 from ..publish import catalog, disclosure
 from ..publish.output import methodology_context
 from . import views
+from ..publish.diskcache import DiskCache
 from ..store import connect
 from ..store.schema import JURISDICTION_TYPES
 from .api import LIMIT, OFFSET, STATE, Endpoint, Param, ParamError, openapi, parse
@@ -112,12 +116,14 @@ def list_sources(con):
     return catalog.sources(con)
 
 
-def get_jurisdiction(con, id):
-    return views.jurisdiction(con, id)[1]
+def get_jurisdiction(con, id, cache: views.ResultCache | None = None):
+    return views.jurisdiction(con, id, cache)[1]
 
 
-def get_report(con, week=None, start=None, end=None, state=None):
-    return views.report(con, week=week, start=start, end=end, state=state)
+def get_report(
+    con, week=None, start=None, end=None, state=None, cache: views.ResultCache | None = None
+):
+    return views.report(con, cache=cache, week=week, start=start, end=end, state=state)
 
 
 def list_audits(con):
@@ -126,8 +132,8 @@ def list_audits(con):
     )
 
 
-def get_audit(con, name):
-    return views.audit(con, name)
+def get_audit(con, name, cache: views.ResultCache | None = None):
+    return views.audit(con, name, cache)
 
 
 ENDPOINTS: list[Endpoint] = [
@@ -236,7 +242,14 @@ from .outcomes_endpoint import ENDPOINT as _OUTCOMES  # noqa: E402  (issue 14)
 ENDPOINTS.append(_OUTCOMES)
 
 
-def _api_route(endpoint: Endpoint, store: Store):
+def _takes_cache(handler: Callable[..., Any]) -> bool:
+    """Handlers that reuse the app's results (profiles, reports, audits) take `cache=`."""
+    return "cache" in inspect.signature(handler).parameters
+
+
+def _api_route(endpoint: Endpoint, store: Store, cache: views.ResultCache):
+    extra = {"cache": cache} if _takes_cache(endpoint.handler) else {}
+
     def handle(request: Request):
         try:
             kwargs = {}
@@ -252,19 +265,14 @@ def _api_route(endpoint: Endpoint, store: Store):
                 name = sorted(unknown)[0]
                 raise ParamError(name, "is not a parameter of this endpoint")
             # Parsed parameters are the key: the read-only store gives the same answer again.
-            key = (
-                "api",
-                str(store.path),
-                endpoint.path,
-                tuple(sorted((k, str(v)) for k, v in kwargs.items())),
-            )
+            key = ("api", endpoint.path, tuple(sorted((k, str(v)) for k, v in kwargs.items())))
             return Response(
-                views.cached(
+                cache.get(
                     key,
                     lambda: (
                         JSONResponse(
                             disclosure.require(
-                                endpoint.handler(store.cursor(), **kwargs),
+                                endpoint.handler(store.cursor(), **kwargs, **extra),
                                 "/api/v1" + endpoint.path,
                             )
                         ).body
@@ -281,30 +289,42 @@ def _api_route(endpoint: Endpoint, store: Store):
     return Route(path, handle, methods=["GET"], name=endpoint.operation_id)
 
 
-def create_app(db_path: Path, *, extra_endpoints: list[Endpoint] | None = None) -> Starlette:
+def create_app(
+    db_path: Path, *, extra_endpoints: list[Endpoint] | None = None, disk_cache: bool = True
+) -> Starlette:
     store = Store(db_path)
-    views.reset()
+    # Results of this app over this store (profiles, reports, pages, API answers): the app's
+    # own, so a new app (a restart, another store, a test) starts empty in memory; finished
+    # pages and API answers are also kept beside the store (publish/diskcache.py) while the store
+    # and the code are unchanged, so a restarted app serves them at once.
+    cache = views.ResultCache(store.path, disk=DiskCache(store.path) if disk_cache else None)
     env = templates()
     endpoints = ENDPOINTS + (extra_endpoints or [])
     spec = openapi(endpoints)
 
     coverage = catalog.store_coverage(store.cursor())
 
-    def page(name: str, status: int = 200, **context) -> HTMLResponse:
+    def render(name: str, **context) -> str:
         context.setdefault("store_coverage", coverage)
         for key, value in context.items():  # every table on a page passed the disclosure function
             if isinstance(value, (dict, list)) and key not in PAGE_PLAIN:
                 disclosure.require(value, f"page {name}: {key}")
-        return HTMLResponse(env.get_template(name).render(**context), status_code=status)
+        return env.get_template(name).render(**context)
+
+    def page(name: str, status: int = 200, **context) -> HTMLResponse:
+        return HTMLResponse(render(name, **context), status_code=status)
 
     def home(request: Request):
-        con = store.cursor()
-        return page(
-            "home.html",
-            totals=catalog.national_totals(con),
-            top=catalog.jurisdictions(con, limit=15),
-            **views.home_extras(con),
-        )
+        def compute() -> str:
+            con = store.cursor()
+            return render(
+                "home.html",
+                totals=catalog.national_totals(con),
+                top=catalog.jurisdictions(con, limit=15),
+                **views.home_extras(con, cache),
+            )
+
+        return HTMLResponse(cache.get(("page", "/"), compute))
 
     def search(request: Request):
         q = (request.query_params.get("q") or "").strip()[:200]
@@ -339,19 +359,21 @@ def create_app(db_path: Path, *, extra_endpoints: list[Endpoint] | None = None) 
         def render() -> str:
             con = store.cursor()
             try:
-                kind, data = views.jurisdiction(con, jid)
+                kind, data = views.jurisdiction(con, jid, cache)
             except ParamError:
                 raise HTTPException(404, f"no jurisdiction {jid!r} in the store") from None
             disclosure.require(data, f"/jurisdiction/{jid}")
             if kind == "custody":
                 return env.get_template("custody.html").render(c=data, store_coverage=coverage)
             return env.get_template("jurisdiction.html").render(
-                p=data, trend_svg=views.profile_trend_svg(con, data), store_coverage=coverage
+                p=data,
+                trend_svg=views.profile_trend_svg(con, data, cache),
+                store_coverage=coverage,
             )
 
         # The store is read-only: a page once rendered stays right, and the most visited page
         # then costs no query and no template.
-        return HTMLResponse(views.cached(("jurisdiction_page", str(store.path), jid), render))
+        return HTMLResponse(cache.get(("jurisdiction_page", jid), render))
 
     def embedded(html: str) -> HTMLResponse:
         """A page rendered for the CLI (its own document), shown inside the site's frame."""
@@ -363,14 +385,19 @@ def create_app(db_path: Path, *, extra_endpoints: list[Endpoint] | None = None) 
             params = {
                 k: parse(p, request.query_params.get(k)) for k, p in views.REPORT_PARAMS.items()
             }
-            context = views.report_page(store.cursor(), **params)
-            return page(
-                "report_page.html",
-                r=context["r"],
-                trend_svg=context["trend_svg"],
-                map_svg=context["map_svg"],
-                **methodology_context(),
-            )
+
+            def compute() -> str:
+                context = views.report_page(store.cursor(), cache, **params)
+                return render(
+                    "report_page.html",
+                    r=context["r"],
+                    trend_svg=context["trend_svg"],
+                    map_svg=context["map_svg"],
+                    **methodology_context(),
+                )
+
+            key = ("page", "/report", tuple(sorted((k, str(v)) for k, v in params.items())))
+            return HTMLResponse(cache.get(key, compute))
         except ParamError as exc:
             return page(
                 "error.html", status=400, status_code=400, message=f"{exc.param}: {exc.message}"
@@ -385,7 +412,7 @@ def create_app(db_path: Path, *, extra_endpoints: list[Endpoint] | None = None) 
     def audit_page(request: Request):
         name = request.path_params["name"]
         try:
-            return embedded(views.audit_html(store.cursor(), name))
+            return embedded(views.audit_html(store.cursor(), name, cache))
         except ParamError as exc:
             raise HTTPException(404, exc.message) from None
 
@@ -397,7 +424,7 @@ def create_app(db_path: Path, *, extra_endpoints: list[Endpoint] | None = None) 
         if name not in views.DOWNLOADS:
             raise HTTPException(404, f"no download {name!r}")
         try:
-            body, media = views.download(store.cursor(), name)
+            body, media = views.download(store.cursor(), name, cache)
         except ParamError as exc:
             raise HTTPException(exc.status, exc.message) from None
         return Response(
@@ -440,7 +467,7 @@ def create_app(db_path: Path, *, extra_endpoints: list[Endpoint] | None = None) 
         Route("/downloads/{name}", download, name="download"),
         Route("/api/docs", api_docs, name="api_docs"),
         Route("/api/v1/openapi.json", openapi_json, name="openapi"),
-        *[_api_route(ep, store) for ep in endpoints],
+        *[_api_route(ep, store, cache) for ep in endpoints],
         Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
     ]
     app = Starlette(
@@ -453,6 +480,7 @@ def create_app(db_path: Path, *, extra_endpoints: list[Endpoint] | None = None) 
         exception_handlers={HTTPException: not_found, 500: server_error},  # type: ignore[dict-item]
     )
     app.state.store = store
+    app.state.cache = cache
     app.state.templates = env
     app.state.spec = spec
     return app

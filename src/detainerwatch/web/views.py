@@ -1,15 +1,20 @@
 """What the web pages and API endpoints show, from the same library calls as the CLI.
 
 The store is opened read-only, so a result computed once stays true for the app's lifetime:
-results are cached per parameter set (bounded), which keeps repeated page views fast.
+results are cached per parameter set (bounded) in the app's own `ResultCache` (one per app, its
+keys holding the store's path), which keeps repeated page views fast. Nothing is cached at
+module level: a new app starts empty, and two apps never share results.
 """
 
 from __future__ import annotations
 
 import re
 import tempfile
+import threading
 from collections import OrderedDict
+from collections.abc import Callable, Hashable
 from pathlib import Path
+from typing import Any, TypeVar
 
 from ..data_paths import LISTS_DIR
 from ..errors import InputError, UsageError
@@ -20,9 +25,12 @@ from ..publish.output import chart_specs, environment
 from ..publish.profile import build_profile
 from ..publish.report import build_report, resolve_period
 from .api import STATE, Param, ParamError
+from ..publish.diskcache import DiskCache
 
 CACHE_SIZE = 4096  # entries: a national store has ~3,000 jurisdictions (profile, chart, page each)
-_cache: OrderedDict = OrderedDict()
+T = TypeVar("T")
+# What ResultCache also keeps on disk (publish/diskcache.py): finished pages and API answers.
+PERSISTED = ("jurisdiction_page", "page", "api")
 
 REPORT_PARAMS = {
     "week": Param("week", "", "date"),
@@ -38,24 +46,48 @@ DOWNLOADS = {
 }
 
 
-def reset() -> None:
-    _cache.clear()
+class ResultCache:
+    """Results of one app over one read-only store: compute() once per key while the app runs,
+    the least recently used dropped past `size` entries. Every key is prefixed with the store's
+    path. size=0 caches nothing (library callers outside an app)."""
+
+    def __init__(
+        self, store: Path | str = "", size: int = CACHE_SIZE, disk: DiskCache | None = None
+    ) -> None:
+        self.store = str(store)
+        self.size = size
+        self.disk = disk
+        self._items: OrderedDict[Hashable, Any] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[Hashable, ...], compute: Callable[[], T]) -> T:
+        full = (self.store, *key)
+        with self._lock:
+            if full in self._items:
+                self._items.move_to_end(full)
+                return self._items[full]
+        # finished pages and API answers are kept on disk too, for the next start of the app
+        disk_key = repr(key) if self.disk is not None and key[0] in PERSISTED else None
+        stored = self.disk.get(disk_key) if self.disk is not None and disk_key else None
+        if stored is not None:
+            value: Any = stored
+        else:
+            value = compute()  # outside the lock: other requests go on meanwhile
+            if self.disk is not None and disk_key and isinstance(value, (str, bytes)):
+                self.disk.put(disk_key, value)
+        if self.size:
+            with self._lock:
+                self._items[full] = value
+                while len(self._items) > self.size:
+                    self._items.popitem(last=False)
+        return value
+
+    def entries(self) -> int:
+        return len(self._items)
 
 
-def cached(key, compute):
-    """compute() once per key while the app runs (the store it reads is read-only)."""
-    return _cached(key, compute)
-
-
-def _cached(key, compute):
-    if key in _cache:
-        _cache.move_to_end(key)
-        return _cache[key]
-    value = compute()
-    _cache[key] = value
-    if len(_cache) > CACHE_SIZE:
-        _cache.popitem(last=False)
-    return value
+def _nocache() -> ResultCache:
+    return ResultCache(size=0)
 
 
 def _json_safe(value):
@@ -67,7 +99,7 @@ CITY_SLUG = re.compile(r"city:(\d{2}):[a-z0-9-]+")
 CUSTODY_TYPES = ("federal", "ice", "private", "unknown")
 
 
-def profile(con, jid: str) -> dict:
+def profile(con, jid: str, cache: ResultCache | None = None) -> dict:
     def compute():
         query = jid
         if CITY_SLUG.fullmatch(jid):
@@ -84,10 +116,10 @@ def profile(con, jid: str) -> dict:
             data["id"] = jid  # the id the lists link to, not the name it was found by
         return data
 
-    return _cached(("profile", jid), compute)
+    return (cache or _nocache()).get(("profile", jid), compute)
 
 
-def custody(con, jid: str) -> dict:
+def custody(con, jid: str, cache: ResultCache | None = None) -> dict:
     """A jurisdiction with no profile (federal, ICE, private or unresolved custody): its
     facilities as released and their counts. Raises ParamError(404) when nothing matches."""
 
@@ -129,7 +161,7 @@ def custody(con, jid: str) -> dict:
             )
         )
 
-    return _cached(("custody", jid), compute)
+    return (cache or _nocache()).get(("custody", jid), compute)
 
 
 def custody_note(kind: str) -> str:
@@ -144,15 +176,15 @@ def custody_note(kind: str) -> str:
     )
 
 
-def jurisdiction(con, jid: str) -> tuple[str, dict]:
+def jurisdiction(con, jid: str, cache: ResultCache | None = None) -> tuple[str, dict]:
     """("profile", profile) for a county, city or state; ("custody", summary) for the rest."""
     try:
-        return "profile", profile(con, jid)
+        return "profile", profile(con, jid, cache)
     except ParamError as not_a_government:
         if CITY_SLUG.fullmatch(jid):
             raise
         try:
-            return "custody", custody(con, jid)
+            return "custody", custody(con, jid, cache)
         except ParamError:
             raise not_a_government from None
 
@@ -161,11 +193,15 @@ def trend_svg(series: list[dict], title: str) -> str:
     return charts.svg(charts.trend_spec(series, title))
 
 
-def profile_trend_svg(con, data: dict) -> str:
-    return _cached(("profile_svg", data["id"]), lambda: charts.profile_trend(data))
+def profile_trend_svg(con, data: dict, cache: ResultCache | None = None) -> str:
+    return (cache or _nocache()).get(
+        ("profile_svg", data["id"]), lambda: charts.profile_trend(data)
+    )
 
 
-def _report_dict(con, week=None, start=None, end=None, state=None) -> dict:
+def _report_dict(
+    con, week=None, start=None, end=None, state=None, cache: ResultCache | None = None
+) -> dict:
     if start and end and end < start:
         raise ParamError("end", f"{end.isoformat()} is before start {start.isoformat()}")
 
@@ -178,17 +214,17 @@ def _report_dict(con, week=None, start=None, end=None, state=None) -> dict:
                 "state" if state and "state" in str(exc) else "period", str(exc)
             ) from None
 
-    return _cached(("report", week, start, end, state), compute)
+    return (cache or _nocache()).get(("report", week, start, end, state), compute)
 
 
-def report(con, **kwargs) -> dict:
-    return _report_dict(con, **kwargs)
+def report(con, cache: ResultCache | None = None, **kwargs) -> dict:
+    return _report_dict(con, cache=cache, **kwargs)
 
 
-def report_page(con, **kwargs) -> dict:
+def report_page(con, cache: ResultCache | None = None, **kwargs) -> dict:
     """The report and its charts, for the site's report page (the same body template as the
     CLI's page, inside the site's frame)."""
-    data = disclosure.require(_report_dict(con, **kwargs), "report page")
+    data = disclosure.require(_report_dict(con, cache=cache, **kwargs), "report page")
 
     def compute():
         specs = chart_specs(data)
@@ -198,7 +234,7 @@ def report_page(con, **kwargs) -> dict:
             "map_svg": charts.svg(specs["map"]) if specs else "",
         }
 
-    return _cached(("report_page",) + tuple(sorted(kwargs.items())), compute)
+    return (cache or _nocache()).get(("report_page",) + tuple(sorted(kwargs.items())), compute)
 
 
 def document_parts(html: str) -> tuple[str, str]:
@@ -213,7 +249,7 @@ def list_names() -> list[str]:
     return sorted(p.name for p in LISTS_DIR.glob("*.csv"))
 
 
-def _audit_dict(con, name: str) -> dict:
+def _audit_dict(con, name: str, cache: ResultCache | None = None) -> dict:
     if name not in list_names():
         raise ParamError("name", f"no list {name!r}", 404)
 
@@ -225,30 +261,32 @@ def _audit_dict(con, name: str) -> dict:
         except (UsageError, InputError) as exc:
             raise ParamError("name", str(exc), 404) from None
 
-    return _cached(("audit", name), compute)
+    return (cache or _nocache()).get(("audit", name), compute)
 
 
-def audit(con, name: str) -> dict:
-    return _audit_dict(con, name)
+def audit(con, name: str, cache: ResultCache | None = None) -> dict:
+    return _audit_dict(con, name, cache)
 
 
-def audit_html(con, name: str) -> str:
-    data = disclosure.require(_audit_dict(con, name), "audit page")
-    return _cached(
+def audit_html(con, name: str, cache: ResultCache | None = None) -> str:
+    data = disclosure.require(_audit_dict(con, name, cache), "audit page")
+    return (cache or _nocache()).get(
         ("audit_html", name), lambda: environment().get_template("audit.html").render(a=data)
     )
 
 
-def home_extras(con) -> dict:
+def home_extras(con, cache: ResultCache | None = None) -> dict:
     """The latest full week's report, and the whole period's trend chart and county map."""
 
     def compute():
         try:
-            latest = _report_dict(con)
+            latest = _report_dict(con, cache=cache)
             span = resolve_period(con, whole=True)
         except ParamError:
             return {"latest": None, "trend_svg": "", "map_svg": ""}
-        whole = _cached(("report_all",), lambda: _json_safe(build_report(con, span)))
+        whole = (cache or _nocache()).get(
+            ("report_all",), lambda: _json_safe(build_report(con, span))
+        )
         covered = [s["fips"] for s in whole["store_coverage"]["states"]]
         return {
             "latest": latest,
@@ -260,7 +298,7 @@ def home_extras(con) -> dict:
             ),
         }
 
-    return _cached(("home",), compute)
+    return (cache or _nocache()).get(("home",), compute)
 
 
 def _uniform(rows: list[dict]) -> list[dict]:
@@ -276,13 +314,15 @@ def _uniform(rows: list[dict]) -> list[dict]:
     ]
 
 
-def download(con, name: str) -> tuple[bytes, str]:
+def download(con, name: str, cache: ResultCache | None = None) -> tuple[bytes, str]:
     def compute():
         try:  # e.g. a store of facility lists only: no detainers, nothing to download (404)
             span = resolve_period(con, whole=True)
         except UsageError as exc:
             raise ParamError("name", str(exc), 404) from None
-        data = _cached(("report_all",), lambda: _json_safe(build_report(con, span)))
+        data = (cache or _nocache()).get(
+            ("report_all",), lambda: _json_safe(build_report(con, span))
+        )
         disclosure.require(data, "download")
         rows = (
             data["jurisdictions"] + data["other_custody"]
@@ -300,4 +340,4 @@ def download(con, name: str) -> tuple[bytes, str]:
             pq.write_table(table, path)
             return path.read_bytes(), "application/vnd.apache.parquet"
 
-    return _cached(("download", name), compute)
+    return (cache or _nocache()).get(("download", name), compute)

@@ -1,0 +1,154 @@
+"""What a user waits for after ingest (issue 16): reports, other commands and the static site.
+
+Each command runs as a child process (start-up included, as a user runs it); wall time, CPU
+time (user + system) and peak memory are measured, and the wall time is compared with its goal:
+- on the demo store (`make demo`: the real Pennsylvania extract, 32,757 detainers; built here
+  when missing): `report --all --out` with charts, map and PNGs <= 1.0 s; `profile`, `audit`,
+  `query`, `policies list` <= 1.0 s each; `publish --out` <= 50 ms per page written;
+- on a generated national store (bench/national.py; 4,000,000 detainers by default, `--rows`
+  for a smaller one while developing, the figures then scale with it): the weekly report
+  (`report --out`) <= 1.0 s, `report --all --out` <= 3.0 s, both peak <= 1 GiB.
+
+The web app's waits (first views after a restart, cached views) are measured by bench/web.py.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from .harness import Measure, measure, save
+from .national import national_store
+
+ROOT = Path(__file__).resolve().parents[1]
+DETAINERWATCH = str(Path(sys.executable).with_name("detainerwatch"))
+DEMO = ROOT / "demo" / "detainerwatch.duckdb"
+DOJ_LIST = ROOT / "src/detainerwatch/data/lists"
+GIB_MB = 1024.0
+
+
+def demo_store() -> Path:
+    if not DEMO.exists():
+        print("building the demo store (make demo) ...", flush=True)
+        subprocess.run(["make", "-C", str(ROOT), "demo"], check=True, stdout=subprocess.DEVNULL)
+    return DEMO
+
+
+def _cmd(db: Path, *args: str) -> list[str]:
+    return [DETAINERWATCH, "--db", str(db), *args]
+
+
+def _row(m: Measure, goal: float, unit: str = "s", per: int | None = None) -> dict:
+    """One printed line: the figure (seconds, or seconds per page), its goal and the ratio."""
+    value = None if m.seconds is None else (m.seconds / per if per else m.seconds)
+    shown = (
+        "-" if value is None else (f"{value * 1000:.1f} ms" if unit == "ms" else f"{value:.2f} s")
+    )
+    goal_s = f"{goal * 1000:.0f} ms" if unit == "ms" else f"{goal:.1f} s"
+    ratio = "-" if value is None else f"{value / goal:.2f}"
+    cpu = "-" if m.cpu_seconds is None else f"{m.cpu_seconds:.2f}"
+    peak = "-" if m.peak_mb is None else f"{m.peak_mb:.0f}"
+    verdict = "" if value is None else ("holds" if value <= goal else "MISSES")
+    print(
+        f"  {m.name:<52} {shown:>10} {cpu:>7} {peak:>8} {goal_s:>8} {ratio:>7}  {verdict}"
+        f"{'  ' + m.note if m.note else ''}",
+        flush=True,
+    )
+    return {
+        "measure": m,
+        "value": value,
+        "goal": goal,
+        "ratio": None if value is None else value / goal,
+    }
+
+
+def _header(title: str) -> None:
+    print(f"\n{title}")
+    print(f"  {'what':<52} {'figure':>10} {'CPU s':>7} {'peak MB':>8} {'goal':>8} {'x goal':>7}")
+
+
+def _pages(folder: Path) -> int:
+    return sum(1 for _ in folder.rglob("*.html"))
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--rows",
+        type=int,
+        default=int(os.environ.get("BENCH_ROWS", 4_000_000)),
+        help="detainers in the big store (default 4,000,000, or BENCH_ROWS)",
+    )
+    parser.add_argument(
+        "--publish-big", action="store_true", help="also publish the big store's static site"
+    )
+    args = parser.parse_args(argv)
+    results: dict[str, dict] = {}
+    tmp = Path(tempfile.mkdtemp(prefix="dw-bench-waits-"))
+    try:
+        demo = demo_store()
+        _header(f"commands on the demo store ({demo.name}, 32,757 detainers), start-up included")
+        lists = sorted(DOJ_LIST.glob("*.csv"))
+        rows = [
+            (
+                "report --all --out (charts, map, PNGs)",
+                ["report", "--all", "--out", str(tmp / "r")],
+            ),
+            ("report (latest week) --out", ["report", "--out", str(tmp / "w")]),
+            (
+                "profile 'Philadelphia, PA' --out",
+                ["profile", "Philadelphia, PA", "--out", str(tmp / "p")],
+            ),
+            ("profile of a misspelt name (fails)", ["profile", "Philadelfia, PA"]),
+            ("audit (DOJ list of 2025-08-05)", ["audit", str(lists[0]), "--out", str(tmp / "a")]),
+            ("query 'SELECT count(*) ...'", ["query", "SELECT count(*) FROM detainers"]),
+            ("policies list", ["policies", "list"]),
+        ]
+        for name, argv_ in rows:
+            if name.startswith("profile of a misspelt"):  # exits 2 by design: time it anyway
+                cmd = " ".join(shlex.quote(a) for a in _cmd(demo, *argv_))
+                m = measure(name, [f"{cmd}; test $? -eq 2"], shell=True)
+                m.note = m.note or "exits 2 with a suggestion, as it should"
+            else:
+                m = measure(name, _cmd(demo, *argv_))
+            results[f"demo {name}"] = _row(m, 1.0)
+        site = tmp / "site"
+        m = measure("publish --out (static site)", _cmd(demo, "publish", "--out", str(site)))
+        pages = _pages(site) if site.exists() else 0
+        m.note = f"{pages} pages, {m.seconds or 0:.1f} s in all"
+        results["demo publish per page"] = _row(m, 0.050, unit="ms", per=max(pages, 1))
+
+        big = national_store(args.rows)
+        _header(f"reports on a generated store of {args.rows:,} detainers, start-up included")
+        for name, argv_, goal in (
+            ("weekly report --out (latest full week)", ["report", "--out", str(tmp / "bw")], 1.0),
+            ("report --all --out", ["report", "--all", "--out", str(tmp / "ba")], 3.0),
+        ):
+            m = measure(name, _cmd(big, *argv_))
+            if m.peak_mb is not None:
+                m.note = f"peak {'<=' if m.peak_mb <= GIB_MB else '>'} 1 GiB"
+            results[f"big {name}"] = _row(m, goal)
+        if args.publish_big:
+            site = tmp / "bigsite"
+            m = measure("publish --out (static site)", _cmd(big, "publish", "--out", str(site)))
+            pages = _pages(site) if site.exists() else 0
+            m.note = f"{pages} pages"
+            results["big publish per page"] = _row(m, 0.050, unit="ms", per=max(pages, 1))
+        if args.rows != 4_000_000:
+            print(
+                f"  (goals are set for 4,000,000 detainers; this store has {args.rows:,}: "
+                "query time grows about linearly with rows, start-up and charts do not)"
+            )
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    print("saved", save("waits", {"rows": args.rows, "results": results}))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
