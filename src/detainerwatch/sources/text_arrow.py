@@ -111,15 +111,14 @@ def _plain(piece: bytearray, size: int, data_start: int, delimiter: str) -> bool
     newlines = np.flatnonzero(octets == 10)
     lines = np.unique(np.searchsorted(newlines, np.flatnonzero(octets == 34)))
     bounds = np.concatenate(([-1], newlines, [size - 1]))  # line k: bounds[k]+1 .. bounds[k+1]
-    for a, b in zip((bounds[lines] + 1).tolist(), (bounds[lines + 1] + 1).tolist(), strict=True):
-        try:
-            text = piece[a:b].decode("utf-8")
-            records = list(csv.reader([text], delimiter=delimiter, strict=True))
-        except (UnicodeDecodeError, csv.Error):
-            return False
-        if len(records) != 1:
-            return False
-    return True
+    starts, ends = (bounds[lines] + 1).tolist(), (bounds[lines + 1] + 1).tolist()
+    try:
+        texts = [piece[a:b].decode("utf-8") for a, b in zip(starts, ends, strict=True)]
+        # One record per line: a quoted field running on into the next line would merge two.
+        records = sum(1 for _ in csv.reader(texts, delimiter=delimiter, strict=True))
+    except (UnicodeDecodeError, csv.Error):
+        return False
+    return records == len(texts)
 
 
 def batches(
