@@ -134,3 +134,26 @@ def test_arrow_and_the_careful_reader_agree(
     path = tmp_path / "gen.csv"
     path.write_bytes(HEADER + bytes(data))
     _same(path, monkeypatch)
+
+
+_cell = st.one_of(
+    st.none(),
+    st.sampled_from(["b(6), b(7)c", "(b)(6)(b)(7)(c)", "(B)(3)", "JAIL (PA)", "(", "", " "]),
+    st.text(alphabet="ab(6)é ,", max_size=8),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(cells=st.lists(_cell, max_size=40), start=st.integers(0, 5))
+def test_markers_are_found_per_cell_as_the_pattern_says(cells, start):
+    """The marker pre-filter works on the text buffer (one pass, not a search per cell); it
+    finds what the pattern finds cell by cell, in sliced arrays and beside nulls."""
+    import pyarrow as pa
+
+    from detainerwatch.sources.markers import is_redaction, null_markers
+
+    column = pa.array(["x"] * start + cells, pa.string()).slice(start)
+    table = pa.table({"c0": column})
+    out, counts = null_markers(table)
+    assert out.column("c0").to_pylist() == [None if is_redaction(c) else c for c in cells]
+    assert counts["c0"] == sum(is_redaction(c) for c in cells)

@@ -109,7 +109,8 @@ def _plain(piece: bytearray, size: int, data_start: int, delimiter: str) -> bool
         return True
     octets = np.frombuffer(piece, dtype=np.uint8, count=size)
     newlines = np.flatnonzero(octets == 10)
-    lines = np.unique(np.searchsorted(newlines, np.flatnonzero(octets == 34)))
+    lines = np.searchsorted(newlines, np.flatnonzero(octets == 34))
+    lines = lines[np.concatenate(([True], lines[1:] != lines[:-1]))]  # sorted: drop repeats
     bounds = np.concatenate(([-1], newlines, [size - 1]))  # line k: bounds[k]+1 .. bounds[k+1]
     starts, ends = (bounds[lines] + 1).tolist(), (bounds[lines + 1] + 1).tolist()
     try:
