@@ -135,7 +135,7 @@ def batches(
     (possibly after some tables) at the first thing it will not read."""
     names = [f"c{i}" for i in range(width)]
     limit = csv.field_size_limit()
-    source = pa.memory_map(str(path))
+    source = pa.OSFile(str(path))  # read, not mapped: the file never counts in resident memory
     try:
         source.seek(plain.data_start)
         try:
