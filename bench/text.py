@@ -6,7 +6,10 @@ Detention Facility, City, State in full upper case, Detainer Type, Area Of Respo
 Served, Detainer Lift Reason 2 Code) is generated once into bench/cache/ from the real facility
 list (names, cities, states, areas) with the value sets of those years, seeded. Measured in
 the same run, each in its own process: DuckDB `CREATE TABLE AS SELECT * FROM read_csv(...)`
-into a fresh database file, and detainerwatch ingest end to end into a fresh store.
+into a fresh database file (the floor), the same with all_varchar (every column as text, as
+detainerwatch reads it), detainerwatch's text reader alone (file to Arrow batches, no store),
+and detainerwatch ingest end to end into a fresh store. Where
+detainerwatch's time goes: `python -m bench.stages FILE`.
 Goal: 2M rows <= 1.5x the floor (wall).
 """
 
@@ -130,6 +133,32 @@ def floor(path: Path) -> Measure:
         )
 
 
+def floor_text(path: Path) -> Measure:
+    """The same with every column as text (VARCHAR, nothing inferred), as detainerwatch reads."""
+    code = (
+        "import duckdb,sys\ncon=duckdb.connect(sys.argv[2])\n"
+        "con.execute('CREATE TABLE t AS SELECT * FROM read_csv(?, all_varchar=true)', "
+        "[sys.argv[1]])\ncon.close()\n"
+    )
+    with tempfile.TemporaryDirectory() as tmp:
+        return measure(
+            "DuckDB read_csv, all columns as text",
+            python_snippet(code) + [str(path), f"{tmp}/floor.duckdb"],
+        )
+
+
+def reader(path: Path) -> Measure:
+    """detainerwatch's text reader alone: the file to the Arrow batches the store types (no
+    store, no derived tables): the part of the ingest that read_csv is the floor for."""
+    code = (
+        "import sys\nfrom pathlib import Path\nfrom detainerwatch.sources import readers\n"
+        "from detainerwatch.sources.layouts import ALL\n"
+        "for s in readers.open_source(Path(sys.argv[1]), ALL).sheets:\n"
+        " for b in s.batches(): pass\n"
+    )
+    return measure("detainerwatch text reader alone (no store)", python_snippet(code) + [str(path)])
+
+
 def ours(path: Path) -> Measure:
     with tempfile.TemporaryDirectory() as tmp:
         return measure(
@@ -142,17 +171,17 @@ def run(sizes: list[int]) -> dict:
     results = {}
     for rows in sizes:
         path = text_file(rows)
-        table = [floor(path), ours(path)]
+        table = [floor(path), floor_text(path), reader(path), ours(path)]
         size_mb = path.stat().st_size / 1e6
         print_table(
             f"ingest of a {rows:,}-row FY2008-2015 delimited text file ({size_mb:.0f} MB)",
             table,
             floor=table[0].name,
-            ours=table[1].name,
+            ours=table[3].name,
             cpu_base=table[0].name,
             cpu_label="floor",
         )
-        f, o = table
+        f, o = table[0], table[3]
         if f.seconds and o.seconds:
             ratio = o.seconds / f.seconds
             print(

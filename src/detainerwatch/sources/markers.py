@@ -10,7 +10,9 @@ RE2-compatible so the store can apply it in SQL, column by column, without a Pyt
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -29,44 +31,74 @@ def null_markers(table: pa.Table) -> tuple[pa.Table, dict[str, int]]:
 
     Vectorised (RE2, as in SQL): '(' is in every marker, so the pattern only runs on the few
     cells that hold one, and only their validity bits change; the text buffers are shared."""
-    counts: dict[str, int] = {}
-    arrays = []
-    for name, column in zip(table.column_names, table.columns, strict=True):
-        counts[name] = 0
+    counts = dict.fromkeys(table.column_names, 0)
+    arrays = list(table.columns)
+    candidates: list[tuple[int, pa.Array, np.ndarray]] = []  # (index, column, cells with "(")
+    for k, column in enumerate(table.columns):
         if not pa.types.is_string(column.type):
-            arrays.append(column)
             continue
         column = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
-        paren = pc.match_substring(column, "(")
-        if not pc.any(paren).as_py():
-            arrays.append(column)
-            continue
-        where = pc.indices_nonzero(paren)
-        marker = pc.match_substring_regex(pc.take(column, where), MARKER_PATTERN)
-        hits = pc.filter(where, marker).to_pylist()
-        counts[name] = len(hits)
-        arrays.append(_without(column, hits) if hits else column)
+        arrays[k] = column
+        where = cells_holding(column, ord("("))
+        if len(where):
+            candidates.append((k, column, where))
+    if candidates:
+        # One match over the candidates of every column: RE2 compiles the pattern per call.
+        texts = pa.concat_arrays([column.take(pa.array(where)) for _, column, where in candidates])
+        marker = pc.match_substring_regex(texts, MARKER_PATTERN).to_numpy(zero_copy_only=False)
+        start = 0
+        for k, column, where in candidates:
+            hits = where[marker[start : start + len(where)]]
+            start += len(where)
+            if len(hits):
+                counts[table.column_names[k]] = len(hits)
+                arrays[k] = _without(column, hits)
     return pa.Table.from_arrays(arrays, names=table.column_names), counts
 
 
-def _without(column: pa.Array, positions: list[int]) -> pa.Array:
+def cells_holding(column: pa.Array, byte: int) -> np.ndarray:
+    """Positions of the non-null cells of a string array whose UTF-8 holds `byte` (an ASCII
+    byte, so never part of another character): one pass over the text buffer, not a search
+    per cell."""
+    if len(column) == column.null_count:
+        return np.zeros(0, dtype=np.int64)
+    _, offsets_buffer, data_buffer = column.buffers()
+    if data_buffer is None or data_buffer.size == 0:
+        return np.zeros(0, dtype=np.int64)
+    offsets = np.frombuffer(offsets_buffer, dtype=np.int32)[
+        column.offset : column.offset + len(column) + 1
+    ]
+    data = np.frombuffer(data_buffer, dtype=np.uint8)[offsets[0] : offsets[-1]]
+    found = np.flatnonzero(data == byte)
+    if not len(found):
+        return np.zeros(0, dtype=np.int64)
+    # The cell a byte lies in: the last whose start is at or before it (empty cells skipped).
+    cells = np.searchsorted(offsets, found + offsets[0], side="right") - 1
+    cells = cells[np.concatenate(([True], cells[1:] != cells[:-1]))]  # sorted: drop repeats
+    if column.null_count:
+        valid: np.ndarray = pc.is_valid(column).to_numpy(zero_copy_only=False)
+        cells = cells[valid[cells]]
+    out: np.ndarray = cells.astype(np.int64)
+    return out
+
+
+def _without(column: pa.Array, positions: Sequence[int] | np.ndarray) -> pa.Array:
     """The same strings with the cells at positions made null (a new validity bitmap only)."""
     if column.offset:
         column = pa.concat_arrays([column])  # realign at offset 0
-    validity, offsets, data = column.buffers()
+    _, offsets, data = column.buffers()
     n = len(column)
-    bits = (
-        bytearray(validity.to_pybytes()[: (n + 7) // 8])
-        if validity is not None
-        else bytearray(b"\xff" * ((n + 7) // 8))
+    valid = (
+        np.array(pc.is_valid(column).to_numpy(zero_copy_only=False), dtype=bool)
+        if column.null_count
+        else np.ones(n, dtype=bool)
     )
-    for i in positions:
-        bits[i >> 3] &= ~(1 << (i & 7)) & 0xFF
+    valid[np.asarray(positions, dtype=np.int64)] = False
     return pa.Array.from_buffers(
         pa.string(),
         n,
-        [pa.py_buffer(bytes(bits)), offsets, data],
-        null_count=column.null_count + len(positions),
+        [pa.py_buffer(np.packbits(valid, bitorder="little").tobytes()), offsets, data],
+        null_count=n - int(np.count_nonzero(valid)),
     )
 
 

@@ -27,7 +27,9 @@ from typing import BinaryIO
 import pyarrow as pa
 
 from ..errors import InputError, UsageError
-from .arrow_files import KINDS as COLUMN_FILE_KINDS, arrow_format, read_arrow_file
+from .arrow_files import KINDS as COLUMN_FILE_KINDS
+from .arrow_files import arrow_format, read_arrow_file
+from . import text_arrow
 from .diagnose import header_diagnosis
 from .layout import Layout, normalise_header
 
@@ -619,8 +621,34 @@ def read_delimited(path: Path, layouts: list[Layout], encoding: str = "utf-8-sig
     width = len(header)
 
     def batches() -> Iterator[pa.Table]:
-        state = {"record": 0}  # the last record read; the header is record `header_row`
+        # Arrow's reader when the file is plain (most are); from where it stops, if it does,
+        # this module's own reader, which names the row of a fault or reads what remains.
+        after = header_row
+        plain = None if cr_only else text_arrow.scan(path, encoding, header_row, delimiter)
+        if plain is not None:
+            try:
+                for table in text_arrow.batches(
+                    path,
+                    plain,
+                    delimiter=delimiter,
+                    width=width,
+                    header_row=header_row,
+                    batch_rows=BATCH_ROWS,
+                ):
+                    after = table.column("row_number")[-1].as_py()
+                    yield table
+                return
+            except text_arrow.Refused:
+                pass
+        # In a plain file a record is a line: the lines Arrow's reader took are skipped.
+        yield from careful(after if after > header_row else 0)
+
+    def careful(skip: int) -> Iterator[pa.Table]:
+        """Record by record, from record skip + 1."""
+        state = {"record": skip}  # the last record read; the header is record `header_row`
         with open(path, "rb") as raw:
+            for _ in range(skip):
+                raw.readline()
             reader = csv.reader(
                 _decoded_lines(raw, path, encoding, state, cr_only),
                 delimiter=delimiter,
@@ -628,7 +656,7 @@ def read_delimited(path: Path, layouts: list[Layout], encoding: str = "utf-8-sig
             )
             try:
                 batch = []
-                for number, row in enumerate(reader, start=1):
+                for number, row in enumerate(reader, start=skip + 1):
                     state["record"] = number
                     if number <= header_row:
                         continue

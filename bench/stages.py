@@ -1,0 +1,153 @@
+"""Where an ingest's time goes: one ingest run in this process with a timer around each stage.
+
+Run: `python -m bench.stages FILE [FILE ...]` (e.g. the cached bench/cache/*.xlsx or *.csv).
+Stages, in the order an ingest meets them: the file's checksum; reading (the reader's batches:
+inflate and scan for a workbook, Arrow's or the line-by-line parser for text); redaction
+markers, layout null texts and control characters (Arrow compute); the per-batch SQL that
+counts, types and checks; the insert into the row table; the unmapped-value check; duplicate
+flagging; the derived tables (attribution, policies, releases, facts); the commit. Wall time is
+per stage; CPU time is the whole process's during the stage, so it includes threads working
+beside it (the workbook scanner, Arrow's readers, the gazetteer loading in the background).
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import os
+import resource
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+TIMES: dict[str, list[float]] = {}
+_INSIDE = [0]  # timed stages now running: SQL they run is theirs, not counted again
+
+
+def _add(stage: str, wall: float, cpu: float) -> None:
+    spent = TIMES.setdefault(stage, [0.0, 0.0])
+    spent[0] += wall
+    spent[1] += cpu
+
+
+def _timed(owner: Any, name: str, stage: str) -> None:
+    original = getattr(owner, name)
+
+    @functools.wraps(original)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        wall, cpu = time.perf_counter(), time.process_time()
+        _INSIDE[0] += 1
+        try:
+            return original(*args, **kwargs)
+        finally:
+            _INSIDE[0] -= 1
+            _add(stage, time.perf_counter() - wall, time.process_time() - cpu)
+
+    setattr(owner, name, wrapper)
+
+
+def _timed_batches(batches: Callable[[], Iterator[Any]]) -> Callable[[], Iterator[Any]]:
+    def wrapper() -> Iterator[Any]:
+        it = batches()
+        while True:
+            wall, cpu = time.perf_counter(), time.process_time()
+            try:
+                batch = next(it)
+            except StopIteration:
+                _add("read", time.perf_counter() - wall, time.process_time() - cpu)
+                return
+            _add("read", time.perf_counter() - wall, time.process_time() - cpu)
+            yield batch
+
+    return wrapper
+
+
+class _Connection:
+    """The store connection with each statement timed by what it does. The per-batch SQL reads
+    the batch as the caller's local dw_batch (DuckDB's replacement scan looks in the calling
+    frame), so the caller's dw_batch is made a local here too."""
+
+    def __init__(self, con: Any) -> None:
+        self._con = con
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._con, name)
+
+    def execute(self, sql: str, *args: Any) -> Any:
+        dw_batch = sys._getframe(1).f_locals.get("dw_batch")  # noqa: F841 - read by DuckDB
+        wall, cpu = time.perf_counter(), time.process_time()
+        try:
+            return self._con.execute(sql, *args)
+        finally:
+            if not _INSIDE[0]:
+                _add(_stage_of(sql), time.perf_counter() - wall, time.process_time() - cpu)
+
+
+def _stage_of(sql: str) -> str:
+    if "FROM dw_batch" in sql and sql.startswith("INSERT INTO load_anomalies"):
+        return "batch SQL: count, type, check"
+    if "FROM dw_batch" in sql:
+        return "insert rows" if sql.startswith("INSERT") else "batch SQL: count, type, check"
+    if sql.strip() == "COMMIT":
+        return "commit"
+    return "other SQL (load report, sources)"
+
+
+def run(paths: list[Path]) -> None:
+    import detainerwatch.pipeline as pipeline
+    import detainerwatch.store.ingest as store_ingest
+    from detainerwatch.derive import facts, policies, releases
+    from detainerwatch.store import connect
+
+    import detainerwatch.link as link
+
+    _timed(store_ingest, "file_sha256", "checksum")
+    _timed(store_ingest, "null_markers", "markers, null texts, controls (Arrow)")
+    _timed(store_ingest, "null_texts", "markers, null texts, controls (Arrow)")
+    _timed(store_ingest, "replace_controls", "markers, null texts, controls (Arrow)")
+    _timed(store_ingest, "check_mapped", "unmapped-value check")
+    _timed(store_ingest, "flag_likely_duplicates", "duplicate flags")
+    _timed(link, "refresh_attribution", "derived: attribution (gazetteer, resolver)")
+    _timed(policies, "refresh_policies", "derived: policies")
+    _timed(releases, "refresh", "derived: releases")
+    _timed(facts, "materialize", "derived: facts table")
+    open_source = store_ingest.open_source
+
+    def opened(*args: Any, **kwargs: Any) -> Any:
+        workbook = open_source(*args, **kwargs)
+        for sheet in workbook.sheets:
+            sheet.batches = _timed_batches(sheet.batches)
+        return workbook
+
+    store_ingest.open_source = opened
+    with tempfile.TemporaryDirectory() as tmp:
+        con = connect(Path(tmp) / "stages.duckdb")
+        wall, cpu = time.perf_counter(), time.process_time()
+        pipeline.before_ingest()
+        store_ingest.ingest(_Connection(con), paths, finalize=pipeline.after_ingest)
+        con.close()
+        wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    accounted = sum(w for w, _ in TIMES.values())
+    TIMES["rest (Python between stages)"] = [wall - accounted, 0.0]
+    names = ", ".join(p.name for p in paths)
+    print(f"\nwhere the time of `ingest {names}` goes (one run, this process)")
+    print(f"  {'stage':<48} {'wall s':>8} {'share':>6} {'CPU s':>8}")
+    for stage, (w, c) in TIMES.items():
+        print(f"  {stage:<48} {w:>8.2f} {w / wall:>6.0%} {c:>8.2f}")
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"  {'total':<48} {wall:>8.2f} {1:>6.0%} {cpu:>8.2f}   peak {peak:.0f} MB")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("paths", nargs="+", type=Path)
+    args = parser.parse_args(argv)
+    os.environ.setdefault("PYTHONUNBUFFERED", "1")
+    run(args.paths)
+
+
+if __name__ == "__main__":
+    main()
