@@ -12,6 +12,7 @@ from jinja2 import ChoiceLoader, Environment, PackageLoader, select_autoescape
 from ..derive.facts import OUTCOMES
 from . import charts, csvsafe
 from .disclosure import require
+from .labels import outcome_label, page_rows
 
 
 def fmt(value) -> str:
@@ -47,6 +48,8 @@ def environment() -> Environment:
         fmt=fmt,
         pct=pct,
         outcomes=OUTCOMES,
+        outcome_label=outcome_label,
+        page_rows=page_rows,
         version=__version__,
         css=f"/static/detainerwatch-{__version__}.css",
         site=False,

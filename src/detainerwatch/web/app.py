@@ -353,11 +353,6 @@ def create_app(db_path: Path, *, extra_endpoints: list[Endpoint] | None = None) 
         # then costs no query and no template.
         return HTMLResponse(views.cached(("jurisdiction_page", str(store.path), jid), render))
 
-    def embedded(html: str) -> HTMLResponse:
-        """A page rendered for the CLI (its own document), shown inside the site's frame."""
-        title, body = views.document_parts(html)
-        return page("document.html", title=title, body=body)
-
     def report_page(request: Request):
         try:
             params = {
@@ -385,7 +380,7 @@ def create_app(db_path: Path, *, extra_endpoints: list[Endpoint] | None = None) 
     def audit_page(request: Request):
         name = request.path_params["name"]
         try:
-            return embedded(views.audit_html(store.cursor(), name))
+            return page("audit_page.html", a=views.audit(store.cursor(), name))
         except ParamError as exc:
             raise HTTPException(404, exc.message) from None
 
