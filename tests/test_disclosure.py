@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import datetime as dt
 import json
 from pathlib import Path
 
@@ -111,6 +112,42 @@ def test_a_person_attribute_cell_of_1_to_4_is_found():
     assert any(".died" in f.location and "cell of 1" in f.problem for f in found)
 
 
+def test_a_county_whose_one_facility_is_for_children():
+    """Its counts are the facility's: the county's declined count of 1 (and its years' and
+    months') would give the children's home away, so the last resort withholds them; a case the
+    rounds once left unsolved (a 200,000-row store's static site stopped on it)."""
+    zero = dict.fromkeys(["transferred", "died", "wrongly_issued", "open"], 0)
+    years = [
+        {"year": 2024, "issued": 10, "booked": 5, "declined": 1, "released": 4, **zero},
+        {"year": 2025, "issued": 10, "booked": 6, "declined": 0, "released": 4, **zero},
+    ]
+    months = [
+        {**{k: v for k, v in y.items() if k != "year"}, "month": f"{y['year']}-03"} for y in years
+    ]
+    totals = {"issued": 20, "booked": 11, "declined": 1, "released": 8, "withdrawn": 0, **zero}
+    for row in years + months:
+        row["withdrawn"] = 0
+    profile = {
+        "name": "Lino County, MN",
+        "jurisdiction_type": "county",
+        "totals": dict(totals),
+        "by_year": years,
+        "by_month": months,
+        "facilities": [
+            {
+                "facility": "LINO COUNTY JUVENILE",
+                "city": "LINO",
+                "protected_facility": True,
+                **totals,
+            }
+        ],
+    }
+    assert disclosure.check_object(json.loads(json.dumps(profile)), "lino")  # unprotected: found
+    protected = disclosure.protect(profile, "profile")
+    assert protected["facilities"][0]["declined"] in ("<5", "x")
+    assert disclosure.check_object(json.loads(json.dumps(protected)), "lino") == []
+
+
 @pytest.fixture(scope="module")
 def demo_outputs(pa_store, tmp_path_factory):
     out = tmp_path_factory.mktemp("demo-outputs")
@@ -192,6 +229,7 @@ def test_every_api_answer_passed_the_disclosure_function(pa_store):
         assert disclosure.is_checked(answer), endpoint.path
     answer = app.get_jurisdiction(con, "private:42:bethany-children-s-home")
     assert disclosure.is_checked(answer)
+    con.close()
 
 
 # Functions in publish/ and web/ that write a file or send a response. Each must refuse data that
@@ -250,32 +288,62 @@ def test_no_way_out_around_the_disclosure_function():
         assert "require" in calls or name in NO_DATA, f"{name} writes or responds without require()"
 
 
-SYNTH_ROWS = (
-    20_000  # the issue asks for 200,000; measured by hand (see the report), too slow for the suite
-)
+SYNTH_ROWS = 20_000  # the issue's 200,000: test_check_disclosure_on_a_200k_store (slow)
 
 
-@pytest.fixture(scope="module")
-def national_outputs(pa_store, tmp_path_factory):
-    """A synthetic 2026-layout release added to the demo store, and its published outputs."""
+def _national_store(pa_store, folder: Path, rows: int) -> Path:
+    """A synthetic 2026-layout release added to the demo store."""
     import shutil
 
     from detainerwatch.synth import synthesize
 
-    folder = tmp_path_factory.mktemp("national")
     db = folder / "n.duckdb"
     shutil.copy(pa_store, db)
-    synthesize("2026", SYNTH_ROWS, folder / "n.xlsx", seed=11)
+    synthesize("2026", rows, folder / "n.xlsx", seed=11)
     assert run(db, "ingest", "--quiet", folder / "n.xlsx").exit_code == 0
-    out = folder / "out"
+    return db
+
+
+def _publish_all(db: Path, out: Path) -> None:
+    """The outputs check-disclosure reads: report folders (a synthetic week, the whole store, the
+    Bethany week), profiles (the synthetic week's top jurisdiction, Dauphin's died-1 month), the
+    SQLite export, and saved API answers."""
     assert run(db, "report", "--all", "--out", out / "all").exit_code == 0
     assert run(db, "report", "--week", "2026-02-01", "--out", out / "week").exit_code == 0
+    assert run(db, "report", "--week", "2012-05-20", "--out", out / "bethany").exit_code == 0
     top = json.loads((out / "week" / "report.json").read_text())["jurisdictions"][0]["id"]
     assert run(db, "profile", top.split(":")[1], "--out", out / "profile").exit_code == 0
+    assert run(db, "profile", "Dauphin County, PA", "--out", out / "dauphin").exit_code == 0
+    from detainerwatch.store import connect
+    from detainerwatch.web import app, views
     from detainerwatch.web.static_site import write_sqlite
 
     write_sqlite(db, out / "detainerwatch.sqlite")
-    return db, out
+    views.reset()
+    con = connect(db, read_only=True)
+    try:
+        api = out / "api"
+        api.mkdir()
+        answers = {
+            "report-week": app.get_report(con, week=dt.date(2026, 2, 1)),
+            "dauphin": app.get_jurisdiction(con, "county:42043"),
+            "jurisdictions": app.list_jurisdictions(con, limit=500),
+        }
+        for name, answer in answers.items():
+            text = json.dumps(disclosure.json_safe(answer), default=str)
+            (api / f"{name}.json").write_text(text)
+    finally:
+        con.close()
+        views.reset()
+
+
+@pytest.fixture(scope="module")
+def national_outputs(pa_store, tmp_path_factory):
+    """A synthetic national store and its published outputs, rules on."""
+    folder = tmp_path_factory.mktemp("national")
+    db = _national_store(pa_store, folder, SYNTH_ROWS)
+    _publish_all(db, folder / "out")
+    return db, folder / "out"
 
 
 def test_check_disclosure_finds_nothing_on_a_synthetic_national_store(national_outputs):
@@ -291,3 +359,91 @@ def test_check_disclosure_finds_nothing_on_a_synthetic_national_store(national_o
         for v in row.values()
     ]
     assert "<5" in cells
+
+
+@pytest.fixture
+def complements_off():
+    from detainerwatch.web import views
+
+    disclosure.set_enabled(True, complementary=False)
+    views.reset()
+    yield
+    disclosure.set_enabled(True)
+    views.reset()
+
+
+def test_check_disclosure_fails_on_the_national_store_with_the_rules_off(
+    national_outputs, tmp_path, rules_off
+):
+    """Bethany (a children's home, 1 issued) and Dauphin's died-1 month, published from the
+    national store with every rule off: each is found, with its file and place."""
+    db, _ = national_outputs
+    _publish_all(db, tmp_path)
+    result = run(db, "check-disclosure", tmp_path)
+    assert result.exit_code == 1
+    lines = result.output.splitlines()
+    assert any("bethany" in line and "BETHANY" in line.upper() for line in lines)
+    assert any("dauphin" in line and "2011-05" in line and ".died" in line for line in lines)
+    assert any("api/dauphin.json" in line and ".died" in line for line in lines)
+
+
+def test_check_disclosure_finds_subtraction_without_complementary_suppression(
+    national_outputs, tmp_path, complements_off
+):
+    """The Aberdeen case on the national store: each small cell is shown as "<5" but nothing is
+    withheld beside it, so a reader subtracts the published cells of a row or a column from its
+    total. check-disclosure names each such cell; with the rules on (the fixture's own build of
+    the same outputs) it finds nothing."""
+    db, out_on = national_outputs
+    _publish_all(db, tmp_path)
+    result = run(db, "check-disclosure", tmp_path)
+    assert result.exit_code == 1
+    found = [line for line in result.output.splitlines() if "recoverable by subtraction" in line]
+    assert found
+    # Section II of a report (tiers and threat levels of declined detainers, as in Aberdeen's
+    # row), named by file, table and jurisdiction.
+    section_ii = [line for line in found if "/report.json II[" in line]
+    assert section_ii, found[:20]
+    # No person-attribute cell of 1-4 is shown: what is found is found by subtraction alone.
+    assert not any("person-attribute cell" in line for line in result.output.splitlines())
+    assert run(db, "check-disclosure", out_on).exit_code == 0
+
+
+def test_a_national_report_page_stays_small(national_outputs):
+    """A whole-store report of the national store: long tables show their first rows on the page
+    and point to the files that hold every row; the page less its map stays under 350 KB (the
+    county map is simplified apart). Column headers are the hand file's labels."""
+    import re
+
+    from detainerwatch.publish.labels import outcome_label, page_rows
+
+    _, out = national_outputs
+    html = (out / "all" / "index.html").read_text(encoding="utf-8")
+    svg = sum(len(m) for m in re.findall(r"<svg.*?</svg>", html, re.S))
+    assert len(html.encode("utf-8")) - svg < 350_000, (len(html), svg)
+    report = json.loads((out / "all" / "report.json").read_text())
+    assert len(report["jurisdictions"]) > page_rows()  # the page shows a part of them
+    assert f"The first {page_rows()} of {len(report['jurisdictions']):,} jurisdictions" in html
+    assert "every row is in jurisdictions.csv" in html.lower()
+    csv_rows = (out / "all" / "jurisdictions.csv").read_text().splitlines()
+    assert len(csv_rows) == 2 + len(report["jurisdictions"]) + len(report["other_custody"])
+    assert f'<th class="n">{outcome_label("wrongly_issued")}</th>' in html
+    assert '<th class="n">wrongly_issued</th>' not in html
+
+
+def test_one_presentation_layer_in_the_web_app():
+    """The web app renders the library's page bodies from the one Jinja environment: no second
+    environment, and no page cut out of another's HTML."""
+    for path in sorted((SRC / "web").glob("*.py")):
+        tree = ast.parse(path.read_text())
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call):
+                name = getattr(node.func, "attr", None) or getattr(node.func, "id", "")
+                assert name != "Environment", f"{path.name}: a second Jinja environment"
+        assert "<body" not in path.read_text(), f"{path.name} cuts HTML apart"
+    pages = SRC / "web" / "templates"
+    for page, body in (
+        ("report_page.html", "report_body.html"),
+        ("audit_page.html", "audit_body.html"),
+    ):
+        assert f'{{% include "{body}" %}}' in (pages / page).read_text()

@@ -53,12 +53,16 @@ def rules() -> dict[str, Any]:
     return loaded
 
 
-# Tests switch the rules off to show that check() finds what an unprotected build publishes.
+# Tests switch the rules off to show that check() finds what an unprotected build publishes:
+# all of them, or only complementary suppression (each small cell shown as "<5", nothing withheld
+# beside it: the build the issue found, where subtraction undid the "<5").
 _ENABLED = [True]
+_COMPLEMENTARY = [True]
 
 
-def set_enabled(on: bool) -> None:
+def set_enabled(on: bool, *, complementary: bool = True) -> None:
     _ENABLED[0] = on
+    _COMPLEMENTARY[0] = complementary
 
 
 def enabled() -> bool:
@@ -330,6 +334,8 @@ class Grid:
                 continue
             if 1 <= self.values[key] <= small_max():
                 self.shown[key] = "<5"
+        if not _COMPLEMENTARY[0]:
+            return
         cons_of: dict[_Key, list[int]] = {}
         for i, terms in enumerate(self.constraints):
             for k, _ in terms:
@@ -351,13 +357,17 @@ class Grid:
                     picked.add(start)
                     continue
                 if rounds > MAX_ROUNDS:  # blunt and safe: withhold everything eligible beside it
+                    before = len(picked)
                     for ci in cons_of.get(start, []):
                         for k in self._candidates(ci):
                             self.shown[k] = "x"
                             picked.add(k)
-                    continue
-                pick = self._complement(start, bounds, cons_of, picked)
-                if pick is None and not picked:
+                    if len(picked) > before:
+                        continue
+                    pick = None  # nothing eligible beside it: the last resort below
+                else:
+                    pick = self._complement(start, bounds, cons_of, picked)
+                if pick is None and (not picked or rounds > MAX_ROUNDS):
                     # nothing eligible next to it: withhold a neighbouring count whatever it is
                     pick = self._last_resort(start, cons_of)
                     if pick is None:
@@ -366,6 +376,9 @@ class Grid:
                 if pick is not None:
                     picked.add(pick)
                     self.shown[pick] = "x"
+        left = self.solvable(self.propagate())  # never publish what the rounds left solvable
+        if left:
+            raise DisclosureError(f"cannot protect {self.label[sorted(left, key=str)[0]]}")
 
     def _two_per_line(self) -> None:
         """The fast first pass: no equality may hold exactly one unknown cell (it would be its
@@ -427,10 +440,21 @@ class Grid:
         return min(cands, key=lambda k: (self.values[k] == 0, self.values[k], str(k)))
 
     def _last_resort(self, start: _Key, cons_of: dict[_Key, list[int]]) -> _Key | None:
-        for ci in cons_of.get(start, []):
-            for k, _ in self.constraints[ci]:
-                if not self.unknown(k) and k in self.values:
-                    return k
+        """The nearest published count tied to `start` by the equalities, through withheld
+        cells (a county whose one facility is a children's home: the county's count, its years'
+        and months' counts are the facility's)."""
+        seen, frontier = {start}, [start]
+        while frontier:
+            nxt: list[_Key] = []
+            for key in frontier:
+                for ci in cons_of.get(key, []):
+                    for k, _ in self.constraints[ci]:
+                        if not self.unknown(k) and k in self.values:
+                            return k
+                        if k not in seen:
+                            seen.add(k)
+                            nxt.append(k)
+            frontier = nxt
         return None
 
     def write_back(self) -> None:

@@ -19,6 +19,7 @@ from pathlib import Path
 from ..errors import UsageError
 from . import disclosure
 from .disclosure import Finding
+from .labels import outcome_key
 
 SUFFIXES = (".json", ".csv", ".sqlite", ".db", ".html")
 
@@ -144,7 +145,7 @@ def _html(path: Path, where: str) -> list[Finding]:
     for t, table in enumerate(parser.tables):
         if not table:
             continue
-        header = [h.lower().replace(" ", "_") for h in table[0]]
+        header = [outcome_key(h) or h.lower().replace(" ", "_") for h in table[0]]
         for r, row in enumerate(table[1:], start=1):
             protected = bool(row) and disclosure.protected_facility_name(row[0])
             for c, value in enumerate(row):

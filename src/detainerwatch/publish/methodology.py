@@ -11,23 +11,7 @@ import csv
 import yaml
 
 from ..handfiles import hand_path
-
-OUTCOME_MEANING = {
-    "booked": "ICE took custody from the agency (the detainer was honored).",
-    "declined": 'ICE recorded the lift reason "Detainer Declined by LEA": ICE\'s own record that '
-    "the agency would not honor it. Agencies rarely tell ICE; ICE sometimes records "
-    "many declines at once, long after issue. The releases hold no decline date.",
-    "released": "The person left the agency's custody before ICE acted (early release, "
-    "insufficient notice, no longer in custody). Not a decline.",
-    "withdrawn": "ICE lifted or closed the detainer itself. Not a decline.",
-    "transferred": "The person was moved to another facility or agency. Not a decline (the 2017 "
-    "report's Williamson and Bastrop error).",
-    "died": "The person died in custody. Published only by state and year or coarser.",
-    "wrongly_issued": "The person is, or claims to be, a U.S. citizen: a detainer that should "
-    "not have been issued. Its own class, never counted as withdrawn or "
-    "declined.",
-    "open": "No lift reason: open, or the outcome was unknown when the data were extracted.",
-}
+from .labels import outcome_label, outcome_meaning
 
 FORMS = [
     ("I-247", "Immigration Detainer - Notice of Action (before 2013; 2013-2015 edition)", "hold"),
@@ -104,7 +88,10 @@ def methodology() -> dict[str, Any]:
 
     return {
         "forms": [{"form": f, "what": w, "kind": k} for f, w, k in FORMS],
-        "outcomes": [{"outcome": o, "meaning": OUTCOME_MEANING.get(o, "")} for o in OUTCOMES],
+        "outcomes": [
+            {"outcome": o, "label": outcome_label(o), "meaning": outcome_meaning(o)}
+            for o in OUTCOMES
+        ],
         "lift_reasons": lift_reasons(),
         "detainer_types": detainer_types(),
         "errors_2017": [{"error": e, "prevented": p} for e, p in ERRORS_2017],

@@ -14,6 +14,7 @@ from jinja2 import ChoiceLoader, Environment, PackageLoader, select_autoescape
 from ..derive.facts import OUTCOMES
 from . import charts, csvsafe
 from .disclosure import require
+from .labels import outcome_label, page_rows
 
 
 def fmt(value: object) -> str:
@@ -49,6 +50,8 @@ def environment() -> Environment:
         fmt=fmt,
         pct=pct,
         outcomes=OUTCOMES,
+        outcome_label=outcome_label,
+        page_rows=page_rows,
         version=__version__,
         css=f"/static/detainerwatch-{__version__}.css",
         site=False,

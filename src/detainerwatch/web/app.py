@@ -375,11 +375,6 @@ def create_app(
         # then costs no query and no template.
         return HTMLResponse(cache.get(("jurisdiction_page", jid), render))
 
-    def embedded(html: str) -> HTMLResponse:
-        """A page rendered for the CLI (its own document), shown inside the site's frame."""
-        title, body = views.document_parts(html)
-        return page("document.html", title=title, body=body)
-
     def report_page(request: Request):
         try:
             params = {
@@ -412,7 +407,7 @@ def create_app(
     def audit_page(request: Request):
         name = request.path_params["name"]
         try:
-            return embedded(views.audit_html(store.cursor(), name, cache))
+            return page("audit_page.html", a=views.audit(store.cursor(), name, cache))
         except ParamError as exc:
             raise HTTPException(404, exc.message) from None
 

@@ -21,7 +21,7 @@ from ..errors import InputError, UsageError
 from ..publish import catalog, charts, csvsafe, disclosure
 from ..publish.audit import build_audit, read_list
 from ..publish.charts import filled_series  # noqa: F401 (the one implementation, in publish)
-from ..publish.output import chart_specs, environment
+from ..publish.output import chart_specs
 from ..publish.profile import build_profile
 from ..publish.report import build_report, resolve_period
 from .api import STATE, Param, ParamError
@@ -237,14 +237,6 @@ def report_page(con, cache: ResultCache | None = None, **kwargs) -> dict:
     return (cache or _nocache()).get(("report_page",) + tuple(sorted(kwargs.items())), compute)
 
 
-def document_parts(html: str) -> tuple[str, str]:
-    """The title and the body of a whole HTML document (its own styles are left out: the site's
-    stylesheet styles the same classes)."""
-    title = re.search(r"<title>(.*?)</title>", html, re.S)
-    body = re.search(r"<body[^>]*>(.*)</body>", html, re.S)
-    return (title.group(1).strip() if title else "", body.group(1) if body else html)
-
-
 def list_names() -> list[str]:
     return sorted(p.name for p in LISTS_DIR.glob("*.csv"))
 
@@ -266,13 +258,6 @@ def _audit_dict(con, name: str, cache: ResultCache | None = None) -> dict:
 
 def audit(con, name: str, cache: ResultCache | None = None) -> dict:
     return _audit_dict(con, name, cache)
-
-
-def audit_html(con, name: str, cache: ResultCache | None = None) -> str:
-    data = disclosure.require(_audit_dict(con, name, cache), "audit page")
-    return (cache or _nocache()).get(
-        ("audit_html", name), lambda: environment().get_template("audit.html").render(a=data)
-    )
 
 
 def home_extras(con, cache: ResultCache | None = None) -> dict:

@@ -1,0 +1,55 @@
+"""Labels a reader sees for the outcome classes, from the reviewed hand file
+``hand/outcome_classes.csv`` (key, column label, meaning): tables show the label, CSV and JSON
+keep the key."""
+
+from __future__ import annotations
+
+import csv
+from functools import lru_cache
+
+from ..handfiles import hand_path
+
+FILE = "outcome_classes.csv"
+
+
+@lru_cache(maxsize=4)
+def _read(mtime: float) -> tuple[dict[str, str], ...]:
+    with open(hand_path(FILE), newline="", encoding="utf-8") as fh:
+        return tuple(csv.DictReader(fh))
+
+
+def outcome_classes() -> tuple[dict[str, str], ...]:
+    """The rows of the hand file (re-read when it changes)."""
+    return _read(hand_path(FILE).stat().st_mtime)
+
+
+def outcome_label(key: str) -> str:
+    """The column label of an outcome key; a key the file does not list is shown readably."""
+    for row in outcome_classes():
+        if row["outcome"] == key:
+            return row["label"]
+    return key.replace("_", " ")
+
+
+def outcome_meaning(key: str) -> str:
+    for row in outcome_classes():
+        if row["outcome"] == key:
+            return row["meaning"]
+    return ""
+
+
+def outcome_key(label: str) -> str | None:
+    """The outcome key a column label stands for (the disclosure audit reads pages back)."""
+    text = " ".join(label.split()).lower()
+    for row in outcome_classes():
+        if text in (row["label"].lower(), row["outcome"].lower()):
+            return row["outcome"]
+    return None
+
+
+def page_rows() -> int:
+    """Rows a long table shows on a report page (hand/presentation.yaml)."""
+    import yaml
+
+    settings = yaml.safe_load(hand_path("presentation.yaml").read_text(encoding="utf-8"))
+    return int(settings["report_page_rows"])
