@@ -315,11 +315,10 @@ def _publish_all(db: Path, out: Path) -> None:
     assert run(db, "profile", top.split(":")[1], "--out", out / "profile").exit_code == 0
     assert run(db, "profile", "Dauphin County, PA", "--out", out / "dauphin").exit_code == 0
     from detainerwatch.store import connect
-    from detainerwatch.web import app, views
+    from detainerwatch.web import app
     from detainerwatch.web.static_site import write_sqlite
 
     write_sqlite(db, out / "detainerwatch.sqlite")
-    views.reset()
     con = connect(db, read_only=True)
     try:
         api = out / "api"
@@ -334,7 +333,6 @@ def _publish_all(db: Path, out: Path) -> None:
             (api / f"{name}.json").write_text(text)
     finally:
         con.close()
-        views.reset()
 
 
 @pytest.fixture(scope="module")
@@ -363,13 +361,9 @@ def test_check_disclosure_finds_nothing_on_a_synthetic_national_store(national_o
 
 @pytest.fixture
 def complements_off():
-    from detainerwatch.web import views
-
     disclosure.set_enabled(True, complementary=False)
-    views.reset()
     yield
     disclosure.set_enabled(True)
-    views.reset()
 
 
 def test_check_disclosure_fails_on_the_national_store_with_the_rules_off(
