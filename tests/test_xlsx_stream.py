@@ -341,3 +341,22 @@ def test_any_cell_text_reads_as_calamine_reads_it(tmp_path_factory, values, cons
                 ws.write_number(r, c, v)
     wb.close()
     assert_same(path)
+
+
+def test_times_at_a_half_millisecond_read_as_calamine_reads_them(tmp_path):
+    # The serial's milliseconds are rounded as one number (as calamine rounds them), not the
+    # day's fraction apart: the two differ by 1 ms at half-millisecond times (found by the test
+    # above: 20:14:15.0005 read as .000 by the scanner and .001 by calamine).
+    path = tmp_path / "half.xlsx"
+    wb = xlsxwriter.Workbook(str(path))
+    stamp = wb.add_format({"num_format": "yyyy-mm-dd hh:mm:ss.000"})
+    ws = wb.add_worksheet("FY2026")
+    _preamble(ws)
+    r = 7
+    for hour in range(24):
+        ws.write(r, 0, "2026-01-02")
+        for c, micro in enumerate((500, 1500, 2500, 999500), start=1):
+            ws.write_datetime(r, c, dt.datetime(2000, 1, 1, hour, 14, 15, micro), stamp)
+        r += 1
+    wb.close()
+    assert_same(path)

@@ -516,9 +516,11 @@ static void civil(long long z, long long *y, unsigned *m, unsigned *d) {
 /* An Excel serial date as ISO text; 0 when the number is not a usable date. */
 static int put_serial_date(Buf *b, double x, int date1904) {
     if (!(x >= 0) || x > 2958466.0) return 0;
-    long long days = (long long)floor(x);
-    long long ms = llround((x - (double)days) * 86400000.0);
-    if (ms >= 86400000LL) { days += 1; ms -= 86400000LL; }
+    /* Whole milliseconds of the serial rounded as one number, as calamine (the fallback reader)
+     * rounds them, so both readers store the same text for a time at a half millisecond. */
+    long long total = llround(x * 86400000.0);
+    long long days = total / 86400000LL;
+    long long ms = total % 86400000LL;
     long long epoch;  /* days from 1970-01-01 to the serial's day 0 */
     if (date1904) epoch = -24107;              /* 1904-01-01 */
     else if (days < 60) epoch = -25568;        /* 1899-12-31: serial 1 is 1900-01-01 */
