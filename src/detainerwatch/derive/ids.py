@@ -53,3 +53,13 @@ CASE
   ELSE coalesce({p}jurisdiction_type, 'unknown') || ':' || coalesce({p}state_fips, '00') || ':' ||
        ({slug_sql(name)})
 END"""
+
+
+# A published jurisdiction row carries a county FIPS only when it is a county, or a city inside
+# one county; a place FIPS only for a city (issue 11: a multi-county government gets none).
+# Used in GROUP BY queries over facts or attributions that have these columns.
+JURISDICTION_GEOGRAPHY_SQL = """CASE WHEN any_value(jurisdiction_type) = 'county' OR (any_value(jurisdiction_type)
+                        = 'city' AND count(DISTINCT county_fips) = 1) THEN any_value(county_fips)
+                        END AS county_fips,
+                   CASE WHEN any_value(jurisdiction_type) = 'city' THEN any_value(place_fips)
+                        END AS place_fips"""

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..derive import ids
-from ..derive.ids import jurisdiction_id_sql
+from ..derive.ids import JURISDICTION_GEOGRAPHY_SQL, jurisdiction_id_sql
 from ..handfiles import read_csv
 from ..store import dict_rows
 from . import disclosure
@@ -80,11 +80,7 @@ def jurisdictions(
         SELECT {JURISDICTION_ID} AS id, any_value(jurisdiction_type) AS jurisdiction_type,
                any_value(coalesce(jurisdiction_name, facility_name)) AS name,
                any_value(state_abbr) AS state, any_value(state_fips) AS state_fips,
-               CASE WHEN any_value(jurisdiction_type) = 'county' OR (any_value(jurisdiction_type)
-                    = 'city' AND count(DISTINCT county_fips) = 1) THEN any_value(county_fips)
-                    END AS county_fips,
-               CASE WHEN any_value(jurisdiction_type) = 'city' THEN any_value(place_fips)
-                    END AS place_fips,
+               {JURISDICTION_GEOGRAPHY_SQL},
                count(*) AS facilities, sum(detainers) AS detainers,
                bool_or(needs_review) AS has_doubtful_facilities,
                bool_and({disclosure.protected_facilities_sql()}) AS protected_facility

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from ..derive.facts import outcome_count_columns
+from ..derive.ids import JURISDICTION_GEOGRAPHY_SQL
 from ..store import dict_rows
 from . import disclosure
 from .catalog import sources as catalog_sources
@@ -28,11 +29,7 @@ def write_sqlite(db: Path, target: Path) -> dict[str, int]:
         "jurisdiction_years": f"""
             SELECT jurisdiction_id, any_value(jurisdiction_name) AS jurisdiction_name,
                    any_value(jurisdiction_type) AS jurisdiction_type, any_value(state_abbr) AS state,
-                   CASE WHEN any_value(jurisdiction_type) = 'county' OR (any_value(jurisdiction_type)
-                        = 'city' AND count(DISTINCT county_fips) = 1) THEN any_value(county_fips)
-                        END AS county_fips,
-                   CASE WHEN any_value(jurisdiction_type) = 'city' THEN any_value(place_fips)
-                        END AS place_fips,
+                   {JURISDICTION_GEOGRAPHY_SQL},
                    bool_and({protected}) AS protected_facility,
                    year(issued) AS year, count(*) AS issued, {outcome_cols}
             FROM detainer_facts WHERE NOT likely_duplicate GROUP BY jurisdiction_id, year(issued)

@@ -29,7 +29,7 @@ import pyarrow as pa
 from ..errors import InputError
 from ._xlsxscan import ScanFault as ScanFault
 from ._xlsxscan import Scanner, check_xml, shared_strings
-from .xlsx_limits import MAX_PART_BYTES, MAX_RATIO, MAX_ROW_BYTES, MAX_SST_BYTES, RATIO_FROM
+from .xlsx_limits import MAX_PART_BYTES, MAX_ROW_BYTES, MAX_SST_BYTES, part_size
 
 CHUNK = 8 << 20  # inflated bytes per read
 HEAD_ROWS = 30
@@ -100,17 +100,7 @@ class XlsxStream:
 
     def _part_size(self, member: str, limit: int) -> int:
         """The inflated size of a part, refused past `limit` or at a zip bomb's ratio."""
-        info = self.zip.getinfo(member)
-        if info.file_size > limit:
-            raise ValueError(
-                f"part {member} inflates to {info.file_size:,} bytes (at most {limit:,} read)"
-            )
-        if info.file_size > RATIO_FROM and info.file_size > MAX_RATIO * max(info.compress_size, 1):
-            raise ValueError(
-                f"part {member} inflates {info.file_size // max(info.compress_size, 1):,}"
-                f" times its size (a zip bomb?)"
-            )
-        return info.file_size
+        return part_size(self.zip, member, limit)
 
     def _read_text(self, member: str) -> str:
         """A small part (workbook, relationships, styles), checked as XML before any regex."""
