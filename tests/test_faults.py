@@ -57,6 +57,11 @@ def _interrupt_at(
     module, name = STAGES[stage]
     script = textwrap.dedent(f"""
         import importlib, os, signal, sys, threading, time
+        # As a terminal's Ctrl-C would: SIGINT unblocked and handled by Python, also when the
+        # test runs under a parent that blocks or ignores it (a background job: the signal then
+        # never arrives and the ingest simply finishes).
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {{signal.SIGINT}})
+        signal.signal(signal.SIGINT, signal.default_int_handler)
         mod = importlib.import_module({module!r})
         real = getattr(mod, {name!r})
         def hooked(*args, **kwargs):
