@@ -58,7 +58,7 @@ def evaluate() -> dict:
             continue
         confident += 1
         kind = row["expected_type"]
-        got = a.county_fips if kind in ("county", "city") else a.state_fips
+        got = a.county_fips if kind in ("county", "city", "non_government") else a.state_fips
         if a.jurisdiction_type == kind and (got or "") == row["expected_fips"]:
             correct += 1
         else:

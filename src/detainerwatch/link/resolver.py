@@ -31,7 +31,7 @@ from rapidfuzz.distance import Levenshtein
 from ..handfiles import hand_path
 from ..store.schema import JURISDICTION_TYPES
 from . import gazetteer as gz
-from . import reference
+from . import custody, reference
 from .dictionary import Entry, county_named_in, county_words
 
 _SETTINGS = reference.settings()  # hand/resolver_settings.yaml
@@ -215,6 +215,9 @@ class Resolver:
                 hit = same[0]
         if hit:
             return self._from_override(out, hit)
+        place_kind = custody.kind_of(bare)
+        if place_kind is not None and not custody.listed_as_government(bare, st.abbr):
+            return self._non_government(out, bare, st, place_kind[0])
 
         entry, context_method = None, None
         if code and code in self.dictionary:
@@ -264,6 +267,28 @@ class Resolver:
         if context_method and result.method in ("parse", "city"):
             result.method = f"{context_method}+{result.method}"
         return result
+
+    def _non_government(self, out: Attribution, name: str, st: gz.State, kind: str) -> Attribution:
+        """A hospital, hotel or shelter (hand/non_government_custody.csv): no government's
+        lockup, so never a county's or city's; confident only where evidence says where it is."""
+        out.jurisdiction_type = custody.TYPE
+        cfg = custody.settings()
+        out.candidates.append({"step": custody.TYPE, "kind": kind})
+        where = custody.locate(name, st.abbr)
+        if where is None:
+            out.jurisdiction_name = f"{kind} (non-government custody), {st.abbr}"
+            return self._review(
+                out,
+                custody.TYPE,
+                cfg["unlocated"],
+                f"a {kind}: non-government custody, and nothing says where it is",
+            )
+        county = gz.county_by_fips(where.county_fips)
+        out.candidates.append(where.evidence)
+        out.county_fips = where.county_fips
+        place = county.name if county is not None else where.county_fips
+        out.jurisdiction_name = f"{kind} in {place}, {st.abbr} (non-government custody)"
+        return self._done(out, custody.TYPE, cfg["located"])
 
     def _from_override(self, out: Attribution, row: dict[str, Any]) -> Attribution:
         out.jurisdiction_type = row["jurisdiction_type"]

@@ -86,7 +86,17 @@ DDL = [
 # that can decline (county, city, regional jail, state) and the custody that cannot. The one
 # list: link checks hand tables against it, the web API offers it as a filter. (Policy records
 # use other types: who enacted them; derive/policies.py POLICY_JURISDICTION_TYPES.)
-JURISDICTION_TYPES = ("county", "city", "regional", "state", "federal", "ice", "private", "unknown")
+JURISDICTION_TYPES = (
+    "county",
+    "city",
+    "regional",
+    "state",
+    "federal",
+    "ice",
+    "private",
+    "non_government",  # a hospital, hotel or shelter (link/custody.py): never a local government's
+    "unknown",
+)
 
 # Written by `link` (facility -> government responsible), read by `derive`/`publish`.
 # One row per distinct facility as released (name, city, state, code); detainers join to it

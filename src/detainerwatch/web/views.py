@@ -96,7 +96,7 @@ def _json_safe(value):
 
 # A city the gazetteer has no place code for is listed as city:<state FIPS>:<slug of its name>.
 CITY_SLUG = re.compile(r"city:(\d{2}):[a-z0-9-]+")
-CUSTODY_TYPES = ("federal", "ice", "private", "unknown")
+CUSTODY_TYPES = ("federal", "ice", "private", "non_government", "unknown")
 
 
 def profile(con, jid: str, cache: ResultCache | None = None) -> dict:
