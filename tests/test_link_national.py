@@ -332,3 +332,26 @@ def test_hifld_local_and_ice_city_are_one_kind_of_government(r):
     a = r.resolve("SEAL BEACH DETENTION CENTER", "CA")
     assert (a.jurisdiction_type, a.place_fips, a.county_fips) == ("city", "0670686", "06059")
     assert confident(a)
+
+
+@pytest.mark.parametrize(
+    "name,state,kind,county",
+    [
+        # HIFLD's LAWTON CITY JAIL shares only the core word with the state prison
+        ("LAWTON CORRECTIONAL FACILITY", "OK", "state", "40031"),
+        # Missouri's reception centres: WESTERN MISSOURI CORRECTIONAL CENTER shares the words
+        ("WESTERN RECEPTION DIAGNOSTIC CORRECTIONAL CENTER", "MO", "state", "29021"),
+    ],
+)
+def test_the_facility_of_exactly_the_name_decides_a_conflict_of_look_alikes(
+    r, name, state, kind, county
+):
+    a = r.resolve(name, state)
+    assert (a.jurisdiction_type, a.county_fips) == (kind, county) and confident(a)
+
+
+def test_the_same_facility_under_a_longer_name_keeps_its_conflict(r):
+    # ICE lists MCNEIL ISLAND CORRECTIONS as a county's, HIFLD the McNeil Island Corrections
+    # Center as the state's (closed): one facility, two types, so it stays doubtful.
+    a = r.resolve("MCNEIL ISLAND CORRECTIONS", "WA")
+    assert not confident(a)

@@ -118,6 +118,7 @@ class Match:
     operator: str | None = None
     conflict: bool = False  # facilities of different government types
     kinds: list[str] = field(default_factory=list)
+    narrowed: bool = False  # the facilities of exactly the name, others of its core set aside
 
     def evidence(self) -> dict[str, Any]:
         return {
@@ -345,12 +346,33 @@ def lookup(name: str, state: str, kinds: frozenset[str] | None = None) -> Match 
     named = _compatible(exact.get((state, full), []), kinds)
     same = _compatible(cores.get((state, core), []), kinds) if core else []
     if named or same:
-        return _decide(
+        pooled = _decide(
             Match(
                 "exact" if named else "core",
                 _prefer_plain(named + [r for r in same if r not in named], kinds),
             )
         )
+        if named and cfg["exact_name_first"] and (pooled.conflict or not pooled.county_fips):
+            # Sources in conflict, or counties apart, only because other facilities share the
+            # name's core words (LAWTON CITY JAIL beside LAWTON CORRECTIONAL FACILITY): the
+            # facilities of exactly this name decide, when they agree on one county and type.
+            # Never when a facility set aside is this one under a longer name (MCNEIL ISLAND
+            # CORRECTIONS CENTER for MCNEIL ISLAND CORRECTIONS): its type counts.
+            words = set(full.split())
+            aside = [r for r in pooled.refs if r not in named]
+            alone = _decide(Match("exact", _prefer_plain(named, kinds), narrowed=True))
+            if (
+                aside
+                and alone.county_fips
+                and not alone.conflict
+                and not any(
+                    words <= set(analyse(r.name, state)[0].split())
+                    and (r.kind not in alone.kinds or r.county_fips not in ("", alone.county_fips))
+                    for r in aside
+                )
+            ):
+                return alone
+        return pooled
     if not core or len(" ".join(core)) < 5:
         return None
     prison = _prison_named(full)

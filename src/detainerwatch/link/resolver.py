@@ -850,7 +850,9 @@ class Resolver:
         if confident:
             # The name said the kind; the dictionary says where, and who operates it.
             result.county_fips = match.county_fips
-            if match.kind == "private" and result.jurisdiction_type in ("state", "federal"):
+            if match.narrowed:
+                pass  # set apart from look-alikes only to say where: the name said the kind
+            elif match.kind == "private" and result.jurisdiction_type in ("state", "federal"):
                 self._private(result, match)
             elif (
                 match.kind == "federal"
