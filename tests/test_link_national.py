@@ -355,3 +355,16 @@ def test_the_same_facility_under_a_longer_name_keeps_its_conflict(r):
     # Center as the state's (closed): one facility, two types, so it stays doubtful.
     a = r.resolve("MCNEIL ISLAND CORRECTIONS", "WA")
     assert not confident(a)
+
+
+@pytest.mark.parametrize(
+    "name,state",
+    [
+        ("TEXAS BOARD OF PARDONS AND PAROLES", "TX"),
+        ("OFFENDER INFORMATION AND SENTENCE COMPUTATION", "OR"),  # Oregon DOC's unit
+        ("ADULT PAROLE OPERATIONS", "CA"),
+    ],
+)
+def test_parole_and_sentence_computation_are_state_agencies(r, name, state):
+    a = r.resolve(name, state)
+    assert (a.jurisdiction_type, a.county_fips) == ("state", None) and confident(a)

@@ -440,7 +440,8 @@ class Resolver:
         if not strong and re.search(rf"(^| ){own}( (?!CITY\b)|$)", text):
             # 'TENNESSEE PRISON FOR WOMEN', 'NEBRASKA ... CORRECTI': the state's own name.
             strong = True
-        if strong:
+        if strong or rule.confidence >= 0.95:
+            # (A rule that names a state agency by itself, at 0.95 in the hand file: parole.)
             return self._done(out, "parse", 0.95)
         if st.abbr in unified_corrections():
             out.candidates.append({"step": "parse", "unified_corrections": st.abbr})
