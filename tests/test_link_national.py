@@ -368,3 +368,9 @@ def test_the_same_facility_under_a_longer_name_keeps_its_conflict(r):
 def test_parole_and_sentence_computation_are_state_agencies(r, name, state):
     a = r.resolve(name, state)
     assert (a.jurisdiction_type, a.county_fips) == ("state", None) and confident(a)
+
+
+def test_an_abbreviated_prison_name_matches_the_one_listed_prison_it_abbreviates(r):
+    # 'RUSTBURG CORR. UNIT #9' is HIFLD's RUSTBURG CORRECTIONAL UNIT (Campbell County, VA)
+    a = r.resolve("RUSTBURG CORR. UNIT #9", "VA")
+    assert (a.jurisdiction_type, a.county_fips) == ("state", "51031") and confident(a)

@@ -406,7 +406,7 @@ def lookup(name: str, state: str, kinds: frozenset[str] | None = None) -> Match 
         if refs:
             scored.append((score, refs))
     if not scored or scored[0][0] < cfg["fuzzy_accept"]:
-        return None
+        return _abbreviated(full, core, state, kinds)
     best_score, best = scored[0]
     best_counties = {r.county_fips for r in best if r.county_fips}
     for score, refs in scored[1:]:
@@ -417,6 +417,53 @@ def lookup(name: str, state: str, kinds: frozenset[str] | None = None) -> Match 
             # Two facilities of different counties spelt alike: no answer from spelling.
             return _decide(Match("fuzzy", best + refs, best_score))
     return _decide(Match("fuzzy", best, best_score))
+
+
+@cache
+def _prison_words_by_state(state: str) -> tuple[tuple[Ref, frozenset[str]], ...]:
+    """The state's prison-named facilities with the words of their expanded names."""
+    out = []
+    for ref in _refs():
+        if ref.state == state:
+            full = (_analyse(ref.key, state) if ref.key else analyse(ref.name, state))[0]
+            if _prison_named(full):
+                out.append((ref, frozenset(full.split())))
+    return tuple(out)
+
+
+def _abbreviated(
+    full: str, core: tuple[str, ...], state: str, kinds: frozenset[str]
+) -> Match | None:
+    """'HUNT CORR INSTITUTE' (Elayn Hunt Correctional Center), 'RUSTBURG CORR. UNIT #9': a
+    prison name whose every word (unit numbers aside) begins a word of one listed prison's name,
+    or is that word with a suffix ('NORTHEASTERN' for NORTHEAST), when every prison so matched
+    agrees on one county and type (hand/resolver_settings.yaml reference.abbreviated)."""
+    cfg = settings()["reference"]["abbreviated"]
+    if not cfg["enabled"] or not _prison_named(full):
+        return None
+    words = [w for w in core if not w.isdigit()]
+    common = set(settings()["reference"]["subset_common_words"])
+    if not words or not any(w not in common and len(w) >= cfg["distinct_letters"] for w in words):
+        return None
+    shortest, suffix = int(cfg["min_letters"]), int(cfg["max_suffix"])
+
+    def covered(word: str, facility: frozenset[str]) -> bool:
+        return any(
+            (len(word) >= shortest and f.startswith(word))
+            or (len(f) > shortest and word.startswith(f) and len(word) - len(f) <= suffix)
+            for f in facility
+        )
+
+    refs = [
+        ref
+        for ref, facility in _prison_words_by_state(state)
+        if all(covered(w, facility) for w in words)
+    ]
+    refs = _compatible(refs, kinds)
+    if not refs:
+        return None
+    match = _decide(Match("abbreviated", refs, float(cfg["score"])))
+    return match if match.county_fips and not match.conflict else None
 
 
 def _by_city() -> dict[tuple[str, str], list[Ref]]:
