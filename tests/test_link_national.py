@@ -374,3 +374,21 @@ def test_an_abbreviated_prison_name_matches_the_one_listed_prison_it_abbreviates
     # 'RUSTBURG CORR. UNIT #9' is HIFLD's RUSTBURG CORRECTIONAL UNIT (Campbell County, VA)
     a = r.resolve("RUSTBURG CORR. UNIT #9", "VA")
     assert (a.jurisdiction_type, a.county_fips) == ("state", "51031") and confident(a)
+
+
+@pytest.mark.parametrize(
+    "name,county",
+    [
+        ("CALIF. INST. FOR MEN/WEST", "06071"),  # California Institution for Men, Chino
+        ("CALIF. REHAB. CTR./WOMEN", "06065"),  # California Rehabilitation Center, Norco
+    ],
+)
+def test_a_unit_after_a_slash_leaves_the_facility_before_it(r, name, county):
+    a = r.resolve(name, "CA")
+    assert (a.jurisdiction_type, a.county_fips) == ("state", county) and confident(a)
+
+
+def test_a_place_after_a_slash_is_not_a_unit(r):
+    # Alameda County's North County Jail is not a jail in Palo Alto (Santa Clara County)
+    a = r.resolve("NO COUNTY JAIL/PALO ALTO", "CA")
+    assert a.county_fips != "06001"

@@ -816,10 +816,28 @@ class Resolver:
         if result.jurisdiction_type == "private" or "regional" in kinds:
             kinds = kinds - {"county", "city"}
         match = reference.lookup(name, st.abbr, frozenset(kinds))
-        if match is None and "," in name:
-            # 'RIKERS ISLAND, QUEENS', 'EGELER COR FAC,JACKSON': the name before its place.
-            head, *tails = [part.strip() for part in name.split(",")]
-            match = reference.lookup(head, st.abbr, frozenset(kinds))
+        if (match is None or match.kind == "unknown") and re.search(r"[,/]", name):
+            # 'RIKERS ISLAND, QUEENS', 'EGELER COR FAC,JACKSON': the name before its place;
+            # 'CALIF. REHAB. CTR./MEN': before its unit. Also when the whole name is listed with
+            # no government type ('CALIF. MEN COLONY, EAST' in ICE's list) and the head is a
+            # facility of a known type in that same county.
+            whole = match
+            head, *tails = [part.strip() for part in re.split(r"[,/]", name)]
+            match = reference.lookup(head, st.abbr, frozenset(kinds)) if head else None
+            if match is not None and any(
+                gz.places_named(st.abbr, part.split(",")[0].strip()) for part in name.split("/")[1:]
+            ):
+                # 'NO COUNTY JAIL/PALO ALTO': a place after the slash, not a unit; the facility
+                # must be found in that place (below), not by its generic head alone.
+                match = None
+            if whole is not None and (
+                match is None
+                or match.kind == "unknown"
+                or match.conflict
+                or match.county_fips != whole.county_fips
+            ):
+                match = whole
+                tails = []
             for tail in tails if match is None else []:
                 if gz.places_named(st.abbr, tail):
                     match = reference.lookup_in_city(head, tail, st.abbr, frozenset(kinds))
