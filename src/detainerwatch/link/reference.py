@@ -419,16 +419,25 @@ def lookup(name: str, state: str, kinds: frozenset[str] | None = None) -> Match 
     return _decide(Match("fuzzy", best, best_score))
 
 
+_PRISONISH = re.compile(r"\bCORR|\bCOR\b|\bPRISON|\bPEN")
+
+
 @cache
-def _prison_words_by_state(state: str) -> tuple[tuple[Ref, frozenset[str]], ...]:
-    """The state's prison-named facilities with the words of their expanded names."""
-    out = []
+def _prison_words() -> dict[str, tuple[tuple[Ref, frozenset[str]], ...]]:
+    """Every state's prison-named facilities with the words of their expanded names (one pass;
+    a cheap look at the raw name first, so most facilities are never expanded)."""
+    out: dict[str, list[tuple[Ref, frozenset[str]]]] = defaultdict(list)
     for ref in _refs():
-        if ref.state == state:
-            full = (_analyse(ref.key, state) if ref.key else analyse(ref.name, state))[0]
-            if _prison_named(full):
-                out.append((ref, frozenset(full.split())))
-    return tuple(out)
+        if not _PRISONISH.search(ref.key or ref.name.upper()):
+            continue
+        full = (_analyse(ref.key, ref.state) if ref.key else analyse(ref.name, ref.state))[0]
+        if _prison_named(full):
+            out[ref.state].append((ref, frozenset(full.split())))
+    return {state: tuple(found) for state, found in out.items()}
+
+
+def _prison_words_by_state(state: str) -> tuple[tuple[Ref, frozenset[str]], ...]:
+    return _prison_words().get(state, ())
 
 
 def _abbreviated(
