@@ -3,6 +3,8 @@
 One chain; the step that decided is the result's ``method``:
 
 1. ``override``: a reviewed row of hand/facility_overrides.csv (wins over every rule);
+1b. ``non_government``: a hospital, hotel or shelter (hand/non_government_custody.csv; link/custody.py)
+   is no government's lockup: type non_government, with a county only where evidence says;
 2. ``code``: the DETLOC code in the facility dictionary gives context (name, city, county, type);
 3. ``name_state``: the normalised name within the same state in the dictionary, likewise;
 4. ``parse``: the name's own words (hand/facility_name_rules.csv): federal, ICE, county,
