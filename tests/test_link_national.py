@@ -392,3 +392,23 @@ def test_a_place_after_a_slash_is_not_a_unit(r):
     # Alameda County's North County Jail is not a jail in Palo Alto (Santa Clara County)
     a = r.resolve("NO COUNTY JAIL/PALO ALTO", "CA")
     assert a.county_fips != "06001"
+
+
+def test_an_ice_custody_case_unit_is_ices(r):
+    # ICE's 2017 list types its custody-case units 'federal'; the custody is ICE's
+    a = r.resolve("VENTURA CUSTODY CASE", "CA")
+    assert a.jurisdiction_type == "ice" and confident(a)
+
+
+@pytest.mark.parametrize(
+    "name,state", [("TEXAS YOUTH COMMISSION", "TX"), ("CALIFORNIA YOUTH AUTHORITY", "CA")]
+)
+def test_a_youth_authority_or_commission_is_a_state_agency(r, name, state):
+    a = r.resolve(name, state)
+    assert a.jurisdiction_type == "state" and confident(a)
+
+
+def test_a_county_named_by_its_first_words_is_the_one_that_begins_so(r):
+    a = r.resolve("ST JOHN PARISH SHERIFF", "LA")  # St. John the Baptist Parish
+    assert (a.jurisdiction_type, a.county_fips) == ("county", "22095") and confident(a)
+    assert r.resolve("SAN COUNTY JAIL", "CA").county_fips is None  # one word: not cut names

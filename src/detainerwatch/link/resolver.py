@@ -619,6 +619,14 @@ class Resolver:
             ):
                 out.candidates.append({"step": "fuzzy", "edits": [[c, d] for d, c in near[:3]]})
                 return choices[near[0][1]], float(score)
+        # A county's name cut after whole words ('ST JOHN PARISH' for St. John the Baptist
+        # Parish): the one county of the state whose name begins with those words.
+        short = _SETTINGS["county_words_cut"]
+        if len(key.replace(" ", "")) >= short["min_letters"] and " " in key:
+            begins = [c for c in choices if c.startswith(key + " ")]
+            if len(begins) == 1:
+                out.candidates.append({"step": "fuzzy", "cut_name_of": begins[0]})
+                return choices[begins[0]], float(score)
         return None, score
 
     def _city(
