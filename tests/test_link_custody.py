@@ -82,8 +82,16 @@ def test_government_words_rule_out_non_government_custody():
 
 
 def test_non_government_is_never_a_local_government():
+    import duckdb
+
     assert "non_government" in JURISDICTION_TYPES
     assert "non_government" not in LOCAL_TYPES  # never counted as declining in the report
-    sql = jurisdiction_id_sql()
-    # its id is type:state:name, not county:<fips>
-    assert "WHEN jurisdiction_type = 'county'" in sql
+    facility = (
+        "SELECT 'non_government' AS jurisdiction_type, '06' AS state_fips, '06037' AS county_fips, "
+        "NULL AS place_fips, 'DEL AMO PSYCHIATRIC HOSPITAL' AS facility_name, "
+        "'hospital in Los Angeles County, CA (non-government custody)' AS jurisdiction_name"
+    )
+    row = f"SELECT {jurisdiction_id_sql()} AS id FROM ({facility})"
+    (jid,) = duckdb.connect().execute(row).fetchone()
+    # its id is type:state:name, never county:06037, so no county profile or audit counts it
+    assert jid.startswith("non_government:06:") and "06037" not in jid
