@@ -17,15 +17,24 @@ from typing import Any
 
 import duckdb
 
-from ..derive import facts
-from ..store import ReadStore
-from ..store import connect_read as _connect_read
+from ...derive import facts as derived_facts
+from ...store import ReadStore
+from ...store import connect_read as _connect_read
+from .base import Reader as Reader
+from .base import Scope as Scope
+from .base import issued_between as issued_between
+from .base import of_city_named as of_city_named
+from .base import of_jurisdictions as of_jurisdictions
+from .base import of_state_government as of_state_government
+from .catalog import *  # noqa: F403  (the catalog and the audit)
+from .counts import *  # noqa: F403  (the report, profiles and coverage)
+from .export import *  # noqa: F403  (the tables of the SQLite export)
 
 
 def prepare(con: duckdb.DuckDBPyConnection) -> None:
     """What every reading connection needs: the facts view, and the hand tables checked."""
-    facts.register(con)
-    facts.check_unmapped(con)
+    derived_facts.register(con)
+    derived_facts.check_unmapped(con)
 
 
 def connect_read(path: str | Path, *, facts_view: bool = True) -> ReadStore:

@@ -1,0 +1,71 @@
+"""The read model (issue 17): publish asks the store only through the named questions of
+publish/queries/, which answer typed rows."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+
+from conftest import ROOT
+from detainerwatch.publish import queries
+
+PUBLISH = ROOT / "src/detainerwatch/publish"
+# SQLite files of publish's own, not the store: the web cache (diskcache.py), the SQLite export
+# written after the disclosure function (export.py's writer), and the check that reads such an
+# export back (disclosure_check.py). Their SQL is not a question of the store.
+NOT_THE_STORE = {"diskcache.py", "disclosure_check.py", "export.py"}
+SQL_CALL = re.compile(r"\bexecute(many)?\(|\.sql\(")
+
+
+def _calls(path):
+    return [
+        f"{path.relative_to(PUBLISH)}:{n}"
+        for n, line in enumerate(path.read_text().splitlines(), 1)
+        if SQL_CALL.search(line)
+    ]
+
+
+def test_publish_runs_sql_only_in_queries():
+    found = [
+        hit
+        for path in sorted(PUBLISH.rglob("*.py"))
+        if "queries" not in path.relative_to(PUBLISH).parts and path.name not in NOT_THE_STORE
+        for hit in _calls(path)
+    ]
+    assert found == []
+
+
+def test_export_runs_sql_only_on_its_sqlite_file():
+    # export.py reads the store through queries.export_tables; its own SQL writes the SQLite file.
+    for hit in _calls(PUBLISH / "export.py"):
+        line = (PUBLISH / "export.py").read_text().splitlines()[int(hit.split(":")[1]) - 1]
+        assert "lite." in line, hit
+
+
+def test_report_questions_answer_typed_rows(pa_store):
+    with queries.connect_read(pa_store) as store:
+        span = queries.prepare_date_span(store)
+        assert isinstance(span, queries.DateSpan)
+        scope = queries.issued_between(span.first, span.last)
+        totals = queries.counted_totals(store, scope.counted())
+        juris = queries.jurisdiction_counts(store, scope.counted())
+        trend = queries.trend(store, scope, "month")
+        practice = queries.practice(
+            store,
+            queries.of_jurisdictions([juris[0]["id"]]),
+            span.first,
+            span.last,
+            span.first,
+            ["booked", "declined"],
+        )
+        listing = queries.facility_list(store, limit=3)
+        coverage = queries.coverage_rows(store)
+        detainers = queries.detainer_totals(store).detainers
+    assert totals["issued"] == sum(j["issued"] for j in juris) > 0
+    assert set(queries.OutcomeCounts.__required_keys__) <= set(totals)
+    assert set(juris[0]) == set(queries.ReportJurisdiction.__required_keys__)
+    assert all(dataclasses.is_dataclass(t) for t in trend)
+    assert sum(t.issued for t in trend) == totals["issued"]
+    assert practice.whole[0] == juris[0]["issued"]
+    assert listing and set(listing[0]) == set(queries.FacilityListing.__required_keys__)
+    assert sum(c.rows for c in coverage) == detainers
