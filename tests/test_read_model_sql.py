@@ -69,3 +69,20 @@ def test_report_questions_answer_typed_rows(pa_store):
     assert practice.whole[0] == juris[0]["issued"]
     assert listing and set(listing[0]) == set(queries.FacilityListing.__required_keys__)
     assert sum(c.rows for c in coverage) == detainers
+
+
+def test_web_app_reads_through_the_read_model(pa_store):
+    from detainerwatch.store import ReadStore
+    from detainerwatch.web.app import Store
+
+    app_source = (ROOT / "src/detainerwatch/web/app.py").read_text()
+    assert "connect(" not in app_source.replace("connect_read(", "")
+    store = Store(pa_store)
+    try:
+        assert isinstance(store.read, ReadStore)
+        cur = store.cursor()
+        assert cur is store.cursor()  # one prepared connection per thread, kept
+        # prepared: the facts view is there without the caller registering it
+        assert cur.execute("SELECT count(*) FROM detainer_facts").fetchall()[0][0] > 0
+    finally:
+        store.read.close()
