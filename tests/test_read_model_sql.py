@@ -86,3 +86,35 @@ def test_web_app_reads_through_the_read_model(pa_store):
         assert cur.execute("SELECT count(*) FROM detainer_facts").fetchall()[0][0] > 0
     finally:
         store.read.close()
+
+
+# Files that write CREATE but not of the store: the web cache's own SQLite file and the SQLite
+# export (a file of aggregates written after the disclosure function).
+CREATE_NOT_THE_STORE = {"publish/diskcache.py", "publish/export.py"}
+
+
+def test_every_create_is_in_the_schema_module():
+    src = ROOT / "src/detainerwatch"
+    found = [
+        f"{path.relative_to(src)}:{n}"
+        for path in sorted(src.rglob("*.py"))
+        if str(path.relative_to(src)) not in {"store/schema.py", *CREATE_NOT_THE_STORE}
+        for n, line in enumerate(path.read_text().splitlines(), 1)
+        if re.search(r"\bCREATE\s", line)
+    ]
+    assert found == []
+
+
+def test_temporary_objects_are_registered():
+    import duckdb
+    import pytest
+
+    from detainerwatch.store import schema
+
+    con = duckdb.connect()
+    schema.create_temp_table(con, "dw_release_override", "release VARCHAR")
+    schema.create_temp_view(con, "detainer_facts", "SELECT 1 AS x")
+    assert con.execute("SELECT x FROM detainer_facts").fetchall() == [(1,)]
+    with pytest.raises(ValueError, match="not a temporary object"):
+        schema.create_temp_view(con, "dw_something_new", "SELECT 1")
+    assert all(purpose for purpose in schema.TEMP_OBJECTS.values())
