@@ -118,3 +118,51 @@ def test_temporary_objects_are_registered():
     with pytest.raises(ValueError, match="not a temporary object"):
         schema.create_temp_view(con, "dw_something_new", "SELECT 1")
     assert all(purpose for purpose in schema.TEMP_OBJECTS.values())
+
+
+def test_outcome_classes_in_code_agree_with_the_hand_file():
+    # derive.facts.OUTCOMES (and the typed rows of publish/queries, one count per class) name the
+    # classes of hand/outcome_classes.csv, in its order; every lift reason maps to one of them.
+    from detainerwatch.derive.facts import OUTCOMES
+    from detainerwatch.handfiles import read_csv
+
+    assert OUTCOMES == [r["outcome"] for r in read_csv("outcome_classes.csv")]
+    assert set(queries.OutcomeCounts.__required_keys__) == set(OUTCOMES)
+    assert {r["outcome_class"] for r in read_csv("lift_reasons.csv")} <= set(OUTCOMES)
+
+
+def test_hand_files_are_read_again_after_an_edit(tmp_path, monkeypatch):
+    import shutil
+
+    from detainerwatch import handfiles
+    from detainerwatch.publish import labels
+
+    hand = tmp_path / "hand"
+    shutil.copytree(handfiles.HAND_DIR, hand)
+    monkeypatch.setattr(handfiles, "HAND_DIR", hand)
+    files = handfiles.HandFiles()
+    first = files.read_csv("outcome_classes.csv")
+    assert files.read_csv("outcome_classes.csv") is first  # kept while unchanged
+    text = (hand / "outcome_classes.csv").read_text(encoding="utf-8")
+    (hand / "outcome_classes.csv").write_text(
+        text.replace("Booked (honored)", "Booked (custody taken)"), encoding="utf-8"
+    )
+    assert files.read_csv("outcome_classes.csv") is not first
+    assert labels.outcome_label("booked") == "Booked (custody taken)"
+    (hand / "presentation.yaml").write_text("report_page_rows: 7\n", encoding="utf-8")
+    assert labels.page_rows() == 7
+
+
+def test_no_module_memoises_a_hand_file_in_publish_or_derive():
+    # The hand files are read through handfiles.HandFiles (kept while unchanged, read again
+    # after an edit); publish.disclosure's rules are the one exception left (see its docstring).
+    src = ROOT / "src/detainerwatch"
+    found = [
+        f"{path.relative_to(src)}"
+        for layer in ("derive", "publish")
+        for path in sorted((src / layer).rglob("*.py"))
+        if path.name != "disclosure.py"
+        and "hand_path(" in path.read_text()
+        and re.search(r"@(lru_)?cache\b", path.read_text())
+    ]
+    assert found == []
