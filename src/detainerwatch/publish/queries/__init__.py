@@ -6,6 +6,14 @@ functions); they never write SQL themselves.
 is migrated, a newer refused), registers the ``detainer_facts`` view once on its connection and
 checks the hand tables once (derive.facts.check_unmapped: values a later edit of the tables left
 unmapped are listed, not folded into another class).
+
+Every question publish asks of the store is a named function of this package, asked of the read
+model or one of its prepared connections (base.Reader), answering typed rows; the rest of
+publish builds pages from those rows and runs no SQL (tests/test_read_model_sql.py):
+  counts   the report, profiles and coverage (questions over detainer_facts);
+  catalog  totals, jurisdiction and facility lists, source files, and the audit's practices;
+  export   the tables of the SQLite export;
+  base     the reader and the Scope (which rows of detainer_facts a question counts).
 """
 
 from __future__ import annotations
