@@ -1,10 +1,19 @@
-"""Locate and read the reviewed hand-decision files shipped in ``detainerwatch/hand/``."""
+"""Locate and read the reviewed hand-decision files shipped in ``detainerwatch/hand/``.
+
+Reads go through a ``HandFiles`` object, which keeps each file's parsed rows while the file is
+unchanged (same path, size and modification time) and reads it again after an edit, so a
+long-running app follows a reviewed change and a command reads each file once. The module
+functions use the process's one ``HandFiles`` (``HAND``): an object owning its reads, not a
+result memoised for ever in a function.
+"""
 
 from __future__ import annotations
 
 import csv
-from functools import cache
+import threading
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 HAND_DIR = Path(__file__).resolve().parent / "hand"
 
@@ -13,10 +22,56 @@ def hand_path(name: str) -> Path:
     return HAND_DIR / name
 
 
-@cache
-def read_csv(name: str) -> tuple[dict[str, str], ...]:
-    with open(hand_path(name), newline="", encoding="utf-8") as fh:
+class HandFiles:
+    """Parsed hand files, each kept while the file is unchanged on disk."""
+
+    def __init__(self) -> None:
+        self._kept: dict[tuple[str, str], tuple[tuple[int, int], Any]] = {}
+        self._lock = threading.Lock()
+
+    def _read(self, kind: str, name: str, parse: Callable[[Path], Any]) -> Any:
+        path = hand_path(name)  # HAND_DIR read each time: tests point it elsewhere
+        st = path.stat()
+        stamp = (st.st_mtime_ns, st.st_size)
+        key = (kind, str(path))
+        kept = self._kept.get(key)
+        if kept is not None and kept[0] == stamp:
+            return kept[1]
+        value = parse(path)
+        with self._lock:
+            self._kept[key] = (stamp, value)
+        return value
+
+    def read_csv(self, name: str) -> tuple[dict[str, str], ...]:
+        """The rows of a hand CSV file as dicts keyed by its header."""
+        rows: tuple[dict[str, str], ...] = self._read("csv", name, _parse_csv)
+        return rows
+
+    def read_yaml(self, name: str) -> Any:
+        """A hand YAML file, parsed (callers must not change what it returns)."""
+        return self._read("yaml", name, _parse_yaml)
+
+
+def _parse_csv(path: Path) -> tuple[dict[str, str], ...]:
+    with open(path, newline="", encoding="utf-8") as fh:
         return tuple(csv.DictReader(fh))
+
+
+def _parse_yaml(path: Path) -> Any:
+    import yaml
+
+    return yaml.safe_load(path.read_text(encoding="utf-8"))
+
+
+HAND = HandFiles()
+
+
+def read_csv(name: str) -> tuple[dict[str, str], ...]:
+    return HAND.read_csv(name)
+
+
+def read_yaml(name: str) -> Any:
+    return HAND.read_yaml(name)
 
 
 def value_sets() -> dict[str, frozenset[str]]:

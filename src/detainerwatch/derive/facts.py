@@ -23,6 +23,7 @@ from ..store.schema import FACTS_STORED, facts_stored_ddl
 from . import releases
 from .ids import jurisdiction_id_sql
 from duckdb import DuckDBPyConnection
+from ..store.schema import create_temp_table, create_temp_table_as, create_temp_view
 
 OUTCOMES = [
     "booked",
@@ -145,18 +146,15 @@ def register(con: DuckDBPyConnection) -> None:
     else:
         _register_supplied(con)
         source = "dw_facts_supplied"
-    con.execute(f"CREATE OR REPLACE TEMP VIEW detainer_facts AS SELECT * FROM {source}")
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE dw_registered AS SELECT ? AS state, false AS checked", [state]
-    )
+    create_temp_view(con, "detainer_facts", f"SELECT * FROM {source}")
+    create_temp_table_as(con, "dw_registered", "SELECT ? AS state, false AS checked", [state])
 
 
 def _register_supplied(con: DuckDBPyConnection) -> None:
     """dw_facts_supplied: the live facts of the release that supplies each day."""
     releases.register_days(con)
-    con.execute(
-        "CREATE OR REPLACE TEMP VIEW dw_facts_supplied AS SELECT * FROM dw_facts_live f "
-        f"WHERE {releases.SUPPLIED_FILTER}"
+    create_temp_view(
+        con, "dw_facts_supplied", f"SELECT * FROM dw_facts_live f WHERE {releases.SUPPLIED_FILTER}"
     )
 
 
@@ -173,23 +171,17 @@ def _register_view(con: DuckDBPyConnection, view: str) -> None:
         if r["detainer_type"].strip()
     ]
     ncic = [(r["category"], r["name"], r["tier"]) for r in read_csv("ncic_categories.csv")]
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE dw_lift (lift_key VARCHAR PRIMARY KEY, outcome VARCHAR)"
-    )
+    create_temp_table(con, "dw_lift", "lift_key VARCHAR PRIMARY KEY, outcome VARCHAR")
     con.executemany("INSERT INTO dw_lift VALUES (?, ?)", lifts)
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE dw_types (type_key VARCHAR PRIMARY KEY, kind VARCHAR)"
-    )
+    create_temp_table(con, "dw_types", "type_key VARCHAR PRIMARY KEY, kind VARCHAR")
     con.executemany("INSERT INTO dw_types VALUES (?, ?)", types)
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE dw_ncic (category VARCHAR PRIMARY KEY, name VARCHAR, "
-        "tier VARCHAR)"
-    )
+    create_temp_table(con, "dw_ncic", "category VARCHAR PRIMARY KEY, name VARCHAR, tier VARCHAR")
     con.executemany("INSERT INTO dw_ncic VALUES (?, ?, ?)", ncic)
     criminality = " ".join(f"WHEN '{k}' THEN '{v}'" for k, v in CRIMINALITY.items())
-    con.execute(f"""
-        CREATE OR REPLACE TEMP VIEW {view} AS
-        SELECT d.source_id, d.source_file, d.sheet, d.row_number, d.release,
+    create_temp_view(
+        con,
+        view,
+        f"""SELECT d.source_id, d.source_file, d.sheet, d.row_number, d.release,
                CAST(d.prepare_date AS DATE) AS issued, d.likely_duplicate,
                d.facility_name, d.facility_city, d.facility_state, d.facility_code,
                CASE WHEN d.lift_reason IS NULL OR trim(d.lift_reason) = '' THEN 'open'
@@ -222,7 +214,8 @@ def _register_view(con: DuckDBPyConnection, view: str) -> None:
           ON d.facility_name IS NOT DISTINCT FROM a.facility_name
          AND d.facility_city IS NOT DISTINCT FROM a.facility_city
          AND d.facility_state IS NOT DISTINCT FROM a.facility_state
-         AND d.facility_code IS NOT DISTINCT FROM a.facility_code""")
+         AND d.facility_code IS NOT DISTINCT FROM a.facility_code""",
+    )
 
 
 def _unmapped(con: DuckDBPyConnection, column: str, lookup: str, key: str) -> list[tuple[Any, ...]]:
@@ -266,7 +259,7 @@ def check_unmapped(con: DuckDBPyConnection) -> list[str]:
             f'hand/{table} does not map, so their {what} is shown as "{UNCLASSIFIED}" and '
             f"counted in no other class: {listed}{more}."
         )
-    con.execute("CREATE OR REPLACE TEMP TABLE dw_unclassified (k INTEGER, note VARCHAR)")
+    create_temp_table(con, "dw_unclassified", "k INTEGER, note VARCHAR")
     if notes:
         con.executemany("INSERT INTO dw_unclassified VALUES (?, ?)", list(enumerate(notes)))
     if _registered(con, state):

@@ -23,6 +23,7 @@ from ..errors import UsageError
 from ..handfiles import read_csv
 from . import facts
 from duckdb import DuckDBPyConnection
+from ..store.schema import create_temp_table, create_temp_table_as
 
 DEFAULT_WINDOWS = (30, 90, 365)
 SETTINGS = ("in_jail", "at_large", "other", "not_classified")
@@ -107,10 +108,10 @@ def outcomes(
         where.append("f.facility_state = ?")
         params.append(state.upper())
     _methods(con)
-    con.execute(
-        f"""
-        CREATE OR REPLACE TEMP TABLE dw_outcome_detainers AS
-        SELECT {gid} AS group_id, {gname} AS group_name, {PERIODS[period]} AS period,
+    create_temp_table_as(
+        con,
+        "dw_outcome_detainers",
+        f"""SELECT {gid} AS group_id, {gname} AS group_name, {PERIODS[period]} AS period,
                f.outcome, f.issued, d.person_id
         FROM detainer_facts f JOIN detainers d
           ON d.source_id = f.source_id AND d.sheet IS NOT DISTINCT FROM f.sheet
@@ -211,9 +212,7 @@ def _methods(con: DuckDBPyConnection) -> None:
         for r in read_csv("apprehension_methods.csv")
         if r["apprehension_method"].strip()
     ]
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE dw_methods (method_key VARCHAR PRIMARY KEY, setting VARCHAR)"
-    )
+    create_temp_table(con, "dw_methods", "method_key VARCHAR PRIMARY KEY, setting VARCHAR")
     con.executemany("INSERT INTO dw_methods VALUES (?, ?)", rows)
 
 
@@ -248,10 +247,10 @@ def _first_events(con: DuckDBPyConnection, release: str, coverage: dict[str, Any
             f"AS {name}"
         )
         params.append(release)
-    con.execute(
-        f"""
-        CREATE OR REPLACE TEMP TABLE dw_outcome_firsts AS
-        SELECT c.*, {", ".join(parts)}
+    create_temp_table_as(
+        con,
+        "dw_outcome_firsts",
+        f"""SELECT c.*, {", ".join(parts)}
         FROM (SELECT group_id, period, outcome, person_id, min(issued) AS anchor
               FROM dw_outcome_detainers WHERE person_id IS NOT NULL
               GROUP BY group_id, period, outcome, person_id) c""",

@@ -23,6 +23,7 @@ from ..sources.fields import DETAINER_FIELDS
 from . import facts, releases
 from .facts import OUTCOMES
 from duckdb import DuckDBPyConnection
+from ..store.schema import create_temp_table_as
 
 NAME = (
     "coalesce(any_value(jurisdiction_name), 'unresolved: ' || "
@@ -102,10 +103,10 @@ def diff_releases(con: DuckDBPyConnection, a: str, b: str) -> dict[str, Any]:
         + "".join(f", coalesce(CAST(d.{k} AS VARCHAR), '~')" for k in keys)
         + ")"
     )
-    con.execute(
-        f"""
-        CREATE OR REPLACE TEMP TABLE dw_diff AS
-        SELECT CASE f.release WHEN ? THEN 'a' ELSE 'b' END AS side,
+    create_temp_table_as(
+        con,
+        "dw_diff",
+        f"""SELECT CASE f.release WHEN ? THEN 'a' ELSE 'b' END AS side,
                row_number() OVER () AS rid, md5({key_expr}) AS k, f.outcome,
                f.jurisdiction_id, f.jurisdiction_name, f.jurisdiction_type, f.facility_name,
                coalesce(f.state_abbr, f.facility_state) AS state,
@@ -117,25 +118,30 @@ def diff_releases(con: DuckDBPyConnection, a: str, b: str) -> dict[str, Any]:
         [a, a, b, *pparams],
     )
     # Pairs: the same outcome first, then across outcomes within the key.
-    con.execute("""
-        CREATE OR REPLACE TEMP TABLE dw_diff_same AS
-        WITH n AS (SELECT side, rid, k, outcome,
+    create_temp_table_as(
+        con,
+        "dw_diff_same",
+        """WITH n AS (SELECT side, rid, k, outcome,
                           row_number() OVER (PARTITION BY side, k, outcome ORDER BY rid) AS i
                    FROM dw_diff)
         SELECT x.rid AS a_rid, y.rid AS b_rid FROM n x JOIN n y
-          ON x.side = 'a' AND y.side = 'b' AND x.k = y.k AND x.outcome = y.outcome AND x.i = y.i""")
-    con.execute("""
-        CREATE OR REPLACE TEMP TABLE dw_diff_moved AS
-        WITH rest AS (SELECT side, rid, k, outcome FROM dw_diff
+          ON x.side = 'a' AND y.side = 'b' AND x.k = y.k AND x.outcome = y.outcome AND x.i = y.i""",
+    )
+    create_temp_table_as(
+        con,
+        "dw_diff_moved",
+        """WITH rest AS (SELECT side, rid, k, outcome FROM dw_diff
                       WHERE rid NOT IN (SELECT a_rid FROM dw_diff_same)
                         AND rid NOT IN (SELECT b_rid FROM dw_diff_same)),
              n AS (SELECT *, row_number() OVER (PARTITION BY side, k ORDER BY outcome, rid) AS i
                    FROM rest)
         SELECT x.rid AS a_rid, y.rid AS b_rid, x.outcome AS a_outcome, y.outcome AS b_outcome
-        FROM n x JOIN n y ON x.side = 'a' AND y.side = 'b' AND x.k = y.k AND x.i = y.i""")
-    con.execute("""
-        CREATE OR REPLACE TEMP TABLE dw_diff_rows AS
-        SELECT d.*, CASE WHEN s.a_rid IS NOT NULL OR s2.b_rid IS NOT NULL THEN 'same'
+        FROM n x JOIN n y ON x.side = 'a' AND y.side = 'b' AND x.k = y.k AND x.i = y.i""",
+    )
+    create_temp_table_as(
+        con,
+        "dw_diff_rows",
+        """SELECT d.*, CASE WHEN s.a_rid IS NOT NULL OR s2.b_rid IS NOT NULL THEN 'same'
                          WHEN m.a_rid IS NOT NULL OR m2.b_rid IS NOT NULL THEN 'moved'
                          ELSE 'only' END AS status,
                coalesce(m.b_outcome, m2.a_outcome) AS other_outcome
@@ -143,7 +149,8 @@ def diff_releases(con: DuckDBPyConnection, a: str, b: str) -> dict[str, Any]:
         LEFT JOIN dw_diff_same s ON d.side = 'a' AND s.a_rid = d.rid
         LEFT JOIN dw_diff_same s2 ON d.side = 'b' AND s2.b_rid = d.rid
         LEFT JOIN dw_diff_moved m ON d.side = 'a' AND m.a_rid = d.rid
-        LEFT JOIN dw_diff_moved m2 ON d.side = 'b' AND m2.b_rid = d.rid""")
+        LEFT JOIN dw_diff_moved m2 ON d.side = 'b' AND m2.b_rid = d.rid""",
+    )
 
     def rows(sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
         result = con.execute(sql, list(params))

@@ -36,6 +36,7 @@ from ..errors import UsageError
 from ..handfiles import hand_path
 from ..sources import preamble as pre
 from duckdb import DuckDBPyConnection
+from ..store.schema import create_temp_table
 
 PRECEDENCE_FILE = "release_precedence.yaml"
 RULES = ("newest_whole",)
@@ -414,7 +415,7 @@ def register_days(con: DuckDBPyConnection) -> None:
     """TEMP table dw_release_days (source_id, day): the sources whose rows count each day (of
     the one release supplying it)."""
     _, segments = stored_or_computed(con)
-    con.execute("CREATE OR REPLACE TEMP TABLE dw_release_days (source_id INTEGER, day DATE)")
+    create_temp_table(con, "dw_release_days", "source_id INTEGER, day DATE")
     spans = [
         [int(sid), s["day_from"], s["day_to"]]
         for s in segments
@@ -450,7 +451,7 @@ def release_names(con: DuckDBPyConnection) -> list[str]:
 def use_release(con: DuckDBPyConnection, name: str | None) -> None:
     """Count one release alone on this connection (every report, profile and audit built on it),
     instead of the precedence rule; None goes back to the rule."""
-    con.execute("CREATE OR REPLACE TEMP TABLE dw_release_override (release VARCHAR)")
+    create_temp_table(con, "dw_release_override", "release VARCHAR")
     if name is None:
         return
     names = release_names(con)

@@ -36,6 +36,8 @@ from ..derive.policies import PolicyIndex, built_in_current, instrument_fields
 from ..errors import InputError
 from ..handfiles import hand_path
 from ..link import gazetteer as gz
+from . import queries
+from .queries import Scope
 from .report import Period
 from duckdb import DuckDBPyConnection
 
@@ -342,68 +344,41 @@ def is_declining_practice(
     return False, None
 
 
-def _outcome_sql(config: dict[str, Any]) -> str:
-    classes = config["practice"]["outcome_classes"]
-    return "outcome IN (" + ", ".join(f"'{c}'" for c in classes) + ")"
+def _outcome_classes(config: dict[str, Any]) -> list[str]:
+    return list(config["practice"]["outcome_classes"])
 
 
 def _practice(
     con: DuckDBPyConnection,
-    where: str,
-    params: list[Any],
+    scope: Scope,
     period: Period,
     recent_start: dt.date,
     config: dict[str, Any],
 ) -> tuple[dict[str, Any], dict[str, Any], tuple[Any, ...]]:
-    recorded = _outcome_sql(config)
-    row = con.execute(
-        f"""
-        SELECT count(*), {facts.outcome_count_columns(("booked", "declined", "open"))},
-               count(*) FILTER (WHERE {recorded}),
-               count(*) FILTER (WHERE issued >= ?),
-               count(*) FILTER (WHERE issued >= ? AND outcome = 'booked'),
-               count(*) FILTER (WHERE issued >= ? AND outcome = 'declined'),
-               count(*) FILTER (WHERE issued >= ? AND outcome = 'open'),
-               count(*) FILTER (WHERE issued >= ? AND {recorded}),
-               min(issued), max(issued)
-        FROM detainer_facts WHERE {where} AND issued BETWEEN ? AND ? AND NOT likely_duplicate""",
-        [recent_start] * 5 + params + [period.start, period.end],
-    ).fetchall()[0]
-    return _stats(*row[0:5]), _stats(*row[5:10]), (row[10], row[11])
+    p = queries.practice(
+        con, scope, period.start, period.end, recent_start, _outcome_classes(config)
+    )
+    return _stats(*p.whole), _stats(*p.recent), (p.first_issued, p.last_issued)
 
 
 def _all_local(
     con: DuckDBPyConnection, period: Period, recent_start: dt.date, config: dict[str, Any]
 ) -> list[dict[str, Any]]:
     """Every county and city with records in the period, with its practice in both windows."""
-    recorded = _outcome_sql(config)
-    rows = con.execute(
-        f"""
-        SELECT jurisdiction_id, any_value(jurisdiction_name), any_value(jurisdiction_type),
-               any_value(state_abbr), any_value(state_fips),
-               count(*), {facts.outcome_count_columns(("booked", "declined", "open"))},
-               count(*) FILTER (WHERE {recorded}),
-               count(*) FILTER (WHERE issued >= ?),
-               count(*) FILTER (WHERE issued >= ? AND outcome = 'booked'),
-               count(*) FILTER (WHERE issued >= ? AND outcome = 'declined'),
-               count(*) FILTER (WHERE issued >= ? AND outcome = 'open'),
-               count(*) FILTER (WHERE issued >= ? AND {recorded})
-        FROM detainer_facts WHERE issued BETWEEN ? AND ? AND NOT likely_duplicate
-          AND jurisdiction_type IN ('county', 'city')
-        GROUP BY 1 ORDER BY 1""",
-        [recent_start] * 5 + [period.start, period.end],
-    ).fetchall()
+    rows = queries.local_practices(
+        con, period.start, period.end, recent_start, _outcome_classes(config)
+    )
     out = []
     for r in rows:
-        whole, recent = _stats(*r[5:10]), _stats(*r[10:15])
+        whole, recent = _stats(*r.whole), _stats(*r.recent)
         practice, window = is_declining_practice(whole, recent, config)
         out.append(
             {
-                "id": r[0],
-                "name": r[1],
-                "jurisdiction_type": r[2],
-                "state": r[3],
-                "state_fips": r[4],
+                "id": r.id,
+                "name": r.name,
+                "jurisdiction_type": r.jurisdiction_type,
+                "state": r.state,
+                "state_fips": r.state_fips,
                 "practice": whole,
                 "recent": recent,
                 "declining_practice": practice,
@@ -509,19 +484,13 @@ def _instrument_text(i: dict[str, Any], url: bool = False) -> str:
 # ---- evidence ------------------------------------------------------------------------------
 
 
-def _scope_sql(entry_kind: str, resolved: dict[str, Any]) -> tuple[str, list[Any]]:
+def _scope(entry_kind: str, resolved: dict[str, Any]) -> Scope:
     if entry_kind == "state":
         # The state's own facilities (its prisons); its local governments are judged apart.
-        return "state_fips = ? AND jurisdiction_type = 'state'", [resolved["state_fips"]]
+        return queries.of_state_government(resolved["state_fips"])
     if resolved["covers"]:
-        return (
-            f"jurisdiction_id IN ({', '.join('?' * len(resolved['covers']))})",
-            list(resolved["covers"]),
-        )
-    return (
-        "jurisdiction_type = 'city' AND state_fips = ? AND lower(jurisdiction_name) = lower(?)",
-        [resolved["state_fips"], resolved["resolved_name"]],
-    )
+        return queries.of_jurisdictions(list(resolved["covers"]))
+    return queries.of_city_named(resolved["state_fips"], resolved["resolved_name"])
 
 
 def period_check(
@@ -589,13 +558,7 @@ def build_audit(
     locals_ = _all_local(con, period, recent_start, config)
     # States the store holds any detainer record for in the period (any custody): elsewhere the
     # records are "not covered", never zero.
-    coverage = dict(
-        con.execute(
-            """SELECT state_fips, count(*) FROM detainer_facts
-        WHERE issued BETWEEN ? AND ? GROUP BY 1""",
-            [period.start, period.end],
-        ).fetchall()
-    )
+    coverage = queries.issued_by_state(con, period.start, period.end)
     audited, covered_ids = [], set()
     for entry in entries:
         resolved = resolve_entry(entry)
@@ -614,33 +577,30 @@ def build_audit(
             audited.append(record)
             continue
         kind = "state" if entry["jurisdiction_type"] == "state" else "local"
-        where, params = _scope_sql(entry["jurisdiction_type"], resolved)
-        whole, recent, (first, last) = _practice(con, where, params, period, recent_start, config)
+        scope = _scope(entry["jurisdiction_type"], resolved)
+        whole, recent, (first, last) = _practice(con, scope, period, recent_start, config)
         practice, window = is_declining_practice(whole, recent, config)
         covered = bool(coverage.get(resolved["state_fips"]))
         # Holds and notification requests kept apart (the FY2008-2015 release does not record
         # the kind: "not recorded").
         by_request = [
-            {"request_kind": k, "issued": n, "booked": b, "declined": d}
-            for k, n, b, d in con.execute(
-                f"""
-            SELECT request_kind, count(*), count(*) FILTER (WHERE outcome = 'booked'),
-                   count(*) FILTER (WHERE outcome = 'declined')
-            FROM detainer_facts WHERE {where} AND issued BETWEEN ? AND ? AND NOT likely_duplicate
-            GROUP BY 1 ORDER BY 1""",
-                params + [period.start, period.end],
-            ).fetchall()
+            {
+                "request_kind": k.request_kind,
+                "issued": k.issued,
+                "booked": k.booked,
+                "declined": k.declined,
+            }
+            for k in queries.by_request_kind(con, scope, period.start, period.end)
         ]
         facilities = [
-            {"facility": f, "city": c, "jurisdiction": j, "issued": n, "declined": d}
-            for f, c, j, n, d in con.execute(
-                f"""
-            SELECT facility_name, facility_city, any_value(jurisdiction_name), count(*),
-                   count(*) FILTER (WHERE outcome = 'declined')
-            FROM detainer_facts WHERE {where} AND issued BETWEEN ? AND ? AND NOT likely_duplicate
-            GROUP BY facility_name, facility_city ORDER BY 4 DESC, 1 LIMIT 50""",
-                params + [period.start, period.end],
-            ).fetchall()
+            {
+                "facility": f.facility,
+                "city": f.city,
+                "jurisdiction": f.jurisdiction,
+                "issued": f.issued,
+                "declined": f.declined,
+            }
+            for f in queries.audit_facilities(con, scope, period.start, period.end)
         ]
         if kind == "state":
             instruments = [

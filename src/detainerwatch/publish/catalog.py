@@ -11,13 +11,11 @@ from __future__ import annotations
 from typing import Any
 
 from ..derive import ids
-from ..derive.ids import JURISDICTION_GEOGRAPHY_SQL, jurisdiction_id_sql
 from ..handfiles import read_csv
-from ..store import dict_rows
-from . import disclosure
+from . import disclosure, queries
 from duckdb import DuckDBPyConnection
 
-JURISDICTION_ID = jurisdiction_id_sql()  # a name of any length gives a bounded id
+JURISDICTION_ID = queries.JURISDICTION_ID  # a name of any length gives a bounded id
 
 
 def slug(text: str) -> str:
@@ -32,29 +30,21 @@ def store_coverage(con: DuckDBPyConnection) -> dict[str, Any]:
 
 def national_totals(con: DuckDBPyConnection) -> dict[str, Any]:
     """Totals of the store (national only when the store covers every state: see coverage)."""
-    row = con.execute(
-        "SELECT count(*), count(*) FILTER (WHERE NOT likely_duplicate), "
-        "min(prepare_date)::DATE, max(prepare_date)::DATE, count(DISTINCT release) FROM detainers"
-    ).fetchall()[0]
-    sources = con.execute("SELECT count(*) FROM sources").fetchall()[0][0]
+    totals = queries.detainer_totals(con)
+    sources = queries.source_count(con)
     return disclosure.protect(
         {
-            "detainers": row[0],
-            "detainers_excluding_likely_duplicates": row[1],
-            "first_prepare_date": row[2] and row[2].isoformat(),
-            "last_prepare_date": row[3] and row[3].isoformat(),
-            "releases": row[4],
+            "detainers": totals.detainers,
+            "detainers_excluding_likely_duplicates": totals.counted,
+            "first_prepare_date": totals.first_prepare_date
+            and totals.first_prepare_date.isoformat(),
+            "last_prepare_date": totals.last_prepare_date and totals.last_prepare_date.isoformat(),
+            "releases": totals.releases,
             "source_files": sources,
             "coverage": store_coverage(con),
         },
         "plain",
     )
-
-
-def _contains(text: str) -> str:
-    """An ILIKE pattern matching text literally: a searched % or _ is not a wildcard."""
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
 
 
 def jurisdictions(
@@ -66,27 +56,10 @@ def jurisdictions(
     limit: int = 50,
     offset: int = 0,
 ) -> list[dict[str, Any]]:
-    where, params = ["true"], []
-    if q:
-        where.append("(jurisdiction_name ILIKE ? ESCAPE '\\' OR facility_name ILIKE ? ESCAPE '\\')")
-        params += [_contains(q), _contains(q)]
-    if state:
-        where.append("(state_abbr = ? OR state_fips = ?)")
-        params += [state.upper(), state]
-    if jurisdiction_type:
-        where.append("jurisdiction_type = ?")
-        params.append(jurisdiction_type)
-    sql = f"""
-        SELECT {JURISDICTION_ID} AS id, any_value(jurisdiction_type) AS jurisdiction_type,
-               any_value(coalesce(jurisdiction_name, facility_name)) AS name,
-               any_value(state_abbr) AS state, any_value(state_fips) AS state_fips,
-               {JURISDICTION_GEOGRAPHY_SQL},
-               count(*) AS facilities, sum(detainers) AS detainers,
-               bool_or(needs_review) AS has_doubtful_facilities,
-               bool_and({disclosure.protected_facilities_sql()}) AS protected_facility
-        FROM facility_attribution WHERE {" AND ".join(where)}
-        GROUP BY 1 ORDER BY detainers DESC, id LIMIT ? OFFSET ?"""
-    return disclosure.protect(_dicts(con.execute(sql, params + [limit, offset])), "rows")
+    found = queries.jurisdiction_list(
+        con, q=q, state=state, jurisdiction_type=jurisdiction_type, limit=limit, offset=offset
+    )
+    return disclosure.protect([dict(j) for j in found], "rows")
 
 
 def facilities(
@@ -102,46 +75,27 @@ def facilities(
 ) -> list[dict[str, Any]]:
     """Facilities as released with their attribution; raw=True gives the library's own
     unprotected counts (for building an output that is then protected whole)."""
-    where: list[str] = ["true"]
-    params: list[Any] = []
-    if q:
-        where.append("facility_name ILIKE ? ESCAPE '\\'")
-        params.append(_contains(q))
-    if state:
-        where.append("(state_abbr = ? OR state_fips = ?)")
-        params += [state.upper(), state]
-    if jurisdiction:
-        where.append(f"({JURISDICTION_ID}) = ?")
-        params.append(jurisdiction)
-    if needs_review is not None:
-        where.append("needs_review = ?")
-        params.append(needs_review)
-    sql = f"""
-        SELECT facility_name AS facility, facility_city AS city, facility_state AS state_as_released,
-               facility_code AS code, state_abbr AS state, {JURISDICTION_ID} AS jurisdiction_id,
-               jurisdiction_type, jurisdiction_name, county_fips, place_fips, confidence, method,
-               needs_review, review_reason, {disclosure.protected_facilities_sql()} AS protected_facility,
-               detainers
-        FROM facility_attribution WHERE {" AND ".join(where)}
-        ORDER BY detainers DESC, facility_name LIMIT ? OFFSET ?"""
-    rows = _dicts(con.execute(sql, params + [limit, offset]))
+    rows = [
+        dict(f)
+        for f in queries.facility_list(
+            con,
+            q=q,
+            state=state,
+            jurisdiction=jurisdiction,
+            needs_review=needs_review,
+            limit=limit,
+            offset=offset,
+        )
+    ]
     return rows if raw else disclosure.protect(rows, "rows")
 
 
 def sources(con: DuckDBPyConnection) -> list[dict[str, Any]]:
     licences = {row["file_name"]: row for row in read_csv("source_licences.csv")}
-    rows = _dicts(
-        con.execute(
-            "SELECT source_id, file_name, sha256, size_bytes, kind, layout, release, sheets, rows_in, "
-            "rows_out, ingested_at FROM sources ORDER BY source_id"
-        )
-    )
+    rows: list[dict[str, Any]] = [dict(r) for r in queries.source_files(con)]
     for row in rows:
         known = licences.get(row["file_name"], {})
         row["origin"] = known.get("origin") or "supplied by the user"
         row["licence"] = known.get("licence") or "not recorded"
         row["ingested_at"] = row["ingested_at"] and row["ingested_at"].isoformat()
     return disclosure.protect(rows, "plain")
-
-
-_dicts = dict_rows  # the one row-to-dict helper (store/read.py)

@@ -14,6 +14,7 @@ from typing import Any
 import datetime as dt
 
 from ..link import gazetteer as gz
+from . import queries
 from duckdb import DuckDBPyConnection
 
 NOT_RECORDED = "not recorded"
@@ -28,15 +29,9 @@ RECORDED_FIELDS = {
 
 def coverage(con: DuckDBPyConnection) -> dict[str, Any]:
     """{states: [...], first, last, releases: [...], text} for the whole store."""
-    rows = con.execute("""
-        SELECT coalesce(a.state_abbr, d.facility_state) AS st, d.release,
-               min(d.prepare_date)::DATE, max(d.prepare_date)::DATE, count(*)
-        FROM detainers d LEFT JOIN facility_attribution a
-          ON d.facility_name IS NOT DISTINCT FROM a.facility_name
-         AND d.facility_city IS NOT DISTINCT FROM a.facility_city
-         AND d.facility_state IS NOT DISTINCT FROM a.facility_state
-         AND d.facility_code IS NOT DISTINCT FROM a.facility_code
-        GROUP BY 1, 2""").fetchall()
+    rows: list[tuple[Any, ...]] = [
+        (r.state, r.release, r.first, r.last, r.rows) for r in queries.coverage_rows(con)
+    ]
     states: dict[str, Any] = {}
     releases: dict[str, Any] = {}
     for st, release, first, last, n in rows:
@@ -95,12 +90,7 @@ def period_covered(cov: dict[str, Any], start: dt.date, end: dt.date) -> bool:
     )
 
 
-def recorded(con: DuckDBPyConnection, where: str, params: list[Any]) -> dict[str, Any]:
-    """For each person-attribute field: whether any detainer in scope records it."""
-    cols = ", ".join(f"count({c})" for c in RECORDED_FIELDS)
-    counts = con.execute(
-        f"""
-        SELECT {cols} FROM detainers d WHERE d.prepare_date::DATE BETWEEN ? AND ?""",
-        params[:2],
-    ).fetchall()[0]
-    return {c: n > 0 for c, n in zip(RECORDED_FIELDS, counts, strict=True)}
+def recorded(con: DuckDBPyConnection, start: dt.date, end: dt.date) -> dict[str, Any]:
+    """For each person-attribute field: whether any detainer prepared in the period records it."""
+    counts = queries.values_recorded(con, list(RECORDED_FIELDS), start, end)
+    return {c: counts[c] > 0 for c in RECORDED_FIELDS}

@@ -4,23 +4,14 @@ keep the key."""
 
 from __future__ import annotations
 
-import csv
-from functools import lru_cache
-
-from ..handfiles import hand_path
+from ..handfiles import read_csv, read_yaml
 
 FILE = "outcome_classes.csv"
 
 
-@lru_cache(maxsize=4)
-def _read(mtime: float) -> tuple[dict[str, str], ...]:
-    with open(hand_path(FILE), newline="", encoding="utf-8") as fh:
-        return tuple(csv.DictReader(fh))
-
-
 def outcome_classes() -> tuple[dict[str, str], ...]:
-    """The rows of the hand file (re-read when it changes)."""
-    return _read(hand_path(FILE).stat().st_mtime)
+    """The rows of the hand file (handfiles: read again when it changes)."""
+    return read_csv(FILE)
 
 
 def outcome_label(key: str) -> str:
@@ -48,8 +39,6 @@ def outcome_key(label: str) -> str | None:
 
 
 def page_rows() -> int:
-    """Rows a long table shows on a report page (hand/presentation.yaml)."""
-    import yaml
-
-    settings = yaml.safe_load(hand_path("presentation.yaml").read_text(encoding="utf-8"))
-    return int(settings["report_page_rows"])
+    """Rows a long table shows on a report page (hand/presentation.yaml, read once while it is
+    unchanged: handfiles)."""
+    return int(read_yaml("presentation.yaml")["report_page_rows"])

@@ -12,13 +12,12 @@ import re
 from pathlib import Path
 
 from ..derive import facts
-from ..derive.facts import OUTCOMES, outcome_count_columns
+from ..derive.facts import OUTCOMES
 from ..derive.policies import in_force, instrument_fields
 from ..errors import UsageError
 from ..link import gazetteer as gz
 from ..link.names import split_name_state, suggest
-from ..store import dict_rows
-from . import disclosure
+from . import disclosure, queries
 from duckdb import DuckDBPyConnection
 
 
@@ -141,50 +140,17 @@ def build_profile(con: DuckDBPyConnection, jurisdiction: str) -> dict[str, Any]:
     facts.register(con)
     unclassified = facts.check_unmapped(con)  # warnings: values no hand table maps
     if target["ids"]:
-        where = f"jurisdiction_id IN ({', '.join('?' * len(target['ids']))})"
-        params: list[Any] = list(target["ids"])
+        scope = queries.of_jurisdictions(target["ids"])
     else:  # a city without a place code: match its name within the state
-        where = (
-            "jurisdiction_type = 'city' AND state_fips = ? AND lower(jurisdiction_name) = lower(?)"
-        )
-        params = [target["state_fips"], target["name"]]
-    counted = f"{where} AND NOT likely_duplicate"
-    outcome_cols = outcome_count_columns()
+        scope = queries.of_city_named(target["state_fips"], target["name"])
+    counted = scope.counted()
     names = [*["issued"], *OUTCOMES]
-
-    def rows(sql: str, p: list[Any] = params) -> list[dict[str, Any]]:
-        return dict_rows(con.execute(sql, p))
-
-    totals = rows(
-        f"SELECT count(*) AS issued, {outcome_cols}, min(issued) AS first_issued, "
-        f"max(issued) AS last_issued FROM detainer_facts WHERE {counted}"
-    )[0]
-    by_year = rows(
-        f"SELECT year(issued) AS year, count(*) AS issued, {outcome_cols} "
-        f"FROM detainer_facts WHERE {counted} GROUP BY 1 ORDER BY 1"
-    )
-    by_month = rows(
-        f"SELECT strftime(date_trunc('month', issued), '%Y-%m') AS month, "
-        f"count(*) AS issued, {outcome_cols} FROM detainer_facts WHERE {counted} "
-        f"GROUP BY 1 ORDER BY 1"
-    )
-    facilities = rows(f"""
-        SELECT facility_name AS facility, facility_city AS city, facility_state AS state,
-               facility_code AS code, any_value(method) AS method, any_value(confidence) AS confidence,
-               bool_or(needs_review) AS needs_review,
-               bool_or({disclosure.protected_facilities_sql()}) AS protected_facility,
-               count(*) AS issued, {outcome_cols},
-               min(issued) AS first_issued, max(issued) AS last_issued
-        FROM detainer_facts WHERE {counted}
-        GROUP BY facility_name, facility_city, facility_state, facility_code ORDER BY issued DESC""")
-    evidence = rows(f"""
-        SELECT f.release, f.source_file, any_value(s.sha256) AS sha256, f.sheet,
-               count(*) AS rows, min(f.row_number) AS first_row, max(f.row_number) AS last_row
-        FROM detainer_facts f JOIN sources s ON s.source_id = f.source_id WHERE {where}
-        GROUP BY f.release, f.source_file, f.sheet ORDER BY 1, 2, 4""")
-    excluded = con.execute(
-        f"SELECT count(*) FROM detainer_facts WHERE {where} AND likely_duplicate", params
-    ).fetchall()[0][0]
+    totals: dict[str, Any] = dict(queries.profile_totals(con, counted))
+    by_year = queries.by_year(con, counted)
+    by_month = queries.by_month(con, counted)
+    facilities = queries.profile_facilities(con, counted)
+    evidence = queries.sheet_evidence(con, scope)
+    excluded = queries.count(con, scope.duplicates())
     from .coverage import coverage
 
     cov = coverage(con)

@@ -22,12 +22,12 @@ from dataclasses import dataclass
 
 from .. import __version__
 from ..derive import facts
-from ..derive.facts import LOCAL_TYPES, TIERS, outcome_count_columns
+from ..derive.facts import LOCAL_TYPES, TIERS
 from ..derive.policies import PolicyIndex, instrument_fields
 from ..errors import UsageError
 from ..link import gazetteer as gz
-from ..store import dict_rows
-from . import coverage, disclosure
+from . import coverage, disclosure, queries
+from .queries import Scope
 from duckdb import DuckDBPyConnection
 
 SUPPRESS_BELOW = 5
@@ -52,10 +52,8 @@ def week_of(day: dt.date) -> Period:
 
 
 def store_range(con: DuckDBPyConnection) -> tuple[dt.date, dt.date] | None:
-    row = con.execute(
-        "SELECT min(prepare_date)::DATE, max(prepare_date)::DATE FROM detainers"
-    ).fetchall()[0]
-    return None if row[0] is None else (row[0], row[1])
+    span = queries.prepare_date_span(con)
+    return None if span is None else (span.first, span.last)
 
 
 def resolve_period(
@@ -93,16 +91,8 @@ def suppress(n: int | None) -> int:
     return 0 if n is None else n
 
 
-_rows = dict_rows  # the one row-to-dict helper (store/read.py)
-
-
-def _scope(period: Period, state: str | None) -> tuple[str, list[Any]]:
-    where = "issued BETWEEN ? AND ?"
-    params: list[Any] = [period.start, period.end]
-    if state:
-        where += " AND state_fips = ?"
-        params.append(state)
-    return where, params
+def _scope(period: Period, state: str | None) -> Scope:
+    return queries.issued_between(period.start, period.end, state)
 
 
 def build_report(
@@ -119,56 +109,13 @@ def build_report(
     outside = _outside(cov, period, st)
     if outside:
         return disclosure.protect(_not_covered(cov, period, st, outside), "plain")
-    where, params = _scope(period, st.fips if st else None)
-    counted = f"{where} AND NOT likely_duplicate"
-
-    outcome_cols = outcome_count_columns()
-    kind_cols = (
-        "count(*) FILTER (WHERE request_kind = 'hold') AS hold_requests, "
-        "count(*) FILTER (WHERE request_kind = 'notification') AS notification_requests, "
-        "count(*) FILTER (WHERE request_kind = 'not recorded') "
-        "AS type_not_recorded, "
-        "count(*) FILTER (WHERE outcome = 'declined' AND request_kind = 'hold') "
-        "AS declined_hold_requests, "
-        "count(*) FILTER (WHERE outcome = 'declined' AND request_kind = 'notification') "
-        "AS declined_notification_requests"
-    )
-    totals = _rows(
-        con.execute(
-            f"SELECT count(*) AS issued, {outcome_cols}, {kind_cols} FROM detainer_facts WHERE {counted}",
-            params,
-        )
-    )[0]
-    excluded = con.execute(
-        f"SELECT count(*) FROM detainer_facts WHERE {where} AND likely_duplicate", params
-    ).fetchall()[0][0]
-
-    jurisdictions = _rows(
-        con.execute(
-            f"""
-        SELECT jurisdiction_id AS id,
-               any_value(coalesce(jurisdiction_name,
-                                  'unresolved: ' || coalesce(facility_name, '(facility blank)'))) AS name,
-               any_value(jurisdiction_type) AS jurisdiction_type,
-               coalesce(any_value(state_abbr), any_value(facility_state)) AS state,
-               -- a jurisdiction over several counties (a state, the federal government, a
-               -- private operator, a city across county lines) carries no county code
-               CASE WHEN any_value(jurisdiction_type) = 'county'
-                      OR (any_value(jurisdiction_type) = 'city' AND count(DISTINCT county_fips) = 1)
-                    THEN any_value(county_fips) END AS county_fips,
-               CASE WHEN any_value(jurisdiction_type) = 'city' THEN any_value(place_fips) END AS place_fips,
-               any_value(state_fips) AS state_fips,
-               count(*) AS issued, {outcome_cols}, {kind_cols},
-               count(DISTINCT (facility_name, facility_city, facility_code)) AS facilities,
-               count(DISTINCT (facility_name, facility_city, facility_code)) FILTER (WHERE needs_review)
-                 AS doubtful_facilities,
-               count(*) FILTER (WHERE needs_review) AS issued_at_doubtful_facilities,
-               bool_and({disclosure.protected_facilities_sql()}) AS protected_facility
-        FROM detainer_facts WHERE {counted}
-        GROUP BY 1 ORDER BY declined DESC, issued DESC, id""",
-            params,
-        )
-    )
+    scope = _scope(period, st.fips if st else None)
+    counted = scope.counted()
+    totals: dict[str, Any] = dict(queries.counted_totals(con, counted))
+    excluded = queries.count(con, scope.duplicates())
+    jurisdictions: list[dict[str, Any]] = [
+        dict(j) for j in queries.jurisdiction_counts(con, counted)
+    ]
     for j in jurisdictions:
         resolved = j["issued"] - j["open"]
         j["declined_share_of_issued"] = (
@@ -178,8 +125,8 @@ def build_report(
         j["booked_share_of_closed"] = round(j["booked"] / resolved, 4) if resolved else None
         j["can_decline"] = j["jurisdiction_type"] in LOCAL_TYPES
 
-    declined = _declined_section(con, counted, params, jurisdictions)
-    fidelity = _fidelity(con, where, params, totals, excluded, period)
+    declined = _declined_section(con, counted, jurisdictions)
+    fidelity = _fidelity(con, scope, totals, excluded, period)
     span = store_range(con)
     warning = None
     if span and (period.start < span[0] or period.end > span[1]):
@@ -190,7 +137,7 @@ def build_report(
         )
         fidelity["notes"].insert(0, warning)
     fidelity["notes"][:0] = unclassified
-    recorded = coverage.recorded(con, where, params)
+    recorded = coverage.recorded(con, period.start, period.end)
     _not_recorded(declined, recorded)
     report = {
         "title": "Declined Detainer Outcome Report" + (f": {st.name}" if st else ""),
@@ -215,8 +162,8 @@ def build_report(
         "policy": _policy_section(con, jurisdictions, period),
         "fidelity": fidelity,
         "trend": trend(con, period, st.fips if st else None),
-        "map": _map_rows(con, counted, params),
-        "facilities": facilities(con, counted, params),
+        "map": _map_rows(con, counted),
+        "facilities": facilities(con, counted),
     }
     return disclosure.protect(
         report, "report", coarse_deaths=disclosure.deaths_coarse(period.days, True)
@@ -291,7 +238,7 @@ ROW_KEYS = [*TIERS, *THREAT_KEYS, "aggravated_felony"]
 
 
 def _declined_section(
-    con: DuckDBPyConnection, counted: str, params: list[Any], jurisdictions: list[dict[str, Any]]
+    con: DuckDBPyConnection, counted: Scope, jurisdictions: list[dict[str, Any]]
 ) -> dict[str, Any]:
     """Section II. Cells of 1-4 people are published as "<5", and no such cell may be worked
     out from what is shown. A jurisdiction has its own row only with 5 or more declined
@@ -299,43 +246,11 @@ def _declined_section(
     (their counts by outcome stay in section I). Where a threat-level, aggravated-felony or
     column total would give a "<5" away, one more cell is withheld ("x"). The pooled row and the
     all-jurisdictions row are published only for 5 or more people at 2 or more jurisdictions."""
-    tier_cols = ", ".join(f"count(*) FILTER (WHERE tier = '{t}') AS {t}" for t in TIERS)
-    crim_cols = (
-        "count(*) FILTER (WHERE criminality_class = 'convicted') AS convicted, "
-        "count(*) FILTER (WHERE criminality_class = 'pending_charges') AS pending_charges, "
-        "count(*) FILTER (WHERE criminality_class = 'no_conviction') AS no_conviction, "
-        "count(*) FILTER (WHERE criminality_class = 'not_recorded') AS criminality_not_recorded, "
-        "count(*) FILTER (WHERE threat_level = '1') AS threat_level_1, "
-        "count(*) FILTER (WHERE threat_level = '2') AS threat_level_2, "
-        "count(*) FILTER (WHERE threat_level = '3') AS threat_level_3, "
-        "count(*) FILTER (WHERE threat_level IS NULL) AS threat_level_none, "
-        "count(*) FILTER (WHERE aggravated_felony) AS aggravated_felony"
-    )
-    rows = _rows(
-        con.execute(
-            f"""
-        SELECT jurisdiction_id AS id, count(*) AS declined, {tier_cols}, {crim_cols}
-        FROM detainer_facts WHERE {counted} AND outcome = 'declined'
-        GROUP BY 1 ORDER BY declined DESC, id""",
-            params,
-        )
-    )
-    total = _rows(
-        con.execute(
-            f"""
-        SELECT count(*) AS declined, {tier_cols}, {crim_cols}
-        FROM detainer_facts WHERE {counted} AND outcome = 'declined'""",
-            params,
-        )
-    )[0]
-    issued = _rows(
-        con.execute(
-            f"""
-        SELECT count(*) AS issued, count(DISTINCT jurisdiction_id) AS jurisdictions, {tier_cols}
-        FROM detainer_facts WHERE {counted}""",
-            params,
-        )
-    )[0]
+    rows: list[dict[str, Any]] = [
+        dict(r) for r in queries.declined_mix_by_jurisdiction(con, counted)
+    ]
+    total: dict[str, Any] = dict(queries.declined_mix(con, counted))
+    issued: dict[str, Any] = dict(queries.issued_mix(con, counted))
 
     candidates = [{"id": r["id"], "declined": r["declined"], "counts": r} for r in rows]
     listed = [c for c in candidates if c["declined"] >= SUPPRESS_BELOW]
@@ -421,36 +336,14 @@ def _policy_section(
 
 def _fidelity(
     con: DuckDBPyConnection,
-    where: str,
-    params: list[Any],
+    scope: Scope,
     totals: dict[str, Any],
     excluded: int,
     period: Period,
 ) -> dict[str, Any]:
-    releases = _rows(
-        con.execute(
-            f"""
-        SELECT f.release, f.source_file, any_value(s.sha256) AS sha256, count(*) AS rows,
-               min(f.row_number) AS first_row, max(f.row_number) AS last_row
-        FROM detainer_facts f JOIN sources s ON s.source_id = f.source_id WHERE {where}
-        GROUP BY 1, 2 ORDER BY 1, 2""",
-            params,
-        )
-    )
-    doubtful = _rows(
-        con.execute(
-            f"""
-        SELECT facility_name AS facility, facility_city AS city, facility_state AS state,
-               any_value(jurisdiction_type) AS best_guess_type, count(*) AS detainers
-        FROM detainer_facts WHERE {where} AND NOT likely_duplicate AND needs_review
-        GROUP BY 1, 2, 3 ORDER BY detainers DESC LIMIT 50""",
-            params,
-        )
-    )
-    doubtful_total = con.execute(
-        f"SELECT count(*) FROM detainer_facts WHERE {where} AND NOT likely_duplicate AND needs_review",
-        params,
-    ).fetchall()[0][0]
+    releases = queries.release_evidence(con, scope)
+    doubtful = queries.doubtful_facilities(con, scope)
+    doubtful_total = queries.doubtful_detainers(con, scope)
     issued = totals["issued"] or 0
     return {
         "releases": releases,
@@ -488,54 +381,24 @@ def trend(
     """Weekly series for periods up to a year (Saturday-Friday weeks, as the DDOR's), monthly
     beyond."""
     unit = "week" if period.days <= 366 else "month"
-    bucket = (
-        "CAST(issued AS DATE) - CAST((dayofweek(issued) + 1) % 7 AS INTEGER)"
-        if unit == "week"
-        else "date_trunc('month', issued)::DATE"
-    )
-    where, params = _scope(period, state_fips)
     return [
-        {"period": r[0].isoformat(), "unit": unit, "issued": r[1], "declined": r[2], "booked": r[3]}
-        for r in con.execute(
-            f"""
-        SELECT {bucket} AS p, count(*),
-               count(*) FILTER (WHERE outcome = 'declined'), count(*) FILTER (WHERE outcome = 'booked')
-        FROM detainer_facts WHERE {where} AND NOT likely_duplicate GROUP BY 1 ORDER BY 1""",
-            params,
-        ).fetchall()
+        {
+            "period": r.period.isoformat(),
+            "unit": unit,
+            "issued": r.issued,
+            "declined": r.declined,
+            "booked": r.booked,
+        }
+        for r in queries.trend(con, _scope(period, state_fips), unit)
     ]
 
 
-def _map_rows(con: DuckDBPyConnection, counted: str, params: list[Any]) -> list[dict[str, Any]]:
+def _map_rows(con: DuckDBPyConnection, counted: Scope) -> list[dict[str, Any]]:
     return [
-        {"county_fips": r[0], "issued": r[1], "declined": r[2]}
-        for r in con.execute(
-            f"""
-        SELECT county_fips, count(*), count(*) FILTER (WHERE outcome = 'declined')
-        FROM detainer_facts WHERE {counted} AND county_fips IS NOT NULL
-          AND jurisdiction_type IN ('county', 'city', 'state')
-        GROUP BY 1 ORDER BY 1""",
-            params,
-        ).fetchall()
+        {"county_fips": r.county_fips, "issued": r.issued, "declined": r.declined}
+        for r in queries.county_counts(con, counted)
     ]
 
 
-def facilities(con: DuckDBPyConnection, counted: str, params: list[Any]) -> list[dict[str, Any]]:
-    outcome_cols = outcome_count_columns()
-    return _rows(
-        con.execute(
-            f"""
-        SELECT facility_name AS facility, facility_city AS city,
-               coalesce(any_value(state_abbr), facility_state) AS state, facility_code AS code,
-               any_value(county_fips) AS county_fips, any_value(place_fips) AS place_fips,
-               any_value(jurisdiction_name) AS jurisdiction, any_value(jurisdiction_type) AS jurisdiction_type,
-               any_value(jurisdiction_id) AS jurisdiction_id, any_value(method) AS method,
-               any_value(confidence) AS confidence, bool_or(needs_review) AS needs_review,
-               bool_or({disclosure.protected_facilities_sql()}) AS protected_facility,
-               count(*) AS issued, {outcome_cols}
-        FROM detainer_facts WHERE {counted}
-        GROUP BY facility_name, facility_city, facility_state, facility_code
-        ORDER BY issued DESC, facility""",
-            params,
-        )
-    )
+def facilities(con: DuckDBPyConnection, counted: Scope) -> list[dict[str, Any]]:
+    return [dict(r) for r in queries.facility_counts(con, counted)]

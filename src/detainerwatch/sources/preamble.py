@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from functools import lru_cache
 
 REQUEST = re.compile(r"(?<![0-9A-Za-z])(\d{4}-IC[A-Z]{2}-\d{5})(?![0-9])")
 _SLASH = r"(\d{1,2})/(\d{1,2})/(\d{4})"
@@ -65,14 +64,10 @@ def file_stamp(name: str | None) -> dt.date | None:
     return None
 
 
-@lru_cache(maxsize=1)
 def _request_tags() -> dict[str, str]:
-    import yaml
+    from ..handfiles import read_yaml
 
-    from ..handfiles import hand_path
-
-    with open(hand_path("release_precedence.yaml"), encoding="utf-8") as fh:
-        rules = yaml.safe_load(fh) or {}
+    rules = read_yaml("release_precedence.yaml") or {}  # kept while unchanged (handfiles)
     return {str(k).upper(): str(v) for k, v in (rules.get("request_tags") or {}).items()}
 
 

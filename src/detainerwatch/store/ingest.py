@@ -35,6 +35,7 @@ from ..sources.layout import Layout
 from ..sources.readers import Sheet, open_source
 from .schema import TARGET_TABLE
 from duckdb import DuckDBPyConnection
+from .schema import create_temp_table
 
 ISO_FORMATS = ("%Y-%m-%d", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M:%S.%f", "%Y-%m-%dT%H:%M:%S")
 SLASH_FORMATS = (
@@ -175,7 +176,7 @@ def ingest(
     token = uuid.uuid4().hex
     con.execute("BEGIN TRANSACTION")
     try:
-        con.execute("CREATE OR REPLACE TEMP TABLE dw_ingest_commit (token VARCHAR)")
+        create_temp_table(con, "dw_ingest_commit", "token VARCHAR")
         con.execute("INSERT INTO dw_ingest_commit VALUES (?)", [token])
         touched: set[str] = set()
         # While files are read, inflating and scanning keep a core busy in their own threads;

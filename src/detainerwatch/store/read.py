@@ -2,7 +2,7 @@
 
 ``connect_read(path)`` opens the store read-only (a store of an older schema version is
 migrated first, a newer one refused: store/db.py) and runs the caller's preparation once on
-that connection: the publish layer's read model (publish/queries.py) registers the
+that connection: the publish layer's read model (publish/queries/) registers the
 ``detainer_facts`` view and checks the hand tables there. Everything the faces show is then
 asked of it through named functions; no face writes SQL.
 """

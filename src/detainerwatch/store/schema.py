@@ -1,9 +1,11 @@
 """Tables of the store: every table the store keeps is defined here, with the schema version.
 
 Provenance columns lead every row table. Objects that live only on one connection (the TEMP
-lookup tables and views that derive/ and publish/ build from the hand tables while computing,
-e.g. the ``detainer_facts`` view) are not part of the store and stay where they are computed:
-a read-only store can hold nothing else.
+lookup tables and views that derive/ builds from the hand tables while computing, e.g. the
+``detainer_facts`` view) are not part of the store (a read-only store can hold nothing else),
+but they are named here too: TEMP_OBJECTS lists each with its purpose, and only
+create_temp_view / create_temp_table / create_temp_table_as issue their DDL (the caller supplies
+the SELECT or the columns), refusing a name not listed. No CREATE is written outside this module.
 
 Versions (``meta.schema_version``; a store with a meta table but no version is version 1):
   1  the tables up to issue 16; the policy records table was made by the first policy refresh
@@ -16,6 +18,10 @@ Versions (``meta.schema_version``; a store with a meta table but no version is v
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # the resolver imports this module and must not load DuckDB
+    from duckdb import DuckDBPyConnection
 
 from ..sources.fields import (
     DETAINER_FIELDS,
@@ -211,3 +217,57 @@ def facts_stored_ddl(select_from: str) -> str:
 # 1 -> 2: every change was additive (tables created if absent, columns added if absent), so the
 # statements of the current schema, all idempotent, are the step.
 MIGRATIONS: dict[int, list[str]] = {1: list(DDL)}
+
+
+# ---- objects of one connection (TEMP), never stored --------------------------------------
+
+TEMP_OBJECTS: dict[str, str] = {
+    # derive/facts.py: the facts every page counts, and what they are made from
+    "detainer_facts": "view: the facts pages count (stored facts, supplied live facts, or one "
+    "release alone)",
+    "dw_facts_live": "view: facts derived live from detainers, attribution and the hand tables",
+    "dw_facts_supplied": "view: the live facts of the release that supplies each day",
+    "dw_registered": "table: the state (hand tables, sources, release) detainer_facts was "
+    "registered for, and whether the hand tables were checked",
+    "dw_lift": "table: hand/lift_reasons.csv, lift reason -> outcome class",
+    "dw_types": "table: hand/detainer_types.csv, detainer type -> request kind",
+    "dw_ncic": "table: hand/ncic_categories.csv, charge category -> name and tier",
+    "dw_unclassified": "table: warnings for released values the hand tables do not map",
+    # derive/outcomes.py
+    "dw_outcome_detainers": "table: the detainers of an outcomes question with their cell",
+    "dw_methods": "table: hand/apprehension_methods.csv, apprehension method -> setting",
+    "dw_outcome_firsts": "table: per person in each cell, the first detainer and first events",
+    # derive/release_diff.py
+    "dw_diff": "table: the rows of two releases in a period, keyed for pairing",
+    "dw_diff_same": "table: pairs of rows of the two releases with the same outcome",
+    "dw_diff_moved": "table: pairs of rows of the two releases whose outcome moved",
+    "dw_diff_rows": "table: each row of either release with its pairing status",
+    # derive/releases.py
+    "dw_release_days": "table: the sources whose rows count each day (precedence rule)",
+    "dw_release_override": "table: the one release this connection counts alone, if any",
+    # store/ingest.py
+    "dw_ingest_commit": "table: the token telling whether an interrupted ingest committed",
+}
+
+
+def _temp_name(name: str) -> str:
+    if name not in TEMP_OBJECTS:
+        raise ValueError(f"{name!r} is not a temporary object of store/schema.py (TEMP_OBJECTS)")
+    return name
+
+
+def create_temp_view(con: DuckDBPyConnection, name: str, select_sql: str) -> None:
+    """(Re)make the registered TEMP view name on this connection as select_sql."""
+    con.execute(f"CREATE OR REPLACE TEMP VIEW {_temp_name(name)} AS {select_sql}")
+
+
+def create_temp_table(con: DuckDBPyConnection, name: str, columns: str) -> None:
+    """(Re)make the registered TEMP table name, empty, with columns ("a VARCHAR, b INTEGER")."""
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {_temp_name(name)} ({columns})")
+
+
+def create_temp_table_as(
+    con: DuckDBPyConnection, name: str, select_sql: str, params: Sequence[Any] = ()
+) -> None:
+    """(Re)make the registered TEMP table name from select_sql (with its parameters)."""
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {_temp_name(name)} AS {select_sql}", list(params))

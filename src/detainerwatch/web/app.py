@@ -23,11 +23,10 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from ..publish import catalog, disclosure
+from ..publish import catalog, disclosure, queries
 from ..publish.output import methodology_context
 from . import views
 from ..publish.diskcache import DiskCache
-from ..store import connect
 from ..store.schema import JURISDICTION_TYPES
 from .api import LIMIT, OFFSET, STATE, Endpoint, Param, ParamError, openapi, parse
 
@@ -66,16 +65,20 @@ class SecurityHeaders:
 
 
 class Store:
-    """One read-only connection; each request works on its own cursor."""
+    """The app's read model (publish.queries.connect_read): the store opened read-only once, the
+    facts view registered and the hand tables checked on each connection once. Each request
+    works on a connection of its own thread, prepared the first time that thread asks."""
 
     def __init__(self, path: Path):
-        self.path = Path(path)
-        self._con = connect(self.path, read_only=True)
-        self._lock = threading.Lock()
+        self.read = queries.connect_read(path)
+        self.path = self.read.path
+        self._local = threading.local()
 
     def cursor(self) -> duckdb.DuckDBPyConnection:
-        with self._lock:
-            return self._con.cursor()
+        cur: duckdb.DuckDBPyConnection | None = getattr(self._local, "cur", None)
+        if cur is None:
+            cur = self._local.cur = self.read.cursor()
+        return cur
 
 
 def templates() -> Environment:

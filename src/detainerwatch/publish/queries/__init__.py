@@ -6,6 +6,14 @@ functions); they never write SQL themselves.
 is migrated, a newer refused), registers the ``detainer_facts`` view once on its connection and
 checks the hand tables once (derive.facts.check_unmapped: values a later edit of the tables left
 unmapped are listed, not folded into another class).
+
+Every question publish asks of the store is a named function of this package, asked of the read
+model or one of its prepared connections (base.Reader), answering typed rows; the rest of
+publish builds pages from those rows and runs no SQL (tests/test_read_model_sql.py):
+  counts   the report, profiles and coverage (questions over detainer_facts);
+  catalog  totals, jurisdiction and facility lists, source files, and the audit's practices;
+  export   the tables of the SQLite export;
+  base     the reader and the Scope (which rows of detainer_facts a question counts).
 """
 
 from __future__ import annotations
@@ -17,15 +25,24 @@ from typing import Any
 
 import duckdb
 
-from ..derive import facts
-from ..store import ReadStore
-from ..store import connect_read as _connect_read
+from ...derive import facts as derived_facts
+from ...store import ReadStore
+from ...store import connect_read as _connect_read
+from .base import Reader as Reader
+from .base import Scope as Scope
+from .base import issued_between as issued_between
+from .base import of_city_named as of_city_named
+from .base import of_jurisdictions as of_jurisdictions
+from .base import of_state_government as of_state_government
+from .catalog import *  # noqa: F403  (the catalog and the audit)
+from .counts import *  # noqa: F403  (the report, profiles and coverage)
+from .export import *  # noqa: F403  (the tables of the SQLite export)
 
 
 def prepare(con: duckdb.DuckDBPyConnection) -> None:
     """What every reading connection needs: the facts view, and the hand tables checked."""
-    facts.register(con)
-    facts.check_unmapped(con)
+    derived_facts.register(con)
+    derived_facts.check_unmapped(con)
 
 
 def connect_read(path: str | Path, *, facts_view: bool = True) -> ReadStore:

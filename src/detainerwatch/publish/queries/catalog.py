@@ -1,0 +1,357 @@
+"""Named questions of the catalog (totals, jurisdiction and facility lists, source files) and of
+the audit of published lists, each answering typed rows. publish/catalog.py and audit.py build
+their answers from these and run no SQL themselves."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, TypedDict, cast
+
+from ...derive.facts import outcome_count_columns
+from ...derive.ids import JURISDICTION_GEOGRAPHY_SQL, jurisdiction_id_sql
+from .. import disclosure
+from .base import Reader, Scope, rows, scalar, tuples
+
+__all__ = [
+    "JURISDICTION_ID",
+    "DetainerTotals",
+    "detainer_totals",
+    "source_count",
+    "JurisdictionListing",
+    "jurisdiction_list",
+    "FacilityListing",
+    "facility_list",
+    "SourceFile",
+    "source_files",
+    "PracticeCounts",
+    "Practice",
+    "practice",
+    "LocalPractice",
+    "local_practices",
+    "issued_by_state",
+    "RequestKindCounts",
+    "by_request_kind",
+    "AuditFacility",
+    "audit_facilities",
+]
+
+
+JURISDICTION_ID = jurisdiction_id_sql()  # a name of any length gives a bounded id
+
+
+@dataclass(frozen=True)
+class DetainerTotals:
+    detainers: int
+    counted: int  # less the likely duplicates
+    first_prepare_date: dt.date | None
+    last_prepare_date: dt.date | None
+    releases: int
+
+
+def detainer_totals(reader: Reader) -> DetainerTotals:
+    """How many detainers the store holds (and less its likely duplicates), over which days, from
+    how many releases."""
+    return DetainerTotals(
+        *tuples(
+            reader,
+            "SELECT count(*), count(*) FILTER (WHERE NOT likely_duplicate), "
+            "min(prepare_date)::DATE, max(prepare_date)::DATE, count(DISTINCT release) "
+            "FROM detainers",
+        )[0]
+    )
+
+
+def source_count(reader: Reader) -> int:
+    """How many source files the store was built from."""
+    return int(scalar(reader, "SELECT count(*) FROM sources"))
+
+
+def _contains(text: str) -> str:
+    """An ILIKE pattern matching text literally: a searched % or _ is not a wildcard."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+class JurisdictionListing(TypedDict):
+    id: str
+    jurisdiction_type: str | None
+    name: str | None
+    state: str | None
+    state_fips: str | None
+    county_fips: str | None
+    place_fips: str | None
+    facilities: int
+    detainers: int
+    has_doubtful_facilities: bool
+    protected_facility: bool
+
+
+def jurisdiction_list(
+    reader: Reader,
+    *,
+    q: str | None = None,
+    state: str | None = None,
+    jurisdiction_type: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> list[JurisdictionListing]:
+    """Jurisdictions with their facilities and detainers, largest first: those whose name or a
+    facility's contains q, in a state (USPS code or FIPS), of a type."""
+    where, params = ["true"], []
+    if q:
+        where.append("(jurisdiction_name ILIKE ? ESCAPE '\\' OR facility_name ILIKE ? ESCAPE '\\')")
+        params += [_contains(q), _contains(q)]
+    if state:
+        where.append("(state_abbr = ? OR state_fips = ?)")
+        params += [state.upper(), state]
+    if jurisdiction_type:
+        where.append("jurisdiction_type = ?")
+        params.append(jurisdiction_type)
+    sql = f"""
+        SELECT {JURISDICTION_ID} AS id, any_value(jurisdiction_type) AS jurisdiction_type,
+               any_value(coalesce(jurisdiction_name, facility_name)) AS name,
+               any_value(state_abbr) AS state, any_value(state_fips) AS state_fips,
+               {JURISDICTION_GEOGRAPHY_SQL},
+               count(*) AS facilities, sum(detainers) AS detainers,
+               bool_or(needs_review) AS has_doubtful_facilities,
+               bool_and({disclosure.protected_facilities_sql()}) AS protected_facility
+        FROM facility_attribution WHERE {" AND ".join(where)}
+        GROUP BY 1 ORDER BY detainers DESC, id LIMIT ? OFFSET ?"""
+    return cast(list[JurisdictionListing], rows(reader, sql, [*params, limit, offset]))
+
+
+class FacilityListing(TypedDict):
+    facility: str | None
+    city: str | None
+    state_as_released: str | None
+    code: str | None
+    state: str | None
+    jurisdiction_id: str | None
+    jurisdiction_type: str | None
+    jurisdiction_name: str | None
+    county_fips: str | None
+    place_fips: str | None
+    confidence: float | None
+    method: str | None
+    needs_review: bool | None
+    review_reason: str | None
+    protected_facility: bool
+    detainers: int | None
+
+
+def facility_list(
+    reader: Reader,
+    *,
+    q: str | None = None,
+    state: str | None = None,
+    jurisdiction: str | None = None,
+    needs_review: bool | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> list[FacilityListing]:
+    """Facilities as released with their attribution, most detainers first: those whose name
+    contains q, in a state, of a jurisdiction id, doubtful or not."""
+    where: list[str] = ["true"]
+    params: list[Any] = []
+    if q:
+        where.append("facility_name ILIKE ? ESCAPE '\\'")
+        params.append(_contains(q))
+    if state:
+        where.append("(state_abbr = ? OR state_fips = ?)")
+        params += [state.upper(), state]
+    if jurisdiction:
+        where.append(f"({JURISDICTION_ID}) = ?")
+        params.append(jurisdiction)
+    if needs_review is not None:
+        where.append("needs_review = ?")
+        params.append(needs_review)
+    sql = f"""
+        SELECT facility_name AS facility, facility_city AS city, facility_state AS state_as_released,
+               facility_code AS code, state_abbr AS state, {JURISDICTION_ID} AS jurisdiction_id,
+               jurisdiction_type, jurisdiction_name, county_fips, place_fips, confidence, method,
+               needs_review, review_reason, {disclosure.protected_facilities_sql()} AS protected_facility,
+               detainers
+        FROM facility_attribution WHERE {" AND ".join(where)}
+        ORDER BY detainers DESC, facility_name LIMIT ? OFFSET ?"""
+    return cast(list[FacilityListing], rows(reader, sql, [*params, limit, offset]))
+
+
+class SourceFile(TypedDict):
+    source_id: int
+    file_name: str
+    sha256: str
+    size_bytes: int | None
+    kind: str | None
+    layout: str | None
+    release: str | None
+    sheets: Any
+    rows_in: int | None
+    rows_out: int | None
+    ingested_at: dt.datetime | None
+
+
+def source_files(reader: Reader) -> list[SourceFile]:
+    """The files the store was built from, in the order they were ingested."""
+    return cast(
+        list[SourceFile],
+        rows(
+            reader,
+            "SELECT source_id, file_name, sha256, size_bytes, kind, layout, release, sheets, rows_in, "
+            "rows_out, ingested_at FROM sources ORDER BY source_id",
+        ),
+    )
+
+
+# ---- the audit of published lists ---------------------------------------------------------
+
+PracticeCounts = tuple[int, int, int, int, int]  # issued, booked, declined, open, with_outcome
+
+
+def _recorded(outcome_classes: Sequence[str]) -> str:
+    return "outcome IN (" + ", ".join(f"'{c}'" for c in outcome_classes) + ")"
+
+
+def _practice_columns(outcome_classes: Sequence[str]) -> str:
+    recorded = _recorded(outcome_classes)
+    return f"""count(*), {outcome_count_columns(("booked", "declined", "open"))},
+               count(*) FILTER (WHERE {recorded}),
+               count(*) FILTER (WHERE issued >= ?),
+               count(*) FILTER (WHERE issued >= ? AND outcome = 'booked'),
+               count(*) FILTER (WHERE issued >= ? AND outcome = 'declined'),
+               count(*) FILTER (WHERE issued >= ? AND outcome = 'open'),
+               count(*) FILTER (WHERE issued >= ? AND {recorded})"""
+
+
+@dataclass(frozen=True)
+class Practice:
+    """A jurisdiction's counted detainers in a period and in its recent window, each as
+    (issued, booked, declined, open, with an outcome of the given classes)."""
+
+    whole: PracticeCounts
+    recent: PracticeCounts
+    first_issued: dt.date | None
+    last_issued: dt.date | None
+
+
+def practice(
+    reader: Reader,
+    scope: Scope,
+    start: dt.date,
+    end: dt.date,
+    recent_start: dt.date,
+    outcome_classes: Sequence[str],
+) -> Practice:
+    """The practice of the rows in scope issued from start to end (both included), and of those
+    issued from recent_start on."""
+    row = tuples(
+        reader,
+        f"""
+        SELECT {_practice_columns(outcome_classes)},
+               min(issued), max(issued)
+        FROM detainer_facts WHERE {scope.where} AND issued BETWEEN ? AND ? AND NOT likely_duplicate""",
+        [recent_start] * 5 + list(scope.params) + [start, end],
+    )[0]
+    return Practice(row[0:5], row[5:10], row[10], row[11])
+
+
+@dataclass(frozen=True)
+class LocalPractice:
+    id: str
+    name: str | None
+    jurisdiction_type: str | None
+    state: str | None
+    state_fips: str | None
+    whole: PracticeCounts
+    recent: PracticeCounts
+
+
+def local_practices(
+    reader: Reader,
+    start: dt.date,
+    end: dt.date,
+    recent_start: dt.date,
+    outcome_classes: Sequence[str],
+) -> list[LocalPractice]:
+    """Every county and city with counted detainers issued from start to end, with its practice
+    in the period and from recent_start on."""
+    return [
+        LocalPractice(r[0], r[1], r[2], r[3], r[4], r[5:10], r[10:15])
+        for r in tuples(
+            reader,
+            f"""
+        SELECT jurisdiction_id, any_value(jurisdiction_name), any_value(jurisdiction_type),
+               any_value(state_abbr), any_value(state_fips),
+               {_practice_columns(outcome_classes)}
+        FROM detainer_facts WHERE issued BETWEEN ? AND ? AND NOT likely_duplicate
+          AND jurisdiction_type IN ('county', 'city')
+        GROUP BY 1 ORDER BY 1""",
+            [recent_start] * 5 + [start, end],
+        )
+    ]
+
+
+def issued_by_state(reader: Reader, start: dt.date, end: dt.date) -> dict[str, int]:
+    """Detainer records issued from start to end (any custody, duplicates too) by state FIPS."""
+    return dict(
+        tuples(
+            reader,
+            """SELECT state_fips, count(*) FROM detainer_facts
+        WHERE issued BETWEEN ? AND ? GROUP BY 1""",
+            [start, end],
+        )
+    )
+
+
+@dataclass(frozen=True)
+class RequestKindCounts:
+    request_kind: str
+    issued: int
+    booked: int
+    declined: int
+
+
+def by_request_kind(
+    reader: Reader, scope: Scope, start: dt.date, end: dt.date
+) -> list[RequestKindCounts]:
+    """Counted detainers in scope issued from start to end, by request kind (hold or notification)."""
+    return [
+        RequestKindCounts(*r)
+        for r in tuples(
+            reader,
+            f"""
+            SELECT request_kind, count(*), count(*) FILTER (WHERE outcome = 'booked'),
+                   count(*) FILTER (WHERE outcome = 'declined')
+            FROM detainer_facts WHERE {scope.where} AND issued BETWEEN ? AND ? AND NOT likely_duplicate
+            GROUP BY 1 ORDER BY 1""",
+            [*scope.params, start, end],
+        )
+    ]
+
+
+@dataclass(frozen=True)
+class AuditFacility:
+    facility: str | None
+    city: str | None
+    jurisdiction: str | None
+    issued: int
+    declined: int
+
+
+def audit_facilities(
+    reader: Reader, scope: Scope, start: dt.date, end: dt.date
+) -> list[AuditFacility]:
+    """The 50 facilities in scope with most counted detainers issued from start to end."""
+    return [
+        AuditFacility(*r)
+        for r in tuples(
+            reader,
+            f"""
+            SELECT facility_name, facility_city, any_value(jurisdiction_name), count(*),
+                   count(*) FILTER (WHERE outcome = 'declined')
+            FROM detainer_facts WHERE {scope.where} AND issued BETWEEN ? AND ? AND NOT likely_duplicate
+            GROUP BY facility_name, facility_city ORDER BY 4 DESC, 1 LIMIT 50""",
+            [*scope.params, start, end],
+        )
+    ]
