@@ -108,7 +108,8 @@ class Preparing:
 
 def warm(store: Path) -> int:
     """The child process: fetch every page of the site (the publish crawl, no files written),
-    marking each one done; then mark the whole site done."""
+    marking each one done; then mark the whole site done. Stops when its app's process has
+    gone (killed without its shutdown)."""
     import warnings
     from html import unescape
 
@@ -120,9 +121,12 @@ def warm(store: Path) -> int:
 
     app: Any = create_app(store)
     marks = DiskCache(store)
+    parent = os.getppid()
     queue, seen = list(SEEDS), set(SEEDS)
     with TestClient(app) as client:
         while queue:
+            if os.getppid() != parent:
+                return 1
             path = queue.pop(0)
             response = client.get(path, headers={"accept-encoding": "identity"})
             if response.status_code != 200:
