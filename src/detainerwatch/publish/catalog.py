@@ -123,7 +123,8 @@ def facilities(
                needs_review, review_reason, {disclosure.protected_facilities_sql()} AS protected_facility,
                detainers
         FROM facility_attribution WHERE {" AND ".join(where)}
-        ORDER BY detainers DESC, facility_name LIMIT ? OFFSET ?"""
+        ORDER BY detainers DESC, facility_name, facility_city, facility_state, facility_code
+        LIMIT ? OFFSET ?"""
     rows = _dicts(con.execute(sql, params + [limit, offset]))
     return rows if raw else disclosure.protect(rows, "rows")
 

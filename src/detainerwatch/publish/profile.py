@@ -176,7 +176,8 @@ def build_profile(con: DuckDBPyConnection, jurisdiction: str) -> dict[str, Any]:
                count(*) AS issued, {outcome_cols},
                min(issued) AS first_issued, max(issued) AS last_issued
         FROM detainer_facts WHERE {counted}
-        GROUP BY facility_name, facility_city, facility_state, facility_code ORDER BY issued DESC""")
+        GROUP BY facility_name, facility_city, facility_state, facility_code
+        ORDER BY issued DESC, facility, city, state, code""")
     evidence = rows(f"""
         SELECT f.release, f.source_file, any_value(s.sha256) AS sha256, f.sheet,
                count(*) AS rows, min(f.row_number) AS first_row, max(f.row_number) AS last_row

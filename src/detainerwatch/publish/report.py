@@ -443,7 +443,7 @@ def _fidelity(
         SELECT facility_name AS facility, facility_city AS city, facility_state AS state,
                any_value(jurisdiction_type) AS best_guess_type, count(*) AS detainers
         FROM detainer_facts WHERE {where} AND NOT likely_duplicate AND needs_review
-        GROUP BY 1, 2, 3 ORDER BY detainers DESC LIMIT 50""",
+        GROUP BY 1, 2, 3 ORDER BY detainers DESC, 1, 2, 3 LIMIT 50""",
             params,
         )
     )
@@ -535,7 +535,7 @@ def facilities(con: DuckDBPyConnection, counted: str, params: list[Any]) -> list
                count(*) AS issued, {outcome_cols}
         FROM detainer_facts WHERE {counted}
         GROUP BY facility_name, facility_city, facility_state, facility_code
-        ORDER BY issued DESC, facility""",
+        ORDER BY issued DESC, facility, city, facility_state, code""",
             params,
         )
     )
