@@ -3,8 +3,8 @@
 A page over the whole store (home, the report, the list of jurisdictions, downloads, audits)
 takes seconds to compute on a national store; a reader should not wait on it. When `serve`
 starts, the app starts one child process (lower priority, so requests keep the cores) that
-fetches every page of the site from its own app over the same read-only store, the same crawl
-as `publish`: the finished pages land in the file beside the store (publish/diskcache.py),
+fetches the site's pages but profiles from its own app over the same read-only store (the crawl
+of `publish`): the finished pages land in the file beside the store (publish/diskcache.py),
 where the serving app finds them, and each page fetched is marked done there. Until a whole-store
 page is done, the app answers it at once with 503 "being prepared" and Retry-After, rather than
 computing it in a request; a profile not prepared yet is computed when asked (a fraction of a
@@ -28,6 +28,9 @@ RETRY_AFTER_S = 2
 # Pages over the whole store: answered "being prepared" until the warmer has made them.
 WHOLE_STORE = ("/", "/report", "/jurisdictions", "/api/v1/report")
 WHOLE_STORE_PREFIXES = ("/downloads/", "/audits/", "/api/v1/audits/")
+# Not prepared: a profile costs a fraction of a second when first asked (and is then kept
+# beside the store); preparing thousands of them would hold a core for minutes.
+ON_DEMAND = ("/jurisdiction/", "/api/v1/jurisdictions/")
 
 
 def done_key(url: str) -> str:
@@ -107,8 +110,8 @@ class Preparing:
 
 
 def warm(store: Path) -> int:
-    """The child process: fetch every page of the site (the publish crawl, no files written),
-    marking each one done; then mark the whole site done. Stops when its app's process has
+    """The child process: fetch the site's pages but profiles (the publish crawl, no files
+    written), marking each one done; then mark the whole site done. Stops when its app's process has
     gone (killed without its shutdown)."""
     import warnings
     from html import unescape
@@ -135,7 +138,7 @@ def warm(store: Path) -> int:
             if "text/html" in response.headers.get("content-type", ""):
                 for link in FOLLOW.findall(response.text):
                     link = unescape(link)
-                    if link not in seen:
+                    if link not in seen and not link.startswith(ON_DEMAND):
                         seen.add(link)
                         queue.append(link)
             marks.put(done_key(path), "1")
