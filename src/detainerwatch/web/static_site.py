@@ -74,14 +74,14 @@ def publish_site(db: Path, out: Path, progress=None, workers: int | None = None)
 
 
 def site_workers() -> int:
-    """Processes that fetch pages: one per core, at most 4 (DETAINERWATCH_PUBLISH_WORKERS
-    overrides; 1 fetches every page in this process)."""
+    """Processes that fetch pages: DETAINERWATCH_PUBLISH_WORKERS, else 1 (every page in this
+    process). Several measured slower on this project's shared 2-core machine (bench/publish.py:
+    each worker pays the start-up and the store's registrations again, and no core was idle);
+    on a machine with idle cores and a national store they pay."""
     import os
 
     named = os.environ.get("DETAINERWATCH_PUBLISH_WORKERS", "")
-    if named.isdigit() and int(named) > 0:
-        return int(named)
-    return max(1, min(4, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1))
+    return int(named) if named.isdigit() and int(named) > 0 else 1
 
 
 def target_file(url: str) -> str:
