@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 import importlib
 
-SUITES = ["ingest", "text", "queries", "waits", "attribution", "web"]
+SUITES = ["ingest", "text", "queries", "waits", "attribution", "web", "publish"]
 
 
 def main() -> None:

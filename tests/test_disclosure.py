@@ -252,6 +252,8 @@ NO_DATA = {
     "publish/profile.py:write_profile": "requires via disclosure.require",
     "web/static_site.py:publish_site": "writes the app's own responses, each checked by the app",
     "web/static_site.py:_metadata": "titles and row counts only",
+    "web/site_crawl.py:fetch_pages": "writes the app's own responses, each checked by the app",
+    "web/site_crawl.py:write_search_page": "writes the app's own list page, checked by the app",
     "web/app.py:_api_route": "requires the handler's answer",
     "web/app.py:create_app": "pages require their tables in page(); the API docs and OpenAPI "
     "document hold no counts; downloads come from views.download",

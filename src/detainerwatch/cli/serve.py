@@ -26,7 +26,7 @@ def serve(obj, host, port):
     from ..errors import UsageError
     from ..web.app import create_app
 
-    app = create_app(obj["db"])
+    app = create_app(obj["db"], warm=True)
     # The port is bound before the success line, and handed to uvicorn: a port in use is one
     # line and exit 2, never a success line followed by uvicorn's error.
     sock = None

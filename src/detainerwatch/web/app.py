@@ -6,9 +6,10 @@ served from this app (versioned file names); the Content Security Policy forbids
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import threading
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,8 @@ from ..publish.output import methodology_context
 from . import views
 from ..publish.diskcache import DiskCache
 from ..store.schema import JURISDICTION_TYPES
+from .answers import Answers
+from .warm import RETRY_AFTER_S, Preparing, Warmer
 from .api import LIMIT, OFFSET, STATE, Endpoint, Param, ParamError, openapi, parse
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
@@ -293,8 +296,14 @@ def _api_route(endpoint: Endpoint, store: Store, cache: views.ResultCache):
 
 
 def create_app(
-    db_path: Path, *, extra_endpoints: list[Endpoint] | None = None, disk_cache: bool = True
+    db_path: Path,
+    *,
+    extra_endpoints: list[Endpoint] | None = None,
+    disk_cache: bool = True,
+    warm: bool = False,
 ) -> Starlette:
+    """The app over one store. warm=True (`serve`): whole-store pages are prepared by a child
+    process from start-up (web/warm.py) and answered "being prepared" until they are made."""
     store = Store(db_path)
     # Results of this app over this store (profiles, reports, pages, API answers): the app's
     # own, so a new app (a restart, another store, a test) starts empty in memory; finished
@@ -341,17 +350,33 @@ def create_app(
         return page("search.html", q=q, jurisdictions=juris, facilities=facs)
 
     def jurisdictions_page(request: Request):
-        return page(
-            "jurisdictions.html", jurisdictions=catalog.jurisdictions(store.cursor(), limit=100_000)
+        return HTMLResponse(
+            cache.get(
+                ("page", "/jurisdictions"),
+                lambda: render(
+                    "jurisdictions.html",
+                    jurisdictions=catalog.jurisdictions(store.cursor(), limit=100_000),
+                ),
+            )
         )
 
     def sources_page(request: Request):
-        return page("sources.html", sources=catalog.sources(store.cursor()))
+        return HTMLResponse(
+            cache.get(
+                ("page", "/sources"),
+                lambda: render("sources.html", sources=catalog.sources(store.cursor())),
+            )
+        )
 
     def review_page(request: Request):
-        return page(
-            "review.html",
-            facilities=catalog.facilities(store.cursor(), needs_review=True, limit=1000),
+        return HTMLResponse(
+            cache.get(
+                ("page", "/review"),
+                lambda: render(
+                    "review.html",
+                    facilities=catalog.facilities(store.cursor(), needs_review=True, limit=1000),
+                ),
+            )
         )
 
     def jurisdiction_page(request: Request):
@@ -410,7 +435,12 @@ def create_app(
     def audit_page(request: Request):
         name = request.path_params["name"]
         try:
-            return page("audit_page.html", a=views.audit(store.cursor(), name, cache))
+            return HTMLResponse(
+                cache.get(
+                    ("page", "/audits", name),
+                    lambda: render("audit_page.html", a=views.audit(store.cursor(), name, cache)),
+                )
+            )
         except ParamError as exc:
             raise HTTPException(404, exc.message) from None
 
@@ -422,7 +452,10 @@ def create_app(
         if name not in views.DOWNLOADS:
             raise HTTPException(404, f"no download {name!r}")
         try:
-            body, media = views.download(store.cursor(), name, cache)
+            media = views.download_media(name)
+            body = cache.get(
+                ("page", "/downloads", name), lambda: views.download(store.cursor(), name, cache)[0]
+            )
         except ParamError as exc:
             raise HTTPException(exc.status, exc.message) from None
         return Response(
@@ -468,10 +501,36 @@ def create_app(
         *[_api_route(ep, store, cache) for ep in endpoints],
         Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
     ]
+    warmer = Warmer(store.path, cache.disk if warm else None)
+
+    def busy(path: str) -> Response:
+        message = (
+            "This page is being prepared: its figures are computed from the whole store when "
+            f"the app starts. Try again in a moment (Retry-After: {RETRY_AFTER_S} s)."
+        )
+        headers = {"retry-after": str(RETRY_AFTER_S)}
+        if path.startswith("/api/"):
+            return JSONResponse(
+                {"error": message, "parameter": "path"}, status_code=503, headers=headers
+            )
+        html = render("error.html", status_code=503, message=message)
+        return HTMLResponse(html, status_code=503, headers=headers)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        warmer.start()
+        try:
+            yield
+        finally:
+            warmer.stop()
+
     app = Starlette(
         routes=routes,
+        lifespan=lifespan,
         middleware=[
             Middleware(SecurityHeaders),
+            Middleware(Preparing, warmer=warmer, busy=busy),  # before anything is computed
+            Middleware(Answers, rules=disclosure.enabled),  # finished answers sent again
             Middleware(GZipMiddleware, minimum_size=2048, compresslevel=6),
         ],
         # starlette types a handler as taking any Exception; not_found takes its HTTPException
@@ -479,6 +538,7 @@ def create_app(
     )
     app.state.store = store
     app.state.cache = cache
+    app.state.warmer = warmer
     app.state.templates = env
     app.state.spec = spec
     return app

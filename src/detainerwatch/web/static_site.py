@@ -17,7 +17,8 @@ from urllib.parse import quote, unquote
 
 from .. import __version__
 from ..publish.export import write_sqlite, write_sqlite_tables  # noqa: F401 (moved to publish)
-from .app import STATIC_DIR, create_app
+from .app import STATIC_DIR
+from .site_crawl import crawler
 
 SEEDS = [
     "/",
@@ -41,47 +42,46 @@ FOLLOW = re.compile(
 LINK = re.compile(r'\b(href|src|action)="(/[^"]*)"')
 
 
-def publish_site(db: Path, out: Path, progress=None) -> dict:
-    import warnings
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # starlette prefers httpx2 for its test client
-        from starlette.testclient import TestClient
-
+def publish_site(db: Path, out: Path, progress=None, workers: int | None = None) -> dict:
+    """Write the site. The crawl goes by rounds: the pages of a round are fetched (by `workers`
+    processes, each with its own app over the read-only store, when more than one), and the
+    links they hold make the next round. Which pages are written, and their bytes, do not
+    depend on who fetched them or in which order. Default workers: publish/site_workers below."""
     out.mkdir(parents=True, exist_ok=True)
     shutil.copytree(STATIC_DIR, out / "static", dirs_exist_ok=True)
-    written, queue, seen = 0, list(SEEDS), set()
-    with TestClient(create_app(db)) as client:
-        while queue:
-            path = queue.pop(0)
-            if path in seen:
-                continue
-            seen.add(path)
-            response = client.get(path)
-            if response.status_code != 200:
-                continue
-            target = out / target_file(path)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            if "text/html" in response.headers.get("content-type", ""):
-                html = response.text
-                for link in FOLLOW.findall(html):
-                    if unescape(link) not in seen:
-                        queue.append(unescape(link))
-                target.write_text(relative_links(html, target_file(path)), encoding="utf-8")
-            else:
-                target.write_bytes(response.content)
-            written += 1
-            if progress:
-                progress(path)
-        # The search box needs a server: the static site's search is the full list.
-        (out / "search").mkdir(exist_ok=True)
-        (out / "search" / "index.html").write_text(
-            relative_links(client.get("/jurisdictions").text, "search/index.html"), encoding="utf-8"
-        )
+    written = 0
+    with crawler(db, out, workers if workers is not None else site_workers()) as fetch:
+        seen = set(SEEDS)
+        frontier = list(SEEDS)
+        while frontier:
+            found = fetch(frontier)
+            following = []
+            for path in frontier:  # links in the order a one-by-one crawl would queue them
+                ok, links = found[path]
+                written += ok
+                if ok and progress:
+                    progress(path)
+                for link in links:
+                    if link not in seen:
+                        seen.add(link)
+                        following.append(link)
+            frontier = following
+        fetch.search_page()  # the search box needs a server: the static search is the list
     sqlite_path = out / "detainerwatch.sqlite"
     tables = write_sqlite(db, sqlite_path)
     (out / "metadata.json").write_text(json.dumps(_metadata(tables), indent=1))
     return {"pages": written, "sqlite": str(sqlite_path), "tables": tables}
+
+
+def site_workers() -> int:
+    """Processes that fetch pages: DETAINERWATCH_PUBLISH_WORKERS, else 1 (every page in this
+    process). Several measured slower on this project's shared 2-core machine (bench/publish.py:
+    each worker pays the start-up and the store's registrations again, and no core was idle);
+    on a machine with idle cores and a national store they pay."""
+    import os
+
+    named = os.environ.get("DETAINERWATCH_PUBLISH_WORKERS", "")
+    return int(named) if named.isdigit() and int(named) > 0 else 1
 
 
 def target_file(url: str) -> str:

@@ -299,6 +299,11 @@ def _uniform(rows: list[dict]) -> list[dict]:
     ]
 
 
+def download_media(name: str) -> str:
+    """The media type of a download, by its name."""
+    return "text/csv; charset=utf-8" if name.endswith(".csv") else "application/vnd.apache.parquet"
+
+
 def download(con, name: str, cache: ResultCache | None = None) -> tuple[bytes, str]:
     def compute():
         try:  # e.g. a store of facility lists only: no detainers, nothing to download (404)
@@ -315,7 +320,7 @@ def download(con, name: str, cache: ResultCache | None = None) -> tuple[bytes, s
             else data["facilities"]
         )
         if name.endswith(".csv"):  # the one CSV writer: formula-like text cells escaped
-            return csvsafe.dicts_to_bytes(rows), "text/csv; charset=utf-8"
+            return csvsafe.dicts_to_bytes(rows), download_media(name)
         import pyarrow as pa
         import pyarrow.parquet as pq
 
@@ -323,6 +328,6 @@ def download(con, name: str, cache: ResultCache | None = None) -> tuple[bytes, s
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / name
             pq.write_table(table, path)
-            return path.read_bytes(), "application/vnd.apache.parquet"
+            return path.read_bytes(), download_media(name)
 
     return (cache or _nocache()).get(("download", name), compute)

@@ -174,7 +174,8 @@ def facility_list(
                needs_review, review_reason, {disclosure.protected_facilities_sql()} AS protected_facility,
                detainers
         FROM facility_attribution WHERE {" AND ".join(where)}
-        ORDER BY detainers DESC, facility_name LIMIT ? OFFSET ?"""
+        ORDER BY detainers DESC, facility_name, facility_city, facility_state, facility_code
+        LIMIT ? OFFSET ?"""
     return cast(list[FacilityListing], rows(reader, sql, [*params, limit, offset]))
 
 

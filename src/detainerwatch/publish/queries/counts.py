@@ -345,7 +345,7 @@ def doubtful_facilities(reader: Reader, scope: Scope) -> list[DoubtfulFacility]:
         SELECT facility_name AS facility, facility_city AS city, facility_state AS state,
                any_value(jurisdiction_type) AS best_guess_type, count(*) AS detainers
         FROM detainer_facts WHERE {scope.where} AND NOT likely_duplicate AND needs_review
-        GROUP BY 1, 2, 3 ORDER BY detainers DESC LIMIT 50""",
+        GROUP BY 1, 2, 3 ORDER BY detainers DESC, 1, 2, 3 LIMIT 50""",
             scope.params,
         ),
     )
@@ -449,7 +449,7 @@ def facility_counts(reader: Reader, scope: Scope) -> list[ReportFacility]:
                count(*) AS issued, {outcome_count_columns()}
         FROM detainer_facts WHERE {scope.where}
         GROUP BY facility_name, facility_city, facility_state, facility_code
-        ORDER BY issued DESC, facility""",
+        ORDER BY issued DESC, facility, city, facility_state, code""",
             scope.params,
         ),
     )
@@ -539,7 +539,8 @@ def profile_facilities(reader: Reader, scope: Scope) -> list[ProfileFacility]:
                count(*) AS issued, {outcome_count_columns()},
                min(issued) AS first_issued, max(issued) AS last_issued
         FROM detainer_facts WHERE {scope.where}
-        GROUP BY facility_name, facility_city, facility_state, facility_code ORDER BY issued DESC""",
+        GROUP BY facility_name, facility_city, facility_state, facility_code
+        ORDER BY issued DESC, facility, city, state, code""",
             scope.params,
         ),
     )

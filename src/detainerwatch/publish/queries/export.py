@@ -37,7 +37,8 @@ def export_tables(reader: Reader) -> dict[str, list[ExportRow]]:
                    bool_or({protected}) AS protected_facility,
                    count(*) AS issued, {outcome_cols}
             FROM detainer_facts WHERE NOT likely_duplicate
-            GROUP BY facility_name, facility_city, facility_state, facility_code ORDER BY issued DESC""",
+            GROUP BY facility_name, facility_city, facility_state, facility_code
+            ORDER BY issued DESC, facility, city, state_as_released, code""",
         "sources": "SELECT source_id, file_name, sha256, size_bytes, layout, release, rows_in, rows_out, "
         "CAST(ingested_at AS VARCHAR) AS ingested_at FROM sources ORDER BY source_id",
         "policies": "SELECT policy_id, jurisdiction_type, jurisdiction_name, state, state_fips, county_fips, "

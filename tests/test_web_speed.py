@@ -1,0 +1,115 @@
+"""Issue 16: finished answers sent again as they were, whole-store pages "being prepared" while
+the background warmer makes them, and the static site the same whether its pages were fetched
+by one process or several. (Speed itself is measured by bench/web.py and bench/waits.py.)"""
+
+from __future__ import annotations
+
+import shutil
+import warnings
+from pathlib import Path
+
+import pytest
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")
+    from starlette.testclient import TestClient
+
+from detainerwatch.web.answers import Answers
+from detainerwatch.web.app import create_app
+from detainerwatch.web.warm import done_key, whole_store
+
+
+def _answers(app) -> Answers:
+    layer = app.middleware_stack
+    while not isinstance(layer, Answers):
+        layer = layer.app
+    return layer
+
+
+def test_a_finished_answer_is_sent_again_byte_for_byte(pa_store):
+    app = create_app(pa_store, disk_cache=False)
+    with TestClient(app) as client:
+        client.get("/")  # builds the middleware stack
+        kept = _answers(app)
+        before = len(kept)
+        for path in ("/jurisdiction/county:42055", "/api/v1/jurisdictions/county:42055"):
+            for encoding in ("gzip", "identity"):
+                first = client.get(path, headers={"accept-encoding": encoding})
+                again = client.get(path, headers={"accept-encoding": encoding})
+                assert first.status_code == again.status_code == 200
+                assert first.content == again.content
+                assert dict(first.headers) == dict(again.headers)
+                assert "default-src 'self'" in again.headers["content-security-policy"]
+        assert len(kept) == before + 4  # two paths, each compressed and not
+        # errors and bad parameters are not kept; they are answered each time
+        assert client.get("/jurisdiction/county:99999").status_code == 404
+        assert client.get("/api/v1/jurisdictions?limit=abc").status_code == 400
+        assert len(kept) == before + 4
+
+
+class _Running:
+    """Stands for the warmer's child process while it works."""
+
+    def poll(self) -> None:
+        return None
+
+    def terminate(self) -> None:
+        pass
+
+    def wait(self, timeout: float | None = None) -> int:
+        return 0
+
+
+def test_whole_store_pages_are_being_prepared_until_the_warmer_made_them(pa_store, tmp_path):
+    db = tmp_path / "pa.duckdb"
+    shutil.copy(pa_store, db)
+    app = create_app(db, warm=True)
+    warmer = app.state.warmer
+    warmer.disk.put(done_key("*"), "1")  # no child process in a test: we play its part
+    with TestClient(app) as client:
+        warmer.proc = _Running()
+        for path in ("/", "/report", "/jurisdictions", "/api/v1/report", "/downloads/x.csv"):
+            response = client.get(path)
+            assert response.status_code == 503, path
+            assert response.headers["retry-after"] == "2"
+            assert "being prepared" in response.text
+            assert "default-src 'self'" in response.headers["content-security-policy"]
+        assert client.get("/api/v1/report").json()["parameter"] == "path"
+        # a profile, a chosen period, a search: computed when asked
+        assert client.get("/jurisdiction/county:42055").status_code == 200
+        assert client.get("/report?start=2015-01-01").status_code == 200
+        assert client.get("/search?q=franklin").status_code == 200
+        warmer.disk.put(done_key("/"), "1")
+        assert client.get("/").status_code == 200
+        warmer.proc = None  # the child has finished: every page as before
+        assert client.get("/report").status_code == 200
+        assert client.get("/jurisdictions").status_code == 200
+
+
+def test_which_pages_wait_for_the_warmer():
+    assert whole_store("/", b"") and whole_store("/downloads/facilities.csv", b"")
+    assert whole_store("/audits/doj.csv", b"") and whole_store("/api/v1/audits/doj.csv", b"")
+    assert not whole_store("/report", b"start=2015-01-01")
+    assert not whole_store("/jurisdiction/county:42055", b"")
+    assert not whole_store("/api/v1/totals", b"")
+
+
+@pytest.mark.parametrize("workers", [2])
+def test_the_site_is_the_same_built_by_one_process_or_several(pa_store, tmp_path, workers):
+    from detainerwatch.publish.diskcache import cache_path
+    from detainerwatch.web.static_site import publish_site
+
+    db = tmp_path / "pa.duckdb"
+    shutil.copy(pa_store, db)
+    sites = {}
+    for n in (1, workers):
+        for suffix in ("", "-wal", "-shm"):  # every page computed again, none from the disk
+            Path(str(cache_path(db)) + suffix).unlink(missing_ok=True)
+        sites[n] = tmp_path / f"site-{n}"
+        result = publish_site(db, sites[n], workers=n)
+        assert result["pages"] > 100
+    one = sorted(p.relative_to(sites[1]) for p in sites[1].rglob("*") if p.is_file())
+    many = sorted(p.relative_to(sites[workers]) for p in sites[workers].rglob("*") if p.is_file())
+    assert one == many
+    for rel in one:
+        assert (sites[1] / rel).read_bytes() == (sites[workers] / rel).read_bytes(), rel
