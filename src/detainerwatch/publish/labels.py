@@ -12,6 +12,16 @@ from ..handfiles import hand_path
 FILE = "outcome_classes.csv"
 
 
+def fmt(value: object) -> str:
+    """A count as a reader sees it (1,234; "-" for none). Here, not in output, so a command
+    that prints counts loads no template engine (issue 16); output re-exports it."""
+    if value is None:
+        return "-"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return str(value)
+
+
 @lru_cache(maxsize=4)
 def _read(mtime: float) -> tuple[dict[str, str], ...]:
     with open(hand_path(FILE), newline="", encoding="utf-8") as fh:
