@@ -137,11 +137,19 @@ def main(argv: list[str] | None = None) -> None:
             lines = EVAL_SET.read_text(encoding="utf-8").splitlines()
             one = tmp / "one.csv"
             one.write_text("\n".join(lines[:2]) + "\n", encoding="utf-8")
-            for name, path, goal in (
-                ("resolve of one row (with the demo store)", one, 0.6),
-                (f"resolve of {len(lines) - 1:,} rows (evaluation set)", EVAL_SET, 3.0),
+            none = tmp / "no-store.duckdb"  # resolve without a store: no facility dictionary
+            for name, db, path, goal in (
+                ("resolve of one row, no store", none, one, 0.6),
+                (f"resolve of {len(lines) - 1:,} rows, no store", none, EVAL_SET, 3.0),
+                ("resolve of one row, demo store's dictionary", demo, one, 0.6),
+                (
+                    f"resolve of {len(lines) - 1:,} rows, demo store's dictionary",
+                    demo,
+                    EVAL_SET,
+                    3.0,
+                ),
             ):
-                m = measure(name, _cmd(demo, "resolve", str(path)), env=env)
+                m = measure(name, _cmd(db, "resolve", str(path)), env=env)
                 results[f"demo {name}"] = _row(m, goal)
         site = tmp / "site"
         m = measure(
