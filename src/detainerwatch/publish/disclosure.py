@@ -461,24 +461,44 @@ class Grid:
     def _two_per_line(self) -> None:
         """The fast first pass: no equality may hold exactly one unknown cell (it would be its
         published cells' difference); withhold the smallest eligible cell beside it, repeated
-        until every equality holds none or at least two. Propagation then finds the rest."""
-        changed = True
-        while changed:
-            changed = False
-            for ci, terms in enumerate(self.constraints):
-                unknown = [k for k, _ in terms if self.unknown(k)]
+        until every equality holds none or at least two. Propagation then finds the rest.
+
+        Passes in the equalities' order, as ever, but a pass visits only the equalities whose
+        cells changed since their last visit (a visit's outcome depends on nothing else), so a
+        cell withheld costs its equalities, not another look at every equality (issue 16)."""
+        smax = small_max()
+        cons_of: dict[_Key, list[int]] = {}
+        for ci, terms in enumerate(self.constraints):
+            for k, _ in terms:
+                cons_of.setdefault(k, []).append(ci)
+        pending = list(range(len(self.constraints)))  # this pass's equalities, in order
+        while pending:
+            heapq.heapify(pending)
+            in_pass = set(pending)
+            later: set[int] = set()  # changed before the point this pass has reached
+            while pending:
+                ci = heapq.heappop(pending)
+                in_pass.discard(ci)
+                unknown = [k for k, _ in self.constraints[ci] if self.unknown(k)]
                 if len(unknown) != 1:
                     continue
                 k = unknown[0]
                 if k in self.hidden and k not in self.sensitive:
                     continue
-                if k in self.hidden and not 1 <= self.values.get(k, 0) <= small_max():
+                if k in self.hidden and not 1 <= self.values.get(k, 0) <= smax:
                     continue
                 cands = self._candidates(ci)
                 if cands:
                     pick = min(cands, key=lambda c: (self.values[c] == 0, self.values[c], str(c)))
                     self.shown[pick] = "x"
-                    changed = True
+                    for cj in cons_of[pick]:
+                        if cj > ci:
+                            if cj not in in_pass:
+                                in_pass.add(cj)
+                                heapq.heappush(pending, cj)
+                        else:
+                            later.add(cj)
+            pending = list(later)
 
     def _candidates(self, ci: int) -> list[_Key]:
         return [k for k, _ in self.constraints[ci] if k in self.eligible and not self.unknown(k)]
