@@ -145,3 +145,17 @@ def _chromium_missing():
         "does this as root), or set DETAINERWATCH_SKIP_BROWSER=1 to skip browser tests",
         pytrace=False,
     )
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _collect_after_module():
+    """After each test module, collect garbage: a web app made by a test (create_app) holds its
+    read-only DuckDB connection until the app's reference cycles are collected, and until then
+    a later test's connection to the same store with another configuration is refused ("Can't
+    open a connection to same database file with a different configuration"). Seen once
+    test_faces's app outlived its module into test_ingest_pa; whether it bites depended on
+    when Python's collector happened to run."""
+    yield
+    import gc
+
+    gc.collect()

@@ -5,15 +5,34 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from typing import TYPE_CHECKING, Any
+
 import click
-from rich.console import Console
 
 from .. import __version__
 from ..errors import InputError, UsageError
 
-err_console = Console(stderr=True)
-# Wide when not a terminal, so piped tables are not folded.
-out_console = Console(width=None if sys.stdout.isatty() else 200)
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    err_console: Console
+    out_console: Console
+
+
+def __getattr__(name: str) -> Any:
+    """err_console and out_console, made on first use: rich costs about 0.1 s of start-up, and
+    a report or profile prints plain lines (issue 16). Command modules take them inside their
+    functions (`from . import out_console`)."""
+    if name not in ("err_console", "out_console"):
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from rich.console import Console
+
+    consoles = globals()
+    if "err_console" not in consoles:
+        consoles["err_console"] = Console(stderr=True)
+        # Wide when not a terminal, so piped tables are not folded.
+        consoles["out_console"] = Console(width=None if sys.stdout.isatty() else 200)
+    return consoles[name]
 
 
 INTERRUPTED = "interrupted; the store is unchanged"

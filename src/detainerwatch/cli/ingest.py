@@ -5,19 +5,28 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-import click
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
-from rich.text import Text
+from typing import TYPE_CHECKING
 
-from . import cli, err_console, out_console
+import click
+
+from . import cli
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 
 class _RichProgress:
     """Shows a bar for sheets that take more than a moment (rich hides quick ones)."""
 
     def __init__(self, console: Console):
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+        )
+
         self.bar = Progress(
             TextColumn("{task.description}"),
             BarColumn(),
@@ -73,6 +82,7 @@ def ingest(obj, paths, release, encoding, quiet, accept_unmapped):
     from ..store import connect
     from ..pipeline import after_ingest
     from ..store.ingest import ingest as run_ingest, new_store_guard
+    from . import err_console
 
     check_encoding(encoding)
     for path in paths:  # a FIFO or /dev/zero would block the checksum before any message
@@ -108,6 +118,11 @@ def ingest(obj, paths, release, encoding, quiet, accept_unmapped):
 
 
 def _print_load_report(rep) -> None:
+    from rich.table import Table
+    from rich.text import Text
+
+    from . import out_console
+
     for name, reason in rep.skipped_sheets:
         out_console.print(f"  sheet {name!r} not ingested: {reason}", soft_wrap=True, markup=False)
     for sheet in rep.sheets:

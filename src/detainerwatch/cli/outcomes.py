@@ -7,7 +7,7 @@ import sys
 
 import click
 
-from . import cli, out_console
+from . import cli
 from .report import _date  # the one date option parser of the CLI
 
 
@@ -94,6 +94,8 @@ def outcomes(obj, release, windows, by, period, start, end, state, fmt):
         writer.writerows(rows)
         return
     from rich.table import Table
+
+    from . import out_console
 
     click.echo(
         f"What followed detainers of release {result['release']} (last recorded date "

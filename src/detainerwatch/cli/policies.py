@@ -6,9 +6,7 @@ import sys
 from pathlib import Path
 
 import click
-from rich.text import Text
 
-from ..publish import csvsafe
 from . import cli
 
 
@@ -42,8 +40,6 @@ def policies_add(obj, files):
 @click.pass_obj
 def policies_list(obj, state, fmt):
     """List the policy records in the store (built-in and added)."""
-    from rich.table import Table
-
     from ..link import gazetteer as gz
     from ..publish.queries import POLICY_LIST_COLUMNS, connect_read, policy_list
     from . import out_console
@@ -58,10 +54,15 @@ def policies_list(obj, state, fmt):
     cols = POLICY_LIST_COLUMNS
     rows = [[getattr(p, c) for c in cols] for p in records]
     if fmt == "csv":
+        from ..publish import csvsafe
+
         writer = csvsafe.writer(sys.stdout)
         writer.writerow(cols)
         writer.writerows(rows)
         return
+    from rich.table import Table
+    from rich.text import Text
+
     table = Table(*cols)
     for r in rows:
         table.add_row(*[Text("" if v is None else str(v)) for v in r])  # never markup

@@ -11,7 +11,7 @@ from pathlib import Path
 import click
 
 from ..errors import UsageError
-from . import cli, err_console
+from . import cli
 
 
 @cli.command()
@@ -45,6 +45,8 @@ def publish(obj, out):
     building = Path(tempfile.mkdtemp(prefix=f".{out.name}.building-", dir=out.parent))
     try:
         if sys.stderr.isatty():
+            from . import err_console
+
             with err_console.status("writing pages") as status:
                 result = publish_site(
                     obj["db"], building, progress=lambda p: status.update(f"writing {p}")

@@ -10,10 +10,8 @@ import json
 import sys
 
 import click
-from rich.table import Table
-from rich.text import Text
 
-from . import cli, out_console
+from . import cli
 
 
 @cli.command()
@@ -49,6 +47,11 @@ def query(obj, sql, fmt):
             json.dumps([dict(zip(names, r, strict=True)) for r in rows], default=str, indent=1)
         )
     else:
+        from rich.table import Table
+        from rich.text import Text
+
+        from . import out_console
+
         table = Table()
         for n in names:
             table.add_column(Text(n))

@@ -7,9 +7,8 @@ import sys
 from pathlib import Path
 
 import click
-from rich.table import Table
 
-from . import cli, out_console
+from . import cli
 
 
 def _spans(periods) -> str:
@@ -87,6 +86,10 @@ def releases(obj, fmt):
     if not found:
         click.echo("no detainer releases in the store")
         return
+    from rich.table import Table
+
+    from . import out_console
+
     table = Table(
         "release",
         "layouts",

@@ -116,7 +116,7 @@ def profile(obj, jurisdiction, release, out):
         counted = coverage_line(con)
     finally:
         con.close()
-    from ..publish.output import fmt
+    from ..publish.labels import fmt
 
     t = result["totals"]
     span = (

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from . import cli, err_console
+from . import cli
 
 _OTHER_LAYOUTS = ["ddp-detainers-2026", "lesa-stu", "ice-enforcement-2026", "ddp-enforcement-2026"]
 
@@ -84,6 +84,7 @@ def synth(layout, rows, out, seed, sheet_rows, fmt, generation, no_row_names, st
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
     from ..synth import synthesize
+    from . import err_console
 
     if layout in _OTHER_LAYOUTS:
         _synth_other(layout, rows, out, seed, fmt, generation, no_row_names, state)

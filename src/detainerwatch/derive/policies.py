@@ -14,11 +14,10 @@ import csv
 import datetime as dt
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from collections.abc import Sequence
 from pathlib import Path
 
-import addfips
-import us
 
 from ..errors import InputError
 from ..handfiles import HAND_DIR
@@ -103,7 +102,14 @@ DATE_RE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
 
 DDL = POLICIES_DDL  # the table is defined in store/schema.py
 
-_ADDFIPS = addfips.AddFIPS()
+
+@lru_cache(maxsize=1)
+def _addfips() -> Any:
+    """addfips's county lists, loaded on first need (a county record without county_fips): they
+    took 0.1 s of every command's start-up (issue 16)."""
+    import addfips
+
+    return addfips.AddFIPS()
 
 
 @dataclass
@@ -169,6 +175,8 @@ def read_policy_file(path: Path, origin: str = "user") -> list[Policy]:
 
 
 def _from_state_law(row: dict[str, Any]) -> dict[str, Any]:
+    import us  # the states list: loaded when policies are read, not by every command
+
     state = us.states.lookup(row["state"]) if row.get("state") else None
     out = {c: row.get(c, "") for c in RECORD_COLUMNS}
     out.update(
@@ -191,6 +199,8 @@ def _validate(path: Path, row: int, v: dict[str, Any]) -> dict[str, Any]:
             fail(column, "a value")
     if v["jurisdiction_type"] not in POLICY_JURISDICTION_TYPES:
         fail("jurisdiction_type", "one of " + ", ".join(sorted(POLICY_JURISDICTION_TYPES)))
+    import us
+
     state = us.states.lookup(v["state"]) if len(v["state"]) == 2 else None
     if state is None:
         fail("state", "a USPS state code such as PA")
@@ -212,7 +222,7 @@ def _validate(path: Path, row: int, v: dict[str, Any]) -> dict[str, Any]:
             fail(column, "a date YYYY-MM-DD, YYYY-MM or YYYY")
     county = v.get("county_fips", "")
     if v["jurisdiction_type"] == "county" and not county:
-        county = _ADDFIPS.get_county_fips(v["jurisdiction_name"], state=state.abbr) or ""
+        county = _addfips().get_county_fips(v["jurisdiction_name"], state=state.abbr) or ""
         if not county:
             fail("jurisdiction_name", f"a county of {state.abbr} (or give county_fips)")
         v["county_fips"] = county

@@ -701,6 +701,9 @@ def _map_svg(spec: Spec) -> str:
 # ---- output ------------------------------------------------------------------------------------
 
 
+PNG_SCALE = 1.5
+
+
 def svg(spec: Spec) -> str:
     """The chart's SVG, drawn once per spec (a report's page and its PNG share it)."""
     drawn = spec.get("_svg")
@@ -711,7 +714,15 @@ def svg(spec: Spec) -> str:
 
 
 def png(spec: Spec) -> bytes:
-    """The chart as PNG (rasterised from its SVG by resvg; no JavaScript engine)."""
-    import vl_convert as vlc
+    """The chart as PNG (rasterised from its SVG by resvg; no JavaScript engine), kept in the
+    cache folder by its SVG (publish/filecache.py): the same chart is rasterised once."""
+    from . import filecache
 
-    return bytes(vlc.svg_to_png(svg(spec), scale=1.5))
+    drawn = svg(spec)
+
+    def render() -> bytes:
+        import vl_convert as vlc
+
+        return bytes(vlc.svg_to_png(drawn, scale=PNG_SCALE))
+
+    return filecache.png(drawn, PNG_SCALE, render)

@@ -27,6 +27,7 @@ from __future__ import annotations
 from collections.abc import Callable, Set as AbstractSet
 from typing import Any, TypeVar, overload
 
+import heapq
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -251,67 +252,144 @@ class Grid:
 
     def propagate(self) -> dict[_Key, list[float]]:
         """Bounds of every unknown cell a reader can derive: each equality tightens each of its
-        unknowns by the others' bounds, repeated (worklist) until nothing changes."""
-        bounds: dict[_Key, list[float]] = {}
-        for key in set(self.shown) | self.hidden:
-            bounds[key] = [1, small_max()] if self.shown.get(key) == "<5" else [0, INF]
-        usable: list[tuple[list[tuple[_Key, int]], int]] = []
-        cons_of: dict[_Key, list[int]] = {}
+        unknowns by the others' bounds, repeated (worklist) until nothing changes.
+
+        Near-linear (issue 16): each equality keeps the sums of its unknowns' ends up to date as
+        bounds change, and a heap of its unknowns by width, so a visit looks only at the cells it
+        can tighten (those wider than the equality's slack, or the one unknown left unbounded)
+        instead of every cell of a column of thousands. Every tightening is the same projection
+        as before (the equality's exact range for the cell given the others' bounds), so the
+        worklist ends at the same bounds, the one fixed point of these projections."""
+        smax = small_max()
+        keys = list(set(self.shown) | self.hidden)
+        index = {k: u for u, k in enumerate(keys)}
+        lo: list[float] = []
+        hi: list[float] = []
+        for key in keys:
+            if self.shown.get(key) == "<5":
+                lo.append(1)
+                hi.append(smax)
+            else:
+                lo.append(0)
+                hi.append(INF)
+        # the usable equalities: unknown members (cell, coefficient), and the constant
+        mem_u: list[list[int]] = []
+        mem_a: list[list[int]] = []
+        consts: list[float] = []
+        cons_of: list[list[tuple[int, int]]] = [[] for _ in keys]  # u -> [(equality, position)]
         for terms in self.constraints:
-            unknown = [(k, a) for k, a in terms if k in bounds]
-            if not unknown:
+            us = [index[k] for k, _ in terms if k in index]
+            if not us:
                 continue
-            const = -sum(a * self.values[k] for k, a in terms if k not in bounds)
-            for k, _ in unknown:
-                cons_of.setdefault(k, []).append(len(usable))
-            usable.append((unknown, const))
-        queue = list(range(len(usable)))
-        queued = set(queue)
-        budget = 60 * len(usable) + 1000
+            ci = len(consts)
+            mem_u.append(us)
+            mem_a.append([a for k, a in terms if k in index])
+            consts.append(-sum(a * self.values[k] for k, a in terms if k not in index))
+            for p, u in enumerate(us):
+                cons_of[u].append((ci, p))
+        n = len(consts)
+        # per equality: sums of the members' a*x lower and upper ends (infinities counted
+        # apart, and which members they are), and a max-heap of finite widths (lazy)
+        lo_fin = [0.0] * n
+        hi_fin = [0.0] * n
+        lo_inf: list[set[int]] = [set() for _ in range(n)]
+        hi_inf: list[set[int]] = [set() for _ in range(n)]
+        heaps: list[list[tuple[float, int]]] = [[] for _ in range(n)]
+
+        def ends(u: int, a: int) -> tuple[float, float]:
+            return (a * lo[u], a * hi[u]) if a > 0 else (a * hi[u], a * lo[u])
+
+        def add(ci: int, p: int, e_lo: float, e_hi: float, sign: int) -> None:
+            if e_lo == -INF:
+                (lo_inf[ci].add if sign > 0 else lo_inf[ci].discard)(p)
+            else:
+                lo_fin[ci] += sign * e_lo
+            if e_hi == INF:
+                (hi_inf[ci].add if sign > 0 else hi_inf[ci].discard)(p)
+            else:
+                hi_fin[ci] += sign * e_hi
+
+        for ci in range(n):
+            heap = heaps[ci]
+            for p, (u, a) in enumerate(zip(mem_u[ci], mem_a[ci], strict=True)):
+                e_lo, e_hi = ends(u, a)
+                add(ci, p, e_lo, e_hi, 1)
+                if e_lo != -INF and e_hi != INF:
+                    heap.append((e_lo - e_hi, p))
+            heapq.heapify(heap)
+
+        # Shortest equalities first: a row's few cells settle before a column of thousands is
+        # visited, so the column tightens its cells once rather than once per settled row.
+        size = [len(us) for us in mem_u]
+        queue = [(size[ci], ci) for ci in range(n)]
+        heapq.heapify(queue)
+        queued = [True] * n
+        budget = 60 * n + 1000
         while queue and budget > 0:
             budget -= 1
-            ci = queue.pop()
-            queued.discard(ci)
-            unknown, const = usable[ci]
-            # sums of a*x over the unknowns' lower and upper ends, infinities counted apart
-            lo_fin = hi_fin = 0.0
-            lo_inf = hi_inf = 0
-            ends = []
-            for k, a in unknown:
-                b = bounds[k]
-                lo, hi = (a * b[0], a * b[1]) if a > 0 else (a * b[1], a * b[0])
-                ends.append((lo, hi))
-                if lo == -INF:
-                    lo_inf += 1
-                else:
-                    lo_fin += lo
-                if hi == INF:
-                    hi_inf += 1
-                else:
-                    hi_fin += hi
-            for (k, a), (own_lo, own_hi) in zip(unknown, ends, strict=True):
+            ci = heapq.heappop(queue)[1]
+            queued[ci] = False
+            const = consts[ci]
+            us, coeffs = mem_u[ci], mem_a[ci]
+            n_lo_inf, n_hi_inf = len(lo_inf[ci]), len(hi_inf[ci])
+            # which members this equality can tighten
+            cands: set[int] = set()
+            threshold = INF
+            if n_hi_inf == 0:  # lower ends: members wider than the slack, or unbounded below
+                cands |= lo_inf[ci]
+                threshold = hi_fin[ci] - const
+            elif n_hi_inf == 1:
+                cands |= hi_inf[ci]
+            if n_lo_inf == 0:  # upper ends: likewise
+                cands |= hi_inf[ci]
+                threshold = min(threshold, const - lo_fin[ci])
+            elif n_lo_inf == 1:
+                cands |= lo_inf[ci]
+            heap = heaps[ci]
+            popped: list[tuple[float, int]] = []
+            while heap and -heap[0][0] > threshold:
+                item = heapq.heappop(heap)
+                neg_w, p = item
+                e_lo, e_hi = ends(us[p], coeffs[p])
+                if e_lo - e_hi == neg_w:  # current (a stale entry had a wider range)
+                    popped.append(item)
+                    cands.add(p)
+            for p in sorted(cands):
+                u, a = us[p], coeffs[p]
+                own_lo, own_hi = ends(u, a)
+                n_lo_inf, n_hi_inf = len(lo_inf[ci]), len(hi_inf[ci])
                 if own_lo == -INF:
-                    rest_lo = -INF if lo_inf > 1 else lo_fin
+                    rest_lo = -INF if n_lo_inf > 1 else lo_fin[ci]
                 else:
-                    rest_lo = -INF if lo_inf else lo_fin - own_lo
+                    rest_lo = -INF if n_lo_inf else lo_fin[ci] - own_lo
                 if own_hi == INF:
-                    rest_hi = INF if hi_inf > 1 else hi_fin
+                    rest_hi = INF if n_hi_inf > 1 else hi_fin[ci]
                 else:
-                    rest_hi = INF if hi_inf else hi_fin - own_hi
+                    rest_hi = INF if n_hi_inf else hi_fin[ci] - own_hi
                 t_lo, t_hi = const - rest_hi, const - rest_lo  # range of a * x
-                lo, hi = (t_lo, t_hi) if a > 0 else (-t_hi, -t_lo)
-                b = bounds[k]
-                changed = False
-                if lo > b[0]:
-                    b[0], changed = lo, True
-                if hi < b[1]:
-                    b[1], changed = hi, True
-                if changed:
-                    for cj in cons_of[k]:
-                        if cj != ci and cj not in queued:
-                            queued.add(cj)
-                            queue.append(cj)
-        return bounds
+                new_lo, new_hi = (t_lo, t_hi) if a > 0 else (-t_hi, -t_lo)
+                was_lo, was_hi = lo[u], hi[u]
+                if new_lo <= was_lo and new_hi >= was_hi:
+                    continue
+                lo[u], hi[u] = max(new_lo, was_lo), min(new_hi, was_hi)
+                for cj, pj in cons_of[u]:
+                    aj = mem_a[cj][pj]
+                    o_lo, o_hi = (
+                        (aj * was_lo, aj * was_hi) if aj > 0 else (aj * was_hi, aj * was_lo)
+                    )
+                    add(cj, pj, o_lo, o_hi, -1)
+                    e_lo, e_hi = ends(u, aj)
+                    add(cj, pj, e_lo, e_hi, 1)
+                    if e_lo != -INF and e_hi != INF:
+                        heapq.heappush(heaps[cj], (e_lo - e_hi, pj))
+                    if cj != ci and not queued[cj]:
+                        queued[cj] = True
+                        heapq.heappush(queue, (size[cj], cj))
+            for neg_w, p in popped:  # unchanged members go back on the heap
+                e_lo, e_hi = ends(us[p], coeffs[p])
+                if e_lo - e_hi == neg_w:
+                    heapq.heappush(heap, (neg_w, p))
+        return {key: [lo[u], hi[u]] for u, key in enumerate(keys)}
 
     def solvable(self, bounds: dict[_Key, list[float]]) -> list[Any]:
         """Person-attribute cells of 1-4 a reader can work out exactly."""
@@ -383,24 +461,44 @@ class Grid:
     def _two_per_line(self) -> None:
         """The fast first pass: no equality may hold exactly one unknown cell (it would be its
         published cells' difference); withhold the smallest eligible cell beside it, repeated
-        until every equality holds none or at least two. Propagation then finds the rest."""
-        changed = True
-        while changed:
-            changed = False
-            for ci, terms in enumerate(self.constraints):
-                unknown = [k for k, _ in terms if self.unknown(k)]
+        until every equality holds none or at least two. Propagation then finds the rest.
+
+        Passes in the equalities' order, as ever, but a pass visits only the equalities whose
+        cells changed since their last visit (a visit's outcome depends on nothing else), so a
+        cell withheld costs its equalities, not another look at every equality (issue 16)."""
+        smax = small_max()
+        cons_of: dict[_Key, list[int]] = {}
+        for ci, terms in enumerate(self.constraints):
+            for k, _ in terms:
+                cons_of.setdefault(k, []).append(ci)
+        pending = list(range(len(self.constraints)))  # this pass's equalities, in order
+        while pending:
+            heapq.heapify(pending)
+            in_pass = set(pending)
+            later: set[int] = set()  # changed before the point this pass has reached
+            while pending:
+                ci = heapq.heappop(pending)
+                in_pass.discard(ci)
+                unknown = [k for k, _ in self.constraints[ci] if self.unknown(k)]
                 if len(unknown) != 1:
                     continue
                 k = unknown[0]
                 if k in self.hidden and k not in self.sensitive:
                     continue
-                if k in self.hidden and not 1 <= self.values.get(k, 0) <= small_max():
+                if k in self.hidden and not 1 <= self.values.get(k, 0) <= smax:
                     continue
                 cands = self._candidates(ci)
                 if cands:
                     pick = min(cands, key=lambda c: (self.values[c] == 0, self.values[c], str(c)))
                     self.shown[pick] = "x"
-                    changed = True
+                    for cj in cons_of[pick]:
+                        if cj > ci:
+                            if cj not in in_pass:
+                                in_pass.add(cj)
+                                heapq.heappush(pending, cj)
+                        else:
+                            later.add(cj)
+            pending = list(later)
 
     def _candidates(self, ci: int) -> list[_Key]:
         return [k for k, _ in self.constraints[ci] if k in self.eligible and not self.unknown(k)]

@@ -9,6 +9,16 @@ from ..handfiles import read_csv, read_yaml
 FILE = "outcome_classes.csv"
 
 
+def fmt(value: object) -> str:
+    """A count as a reader sees it (1,234; "-" for none). Here, not in output, so a command
+    that prints counts loads no template engine (issue 16); output re-exports it."""
+    if value is None:
+        return "-"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return str(value)
+
+
 def outcome_classes() -> tuple[dict[str, str], ...]:
     """The rows of the hand file (handfiles: read again when it changes)."""
     return read_csv(FILE)

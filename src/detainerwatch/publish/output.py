@@ -13,16 +13,9 @@ from jinja2 import ChoiceLoader, Environment, PackageLoader, select_autoescape
 
 from ..derive.facts import OUTCOMES
 from . import charts, csvsafe
+from .filecache import bytecode_cache
 from .disclosure import require
-from .labels import outcome_label, page_rows
-
-
-def fmt(value: object) -> str:
-    if value is None:
-        return "-"
-    if isinstance(value, int):
-        return f"{value:,}"
-    return str(value)
+from .labels import fmt, outcome_label, page_rows
 
 
 def pct(value: float | None) -> str:
@@ -43,6 +36,7 @@ def environment() -> Environment:
             ]
         ),
         autoescape=select_autoescape(["html"]),
+        bytecode_cache=bytecode_cache(),  # templates compiled once, not on every command
         trim_blocks=True,
         lstrip_blocks=True,
     )

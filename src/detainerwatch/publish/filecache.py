@@ -1,0 +1,104 @@
+"""Work that depends only on its input, kept between commands (issue 16).
+
+Two things every report or profile did again on each command though their input had not
+changed: compiling the Jinja templates (about 0.2-0.4 s) and rasterising each chart's SVG to PNG
+(about 0.15 s a chart). Both are kept in a cache folder keyed by their whole input, so an entry
+can never be stale: a template's compiled code by its source (Jinja's own bytecode cache, which
+checks the source's checksum and the Python version), a PNG by a hash of its SVG, the scale and
+the rasteriser installed. A new store, a changed template or chart, another rasteriser: another
+key. Nothing person-level is kept, only compiled templates and pictures of published charts.
+
+The folder is DETAINERWATCH_CACHE_DIR, else $XDG_CACHE_HOME/detainerwatch, else
+~/.cache/detainerwatch; DETAINERWATCH_CACHE_DIR=off (or a folder that cannot be written) turns
+the cache off, and everything works as before, only slower.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from collections.abc import Callable
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from jinja2 import BytecodeCache
+
+OFF = "off"
+
+
+def cache_dir() -> Path | None:
+    """The cache folder (made when missing), or None when it is off or cannot be written."""
+    chosen = os.environ.get("DETAINERWATCH_CACHE_DIR")
+    if chosen is not None and chosen.strip().lower() in (OFF, ""):
+        return None
+    if chosen:
+        folder = Path(chosen)
+    else:
+        base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+        folder = Path(base) / "detainerwatch"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return None
+    return folder if os.access(folder, os.W_OK) else None
+
+
+def bytecode_cache() -> BytecodeCache | None:
+    """Jinja's bytecode cache in the cache folder (compiled templates, keyed by source)."""
+    folder = cache_dir()
+    if folder is None:
+        return None
+    from jinja2 import FileSystemBytecodeCache
+
+    sub = folder / "templates"
+    try:
+        sub.mkdir(exist_ok=True)
+    except OSError:
+        return None
+    return FileSystemBytecodeCache(str(sub))
+
+
+@lru_cache(maxsize=1)
+def _rasteriser_stamp() -> str:
+    """The installed rasteriser (vl_convert's files: names, sizes, modification times), found
+    without importing it (finding its compiled submodule would import the package)."""
+    from importlib.util import find_spec
+
+    spec = find_spec("vl_convert")
+    if spec is None or not spec.origin:
+        return "unknown"
+    folder = Path(spec.origin).parent
+    parts = []
+    for p in sorted(folder.iterdir()):
+        if p.is_file():
+            st = p.stat()
+            parts.append(f"{p.name}:{st.st_size}:{st.st_mtime_ns}")
+    return f"{folder}|" + "|".join(parts)
+
+
+def png(svg: str, scale: float, render: Callable[[], bytes]) -> bytes:
+    """The PNG of `svg` at `scale`: from the cache when drawn before, else render() kept."""
+    folder = cache_dir()
+    if folder is None:
+        return render()
+    key = hashlib.sha256(
+        f"{_rasteriser_stamp()}\n{scale!r}\n".encode() + svg.encode("utf-8")
+    ).hexdigest()
+    path = folder / "png" / key[:2] / f"{key}.png"
+    try:
+        return path.read_bytes()
+    except OSError:
+        pass
+    data = render()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)  # whole or absent: a reader never sees half a file
+    except OSError:
+        pass
+    return data
