@@ -523,6 +523,7 @@ def create_app(
             yield
         finally:
             warmer.stop()
+            store.read.close()  # the read-only connection, so the store can be written again
 
     app = Starlette(
         routes=routes,
