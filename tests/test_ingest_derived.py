@@ -53,3 +53,42 @@ def test_jurisdiction_ids_computed_per_facility_equal_the_per_row_rule(
         assert sum(str(r[3]).startswith("unknown:00:") for r in view) > 1_000
     finally:
         con.close()
+
+
+def test_duplicate_flags_follow_the_release_across_files(tmp_path: Path) -> None:
+    import datetime as dt
+
+    from detainerwatch.store.ingest import flag_likely_duplicates
+
+    from conftest import detainer_row, run, write_detainer_workbook
+
+    a = write_detainer_workbook(
+        tmp_path / "a.xlsx",
+        [detainer_row(**{"Anonymized Identifier": k}) for k in ("A", "A", "B")],
+    )
+    b = write_detainer_workbook(
+        tmp_path / "b.xlsx",
+        [
+            detainer_row(**{"Anonymized Identifier": "B"}),  # B's second row: in another file
+            detainer_row(
+                **{"Anonymized Identifier": "A", "Detainer Prepare Date": dt.date(2025, 11, 1)}
+            ),
+            detainer_row(**{"Anonymized Identifier": None}),
+            detainer_row(**{"Anonymized Identifier": None}),
+        ],
+    )
+    db = tmp_path / "s.duckdb"
+    assert run(db, "ingest", "--release", "r1", a).exit_code == 0
+    assert run(db, "ingest", "--release", "r1", b).exit_code == 0
+    flags = "SELECT source_id, row_number, likely_duplicate FROM detainers ORDER BY 1, 2"
+    want = [(1, 8, False), (1, 9, True), (1, 10, False)]
+    want += [(2, 8, True), (2, 9, False), (2, 10, False), (2, 11, False)]
+    con = duckdb.connect(str(db))
+    try:
+        assert con.execute(flags).fetchall() == want
+        # Flags a store holds wrongly (rows without an identifier included) are set right.
+        con.execute("UPDATE detainers SET likely_duplicate = NOT likely_duplicate")
+        assert flag_likely_duplicates(con, "r1") == 2
+        assert con.execute(flags).fetchall() == want
+    finally:
+        con.close()
