@@ -103,6 +103,7 @@ def run(paths: list[Path]) -> None:
     from detainerwatch.store import connect
 
     import detainerwatch.link as link
+    import detainerwatch.link.area as area
 
     _timed(store_ingest, "file_sha256", "checksum")
     _timed(store_ingest, "null_markers", "markers, null texts, controls (Arrow)")
@@ -111,6 +112,7 @@ def run(paths: list[Path]) -> None:
     _timed(store_ingest, "check_mapped", "unmapped-value check")
     _timed(store_ingest, "flag_likely_duplicates", "duplicate flags")
     _timed(link, "refresh_attribution", "derived: attribution (gazetteer, resolver)")
+    _timed(area, "refresh_area_attribution", "derived: area attribution")
     _timed(policies, "refresh_policies", "derived: policies")
     _timed(releases, "refresh", "derived: releases")
     _timed(facts, "materialize", "derived: facts table")
@@ -126,7 +128,6 @@ def run(paths: list[Path]) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         con = connect(Path(tmp) / "stages.duckdb")
         wall, cpu = time.perf_counter(), time.process_time()
-        pipeline.before_ingest()
         store_ingest.ingest(_Connection(con), paths, finalize=pipeline.after_ingest)
         con.close()
         wall, cpu = time.perf_counter() - wall, time.process_time() - cpu

@@ -21,7 +21,7 @@ from ..errors import UsageError
 from ..handfiles import read_csv
 from ..store.schema import FACTS_STORED, facts_stored_ddl
 from . import releases
-from .ids import jurisdiction_id_sql
+from .ids import jurisdiction_id_sql, slug_sql
 from duckdb import DuckDBPyConnection
 from ..store.schema import create_temp_table, create_temp_table_as, create_temp_view
 
@@ -66,6 +66,11 @@ CRIMINALITY = {
 LOCAL_TYPES = ("county", "city", "regional", "state")
 
 JURISDICTION_ID = jurisdiction_id_sql("a.")  # names bounded: see derive/ids.py
+# The view computes a jurisdiction id once per attribution row (a distinct facility as
+# released), not once per detainer: the slug's regular expression per row was the largest
+# cost of the stored facts. A detainer whose facility has no attribution row gets the id the
+# same rule gives with every attribution column null (type unknown, state 00, its name).
+UNATTRIBUTED_ID = "'unknown:00:' || " + slug_sql("coalesce(d.facility_name, 'unnamed')")
 
 
 UNCLASSIFIED = "unclassified"  # outcome / request kind of a value no reviewed table maps
@@ -204,13 +209,14 @@ def _register_view(con: DuckDBPyConnection, view: str) -> None:
                coalesce(a.jurisdiction_type, 'unknown') AS jurisdiction_type,
                a.jurisdiction_name, a.state_abbr, a.state_fips, a.county_fips, a.place_fips,
                coalesce(a.needs_review, true) AS needs_review, a.confidence, a.method,
-               {jurisdiction_id_sql("a.", facility_name="d.facility_name")} AS jurisdiction_id
+               coalesce(a.jurisdiction_id, {UNATTRIBUTED_ID}) AS jurisdiction_id
         FROM detainers d
         LEFT JOIN dw_lift l ON lower(trim(d.lift_reason)) = l.lift_key
         LEFT JOIN dw_types t ON lower(trim(d.detainer_type)) = t.type_key
         LEFT JOIN dw_ncic n ON n.category = CASE WHEN regexp_full_match(trim(d.msc_charge_code), '[0-9]{{4}}')
                                                  THEN left(trim(d.msc_charge_code), 2) END
-        LEFT JOIN facility_attribution a
+        LEFT JOIN (SELECT *, {jurisdiction_id_sql()} AS jurisdiction_id
+                   FROM facility_attribution) a
           ON d.facility_name IS NOT DISTINCT FROM a.facility_name
          AND d.facility_city IS NOT DISTINCT FROM a.facility_city
          AND d.facility_state IS NOT DISTINCT FROM a.facility_state

@@ -822,18 +822,24 @@ def check_mapped(
 
 def flag_likely_duplicates(con: DuckDBPyConnection, release: str) -> int:
     """Same person identifier and prepare day within one release: every row after the first
-    is flagged. Nothing is dropped; identifiers never link rows across releases."""
-    con.execute("UPDATE detainers SET likely_duplicate = false WHERE release = ?", [release])
+    is flagged. Nothing is dropped; identifiers never link rows across releases.
+
+    Only rows whose flag changes are updated (the new rows' duplicates, as a rule): an update
+    of every row of the release made the commit rewrite the table's flags for all of them."""
     con.execute(
-        """UPDATE detainers SET likely_duplicate = true FROM (
-             SELECT source_id AS s, sheet AS sh, row_number AS r FROM (
-               SELECT source_id, sheet, row_number, row_number() OVER (
-                 PARTITION BY person_id, CAST(prepare_date AS DATE)
-                 ORDER BY source_id, sheet, row_number) AS k
-               FROM detainers WHERE release = ? AND person_id IS NOT NULL) WHERE k > 1) d
+        """UPDATE detainers SET likely_duplicate = d.dup FROM (
+             SELECT source_id AS s, sheet AS sh, row_number AS r, dup FROM (
+               SELECT source_id, sheet, row_number, likely_duplicate, row_number() OVER (
+                   PARTITION BY person_id, CAST(prepare_date AS DATE)
+                   ORDER BY source_id, sheet, row_number) > 1 AS dup
+               FROM detainers WHERE release = ? AND person_id IS NOT NULL)
+             WHERE dup <> likely_duplicate
+             UNION ALL  -- no identifier: never a duplicate
+             SELECT source_id, sheet, row_number, false FROM detainers
+             WHERE release = ? AND person_id IS NULL AND likely_duplicate) d
            WHERE detainers.release = ? AND detainers.source_id = d.s
              AND detainers.sheet IS NOT DISTINCT FROM d.sh AND detainers.row_number = d.r""",
-        [release, release],
+        [release, release, release],
     )
     return int(
         con.execute(
