@@ -33,9 +33,9 @@ JOIN = """FROM detainers d LEFT JOIN facility_attribution a
 def _ids(
     con: duckdb.DuckDBPyConnection,
 ) -> tuple[list[tuple[object, ...]], list[tuple[object, ...]]]:
-    facts._register_view(con, "dw_facts_test")
+    facts._register_view(con, "dw_facts_live")
     view = con.execute(
-        "SELECT source_id, sheet, row_number, jurisdiction_id FROM dw_facts_test ORDER BY 1, 2, 3"
+        "SELECT source_id, sheet, row_number, jurisdiction_id FROM dw_facts_live ORDER BY 1, 2, 3"
     ).fetchall()
     rule = con.execute(
         f"SELECT d.source_id, d.sheet, d.row_number, {PER_ROW_ID} {JOIN} ORDER BY 1, 2, 3"
