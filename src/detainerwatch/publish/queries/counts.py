@@ -283,20 +283,22 @@ class ReleaseEvidence(TypedDict):
     last_row: int | None
 
 
-def release_evidence(reader: Reader, scope: Scope) -> list[ReleaseEvidence]:
-    """Section IV: which releases and files the rows in scope come from, with their row spans."""
-    return cast(
-        list[ReleaseEvidence],
-        rows(
-            reader,
-            f"""
-        SELECT f.release, f.source_file, any_value(s.sha256) AS sha256, count(*) AS rows,
+def _evidence_sql(scope: Scope, *, by_sheet: bool) -> str:
+    """The source rows in scope by release and file (and sheet), with their row spans: the one
+    evidence query of report pages and profiles."""
+    sheet = "f.sheet, " if by_sheet else ""
+    return f"""
+        SELECT f.release, f.source_file, any_value(s.sha256) AS sha256, {sheet}count(*) AS rows,
                min(f.row_number) AS first_row, max(f.row_number) AS last_row
         FROM detainer_facts f JOIN sources s ON s.source_id = f.source_id WHERE {scope.where}
-        GROUP BY 1, 2 ORDER BY 1, 2""",
-            scope.params,
-        ),
-    )
+        GROUP BY f.release, f.source_file{", f.sheet" if by_sheet else ""}
+        ORDER BY 1, 2{", 4" if by_sheet else ""}"""
+
+
+def release_evidence(reader: Reader, scope: Scope) -> list[ReleaseEvidence]:
+    """Section IV: which releases and files the rows in scope come from, with their row spans."""
+    found = rows(reader, _evidence_sql(scope, by_sheet=False), scope.params)
+    return cast(list[ReleaseEvidence], found)
 
 
 class SheetEvidence(TypedDict):
@@ -313,18 +315,8 @@ class SheetEvidence(TypedDict):
 
 def sheet_evidence(reader: Reader, scope: Scope) -> list[SheetEvidence]:
     """A profile's evidence: releases, files and sheets of the rows in scope, with row spans."""
-    return cast(
-        list[SheetEvidence],
-        rows(
-            reader,
-            f"""
-        SELECT f.release, f.source_file, any_value(s.sha256) AS sha256, f.sheet,
-               count(*) AS rows, min(f.row_number) AS first_row, max(f.row_number) AS last_row
-        FROM detainer_facts f JOIN sources s ON s.source_id = f.source_id WHERE {scope.where}
-        GROUP BY f.release, f.source_file, f.sheet ORDER BY 1, 2, 4""",
-            scope.params,
-        ),
-    )
+    found = rows(reader, _evidence_sql(scope, by_sheet=True), scope.params)
+    return cast(list[SheetEvidence], found)
 
 
 class DoubtfulFacility(TypedDict):
