@@ -75,6 +75,9 @@ def test_whole_store_pages_are_being_prepared_until_the_warmer_made_them(pa_stor
             assert "being prepared" in response.text
             assert "default-src 'self'" in response.headers["content-security-policy"]
         assert client.get("/api/v1/report").json()["parameter"] == "path"
+        # a browser ignores Retry-After: the page asks to be reloaded itself; the API does not
+        assert '<meta http-equiv="refresh" content="2">' in client.get("/report").text
+        assert "refresh" not in client.get("/api/v1/report").text
         # a profile, a chosen period, a search: computed when asked
         assert client.get("/jurisdiction/county:42055").status_code == 200
         assert client.get("/report?start=2015-01-01").status_code == 200

@@ -506,14 +506,24 @@ def create_app(
     def busy(path: str) -> Response:
         message = (
             "This page is being prepared: its figures are computed from the whole store when "
-            f"the app starts. Try again in a moment (Retry-After: {RETRY_AFTER_S} s)."
+            "the app starts."
         )
         headers = {"retry-after": str(RETRY_AFTER_S)}
         if path.startswith("/api/"):
             return JSONResponse(
-                {"error": message, "parameter": "path"}, status_code=503, headers=headers
+                {
+                    "error": f"{message} Ask again after {RETRY_AFTER_S} s (Retry-After).",
+                    "parameter": "path",
+                },
+                status_code=503,
+                headers=headers,
             )
-        html = render("error.html", status_code=503, message=message)
+        html = render(
+            "error.html",
+            status_code=503,
+            message=f"{message} It reloads itself in {RETRY_AFTER_S} s.",
+            refresh=RETRY_AFTER_S,
+        )  # a browser ignores Retry-After: the page reloads itself
         return HTMLResponse(html, status_code=503, headers=headers)
 
     @contextlib.asynccontextmanager
