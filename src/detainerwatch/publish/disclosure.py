@@ -32,9 +32,8 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-import yaml
 
-from ..handfiles import hand_path
+from ..handfiles import read_yaml
 
 _T = TypeVar("_T")
 
@@ -44,13 +43,11 @@ MAX_ROUNDS = 40  # rounds of complementary suppression before the blunt pass
 # ---- rules ---------------------------------------------------------------------------------
 
 
-@lru_cache(maxsize=1)
 def rules() -> dict[str, Any]:
-    """hand/disclosure.yaml, read once per process as every hand file is (handfiles.read_csv);
-    it was stat()ed on every call, tens of thousands of times per report (issue 16)."""
-    loaded: dict[str, Any] = yaml.safe_load(
-        hand_path("disclosure.yaml").read_text(encoding="utf-8")
-    )
+    """hand/disclosure.yaml, through the hand-file reader (handfiles.HandFiles: parsed once, read
+    again after an edit, so a running app follows a reviewed change). Callers in loops bind the
+    values they need once (a stat per call is a few microseconds)."""
+    loaded: dict[str, Any] = read_yaml("disclosure.yaml")
     return loaded
 
 
@@ -82,9 +79,13 @@ def withheld_label() -> str:
     return str(rules()["withheld_label"])
 
 
-@lru_cache(maxsize=4096)
 def is_person_attribute(column: str) -> bool:
-    for name in rules()["person_attribute_columns"]:
+    return _is_person_attribute(column, tuple(rules()["person_attribute_columns"]))
+
+
+@lru_cache(maxsize=4096)  # keyed on the rules too: an edited hand file is never answered from here
+def _is_person_attribute(column: str, names: tuple[str, ...]) -> bool:
+    for name in names:
         if column == name or (name.endswith("_") and column.startswith(name)):
             return True
     return False
@@ -394,6 +395,7 @@ class Grid:
     def solvable(self, bounds: dict[_Key, list[float]]) -> list[Any]:
         """Person-attribute cells of 1-4 a reader can work out exactly."""
         out = []
+        smax = small_max()
         for key in self.sensitive:
             if not self.unknown(key):
                 continue
@@ -401,16 +403,17 @@ class Grid:
             if lo != hi:
                 continue
             value = self.values.get(key, lo)
-            if 1 <= value <= small_max() or self.shown.get(key) == "<5":
+            if 1 <= value <= smax or self.shown.get(key) == "<5":
                 out.append(key)
         return out
 
     # -- protection
     def protect(self) -> None:
+        smax = small_max()
         for key in list(self.sensitive):
             if key in self.hidden or key in self.shown:
                 continue
-            if 1 <= self.values[key] <= small_max():
+            if 1 <= self.values[key] <= smax:
                 self.shown[key] = "<5"
         if not _COMPLEMENTARY[0]:
             return
@@ -588,8 +591,9 @@ class Finding:
 def findings(grid: Grid, where: str) -> list[Finding]:
     """What a reader of published values can learn that the rules forbid."""
     out = []
+    smax = small_max()
     for key in sorted(grid.sensitive, key=str):
-        if key in grid.values and not grid.unknown(key) and 1 <= grid.values[key] <= small_max():
+        if key in grid.values and not grid.unknown(key) and 1 <= grid.values[key] <= smax:
             out.append(
                 Finding(
                     f"{where} {grid.label[key]}",
