@@ -328,6 +328,22 @@ class Resolver:
         else:
             hint = None
         if not matched:
+            # 'WARM SPRINGS COR. FAC.', 'BALTIMORE CIT JAIL': the rules read the name with its
+            # abbreviations written out (hand/facility_words.csv), as the dictionary does.
+            # (Never with ST in it: 'NASHUA ST. JAIL' is Nashua Street's, Suffolk County's jail,
+            # and the dictionary's reading of ST before JAIL as STATE must not make it a rule.)
+            # A state named at the end says where, not whose ('CORR. CTR OF NORTHWEST OHIO' is a
+            # multi-county jail): it is left out; before the type words ('E. MO CORR. CENTER')
+            # it says whose, as the state's name does in the rules.
+            expanded = reference.analyse(re.sub(rf"\s+{st.abbr}$", "", text), st.abbr)[0]
+            expanded = re.sub(rf"(\s+OF)?(\s+\w+)??\s+{gz.normal(st.name)}$", "", expanded)
+            cut = re.search(r"\bST\b", text) is not None
+            matched = [] if cut else [r for r in rules() if r.pattern.search(expanded)]
+            if matched:
+                out.candidates.append({"step": "parse", "expanded": expanded})
+                text, name = expanded, expanded
+                kinds = [r.jurisdiction_type for r in matched]
+        if not matched:
             return self._no_rule(out, st, city, entry, name)
         rule = matched[0]
         if (
