@@ -464,3 +464,37 @@ def test_a_towns_dps_or_misspelt_police_is_the_towns(r, name, state, fips):
 def test_the_states_dps_is_never_a_city(r):
     a = r.resolve("TEXAS DPS", "TX")
     assert not confident(a)
+
+
+def test_a_reception_centre_named_for_its_state_is_the_states(r):
+    # HIFLD: Powhatan Reception Center, Central Florida Reception Center (FDC intake prisons)
+    a = r.resolve("CENTRAL FLORIDA RECEPTION CTR", "FL")
+    assert a.jurisdiction_type == "state" and confident(a)
+    # without the state's word it is the dictionary's to say: LA County's Inmate Reception Center
+    a = r.resolve("INMATE RECEPTION CENTER", "CA")
+    assert (a.jurisdiction_type, a.county_fips) == ("county", "06037")
+
+
+@pytest.mark.parametrize(
+    "name,state",
+    [
+        ("HAVINS PRE-RELEASE", "TX"),  # HIFLD: Havins Pre-Release Facility (TDCJ)
+        ("POPLAR HILL PRERELEASE UNIT", "MD"),  # HIFLD: Poplar Hill Pre-Release Unit
+        ("NEV STATE PRISON", "NV"),  # Nev. is Nevada
+        ("ASP COMP. LEWIS", "AZ"),  # Arizona State Prison Complex-Lewis
+    ],
+)
+def test_pre_release_units_and_state_abbreviations_are_the_states(r, name, state):
+    a = r.resolve(name, state)
+    assert a.jurisdiction_type == "state" and confident(a)
+
+
+def test_a_county_pre_release_centre_is_the_countys(r):
+    a = r.resolve("ERIE COUNTY PRE-RELEASE CENTER", "PA")
+    assert (a.jurisdiction_type, a.county_fips) == ("county", "42049")
+
+
+def test_a_regional_name_is_left_to_the_dictionary(r):
+    # Hampden County's Western Massachusetts Regional Women's Correctional Center
+    a = r.resolve("WESTERN MASSACHUSETTS REGIONAL WOMEN'S CORR", "MA")
+    assert a.jurisdiction_type != "state"

@@ -337,7 +337,10 @@ class Resolver:
             # it says whose, as the state's name does in the rules.
             expanded = reference.analyse(re.sub(rf"\s+{st.abbr}$", "", text), st.abbr)[0]
             expanded = re.sub(rf"(\s+OF)?(\s+\w+)??\s+{gz.normal(st.name)}$", "", expanded)
-            cut = re.search(r"\bST\b", text) is not None
+            # Nor with REGIONAL: a regional facility is several governments' or the state's
+            # (WESTERN MASSACHUSETTS REGIONAL WOMEN'S CORR is Hampden County's), the dictionary's
+            # to say.
+            cut = re.search(r"\bST\b|\bREG(IONAL)?\b", text) is not None
             matched = [] if cut else [r for r in rules() if r.pattern.search(expanded)]
             if matched:
                 out.candidates.append({"step": "parse", "expanded": expanded})
