@@ -498,3 +498,18 @@ def test_a_regional_name_is_left_to_the_dictionary(r):
     # Hampden County's Western Massachusetts Regional Women's Correctional Center
     a = r.resolve("WESTERN MASSACHUSETTS REGIONAL WOMEN'S CORR", "MA")
     assert a.jurisdiction_type != "state"
+
+
+def test_a_state_code_before_the_type_words_is_the_states_name(r):
+    a = r.resolve("NH CORRECTIONAL FACILITY FOR WOMEN", "NH")  # HIFLD, the state's
+    assert a.jurisdiction_type == "state" and confident(a)
+
+
+def test_a_federal_prison_camp_abbreviated(r):
+    a = r.resolve("YANKTON FED.PRIS.CAMP", "SD")  # FPC Yankton
+    assert (a.jurisdiction_type, a.county_fips) == ("federal", "46135") and confident(a)
+
+
+def test_a_city_marshal_is_the_citys(r):
+    a = r.resolve("LAREDO CITY MARSHAL", "TX")
+    assert (a.jurisdiction_type, a.county_fips) == ("city", "48479") and confident(a)

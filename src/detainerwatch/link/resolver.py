@@ -66,7 +66,7 @@ HARD_REVIEWS = (
 )
 _CITY_WORDS = (
     r"POLICE|P ?D|POL DEPT|CITY OF|CITY JAIL|MUNICIPAL|TOWN JAIL|VILLAGE|PUBLIC SAFETY|"
-    r"TOWNSHIP|TWP|BOROUGH|BORO"
+    r"TOWNSHIP|TWP|BOROUGH|BORO|CITY MARSHALS?"
 )
 
 
@@ -458,8 +458,10 @@ class Resolver:
                     f"a department of corrections named after {owner.title()}: state or local?",
                 )
         own = gz.normal(st.name)
-        if not strong and re.search(rf"(^| ){own}( (?!CITY\b)|$)", text):
-            # 'TENNESSEE PRISON FOR WOMEN', 'NEBRASKA ... CORRECTI': the state's own name.
+        if not strong and re.search(rf"(^| ){own}( (?!CITY\b)|$)|^{st.abbr} (?!CITY\b)", text):
+            # 'TENNESSEE PRISON FOR WOMEN', 'NEBRASKA ... CORRECTI': the state's own name; its
+            # code before the other words ('MD RECEPTION DIAGN. CENT.', 'NH CORRECTIONAL
+            # FACILITY FOR WOMEN': every listed name so begun is the state's).
             strong = True
         if strong or rule.confidence >= 0.95:
             # (A rule that names a state agency by itself, at 0.95 in the hand file: parole.)
