@@ -513,3 +513,11 @@ def test_a_federal_prison_camp_abbreviated(r):
 def test_a_city_marshal_is_the_citys(r):
     a = r.resolve("LAREDO CITY MARSHAL", "TX")
     assert (a.jurisdiction_type, a.county_fips) == ("city", "48479") and confident(a)
+
+
+def test_a_pretrial_facility_is_the_states_only_in_a_unified_state(r):
+    a = r.resolve("FAIRBANKS PRETRIAL", "AK")  # Alaska DOC's Fairbanks Correctional Center
+    assert a.jurisdiction_type == "state" and confident(a)
+    # elsewhere the words say nothing of whose: Duval County's John E. Goode facility
+    a = r.resolve("JOHN E GOODE PRETRIAL DETENTION FACILITY", "FL")
+    assert (a.jurisdiction_type, a.county_fips) == ("county", "12031")
