@@ -412,3 +412,112 @@ def test_a_county_named_by_its_first_words_is_the_one_that_begins_so(r):
     a = r.resolve("ST JOHN PARISH SHERIFF", "LA")  # St. John the Baptist Parish
     assert (a.jurisdiction_type, a.county_fips) == ("county", "22095") and confident(a)
     assert r.resolve("SAN COUNTY JAIL", "CA").county_fips is None  # one word: not cut names
+
+
+@pytest.mark.parametrize(
+    "name,state,kind",
+    [
+        ("MCI - CONCORD", "MA", "state"),  # the Marshals' list: MCI-Concord, a state prison
+        ("DODGE CORR INSTITUTE WAU", "WI", "state"),  # ICE 2017: Dodge CI, Waupun
+        ("JOE CORLEY PROCESSING CTR", "TX", "ice"),  # ICE's statistics: PROCESSING CTR
+    ],
+)
+def test_the_rules_read_abbreviated_type_words_written_out(r, name, state, kind):
+    a = r.resolve(name, state)
+    assert a.jurisdiction_type == kind and confident(a)
+    assert any("expanded" in c for c in a.candidates)
+
+
+def test_cit_is_a_misspelt_city(r):
+    a = r.resolve("RICHMOND CIT JAIL", "VA")  # the independent city's jail
+    assert (a.jurisdiction_type, a.county_fips) == ("city", "51760") and confident(a)
+
+
+def test_a_state_named_at_the_end_says_where_not_whose(r):
+    # The Corrections Center of Northwest Ohio is several counties' jail, not the state's
+    for name in ("CORR. CTR OF NORTHWEST OH", "CORR. CTR OF NORTHWEST OHIO"):
+        assert r.resolve(name, "OH").jurisdiction_type != "state"
+    # before the type words the state's name says whose (Eastern Missouri Correctional Center)
+    a = r.resolve("E. MO CORR. CENTER", "MO")
+    assert a.jurisdiction_type == "state" and confident(a)
+
+
+def test_st_before_jail_is_not_read_as_state_by_the_rules(r):
+    # Boston's Nashua Street Jail is Suffolk County's; MUN. is a city's workhouse
+    assert r.resolve("NASHUA ST. JAIL", "MA").jurisdiction_type != "state"
+    assert r.resolve("MUN. CORRECT. INSTITUTION", "MO").jurisdiction_type != "state"
+
+
+@pytest.mark.parametrize(
+    "name,state,fips",
+    [
+        ("HIGHLAND PARK DPS", "TX", "48113"),  # the town's Department of Public Safety
+        ("DES PERES DPS", "MO", "29189"),
+        ("SUNSET HILLS POILICE DEPT.", "MO", "29189"),  # POLICE misspelt
+    ],
+)
+def test_a_towns_dps_or_misspelt_police_is_the_towns(r, name, state, fips):
+    a = r.resolve(name, state)
+    assert (a.jurisdiction_type, a.county_fips) == ("city", fips) and confident(a)
+
+
+def test_the_states_dps_is_never_a_city(r):
+    a = r.resolve("TEXAS DPS", "TX")
+    assert not confident(a)
+
+
+def test_a_reception_centre_named_for_its_state_is_the_states(r):
+    # HIFLD: Powhatan Reception Center, Central Florida Reception Center (FDC intake prisons)
+    a = r.resolve("CENTRAL FLORIDA RECEPTION CTR", "FL")
+    assert a.jurisdiction_type == "state" and confident(a)
+    # without the state's word it is the dictionary's to say: LA County's Inmate Reception Center
+    a = r.resolve("INMATE RECEPTION CENTER", "CA")
+    assert (a.jurisdiction_type, a.county_fips) == ("county", "06037")
+
+
+@pytest.mark.parametrize(
+    "name,state",
+    [
+        ("HAVINS PRE-RELEASE", "TX"),  # HIFLD: Havins Pre-Release Facility (TDCJ)
+        ("POPLAR HILL PRERELEASE UNIT", "MD"),  # HIFLD: Poplar Hill Pre-Release Unit
+        ("NEV STATE PRISON", "NV"),  # Nev. is Nevada
+        ("ASP COMP. LEWIS", "AZ"),  # Arizona State Prison Complex-Lewis
+    ],
+)
+def test_pre_release_units_and_state_abbreviations_are_the_states(r, name, state):
+    a = r.resolve(name, state)
+    assert a.jurisdiction_type == "state" and confident(a)
+
+
+def test_a_county_pre_release_centre_is_the_countys(r):
+    a = r.resolve("ERIE COUNTY PRE-RELEASE CENTER", "PA")
+    assert (a.jurisdiction_type, a.county_fips) == ("county", "42049")
+
+
+def test_a_regional_name_is_left_to_the_dictionary(r):
+    # Hampden County's Western Massachusetts Regional Women's Correctional Center
+    a = r.resolve("WESTERN MASSACHUSETTS REGIONAL WOMEN'S CORR", "MA")
+    assert a.jurisdiction_type != "state"
+
+
+def test_a_state_code_before_the_type_words_is_the_states_name(r):
+    a = r.resolve("NH CORRECTIONAL FACILITY FOR WOMEN", "NH")  # HIFLD, the state's
+    assert a.jurisdiction_type == "state" and confident(a)
+
+
+def test_a_federal_prison_camp_abbreviated(r):
+    a = r.resolve("YANKTON FED.PRIS.CAMP", "SD")  # FPC Yankton
+    assert (a.jurisdiction_type, a.county_fips) == ("federal", "46135") and confident(a)
+
+
+def test_a_city_marshal_is_the_citys(r):
+    a = r.resolve("LAREDO CITY MARSHAL", "TX")
+    assert (a.jurisdiction_type, a.county_fips) == ("city", "48479") and confident(a)
+
+
+def test_a_pretrial_facility_is_the_states_only_in_a_unified_state(r):
+    a = r.resolve("FAIRBANKS PRETRIAL", "AK")  # Alaska DOC's Fairbanks Correctional Center
+    assert a.jurisdiction_type == "state" and confident(a)
+    # elsewhere the words say nothing of whose: Duval County's John E. Goode facility
+    a = r.resolve("JOHN E GOODE PRETRIAL DETENTION FACILITY", "FL")
+    assert (a.jurisdiction_type, a.county_fips) == ("county", "12031")

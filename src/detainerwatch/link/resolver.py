@@ -66,7 +66,7 @@ HARD_REVIEWS = (
 )
 _CITY_WORDS = (
     r"POLICE|P ?D|POL DEPT|CITY OF|CITY JAIL|MUNICIPAL|TOWN JAIL|VILLAGE|PUBLIC SAFETY|"
-    r"TOWNSHIP|TWP|BOROUGH|BORO"
+    r"TOWNSHIP|TWP|BOROUGH|BORO|CITY MARSHALS?"
 )
 
 
@@ -328,6 +328,25 @@ class Resolver:
         else:
             hint = None
         if not matched:
+            # 'WARM SPRINGS COR. FAC.', 'BALTIMORE CIT JAIL': the rules read the name with its
+            # abbreviations written out (hand/facility_words.csv), as the dictionary does.
+            # (Never with ST in it: 'NASHUA ST. JAIL' is Nashua Street's, Suffolk County's jail,
+            # and the dictionary's reading of ST before JAIL as STATE must not make it a rule.)
+            # A state named at the end says where, not whose ('CORR. CTR OF NORTHWEST OHIO' is a
+            # multi-county jail): it is left out; before the type words ('E. MO CORR. CENTER')
+            # it says whose, as the state's name does in the rules.
+            expanded = reference.analyse(re.sub(rf"\s+{st.abbr}$", "", text), st.abbr)[0]
+            expanded = re.sub(rf"(\s+OF)?(\s+\w+)??\s+{gz.normal(st.name)}$", "", expanded)
+            # Nor with REGIONAL: a regional facility is several governments' or the state's
+            # (WESTERN MASSACHUSETTS REGIONAL WOMEN'S CORR is Hampden County's), the dictionary's
+            # to say.
+            cut = re.search(r"\bST\b|\bREG(IONAL)?\b", text) is not None
+            matched = [] if cut else [r for r in rules() if r.pattern.search(expanded)]
+            if matched:
+                out.candidates.append({"step": "parse", "expanded": expanded})
+                text, name = expanded, expanded
+                kinds = [r.jurisdiction_type for r in matched]
+        if not matched:
             return self._no_rule(out, st, city, entry, name)
         rule = matched[0]
         if (
@@ -439,8 +458,10 @@ class Resolver:
                     f"a department of corrections named after {owner.title()}: state or local?",
                 )
         own = gz.normal(st.name)
-        if not strong and re.search(rf"(^| ){own}( (?!CITY\b)|$)", text):
-            # 'TENNESSEE PRISON FOR WOMEN', 'NEBRASKA ... CORRECTI': the state's own name.
+        if not strong and re.search(rf"(^| ){own}( (?!CITY\b)|$)|^{st.abbr} (?!CITY\b)", text):
+            # 'TENNESSEE PRISON FOR WOMEN', 'NEBRASKA ... CORRECTI': the state's own name; its
+            # code before the other words ('MD RECEPTION DIAGN. CENT.', 'NH CORRECTIONAL
+            # FACILITY FOR WOMEN': every listed name so begun is the state's).
             strong = True
         if strong or rule.confidence >= 0.95:
             # (A rule that names a state agency by itself, at 0.95 in the hand file: parole.)
