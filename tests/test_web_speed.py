@@ -116,3 +116,50 @@ def test_the_site_is_the_same_built_by_one_process_or_several(pa_store, tmp_path
     assert one == many
     for rel in one:
         assert (sites[1] / rel).read_bytes() == (sites[workers] / rel).read_bytes(), rel
+
+
+def test_a_result_is_made_once_while_others_asking_for_it_wait():
+    # 20 clients opening the same uncached page at once: one computes, the rest get its answer
+    # (a search on a big store took p99 7 s when all 20 computed it; bench/web.py)
+    import threading
+    import time
+
+    from detainerwatch.web.views import ResultCache
+
+    cache = ResultCache("store.duckdb", size=8)
+    made: list[int] = []
+
+    def compute() -> str:
+        made.append(1)
+        time.sleep(0.2)
+        return "answer"
+
+    got: list[str] = []
+    threads = [
+        threading.Thread(target=lambda: got.append(cache.get(("search", "county"), compute)))
+        for _ in range(12)
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert got == ["answer"] * 12 and len(made) == 1
+    assert cache.get(("search", "other"), compute) == "answer" and len(made) == 2
+    # no cache (library callers): computed each time, nothing kept
+    bare = ResultCache(size=0)
+    bare.get(("x",), compute)
+    bare.get(("x",), compute)
+    assert len(made) == 4 and bare.entries() == 0
+
+
+def test_a_search_is_kept_for_the_next_reader(pa_store, tmp_path):
+    db = tmp_path / "pa.duckdb"
+    shutil.copy(pa_store, db)
+    app = create_app(db)
+    with TestClient(app) as client:
+        before = app.state.cache.entries()
+        first = client.get("/search?q=franklin")
+        assert first.status_code == 200 and "Franklin" in first.text
+        assert app.state.cache.entries() == before + 1
+        assert client.get("/search?q=franklin").text == first.text
+        assert app.state.cache.entries() == before + 1

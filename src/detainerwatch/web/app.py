@@ -344,10 +344,16 @@ def create_app(
             return page(
                 "error.html", status=400, status_code=400, message="q: contains a NUL character"
             )
-        con = store.cursor()
-        juris = catalog.jurisdictions(con, q=q, limit=50) if q else disclosure.mark([])
-        facs = catalog.facilities(con, q=q, limit=50) if q else disclosure.mark([])
-        return page("search.html", q=q, jurisdictions=juris, facilities=facs)
+
+        def compute() -> str:
+            con = store.cursor()
+            juris = catalog.jurisdictions(con, q=q, limit=50) if q else disclosure.mark([])
+            facs = catalog.facilities(con, q=q, limit=50) if q else disclosure.mark([])
+            return render("search.html", q=q, jurisdictions=juris, facilities=facs)
+
+        # kept in memory (not on disk: any text can be asked); one search made once while
+        # others asking the same wait for it
+        return HTMLResponse(cache.get(("search", q), compute))
 
     def jurisdictions_page(request: Request):
         return HTMLResponse(

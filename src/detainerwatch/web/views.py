@@ -59,6 +59,7 @@ class ResultCache:
         self.disk = disk
         self._items: OrderedDict[Hashable, Any] = OrderedDict()
         self._lock = threading.Lock()
+        self._computing: dict[Hashable, threading.RLock] = {}  # one lock per key being made
 
     def get(self, key: tuple[Hashable, ...], compute: Callable[[], T]) -> T:
         full = (self.store, *key)
@@ -66,6 +67,24 @@ class ResultCache:
             if full in self._items:
                 self._items.move_to_end(full)
                 return self._items[full]
+            if not self.size:
+                making = None
+            else:  # a key is made once: requests for it meanwhile wait for that answer
+                making = self._computing.setdefault(full, threading.RLock())
+        if making is None:
+            return self._make(key, full, compute)
+        with making:
+            with self._lock:
+                if full in self._items:
+                    self._items.move_to_end(full)
+                    return self._items[full]
+            try:
+                return self._make(key, full, compute)
+            finally:
+                with self._lock:
+                    self._computing.pop(full, None)
+
+    def _make(self, key: tuple[Hashable, ...], full: Hashable, compute: Callable[[], T]) -> T:
         # finished pages and API answers are kept on disk too, for the next start of the app
         disk_key = repr(key) if self.disk is not None and key[0] in PERSISTED else None
         stored = self.disk.get(disk_key) if self.disk is not None and disk_key else None
