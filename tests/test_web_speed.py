@@ -163,3 +163,18 @@ def test_a_search_is_kept_for_the_next_reader(pa_store, tmp_path):
         assert app.state.cache.entries() == before + 1
         assert client.get("/search?q=franklin").text == first.text
         assert app.state.cache.entries() == before + 1
+
+
+def test_a_failed_page_preparation_is_reported_once(tmp_path, capsys):
+    from detainerwatch.web.warm import Warmer
+
+    class _Failed:
+        def poll(self) -> int:
+            return 1
+
+    warmer = Warmer(tmp_path / "x.duckdb", None)
+    warmer.proc = _Failed()  # type: ignore[assignment]
+    assert not warmer.running() and not warmer.running()
+    err = capsys.readouterr().err
+    assert err.count("preparing pages stopped (exit 1)") == 1
+    assert warmer.ready("/")  # pages are then computed when asked

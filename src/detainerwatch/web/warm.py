@@ -51,6 +51,7 @@ class Warmer:
         self.store = Path(store)
         self.disk = disk
         self.proc: subprocess.Popen[bytes] | None = None
+        self.reported = False  # a failed child is reported once
 
     def start(self) -> None:
         if self.disk is None or self.disk.get(done_key("*")) is not None:
@@ -59,12 +60,24 @@ class Warmer:
             [sys.executable, "-m", "detainerwatch.web.warm", str(self.store)],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            stderr=None,  # the server's console: a failure of the child is seen, not swallowed
             start_new_session=True,  # a Ctrl-C to the server stops it through stop()
         )
 
     def running(self) -> bool:
-        return self.proc is not None and self.proc.poll() is None
+        if self.proc is None:
+            return False
+        code = self.proc.poll()
+        if code is None:
+            return True
+        if code != 0 and not self.reported:
+            self.reported = True
+            print(
+                f"detainerwatch serve: preparing pages stopped (exit {code}); "
+                "pages are computed when asked",
+                file=sys.stderr,
+            )
+        return False
 
     def ready(self, url: str) -> bool:
         """Whether a whole-store page may be computed or served now."""
