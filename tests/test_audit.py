@@ -444,7 +444,7 @@ def _values(**overrides):
         booked=0,
         declined=0,
         open=0,
-        other=0,
+        other_outcomes=0,
         with_outcome=0,
         declined_share=0.0,
         ci95_low=0.0,
@@ -549,7 +549,7 @@ def test_the_practice_definition(declined, with_outcome, practice):
         issued=with_outcome,
         booked=with_outcome - declined,
         open=0,
-        other=0,
+        other_outcomes=0,
     )
     none = dict(
         stats, declined=0, with_outcome=0, declined_share=None, ci95_low=None, ci95_high=None

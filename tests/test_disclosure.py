@@ -309,13 +309,15 @@ def _national_store(pa_store, folder: Path, rows: int) -> Path:
 def _publish_all(db: Path, out: Path) -> None:
     """The outputs check-disclosure reads: report folders (a synthetic week, the whole store, the
     Bethany week), profiles (the synthetic week's top jurisdiction, Dauphin's died-1 month), the
-    SQLite export, and saved API answers."""
+    audit of the DOJ list, the SQLite export, and saved API answers."""
     assert run(db, "report", "--all", "--out", out / "all").exit_code == 0
     assert run(db, "report", "--week", "2026-02-01", "--out", out / "week").exit_code == 0
     assert run(db, "report", "--week", "2012-05-20", "--out", out / "bethany").exit_code == 0
     top = json.loads((out / "week" / "report.json").read_text())["jurisdictions"][0]["id"]
     assert run(db, "profile", top.split(":")[1], "--out", out / "profile").exit_code == 0
     assert run(db, "profile", "Dauphin County, PA", "--out", out / "dauphin").exit_code == 0
+    doj = SRC / "data" / "lists" / "doj_sanctuary_jurisdictions_2025-08-05.csv"
+    assert run(db, "audit", doj, "--out", out / "audit").exit_code == 0
     from detainerwatch.store import connect
     from detainerwatch.web import app
     from detainerwatch.web.static_site import write_sqlite

@@ -36,7 +36,7 @@ from ..derive.policies import PolicyIndex, built_in_current, instrument_fields
 from ..errors import InputError
 from ..handfiles import hand_path
 from ..link import gazetteer as gz
-from . import queries
+from . import disclosure, queries
 from .queries import Scope
 from .report import Period
 from duckdb import DuckDBPyConnection
@@ -296,7 +296,8 @@ def _stats(
         "booked": booked,
         "declined": declined,
         "open": open_,
-        "other": issued - booked - declined - open_,
+        # withdrawn, transferred, released, lifted or died: not broken down here
+        "other_outcomes": issued - booked - declined - open_,
         "with_outcome": with_outcome,
         "declined_share": round(declined / with_outcome, 4) if with_outcome else None,
         "ci95_low": None if low is None else round(low, 4),
@@ -304,16 +305,21 @@ def _stats(
     }
 
 
+def _n(value: Any) -> str:
+    """A count as text: thousands separated, or the disclosure label it was replaced by."""
+    return f"{value:,}" if isinstance(value, int) and not isinstance(value, bool) else str(value)
+
+
 def rate_text(s: dict[str, Any]) -> str:
     """ "declined 147 of 198 with a recorded outcome (74%, 95% CI 68-80%)"."""
     if not s["with_outcome"]:
         return (
-            f"no recorded outcome among {s['issued']:,} detainers issued"
+            f"no recorded outcome among {_n(s['issued'])} detainers issued"
             if s["issued"]
             else "no detainer records"
         )
     return (
-        f"declined {s['declined']:,} of {s['with_outcome']:,} with a recorded outcome "
+        f"declined {_n(s['declined'])} of {_n(s['with_outcome'])} with a recorded outcome "
         f"({pct_text(s['declined_share'])}, 95% CI {pct_text(s['ci95_low'])}-"
         f"{pct_text(s['ci95_high'])})"
     )
@@ -583,6 +589,7 @@ def build_audit(
         covered = bool(coverage.get(resolved["state_fips"]))
         # Holds and notification requests kept apart (the FY2008-2015 release does not record
         # the kind: "not recorded").
+        kind_rows = queries.by_request_kind(con, scope, period.start, period.end)
         by_request = [
             {
                 "request_kind": k.request_kind,
@@ -590,8 +597,9 @@ def build_audit(
                 "booked": k.booked,
                 "declined": k.declined,
             }
-            for k in queries.by_request_kind(con, scope, period.start, period.end)
+            for k in kind_rows
         ]
+        facility_rows = queries.audit_facilities(con, scope, period.start, period.end)
         facilities = [
             {
                 "facility": f.facility,
@@ -599,9 +607,30 @@ def build_audit(
                 "jurisdiction": f.jurisdiction,
                 "issued": f.issued,
                 "declined": f.declined,
+                "protected_facility": f.protected_facility,
             }
-            for f in queries.audit_facilities(con, scope, period.start, period.end)
+            for f in facility_rows
         ]
+        # The figures are protected (no cell of 1-4 at a facility for children or a hospital,
+        # none recoverable by subtraction from the scope's totals) before any sentence quotes
+        # them. Whether the facility and request lists add up to the scope's figures is what
+        # lets a reader subtract: the grid is told.
+        practice_figures = disclosure.protect_audit_evidence(
+            {
+                **whole,
+                "recent": dict(recent),
+                "facilities": facilities,
+                "facilities_complete": sum(f.issued for f in facility_rows) == whole["issued"]
+                and sum(f.declined for f in facility_rows) == whole["declined"],
+                "by_request": by_request,
+                "by_request_complete": sum(k.issued for k in kind_rows) == whole["issued"]
+                and sum(k.booked for k in kind_rows) == whole["booked"]
+                and sum(k.declined for k in kind_rows) == whole["declined"],
+            }
+        )
+        # shown: the figures as published (decisions below use the true ones)
+        shown = {k: practice_figures[k] for k in whole}
+        shown_recent = practice_figures["recent"]
         if kind == "state":
             instruments = [
                 p
@@ -641,8 +670,8 @@ def build_audit(
                 local_governments_with_records=len(in_state),
             )
         rule = decide(kind, values, config)
-        rate = rate_text(whole)
-        recent_rate = rate_text(recent)
+        rate = rate_text(shown)
+        recent_rate = rate_text(shown_recent)
         if not covered:
             rate = recent_rate = (
                 f"not covered: the store holds no detainer records for "
@@ -656,8 +685,9 @@ def build_audit(
             )
         if whole["issued"]:
             figures.append(
-                f"honored {whole['booked']:,}, declined {whole['declined']:,}, open "
-                f"{whole['open']:,}, other {whole['other']:,} of {whole['issued']:,} issued"
+                f"honored {_n(shown['booked'])}, declined {_n(shown['declined'])}, open "
+                f"{_n(shown['open'])}, other outcomes {_n(shown['other_outcomes'])} of "
+                f"{_n(shown['issued'])} issued"
             )
         if practice:
             figures.append(f"a practice of declining ({window})")
@@ -684,7 +714,7 @@ def build_audit(
         evidence_for += [f"{_instrument_text(i)}: limits cooperation" for i in limiting]
         if whole["booked"]:
             evidence_against.append(
-                f"{whole['booked']:,} detainers honored (booked into ICE custody)"
+                f"{_n(shown['booked'])} detainers honored (booked into ICE custody)"
             )
         evidence_against += [f"{_instrument_text(i)}: requires cooperation" for i in requiring]
         record.update(
@@ -695,12 +725,12 @@ def build_audit(
             figures="; ".join(figures),
             explanation=rule["explain"].format(**params_cfg),
             evidence={
-                **(whole if covered else dict.fromkeys(whole)),
+                **(shown if covered else dict.fromkeys(shown)),
                 "covered": covered,
                 "records_from": first and first.isoformat(),
                 "records_to": last and last.isoformat(),
                 "recent": {
-                    **(recent if covered else dict.fromkeys(recent)),
+                    **(shown_recent if covered else dict.fromkeys(shown_recent)),
                     "from": recent_start.isoformat(),
                     "to": recent_end.isoformat(),
                 },
@@ -713,7 +743,9 @@ def build_audit(
                     else resolved.get("covers_note")
                 ),
                 "facilities": facilities,
+                "facilities_complete": practice_figures["facilities_complete"],
                 "by_request": by_request,
+                "by_request_complete": practice_figures["by_request_complete"],
                 "instruments": limiting + requiring,
                 "not_counted": not_counted,
                 "local_governments_declining": [
@@ -829,7 +861,7 @@ CSV_COLUMNS = [
     "booked",
     "declined",
     "open",
-    "other",
+    "other_outcomes",
     "with_outcome",
     "declined_share",
     "ci95_low",
@@ -901,7 +933,7 @@ def write_audit(audit: dict[str, Any], out: Path) -> None:
                     ev.get("booked"),
                     ev.get("declined"),
                     ev.get("open"),
-                    ev.get("other"),
+                    ev.get("other_outcomes"),
                     ev.get("with_outcome"),
                     ev.get("declined_share"),
                     ev.get("ci95_low"),

@@ -961,6 +961,88 @@ def rows_grid(
     return grid
 
 
+# The figures an audit entry shows for its scope (a county, city or state government), in each
+# window: detainers issued = honored + declined + open + ended any other way (withdrawn,
+# transferred, released, lifted as wrongly issued, died: their breakdown is not shown).
+AUDIT_FIGURES = ["issued", "booked", "declined", "open", "other_outcomes"]
+
+
+def audit_evidence_grid(grid: Grid, table: str, ev: dict[str, Any]) -> None:
+    """Register one audit entry's evidence: the practice figures of the period and of its latest
+    months (each an outcome partition), the facilities in scope (issued, declined; every count at
+    a facility for children or a hospital is a person attribute) and the figures by request kind,
+    with the sums that tie them to the scope's figures when the evidence says the lists are
+    complete (a reader could otherwise subtract)."""
+    whole = f"{table}.period"
+    for name, row in ((whole, ev), (f"{table}.latest", ev.get("recent") or {})):
+        _rows_table(
+            grid,
+            name,
+            [row],
+            AUDIT_FIGURES,
+            partition=("issued", AUDIT_FIGURES[1:]),
+            subject_protected=True,
+            name_of=lambda _: "figures",
+        )
+    facs = ev.get("facilities") or []
+    _rows_table(
+        grid,
+        f"{table}.facilities",
+        facs,
+        ["issued", "declined"],
+        row_protected=_facility_protected,
+        name_of=lambda f: f"{f.get('facility')}, {f.get('city')}",
+    )
+    if ev.get("facilities_complete"):
+        _column_sums(grid, whole, 0, f"{table}.facilities", len(facs), ["issued", "declined"])
+    kinds = ev.get("by_request") or []
+    _rows_table(
+        grid,
+        f"{table}.by_request",
+        kinds,
+        ["issued", "booked", "declined"],
+        subject_protected=True,
+        name_of=lambda k: k.get("request_kind"),
+    )
+    if ev.get("by_request_complete"):
+        _column_sums(
+            grid, whole, 0, f"{table}.by_request", len(kinds), ["issued", "booked", "declined"]
+        )
+
+
+def audit_grid(audit: dict[str, Any]) -> Grid:
+    grid = Grid()
+    for e in audit.get("entries") or []:
+        if isinstance(e, dict) and isinstance(e.get("evidence"), dict):
+            audit_evidence_grid(grid, f"entry {e.get('row')}", e["evidence"])
+    return grid
+
+
+def _audit_shares(ev: dict[str, Any]) -> None:
+    """A share or interval computed from a cell now withheld is withheld with it."""
+    for s in (ev, ev.get("recent") or {}):
+        if not all(
+            isinstance(s.get(k), int) and not isinstance(s.get(k), bool)
+            for k in ("booked", "declined")
+        ):
+            for k in ("declined_share", "ci95_low", "ci95_high"):
+                if k in s:
+                    s[k] = None
+
+
+def protect_audit_evidence(ev: dict[str, Any]) -> dict[str, Any]:
+    """Protect one audit entry's evidence in place before its figures are written as text (the
+    audit's sentences quote them); protect(audit, "audit") checks the whole audit again."""
+    if not enabled():
+        return ev
+    grid = Grid()
+    audit_evidence_grid(grid, "entry", ev)
+    grid.protect()
+    grid.write_back()
+    _audit_shares(ev)
+    return ev
+
+
 # ---- applying it -----------------------------------------------------------------------------
 
 
@@ -1006,6 +1088,13 @@ def protect(obj: Any, kind: str, *, coarse_deaths: bool = False) -> Any:
             _fold(obj)
         grid = rows_grid(obj)
     elif kind in ("audit", "tables"):  # every top-level list of rows protected as a table
+        if kind == "audit" and isinstance(obj, dict):
+            grid = audit_grid(obj)  # each entry's evidence, nested in the entry
+            grid.protect()
+            grid.write_back()
+            for e in obj.get("entries") or []:
+                if isinstance(e, dict) and isinstance(e.get("evidence"), dict):
+                    _audit_shares(e["evidence"])
         for value in obj.values() if isinstance(obj, dict) else []:
             if _is_rows(value):
                 g = rows_grid(value)
@@ -1099,6 +1188,12 @@ def check_object(obj: Any, where: str) -> list[Finding]:
     if isinstance(obj, dict) and "facilities" in obj and "totals" in obj:
         return findings(profile_grid(obj), where)
     out = []
+    if isinstance(obj, dict) and "entries" in obj and "verdicts" in obj:  # an audit
+        out += findings(audit_grid(obj), where)
+        for k, v in obj.items():
+            if k != "entries" and _is_rows(v):
+                out += findings(rows_grid(v), f"{where}.{k}")
+        return out
     if _is_rows(obj):
         return findings(rows_grid(obj), where)
     if isinstance(obj, dict):

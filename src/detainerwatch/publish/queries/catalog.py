@@ -338,6 +338,7 @@ class AuditFacility:
     jurisdiction: str | None
     issued: int
     declined: int
+    protected_facility: bool
 
 
 def audit_facilities(
@@ -350,9 +351,10 @@ def audit_facilities(
             reader,
             f"""
             SELECT facility_name, facility_city, any_value(jurisdiction_name), count(*),
-                   count(*) FILTER (WHERE outcome = 'declined')
+                   count(*) FILTER (WHERE outcome = 'declined'),
+                   bool_or({disclosure.protected_facilities_sql()})
             FROM detainer_facts WHERE {scope.where} AND issued BETWEEN ? AND ? AND NOT likely_duplicate
-            GROUP BY facility_name, facility_city ORDER BY 4 DESC, 1 LIMIT 50""",
+            GROUP BY facility_name, facility_city ORDER BY 4 DESC, 1, 2 LIMIT 50""",
             [*scope.params, start, end],
         )
     ]
