@@ -593,3 +593,13 @@ def _decide(match: Match) -> Match:
         governments -= {"local"}
     match.conflict = len(governments) > 1 and not private
     return match
+
+
+def in_city(state: str, city: str) -> list[Ref]:
+    """Every listed facility of that city in the state (link/place_kind.py)."""
+    return _by_city().get((state, gz.city_key(city)), [])
+
+
+def decide(match: Match) -> Match:
+    """The county, government type and conflict of a match's facilities."""
+    return _decide(match)

@@ -33,7 +33,7 @@ from rapidfuzz.distance import Levenshtein
 from ..handfiles import hand_path
 from ..store.schema import JURISDICTION_TYPES
 from . import gazetteer as gz
-from . import custody, reference
+from . import custody, place_kind, reference
 from .dictionary import Entry, county_named_in, county_words
 
 _SETTINGS = reference.settings()  # hand/resolver_settings.yaml
@@ -876,13 +876,20 @@ class Resolver:
                         break
         if match is None and city:
             match = reference.lookup_in_city(name, city, st.abbr, frozenset(kinds))
+        if match is None and not confident:
+            # 'CHARLESTON CORRECTIONAL F': a place and a kind only; the one facility of that
+            # kind listed there (link/place_kind.py).
+            match = place_kind.lookup(name, st.abbr)
         if match is None:
             return result
         result.candidates.append(match.evidence())
         cfg = _SETTINGS["reference"]
-        score = {"exact": cfg["exact"], "core": cfg["core"], "city": cfg["core"]}.get(
-            match.how, cfg["fuzzy"]
-        )
+        score = {
+            "exact": cfg["exact"],
+            "core": cfg["core"],
+            "city": cfg["core"],
+            "place": _SETTINGS["place_kind"]["confidence"],
+        }.get(match.how, cfg["fuzzy"])
         if match.county_fips is None:
             if confident:
                 return result

@@ -1,0 +1,65 @@
+"""A place and only kind words (link/place_kind.py, hand/resolver_settings.yaml place_kind): the
+one facility of that kind the bundled lists hold in that place answers; two or more, or none,
+abstain. Real names as ICE writes them (issue 13)."""
+
+from __future__ import annotations
+
+import pytest
+
+from detainerwatch.link import place_kind
+from detainerwatch.link.resolver import CONFIDENT, Attribution, Resolver
+
+
+@pytest.fixture(scope="module")
+def r() -> Resolver:
+    return Resolver()
+
+
+def confident(a: Attribution) -> bool:
+    return a.confidence >= CONFIDENT and not a.needs_review
+
+
+def test_the_one_prison_of_a_town_answers(r: Resolver) -> None:
+    # Charleston, ME: Mountain View Correctional Facility (the state's) is the one prison listed
+    # there (the other facility, a juvenile detention centre, is no adult prison's answer).
+    a = r.resolve("CHARLESTON CORRECTIONAL F", "ME")
+    assert (a.jurisdiction_type, a.jurisdiction_name, a.county_fips) == (
+        "state",
+        "Maine",
+        "23019",
+    ) and confident(a)
+    assert any(c.get("how") == "place" for c in a.candidates)
+
+
+def test_the_one_jail_of_a_town_answers(r: Resolver) -> None:
+    # Indio, CA: the John J. Benoit Detention Center (Riverside County's) is the one adult
+    # jail listed there; the Indio Juvenile Hall is not an adult jail.
+    a = r.resolve("INDIO JAIL", "CA")
+    assert (a.jurisdiction_type, a.county_fips) == ("county", "06065") and confident(a)
+
+
+@pytest.mark.parametrize(
+    "name,state",
+    [
+        # the Warm Springs tribes' jail: no prison is listed in Warm Springs, only a police
+        # department and jail of another kind; never the state's by 'COR. FAC.'
+        ("WARM SPRINGS COR. FAC.", "OR"),
+        # McFarland, CA: several state and contract facilities
+        ("MCFARLAND CCF", "CA"),
+        # Pontiac, MI: Oakland County's jails only; the state prison of that name is closed
+        ("PONTIAC CORR. FACILITY", "MI"),
+        # more than a place and a kind: a district number
+        ("SCOTTSDALE JAIL DIST 2", "AZ"),
+    ],
+)
+def test_abstains_without_exactly_one_facility_of_the_kind(
+    r: Resolver, name: str, state: str
+) -> None:
+    assert place_kind.lookup(name, state) is None
+    assert not confident(r.resolve(name, state))
+
+
+def test_a_juvenile_name_never_takes_an_adult_jail() -> None:
+    # Indio's only juvenile facility is its juvenile hall: a juvenile name finds it, not the jail.
+    m = place_kind.lookup("INDIO JUVENILE", "CA")
+    assert m is not None and m.refs and all("JUVENILE" in ref.name for ref in m.refs)
