@@ -12,6 +12,7 @@ hand/resolver_settings.yaml ``place_kind``.
 
 from __future__ import annotations
 
+import re
 from functools import cache
 from typing import Any
 
@@ -63,6 +64,8 @@ def lookup(name: str, state: str) -> reference.Match | None:
     words that say no more than a facility (FACILITY, CENTER...) and the state's own name; a
     last word cut at the column width ('CORRECTIONAL F') counts as the word it begins."""
     cfg = settings()
+    # 'SCOTTSDALE JAIL DIST 2': a numbered district or unit is a part of the facility.
+    name = re.sub(cfg["qualifiers"], " ", gz.normal(name))
     full, _core, kinds = reference.analyse(name, state)
     if kinds:
         return None  # a county, city, state or federal word: the rules' and dictionary's
@@ -95,6 +98,10 @@ def lookup(name: str, state: str) -> reference.Match | None:
         if ("juvenile" in ref_families) != juvenile:
             continue  # a juvenile hall is never an adult jail's answer, nor the reverse
         if adult and not adult & ref_families:
+            continue
+        if reference.analyse(ref.name, state)[2]:
+            # 'KENT COUNTY CORRECTIONAL FACILITY' in Grand Rapids is no answer to 'GR RAPIDS
+            # COR CEN' (a state centre, closed): its name says a government this one does not.
             continue
         refs.append(ref)
     if not refs:

@@ -603,3 +603,32 @@ def in_city(state: str, city: str) -> list[Ref]:
 def decide(match: Match) -> Match:
     """The county, government type and conflict of a match's facilities."""
     return _decide(match)
+
+
+def typed_twin(match: Match, state: str) -> Match | None:
+    """An entry no list types but as IGSA or not at all (ICE's 'LAS COLINAS WOMEN'S DETENTION
+    FACILITY', Santee) with the facilities of a government type listed in the same city and
+    county whose names share its distinctive words, the city's aside (HIFLD's 'LAS COLINAS
+    DETENTION AND REENTRY FACILITY': the county's): the same facility, typed; None unless they
+    agree on one type."""
+    if match.kind not in ("igsa", "unknown") or not match.county_fips:
+        return None
+    cities = {r.city for r in match.refs if r.city}
+    if len(cities) != 1:
+        return None
+    city = next(iter(cities))
+    place_words = set(gz.normal(city).split())
+    common = set(settings()["reference"]["subset_common_words"])
+    own = {w for r in match.refs for w in analyse(r.name, state)[1]} - place_words - common
+    twins = [
+        ref
+        for ref in in_city(state, city)
+        if ref not in match.refs
+        and ref.county_fips == match.county_fips
+        and ref.kind in ("state", "county", "local", "city", "multi")
+        and _distinctive(tuple(sorted((set(analyse(ref.name, state)[1]) - place_words) & own)))
+    ]
+    if not twins:
+        return None
+    twin = _decide(Match("twin", match.refs + twins, match.score))
+    return twin if twin.county_fips == match.county_fips and not twin.conflict else None

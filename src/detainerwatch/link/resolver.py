@@ -338,6 +338,9 @@ class Resolver:
             # it says whose, as the state's name does in the rules.
             expanded = reference.analyse(re.sub(rf"\s+{st.abbr}$", "", text), st.abbr)[0]
             expanded = re.sub(rf"(\s+OF)?(\s+\w+)??\s+{gz.normal(st.name)}$", "", expanded)
+            # Between a place and the last word ('BOULDER CITY NEVADA JAIL') it says where the
+            # place is, as a state's code after a city does: left out too.
+            expanded = re.sub(rf"(?<=\w) {gz.normal(st.name)}(?= \w+$)", "", expanded)
             # Nor with REGIONAL: a regional facility is several governments' or the state's
             # (WESTERN MASSACHUSETTS REGIONAL WOMEN'S CORR is Hampden County's), the dictionary's
             # to say.
@@ -970,6 +973,12 @@ class Resolver:
         county = gz.county_by_fips(match.county_fips)
         if kind in ("igsa", "unknown"):
             kind = next((k for k in ("county", "city") if k in kinds), kind)
+        if kind in ("igsa", "unknown"):
+            # The same facility listed by another source with a government type.
+            twin = reference.typed_twin(match, st.abbr)
+            if twin is not None:
+                out.candidates.append(twin.evidence())
+                match, kind = twin, twin.kind
         if kind == "private":
             self._private(out, match)
         elif kind in ("state", "federal", "ice"):
