@@ -79,3 +79,37 @@ def test_a_territorys_police_is_the_territorys(r: Resolver) -> None:
 def test_a_county_named_for_a_city_is_not_a_territory(r: Resolver) -> None:
     # Outside a territory a county's name before POLICE stays doubtful (Ward, TX is a county).
     assert not confident(r.resolve("WARD CITY JAIL", "TX"))
+
+
+@pytest.mark.parametrize(
+    "name,state,kind,fips",
+    [
+        # cut before its last word: the one listed name that is it and CENTER more
+        ("CORRECTIONAL RECEPTION", "OH", "state", "39129"),
+        ("ADULT DIAGNOSTIC & TRTMNT", "NJ", "state", "34023"),
+        # JA: JAIL cut at the column width (ICE's 'TURNER GUILFORD KNIGHT (TGK) JAIL')
+        ("TURNER GUIFORD KNIGHT (TGK) JA", "FL", "county", "12086"),
+        # FSL, federal satellite: a BOP unit beside an FCI
+        ("LA TUNA FEDERAL SATTELITE, LOW", "TX", "federal", "48141"),
+        # ST read as STREET when no STATE or SAINT reading finds a facility
+        ("NASHUA ST. JAIL", "MA", "county", "25025"),
+    ],
+)
+def test_cut_and_abbreviated_names(
+    r: Resolver, name: str, state: str, kind: str, fips: str
+) -> None:
+    a = r.resolve(name, state)
+    assert (a.jurisdiction_type, a.county_fips) == (kind, fips) and confident(a)
+
+
+def test_type_words_alone_that_begin_no_one_listed_name_abstain(r: Resolver) -> None:
+    assert not confident(r.resolve("CORRECTIONAL", "OH"))
+    assert not confident(r.resolve("COUNTY JAIL", "OH"))
+
+
+def test_deportation_custody_is_ices(r: Resolver) -> None:
+    # Only ICE deports: 'U.S. DETENTION AND DEPORTATION H' (ICE's St. Paul hold room, listed
+    # by ICE as US INS/DETENTION & DEPORTATION) is ICE's, never the Bureau of Prisons'.
+    for name in ("U.S. DETENTION AND DEPORTATION H", "US INS/DETENTION & DEPORTATION"):
+        a = r.resolve(name, "MN")
+        assert a.jurisdiction_type == "ice" and confident(a)

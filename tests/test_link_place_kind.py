@@ -110,3 +110,15 @@ def test_a_state_name_between_a_place_and_jail_says_where(r: Resolver) -> None:
         "Boulder City, NV",
         "32003",
     ) and confident(a)
+
+
+def test_other_words_must_begin_words_of_the_one_facility(r: Resolver) -> None:
+    # Fort Supply, OK: William S. Key Correctional Center, the one prison listed there; W and
+    # KEY begin its words.
+    a = r.resolve("W.KEY CC, FORT SUPPLY, OK", "OK")
+    assert (a.jurisdiction_type, a.county_fips) == ("state", "40153") and confident(a)
+    # Bridgewater, MA: the one listed prison is Old Colony, which SE (the closed Southeastern
+    # Correctional Center) begins no word of: it abstains.
+    assert place_kind.lookup("SE COR CNTR BRIDGEWATER", "MA") is None
+    # Hodgen, OK: Jim E. Hamilton Correctional Center; OUACHITA is none of its words.
+    assert place_kind.lookup("OUACHITA CC, HODGEN OK", "OK") is None

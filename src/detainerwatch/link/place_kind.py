@@ -61,8 +61,10 @@ def lookup(name: str, state: str) -> reference.Match | None:
     """The one facility of the kind the name says in the place it names, or None.
 
     The name must hold nothing but a place of the state, kind words (JAIL, CORRECTIONAL...),
-    words that say no more than a facility (FACILITY, CENTER...) and the state's own name; a
-    last word cut at the column width ('CORRECTIONAL F') counts as the word it begins."""
+    words that say no more than a facility (FACILITY, CENTER...), the state's own name, and
+    words that each begin a word of the facility found ('W.KEY CC, FORT SUPPLY': William S. Key
+    Correctional Center); a last word cut at the column width ('CORRECTIONAL F') counts as the
+    word it begins."""
     cfg = settings()
     # 'SCOTTSDALE JAIL DIST 2': a numbered district or unit is a part of the facility.
     name = re.sub(cfg["qualifiers"], " ", gz.normal(name))
@@ -83,13 +85,22 @@ def lookup(name: str, state: str) -> reference.Match | None:
     if not families or len(adult) > 1:
         return None
     at = [i for i, w in enumerate(words) if w not in allowed and w not in own]
-    if not at or at != list(range(at[0], at[0] + len(at))):
-        return None  # no place, or words apart: more than a place and a kind
-    # The place is the words left, together: 'SAN FRANCISCO JUVY HALL' leaves SAN FRANCISCO
-    # HALL, no place, and abstains.
-    rest = [words[i] for i in at]
-    place = _place(rest, state)
+    # The words left, in runs: one run is the place; any other run's words ('W.KEY CC, FORT
+    # SUPPLY': W KEY) must each begin a word of the one facility found (below).
+    runs: list[list[str]] = []
+    for i in at:
+        if runs and i - 1 in at:
+            runs[-1].append(words[i])
+        else:
+            runs.append([words[i]])
+    place, extra = None, []
+    for n, run in reversed(list(enumerate(runs))):  # a place after the name, first
+        place = _place(run, state)
+        if place is not None:
+            extra = [w for m, other in enumerate(runs) if m != n for w in other]
+            break
     if place is None:
+        # 'SAN FRANCISCO JUVY HALL' leaves SAN FRANCISCO HALL, no place: it abstains.
         return None
     refs = []
     for ref in reference.in_city(state, place[0]):
@@ -112,6 +123,11 @@ def lookup(name: str, state: str) -> reference.Match | None:
     cores = {frozenset(reference.analyse(r.name, state)[1]) - place_words for r in refs}
     widest = max(cores, key=len)
     if any(not c <= widest for c in cores):
+        return None
+    names = {w for r in refs for w in reference.analyse(r.name, state)[0].split()}
+    if not all(any(n.startswith(w) for n in names) for w in extra):
+        # 'SE COR CNTR BRIDGEWATER': Bridgewater's one listed prison is Old Colony; SE (the
+        # closed Southeastern centre) begins none of its words.
         return None
     match = reference.decide(reference.Match("place", refs, 100.0 if place[1] == "exact" else 90.0))
     if not match.county_fips or match.conflict:

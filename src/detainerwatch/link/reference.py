@@ -373,7 +373,21 @@ def lookup(name: str, state: str, kinds: frozenset[str] | None = None) -> Match 
             ):
                 return alone
         return pooled
-    if not core or len(" ".join(core)) < 5:
+    if not core:
+        # 'CORRECTIONAL RECEPTION' (OH): a name of type words only, cut before its last word:
+        # the one listed name that is exactly it and one such word more (hand: reference
+        # cut_last_words), if its facilities agree on a county and a type.
+        found = [
+            refs
+            for word in cfg["cut_last_words"]
+            if (refs := _compatible(exact.get((state, f"{full} {word}"), []), kinds))
+        ]
+        if len(found) == 1:
+            match = _decide(Match("cut", found[0]))
+            if match.county_fips and not match.conflict:
+                return match
+        return None
+    if len(" ".join(core)) < 5:
         return None
     prison = _prison_named(full)
     if kinds & {"state", "federal"} or _distinctive(core) or (prison and _distinctive(core, True)):

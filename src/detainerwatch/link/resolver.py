@@ -907,6 +907,14 @@ class Resolver:
             # 'CHARLESTON CORRECTIONAL F': a place and a kind only; the one facility of that
             # kind listed there (link/place_kind.py).
             match = place_kind.lookup(name, st.abbr)
+        if match is None and not confident and re.search(r"\bST\b", gz.normal(name)):
+            # 'NASHUA ST. JAIL': ST is also STREET (Boston's Nashua Street Jail, Suffolk
+            # County's), read so only when neither STATE nor SAINT found a facility, and only
+            # a listed facility named for the street answers.
+            street = re.sub(r"\bST\b", "STREET", gz.normal(name))
+            match = reference.lookup(street, st.abbr)
+            if match is not None and not any("STREET" in gz.normal(r.name) for r in match.refs):
+                match = None
         if match is None:
             return result
         result.candidates.append(match.evidence())
