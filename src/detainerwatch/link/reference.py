@@ -377,13 +377,13 @@ def lookup(name: str, state: str, kinds: frozenset[str] | None = None) -> Match 
         # 'CORRECTIONAL RECEPTION' (OH): a name of type words only, cut before its last word:
         # the one listed name that is exactly it and one such word more (hand: reference
         # cut_last_words), if its facilities agree on a county and a type.
-        found = [
-            refs
+        longer = [
+            _compatible(exact.get((state, f"{full} {word}"), []), kinds)
             for word in cfg["cut_last_words"]
-            if (refs := _compatible(exact.get((state, f"{full} {word}"), []), kinds))
         ]
-        if len(found) == 1:
-            match = _decide(Match("cut", found[0]))
+        listed = [refs_ for refs_ in longer if refs_]
+        if len(listed) == 1:
+            match = _decide(Match("cut", listed[0]))
             if match.county_fips and not match.conflict:
                 return match
         return None

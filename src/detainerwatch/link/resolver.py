@@ -986,7 +986,8 @@ class Resolver:
             twin = reference.typed_twin(match, st.abbr)
             if twin is not None:
                 out.candidates.append(twin.evidence())
-                match, kind = twin, twin.kind
+                match.refs, match.kind = twin.refs, twin.kind  # (the same county)
+                kind = twin.kind
         if kind == "private":
             self._private(out, match)
         elif kind in ("state", "federal", "ice"):
