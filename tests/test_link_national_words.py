@@ -113,3 +113,23 @@ def test_deportation_custody_is_ices(r: Resolver) -> None:
     for name in ("U.S. DETENTION AND DEPORTATION H", "US INS/DETENTION & DEPORTATION"):
         a = r.resolve(name, "MN")
         assert a.jurisdiction_type == "ice" and confident(a)
+
+
+@pytest.mark.parametrize(
+    "name,fips",
+    [
+        ("N.A. CHADERJIAN YCF", "06077"),
+        ("HERMAN G. STARKS YTS", "06071"),  # ICE lists it IGSA; HIFLD the state's
+        ("SRCC YOUTH COR. CTR&CLNC", None),
+    ],
+)
+def test_youth_correctional_facilities_are_the_states(
+    r: Resolver, name: str, fips: str | None
+) -> None:
+    a = r.resolve(name, "CA")
+    assert (a.jurisdiction_type, a.county_fips) == ("state", fips) and confident(a)
+
+
+def test_a_countys_youth_facility_stays_the_countys(r: Resolver) -> None:
+    a = r.resolve("LOS ANGELES COUNTY YOUTH CORRECTIONAL CENTER", "CA")
+    assert (a.jurisdiction_type, a.county_fips) == ("county", "06037")
