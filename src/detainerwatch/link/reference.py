@@ -373,7 +373,21 @@ def lookup(name: str, state: str, kinds: frozenset[str] | None = None) -> Match 
             ):
                 return alone
         return pooled
-    if not core or len(" ".join(core)) < 5:
+    if not core:
+        # 'CORRECTIONAL RECEPTION' (OH): a name of type words only, cut before its last word:
+        # the one listed name that is exactly it and one such word more (hand: reference
+        # cut_last_words), if its facilities agree on a county and a type.
+        longer = [
+            _compatible(exact.get((state, f"{full} {word}"), []), kinds)
+            for word in cfg["cut_last_words"]
+        ]
+        listed = [refs_ for refs_ in longer if refs_]
+        if len(listed) == 1:
+            match = _decide(Match("cut", listed[0]))
+            if match.county_fips and not match.conflict:
+                return match
+        return None
+    if len(" ".join(core)) < 5:
         return None
     prison = _prison_named(full)
     if kinds & {"state", "federal"} or _distinctive(core) or (prison and _distinctive(core, True)):
@@ -593,3 +607,42 @@ def _decide(match: Match) -> Match:
         governments -= {"local"}
     match.conflict = len(governments) > 1 and not private
     return match
+
+
+def in_city(state: str, city: str) -> list[Ref]:
+    """Every listed facility of that city in the state (link/place_kind.py)."""
+    return _by_city().get((state, gz.city_key(city)), [])
+
+
+def decide(match: Match) -> Match:
+    """The county, government type and conflict of a match's facilities."""
+    return _decide(match)
+
+
+def typed_twin(match: Match, state: str) -> Match | None:
+    """An entry no list types but as IGSA or not at all (ICE's 'LAS COLINAS WOMEN'S DETENTION
+    FACILITY', Santee) with the facilities of a government type listed in the same city and
+    county whose names share its distinctive words, the city's aside (HIFLD's 'LAS COLINAS
+    DETENTION AND REENTRY FACILITY': the county's): the same facility, typed; None unless they
+    agree on one type."""
+    if match.kind not in ("igsa", "unknown") or not match.county_fips:
+        return None
+    cities = {r.city for r in match.refs if r.city}
+    if len(cities) != 1:
+        return None
+    city = next(iter(cities))
+    place_words = set(gz.normal(city).split())
+    common = set(settings()["reference"]["subset_common_words"])
+    own = {w for r in match.refs for w in analyse(r.name, state)[1]} - place_words - common
+    twins = [
+        ref
+        for ref in in_city(state, city)
+        if ref not in match.refs
+        and ref.county_fips == match.county_fips
+        and ref.kind in ("state", "county", "local", "city", "multi")
+        and _distinctive(tuple(sorted((set(analyse(ref.name, state)[1]) - place_words) & own)))
+    ]
+    if not twins:
+        return None
+    twin = _decide(Match("twin", match.refs + twins, match.score))
+    return twin if twin.county_fips == match.county_fips and not twin.conflict else None

@@ -33,13 +33,14 @@ from rapidfuzz.distance import Levenshtein
 from ..handfiles import hand_path
 from ..store.schema import JURISDICTION_TYPES
 from . import gazetteer as gz
-from . import custody, reference
+from . import custody, place_kind, reference
 from .dictionary import Entry, county_named_in, county_words
 
 _SETTINGS = reference.settings()  # hand/resolver_settings.yaml
 CONFIDENT = _SETTINGS["confident"]
 FUZZY_ACCEPT = _SETTINGS["fuzzy_accept"]  # rapidfuzz ratio needed to accept a misspelt county
 FUZZY_MARGIN = _SETTINGS["fuzzy_margin"]  # and its lead over the next candidate
+TERRITORIES = ("GU", "MP", "VI", "AS")  # one government, no county governments
 TYPE_HINTS = {"SPC": "ice", "CDF": "private", "BOP": "federal", "HOLD": "ice", "STAGING": "ice"}
 
 
@@ -337,6 +338,9 @@ class Resolver:
             # it says whose, as the state's name does in the rules.
             expanded = reference.analyse(re.sub(rf"\s+{st.abbr}$", "", text), st.abbr)[0]
             expanded = re.sub(rf"(\s+OF)?(\s+\w+)??\s+{gz.normal(st.name)}$", "", expanded)
+            # Between a place and the last word ('BOULDER CITY NEVADA JAIL') it says where the
+            # place is, as a state's code after a city does: left out too.
+            expanded = re.sub(rf"(?<=\w) {gz.normal(st.name)}(?= \w+$)", "", expanded)
             # Nor with REGIONAL: a regional facility is several governments' or the state's
             # (WESTERN MASSACHUSETTS REGIONAL WOMEN'S CORR is Hampden County's), the dictionary's
             # to say.
@@ -439,7 +443,7 @@ class Resolver:
             # 'NYC DEPT OF CORRECTION' is a city's department, 'VIRGINIA DEPARTMENT OF
             # CORRECTIONS' the state's: a department named after a place of the state is doubtful.
             owner = department.group(1)
-            territory = st.abbr in ("GU", "MP", "VI", "AS")  # one government, no counties
+            territory = st.abbr in TERRITORIES
             if (
                 not territory
                 and gz.state(owner) is None
@@ -458,6 +462,14 @@ class Resolver:
                     f"a department of corrections named after {owner.title()}: state or local?",
                 )
         own = gz.normal(st.name)
+        if not strong and re.search(
+            rf"\b({st.abbr}|{own[0]})DOC\b|\bST (PRISON|PEN|PENITENTIARY)\b", text
+        ):
+            # 'ADOC MARANA': the state's code or initial joined to DOC is its department of
+            # corrections (ADOC, IDOC, MDOC, PADOC; another letter may be a county's: MCDOC);
+            # 'ST.PRISON AT CLALLUM BAY': ST before PRISON is STATE, as the dictionary reads it.
+            out.candidates.append({"step": "parse", "state_named": True})
+            strong = True
         if not strong and re.search(rf"(^| ){own}( (?!CITY\b)|$)|^{st.abbr} (?!CITY\b)", text):
             # 'TENNESSEE PRISON FOR WOMEN', 'NEBRASKA ... CORRECTI': the state's own name; its
             # code before the other words ('MD RECEPTION DIAGN. CENT.', 'NH CORRECTIONAL
@@ -620,6 +632,14 @@ class Resolver:
     ) -> tuple[gz.County | None, float]:
         choices = {gz.county_key(c.name): c for c in gz.counties(st.abbr)}
         key = gz.county_key(named)
+        # 'PT COUPEE': an abbreviated word of county names (hand: county_abbreviations), when
+        # exactly one county of the state is named so written out.
+        for short, longs in _SETTINGS["county_abbreviations"].items():
+            if re.search(rf"\b{short}\b", key):
+                written = {re.sub(rf"\b{short}\b", full, key) for full in longs} & set(choices)
+                if len(written) == 1:
+                    out.candidates.append({"step": "fuzzy", "written_out": next(iter(written))})
+                    return choices[next(iter(written))], 99.0
         found = process.extract(key, list(choices), scorer=fuzz.ratio, limit=3)
         out.candidates.append(
             {"step": "fuzzy", "looked_for": key, "scores": [[c, round(s, 1)] for c, s, _ in found]}
@@ -726,6 +746,13 @@ class Resolver:
         out.jurisdiction_name = _label("city", label, st.abbr)
         out.county_fips = self._county_from_city(st, city, unique=True)
         counties = [] if township else gz.counties_named(st.abbr, named)
+        if counties and st.abbr in TERRITORIES and gz.state(named) == st:
+            # 'GUAM POLICE DEPT': a territory's police named for the territory, its one
+            # government (as a department of corrections there is, above).
+            out.jurisdiction_type, out.jurisdiction_name = "state", st.name
+            out.county_fips = counties[0].fips if len(counties) == 1 else None
+            out.candidates.append({"step": "parse", "territory": st.abbr})
+            return self._done(out, "parse", CONFIDENT)
         if counties:
             out.candidates.append({"step": "parse", "county": counties[0].fips})
             return self._review(
@@ -876,13 +903,28 @@ class Resolver:
                         break
         if match is None and city:
             match = reference.lookup_in_city(name, city, st.abbr, frozenset(kinds))
+        if match is None and not confident:
+            # 'CHARLESTON CORRECTIONAL F': a place and a kind only; the one facility of that
+            # kind listed there (link/place_kind.py).
+            match = place_kind.lookup(name, st.abbr)
+        if match is None and not confident and re.search(r"\bST\b", gz.normal(name)):
+            # 'NASHUA ST. JAIL': ST is also STREET (Boston's Nashua Street Jail, Suffolk
+            # County's), read so only when neither STATE nor SAINT found a facility, and only
+            # a listed facility named for the street answers.
+            street = re.sub(r"\bST\b", "STREET", gz.normal(name))
+            match = reference.lookup(street, st.abbr)
+            if match is not None and not any("STREET" in gz.normal(r.name) for r in match.refs):
+                match = None
         if match is None:
             return result
         result.candidates.append(match.evidence())
         cfg = _SETTINGS["reference"]
-        score = {"exact": cfg["exact"], "core": cfg["core"], "city": cfg["core"]}.get(
-            match.how, cfg["fuzzy"]
-        )
+        score = {
+            "exact": cfg["exact"],
+            "core": cfg["core"],
+            "city": cfg["core"],
+            "place": _SETTINGS["place_kind"]["confidence"],
+        }.get(match.how, cfg["fuzzy"])
         if match.county_fips is None:
             if confident:
                 return result
@@ -939,6 +981,13 @@ class Resolver:
         county = gz.county_by_fips(match.county_fips)
         if kind in ("igsa", "unknown"):
             kind = next((k for k in ("county", "city") if k in kinds), kind)
+        if kind in ("igsa", "unknown"):
+            # The same facility listed by another source with a government type.
+            twin = reference.typed_twin(match, st.abbr)
+            if twin is not None:
+                out.candidates.append(twin.evidence())
+                match.refs, match.kind = twin.refs, twin.kind  # (the same county)
+                kind = twin.kind
         if kind == "private":
             self._private(out, match)
         elif kind in ("state", "federal", "ice"):
