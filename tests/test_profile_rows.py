@@ -1,0 +1,74 @@
+"""Profiles from the whole-store rows (issue 16): every profile of the PA store, and profiles of
+several ids whose rows are added up, equal what the per-profile questions answer."""
+
+from __future__ import annotations
+
+import itertools
+
+from detainerwatch.handfiles import HAND, steady
+from detainerwatch.publish import queries
+from detainerwatch.publish.profile import build_profile, profile_basis
+
+
+def _per_profile(store: queries.ReadStore, ids: list[str]) -> queries.JurisdictionRows:
+    scope = queries.of_jurisdictions(ids)
+    counted = scope.counted()
+    return queries.JurisdictionRows(
+        totals=queries.profile_totals(store, counted),
+        duplicates=queries.count(store, scope.duplicates()),
+        by_year=queries.by_year(store, counted),
+        by_month=queries.by_month(store, counted),
+        facilities=queries.profile_facilities(store, counted),
+        evidence=queries.sheet_evidence(store, scope),
+    )
+
+
+def test_every_id_and_merged_pairs_match_the_per_profile_questions(pa_store):
+    with queries.connect_read(pa_store) as store:
+        index = queries.jurisdiction_rows(store)
+        assert len(index) > 20
+        for jid in index:
+            assert queries.profile_rows(index, [jid]) == _per_profile(store, [jid]), jid
+        # Several ids at once (a county and its consolidated city): rows added up and sorted
+        # as the per-profile ORDER BY sorts them, facilities of both ids interleaved.
+        biggest = sorted(index, key=lambda j: -index[j].totals["issued"])[:6]
+        for pair in itertools.combinations(biggest, 2):
+            ids = list(pair)
+            assert queries.profile_rows(index, ids) == _per_profile(store, ids), ids
+        # An id without rows, alone or beside one with rows.
+        assert queries.profile_rows(index, ["county:99999"]) == _per_profile(
+            store, ["county:99999"]
+        )
+        ids = [biggest[0], "county:99999"]
+        assert queries.profile_rows(index, ids) == _per_profile(store, ids)
+
+
+def test_rows_handed_out_are_copies(pa_store):
+    with queries.connect_read(pa_store) as store:
+        index = queries.jurisdiction_rows(store)
+    jid = max(index, key=lambda j: index[j].totals["issued"])
+    first = queries.profile_rows(index, [jid])
+    first.facilities[0]["issued"] = -1
+    first.totals["issued"] = -1
+    again = queries.profile_rows(index, [jid])
+    assert again.facilities[0]["issued"] != -1 and again.totals["issued"] != -1
+
+
+def test_profiles_with_a_basis_equal_profiles_without(pa_store):
+    with queries.connect_read(pa_store) as store:
+        con = store.cursor()
+        basis = profile_basis(con)
+        for name in ("Philadelphia, PA", "Dauphin County, PA", "Pennsylvania", "42101", "York, PA"):
+            assert build_profile(con, name, basis) == build_profile(con, name), name
+
+
+def test_steady_reads_a_hand_file_once_per_block_and_follows_edits_after(tmp_path, monkeypatch):
+    import detainerwatch.handfiles as handfiles
+
+    monkeypatch.setattr(handfiles, "HAND_DIR", tmp_path)
+    (tmp_path / "x.yaml").write_text("a: 1\n")
+    with steady():
+        assert HAND.read_yaml("x.yaml") == {"a": 1}
+        (tmp_path / "x.yaml").write_text("a: 22\n")  # a new size: an edit
+        assert HAND.read_yaml("x.yaml") == {"a": 1}  # within the block: as first read
+    assert HAND.read_yaml("x.yaml") == {"a": 22}
