@@ -72,3 +72,24 @@ def test_steady_reads_a_hand_file_once_per_block_and_follows_edits_after(tmp_pat
         (tmp_path / "x.yaml").write_text("a: 22\n")  # a new size: an edit
         assert HAND.read_yaml("x.yaml") == {"a": 1}  # within the block: as first read
     assert HAND.read_yaml("x.yaml") == {"a": 22}
+
+
+def test_rows_kept_beside_the_store_come_back_equal(pa_store, tmp_path):
+    import shutil
+
+    from detainerwatch.publish.diskcache import DiskCache
+
+    store_copy = tmp_path / "pa.duckdb"
+    shutil.copy(pa_store, store_copy)
+    with queries.connect_read(store_copy) as store:
+        index = queries.jurisdiction_rows(store)
+        assert queries.load_rows(queries.dump_rows(index)) == index
+        con = store.cursor()
+        disk = DiskCache(store_copy)
+        made = profile_basis(con, disk)  # asked, and kept
+        assert disk.get(queries.rows_key()) is not None
+        again = profile_basis(con, disk)  # read back
+        assert again.rows == made.rows == index
+        disk.put(queries.rows_key(), b"damaged")
+        assert profile_basis(con, disk).rows == index  # a damaged entry is asked again
+        disk.close()

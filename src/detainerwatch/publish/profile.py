@@ -20,6 +20,7 @@ from ..handfiles import steady
 from ..link import gazetteer as gz
 from ..link.names import split_name_state, suggest
 from . import disclosure, queries
+from .diskcache import DiskCache
 from duckdb import DuckDBPyConnection
 
 
@@ -150,14 +151,29 @@ class ProfileBasis:
     policies: PolicyIndex
 
 
-def profile_basis(con: DuckDBPyConnection) -> ProfileBasis:
-    """The whole-store questions every profile needs, asked once."""
+def profile_basis(con: DuckDBPyConnection, disk: DiskCache | None = None) -> ProfileBasis:
+    """The whole-store questions every profile needs, asked once. With the file of finished
+    pages beside the store (disk), the profile rows, the costly part, are kept there for the
+    next start (valid while the store, the code, the hand tables and the disclosure rules are
+    the same: diskcache.fingerprint and queries.rows_key)."""
     from .coverage import coverage
 
     facts.register(con)
     unclassified = facts.check_unmapped(con)
+    rows: dict[str, queries.JurisdictionRows] | None = None
+    key = queries.rows_key() if disk is not None else ""
+    kept = disk.get(key) if disk is not None else None
+    if isinstance(kept, bytes):
+        try:
+            rows = queries.load_rows(kept)
+        except (ValueError, KeyError, TypeError):
+            rows = None  # a damaged entry: asked again
+    if rows is None:
+        rows = queries.jurisdiction_rows(con)
+        if disk is not None:
+            disk.put(key, queries.dump_rows(rows))
     return ProfileBasis(
-        rows=queries.jurisdiction_rows(con),
+        rows=rows,
         coverage=coverage(con),
         unclassified=unclassified,
         policies=PolicyIndex(con),

@@ -535,6 +535,11 @@ def create_app(
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         warmer.start()
+        if warm:
+            # `serve`: the whole-store rows every profile is looked up in, asked before the
+            # first request (seconds on a national store), so that no first view of a profile
+            # waits on them or asks its own questions of the whole store.
+            views.basis(store.cursor(), cache)
         try:
             yield
         finally:

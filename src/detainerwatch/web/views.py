@@ -150,11 +150,12 @@ def profile(con, jid: str, cache: ResultCache | None = None) -> dict:
 
 
 def basis(con: Any, cache: ResultCache | None) -> ProfileBasis | None:
-    """The whole-store rows every profile of this app is looked up in, asked once per app
-    (None without an app's cache: a library caller's one profile asks its own rows)."""
+    """The whole-store rows every profile of this app is looked up in, asked once per app and
+    kept beside the store with its finished pages (None without an app's cache: a library
+    caller's one profile asks its own rows)."""
     if cache is None or not cache.size:
         return None
-    return cache.get(("profile_basis",), lambda: profile_basis(con))
+    return cache.get(("profile_basis",), lambda: profile_basis(con, cache.disk))
 
 
 def custody(con, jid: str, cache: ResultCache | None = None) -> dict:

@@ -17,16 +17,26 @@ the PA store, and merged pairs, with the per-profile questions).
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
+import zlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar, cast
 
-from ...derive.facts import OUTCOMES, outcome_count_columns
+from ...derive.facts import OUTCOMES, hand_hash, outcome_count_columns
 from .. import disclosure
 from .base import Reader, rows, tuples
 from .counts import MonthCounts, ProfileFacility, ProfileTotals, SheetEvidence, YearCounts
 
-__all__ = ["JurisdictionRows", "jurisdiction_rows", "profile_rows"]
+__all__ = [
+    "JurisdictionRows",
+    "jurisdiction_rows",
+    "profile_rows",
+    "dump_rows",
+    "load_rows",
+    "rows_key",
+]
 
 Row = TypeVar("Row", bound=Mapping[str, object])
 
@@ -216,3 +226,61 @@ def _merge(
             elif name in _ORED:  # bool_or: NULL only when every value is
                 into[name] = None if have is None and value is None else bool(have or value)
     return sorted(groups.values(), key=order)
+
+
+# ---- kept beside the store (publish/diskcache.py), so a restarted app does not ask again ----
+
+_DAYS = ("first_issued", "last_issued")  # the only date columns of these rows
+ROWS_FORMAT = 1  # bumped when the rows' columns or their questions change
+
+
+def dump_rows(index: dict[str, JurisdictionRows]) -> bytes:
+    """The rows as compressed JSON (days as ISO text)."""
+    plain = {
+        jid: {
+            "totals": r.totals,
+            "duplicates": r.duplicates,
+            "by_year": r.by_year,
+            "by_month": r.by_month,
+            "facilities": r.facilities,
+            "evidence": r.evidence,
+        }
+        for jid, r in index.items()
+    }
+    text = json.dumps(plain, default=lambda d: d.isoformat(), separators=(",", ":"))
+    return zlib.compress(text.encode("utf-8"), 1)
+
+
+def _days(row: dict[str, Any]) -> dict[str, Any]:
+    for name in _DAYS:
+        if row.get(name) is not None:
+            row[name] = dt.date.fromisoformat(row[name])
+    return row
+
+
+def load_rows(data: bytes) -> dict[str, JurisdictionRows]:
+    """What dump_rows wrote. Raises ValueError on anything else (zlib.error, bad JSON)."""
+    try:
+        plain = json.loads(zlib.decompress(data).decode("utf-8"))
+    except zlib.error as exc:
+        raise ValueError(str(exc)) from exc
+    return {
+        jid: JurisdictionRows(
+            totals=cast(ProfileTotals, _days(r["totals"])),
+            duplicates=int(r["duplicates"]),
+            by_year=r["by_year"],
+            by_month=r["by_month"],
+            facilities=[cast(ProfileFacility, _days(f)) for f in r["facilities"]],
+            evidence=r["evidence"],
+        )
+        for jid, r in plain.items()
+    }
+
+
+def rows_key() -> str:
+    """What the kept rows depend on besides the store and the code: the hand tables the facts
+    are derived with, and the disclosure rules' protected-facility patterns."""
+    digest = hashlib.sha256()
+    for part in (str(ROWS_FORMAT), hand_hash(), disclosure.protected_facilities_sql()):
+        digest.update(part.encode("utf-8"))
+    return repr(("profile_rows", digest.hexdigest()))
