@@ -93,3 +93,37 @@ def test_rows_kept_beside_the_store_come_back_equal(pa_store, tmp_path):
         disk.put(queries.rows_key(), b"damaged")
         assert profile_basis(con, disk).rows == index  # a damaged entry is asked again
         disk.close()
+
+
+def test_serve_prepares_profile_rows_and_connections_before_the_first_request(pa_store, tmp_path):
+    import shutil
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from starlette.testclient import TestClient
+
+    from detainerwatch.publish.diskcache import DiskCache
+    from detainerwatch.web import views
+    from detainerwatch.web.app import SPARE_CONNECTIONS, create_app
+    from detainerwatch.web.warm import done_key
+
+    db = tmp_path / "pa.duckdb"
+    shutil.copy(pa_store, db)
+    with TestClient(create_app(db, disk_cache=False)) as client:  # as tests and publish: lazily
+        first = client.get("/jurisdiction/county:42043")
+        assert first.status_code == 200
+        plain = first.text
+    disk = DiskCache(db)
+    disk.put(done_key("*"), "1")  # no warmer child in a test: its pages are taken as made
+    disk.close()
+    app = create_app(db, warm=True)
+    with TestClient(app) as client:
+        cache: views.ResultCache = app.state.cache
+        assert cache.get(("profile_basis",), lambda: None) is not None  # made at start-up
+        assert len(app.state.store._spares) == SPARE_CONNECTIONS
+        assert client.get("/jurisdiction/county:42043").text == plain
+    # the rows were kept beside the store: a restart reads them
+    disk = DiskCache(db)
+    assert disk.get(queries.rows_key()) is not None
+    disk.close()

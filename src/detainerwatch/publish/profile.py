@@ -4,7 +4,7 @@ behind every count. Aggregates only."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import datetime as dt
 import json
@@ -20,8 +20,10 @@ from ..handfiles import steady
 from ..link import gazetteer as gz
 from ..link.names import split_name_state, suggest
 from . import disclosure, queries
-from .diskcache import DiskCache
 from duckdb import DuckDBPyConnection
+
+if TYPE_CHECKING:
+    from .diskcache import DiskCache
 
 
 def parse_jurisdiction(text: str) -> dict[str, Any]:
@@ -178,6 +180,14 @@ def profile_basis(con: DuckDBPyConnection, disk: DiskCache | None = None) -> Pro
         unclassified=unclassified,
         policies=PolicyIndex(con),
     )
+
+
+def load_lookups() -> None:
+    """Read the gazetteer indexes a profile's name lookup uses (half a second, once per
+    process). A server calls it at start: its request threads would otherwise each read them
+    at once on their first profile (the gazetteer's caches are not shared while being made)."""
+    for name in ("42", "42101", "4260000", "Philadelphia, PA", "Dauphin County, PA"):
+        parse_jurisdiction(name)
 
 
 def build_profile(
