@@ -4,21 +4,26 @@ behind every count. Aggregates only."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import datetime as dt
 import json
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 from ..derive import facts
 from ..derive.facts import OUTCOMES
-from ..derive.policies import in_force, instrument_fields
+from ..derive.policies import PolicyIndex, instrument_fields
 from ..errors import UsageError
+from ..handfiles import steady
 from ..link import gazetteer as gz
 from ..link.names import split_name_state, suggest
 from . import disclosure, queries
 from duckdb import DuckDBPyConnection
+
+if TYPE_CHECKING:
+    from .diskcache import DiskCache
 
 
 def parse_jurisdiction(text: str) -> dict[str, Any]:
@@ -135,28 +140,99 @@ def _state(st: gz.State) -> dict[str, Any]:
     }
 
 
-def build_profile(con: DuckDBPyConnection, jurisdiction: str) -> dict[str, Any]:
-    target = parse_jurisdiction(jurisdiction)
-    facts.register(con)
-    unclassified = facts.check_unmapped(con)  # warnings: values no hand table maps
-    if target["ids"]:
-        scope = queries.of_jurisdictions(target["ids"])
-    else:  # a city without a place code: match its name within the state
-        scope = queries.of_city_named(target["state_fips"], target["name"])
-    counted = scope.counted()
-    names = [*["issued"], *OUTCOMES]
-    totals: dict[str, Any] = dict(queries.profile_totals(con, counted))
-    by_year = queries.by_year(con, counted)
-    by_month = queries.by_month(con, counted)
-    facilities = queries.profile_facilities(con, counted)
-    evidence = queries.sheet_evidence(con, scope)
-    excluded = queries.count(con, scope.duplicates())
+@dataclass(frozen=True)
+class ProfileBasis:
+    """What every profile of one run asks of the whole store, asked once (issue 16): each id's
+    profile rows (queries.jurisdiction_rows), the store's coverage, the hand tables' warnings
+    and the policy records. A run (a publish, a web app over its read-only store) builds it
+    once; each profile is then a lookup, the disclosure step and its rendering."""
+
+    rows: dict[str, queries.JurisdictionRows]
+    coverage: dict[str, Any]
+    unclassified: list[str]
+    policies: PolicyIndex
+
+
+def profile_basis(con: DuckDBPyConnection, disk: DiskCache | None = None) -> ProfileBasis:
+    """The whole-store questions every profile needs, asked once. With the file of finished
+    pages beside the store (disk), the profile rows, the costly part, are kept there for the
+    next start (valid while the store, the code, the hand tables and the disclosure rules are
+    the same: diskcache.fingerprint and queries.rows_key)."""
     from .coverage import coverage
 
-    cov = coverage(con)
+    facts.register(con)
+    unclassified = facts.check_unmapped(con)
+    rows: dict[str, queries.JurisdictionRows] | None = None
+    key = queries.rows_key() if disk is not None else ""
+    kept = disk.get(key) if disk is not None else None
+    if isinstance(kept, bytes):
+        try:
+            rows = queries.load_rows(kept)
+        except (ValueError, KeyError, TypeError):
+            rows = None  # a damaged entry: asked again
+    if rows is None:
+        rows = queries.jurisdiction_rows(con)
+        if disk is not None:
+            disk.put(key, queries.dump_rows(rows))
+    return ProfileBasis(
+        rows=rows,
+        coverage=coverage(con),
+        unclassified=unclassified,
+        policies=PolicyIndex(con),
+    )
+
+
+def load_lookups() -> None:
+    """Read the gazetteer indexes a profile's name lookup uses (half a second, once per
+    process). A server calls it at start: its request threads would otherwise each read them
+    at once on their first profile (the gazetteer's caches are not shared while being made)."""
+    for name in ("42", "42101", "4260000", "Philadelphia, PA", "Dauphin County, PA"):
+        parse_jurisdiction(name)
+
+
+def build_profile(
+    con: DuckDBPyConnection, jurisdiction: str, basis: ProfileBasis | None = None
+) -> dict[str, Any]:
+    """A jurisdiction's profile, protected by the disclosure function. With a basis (one per
+    run), its rows are looked up there; without, asked of the store (the same rows)."""
+    with steady():  # the disclosure rules are read thousands of times: stat them once
+        return _build_profile(con, jurisdiction, basis)
+
+
+def _build_profile(
+    con: DuckDBPyConnection, jurisdiction: str, basis: ProfileBasis | None
+) -> dict[str, Any]:
+    target = parse_jurisdiction(jurisdiction)
+    if basis is not None and target["ids"]:
+        unclassified = basis.unclassified
+        found = queries.profile_rows(basis.rows, target["ids"])
+        totals: dict[str, Any] = dict(found.totals)
+        by_year, by_month = found.by_year, found.by_month
+        facilities, evidence = found.facilities, found.evidence
+        excluded = found.duplicates
+        cov = basis.coverage
+        policy_index = basis.policies
+    else:
+        facts.register(con)
+        unclassified = facts.check_unmapped(con)  # warnings: values no hand table maps
+        if target["ids"]:
+            scope = queries.of_jurisdictions(target["ids"])
+        else:  # a city without a place code: match its name within the state
+            scope = queries.of_city_named(target["state_fips"], target["name"])
+        counted = scope.counted()
+        totals = dict(queries.profile_totals(con, counted))
+        by_year = queries.by_year(con, counted)
+        by_month = queries.by_month(con, counted)
+        facilities = queries.profile_facilities(con, counted)
+        evidence = queries.sheet_evidence(con, scope)
+        excluded = queries.count(con, scope.duplicates())
+        from .coverage import coverage
+
+        cov = basis.coverage if basis is not None else coverage(con)
+        policy_index = basis.policies if basis is not None else PolicyIndex(con)
+    names = [*["issued"], *OUTCOMES]
     first, last = totals.pop("first_issued"), totals.pop("last_issued")
-    policies = in_force(
-        con,
+    policies = policy_index.in_force(
         state_fips=target["state_fips"],
         county_fips=target["fips"] if target["type"] == "county" else None,
         place_fips=target["fips"] if target["type"] == "city" else None,

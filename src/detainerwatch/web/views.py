@@ -22,7 +22,7 @@ from ..publish import catalog, charts, csvsafe, disclosure
 from ..publish.audit import build_audit, read_list
 from ..publish.charts import filled_series  # noqa: F401 (the one implementation, in publish)
 from ..publish.output import chart_specs
-from ..publish.profile import build_profile
+from ..publish.profile import ProfileBasis, build_profile, profile_basis
 from ..publish.report import build_report, resolve_period
 from .api import STATE, Param, ParamError
 from ..publish.diskcache import DiskCache
@@ -31,6 +31,9 @@ CACHE_SIZE = 4096  # entries: a national store has ~3,000 jurisdictions (profile
 T = TypeVar("T")
 # What ResultCache also keeps on disk (publish/diskcache.py): finished pages and API answers.
 PERSISTED = ("jurisdiction_page", "page", "api")
+# What ResultCache keeps for the app's whole life, never dropped for newer entries: the
+# whole-store rows every profile is looked up in (publish/profile.py's ProfileBasis).
+PINNED = ("profile_basis",)
 
 REPORT_PARAMS = {
     "week": Param("week", "", "date"),
@@ -58,12 +61,15 @@ class ResultCache:
         self.size = size
         self.disk = disk
         self._items: OrderedDict[Hashable, Any] = OrderedDict()
+        self._pinned: dict[Hashable, Any] = {}
         self._lock = threading.Lock()
         self._computing: dict[Hashable, threading.RLock] = {}  # one lock per key being made
 
     def get(self, key: tuple[Hashable, ...], compute: Callable[[], T]) -> T:
         full = (self.store, *key)
         with self._lock:
+            if full in self._pinned:
+                return self._pinned[full]  # type: ignore[no-any-return]
             if full in self._items:
                 self._items.move_to_end(full)
                 return self._items[full]
@@ -75,6 +81,8 @@ class ResultCache:
             return self._make(key, full, compute)
         with making:
             with self._lock:
+                if full in self._pinned:
+                    return self._pinned[full]  # type: ignore[no-any-return]
                 if full in self._items:
                     self._items.move_to_end(full)
                     return self._items[full]
@@ -94,7 +102,10 @@ class ResultCache:
             value = compute()  # outside the lock: other requests go on meanwhile
             if self.disk is not None and disk_key and isinstance(value, (str, bytes)):
                 self.disk.put(disk_key, value)
-        if self.size:
+        if self.size and key[0] in PINNED:
+            with self._lock:
+                self._pinned[full] = value
+        elif self.size:
             with self._lock:
                 self._items[full] = value
                 while len(self._items) > self.size:
@@ -128,7 +139,7 @@ def profile(con, jid: str, cache: ResultCache | None = None) -> dict:
                 raise ParamError("id", f"no jurisdiction {jid!r} in the store", 404)
             query = facs[0]["jurisdiction_name"]
         try:
-            data = _json_safe(build_profile(con, query))
+            data = _json_safe(build_profile(con, query, basis(con, cache)))
         except UsageError as exc:
             raise ParamError("id", str(exc), 404) from None
         if query != jid:
@@ -136,6 +147,15 @@ def profile(con, jid: str, cache: ResultCache | None = None) -> dict:
         return data
 
     return (cache or _nocache()).get(("profile", jid), compute)
+
+
+def basis(con: Any, cache: ResultCache | None) -> ProfileBasis | None:
+    """The whole-store rows every profile of this app is looked up in, asked once per app and
+    kept beside the store with its finished pages (None without an app's cache: a library
+    caller's one profile asks its own rows)."""
+    if cache is None or not cache.size:
+        return None
+    return cache.get(("profile_basis",), lambda: profile_basis(con, cache.disk))
 
 
 def custody(con, jid: str, cache: ResultCache | None = None) -> dict:
@@ -197,6 +217,14 @@ def custody_note(kind: str) -> str:
 
 def jurisdiction(con, jid: str, cache: ResultCache | None = None) -> tuple[str, dict]:
     """("profile", profile) for a county, city or state; ("custody", summary) for the rest."""
+    if jid.partition(":")[0] in CUSTODY_TYPES:
+        # A custody id (federal:42:..., private:..., unknown:...) names no government, so no
+        # profile is built for it: asked first, it spares the profile's failed name lookup and
+        # its suggestions (a tenth of a second each); when none matches, the usual order.
+        try:
+            return "custody", custody(con, jid, cache)
+        except ParamError:
+            pass
     try:
         return "profile", profile(con, jid, cache)
     except ParamError as not_a_government:

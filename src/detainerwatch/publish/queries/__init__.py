@@ -13,6 +13,7 @@ publish builds pages from those rows and runs no SQL (tests/test_read_model_sql.
   counts   the report, profiles and coverage (questions over detainer_facts);
   catalog  totals, jurisdiction and facility lists, source files, and the audit's practices;
   export   the tables of the SQLite export;
+  profiles every jurisdiction's profile rows from a few whole-store questions (static site, web);
   base     the reader and the Scope (which rows of detainer_facts a question counts).
 """
 
@@ -37,6 +38,7 @@ from .base import of_state_government as of_state_government
 from .catalog import *  # noqa: F403  (the catalog and the audit)
 from .counts import *  # noqa: F403  (the report, profiles and coverage)
 from .export import *  # noqa: F403  (the tables of the SQLite export)
+from .profiles import *  # noqa: F403  (every jurisdiction's profile rows at once)
 
 
 def prepare(con: duckdb.DuckDBPyConnection) -> None:
