@@ -76,3 +76,26 @@ def test_an_unwritable_folder_means_no_disk_cache_not_an_error(tmp_path: Path) -
     cache = DiskCache(missing)
     cache.put("k", "v")
     assert cache.get("k") is None
+
+
+@pytest.mark.parametrize(
+    "relative", ["publish/queries/counts.py", "derive/facts.py", "hand/outcome_classes.csv"]
+)
+def test_the_disk_cache_is_emptied_when_any_file_of_the_package_changes(
+    store: Path, relative: str
+) -> None:
+    """The read model (publish/queries), derive and the hand files make pages as much as the
+    templates do: a page kept from before an upgrade or an edit of a hand file is not served."""
+    from detainerwatch.publish import diskcache
+
+    cache = DiskCache(store)
+    cache.put("k", "page")
+    cache.close()
+    path = diskcache.PACKAGE / relative
+    st = path.stat()
+    try:
+        newest = diskcache._code_stamp()
+        os.utime(path, ns=(st.st_atime_ns, newest + 1_000_000_000))
+        assert DiskCache(store).get("k") is None
+    finally:
+        os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))

@@ -7,8 +7,8 @@ app's results cache (views.ResultCache) keeps them in memory; this file keeps th
 pages and API answers (text and bytes only, each already checked by the disclosure function)
 in `STORE.webcache` beside the store, a SQLite file. It is valid for one state of the store and
 of the code: its fingerprint is the size and modification time of the store file and of its
-WAL, the package version, the newest modification time of the templates and page-making
-modules, and whether the disclosure rules are on. Any other fingerprint empties it. When the
+WAL, the package version, the newest modification time of any file of the package (modules,
+templates, hand files, reference data), and whether the disclosure rules are on. Any other fingerprint empties it. When the
 folder is not writable, or anything goes wrong with the file, the app simply works without it.
 """
 
@@ -22,20 +22,20 @@ from .. import __version__
 from . import disclosure
 
 PACKAGE = Path(__file__).resolve().parents[1]
-CODE = ("web/templates", "publish/templates", "web", "publish")
+def _code_stamp() -> int:
+    """The newest modification time of any file of the package: modules at every depth (the
+    read model in publish/queries, derive, link), templates, hand files and reference data all
+    make pages, so a change to any of them must empty the cache (about 200 files: one walk when
+    the app opens the cache)."""
+    newest = 0
+    for p in PACKAGE.rglob("*"):
+        if "__pycache__" not in p.parts and p.is_file():
+            newest = max(newest, p.stat().st_mtime_ns)
+    return newest
 
 
 def cache_path(store: Path) -> Path:
     return store.with_name(store.name + ".webcache")
-
-
-def _code_stamp() -> int:
-    newest = 0
-    for folder in CODE:
-        for p in (PACKAGE / folder).iterdir():
-            if p.is_file():
-                newest = max(newest, p.stat().st_mtime_ns)
-    return newest
 
 
 def fingerprint(store: Path) -> str:

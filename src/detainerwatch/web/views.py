@@ -69,7 +69,7 @@ class ResultCache:
         full = (self.store, *key)
         with self._lock:
             if full in self._pinned:
-                return self._pinned[full]  # type: ignore[no-any-return]
+                return self._pinned[full]
             if full in self._items:
                 self._items.move_to_end(full)
                 return self._items[full]
@@ -82,7 +82,7 @@ class ResultCache:
         with making:
             with self._lock:
                 if full in self._pinned:
-                    return self._pinned[full]  # type: ignore[no-any-return]
+                    return self._pinned[full]
                 if full in self._items:
                     self._items.move_to_end(full)
                     return self._items[full]
