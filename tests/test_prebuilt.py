@@ -66,3 +66,20 @@ def test_commands_load_only_what_they_need() -> None:
     )
     loaded = _modules_after(code)
     assert "duckdb" not in loaded and "pyarrow" not in loaded
+
+
+def test_consolidated_cities_read_from_the_hand_list_are_the_place_index_own() -> None:
+    # gazetteer._consolidated reads data/gazetteer/places.csv alone; the place index (40,000
+    # places) must hold exactly those consolidated places, and both questions answer the same
+    # for every county as they did when asked of the whole index.
+    index = gz._places()
+    in_index = {p for p in index.values() if p.consolidated}
+    assert set(gz._consolidated()) == in_index and len(in_index) >= 5
+    for county in gz._build_counties()[1]:
+        assert gz.consolidated_with(county) == next(
+            (p for p in index.values() if p.consolidated and county in p.county_fips), None
+        )
+        assert gz.consolidated_county(county) == sorted(
+            {p for p in in_index if p.county_fips == (county,)},
+            key=lambda p: (p.name, p.place_fips),
+        )
