@@ -83,3 +83,22 @@ def test_consolidated_cities_read_from_the_hand_list_are_the_place_index_own() -
             {p for p in in_index if p.county_fips == (county,)},
             key=lambda p: (p.name, p.place_fips),
         )
+
+
+def test_each_state_has_its_part_of_the_place_index_and_lookups_read_only_it() -> None:
+    found = prebuilt.Prebuilt()
+    states = gz.place_index_states()
+    assert len(states) >= 50
+    for abbr in states:
+        assert found.get(f"gazetteer.places.{abbr}") == gz._split_places(abbr), abbr
+    # a state with no piece falls back to the whole index (empty here: no such state)
+    assert gz._split_places("XX") == ({}, {})
+    code = (
+        "from detainerwatch.link import gazetteer as gz\n"
+        "assert gz.place('PA', 'Philadelphia').place_fips == '4260000'\n"
+        "assert gz.places_named('PA', 'Lower Merion')\n"
+        "assert 'PITTSBURGH' in gz.municipalities('PA')\n"
+        "assert gz.city_counties('CA', 'Los Angeles')\n"
+        "assert gz._place_indexes.cache_info().currsize == 0\n"
+    )
+    _modules_after(code)

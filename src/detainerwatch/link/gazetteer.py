@@ -304,6 +304,32 @@ def _places() -> dict[tuple[str, str], Place]:
     return _place_indexes()[1]
 
 
+StatePlaces = tuple[dict[str, tuple[Place, ...]], dict[str, Place]]
+
+
+@cache
+def _state_places(state_abbr: str) -> StatePlaces:
+    """One state's part of the two place indexes, keyed by city_key alone: what a lookup within
+    a state needs (a state is never crossed). Read from that state's own prebuilt piece (a
+    fiftieth of the 40,000 places: a one-county profile or audit entry, or one resolved row, no
+    longer unpickles them all); from the whole index when there is no such piece."""
+    return prebuilt.cached(f"gazetteer.places.{state_abbr}", lambda: _split_places(state_abbr))
+
+
+def _split_places(state_abbr: str) -> StatePlaces:
+    """A state's part of the whole place index (the builder of its prebuilt piece)."""
+    every, one = _place_indexes()
+    return (
+        {key: found for (abbr, key), found in every.items() if abbr == state_abbr},
+        {key: place for (abbr, key), place in one.items() if abbr == state_abbr},
+    )
+
+
+def place_index_states() -> list[str]:
+    """The states with places in the index (one prebuilt piece each)."""
+    return sorted({abbr for abbr, _ in _place_indexes()[0]})
+
+
 def _build_places(every: dict[tuple[str, str], tuple[Place, ...]]) -> dict[tuple[str, str], Place]:
     """(state, city_key) -> the one government place of that name: an incorporated place (or a
     hand-listed consolidated city), else a town or township when only one has the name."""
@@ -319,7 +345,7 @@ def _build_places(every: dict[tuple[str, str], tuple[Place, ...]]) -> dict[tuple
 
 
 def place(state_abbr: str, name: str) -> Place | None:
-    found = _places().get((state_abbr, city_key(name)))
+    found = _state_places(state_abbr)[1].get(city_key(name))
     if found is None:
         # 'LADUE' is Ladue, not La Due: of same-keyed municipalities, the one spelt as written.
         spelt = [
@@ -370,20 +396,12 @@ def place_by_fips(place_fips: str) -> Place | None:
 
 def municipalities(state_abbr: str) -> dict[str, Place]:
     """city_key -> the government place of that name, for one state (for spelling matches)."""
-    return _municipalities().get(state_abbr, {})
-
-
-@cache
-def _municipalities() -> dict[str, dict[str, Place]]:
-    out: dict[str, dict[str, Place]] = defaultdict(dict)
-    for (abbr, key), p in _places().items():
-        out[abbr][key] = p
-    return dict(out)
+    return _state_places(state_abbr)[1]
 
 
 def places_named(state_abbr: str, name: str) -> tuple[Place, ...]:
     """Every place and county subdivision of that name in the state, governments first."""
-    return _all_places().get((state_abbr, city_key(name)), ())
+    return _state_places(state_abbr)[0].get(city_key(name), ())
 
 
 def place_counties(state_abbr: str, name: str) -> list[str]:
@@ -420,7 +438,7 @@ def reset() -> None:
         _places,
         _consolidated,
         _place_indexes,
-        _municipalities,
+        _state_places,
         _city_counties,
         _county_changes,
     ):
