@@ -438,6 +438,7 @@ def build_indexes() -> None:
     size = prebuilt.write(
         prebuilt.PATH,
         {
+            "gazetteer.states": gz._build_states,
             "gazetteer.counties": gz._build_counties,
             "gazetteer.county_index": gz._build_county_index,
             "gazetteer.places": gz._build_place_indexes,

@@ -24,6 +24,7 @@ def test_the_committed_indexes_are_current() -> None:
 
 def test_the_prebuilt_indexes_are_what_the_builders_make() -> None:
     found = prebuilt.Prebuilt()
+    assert found.get("gazetteer.states") == gz._build_states()
     assert found.get("gazetteer.counties") == gz._build_counties()
     assert found.get("gazetteer.county_index") == gz._build_county_index()
     assert found.get("reference.facilities") == reference._build_facility_indexes()

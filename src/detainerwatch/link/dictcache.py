@@ -20,7 +20,7 @@ import hashlib
 import json
 import os
 from collections.abc import Callable
-from dataclasses import astuple, fields
+from dataclasses import fields
 from pathlib import Path
 
 from .. import __version__
@@ -77,7 +77,7 @@ def _write(path: Path, stamp: str, entries: dict[str, Entry]) -> None:
     kept = {
         "fingerprint": stamp,
         "fields": FIELDS,
-        "entries": [list(astuple(e)) for e in entries.values()],
+        "entries": [[getattr(e, name) for name in FIELDS] for e in entries.values()],
     }
     tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
     try:

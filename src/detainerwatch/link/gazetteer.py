@@ -90,6 +90,12 @@ def _compact(name: str) -> str:
 
 @cache
 def _states() -> dict[str, State]:
+    # prebuilt: importing the `us` package (and the importlib.metadata it pulls in) cost more
+    # than a one-row `resolve` may take
+    return prebuilt.cached("gazetteer.states", _build_states)
+
+
+def _build_states() -> dict[str, State]:
     import us
 
     out = {}
