@@ -1,12 +1,14 @@
 """Work that depends only on its input, kept between commands (issue 16).
 
-Two things every report or profile did again on each command though their input had not
-changed: compiling the Jinja templates (about 0.2-0.4 s) and rasterising each chart's SVG to PNG
-(about 0.15 s a chart). Both are kept in a cache folder keyed by their whole input, so an entry
-can never be stale: a template's compiled code by its source (Jinja's own bytecode cache, which
-checks the source's checksum and the Python version), a PNG by a hash of its SVG, the scale and
-the rasteriser installed. A new store, a changed template or chart, another rasteriser: another
-key. Nothing person-level is kept, only compiled templates and pictures of published charts.
+Three things every report or profile did again on each command though their input had not
+changed: compiling the Jinja templates (about 0.2-0.4 s), rasterising each chart's SVG to PNG
+(about 0.15 s a chart) and projecting a map's shapes (0.05-0.15 s). They are kept in a cache
+folder keyed by their whole input, so an entry can never be stale: a template's compiled code by
+its source (Jinja's own bytecode cache, which checks the source's checksum and the Python
+version), a PNG by a hash of its SVG, the scale and the rasteriser installed, a map's projected
+shapes by its states, the drawing code and the shapes file (`text`, `code_stamp`). A new store, a
+changed template or chart, another rasteriser: another key. Nothing person-level is kept, only
+compiled templates, pictures of published charts and map outlines.
 
 The folder is DETAINERWATCH_CACHE_DIR, else $XDG_CACHE_HOME/detainerwatch, else
 ~/.cache/detainerwatch; DETAINERWATCH_CACHE_DIR=off (or a folder that cannot be written) turns
@@ -102,3 +104,39 @@ def png(svg: str, scale: float, render: Callable[[], bytes]) -> bytes:
     except OSError:
         pass
     return data
+
+
+def code_stamp(*paths: str | Path) -> str:
+    """The files' names, sizes and modification times: part of a key whose value they compute."""
+    parts = []
+    for p in paths:
+        try:
+            st = os.stat(p)
+            parts.append(f"{p}:{st.st_size}:{st.st_mtime_ns}")
+        except OSError:
+            parts.append(f"{p}:absent")
+    return "|".join(parts)
+
+
+def text(kind: str, key: str, make: Callable[[], str]) -> str:
+    """The text make() returns for `key`: from the cache folder's `kind` part when made before,
+    else made and kept."""
+    folder = cache_dir()
+    if folder is None:
+        return make()
+    digest = hashlib.sha256(key.encode("utf-8")).hexdigest()
+    path = folder / kind / f"{digest}.txt"
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        pass
+    made = make()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(made)
+        os.replace(tmp, path)  # whole or absent: a reader never sees half a file
+    except OSError:
+        pass
+    return made
