@@ -18,9 +18,11 @@ $(STAMP): $(BIN)/python pyproject.toml constraints.txt src/detainerwatch/sources
 # Our modules precompiled into __pycache__ on every install: this environment sets
 # PYTHONDONTWRITEBYTECODE, so nothing else writes them and each command would compile every module
 # it imports (about 0.15 s CPU for a report). Python still reads them (and ignores one whose source
-# changed); compileall rewrites only what changed.
+# changed); compileall rewrites only what changed. The Jinja templates likewise
+# (publish/filecache.py: templates_compiled/, checked against each template's source before use).
 install: $(STAMP)
 	$(BIN)/python -m compileall -q src
+	$(BIN)/python -m detainerwatch.publish.filecache >/dev/null
 
 
 demo: install

@@ -52,3 +52,27 @@ def test_maps_of_other_states_are_kept_apart(
     monkeypatch.setenv("DETAINERWATCH_CACHE_DIR", str(tmp_path))
     pa, ca = _svg("42", None), _svg("06", None)
     assert pa != ca and len(list((tmp_path / "maps").iterdir())) == 2
+
+
+def test_templates_compiled_at_install_are_used_and_a_stale_one_is_not(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from detainerwatch.publish import filecache, output
+
+    monkeypatch.setenv("DETAINERWATCH_CACHE_DIR", "off")
+    output.environment.cache_clear()
+    expected = output.render_methodology_html()
+    shipped = tmp_path / "compiled"
+    monkeypatch.setattr(filecache, "SHIPPED_TEMPLATES", shipped)
+    assert filecache.precompile_templates() > 20
+    output.environment.cache_clear()
+    assert output.render_methodology_html() == expected  # from the compiled files
+    # each file swapped for another template's: compiled from another source, so Jinja's
+    # checksum refuses it and the template is compiled from its own source
+    files = sorted(shipped.iterdir())
+    blobs = [f.read_bytes() for f in files]
+    for f, data in zip(files, blobs[1:] + blobs[:1], strict=True):
+        f.write_bytes(data)
+    output.environment.cache_clear()
+    assert output.render_methodology_html() == expected
+    output.environment.cache_clear()

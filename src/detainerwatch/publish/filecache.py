@@ -48,19 +48,65 @@ def cache_dir() -> Path | None:
     return folder if os.access(folder, os.W_OK) else None
 
 
+# Templates compiled at install (`make install`, like our modules' __pycache__): read first, so a
+# first report needs no compiling even with an empty cache folder. Never in git (.gitignore).
+SHIPPED_TEMPLATES = Path(__file__).resolve().parent / "templates_compiled"
+
+
 def bytecode_cache() -> BytecodeCache | None:
-    """Jinja's bytecode cache in the cache folder (compiled templates, keyed by source)."""
+    """Jinja's bytecode cache: the templates compiled at install, then the cache folder's
+    (compiled templates, each checked against its source's checksum before use)."""
+    from jinja2 import BytecodeCache, FileSystemBytecodeCache
+    from jinja2.bccache import Bucket
+
+    user: FileSystemBytecodeCache | None = None
     folder = cache_dir()
-    if folder is None:
-        return None
+    if folder is not None:
+        sub = folder / "templates"
+        try:
+            sub.mkdir(exist_ok=True)
+            user = FileSystemBytecodeCache(str(sub))
+        except OSError:
+            user = None
+    if not SHIPPED_TEMPLATES.is_dir():
+        return user
+    shipped = FileSystemBytecodeCache(str(SHIPPED_TEMPLATES))
+
+    class Layered(BytecodeCache):
+        def load_bytecode(self, bucket: Bucket) -> None:
+            shipped.load_bytecode(bucket)  # a stale one (source edited) is reset by Jinja
+            if bucket.code is None and user is not None:
+                user.load_bytecode(bucket)
+
+        def dump_bytecode(self, bucket: Bucket) -> None:
+            if user is not None:
+                user.dump_bytecode(bucket)
+
+    return Layered()
+
+
+def precompile_templates() -> int:
+    """Compile every template into SHIPPED_TEMPLATES (run by `make install`); returns how many.
+    Compiled by the one environment (publish/output.py), so with its options."""
+    import shutil
+
     from jinja2 import FileSystemBytecodeCache
 
-    sub = folder / "templates"
-    try:
-        sub.mkdir(exist_ok=True)
-    except OSError:
-        return None
-    return FileSystemBytecodeCache(str(sub))
+    from . import output
+
+    shutil.rmtree(SHIPPED_TEMPLATES, ignore_errors=True)
+    SHIPPED_TEMPLATES.mkdir()
+    env = output.environment().overlay(
+        bytecode_cache=FileSystemBytecodeCache(str(SHIPPED_TEMPLATES))
+    )
+    names = env.list_templates()
+    for name in names:
+        env.get_template(name)
+    return len(names)
+
+
+if __name__ == "__main__":
+    print(f"{precompile_templates()} templates compiled into {SHIPPED_TEMPLATES}")
 
 
 @lru_cache(maxsize=1)
