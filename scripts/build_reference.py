@@ -423,6 +423,7 @@ def build_indexes() -> None:
     """Write indexes.pickle from the bundled files as they are now."""
     import hashlib
     import platform
+    from functools import partial
 
     from detainerwatch.link import gazetteer as gz
     from detainerwatch.link import prebuilt, reference
@@ -437,11 +438,17 @@ def build_indexes() -> None:
     size = prebuilt.write(
         prebuilt.PATH,
         {
+            "gazetteer.states": gz._build_states,
             "gazetteer.counties": gz._build_counties,
             "gazetteer.county_index": gz._build_county_index,
             "gazetteer.places": gz._build_place_indexes,
             "gazetteer.zip_counties": gz._build_city_counties,
             "reference.facilities": reference._build_facility_indexes,
+            # each state's part of the place index too, read alone by lookups within a state
+            **{
+                f"gazetteer.places.{abbr}": partial(gz._split_places, abbr)
+                for abbr in gz.place_index_states()
+            },
         },
         {
             "built_by": "scripts/build_reference.py --indexes",

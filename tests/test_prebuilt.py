@@ -24,6 +24,7 @@ def test_the_committed_indexes_are_current() -> None:
 
 def test_the_prebuilt_indexes_are_what_the_builders_make() -> None:
     found = prebuilt.Prebuilt()
+    assert found.get("gazetteer.states") == gz._build_states()
     assert found.get("gazetteer.counties") == gz._build_counties()
     assert found.get("gazetteer.county_index") == gz._build_county_index()
     assert found.get("reference.facilities") == reference._build_facility_indexes()
@@ -66,3 +67,39 @@ def test_commands_load_only_what_they_need() -> None:
     )
     loaded = _modules_after(code)
     assert "duckdb" not in loaded and "pyarrow" not in loaded
+
+
+def test_consolidated_cities_read_from_the_hand_list_are_the_place_index_own() -> None:
+    # gazetteer._consolidated reads data/gazetteer/places.csv alone; the place index (40,000
+    # places) must hold exactly those consolidated places, and both questions answer the same
+    # for every county as they did when asked of the whole index.
+    index = gz._places()
+    in_index = {p for p in index.values() if p.consolidated}
+    assert set(gz._consolidated()) == in_index and len(in_index) >= 5
+    for county in gz._build_counties()[1]:
+        assert gz.consolidated_with(county) == next(
+            (p for p in index.values() if p.consolidated and county in p.county_fips), None
+        )
+        assert gz.consolidated_county(county) == sorted(
+            {p for p in in_index if p.county_fips == (county,)},
+            key=lambda p: (p.name, p.place_fips),
+        )
+
+
+def test_each_state_has_its_part_of_the_place_index_and_lookups_read_only_it() -> None:
+    found = prebuilt.Prebuilt()
+    states = gz.place_index_states()
+    assert len(states) >= 50
+    for abbr in states:
+        assert found.get(f"gazetteer.places.{abbr}") == gz._split_places(abbr), abbr
+    # a state with no piece falls back to the whole index (empty here: no such state)
+    assert gz._split_places("XX") == ({}, {})
+    code = (
+        "from detainerwatch.link import gazetteer as gz\n"
+        "assert gz.place('PA', 'Philadelphia').place_fips == '4260000'\n"
+        "assert gz.places_named('PA', 'Lower Merion')\n"
+        "assert 'PITTSBURGH' in gz.municipalities('PA')\n"
+        "assert gz.city_counties('CA', 'Los Angeles')\n"
+        "assert gz._place_indexes.cache_info().currsize == 0\n"
+    )
+    _modules_after(code)

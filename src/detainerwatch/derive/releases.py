@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 import duckdb
 
 from ..errors import UsageError
-from ..handfiles import hand_path
+from ..handfiles import hand_path, read_yaml
 from ..sources import preamble as pre
 from duckdb import DuckDBPyConnection
 from ..store.schema import create_temp_table
@@ -61,8 +61,8 @@ def load_rules() -> dict[str, Any]:
     import yaml
 
     path = hand_path(PRECEDENCE_FILE)
-    try:
-        rules = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    try:  # parsed once per process while the file is unchanged (handfiles); read, never changed
+        rules = read_yaml(PRECEDENCE_FILE) or {}
     except yaml.YAMLError as exc:
         raise UsageError(f"{path}: expected YAML ({str(exc).splitlines()[0]})") from None
     if rules.get("rule", "newest_whole") not in RULES:

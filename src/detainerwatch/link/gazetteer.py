@@ -90,6 +90,12 @@ def _compact(name: str) -> str:
 
 @cache
 def _states() -> dict[str, State]:
+    # prebuilt: importing the `us` package (and the importlib.metadata it pulls in) cost more
+    # than a one-row `resolve` may take
+    return prebuilt.cached("gazetteer.states", _build_states)
+
+
+def _build_states() -> dict[str, State]:
     import us
 
     out = {}
@@ -304,6 +310,32 @@ def _places() -> dict[tuple[str, str], Place]:
     return _place_indexes()[1]
 
 
+StatePlaces = tuple[dict[str, tuple[Place, ...]], dict[str, Place]]
+
+
+@cache
+def _state_places(state_abbr: str) -> StatePlaces:
+    """One state's part of the two place indexes, keyed by city_key alone: what a lookup within
+    a state needs (a state is never crossed). Read from that state's own prebuilt piece (a
+    fiftieth of the 40,000 places: a one-county profile or audit entry, or one resolved row, no
+    longer unpickles them all); from the whole index when there is no such piece."""
+    return prebuilt.cached(f"gazetteer.places.{state_abbr}", lambda: _split_places(state_abbr))
+
+
+def _split_places(state_abbr: str) -> StatePlaces:
+    """A state's part of the whole place index (the builder of its prebuilt piece)."""
+    every, one = _place_indexes()
+    return (
+        {key: found for (abbr, key), found in every.items() if abbr == state_abbr},
+        {key: place for (abbr, key), place in one.items() if abbr == state_abbr},
+    )
+
+
+def place_index_states() -> list[str]:
+    """The states with places in the index (one prebuilt piece each)."""
+    return sorted({abbr for abbr, _ in _place_indexes()[0]})
+
+
 def _build_places(every: dict[tuple[str, str], tuple[Place, ...]]) -> dict[tuple[str, str], Place]:
     """(state, city_key) -> the one government place of that name: an incorporated place (or a
     hand-listed consolidated city), else a town or township when only one has the name."""
@@ -319,7 +351,7 @@ def _build_places(every: dict[tuple[str, str], tuple[Place, ...]]) -> dict[tuple
 
 
 def place(state_abbr: str, name: str) -> Place | None:
-    found = _places().get((state_abbr, city_key(name)))
+    found = _state_places(state_abbr)[1].get(city_key(name))
     if found is None:
         # 'LADUE' is Ladue, not La Due: of same-keyed municipalities, the one spelt as written.
         spelt = [
@@ -331,17 +363,35 @@ def place(state_abbr: str, name: str) -> Place | None:
     return found
 
 
+@cache
+def _consolidated() -> tuple[Place, ...]:
+    """The consolidated cities of the place index, read from the hand list alone: only
+    ``data/gazetteer/places.csv`` marks a place consolidated, and of its rows sharing a name the
+    last is the one the index keeps (see _build_all_places), so these are the index's own
+    without reading its 40,000 places (a third of a second; tests/test_prebuilt.py compares)."""
+    last: dict[tuple[str, str], Place] = {}
+    with open(DATA / "places.csv", newline="", encoding="utf-8") as fh:
+        for rec in csv.DictReader(fh):
+            place = Place(
+                rec["state"],
+                rec["name"],
+                rec["place_fips"],
+                tuple(rec["county_fips"].split(";")),
+                rec["consolidated"] == "yes",
+            )
+            last[(rec["state"], city_key(rec["name"]))] = place
+    return tuple(p for p in last.values() if p.consolidated)
+
+
 def consolidated_with(county_fips: str) -> Place | None:
     """The consolidated city whose territory includes the county (New York City's five)."""
-    return next(
-        (p for p in _places().values() if p.consolidated and county_fips in p.county_fips), None
-    )
+    return next((p for p in _consolidated() if county_fips in p.county_fips), None)
 
 
 def consolidated_county(county_fips: str) -> list[Place]:
     """The consolidated cities that are one government with exactly this county (the city and
     county of Philadelphia), by name: what profile and audit count as covering both."""
-    found = {p for p in _places().values() if p.consolidated and p.county_fips == (county_fips,)}
+    found = {p for p in _consolidated() if p.county_fips == (county_fips,)}
     return sorted(found, key=lambda p: (p.name, p.place_fips))
 
 
@@ -352,20 +402,12 @@ def place_by_fips(place_fips: str) -> Place | None:
 
 def municipalities(state_abbr: str) -> dict[str, Place]:
     """city_key -> the government place of that name, for one state (for spelling matches)."""
-    return _municipalities().get(state_abbr, {})
-
-
-@cache
-def _municipalities() -> dict[str, dict[str, Place]]:
-    out: dict[str, dict[str, Place]] = defaultdict(dict)
-    for (abbr, key), p in _places().items():
-        out[abbr][key] = p
-    return dict(out)
+    return _state_places(state_abbr)[1]
 
 
 def places_named(state_abbr: str, name: str) -> tuple[Place, ...]:
     """Every place and county subdivision of that name in the state, governments first."""
-    return _all_places().get((state_abbr, city_key(name)), ())
+    return _state_places(state_abbr)[0].get(city_key(name), ())
 
 
 def place_counties(state_abbr: str, name: str) -> list[str]:
@@ -400,8 +442,9 @@ def reset() -> None:
     for fn in (
         _all_places,
         _places,
+        _consolidated,
         _place_indexes,
-        _municipalities,
+        _state_places,
         _city_counties,
         _county_changes,
     ):

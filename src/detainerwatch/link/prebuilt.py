@@ -50,6 +50,7 @@ def _input_files() -> list[Path]:
         PACKAGE / "link" / "prebuilt.py",
     ]
     files += sorted((_package_dir("addfips") / "data").glob("*.csv"))
+    files.append(_package_dir("us") / "states.py")  # the states' names and codes
     # zipcodes keeps its list inside its compiled module
     files += sorted(p for p in _package_dir("zipcodes").iterdir() if p.suffix in {".so", ".py"})
     return files

@@ -551,44 +551,31 @@ def _color_legend(
         svg.text(x + 18, yy, label)
 
 
-def _map_svg(spec: Spec) -> str:
-    rows: list[Row] = spec["rows"]
-    state_fips: str | None = spec["state_fips"]
-    covered: list[str] | None = spec["covered"]
-    title: str = spec["title"]
-    width, height, legend_w = 760, 430, 150
+MAP_SIZE = (760, 430, 150)  # width, height, legend width
+
+
+def _map_layout(state_fips: str | None, covered: list[str] | None) -> tuple[bool, bool, int]:
+    """(partial cover, drawn by state, top of the map box): from the map's states alone."""
     # A national map covering only some states shows those states' counties, unless they are
     # too many for a small page: then it is drawn by state, as a map of the whole nation is.
     partial_cover = state_fips is None and covered is not None and len(covered) < 50
     counties = maps.count_counties(covered or []) if partial_cover else 0
     by_state = state_fips is None and (not partial_cover or counties > MAX_COUNTIES)
-    subtitle = ""
-    if partial_cover:
-        subtitle = "grey: states the store does not cover (no data, not zero)"
-    if by_state:
-        title = title.replace("by county", "by state")
-    top = 44 if subtitle else 30
-    box = (8.0, float(top), float(width - legend_w - 16), float(height - top - 8))
-    svg = _Svg(width, height, title)
+    return partial_cover, by_state, 44 if partial_cover else 30  # room for a subtitle
 
-    values: dict[str, tuple[float | None, float | None]] = {}
+
+def _map_geometry(state_fips: str | None, covered: list[str] | None) -> dict[str, Any]:
+    """The map's shapes projected and fitted to the page, as SVG path data: what depends on the
+    map's states only, never on the counts (so it is kept between commands, _kept_geometry).
+    {"scale", "grey": [[name, path]], "shapes": [[fips, name, path]]}."""
+    width, height, legend_w = MAP_SIZE
+    partial_cover, by_state, top = _map_layout(state_fips, covered)
+    box = (8.0, float(top), float(width - legend_w - 16), float(height - top - 8))
     if by_state:
-        sums: dict[str, list[float]] = {}
-        for r in rows:
-            got = sums.setdefault(str(r.get("county_fips") or "")[:2], [0, 0])
-            got[0] += _number(r.get("issued")) or 0
-            got[1] += _number(r.get("declined")) or 0
-        values = {k: (v[0], v[1]) for k, v in sums.items()}
         shapes = [s for s in maps.state_shapes() if not partial_cover or s.fips in (covered or [])]
     else:
-        for r in rows:
-            values[str(r.get("county_fips"))] = (
-                _number(r.get("issued", 0)),
-                _number(r.get("declined", 0)),
-            )
         states = [state_fips] if state_fips else (covered or [])
         shapes = [s for st in states for s in maps.county_shapes(st)]
-    top_declined = max([v[1] for v in values.values() if v[1] is not None] or [0])
 
     # projection: Albers with Alaska and Hawaii inset (as national maps are drawn) for the nation
     # by state and for counties of many states or of Alaska or Hawaii; else Mercator fitted to
@@ -650,20 +637,85 @@ def _map_svg(spec: Spec) -> str:
                     grey.append((s, keep))
 
     scale = 2.0 if len(shapes) < 800 else 1.0  # many small shapes: whole pixels are enough
+    return {
+        "scale": scale,
+        "grey": [[s.name, _path(rings, scale)] for s, rings in grey],
+        "shapes": [
+            [s.fips, s.name, _path(rings, scale)] for s, rings in zip(shapes, fitted, strict=False)
+        ],
+    }
+
+
+def _kept_geometry(state_fips: str | None, covered: list[str] | None) -> dict[str, Any]:
+    """_map_geometry, kept in the cache folder (publish/filecache.py) by its whole input: the
+    map's states, this module's and maps.py's code and the shapes file. The same map (every
+    report of one store, every profile of one state) is projected once."""
+    import json
+
+    from . import filecache
+
+    key = json.dumps(
+        [
+            state_fips,
+            covered,
+            MAP_SIZE,
+            filecache.code_stamp(__file__, maps.__file__, maps.SHAPES_FILE),
+        ]
+    )
+    kept = filecache.text(
+        "maps", key, lambda: json.dumps(_map_geometry(state_fips, covered), separators=(",", ":"))
+    )
+    try:
+        geometry: dict[str, Any] = json.loads(kept)
+    except ValueError:  # a damaged cache file: made again
+        geometry = _map_geometry(state_fips, covered)
+    return geometry
+
+
+def _map_svg(spec: Spec) -> str:
+    rows: list[Row] = spec["rows"]
+    state_fips: str | None = spec["state_fips"]
+    covered: list[str] | None = spec["covered"]
+    title: str = spec["title"]
+    width, height, legend_w = MAP_SIZE
+    partial_cover, by_state, top = _map_layout(state_fips, covered)
+    subtitle = ""
+    if partial_cover:
+        subtitle = "grey: states the store does not cover (no data, not zero)"
+    if by_state:
+        title = title.replace("by county", "by state")
+    svg = _Svg(width, height, title)
+
+    values: dict[str, tuple[float | None, float | None]] = {}
+    if by_state:
+        sums: dict[str, list[float]] = {}
+        for r in rows:
+            got = sums.setdefault(str(r.get("county_fips") or "")[:2], [0, 0])
+            got[0] += _number(r.get("issued")) or 0
+            got[1] += _number(r.get("declined")) or 0
+        values = {k: (v[0], v[1]) for k, v in sums.items()}
+    else:
+        for r in rows:
+            values[str(r.get("county_fips"))] = (
+                _number(r.get("issued", 0)),
+                _number(r.get("declined", 0)),
+            )
+    top_declined = max([v[1] for v in values.values() if v[1] is not None] or [0])
+
+    geometry = _kept_geometry(state_fips, covered)
+    scale = geometry["scale"]
     svg.add(f'<g transform="scale({1 / scale})" fill-rule="evenodd">')
+    grey = geometry["grey"]
     if grey:
         svg.add(f'<g fill="{NO_DATA}" stroke="#ffffff" stroke-width="1.2">')
-        for s, rings in grey:
-            svg.add(
-                f'<path d="{_path(rings, scale)}"><title>{_t(s.name)}: no data (not covered)'
-                "</title></path>"
-            )
+        for name, d in grey:
+            svg.add(f'<path d="{d}"><title>{_t(name)}: no data (not covered)</title></path>')
         svg.add("</g>")
     svg.add(f'<g stroke="#ffffff" stroke-width="{1.0 if by_state else 0.6}">')
     kind = "state" if by_state else "county"
     has_zero = has_withheld = False
-    for s, rings in zip(shapes, fitted, strict=False):
-        issued, declined = values.get(s.fips, (0, 0))
+    for fips, name, d in geometry["shapes"]:
+        issued, declined = values.get(fips, (0, 0))
         if issued == 0:
             fill, note = NO_DETAINERS, "no detainers recorded"
             has_zero = True
@@ -673,10 +725,9 @@ def _map_svg(spec: Spec) -> str:
         else:
             fill = _red(declined / top_declined if top_declined else 0)
             note = f"issued {_fmt(issued)}, declined {_fmt(declined)}"
-        d = _path(rings, scale)
         if d:
             svg.add(
-                f'<path d="{d}" fill="{fill}"><title>{_t(s.name)} ({kind}): {note}</title></path>'
+                f'<path d="{d}" fill="{fill}"><title>{_t(name)} ({kind}): {note}</title></path>'
             )
     svg.add("</g></g>")
     # shapes reaching past the map's box are covered (cheaper to draw than a clip path)

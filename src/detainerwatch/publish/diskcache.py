@@ -8,8 +8,9 @@ pages and API answers (text and bytes only, each already checked by the disclosu
 in `STORE.webcache` beside the store, a SQLite file. It is valid for one state of the store and
 of the code: its fingerprint is the size and modification time of the store file and of its
 WAL, the package version, the newest modification time of any file of the package (modules,
-templates, hand files, reference data), and whether the disclosure rules are on. Any other fingerprint empties it. When the
-folder is not writable, or anything goes wrong with the file, the app simply works without it.
+templates, hand files, reference data), and whether the disclosure rules are on. Any other
+fingerprint empties it. When the folder is not writable, or anything goes wrong with the file,
+the app simply works without it.
 """
 
 from __future__ import annotations

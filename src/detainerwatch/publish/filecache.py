@@ -1,12 +1,14 @@
 """Work that depends only on its input, kept between commands (issue 16).
 
-Two things every report or profile did again on each command though their input had not
-changed: compiling the Jinja templates (about 0.2-0.4 s) and rasterising each chart's SVG to PNG
-(about 0.15 s a chart). Both are kept in a cache folder keyed by their whole input, so an entry
-can never be stale: a template's compiled code by its source (Jinja's own bytecode cache, which
-checks the source's checksum and the Python version), a PNG by a hash of its SVG, the scale and
-the rasteriser installed. A new store, a changed template or chart, another rasteriser: another
-key. Nothing person-level is kept, only compiled templates and pictures of published charts.
+Three things every report or profile did again on each command though their input had not
+changed: compiling the Jinja templates (about 0.2-0.4 s), rasterising each chart's SVG to PNG
+(about 0.15 s a chart) and projecting a map's shapes (0.05-0.15 s). They are kept in a cache
+folder keyed by their whole input, so an entry can never be stale: a template's compiled code by
+its source (Jinja's own bytecode cache, which checks the source's checksum and the Python
+version), a PNG by a hash of its SVG, the scale and the rasteriser installed, a map's projected
+shapes by its states, the drawing code and the shapes file (`text`, `code_stamp`). A new store, a
+changed template or chart, another rasteriser: another key. Nothing person-level is kept, only
+compiled templates, pictures of published charts and map outlines.
 
 The folder is DETAINERWATCH_CACHE_DIR, else $XDG_CACHE_HOME/detainerwatch, else
 ~/.cache/detainerwatch; DETAINERWATCH_CACHE_DIR=off (or a folder that cannot be written) turns
@@ -46,19 +48,65 @@ def cache_dir() -> Path | None:
     return folder if os.access(folder, os.W_OK) else None
 
 
+# Templates compiled at install (`make install`, like our modules' __pycache__): read first, so a
+# first report needs no compiling even with an empty cache folder. Never in git (.gitignore).
+SHIPPED_TEMPLATES = Path(__file__).resolve().parent / "templates_compiled"
+
+
 def bytecode_cache() -> BytecodeCache | None:
-    """Jinja's bytecode cache in the cache folder (compiled templates, keyed by source)."""
+    """Jinja's bytecode cache: the templates compiled at install, then the cache folder's
+    (compiled templates, each checked against its source's checksum before use)."""
+    from jinja2 import BytecodeCache, FileSystemBytecodeCache
+    from jinja2.bccache import Bucket
+
+    user: FileSystemBytecodeCache | None = None
     folder = cache_dir()
-    if folder is None:
-        return None
+    if folder is not None:
+        sub = folder / "templates"
+        try:
+            sub.mkdir(exist_ok=True)
+            user = FileSystemBytecodeCache(str(sub))
+        except OSError:
+            user = None
+    if not SHIPPED_TEMPLATES.is_dir():
+        return user
+    shipped = FileSystemBytecodeCache(str(SHIPPED_TEMPLATES))
+
+    class Layered(BytecodeCache):
+        def load_bytecode(self, bucket: Bucket) -> None:
+            shipped.load_bytecode(bucket)  # a stale one (source edited) is reset by Jinja
+            if bucket.code is None and user is not None:
+                user.load_bytecode(bucket)
+
+        def dump_bytecode(self, bucket: Bucket) -> None:
+            if user is not None:
+                user.dump_bytecode(bucket)
+
+    return Layered()
+
+
+def precompile_templates() -> int:
+    """Compile every template into SHIPPED_TEMPLATES (run by `make install`); returns how many.
+    Compiled by the one environment (publish/output.py), so with its options."""
+    import shutil
+
     from jinja2 import FileSystemBytecodeCache
 
-    sub = folder / "templates"
-    try:
-        sub.mkdir(exist_ok=True)
-    except OSError:
-        return None
-    return FileSystemBytecodeCache(str(sub))
+    from . import output
+
+    shutil.rmtree(SHIPPED_TEMPLATES, ignore_errors=True)
+    SHIPPED_TEMPLATES.mkdir()
+    env = output.environment().overlay(
+        bytecode_cache=FileSystemBytecodeCache(str(SHIPPED_TEMPLATES))
+    )
+    names = env.list_templates()
+    for name in names:
+        env.get_template(name)
+    return len(names)
+
+
+if __name__ == "__main__":
+    print(f"{precompile_templates()} templates compiled into {SHIPPED_TEMPLATES}")
 
 
 @lru_cache(maxsize=1)
@@ -102,3 +150,39 @@ def png(svg: str, scale: float, render: Callable[[], bytes]) -> bytes:
     except OSError:
         pass
     return data
+
+
+def code_stamp(*paths: str | Path) -> str:
+    """The files' names, sizes and modification times: part of a key whose value they compute."""
+    parts = []
+    for p in paths:
+        try:
+            st = os.stat(p)
+            parts.append(f"{p}:{st.st_size}:{st.st_mtime_ns}")
+        except OSError:
+            parts.append(f"{p}:absent")
+    return "|".join(parts)
+
+
+def text(kind: str, key: str, make: Callable[[], str]) -> str:
+    """The text make() returns for `key`: from the cache folder's `kind` part when made before,
+    else made and kept."""
+    folder = cache_dir()
+    if folder is None:
+        return make()
+    digest = hashlib.sha256(key.encode("utf-8")).hexdigest()
+    path = folder / kind / f"{digest}.txt"
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        pass
+    made = make()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(made)
+        os.replace(tmp, path)  # whole or absent: a reader never sees half a file
+    except OSError:
+        pass
+    return made

@@ -8,9 +8,7 @@ from typing import Any
 
 import csv
 
-import yaml
-
-from ..handfiles import hand_path
+from ..handfiles import hand_path, read_yaml
 from .labels import outcome_label, outcome_meaning
 
 FORMS = [
@@ -83,7 +81,7 @@ def detainer_types() -> list[dict[str, Any]]:
 
 
 def methodology() -> dict[str, Any]:
-    rules = yaml.safe_load(hand_path("disclosure.yaml").read_text(encoding="utf-8"))
+    rules = read_yaml("disclosure.yaml")  # kept parsed by handfiles; read, never changed
     from ..derive.facts import OUTCOMES
 
     return {

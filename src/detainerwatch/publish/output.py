@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import json
 from pathlib import Path
 
 from functools import lru_cache
@@ -12,7 +11,7 @@ from functools import lru_cache
 from jinja2 import ChoiceLoader, Environment, PackageLoader, select_autoescape
 
 from ..derive.facts import OUTCOMES
-from . import charts, csvsafe
+from . import charts, csvsafe, jsonout
 from .filecache import bytecode_cache
 from .disclosure import require
 from .labels import fmt, outcome_label, page_rows
@@ -127,7 +126,7 @@ def write_report(report: dict[str, Any], out: Path) -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
     specs = chart_specs(report)
     (out / "index.html").write_text(render_report_html(report, specs), encoding="utf-8")
-    (out / "report.json").write_text(json.dumps(report, indent=1, default=str), encoding="utf-8")
+    (out / "report.json").write_text(jsonout.dumps(report, indent=1), encoding="utf-8")
     if not report.get("covered", True):  # the page says so; no table of zeros
         return sorted(out.iterdir())
     jcols = [

@@ -1,0 +1,104 @@
+"""The store's facility dictionary kept beside the store (link/dictcache.py): built once, read
+back equal, built again when the store, the code or the reference data change or the file is
+damaged, and `resolve` answers the same with or without it."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from detainerwatch.link import dictcache, prebuilt
+from detainerwatch.link.dictionary import Entry, build
+
+from conftest import run
+
+
+@pytest.fixture
+def store(pa_store: Path, tmp_path: Path) -> Path:
+    db = tmp_path / "store.duckdb"
+    shutil.copy(pa_store, db)
+    return db
+
+
+def _built(db: Path) -> dict[str, Entry]:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return build(con)
+    finally:
+        con.close()
+
+
+class Counting:
+    def __init__(self, db: Path) -> None:
+        self.db, self.calls = db, 0
+
+    def __call__(self) -> dict[str, Entry]:
+        self.calls += 1
+        return _built(self.db)
+
+
+def test_built_once_then_read_back_equal(store: Path) -> None:
+    fresh = _built(store)
+    assert len(fresh) > 1000  # the three real facility lists
+    first = Counting(store)
+    assert dictcache.load(store, first) == fresh
+    assert first.calls == 1 and dictcache.cache_path(store).exists()
+    again = Counting(store)
+    kept = dictcache.load(store, again)
+    assert again.calls == 0
+    assert kept == fresh and list(kept) == list(fresh)  # same entries, same order
+
+
+def test_built_again_when_the_store_changes(store: Path) -> None:
+    dictcache.load(store, Counting(store))
+    st = store.stat()
+    os.utime(store, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000_000))
+    again = Counting(store)
+    dictcache.load(store, again)
+    assert again.calls == 1
+
+
+def test_built_again_when_code_or_reference_changes(
+    store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reference = tmp_path / "reference.csv"
+    reference.write_text("a\n", encoding="utf-8")
+    inputs = prebuilt._input_files()
+    monkeypatch.setattr(prebuilt, "_input_files", lambda: [*inputs, reference])
+    dictcache.load(store, Counting(store))
+    reference.write_text("a,b\n", encoding="utf-8")  # another size: another fingerprint
+    again = Counting(store)
+    dictcache.load(store, again)
+    assert again.calls == 1
+    monkeypatch.setattr(dictcache, "__version__", "another version")
+    third = Counting(store)
+    dictcache.load(store, third)
+    assert third.calls == 1
+
+
+@pytest.mark.parametrize("damage", [b"", b"{not json", b'{"fingerprint": 3}', b"[1, 2]"])
+def test_damaged_file_is_built_again(store: Path, damage: bytes) -> None:
+    dictcache.cache_path(store).write_bytes(damage)
+    again = Counting(store)
+    assert dictcache.load(store, again) == _built(store)
+    assert again.calls == 1
+
+
+def test_resolve_answers_the_same_with_the_kept_dictionary(store: Path, tmp_path: Path) -> None:
+    listing = tmp_path / "facilities.csv"
+    listing.write_text(
+        "facility,state,city\nLOS ANGELES COUNTY JAIL,CA,LOS ANGELES\n"
+        "YORK COUNTY PRISON,PA,YORK\nPIKE COUNTY CORRECTIONAL FACILITY,PA,LORDS VALLEY\n",
+        encoding="utf-8",
+    )
+    first = run(store, "resolve", listing)
+    assert first.exit_code == 0, first.output
+    assert dictcache.cache_path(store).exists()
+    second = run(store, "resolve", listing)
+    assert second.exit_code == 0 and second.output == first.output
+    dictcache.cache_path(store).unlink()
+    assert run(store, "resolve", listing).output == first.output

@@ -1,0 +1,78 @@
+"""A map's projected shapes kept between commands (charts._kept_geometry, filecache.text): the
+SVG is the same with the cache off, empty, filled, or holding a damaged file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from detainerwatch.publish import charts
+
+ROWS = [
+    {"county_fips": "42101", "issued": 120, "declined": 30},
+    {"county_fips": "42043", "issued": 0, "declined": 0},
+    {"county_fips": "42003", "issued": None, "declined": None},
+    {"county_fips": "06037", "issued": 50, "declined": 5},
+]
+MAPS = [
+    ("42", None),  # one state's counties
+    (None, ["42"]),  # a national map of a store covering one state: neighbours grey
+    (None, ["02", "42"]),  # with Alaska: the composite projection
+    (None, None),  # the whole nation, by state
+]
+
+
+def _svg(state_fips: str | None, covered: list[str] | None) -> str:
+    return charts.svg(charts.map_spec(list(ROWS), state_fips, "Declined, by county", covered))
+
+
+@pytest.mark.parametrize(("state_fips", "covered"), MAPS)
+def test_same_map_whatever_the_cache_holds(
+    state_fips: str | None,
+    covered: list[str] | None,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("DETAINERWATCH_CACHE_DIR", "off")
+    made = _svg(state_fips, covered)
+    assert "<path" in made
+    monkeypatch.setenv("DETAINERWATCH_CACHE_DIR", str(tmp_path))
+    assert _svg(state_fips, covered) == made  # empty cache: made and kept
+    kept = list((tmp_path / "maps").iterdir())
+    assert len(kept) == 1
+    assert _svg(state_fips, covered) == made  # read back
+    kept[0].write_text('{"scale": 2.0, "grey": [', encoding="utf-8")  # damaged
+    assert _svg(state_fips, covered) == made
+
+
+def test_maps_of_other_states_are_kept_apart(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DETAINERWATCH_CACHE_DIR", str(tmp_path))
+    pa, ca = _svg("42", None), _svg("06", None)
+    assert pa != ca and len(list((tmp_path / "maps").iterdir())) == 2
+
+
+def test_templates_compiled_at_install_are_used_and_a_stale_one_is_not(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from detainerwatch.publish import filecache, output
+
+    monkeypatch.setenv("DETAINERWATCH_CACHE_DIR", "off")
+    output.environment.cache_clear()
+    expected = output.render_methodology_html()
+    shipped = tmp_path / "compiled"
+    monkeypatch.setattr(filecache, "SHIPPED_TEMPLATES", shipped)
+    assert filecache.precompile_templates() > 20
+    output.environment.cache_clear()
+    assert output.render_methodology_html() == expected  # from the compiled files
+    # each file swapped for another template's: compiled from another source, so Jinja's
+    # checksum refuses it and the template is compiled from its own source
+    files = sorted(shipped.iterdir())
+    blobs = [f.read_bytes() for f in files]
+    for f, data in zip(files, blobs[1:] + blobs[:1], strict=True):
+        f.write_bytes(data)
+    output.environment.cache_clear()
+    assert output.render_methodology_html() == expected
+    output.environment.cache_clear()
