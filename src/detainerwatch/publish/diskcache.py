@@ -23,6 +23,8 @@ from .. import __version__
 from . import disclosure
 
 PACKAGE = Path(__file__).resolve().parents[1]
+
+
 def _code_stamp() -> int:
     """The newest modification time of any file of the package: modules at every depth (the
     read model in publish/queries, derive, link), templates, hand files and reference data all
