@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 
-from ..handfiles import read_yaml
+from ..handfiles import read_yaml, steady
 
 _T = TypeVar("_T")
 
@@ -656,14 +656,17 @@ def _rows_table(
     folded: bool = False,
 ) -> list[str]:
     """Register the count cells of a list of rows; returns the columns registered."""
+    # bound once per table, not per cell (a national report registers tens of thousands)
+    subject_cols = subject_columns() if subject_protected else set()
+    attribute = {c: is_person_attribute(c) for c in columns}
     for i, row in enumerate(rows):
-        subject = subject_columns() if subject_protected and _subject_row(row) else set()
+        subject = subject_cols if subject_protected and _subject_row(row) else set()
         whole = bool(row_protected and row_protected(row))
         name = (name_of(row) if name_of else None) or row.get("name") or row.get("id") or i
         for c in columns:
             if folded and c == "died":
                 continue
-            sens = whole or is_person_attribute(c)
+            sens = whole or attribute[c]
             grid.cell(
                 (table, i, c),
                 row,
@@ -1059,6 +1062,11 @@ def protect(obj: Any, kind: str, *, coarse_deaths: bool = False) -> Any:
     API lists, SQLite tables), 'audit' or 'tables' (an object whose lists of rows are each a
     table: the audit, what followed detainers), 'plain' (no counts about people: sources, policies,
     totals of the store). Returns the output marked as checked."""
+    with steady():  # the rules are asked for per table and cell: read their file's state once
+        return _protect(obj, kind, coarse_deaths=coarse_deaths)
+
+
+def _protect(obj: Any, kind: str, *, coarse_deaths: bool = False) -> Any:
     if is_checked(obj):
         return obj
     if not enabled():
