@@ -3,8 +3,10 @@
 Run: `python -m bench.stages FILE [FILE ...]` (e.g. the cached bench/cache/*.xlsx or *.csv).
 Stages, in the order an ingest meets them: the file's checksum; reading (the reader's batches:
 inflate and scan for a workbook, Arrow's or the line-by-line parser for text); redaction
-markers, layout null texts and control characters (Arrow compute); the per-batch SQL that
-counts, types and checks; the insert into the row table; the unmapped-value check; duplicate
+markers, layout null texts and control characters (Arrow compute); the typing of the batch's
+date and number columns (SQL, once; the checks then read the typed columns in Arrow); the SQL
+that records values outside the value sets and implausible years; the insert into the row
+table; the unmapped-value check; duplicate
 flagging; the derived tables (attribution, policies, releases, facts); the commit. Wall time is
 per stage; CPU time is the whole process's during the stage, so it includes threads working
 beside it (the workbook scanner, Arrow's readers, the gazetteer loading in the background).
