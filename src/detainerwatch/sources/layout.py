@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 
 from .fields import FIELDS_BY_KIND
 
 
+@functools.lru_cache(maxsize=4096)
 def normalise_header(text: str) -> str:
     """Header text as compared: case, runs of spaces, line breaks and underscores folded, and a
-    trailing footnote asterisk dropped ("Detainer Prepare Date *" == "detainer_prepare_date")."""
+    trailing footnote asterisk dropped ("Detainer Prepare Date *" == "detainer_prepare_date").
+    Memoised: finding a sheet's layout folds the same few headers for every layout (about
+    30,000 calls, 0.4 s, per workbook)."""
     return re.sub(r"[\s_]+", " ", str(text)).strip().rstrip("*").strip().lower()
 
 
