@@ -90,3 +90,67 @@ def test_other_outcomes_is_not_a_person_attribute(value):
     protected = disclosure.protect(copy.deepcopy(audit), "audit")
     assert protected["entries"][0]["evidence"]["other_outcomes"] == value
     assert not disclosure.is_person_attribute("other_outcomes")
+
+
+def _juvenile_only(issued: int, recent_is_period: bool) -> dict[str, Any]:
+    """A city whose only facility in the period is a juvenile detention centre (the review's
+    case): the scope's own figures are that facility's."""
+    booked, declined = 1, issued - 1
+    figures = {
+        "issued": issued,
+        "booked": booked,
+        "declined": declined,
+        "open": 0,
+        "other_outcomes": 0,
+        "with_outcome": issued,
+        "declined_share": round(declined / issued, 4),
+        "ci95_low": 0.1,
+        "ci95_high": 0.9,
+    }
+    evidence = {
+        **figures,
+        "covered": True,
+        "recent": {**figures, "from": "2025-03-11", "to": "2026-03-10"},
+        "recent_is_period": recent_is_period,
+        "facilities": [
+            {
+                "facility": "EXAMPLE JUVENILE DETENTION CENTER",
+                "city": "A",
+                "issued": issued,
+                "declined": declined,
+            }
+        ],
+        "facilities_complete": True,
+        "by_request": [
+            {"request_kind": "hold", "issued": issued, "booked": booked, "declined": declined}
+        ],
+        "by_request_complete": True,
+    }
+    return {
+        "entries": [{"row": 1, "verdict": "supported", "evidence": evidence}],
+        "verdicts": {"supported": 1},
+        "practice_rule": {"outcome_classes": ["booked", "declined"]},
+    }
+
+
+@pytest.mark.parametrize(("issued", "same"), [(3, True), (3, False), (4, False), (2, True)])
+def test_a_scope_that_is_one_childrens_facility_gives_nothing_away(issued, same):
+    """Nothing of the facility's figures may be read from the scope's detainers with a recorded
+    outcome, from the latest months (the same window, or a part of the period: the months before
+    it count at least 0), or from the figures by request kind."""
+    audit = _juvenile_only(issued, same)
+    assert disclosure.check_object(copy.deepcopy(audit), "audit.json")  # unprotected: found
+    protected = disclosure.json_safe(disclosure.protect(audit, "audit"))
+    assert disclosure.check_object(protected, "audit.json") == []
+    ev = protected["entries"][0]["evidence"]
+    assert ev["facilities"][0]["issued"] in ("<5", "x")
+    if ev["with_outcome"] == "x":
+        assert ev["declined_share"] is None and ev["ci95_low"] is None
+
+
+def test_a_scope_whose_facilities_are_all_for_children_shows_no_small_count():
+    """Its honored count (1) is one child's: shown as "<5" in every window and request kind."""
+    protected = disclosure.protect(_juvenile_only(3, True), "audit")
+    ev = protected["entries"][0]["evidence"]
+    shown = [ev["booked"], ev["recent"]["booked"], ev["by_request"][0]["booked"]]
+    assert all(v in ("<5", "x") for v in shown), shown

@@ -318,6 +318,11 @@ def rate_text(s: dict[str, Any]) -> str:
             if s["issued"]
             else "no detainer records"
         )
+    if s["declined_share"] is None:  # a count it rests on is withheld (disclosure rules)
+        return (
+            f"declined {_n(s['declined'])} of {_n(s['with_outcome'])} with a recorded outcome "
+            "(share withheld with the counts it rests on)"
+        )
     return (
         f"declined {_n(s['declined'])} of {_n(s['with_outcome'])} with a recorded outcome "
         f"({pct_text(s['declined_share'])}, 95% CI {pct_text(s['ci95_low'])}-"
@@ -619,6 +624,7 @@ def build_audit(
             {
                 **whole,
                 "recent": dict(recent),
+                "recent_is_period": recent_start <= period.start,
                 "facilities": facilities,
                 "facilities_complete": sum(f.issued for f in facility_rows) == whole["issued"]
                 and sum(f.declined for f in facility_rows) == whole["declined"],
@@ -626,7 +632,8 @@ def build_audit(
                 "by_request_complete": sum(k.issued for k in kind_rows) == whole["issued"]
                 and sum(k.booked for k in kind_rows) == whole["booked"]
                 and sum(k.declined for k in kind_rows) == whole["declined"],
-            }
+            },
+            _outcome_classes(config),
         )
         # shown: the figures as published (decisions below use the true ones)
         shown = {k: practice_figures[k] for k in whole}
@@ -743,6 +750,7 @@ def build_audit(
                     else resolved.get("covers_note")
                 ),
                 "facilities": facilities,
+                "recent_is_period": practice_figures["recent_is_period"],
                 "facilities_complete": practice_figures["facilities_complete"],
                 "by_request": by_request,
                 "by_request_complete": practice_figures["by_request_complete"],
@@ -948,8 +956,8 @@ def write_audit(audit: dict[str, Any], out: Path) -> None:
                     ev.get("declining_practice"),
                     "; ".join(j["name"] for j in ev.get("local_governments_declining", [])),
                     "; ".join(
-                        f"{k['request_kind']}: declined {k['declined']:,} of {k['issued']:,} "
-                        f"issued, honored {k['booked']:,}"
+                        f"{k['request_kind']}: declined {_n(k['declined'])} of {_n(k['issued'])} "
+                        f"issued, honored {_n(k['booked'])}"
                         for k in ev.get("by_request", [])
                     ),
                     ev.get("records_from"),

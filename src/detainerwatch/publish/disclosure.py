@@ -24,7 +24,7 @@ Every protected output is returned marked (``Disclosed``); writers and web respo
 
 from __future__ import annotations
 
-from collections.abc import Callable, Set as AbstractSet
+from collections.abc import Callable, Sequence, Set as AbstractSet
 from typing import Any, TypeVar, overload
 
 import heapq
@@ -970,24 +970,56 @@ def rows_grid(
 AUDIT_FIGURES = ["issued", "booked", "declined", "open", "other_outcomes"]
 
 
-def audit_evidence_grid(grid: Grid, table: str, ev: dict[str, Any]) -> None:
+def audit_evidence_grid(
+    grid: Grid,
+    table: str,
+    ev: dict[str, Any],
+    outcome_classes: Sequence[str] = ("booked", "declined"),
+) -> None:
     """Register one audit entry's evidence: the practice figures of the period and of its latest
-    months (each an outcome partition), the facilities in scope (issued, declined; every count at
-    a facility for children or a hospital is a person attribute) and the figures by request kind,
-    with the sums that tie them to the scope's figures when the evidence says the lists are
+    months (each an outcome partition, with the detainers with a recorded outcome as the sum of
+    the outcome classes), the latest months as part of the period (equal to it when the windows
+    are the same: `recent_is_period`), the facilities in scope (issued, declined; every count at
+    a facility for children or a hospital is a person attribute) and the figures by request
+    kind, with the sums that tie them to the scope's figures when the evidence says the lists are
     complete (a reader could otherwise subtract)."""
-    whole = f"{table}.period"
-    for name, row in ((whole, ev), (f"{table}.latest", ev.get("recent") or {})):
+    whole, latest = f"{table}.period", f"{table}.latest"
+    recent = ev.get("recent") or {}
+    columns = [*AUDIT_FIGURES, "with_outcome"]
+    classes = list(outcome_classes)
+    facs = ev.get("facilities") or []
+    # a scope whose every facility is for children or a hospital: its figures are theirs (as a
+    # report's jurisdiction row whose facilities are all such)
+    scope_protected = bool(ev.get("facilities_complete") and facs) and all(
+        _facility_protected(f) for f in facs
+    )
+    for name, row in ((whole, ev), (latest, recent)):
         _rows_table(
             grid,
             name,
             [row],
-            AUDIT_FIGURES,
+            columns,
             partition=("issued", AUDIT_FIGURES[1:]),
             subject_protected=True,
+            row_protected=lambda _: scope_protected,
             name_of=lambda _: "figures",
         )
-    facs = ev.get("facilities") or []
+        if set(classes) <= set(AUDIT_FIGURES[1:]):
+            grid.equal((name, 0, "with_outcome"), [(name, 0, c) for c in classes])
+    for c in columns:
+        if ev.get("recent_is_period"):
+            grid.equal((whole, 0, c), [(latest, 0, c)])
+            continue
+        # the months before the latest ones: never shown, known to be >= 0
+        before = ev.get(c), recent.get(c)
+        earlier = (f"{table}.earlier", 0, c)
+        exact = all(isinstance(v, int) and not isinstance(v, bool) for v in before)
+        grid.hide(
+            earlier,
+            int(before[0]) - int(before[1]) if exact else None,  # type: ignore[arg-type]
+            label=f"{table}.before the latest months.{c} (not shown)",
+        )
+        grid.equal((whole, 0, c), [(latest, 0, c), earlier])
     _rows_table(
         grid,
         f"{table}.facilities",
@@ -1005,6 +1037,7 @@ def audit_evidence_grid(grid: Grid, table: str, ev: dict[str, Any]) -> None:
         kinds,
         ["issued", "booked", "declined"],
         subject_protected=True,
+        row_protected=lambda _: scope_protected,
         name_of=lambda k: k.get("request_kind"),
     )
     if ev.get("by_request_complete"):
@@ -1015,9 +1048,10 @@ def audit_evidence_grid(grid: Grid, table: str, ev: dict[str, Any]) -> None:
 
 def audit_grid(audit: dict[str, Any]) -> Grid:
     grid = Grid()
+    classes = (audit.get("practice_rule") or {}).get("outcome_classes") or ["booked", "declined"]
     for e in audit.get("entries") or []:
         if isinstance(e, dict) and isinstance(e.get("evidence"), dict):
-            audit_evidence_grid(grid, f"entry {e.get('row')}", e["evidence"])
+            audit_evidence_grid(grid, f"entry {e.get('row')}", e["evidence"], classes)
     return grid
 
 
@@ -1026,20 +1060,20 @@ def _audit_shares(ev: dict[str, Any]) -> None:
     for s in (ev, ev.get("recent") or {}):
         if not all(
             isinstance(s.get(k), int) and not isinstance(s.get(k), bool)
-            for k in ("booked", "declined")
+            for k in ("booked", "declined", "with_outcome")
         ):
             for k in ("declined_share", "ci95_low", "ci95_high"):
                 if k in s:
                     s[k] = None
 
 
-def protect_audit_evidence(ev: dict[str, Any]) -> dict[str, Any]:
+def protect_audit_evidence(ev: dict[str, Any], outcome_classes: Sequence[str]) -> dict[str, Any]:
     """Protect one audit entry's evidence in place before its figures are written as text (the
     audit's sentences quote them); protect(audit, "audit") checks the whole audit again."""
     if not enabled():
         return ev
     grid = Grid()
-    audit_evidence_grid(grid, "entry", ev)
+    audit_evidence_grid(grid, "entry", ev, outcome_classes)
     grid.protect()
     grid.write_back()
     _audit_shares(ev)
