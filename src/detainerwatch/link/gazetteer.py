@@ -11,6 +11,7 @@ import re
 import sys
 import unicodedata
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache, cache
 from pathlib import Path
@@ -288,17 +289,8 @@ def _build_all_places() -> dict[tuple[str, str], tuple[Place, ...]]:
                     # 'Braintree Town' (MA), 'Westworth Village' (TX) are Braintree and
                     # Westworth as people write them.
                     out[(r[i_state], city_key(_ALIAS.sub("", name)))].append(place)
-    with open(DATA / "places.csv", newline="", encoding="utf-8") as fh:
-        for rec in csv.DictReader(fh):
-            place = Place(
-                rec["state"],
-                rec["name"],
-                rec["place_fips"],
-                tuple(rec["county_fips"].split(";")),
-                rec["consolidated"] == "yes",
-            )
-            key = (rec["state"], city_key(rec["name"]))
-            out[key] = [place] + [p for p in out[key] if p.place_fips != place.place_fips]
+    for key, place in _hand_places():
+        out[key] = [place] + [p for p in out[key] if p.place_fips != place.place_fips]
     nyc = out[("NY", city_key("New York City"))]
     out[("NY", city_key("New York"))] = nyc + out.get(("NY", city_key("New York")), [])
     out[("NY", city_key("NYC"))] = nyc
@@ -369,7 +361,13 @@ def _consolidated() -> tuple[Place, ...]:
     ``data/gazetteer/places.csv`` marks a place consolidated, and of its rows sharing a name the
     last is the one the index keeps (see _build_all_places), so these are the index's own
     without reading its 40,000 places (a third of a second; tests/test_prebuilt.py compares)."""
-    last: dict[tuple[str, str], Place] = {}
+    last = dict(_hand_places())
+    return tuple(p for p in last.values() if p.consolidated)
+
+
+def _hand_places() -> Iterator[tuple[tuple[str, str], Place]]:
+    """The places of the hand list ``data/gazetteer/places.csv``, keyed by (state, city key), in
+    file order."""
     with open(DATA / "places.csv", newline="", encoding="utf-8") as fh:
         for rec in csv.DictReader(fh):
             place = Place(
@@ -379,8 +377,7 @@ def _consolidated() -> tuple[Place, ...]:
                 tuple(rec["county_fips"].split(";")),
                 rec["consolidated"] == "yes",
             )
-            last[(rec["state"], city_key(rec["name"]))] = place
-    return tuple(p for p in last.values() if p.consolidated)
+            yield (rec["state"], city_key(rec["name"])), place
 
 
 def consolidated_with(county_fips: str) -> Place | None:
