@@ -133,3 +133,12 @@ def test_youth_correctional_facilities_are_the_states(
 def test_a_countys_youth_facility_stays_the_countys(r: Resolver) -> None:
     a = r.resolve("LOS ANGELES COUNTY YOUTH CORRECTIONAL CENTER", "CA")
     assert (a.jurisdiction_type, a.county_fips) == ("county", "06037")
+
+
+def test_a_name_of_type_words_only_takes_no_county_from_a_city_elsewhere(r: Resolver) -> None:
+    """'CORRECTIONAL RECEPTION' is cut from Ohio's one CORRECTIONAL RECEPTION CENTER (Orient,
+    Pickaway County) only when the row's city does not lie elsewhere: with CLEVELAND it goes to
+    review with Cleveland's county, never Pickaway's."""
+    assert r.resolve("CORRECTIONAL RECEPTION", "OH", city="ORIENT").county_fips == "39129"
+    a = r.resolve("CORRECTIONAL RECEPTION", "OH", city="CLEVELAND")
+    assert a.county_fips != "39129" and not confident(a)

@@ -918,6 +918,13 @@ class Resolver:
         if match is None:
             return result
         result.candidates.append(match.evidence())
+        if match.how == "cut" and city and match.county_fips:
+            # A name of type words only ('CORRECTIONAL RECEPTION') says nothing of where: the
+            # one listed facility it was cut from is taken only when the row's city does not
+            # lie elsewhere (issue 13 review: CLEVELAND is not Orient's Pickaway County).
+            where = gz.city_counties(st.abbr, city)
+            if where and match.county_fips not in where:
+                return result
         cfg = _SETTINGS["reference"]
         score = {
             "exact": cfg["exact"],
