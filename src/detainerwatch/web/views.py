@@ -49,6 +49,9 @@ DOWNLOADS = {
 }
 
 
+_MISSING = object()  # a kept value may be None
+
+
 class ResultCache:
     """Results of one app over one read-only store: compute() once per key while the app runs,
     the least recently used dropped past `size` entries. Every key is prefixed with the store's
@@ -68,11 +71,9 @@ class ResultCache:
     def get(self, key: tuple[Hashable, ...], compute: Callable[[], T]) -> T:
         full = (self.store, *key)
         with self._lock:
-            if full in self._pinned:
-                return self._pinned[full]
-            if full in self._items:
-                self._items.move_to_end(full)
-                return self._items[full]
+            kept = self._kept(full)
+            if kept is not _MISSING:
+                return kept
             if not self.size:
                 making = None
             else:  # a key is made once: requests for it meanwhile wait for that answer
@@ -81,16 +82,23 @@ class ResultCache:
             return self._make(key, full, compute)
         with making:
             with self._lock:
-                if full in self._pinned:
-                    return self._pinned[full]
-                if full in self._items:
-                    self._items.move_to_end(full)
-                    return self._items[full]
+                kept = self._kept(full)  # made while this request waited
+                if kept is not _MISSING:
+                    return kept
             try:
                 return self._make(key, full, compute)
             finally:
                 with self._lock:
                     self._computing.pop(full, None)
+
+    def _kept(self, full: Hashable) -> Any:
+        """The value kept for a key, or _MISSING (call with the lock held)."""
+        if full in self._pinned:
+            return self._pinned[full]
+        if full in self._items:
+            self._items.move_to_end(full)
+            return self._items[full]
+        return _MISSING
 
     def _make(self, key: tuple[Hashable, ...], full: Hashable, compute: Callable[[], T]) -> T:
         # finished pages and API answers are kept on disk too, for the next start of the app
