@@ -1011,12 +1011,13 @@ def audit_evidence_grid(
             grid.equal((whole, 0, c), [(latest, 0, c)])
             continue
         # the months before the latest ones: never shown, known to be >= 0
-        before = ev.get(c), recent.get(c)
+        period_n, latest_n = ev.get(c), recent.get(c)
         earlier = (f"{table}.earlier", 0, c)
-        exact = all(isinstance(v, int) and not isinstance(v, bool) for v in before)
         grid.hide(
             earlier,
-            int(before[0]) - int(before[1]) if exact else None,  # type: ignore[arg-type]
+            period_n - latest_n  # known to the library when both are counts, not labels
+            if type(period_n) is int and type(latest_n) is int
+            else None,
             label=f"{table}.before the latest months.{c} (not shown)",
         )
         grid.equal((whole, 0, c), [(latest, 0, c), earlier])
