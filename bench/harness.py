@@ -16,6 +16,31 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"
 CACHE = HERE / "cache"
+PACKAGE = HERE.parent / "src" / "detainerwatch"
+# What decides a store's contents: the code that reads files and writes the store, the hand
+# files and reference data it reads, the bench's own generator, and DuckDB's version.
+STORE_CODE = ["sources", "store", "link", "derive", "hand", "data", "pipeline.py", "synth.py"]
+
+
+def store_code_stamp() -> str:
+    """A short digest of every file that decides what a built store holds (STORE_CODE, the
+    bench's national.py, DuckDB's version), by content: a store the bench built is reused only
+    while this is unchanged, never one left by older code (last session a demo store left from
+    an earlier run measured 2-3x slower than one built fresh)."""
+    import hashlib
+
+    import duckdb
+
+    digest = hashlib.sha256(duckdb.__version__.encode())
+    files = [HERE / "national.py"]
+    for name in STORE_CODE:
+        path = PACKAGE / name
+        files.extend(sorted(path.rglob("*")) if path.is_dir() else [path])
+    for f in files:
+        if f.is_file() and "__pycache__" not in f.parts and f.suffix not in (".pyc", ".so"):
+            digest.update(str(f.relative_to(HERE.parent)).encode())
+            digest.update(f.read_bytes())
+    return digest.hexdigest()[:12]
 
 
 @dataclass

@@ -1,6 +1,7 @@
 """A national-size generated store (default 4,000,000 detainers) for query and web benchmarks.
 
-Built once into bench/cache/ (ignored by git): the real ICE facility lists are ingested, then
+Built into bench/cache/ (ignored by git) once for each version of the code that writes stores
+(harness.store_code_stamp; a store from other code is deleted, never measured): the real ICE facility lists are ingested, then
 detainer rows are generated in SQL over the real facilities (name, city, state, code), with
 prepare dates FY2013-FY2026, lift reasons, detainer types and criminal-history fields drawn
 from the documented value sets. Provenance columns point at a generated source row so every
@@ -12,7 +13,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from .harness import CACHE
+from .harness import CACHE, store_code_stamp
 
 ROOT = Path(__file__).resolve().parents[1]
 FACILITY_LISTS = [
@@ -78,9 +79,13 @@ def national_store(rows: int = 4_000_000, *, rebuild: bool = False) -> Path:
     from detainerwatch.store.ingest import ingest
 
     CACHE.mkdir(parents=True, exist_ok=True)
-    path = CACHE / f"national-{rows}.duckdb"
+    stamp = store_code_stamp()
+    path = CACHE / f"national-{rows}-{stamp}.duckdb"
     if path.exists() and not rebuild:
+        print(f"reusing {path.name} (built by this code: {stamp})", flush=True)
         return path
+    for old in CACHE.glob(f"national-{rows}*.duckdb"):  # built by other code: never measured
+        old.unlink()
     tmp = path.with_suffix(".partial.duckdb")
     tmp.unlink(missing_ok=True)
     started = time.perf_counter()
