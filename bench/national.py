@@ -1,8 +1,9 @@
 """A national-size generated store (default 4,000,000 detainers) for query and web benchmarks.
 
 Built into bench/cache/ (ignored by git) once for each version of the code that writes stores
-(harness.store_code_stamp; a store from other code is deleted, never measured): the real ICE facility lists are ingested, then
-detainer rows are generated in SQL over the real facilities (name, city, state, code), with
+(harness.store_code_stamp; a store from other code is deleted, never measured): the real ICE
+facility lists are ingested, then detainer rows are generated in SQL over the real facilities
+(name, city, state, code), with
 prepare dates FY2013-FY2026, lift reasons, detainer types and criminal-history fields drawn
 from the documented value sets. Provenance columns point at a generated source row so every
 query path (joins to sources, row ranges) is exercised as on real data.
