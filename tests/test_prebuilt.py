@@ -86,6 +86,17 @@ def test_consolidated_cities_read_from_the_hand_list_are_the_place_index_own() -
         )
 
 
+def test_a_place_found_by_its_code_is_the_whole_index_place_of_that_code() -> None:
+    # place_by_fips looks only in the state piece named by the code's first two digits
+    index = list(gz._places().values())
+    for p in index[:: max(1, len(index) // 400)] + [p for p in index if p.consolidated]:
+        assert gz.place_by_fips(p.place_fips) == next(
+            q for q in index if q.place_fips == p.place_fips
+        ), p
+    assert gz.place_by_fips("4260000").name == "Philadelphia"
+    assert gz.place_by_fips("9999999") is None and gz.place_by_fips("0000000") is None
+
+
 def test_each_state_has_its_part_of_the_place_index_and_lookups_read_only_it() -> None:
     found = prebuilt.Prebuilt()
     states = gz.place_index_states()

@@ -393,8 +393,14 @@ def consolidated_county(county_fips: str) -> list[Place]:
 
 
 def place_by_fips(place_fips: str) -> Place | None:
-    """The government place with this 7-digit code (state + place), if the gazetteer has it."""
-    return next((p for p in _places().values() if p.place_fips == place_fips), None)
+    """The government place with this 7-digit code (state + place), if the gazetteer has it.
+    Looked for in its state's piece of the index only (the code's first two digits), not in the
+    whole index's 40,000 places."""
+    st = state(place_fips[:2])
+    if st is None:
+        return None
+    found = _state_places(st.abbr)[1].values()
+    return next((p for p in found if p.place_fips == place_fips), None)
 
 
 def municipalities(state_abbr: str) -> dict[str, Place]:
