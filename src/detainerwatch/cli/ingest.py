@@ -102,6 +102,11 @@ def ingest(obj, paths, release, encoding, quiet, accept_unmapped):
             )
         finally:
             con.close()
+    if any(rep.status == "ingested" for rep in reports):
+        # the facility dictionary of the store as written, kept beside it for `resolve`
+        from ..link import dictcache
+
+        dictcache.for_store(Path(obj["db"]))
     for rep in reports:
         if rep.status != "ingested":
             click.echo(
