@@ -118,3 +118,7 @@ def test_ingest_keeps_the_dictionary_of_the_store_it_wrote(tmp_path: Path) -> No
     again = run(db, "ingest", FACILITY_LISTS[0], "--quiet")  # already ingested: nothing changes
     assert again.exit_code == 0, again.output
     assert dictcache.cache_path(db).stat().st_mtime_ns == kept
+    other = run(db, "ingest", FACILITY_LISTS[2], "--quiet")  # another list: kept up to date
+    assert other.exit_code == 0, other.output
+    unused = Counting(db)
+    assert dictcache.load(db, unused) == _built(db) and unused.calls == 0
