@@ -14,7 +14,7 @@ import pytest
 from detainerwatch.link import dictcache, prebuilt
 from detainerwatch.link.dictionary import Entry, build
 
-from conftest import run
+from conftest import FACILITY_LISTS, run
 
 
 @pytest.fixture
@@ -102,3 +102,23 @@ def test_resolve_answers_the_same_with_the_kept_dictionary(store: Path, tmp_path
     assert second.exit_code == 0 and second.output == first.output
     dictcache.cache_path(store).unlink()
     assert run(store, "resolve", listing).output == first.output
+
+
+def test_ingest_keeps_the_dictionary_of_the_store_it_wrote(tmp_path: Path) -> None:
+    """The first resolve after an ingest reads the dictionary the ingest kept (issue 16: it was
+    built by that resolve, ~0.8 s of the demo store's first run)."""
+    db = tmp_path / "fresh.duckdb"
+    result = run(db, "ingest", FACILITY_LISTS[0], "--quiet")
+    assert result.exit_code == 0, result.output
+    assert dictcache.cache_path(db).exists()
+    unused = Counting(db)
+    assert dictcache.load(db, unused) == _built(db)
+    assert unused.calls == 0  # matches the store as written: not built again
+    kept = dictcache.cache_path(db).stat().st_mtime_ns
+    again = run(db, "ingest", FACILITY_LISTS[0], "--quiet")  # already ingested: nothing changes
+    assert again.exit_code == 0, again.output
+    assert dictcache.cache_path(db).stat().st_mtime_ns == kept
+    other = run(db, "ingest", FACILITY_LISTS[2], "--quiet")  # another list: kept up to date
+    assert other.exit_code == 0, other.output
+    unused = Counting(db)
+    assert dictcache.load(db, unused) == _built(db) and unused.calls == 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -102,6 +102,7 @@ def ingest(obj, paths, release, encoding, quiet, accept_unmapped):
             )
         finally:
             con.close()
+    _keep_dictionary(Path(obj["db"]), reports)
     for rep in reports:
         if rep.status != "ingested":
             click.echo(
@@ -115,6 +116,20 @@ def ingest(obj, paths, release, encoding, quiet, accept_unmapped):
         )
         if not quiet:
             _print_load_report(rep)
+
+
+def _keep_dictionary(db: Path, reports: list[Any]) -> None:
+    """The store's facility dictionary, as the store now is, kept beside it for `resolve` (whose
+    first run would otherwise build it: ~0.8 s CPU with the three real lists): when this ingest
+    added a facility list, or a dictionary kept before is now out of date. A store without one
+    (a detainer workbook alone) is left as it was: its dictionary costs little to build."""
+    from ..link import dictcache
+
+    added = [rep for rep in reports if rep.status == "ingested"]
+    if any(rep.kind == "facilities" for rep in added) or (
+        added and dictcache.cache_path(db).exists()
+    ):
+        dictcache.for_store(db)
 
 
 def _print_load_report(rep) -> None:

@@ -6,16 +6,11 @@ import csv
 import io
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
-
 import click
 
 from ..errors import InputError, UsageError
 from ..publish import csvsafe
 from . import cli
-
-if TYPE_CHECKING:
-    from ..link.dictionary import Entry
 
 OUTPUT_FIELDS = [
     "jurisdiction_type",
@@ -56,7 +51,7 @@ def resolve(obj, file, review):
     if db.exists():
         from ..link import dictcache
 
-        resolver = Resolver(dictcache.load(db, lambda: _build_dictionary(db)))
+        resolver = Resolver(dictcache.for_store(db))
     try:
         # opened apart from the `with` so that only open()'s OSError becomes an InputError
         fh = open(file, newline="", encoding="utf-8-sig")  # noqa: SIM115
@@ -105,15 +100,6 @@ def resolve(obj, file, review):
             raise InputError(file, "UTF-8 text", row=number) from None
         except csv.Error as exc:
             raise InputError(file, "CSV text", row=number, found=str(exc)) from None
-
-
-def _build_dictionary(db: Path) -> dict[str, Entry]:
-    """The store's facility dictionary, built (when the file kept beside the store is stale)."""
-    from ..link.dictionary import build
-    from ..publish.queries import connect_read
-
-    with connect_read(db, facts_view=False) as store:
-        return build(store.con)
 
 
 def _review_queue(db: Path) -> None:

@@ -163,6 +163,16 @@ def _register_supplied(con: DuckDBPyConnection) -> None:
     )
 
 
+def _insert_all(
+    con: DuckDBPyConnection, table: str, rows: Sequence[tuple[Any, ...]], width: int
+) -> None:
+    """The rows inserted by one statement (executemany inserts a row at a time: ~0.1 s for the
+    three lookup tables on every connection)."""
+    if rows:
+        values = ", ".join(["(" + ", ".join("?" * width) + ")"] * len(rows))
+        con.execute(f"INSERT INTO {table} VALUES {values}", [v for row in rows for v in row])
+
+
 def _register_view(con: DuckDBPyConnection, view: str) -> None:
     """The lookup tables and the live view that derives the facts."""
     lifts = [
@@ -177,11 +187,11 @@ def _register_view(con: DuckDBPyConnection, view: str) -> None:
     ]
     ncic = [(r["category"], r["name"], r["tier"]) for r in read_csv("ncic_categories.csv")]
     create_temp_table(con, "dw_lift", "lift_key VARCHAR PRIMARY KEY, outcome VARCHAR")
-    con.executemany("INSERT INTO dw_lift VALUES (?, ?)", lifts)
+    _insert_all(con, "dw_lift", lifts, 2)
     create_temp_table(con, "dw_types", "type_key VARCHAR PRIMARY KEY, kind VARCHAR")
-    con.executemany("INSERT INTO dw_types VALUES (?, ?)", types)
+    _insert_all(con, "dw_types", types, 2)
     create_temp_table(con, "dw_ncic", "category VARCHAR PRIMARY KEY, name VARCHAR, tier VARCHAR")
-    con.executemany("INSERT INTO dw_ncic VALUES (?, ?, ?)", ncic)
+    _insert_all(con, "dw_ncic", ncic, 3)
     criminality = " ".join(f"WHEN '{k}' THEN '{v}'" for k, v in CRIMINALITY.items())
     create_temp_view(
         con,

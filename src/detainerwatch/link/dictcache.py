@@ -12,6 +12,8 @@ this code cannot read: the dictionary is built again and the file rewritten. Whe
 not writable the dictionary is simply built each time.
 
 A hit needs no DuckDB (not even its import): only the fingerprint's file stats and the JSON.
+`ingest` writes the file once the store is written (for_store), so the first `resolve` after an
+ingest reads it too instead of building it (~0.8 s CPU on the demo store).
 """
 
 from __future__ import annotations
@@ -97,3 +99,18 @@ def load(store: Path, build: Callable[[], dict[str, Entry]]) -> dict[str, Entry]
         entries = build()
         _write(path, stamp, entries)
     return entries
+
+
+def _build(store: Path) -> dict[str, Entry]:
+    """The store's facility dictionary, built from its facility lists."""
+    from ..store import connect_read
+    from .dictionary import build
+
+    with connect_read(store) as read:
+        return build(read.con)
+
+
+def for_store(store: Path) -> dict[str, Entry]:
+    """The store's dictionary, read from the file beside it or built and kept there (`resolve`
+    reads it; `ingest` calls this once the store is written and closed)."""
+    return load(store, lambda: _build(store))

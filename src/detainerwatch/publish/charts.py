@@ -567,7 +567,8 @@ def _map_layout(state_fips: str | None, covered: list[str] | None) -> tuple[bool
 def _map_geometry(state_fips: str | None, covered: list[str] | None) -> dict[str, Any]:
     """The map's shapes projected and fitted to the page, as SVG path data: what depends on the
     map's states only, never on the counts (so it is kept between commands, _kept_geometry).
-    {"scale", "grey": [[name, path]], "shapes": [[fips, name, path]]}."""
+    {"layout": _map_layout's answer, "scale", "grey": [[name, path]],
+    "shapes": [[fips, name, path]]}."""
     width, height, legend_w = MAP_SIZE
     partial_cover, by_state, top = _map_layout(state_fips, covered)
     box = (8.0, float(top), float(width - legend_w - 16), float(height - top - 8))
@@ -638,6 +639,8 @@ def _map_geometry(state_fips: str | None, covered: list[str] | None) -> dict[str
 
     scale = 2.0 if len(shapes) < 800 else 1.0  # many small shapes: whole pixels are enough
     return {
+        # kept with the shapes: a map drawn from kept geometry reads nothing of the shapes file
+        "layout": [partial_cover, by_state, top],
         "scale": scale,
         "grey": [[s.name, _path(rings, scale)] for s, rings in grey],
         "shapes": [
@@ -667,6 +670,8 @@ def _kept_geometry(state_fips: str | None, covered: list[str] | None) -> dict[st
     )
     try:
         geometry: dict[str, Any] = json.loads(kept)
+        if not isinstance(geometry, dict) or "layout" not in geometry:
+            raise ValueError("not a kept map")
     except ValueError:  # a damaged cache file: made again
         geometry = _map_geometry(state_fips, covered)
     return geometry
@@ -678,7 +683,8 @@ def _map_svg(spec: Spec) -> str:
     covered: list[str] | None = spec["covered"]
     title: str = spec["title"]
     width, height, legend_w = MAP_SIZE
-    partial_cover, by_state, top = _map_layout(state_fips, covered)
+    geometry = _kept_geometry(state_fips, covered)
+    partial_cover, by_state, top = geometry["layout"]
     subtitle = ""
     if partial_cover:
         subtitle = "grey: states the store does not cover (no data, not zero)"
@@ -702,7 +708,6 @@ def _map_svg(spec: Spec) -> str:
             )
     top_declined = max([v[1] for v in values.values() if v[1] is not None] or [0])
 
-    geometry = _kept_geometry(state_fips, covered)
     scale = geometry["scale"]
     svg.add(f'<g transform="scale({1 / scale})" fill-rule="evenodd">')
     grey = geometry["grey"]
