@@ -265,8 +265,11 @@ TEMP_OBJECTS: dict[str, str] = {
     "dw_release_days": "table: the sources whose rows count each day (precedence rule)",
     "dw_release_override": "table: the one release this connection counts alone, if any",
     # publish/queries/summary.py
-    "dw_report_cells": "table: a report's detainers at the summary's grain (whole months from "
-    "the summary, the other days from the facts)",
+    "dw_report_edges": "table: a report's days outside whole months, at the summary's grain",
+    "dw_report_cells": "table: a report's detainers by facility and duplicate flag (whole "
+    "months from the summary, the other days from dw_report_edges)",
+    "dw_report_sources": "table: a report's detainers by source file, with their row spans",
+    "dw_report_months": "table: a report's detainers by month of issue and duplicate flag",
     # store/ingest.py
     "dw_ingest_commit": "table: the token telling whether an interrupted ingest committed",
 }

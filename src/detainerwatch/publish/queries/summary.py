@@ -71,6 +71,9 @@ __all__ = [
 ]
 
 CELLS = "dw_report_cells"
+EDGES = "dw_report_edges"
+SOURCES = "dw_report_sources"
+MONTHS = "dw_report_months"
 STAMP = "summary_state"  # meta key: what the summary tables were made from
 
 # The grain: a source file's sheet, a month of issue, the duplicate flag, a facility as released
@@ -105,20 +108,27 @@ _KINDS = {
 }
 
 
-def _counted_columns() -> str:
-    """The count columns of the summary: rows, each outcome class, request kinds, the tier mix
-    of all rows (i_), the mix of declined rows (d_), and the span of source rows."""
-    parts = ["count(*) AS issued"]
-    parts += [f"count(*) FILTER (WHERE outcome = '{o}') AS {o}" for o in OUTCOMES]
-    parts += [f"count(*) FILTER (WHERE {cond}) AS {name}" for name, cond in _KINDS.items()]
-    parts += [f"count(*) FILTER (WHERE tier = '{t}') AS i_{t}" for t in TIERS]
-    parts += [
-        f"count(*) FILTER (WHERE outcome = 'declined' AND tier = '{t}') AS d_{t}" for t in TIERS
-    ]
-    parts += [  # pending_charges and no_conviction: a tier and a criminality class, one count
-        f"count(*) FILTER (WHERE outcome = 'declined' AND {cond}) AS d_{name}"
+def _counts() -> list[tuple[str, str]]:
+    """The count columns of the summary, (name, condition): rows, each outcome class, request
+    kinds, the tier mix of all rows (i_), the mix of declined rows (d_)."""
+    out = [("issued", "true")]
+    out += [(o, f"outcome = '{o}'") for o in OUTCOMES]
+    out += list(_KINDS.items())
+    out += [(f"i_{t}", f"tier = '{t}'") for t in TIERS]
+    out += [(f"d_{t}", f"outcome = 'declined' AND tier = '{t}'") for t in TIERS]
+    out += [  # pending_charges and no_conviction: a tier and a criminality class, one count
+        (f"d_{name}", f"outcome = 'declined' AND {cond}")
         for name, cond in _DECLINED_CRIMINALITY.items()
         if name not in TIERS
+    ]
+    return out
+
+
+def _counted_columns() -> str:
+    """The summary's count columns and the span of source rows behind them."""
+    parts = [
+        "count(*) AS issued" if cond == "true" else f"count(*) FILTER (WHERE {cond}) AS {name}"
+        for name, cond in _counts()
     ]
     parts += ["min(row_number) AS first_row", "max(row_number) AS last_row"]
     return ", ".join(parts)
@@ -189,12 +199,22 @@ def whole_months(start: dt.date, end: dt.date) -> tuple[dt.date, dt.date] | None
     return (first, after) if first < after else None
 
 
+# A report's facility rows keep every column of the summary's grain but the source and month.
+_FACILITY_GRAIN = (
+    "likely_duplicate, facility_name, facility_city, facility_state, facility_code, "
+    "jurisdiction_id, jurisdiction_name, jurisdiction_type, state_abbr, state_fips, "
+    "county_fips, place_fips, needs_review, confidence, method"
+)
+
+
 def report_cells(
     reader: Reader, start: dt.date, end: dt.date, state_fips: str | None = None
 ) -> None:
-    """Make dw_report_cells: the detainers issued in [start, end] (in one state, or all) at the
-    summary's grain, whole months from the summary when it is usable, the rest from the facts,
-    each cell with its facility's protected flag (publish.disclosure's rule)."""
+    """Count the detainers issued in [start, end] (in one state, or all) once, for every
+    question of the report: whole months from the summary when it is usable, the rest from the
+    facts at the summary's grain (dw_report_edges), into dw_report_cells (by facility and
+    duplicate flag, with the facility's protected flag, publish.disclosure's rule),
+    dw_report_sources (by source file: the evidence) and dw_report_months (the trend)."""
     con = connection(reader)
     state = " AND state_fips = ?" if state_fips else ""
     state_params: list[Any] = [state_fips] if state_fips else []
@@ -211,18 +231,36 @@ def report_cells(
     ranges = [(a, b) for a, b in ranges if a <= b]
     if ranges:
         within = " OR ".join("issued BETWEEN ? AND ?" for _ in ranges)
-        parts.append(_summary_select("detainer_facts", f"({within}){state}"))
-        params += [d for r in ranges for d in r] + state_params
+        create_temp_table_as(
+            con,
+            EDGES,
+            _summary_select("detainer_facts", f"({within}){state}"),
+            [d for r in ranges for d in r] + state_params,
+        )
+        parts.append(f"SELECT * FROM {EDGES}")
+    counted = f"({' UNION ALL BY NAME '.join(parts)})"
+    sums = ", ".join(f"sum({name})::BIGINT AS {name}" for name, _ in _counts())
     create_temp_table_as(
         con,
         CELLS,
-        f"""WITH c AS ({" UNION ALL BY NAME ".join(parts)}),
-        p AS (SELECT DISTINCT facility_name, facility_code FROM c),
-        pf AS (SELECT facility_name, facility_code,
-                      {disclosure.protected_facilities_sql()} AS protected_facility FROM p)
-        SELECT c.*, pf.protected_facility FROM c JOIN pf
-          ON c.facility_name IS NOT DISTINCT FROM pf.facility_name
-         AND c.facility_code IS NOT DISTINCT FROM pf.facility_code""",
+        f"""WITH f AS (SELECT {_FACILITY_GRAIN}, {sums} FROM {counted} GROUP BY ALL)
+        SELECT *, {disclosure.protected_facilities_sql()} AS protected_facility FROM f""",
+        params,
+    )
+    create_temp_table_as(
+        con,
+        SOURCES,
+        f"""SELECT source_id, release, source_file, sum(issued)::BIGINT AS rows,
+                   min(first_row) AS first_row, max(last_row) AS last_row
+            FROM {counted} GROUP BY ALL""",
+        params,
+    )
+    create_temp_table_as(
+        con,
+        MONTHS,
+        f"""SELECT month, likely_duplicate, sum(issued)::BIGINT AS issued,
+                   sum(declined)::BIGINT AS declined, sum(booked)::BIGINT AS booked
+            FROM {counted} GROUP BY ALL""",
         params,
     )
 
@@ -343,9 +381,9 @@ def cells_release_evidence(reader: Reader) -> list[ReleaseEvidence]:
             reader,
             f"""
         SELECT f.release, f.source_file, any_value(s.sha256) AS sha256,
-               sum(f.issued)::BIGINT AS rows, min(f.first_row) AS first_row,
+               sum(f.rows)::BIGINT AS rows, min(f.first_row) AS first_row,
                max(f.last_row) AS last_row
-        FROM {CELLS} f JOIN sources s ON s.source_id = f.source_id
+        FROM {SOURCES} f JOIN sources s ON s.source_id = f.source_id
         GROUP BY f.release, f.source_file ORDER BY 1, 2""",
         ),
     )
@@ -384,7 +422,7 @@ def cells_trend_by_month(reader: Reader) -> list[TrendPoint]:
             reader,
             f"""
         SELECT month, sum(issued)::BIGINT, sum(declined)::BIGINT, sum(booked)::BIGINT
-        FROM {CELLS} WHERE NOT likely_duplicate GROUP BY 1 ORDER BY 1""",
+        FROM {MONTHS} WHERE NOT likely_duplicate GROUP BY 1 ORDER BY 1""",
         )
     ]
 
