@@ -50,7 +50,9 @@ def test_ingest_makes_the_summary_of_its_facts(pa_store: Path) -> None:
     [
         (None, None),  # the whole store: whole months and two part-months
         ((dt.date(2014, 3, 17), dt.date(2014, 11, 4)), None),
-        ((dt.date(2014, 1, 1), dt.date(2014, 12, 31)), None),  # whole months only
+        ((dt.date(2014, 1, 1), dt.date(2014, 12, 31)), None),  # one whole year
+        ((dt.date(2011, 5, 1), dt.date(2014, 10, 31)), None),  # whole years and months
+        ((dt.date(2011, 5, 9), dt.date(2014, 10, 30)), "PA"),  # years, months, days, a state
         ((dt.date(2014, 6, 3), dt.date(2014, 6, 20)), None),  # within one month
         (None, "PA"),
     ],
@@ -70,10 +72,19 @@ def test_whole_months_of_a_period() -> None:
     assert summary.whole_months(d(2014, 2, 1), d(2014, 2, 28)) == (d(2014, 2, 1), d(2014, 3, 1))
 
 
+def test_whole_years_of_whole_months() -> None:
+    d = dt.date
+    assert summary.whole_years(d(2012, 11, 1), d(2026, 3, 1)) == (d(2013, 1, 1), d(2026, 1, 1))
+    assert summary.whole_years(d(2013, 1, 1), d(2014, 1, 1)) == (d(2013, 1, 1), d(2014, 1, 1))
+    assert summary.whole_years(d(2013, 2, 1), d(2014, 1, 1)) is None
+    assert summary.whole_years(d(2013, 1, 1), d(2013, 12, 1)) is None
+
+
 def test_a_store_without_the_summary_reports_the_same(pa_store: Path, tmp_path: Path) -> None:
     old = tmp_path / "old.duckdb"
     shutil.copy(pa_store, old)
     con = duckdb.connect(str(old))
+    con.execute("DROP TABLE detainer_facts_summary_year")
     con.execute("DROP TABLE detainer_facts_summary")
     con.execute("DROP TABLE detainer_coverage_summary")
     con.execute("DELETE FROM meta WHERE key = 'summary_state'")

@@ -219,12 +219,20 @@ def facts_stored_ddl(select_from: str) -> str:
 # whole months from them instead of scanning every row. Absent in a store made before them;
 # readers then count from the facts.
 FACTS_SUMMARY = "detainer_facts_summary"
+FACTS_SUMMARY_YEAR = (
+    "detainer_facts_summary_year"  # by facility and year: a long period's facilities
+)
 COVERAGE_SUMMARY = "detainer_coverage_summary"
 
 
 def facts_summary_ddl(select_sql: str) -> str:
     """The statement that (re)makes the facts' summary from its SELECT (over the stored facts)."""
     return f"CREATE OR REPLACE TABLE {FACTS_SUMMARY} AS {select_sql} ORDER BY month"
+
+
+def facts_summary_year_ddl(select_sql: str) -> str:
+    """The statement that (re)makes the facts' summary by year (over the summary by month)."""
+    return f"CREATE OR REPLACE TABLE {FACTS_SUMMARY_YEAR} AS {select_sql} ORDER BY year"
 
 
 def coverage_summary_ddl(select_sql: str) -> str:

@@ -31,9 +31,11 @@ from ...store.schema import (
     COVERAGE_SUMMARY,
     FACTS_STORED,
     FACTS_SUMMARY,
+    FACTS_SUMMARY_YEAR,
     coverage_summary_ddl,
     create_temp_table_as,
     facts_summary_ddl,
+    facts_summary_year_ddl,
 )
 from .. import disclosure
 from .base import Reader, connection, rows, scalar, tuples
@@ -150,11 +152,27 @@ def _sources_state(reader: Reader) -> str:
     return f"{n}:{last}"
 
 
+def _facility_columns() -> str:
+    """The columns of a report's facility rows: the facility grain and every count."""
+    return f"{_FACILITY_GRAIN}, {', '.join(name for name, _ in _counts())}"
+
+
+def _year_select() -> str:
+    """The summary by facility and year, from the summary by month (no source or row span:
+    it counts the facility rows of whole years only; evidence and trend read the months)."""
+    sums = ", ".join(f"sum({name})::BIGINT AS {name}" for name, _ in _counts())
+    return (
+        f"SELECT date_trunc('year', month)::DATE AS year, {_FACILITY_GRAIN}, {sums} "
+        f"FROM {FACTS_SUMMARY} GROUP BY ALL"
+    )
+
+
 def materialize(con: Any) -> None:
-    """(Re)make both summary tables from the stored facts and the detainers, inside the
+    """(Re)make the summary tables from the stored facts and the detainers, inside the
     caller's transaction, and stamp them (meta summary_state) with the hand tables and sources
     they were made from. Call after derive.facts.materialize."""
     con.execute(facts_summary_ddl(_summary_select(FACTS_STORED)))
+    con.execute(facts_summary_year_ddl(_year_select()))
     con.execute(coverage_summary_ddl(_COVERAGE_SELECT))
     stamp = f"{facts.hand_hash()}:{_sources_state(con)}"
     con.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", [STAMP, stamp])
@@ -167,7 +185,7 @@ def _stamp(reader: Reader) -> tuple[str | None, str | None]:
             reader,
             "SELECT key, value FROM meta WHERE key IN (?, 'facts_hand_hash') AND EXISTS (SELECT 1 "
             "FROM information_schema.tables WHERE table_name = ?)",
-            [STAMP, FACTS_SUMMARY],
+            [STAMP, FACTS_SUMMARY_YEAR],
         )
     )
     return found.get(STAMP), found.get("facts_hand_hash")
@@ -207,6 +225,14 @@ _FACILITY_GRAIN = (
 )
 
 
+def whole_years(first: dt.date, after: dt.date) -> tuple[dt.date, dt.date] | None:
+    """Of whole months [first, after) (each the first day of a month): the first day of the
+    first whole year and the first day after the last, or None when they hold no whole year."""
+    y_first = first if first.month == 1 else dt.date(first.year + 1, 1, 1)
+    y_after = dt.date(after.year, 1, 1)
+    return (y_first, y_after) if y_first < y_after else None
+
+
 def report_cells(
     reader: Reader, start: dt.date, end: dt.date, state_fips: str | None = None
 ) -> None:
@@ -214,7 +240,8 @@ def report_cells(
     question of the report: whole months from the summary when it is usable, the rest from the
     facts at the summary's grain (dw_report_edges), into dw_report_cells (by facility and
     duplicate flag, with the facility's protected flag, publish.disclosure's rule),
-    dw_report_sources (by source file: the evidence) and dw_report_months (the trend)."""
+    dw_report_sources (by source file: the evidence) and dw_report_months (the trend). The
+    facility rows of whole years come from the summary by year (a tenth of the rows)."""
     con = connection(reader)
     state = " AND state_fips = ?" if state_fips else ""
     state_params: list[Any] = [state_fips] if state_fips else []
@@ -239,13 +266,32 @@ def report_cells(
         )
         parts.append(f"SELECT * FROM {EDGES}")
     counted = f"({' UNION ALL BY NAME '.join(parts)})"
+    # The facility rows: whole years from the summary by year, the other whole months from the
+    # summary by month, the other days from dw_report_edges.
+    cols = _facility_columns()
+    years = whole_years(*months) if months is not None else None
+    if months is None or years is None:
+        cell_parts = [f"SELECT {cols} FROM {counted}"]
+        cell_params = params
+    else:
+        (first, after), (y_first, y_after) = months, years
+        cell_parts = [
+            f"SELECT {cols} FROM {FACTS_SUMMARY_YEAR} WHERE year >= ? AND year < ?{state}",
+            f"SELECT {cols} FROM {FACTS_SUMMARY} WHERE ((month >= ? AND month < ?) "
+            f"OR (month >= ? AND month < ?)){state}",
+        ]
+        cell_params = [y_first, y_after, *state_params, first, y_first, y_after, after]
+        cell_params += state_params
+        if ranges:
+            cell_parts.append(f"SELECT {cols} FROM {EDGES}")
     sums = ", ".join(f"sum({name})::BIGINT AS {name}" for name, _ in _counts())
     create_temp_table_as(
         con,
         CELLS,
-        f"""WITH f AS (SELECT {_FACILITY_GRAIN}, {sums} FROM {counted} GROUP BY ALL)
+        f"""WITH f AS (SELECT {_FACILITY_GRAIN}, {sums}
+                       FROM ({" UNION ALL BY NAME ".join(cell_parts)}) GROUP BY ALL)
         SELECT *, {disclosure.protected_facilities_sql()} AS protected_facility FROM f""",
-        params,
+        cell_params,
     )
     create_temp_table_as(
         con,
