@@ -115,3 +115,49 @@ def test_coverage_from_the_summary_equals_the_detainers(pa_store: Path) -> None:
     assert kept is not None
     key = lambda r: (r.state or "", r.release or "")  # noqa: E731
     assert sorted(kept, key=key) == sorted(scanned, key=key)
+
+
+@pytest.mark.parametrize("use_summary", [True, False])
+@pytest.mark.parametrize(
+    "span,state",
+    [(None, None), ((dt.date(2011, 5, 9), dt.date(2014, 10, 30)), None), (None, "42")],
+)
+def test_each_question_answers_as_over_the_facts(
+    pa_store: Path, use_summary: bool, span: tuple[dt.date, dt.date] | None, state: str | None
+) -> None:
+    """Every question of the report from the cells equals counts.py's question over
+    detainer_facts (the questions the report asked before the summary)."""
+    with queries.connect_read(pa_store) as store:
+        if span is None:
+            first = queries.prepare_date_span(store)
+            assert first is not None
+            span = (first.first, first.last)
+        scope = queries.issued_between(span[0], span[1], state)
+        counted = scope.counted()
+        original = summary.summary_usable
+        if not use_summary:
+            summary.summary_usable = lambda reader: False  # type: ignore[assignment]
+        try:
+            summary.report_cells(store, span[0], span[1], state)
+        finally:
+            summary.summary_usable = original  # type: ignore[assignment]
+        pairs = [
+            (summary.cells_totals(store), queries.counted_totals(store, counted)),
+            (summary.cells_duplicates(store), queries.count(store, scope.duplicates())),
+            (summary.cells_jurisdictions(store), queries.jurisdiction_counts(store, counted)),
+            (
+                summary.cells_declined_mix_by_jurisdiction(store),
+                queries.declined_mix_by_jurisdiction(store, counted),
+            ),
+            (summary.cells_declined_mix(store), queries.declined_mix(store, counted)),
+            (summary.cells_issued_mix(store), queries.issued_mix(store, counted)),
+            (summary.cells_release_evidence(store), queries.release_evidence(store, scope)),
+            (summary.cells_doubtful_facilities(store), queries.doubtful_facilities(store, scope)),
+            (summary.cells_doubtful_detainers(store), queries.doubtful_detainers(store, scope)),
+            (summary.cells_trend_by_month(store), queries.trend(store, scope, "month")),
+            (summary.cells_county_counts(store), queries.county_counts(store, counted)),
+            (summary.cells_facility_counts(store), queries.facility_counts(store, counted)),
+        ]
+    for i, (cells, facts) in enumerate(pairs):
+        assert cells == facts, i
+    assert pairs[0][0]["issued"] > 0
