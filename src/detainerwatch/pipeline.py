@@ -22,3 +22,6 @@ def after_ingest(con: Any) -> None:
     refresh_policies(con)
     releases.refresh(con)  # which release supplies each day: the facts keep only its rows
     facts.materialize(con)
+    from .publish.queries import summary
+
+    summary.materialize(con)  # the report's counts by month and facility (issue 16)

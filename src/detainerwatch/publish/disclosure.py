@@ -239,9 +239,10 @@ class Grid:
 
     def equal(self, total: _Key, parts: list[_Key]) -> None:
         """total == sum(parts); keys that were never registered make the constraint unusable."""
-        keys = [total, *parts]
-        if not all(self._known(k) for k in keys):
-            return
+        values, shown, hidden = self.values, self.shown, self.hidden
+        for k in (total, *parts):  # _known, inline: a national report registers thousands
+            if k not in values and k not in shown and k not in hidden:
+                return
         self.constraints.append([(total, 1)] + [(k, -1) for k in parts])
 
     def _known(self, key: _Key) -> bool:
@@ -278,14 +279,16 @@ class Grid:
         mem_a: list[list[int]] = []
         consts: list[float] = []
         cons_of: list[list[tuple[int, int]]] = [[] for _ in keys]  # u -> [(equality, position)]
+        values = self.values
         for terms in self.constraints:
-            us = [index[k] for k, _ in terms if k in index]
+            found = [(index.get(k), k, a) for k, a in terms]
+            us = [u for u, _, _ in found if u is not None]
             if not us:
                 continue
             ci = len(consts)
             mem_u.append(us)
-            mem_a.append([a for k, a in terms if k in index])
-            consts.append(-sum(a * self.values[k] for k, a in terms if k not in index))
+            mem_a.append([a for u, _, a in found if u is not None])
+            consts.append(-sum(a * values[k] for u, k, a in found if u is None))
             for p, u in enumerate(us):
                 cons_of[u].append((ci, p))
         n = len(consts)
@@ -470,6 +473,7 @@ class Grid:
         cells changed since their last visit (a visit's outcome depends on nothing else), so a
         cell withheld costs its equalities, not another look at every equality (issue 16)."""
         smax = small_max()
+        shown, hidden = self.shown, self.hidden  # self.unknown(k), inline
         cons_of: dict[_Key, list[int]] = {}
         for ci, terms in enumerate(self.constraints):
             for k, _ in terms:
@@ -482,7 +486,7 @@ class Grid:
             while pending:
                 ci = heapq.heappop(pending)
                 in_pass.discard(ci)
-                unknown = [k for k, _ in self.constraints[ci] if self.unknown(k)]
+                unknown = [k for k, _ in self.constraints[ci] if k in shown or k in hidden]
                 if len(unknown) != 1:
                     continue
                 k = unknown[0]
@@ -504,7 +508,12 @@ class Grid:
             pending = list(later)
 
     def _candidates(self, ci: int) -> list[_Key]:
-        return [k for k, _ in self.constraints[ci] if k in self.eligible and not self.unknown(k)]
+        eligible, shown, hidden = self.eligible, self.shown, self.hidden
+        return [
+            k
+            for k, _ in self.constraints[ci]
+            if k in eligible and k not in shown and k not in hidden
+        ]
 
     def _complement(
         self,

@@ -109,13 +109,12 @@ def build_report(
     outside = _outside(cov, period, st)
     if outside:
         return disclosure.protect(_not_covered(cov, period, st, outside), "plain")
-    scope = _scope(period, st.fips if st else None)
-    counted = scope.counted()
-    totals: dict[str, Any] = dict(queries.counted_totals(con, counted))
-    excluded = queries.count(con, scope.duplicates())
-    jurisdictions: list[dict[str, Any]] = [
-        dict(j) for j in queries.jurisdiction_counts(con, counted)
-    ]
+    # The period's detainers at the summary's grain, counted once (queries/summary.py): every
+    # question below asks them, not the rows, except the weekly trend.
+    queries.report_cells(con, period.start, period.end, st.fips if st else None)
+    totals: dict[str, Any] = dict(queries.cells_totals(con))
+    excluded = queries.cells_duplicates(con)
+    jurisdictions: list[dict[str, Any]] = [dict(j) for j in queries.cells_jurisdictions(con)]
     for j in jurisdictions:
         resolved = j["issued"] - j["open"]
         j["declined_share_of_issued"] = (
@@ -125,8 +124,8 @@ def build_report(
         j["booked_share_of_closed"] = round(j["booked"] / resolved, 4) if resolved else None
         j["can_decline"] = j["jurisdiction_type"] in LOCAL_TYPES
 
-    declined = _declined_section(con, counted, jurisdictions)
-    fidelity = _fidelity(con, scope, totals, excluded, period)
+    declined = _declined_section(con, jurisdictions)
+    fidelity = _fidelity(con, totals, excluded, period)
     span = store_range(con)
     warning = None
     if span and (period.start < span[0] or period.end > span[1]):
@@ -161,9 +160,9 @@ def build_report(
         "declined": declined,
         "policy": _policy_section(con, jurisdictions, period),
         "fidelity": fidelity,
-        "trend": trend(con, period, st.fips if st else None),
-        "map": _map_rows(con, counted),
-        "facilities": facilities(con, counted),
+        "trend": trend(con, period, st.fips if st else None, cells=True),
+        "map": _map_rows(con),
+        "facilities": facilities(con),
     }
     return disclosure.protect(
         report, "report", coarse_deaths=disclosure.deaths_coarse(period.days, True)
@@ -238,7 +237,7 @@ ROW_KEYS = [*TIERS, *THREAT_KEYS, "aggravated_felony"]
 
 
 def _declined_section(
-    con: DuckDBPyConnection, counted: Scope, jurisdictions: list[dict[str, Any]]
+    con: DuckDBPyConnection, jurisdictions: list[dict[str, Any]]
 ) -> dict[str, Any]:
     """Section II. Cells of 1-4 people are published as "<5", and no such cell may be worked
     out from what is shown. A jurisdiction has its own row only with 5 or more declined
@@ -246,11 +245,9 @@ def _declined_section(
     (their counts by outcome stay in section I). Where a threat-level, aggravated-felony or
     column total would give a "<5" away, one more cell is withheld ("x"). The pooled row and the
     all-jurisdictions row are published only for 5 or more people at 2 or more jurisdictions."""
-    rows: list[dict[str, Any]] = [
-        dict(r) for r in queries.declined_mix_by_jurisdiction(con, counted)
-    ]
-    total: dict[str, Any] = dict(queries.declined_mix(con, counted))
-    issued: dict[str, Any] = dict(queries.issued_mix(con, counted))
+    rows: list[dict[str, Any]] = [dict(r) for r in queries.cells_declined_mix_by_jurisdiction(con)]
+    total: dict[str, Any] = dict(queries.cells_declined_mix(con))
+    issued: dict[str, Any] = dict(queries.cells_issued_mix(con))
 
     candidates = [{"id": r["id"], "declined": r["declined"], "counts": r} for r in rows]
     listed = [c for c in candidates if c["declined"] >= SUPPRESS_BELOW]
@@ -336,14 +333,13 @@ def _policy_section(
 
 def _fidelity(
     con: DuckDBPyConnection,
-    scope: Scope,
     totals: dict[str, Any],
     excluded: int,
     period: Period,
 ) -> dict[str, Any]:
-    releases = queries.release_evidence(con, scope)
-    doubtful = queries.doubtful_facilities(con, scope)
-    doubtful_total = queries.doubtful_detainers(con, scope)
+    releases = queries.cells_release_evidence(con)
+    doubtful = queries.cells_doubtful_facilities(con)
+    doubtful_total = queries.cells_doubtful_detainers(con)
     issued = totals["issued"] or 0
     return {
         "releases": releases,
@@ -376,11 +372,20 @@ def _fidelity(
 
 
 def trend(
-    con: DuckDBPyConnection, period: Period, state_fips: str | None = None
+    con: DuckDBPyConnection,
+    period: Period,
+    state_fips: str | None = None,
+    *,
+    cells: bool = False,
 ) -> list[dict[str, Any]]:
     """Weekly series for periods up to a year (Saturday-Friday weeks, as the DDOR's), monthly
-    beyond."""
+    beyond (cells: the months counted from queries.report_cells, made for this period)."""
     unit = "week" if period.days <= 366 else "month"
+    points = (
+        queries.cells_trend_by_month(con)
+        if cells and unit == "month"
+        else queries.trend(con, _scope(period, state_fips), unit)
+    )
     return [
         {
             "period": r.period.isoformat(),
@@ -389,16 +394,17 @@ def trend(
             "declined": r.declined,
             "booked": r.booked,
         }
-        for r in queries.trend(con, _scope(period, state_fips), unit)
+        for r in points
     ]
 
 
-def _map_rows(con: DuckDBPyConnection, counted: Scope) -> list[dict[str, Any]]:
+def _map_rows(con: DuckDBPyConnection) -> list[dict[str, Any]]:
     return [
         {"county_fips": r.county_fips, "issued": r.issued, "declined": r.declined}
-        for r in queries.county_counts(con, counted)
+        for r in queries.cells_county_counts(con)
     ]
 
 
-def facilities(con: DuckDBPyConnection, counted: Scope) -> list[dict[str, Any]]:
-    return [dict(r) for r in queries.facility_counts(con, counted)]
+def facilities(con: DuckDBPyConnection) -> list[dict[str, Any]]:
+    """The facilities of the report's period (queries.report_cells made for it)."""
+    return [dict(r) for r in queries.cells_facility_counts(con)]

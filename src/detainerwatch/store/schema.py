@@ -213,6 +213,33 @@ def facts_stored_ddl(select_from: str) -> str:
     return f"CREATE OR REPLACE TABLE {FACTS_STORED} AS SELECT * FROM {select_from} ORDER BY issued"
 
 
+# Counts of the stored facts and of the detainers at the grain the report needs
+# (publish/queries/summary.py defines them and makes them after every ingest, from
+# pipeline.after_ingest, stamped in meta 'summary_state'): a report on a national store counts
+# whole months from them instead of scanning every row. Absent in a store made before them;
+# readers then count from the facts.
+FACTS_SUMMARY = "detainer_facts_summary"
+FACTS_SUMMARY_YEAR = (
+    "detainer_facts_summary_year"  # by facility and year: a long period's facilities
+)
+COVERAGE_SUMMARY = "detainer_coverage_summary"
+
+
+def facts_summary_ddl(select_sql: str) -> str:
+    """The statement that (re)makes the facts' summary from its SELECT (over the stored facts)."""
+    return f"CREATE OR REPLACE TABLE {FACTS_SUMMARY} AS {select_sql} ORDER BY month"
+
+
+def facts_summary_year_ddl(select_sql: str) -> str:
+    """The statement that (re)makes the facts' summary by year (over the summary by month)."""
+    return f"CREATE OR REPLACE TABLE {FACTS_SUMMARY_YEAR} AS {select_sql} ORDER BY year"
+
+
+def coverage_summary_ddl(select_sql: str) -> str:
+    """The statement that (re)makes the detainers' coverage summary from its SELECT."""
+    return f"CREATE OR REPLACE TABLE {COVERAGE_SUMMARY} AS {select_sql}"
+
+
 # Steps from each version to the next, run in order inside one transaction on open for write.
 # 1 -> 2: every change was additive (tables created if absent, columns added if absent), so the
 # statements of the current schema, all idempotent, are the step.
@@ -245,6 +272,12 @@ TEMP_OBJECTS: dict[str, str] = {
     # derive/releases.py
     "dw_release_days": "table: the sources whose rows count each day (precedence rule)",
     "dw_release_override": "table: the one release this connection counts alone, if any",
+    # publish/queries/summary.py
+    "dw_report_edges": "table: a report's days outside whole months, at the summary's grain",
+    "dw_report_cells": "table: a report's detainers by facility and duplicate flag (whole "
+    "months from the summary, the other days from dw_report_edges)",
+    "dw_report_sources": "table: a report's detainers by source file, with their row spans",
+    "dw_report_months": "table: a report's detainers by month of issue and duplicate flag",
     # store/ingest.py
     "dw_ingest_commit": "table: the token telling whether an interrupted ingest committed",
 }

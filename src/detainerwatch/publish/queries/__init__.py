@@ -14,6 +14,7 @@ publish builds pages from those rows and runs no SQL (tests/test_read_model_sql.
   catalog  totals, jurisdiction and facility lists, source files, and the audit's practices;
   export   the tables of the SQLite export;
   profiles every jurisdiction's profile rows from a few whole-store questions (static site, web);
+  summary  the report's counts from per-month summary tables made after every ingest;
   base     the reader and the Scope (which rows of detainer_facts a question counts).
 """
 
@@ -39,6 +40,7 @@ from .catalog import *  # noqa: F403  (the catalog and the audit)
 from .counts import *  # noqa: F403  (the report, profiles and coverage)
 from .export import *  # noqa: F403  (the tables of the SQLite export)
 from .profiles import *  # noqa: F403  (every jurisdiction's profile rows at once)
+from .summary import *  # noqa: F403  (the report's counts from the summary tables)
 
 
 def prepare(con: duckdb.DuckDBPyConnection) -> None:

@@ -551,7 +551,12 @@ class CoverageRow:
 
 def coverage_rows(reader: Reader) -> list[CoverageRow]:
     """What the store covers: its detainers by state and release, with their first and last
-    prepare days."""
+    prepare days (from the coverage summary when the store has one of its current sources)."""
+    from .summary import coverage_rows_summary
+
+    kept = coverage_rows_summary(reader)
+    if kept is not None:
+        return kept
     return [
         CoverageRow(*r)
         for r in tuples(

@@ -1,0 +1,533 @@
+"""The report's questions answered from counts, not rows (issue 16: a report on a national
+store must not scan every detainer).
+
+Two tables of the store, made by ``materialize`` after every ingest (pipeline.after_ingest,
+inside the ingest's transaction; their statements are in store/schema.py):
+
+- ``detainer_facts_summary``: the stored facts counted by source file and sheet, month of
+  issue, likely-duplicate flag and facility as released (with its attribution), one count
+  column per thing the report counts, and the span of source rows each count comes from
+  (first_row, last_row): the report's evidence still names the files and rows behind it.
+- ``detainer_coverage_summary``: the detainers by facility as released and release, with their
+  first and last prepare days (what coverage_rows counts).
+
+A report's period is made of whole months, counted from the summary, and the days before the
+first and after the last whole month, counted from the facts themselves at the same grain
+(``report_cells``: one TEMP table per report, dw_report_cells). Every question below then asks
+that table and answers exactly what the question of the same name in counts.py answers over
+detainer_facts. A store made before the summary existed, a store whose facts are derived live
+(hand tables changed since the ingest) and a connection counting one release alone count the
+whole period from the facts: slower, the same answers.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, cast
+
+from ...derive import facts, releases
+from ...derive.facts import OUTCOMES, TIERS
+from ...store.schema import (
+    COVERAGE_SUMMARY,
+    FACTS_STORED,
+    FACTS_SUMMARY,
+    FACTS_SUMMARY_YEAR,
+    coverage_summary_ddl,
+    create_temp_table_as,
+    facts_summary_ddl,
+    facts_summary_year_ddl,
+)
+from .. import disclosure
+from .base import Reader, connection, rows, scalar, tuples
+from .counts import (
+    CountyCounts,
+    CoverageRow,
+    DeclinedMix,
+    DoubtfulFacility,
+    IssuedMix,
+    JurisdictionDeclinedMix,
+    KindCounts,
+    ReleaseEvidence,
+    ReportFacility,
+    ReportJurisdiction,
+    TrendPoint,
+)
+
+__all__ = [
+    "materialize",
+    "summary_usable",
+    "report_cells",
+    "cells_totals",
+    "cells_duplicates",
+    "cells_jurisdictions",
+    "cells_declined_mix_by_jurisdiction",
+    "cells_declined_mix",
+    "cells_issued_mix",
+    "cells_release_evidence",
+    "cells_doubtful_facilities",
+    "cells_doubtful_detainers",
+    "cells_trend_by_month",
+    "cells_county_counts",
+    "cells_facility_counts",
+    "coverage_rows_summary",
+]
+
+CELLS = "dw_report_cells"
+EDGES = "dw_report_edges"
+SOURCES = "dw_report_sources"
+MONTHS = "dw_report_months"
+STAMP = "summary_state"  # meta key: what the summary tables were made from
+
+# The grain: a source file's sheet, a month of issue, the duplicate flag, a facility as released
+# and its attribution (the same for every row of the facility: detainer_facts joins it on the
+# facility's four columns).
+_GRAIN = (
+    "source_id, release, source_file, sheet, "
+    "date_trunc('month', issued)::DATE AS month, likely_duplicate, "
+    "facility_name, facility_city, facility_state, facility_code, "
+    "jurisdiction_id, jurisdiction_name, jurisdiction_type, state_abbr, state_fips, "
+    "county_fips, place_fips, needs_review, confidence, method"
+)
+# The criminal-history columns of section II among declined detainers (counts.py
+# _CRIMINALITY_COLUMNS), under the names the summary keeps them.
+_DECLINED_CRIMINALITY = {
+    "convicted": "criminality_class = 'convicted'",
+    "pending_charges": "criminality_class = 'pending_charges'",
+    "no_conviction": "criminality_class = 'no_conviction'",
+    "criminality_not_recorded": "criminality_class = 'not_recorded'",
+    "threat_level_1": "threat_level = '1'",
+    "threat_level_2": "threat_level = '2'",
+    "threat_level_3": "threat_level = '3'",
+    "threat_level_none": "threat_level IS NULL",
+    "aggravated_felony": "aggravated_felony",
+}
+_KINDS = {
+    "hold_requests": "request_kind = 'hold'",
+    "notification_requests": "request_kind = 'notification'",
+    "type_not_recorded": "request_kind = 'not recorded'",
+    "declined_hold_requests": "outcome = 'declined' AND request_kind = 'hold'",
+    "declined_notification_requests": "outcome = 'declined' AND request_kind = 'notification'",
+}
+
+
+def _counts() -> list[tuple[str, str]]:
+    """The count columns of the summary, (name, condition): rows, each outcome class, request
+    kinds, the tier mix of all rows (i_), the mix of declined rows (d_)."""
+    out = [("issued", "true")]
+    out += [(o, f"outcome = '{o}'") for o in OUTCOMES]
+    out += list(_KINDS.items())
+    out += [(f"i_{t}", f"tier = '{t}'") for t in TIERS]
+    out += [(f"d_{t}", f"outcome = 'declined' AND tier = '{t}'") for t in TIERS]
+    out += [  # pending_charges and no_conviction: a tier and a criminality class, one count
+        (f"d_{name}", f"outcome = 'declined' AND {cond}")
+        for name, cond in _DECLINED_CRIMINALITY.items()
+        if name not in TIERS
+    ]
+    return out
+
+
+def _counted_columns() -> str:
+    """The summary's count columns and the span of source rows behind them."""
+    parts = [
+        "count(*) AS issued" if cond == "true" else f"count(*) FILTER (WHERE {cond}) AS {name}"
+        for name, cond in _counts()
+    ]
+    parts += ["min(row_number) AS first_row", "max(row_number) AS last_row"]
+    return ", ".join(parts)
+
+
+def _summary_select(source: str, where: str = "true") -> str:
+    """The summary's rows from a relation of facts (the stored facts, or detainer_facts)."""
+    return f"SELECT {_GRAIN}, {_counted_columns()} FROM {source} WHERE {where} GROUP BY ALL"
+
+
+_COVERAGE_SELECT = """
+    SELECT facility_name, facility_city, facility_state, facility_code, release,
+           min(prepare_date)::DATE AS first, max(prepare_date)::DATE AS last, count(*) AS rows
+    FROM detainers GROUP BY ALL"""
+
+
+def _sources_state(reader: Reader) -> str:
+    n, last = tuples(reader, "SELECT count(*), max(source_id) FROM sources")[0]
+    return f"{n}:{last}"
+
+
+def _facility_columns() -> str:
+    """The columns of a report's facility rows: the facility grain and every count."""
+    return f"{_FACILITY_GRAIN}, {', '.join(name for name, _ in _counts())}"
+
+
+def _year_select() -> str:
+    """The summary by facility and year, from the summary by month (no source or row span:
+    it counts the facility rows of whole years only; evidence and trend read the months)."""
+    sums = ", ".join(f"sum({name})::BIGINT AS {name}" for name, _ in _counts())
+    return (
+        f"SELECT date_trunc('year', month)::DATE AS year, {_FACILITY_GRAIN}, {sums} "
+        f"FROM {FACTS_SUMMARY} GROUP BY ALL"
+    )
+
+
+def materialize(con: Any) -> None:
+    """(Re)make the summary tables from the stored facts and the detainers, inside the
+    caller's transaction, and stamp them (meta summary_state) with the hand tables and sources
+    they were made from. Call after derive.facts.materialize."""
+    con.execute(facts_summary_ddl(_summary_select(FACTS_STORED)))
+    con.execute(facts_summary_year_ddl(_year_select()))
+    con.execute(coverage_summary_ddl(_COVERAGE_SELECT))
+    stamp = f"{facts.hand_hash()}:{_sources_state(con)}"
+    con.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", [STAMP, stamp])
+
+
+def _stamp(reader: Reader) -> tuple[str | None, str | None]:
+    """The summary's stamp and the stored facts' hand hash, or None where absent."""
+    found = dict(
+        tuples(
+            reader,
+            "SELECT key, value FROM meta WHERE key IN (?, 'facts_hand_hash') AND EXISTS (SELECT 1 "
+            "FROM information_schema.tables WHERE table_name = ?)",
+            [STAMP, FACTS_SUMMARY_YEAR],
+        )
+    )
+    return found.get(STAMP), found.get("facts_hand_hash")
+
+
+def summary_usable(reader: Reader) -> bool:
+    """Whether detainer_facts is the stored facts and the summary was made from them (the same
+    hand tables and sources): only then may a count come from the summary."""
+    stamp, stored_hash = _stamp(reader)
+    if stamp is None or releases.override(connection(reader)) is not None:
+        return False
+    current = facts.hand_hash()
+    return stored_hash == current and stamp == f"{current}:{_sources_state(reader)}"
+
+
+def _month_start(day: dt.date) -> dt.date:
+    return day.replace(day=1)
+
+
+def _next_month(day: dt.date) -> dt.date:
+    return (day.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+
+
+def whole_months(start: dt.date, end: dt.date) -> tuple[dt.date, dt.date] | None:
+    """The first day of the first whole month in [start, end] and the first day after the last
+    whole month, or None when the period holds no whole month."""
+    first = start if start.day == 1 else _next_month(start)
+    after = _month_start(end + dt.timedelta(days=1))
+    return (first, after) if first < after else None
+
+
+# A report's facility rows keep every column of the summary's grain but the source and month.
+_FACILITY_GRAIN = (
+    "likely_duplicate, facility_name, facility_city, facility_state, facility_code, "
+    "jurisdiction_id, jurisdiction_name, jurisdiction_type, state_abbr, state_fips, "
+    "county_fips, place_fips, needs_review, confidence, method"
+)
+
+
+def whole_years(first: dt.date, after: dt.date) -> tuple[dt.date, dt.date] | None:
+    """Of whole months [first, after) (each the first day of a month): the first day of the
+    first whole year and the first day after the last, or None when they hold no whole year."""
+    y_first = first if first.month == 1 else dt.date(first.year + 1, 1, 1)
+    y_after = dt.date(after.year, 1, 1)
+    return (y_first, y_after) if y_first < y_after else None
+
+
+def report_cells(
+    reader: Reader, start: dt.date, end: dt.date, state_fips: str | None = None
+) -> None:
+    """Count the detainers issued in [start, end] (in one state, or all) once, for every
+    question of the report: whole months from the summary when it is usable, the rest from the
+    facts at the summary's grain (dw_report_edges), into dw_report_cells (by facility and
+    duplicate flag, with the facility's protected flag, publish.disclosure's rule),
+    dw_report_sources (by source file: the evidence) and dw_report_months (the trend). The
+    facility rows of whole years come from the summary by year (a tenth of the rows)."""
+    con = connection(reader)
+    state = " AND state_fips = ?" if state_fips else ""
+    state_params: list[Any] = [state_fips] if state_fips else []
+    months = whole_months(start, end) if summary_usable(reader) else None
+    parts: list[str] = []
+    params: list[Any] = []
+    if months is None:
+        ranges = [(start, end)]
+    else:
+        first, after = months
+        parts.append(f"SELECT * FROM {FACTS_SUMMARY} WHERE month >= ? AND month < ?{state}")
+        params += [first, after, *state_params]
+        ranges = [(start, first - dt.timedelta(days=1)), (after, end)]
+    ranges = [(a, b) for a, b in ranges if a <= b]
+    if ranges:
+        within = " OR ".join("issued BETWEEN ? AND ?" for _ in ranges)
+        create_temp_table_as(
+            con,
+            EDGES,
+            _summary_select("detainer_facts", f"({within}){state}"),
+            [d for r in ranges for d in r] + state_params,
+        )
+        parts.append(f"SELECT * FROM {EDGES}")
+    counted = f"({' UNION ALL BY NAME '.join(parts)})"
+    # The facility rows: whole years from the summary by year, the other whole months from the
+    # summary by month, the other days from dw_report_edges.
+    cols = _facility_columns()
+    years = whole_years(*months) if months is not None else None
+    if months is None or years is None:
+        cell_parts = [f"SELECT {cols} FROM {counted}"]
+        cell_params = params
+    else:
+        (first, after), (y_first, y_after) = months, years
+        cell_parts = [
+            f"SELECT {cols} FROM {FACTS_SUMMARY_YEAR} WHERE year >= ? AND year < ?{state}",
+            f"SELECT {cols} FROM {FACTS_SUMMARY} WHERE ((month >= ? AND month < ?) "
+            f"OR (month >= ? AND month < ?)){state}",
+        ]
+        cell_params = [y_first, y_after, *state_params, first, y_first, y_after, after]
+        cell_params += state_params
+        if ranges:
+            cell_parts.append(f"SELECT {cols} FROM {EDGES}")
+    sums = ", ".join(f"sum({name})::BIGINT AS {name}" for name, _ in _counts())
+    create_temp_table_as(
+        con,
+        CELLS,
+        f"""WITH f AS (SELECT {_FACILITY_GRAIN}, {sums}
+                       FROM ({" UNION ALL BY NAME ".join(cell_parts)}) GROUP BY ALL)
+        SELECT *, {disclosure.protected_facilities_sql()} AS protected_facility FROM f""",
+        cell_params,
+    )
+    create_temp_table_as(
+        con,
+        SOURCES,
+        f"""SELECT source_id, release, source_file, sum(issued)::BIGINT AS rows,
+                   min(first_row) AS first_row, max(last_row) AS last_row
+            FROM {counted} GROUP BY ALL""",
+        params,
+    )
+    create_temp_table_as(
+        con,
+        MONTHS,
+        f"""SELECT month, likely_duplicate, sum(issued)::BIGINT AS issued,
+                   sum(declined)::BIGINT AS declined, sum(booked)::BIGINT AS booked
+            FROM {counted} GROUP BY ALL""",
+        params,
+    )
+
+
+def _sum(column: str, alias: str | None = None, where: str | None = None) -> str:
+    filt = f" FILTER (WHERE {where})" if where else ""
+    return f"coalesce(sum({column}){filt}, 0)::BIGINT AS {alias or column}"
+
+
+def _outcome_sums() -> str:
+    return ", ".join(_sum(o) for o in OUTCOMES)
+
+
+def _kind_sums() -> str:
+    return ", ".join(_sum(k) for k in _KINDS)
+
+
+def cells_totals(reader: Reader) -> KindCounts:
+    """counts.counted_totals of the report's counted rows."""
+    return cast(
+        KindCounts,
+        rows(
+            reader,
+            f"SELECT {_sum('issued')}, {_outcome_sums()}, {_kind_sums()} "
+            f"FROM {CELLS} WHERE NOT likely_duplicate",
+        )[0],
+    )
+
+
+def cells_duplicates(reader: Reader) -> int:
+    """counts.count of the report's likely duplicates."""
+    return int(scalar(reader, f"SELECT {_sum('issued')} FROM {CELLS} WHERE likely_duplicate"))
+
+
+_FACILITY = "(facility_name, facility_city, facility_code)"
+
+
+def cells_jurisdictions(reader: Reader) -> list[ReportJurisdiction]:
+    """counts.jurisdiction_counts of the report's counted rows."""
+    return cast(
+        list[ReportJurisdiction],
+        rows(
+            reader,
+            f"""
+        SELECT jurisdiction_id AS id,
+               any_value(coalesce(jurisdiction_name,
+                                  'unresolved: ' || coalesce(facility_name, '(facility blank)'))) AS name,
+               any_value(jurisdiction_type) AS jurisdiction_type,
+               coalesce(any_value(state_abbr), any_value(facility_state)) AS state,
+               CASE WHEN any_value(jurisdiction_type) = 'county'
+                      OR (any_value(jurisdiction_type) = 'city' AND count(DISTINCT county_fips) = 1)
+                    THEN any_value(county_fips) END AS county_fips,
+               CASE WHEN any_value(jurisdiction_type) = 'city' THEN any_value(place_fips) END AS place_fips,
+               any_value(state_fips) AS state_fips,
+               {_sum("issued")}, {_outcome_sums()}, {_kind_sums()},
+               count(DISTINCT {_FACILITY}) AS facilities,
+               count(DISTINCT {_FACILITY}) FILTER (WHERE needs_review) AS doubtful_facilities,
+               {_sum("issued", "issued_at_doubtful_facilities", "needs_review")},
+               bool_and(protected_facility) AS protected_facility
+        FROM {CELLS} WHERE NOT likely_duplicate
+        GROUP BY 1 ORDER BY declined DESC, issued DESC, id""",
+        ),
+    )
+
+
+def _declined_mix_sums() -> str:
+    """Section II's columns in counts.declined_mix's order (pending_charges and no_conviction
+    twice, as there: tier and criminality class, the same count)."""
+    tiers = [_sum(f"d_{t}", t) for t in TIERS]
+    crim = [_sum(f"d_{name}", name) for name in _DECLINED_CRIMINALITY]
+    return ", ".join([*tiers, *crim])
+
+
+def cells_declined_mix_by_jurisdiction(reader: Reader) -> list[JurisdictionDeclinedMix]:
+    """counts.declined_mix_by_jurisdiction of the report's counted rows."""
+    return cast(
+        list[JurisdictionDeclinedMix],
+        rows(
+            reader,
+            f"""
+        SELECT jurisdiction_id AS id, {_sum("declined")}, {_declined_mix_sums()}
+        FROM {CELLS} WHERE NOT likely_duplicate AND declined > 0
+        GROUP BY 1 ORDER BY declined DESC, id""",
+        ),
+    )
+
+
+def cells_declined_mix(reader: Reader) -> DeclinedMix:
+    """counts.declined_mix of the report's counted rows."""
+    return cast(
+        DeclinedMix,
+        rows(
+            reader,
+            f"SELECT {_sum('declined')}, {_declined_mix_sums()} FROM {CELLS} "
+            "WHERE NOT likely_duplicate AND declined > 0",
+        )[0],
+    )
+
+
+def cells_issued_mix(reader: Reader) -> IssuedMix:
+    """counts.issued_mix of the report's counted rows."""
+    tiers = ", ".join(_sum(f"i_{t}", t) for t in TIERS)
+    return cast(
+        IssuedMix,
+        rows(
+            reader,
+            f"SELECT {_sum('issued')}, count(DISTINCT jurisdiction_id) AS jurisdictions, {tiers} "
+            f"FROM {CELLS} WHERE NOT likely_duplicate",
+        )[0],
+    )
+
+
+def cells_release_evidence(reader: Reader) -> list[ReleaseEvidence]:
+    """counts.release_evidence of every row of the report's period (duplicates included)."""
+    return cast(
+        list[ReleaseEvidence],
+        rows(
+            reader,
+            f"""
+        SELECT f.release, f.source_file, any_value(s.sha256) AS sha256,
+               sum(f.rows)::BIGINT AS rows, min(f.first_row) AS first_row,
+               max(f.last_row) AS last_row
+        FROM {SOURCES} f JOIN sources s ON s.source_id = f.source_id
+        GROUP BY f.release, f.source_file ORDER BY 1, 2""",
+        ),
+    )
+
+
+def cells_doubtful_facilities(reader: Reader) -> list[DoubtfulFacility]:
+    """counts.doubtful_facilities of the report's counted rows."""
+    return cast(
+        list[DoubtfulFacility],
+        rows(
+            reader,
+            f"""
+        SELECT facility_name AS facility, facility_city AS city, facility_state AS state,
+               any_value(jurisdiction_type) AS best_guess_type, sum(issued)::BIGINT AS detainers
+        FROM {CELLS} WHERE NOT likely_duplicate AND needs_review
+        GROUP BY 1, 2, 3 ORDER BY detainers DESC, 1, 2, 3 LIMIT 50""",
+        ),
+    )
+
+
+def cells_doubtful_detainers(reader: Reader) -> int:
+    """counts.doubtful_detainers of the report's counted rows."""
+    return int(
+        scalar(
+            reader,
+            f"SELECT {_sum('issued')} FROM {CELLS} WHERE NOT likely_duplicate AND needs_review",
+        )
+    )
+
+
+def cells_trend_by_month(reader: Reader) -> list[TrendPoint]:
+    """counts.trend(unit='month') of the report's counted rows."""
+    return [
+        TrendPoint(*r)
+        for r in tuples(
+            reader,
+            f"""
+        SELECT month, sum(issued)::BIGINT, sum(declined)::BIGINT, sum(booked)::BIGINT
+        FROM {MONTHS} WHERE NOT likely_duplicate GROUP BY 1 ORDER BY 1""",
+        )
+    ]
+
+
+def cells_county_counts(reader: Reader) -> list[CountyCounts]:
+    """counts.county_counts of the report's counted rows."""
+    return [
+        CountyCounts(*r)
+        for r in tuples(
+            reader,
+            f"""
+        SELECT county_fips, sum(issued)::BIGINT, sum(declined)::BIGINT
+        FROM {CELLS} WHERE NOT likely_duplicate AND county_fips IS NOT NULL
+          AND jurisdiction_type IN ('county', 'city', 'state')
+        GROUP BY 1 ORDER BY 1""",
+        )
+    ]
+
+
+def cells_facility_counts(reader: Reader) -> list[ReportFacility]:
+    """counts.facility_counts of the report's counted rows."""
+    return cast(
+        list[ReportFacility],
+        rows(
+            reader,
+            f"""
+        SELECT facility_name AS facility, facility_city AS city,
+               coalesce(any_value(state_abbr), facility_state) AS state, facility_code AS code,
+               any_value(county_fips) AS county_fips, any_value(place_fips) AS place_fips,
+               any_value(jurisdiction_name) AS jurisdiction, any_value(jurisdiction_type) AS jurisdiction_type,
+               any_value(jurisdiction_id) AS jurisdiction_id, any_value(method) AS method,
+               any_value(confidence) AS confidence, bool_or(needs_review) AS needs_review,
+               bool_or(protected_facility) AS protected_facility,
+               {_sum("issued")}, {_outcome_sums()}
+        FROM {CELLS} WHERE NOT likely_duplicate
+        GROUP BY facility_name, facility_city, facility_state, facility_code
+        ORDER BY issued DESC, facility, city, facility_state, code""",
+        ),
+    )
+
+
+def coverage_rows_summary(reader: Reader) -> list[CoverageRow] | None:
+    """counts.coverage_rows from detainer_coverage_summary, or None when the store has no
+    summary made from its current sources."""
+    stamp, _ = _stamp(reader)
+    if stamp is None or stamp.split(":", 1)[1] != _sources_state(reader):
+        return None
+    return [
+        CoverageRow(*r)
+        for r in tuples(
+            reader,
+            f"""
+        SELECT coalesce(a.state_abbr, d.facility_state) AS st, d.release,
+               min(d.first), max(d.last), sum(d.rows)::BIGINT
+        FROM {COVERAGE_SUMMARY} d LEFT JOIN facility_attribution a
+          ON d.facility_name IS NOT DISTINCT FROM a.facility_name
+         AND d.facility_city IS NOT DISTINCT FROM a.facility_city
+         AND d.facility_state IS NOT DISTINCT FROM a.facility_state
+         AND d.facility_code IS NOT DISTINCT FROM a.facility_code
+        GROUP BY 1, 2""",
+        )
+    ]
