@@ -9,7 +9,8 @@ the same run, each in its own process: DuckDB `CREATE TABLE AS SELECT * FROM rea
 into a fresh database file (the floor), the same with all_varchar (every column as text, as
 detainerwatch reads it), detainerwatch's text reader alone (file to Arrow batches, no store),
 and detainerwatch ingest end to end into a fresh store. Where
-detainerwatch's time goes: `python -m bench.stages FILE`.
+detainerwatch's time goes: `python -m bench.stages FILE`; what the store's 84-column row table
+costs against a table of the file's own columns: `python -m bench.ingest_cells`.
 Goal: 2M rows <= 1.5x the floor (wall).
 """
 
