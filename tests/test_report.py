@@ -173,6 +173,36 @@ def test_unmapped_lift_reason_fails_at_ingest_or_is_shown_unclassified(tmp_path)
     assert "Beamed Up" in (tmp_path / "r" / "index.html").read_text()
 
 
+def test_unmapped_values_read_from_the_ingest_value_counts_equal_a_scan(pa_store, tmp_path):
+    """The check for values the hand tables do not map reads the value counts the ingest made
+    (store/schema.py VALUE_COUNTS) while they were made from the sources in the store, and
+    answers as a scan of every detainer does, here with most lift reasons and types unmapped."""
+    from detainerwatch.derive import facts
+
+    db = tmp_path / "s.duckdb"
+    db.write_bytes(pa_store.read_bytes())
+    con = duckdb.connect(str(db))
+    facts.register(con)
+    assert facts._value_counts_current(con)
+    con.execute("DELETE FROM dw_lift WHERE lift_key < 'm'")
+    con.execute("DELETE FROM dw_types WHERE type_key > 'f'")
+    for column, lookup, key in (
+        ("lift_reason", "dw_lift", "lift_key"),
+        ("detainer_type", "dw_types", "type_key"),
+    ):
+        counted = facts._unmapped(con, column, lookup, key, counted=True)
+        assert counted and counted == facts._unmapped(con, column, lookup, key)
+    # a source added after the counts were made: they are no longer current, the check scans
+    con.execute(
+        "INSERT INTO sources (source_id, file_name, sha256, kind, layout, release, sheets, "
+        "rows_in, rows_out, preamble, ingested_at, tool_version) SELECT max(source_id) + 1, "
+        "'x.csv', repeat('1', 64), 'detainers', 'x', 'x', 1, 0, 0, '', now()::TIMESTAMP, 't' "
+        "FROM sources"
+    )
+    assert not facts._value_counts_current(con)
+    con.close()
+
+
 @pytest.fixture(scope="module")
 def synthetic_report(tmp_path_factory):
     folder = tmp_path_factory.mktemp("synth-report")

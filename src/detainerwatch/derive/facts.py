@@ -19,7 +19,7 @@ import duckdb
 
 from ..errors import UsageError
 from ..handfiles import read_csv
-from ..store.schema import FACTS_STORED, facts_stored_ddl
+from ..store.schema import FACTS_STORED, VALUE_COUNTS, facts_stored_ddl, value_counts_ddl
 from . import releases
 from .ids import jurisdiction_id_sql, slug_sql
 from duckdb import DuckDBPyConnection
@@ -112,6 +112,40 @@ def materialize(con: DuckDBPyConnection) -> None:
     _register_supplied(con)
     con.execute(facts_stored_ddl("dw_facts_supplied"))
     con.execute("INSERT OR REPLACE INTO meta VALUES ('facts_hand_hash', ?)", [hand_hash()])
+    _materialize_value_counts(con)
+
+
+# The coded columns check_unmapped reads, each counted by released value (raw, as stored).
+_CHECKED_COLUMNS = ("detainer_type", "lift_reason")
+
+
+def _sources_state(con: DuckDBPyConnection) -> str:
+    n, last = con.execute("SELECT count(*), max(source_id) FROM sources").fetchall()[0]
+    return f"{n}:{last}"
+
+
+def _materialize_value_counts(con: DuckDBPyConnection) -> None:
+    """Each checked column's released values with their count and first source file and row
+    (store/schema.py VALUE_COUNTS), stamped with the sources counted."""
+    select = " UNION ALL ".join(
+        f"SELECT '{c}' AS column_name, {c} AS value, count(*) AS n, min(source_file) AS "
+        f"first_file, min(row_number) AS first_row FROM detainers WHERE {c} IS NOT NULL "
+        f"AND trim({c}) <> '' GROUP BY {c}"
+        for c in _CHECKED_COLUMNS
+    )
+    con.execute(value_counts_ddl(select))
+    con.execute(
+        "INSERT OR REPLACE INTO meta VALUES ('value_counts_sources', ?)", [_sources_state(con)]
+    )
+
+
+def _value_counts_current(con: DuckDBPyConnection) -> bool:
+    """Whether the value counts exist and were made from the sources now in the store."""
+    found = con.execute(
+        "SELECT value FROM meta WHERE key = 'value_counts_sources' AND EXISTS (SELECT 1 FROM "
+        f"information_schema.tables WHERE table_name = '{VALUE_COUNTS}')"
+    ).fetchall()
+    return bool(found) and found[0][0] == _sources_state(con)
 
 
 def _state(con: DuckDBPyConnection) -> str:
@@ -234,14 +268,24 @@ def _register_view(con: DuckDBPyConnection, view: str) -> None:
     )
 
 
-def _unmapped(con: DuckDBPyConnection, column: str, lookup: str, key: str) -> list[tuple[Any, ...]]:
+def _unmapped(
+    con: DuckDBPyConnection, column: str, lookup: str, key: str, counted: bool = False
+) -> list[tuple[Any, ...]]:
     """Released values of a detainers column that the lookup table does not map: value, count
-    and the first source file and row, most frequent first."""
+    and the first source file and row, most frequent first (then by value). From the value
+    counts made at ingest when `counted` (they are current), else from every detainer."""
+    if counted:
+        return con.execute(
+            f"SELECT v.value, v.n, v.first_file, v.first_row FROM {VALUE_COUNTS} v "
+            f"LEFT JOIN {lookup} t ON lower(trim(v.value)) = t.{key} "
+            f"WHERE v.column_name = ? AND t.{key} IS NULL ORDER BY 2 DESC, 1",
+            [column],
+        ).fetchall()
     return con.execute(
         f"SELECT d.{column}, count(*), min(d.source_file), min(d.row_number) FROM detainers d "
         f"LEFT JOIN {lookup} t ON lower(trim(d.{column})) = t.{key} "
         f"WHERE t.{key} IS NULL AND d.{column} IS NOT NULL AND trim(d.{column}) <> '' "
-        "GROUP BY 1 ORDER BY 2 DESC"
+        "GROUP BY 1 ORDER BY 2 DESC, 1"
     ).fetchall()
 
 
@@ -258,11 +302,12 @@ def check_unmapped(con: DuckDBPyConnection) -> list[str]:
     if _registered(con, state, "checked"):
         return [r[0] for r in con.execute("SELECT note FROM dw_unclassified ORDER BY k").fetchall()]
     notes = []
+    counted = _value_counts_current(con)
     for column, lookup, key, table, what in (
         ("detainer_type", "dw_types", "type_key", "detainer_types.csv", "request kind"),
         ("lift_reason", "dw_lift", "lift_key", "lift_reasons.csv", "outcome"),
     ):
-        rows = _unmapped(con, column, lookup, key)
+        rows = _unmapped(con, column, lookup, key, counted)
         if not rows:
             continue
         total = sum(r[1] for r in rows)
