@@ -118,14 +118,16 @@ def _await_prepared(db: Path, proc: subprocess.Popen, limit_s: float) -> str:
     import sqlite3
 
     from detainerwatch.publish.diskcache import cache_path
-    from detainerwatch.web.warm import done_key
+    from detainerwatch.web.warm import WHOLE_STORE_DONE
 
     start = time.monotonic()
     while time.monotonic() - start < limit_s and proc.poll() is None:
         try:
             con = sqlite3.connect(f"file:{cache_path(db)}?mode=ro", uri=True)
             try:
-                row = con.execute("SELECT 1 FROM answers WHERE key = ?", [done_key("*")]).fetchone()
+                row = con.execute(
+                    "SELECT 1 FROM answers WHERE key = ?", [WHOLE_STORE_DONE]
+                ).fetchone()
             finally:
                 con.close()
             if row:
