@@ -138,6 +138,14 @@ def _await_prepared(db: Path, proc: subprocess.Popen, limit_s: float) -> str:
     return f"more than {limit_s:.0f} s: not finished (restart pass counts 'being prepared')"
 
 
+def _cpu(pid: int | None = None) -> float:
+    """CPU seconds (user + system) of this process (pid None) or of process pid so far."""
+    if pid is None:
+        return time.process_time()
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def _pct(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
@@ -153,6 +161,12 @@ def main(argv=None) -> None:
     )
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--requests", type=int, default=25, help="per client and pass")
+    parser.add_argument(
+        "--only",
+        action="append",
+        default=[],
+        help="run only the routes whose name starts with this (repeatable), e.g. 'floor'",
+    )
     parser.add_argument(
         "--prepare-limit",
         type=float,
@@ -197,6 +211,8 @@ def main(argv=None) -> None:
     routes = {
         # the floor: a static file (no store, no page), the HTTP round trip on this machine now
         "floor: a static file": [f"/static/detainerwatch-{__version__}.css"],
+        # the same, one request at a time: the round trip with no queue (client or server)
+        "floor, one client": [f"/static/detainerwatch-{__version__}.css"],
         "profile page /jurisdiction/{id}": [f"/jurisdiction/{i}" for i in ids],
         "API /api/v1/jurisdictions/{id}": [f"/api/v1/jurisdictions/{i}" for i in ids],
         "API /api/v1/jurisdictions (list)": [
@@ -213,13 +229,19 @@ def main(argv=None) -> None:
             "/api/v1/report",
         ],
     }
+    if args.only:
+        routes = {k: v for k, v in routes.items() if k.startswith(tuple(args.only))}
     print(
         f"latency at {args.clients} concurrent clients, store of {args.rows:,} detainers, "
         f"{len(ids)} jurisdictions; server restarted before each route"
     )
     print(
         f"  {'route':<36} {'pass':<7} {'n':>5} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} "
-        f"{'p99/goal':>9} {'errors':>6} {'prep.':>5}"
+        f"{'p99/goal':>9} {'errors':>6} {'prep.':>5} {'cli CPU':>7} {'srv CPU':>7}"
+    )
+    print(
+        "  (cli/srv CPU: CPU ms per request of the bench's client threads and of the serve "
+        "process during the pass; the two share this machine's cores)"
     )
     from detainerwatch.publish.diskcache import cache_path
 
@@ -230,9 +252,13 @@ def main(argv=None) -> None:
             if label != "cached":
                 proc, base = serve()
             try:
+                cli0, srv0 = _cpu(), _cpu(proc.pid)
+                clients = 1 if name.startswith("floor, one") else args.clients
                 lat, errors, prepared, ok = _load(
-                    base, paths, args.clients, args.requests, limit_s=300
+                    base, paths, clients, args.requests * args.clients // clients, limit_s=300
                 )
+                cli_ms = (_cpu() - cli0) * 1000 / max(len(lat), 1)
+                srv_ms = (_cpu(proc.pid) - srv0) * 1000 / max(len(lat), 1)
                 if label == "fresh" and name.startswith("home"):
                     waited = _await_prepared(db, proc, limit_s=args.prepare_limit)
                     print(f"  (whole-store pages prepared by serve's warmer in {waited})")
@@ -248,7 +274,7 @@ def main(argv=None) -> None:
             print(
                 f"  {name:<36} {label:<7} {len(lat):>5} {p50 * 1000:>8.1f} "
                 f"{p99 * 1000:>8.1f} {max(lat) * 1000:>8.1f} {p99 / GOAL_P99:>9.2f} "
-                f"{errors:>6} {prepared:>5}",
+                f"{errors:>6} {prepared:>5} {cli_ms:>7.1f} {srv_ms:>7.1f}",
                 flush=True,
             )
             results[f"{name} {label}"] = {
@@ -258,6 +284,8 @@ def main(argv=None) -> None:
                 "max": max(lat),
                 "errors": errors,
                 "prepared": prepared,
+                "client_cpu_ms": cli_ms,
+                "server_cpu_ms": srv_ms,
             }
     p99 = _pct(everything, 0.99)
     print(
