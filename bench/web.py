@@ -368,6 +368,9 @@ def main(argv=None) -> None:
                 "client_cpu_ms": cli_ms,
                 "server_cpu_ms": srv_ms,
             }
+    if not everything:  # the floor alone (--only floor)
+        print("saved", save("web", {"clients": args.clients, "rows": args.rows, "routes": results}))
+        return
     p99 = _pct(everything, 0.99)
     print(
         f"  {'after restart + cached, all routes':<44} {len(everything):>5} "
