@@ -13,7 +13,11 @@ and time. Each client asks for a different jurisdiction among the 200 largest. P
   fresh pass, at most --prepare-limit s), as a server restarted after its first start is;
 - cached: the same again on that server.
 A first route, a static file, is the floor: what a request costs this machine's HTTP client
-and server at that moment, with no store and no page (not part of the goal's figure).
+and server at that moment, with no store and no page (not part of the goal's figure); the
+same one client at a time shows the round trip without a queue. The clients are threads of
+this process on the server's cores: each pass prints the CPU a request cost the clients and
+the server, so a figure limited by the client is seen as such (http.client by default: httpx
+cost 6 ms of client CPU a request against the server's 2 on a static file).
 The comparison printed is each p99 against the goal, and the p99 of restart + cached passes
 of every route together (the goal). `serve` prepares whole-store pages (home, report, lists,
 downloads, audits) in a child process from start-up (web/warm.py) and answers them 503 "being
@@ -31,7 +35,9 @@ import subprocess
 import sys
 import threading
 import time
+from http.client import HTTPException
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 import httpx
@@ -62,8 +68,68 @@ def _wait(base: str, proc: subprocess.Popen, timeout: float = 120) -> None:
     raise RuntimeError("detainerwatch serve did not answer in time")
 
 
+class _Light:
+    """A kept-alive HTTP/1.1 connection through the standard library's http.client: a tenth
+    of httpx's CPU a request, so that 20 client threads sharing the machine's cores with the
+    server measure the server rather than themselves (bench.web --client httpx for the
+    other). Asks for gzip as httpx and browsers do."""
+
+    def __init__(self, base: str) -> None:
+        import http.client
+        from urllib.parse import urlsplit
+
+        self._module = http.client
+        parts = urlsplit(base)
+        self.host, self.port = parts.hostname or "127.0.0.1", parts.port or 80
+        self.con = self._connect()
+
+    def _connect(self) -> Any:
+        """Connected before the clients start together (as httpx's pool is not: its first
+        request connects)."""
+        import socket
+
+        con = self._module.HTTPConnection(self.host, self.port, timeout=30)
+        con.connect()
+        con.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        return con
+
+    def get(self, path: str) -> tuple[int, dict[str, str]]:
+        try:
+            self.con.request("GET", path, headers={"Accept-Encoding": "gzip, deflate"})
+            response = self.con.getresponse()
+            response.read()
+        except (OSError, self._module.HTTPException):
+            self.con.close()
+            self.con = self._connect()
+            raise
+        return response.status, {k.lower(): v for k, v in response.getheaders()}
+
+    def close(self) -> None:
+        self.con.close()
+
+
+class _Httpx:
+    def __init__(self, base: str) -> None:
+        self.http = httpx.Client(base_url=base, timeout=30)
+
+    def get(self, path: str) -> tuple[int, dict[str, str]]:
+        response = self.http.get(path)
+        return response.status_code, dict(response.headers)
+
+    def close(self) -> None:
+        self.http.close()
+
+
+CLIENTS = {"light": _Light, "httpx": _Httpx}
+
+
 def _load(
-    base: str, paths: list[str], clients: int, per_client: int, limit_s: float
+    base: str,
+    paths: list[str],
+    clients: int,
+    per_client: int,
+    limit_s: float,
+    kind: str = "light",
 ) -> tuple[list[float], int, int, list[float]]:
     """Each client thread requests its share of paths in turn: latencies in seconds, errors,
     "being prepared" answers, and the latencies of the 200 answers."""
@@ -78,7 +144,8 @@ def _load(
     def client(k: int) -> None:
         mine = []
         mine_ok = []
-        with httpx.Client(base_url=base, timeout=30) as http:
+        http = CLIENTS[kind](base)
+        try:
             barrier.wait()
             for i in range(per_client):
                 if time.monotonic() > deadline:
@@ -86,21 +153,23 @@ def _load(
                 path = paths[(k * per_client + i) % len(paths)]
                 start = time.perf_counter()
                 try:
-                    response = http.get(path)
-                except httpx.HTTPError:  # a timeout counts as an error and as its wait
+                    status, headers = http.get(path)
+                except (httpx.HTTPError, OSError, HTTPException):  # an error and its wait
                     mine.append(time.perf_counter() - start)
                     with lock:
                         errors[0] += 1
                     continue
                 mine.append(time.perf_counter() - start)
-                if response.status_code == 200:
+                if status == 200:
                     mine_ok.append(mine[-1])
-                elif response.status_code == 503 and "retry-after" in response.headers:
+                elif status == 503 and "retry-after" in headers:
                     with lock:
                         prepared[0] += 1
                 else:
                     with lock:
                         errors[0] += 1
+        finally:
+            http.close()
         with lock:
             latencies.extend(mine)
             ok.extend(mine_ok)
@@ -118,14 +187,16 @@ def _await_prepared(db: Path, proc: subprocess.Popen, limit_s: float) -> str:
     import sqlite3
 
     from detainerwatch.publish.diskcache import cache_path
-    from detainerwatch.web.warm import done_key
+    from detainerwatch.web.warm import WHOLE_STORE_DONE
 
     start = time.monotonic()
     while time.monotonic() - start < limit_s and proc.poll() is None:
         try:
             con = sqlite3.connect(f"file:{cache_path(db)}?mode=ro", uri=True)
             try:
-                row = con.execute("SELECT 1 FROM answers WHERE key = ?", [done_key("*")]).fetchone()
+                row = con.execute(
+                    "SELECT 1 FROM answers WHERE key = ?", [WHOLE_STORE_DONE]
+                ).fetchone()
             finally:
                 con.close()
             if row:
@@ -134,6 +205,14 @@ def _await_prepared(db: Path, proc: subprocess.Popen, limit_s: float) -> str:
             pass
         time.sleep(2)
     return f"more than {limit_s:.0f} s: not finished (restart pass counts 'being prepared')"
+
+
+def _cpu(pid: int | None = None) -> float:
+    """CPU seconds (user + system) of this process (pid None) or of process pid so far."""
+    if pid is None:
+        return time.process_time()
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _pct(values: list[float], q: float) -> float:
@@ -151,6 +230,19 @@ def main(argv=None) -> None:
     )
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--requests", type=int, default=25, help="per client and pass")
+    parser.add_argument(
+        "--client",
+        choices=sorted(CLIENTS),
+        default="light",
+        help="the clients' HTTP library: light (http.client, default) or httpx (heavier: "
+        "its CPU a request is printed, cli CPU)",
+    )
+    parser.add_argument(
+        "--only",
+        action="append",
+        default=[],
+        help="run only the routes whose name starts with this (repeatable), e.g. 'floor'",
+    )
     parser.add_argument(
         "--prepare-limit",
         type=float,
@@ -195,6 +287,8 @@ def main(argv=None) -> None:
     routes = {
         # the floor: a static file (no store, no page), the HTTP round trip on this machine now
         "floor: a static file": [f"/static/detainerwatch-{__version__}.css"],
+        # the same, one request at a time: the round trip with no queue (client or server)
+        "floor, one client": [f"/static/detainerwatch-{__version__}.css"],
         "profile page /jurisdiction/{id}": [f"/jurisdiction/{i}" for i in ids],
         "API /api/v1/jurisdictions/{id}": [f"/api/v1/jurisdictions/{i}" for i in ids],
         "API /api/v1/jurisdictions (list)": [
@@ -211,13 +305,19 @@ def main(argv=None) -> None:
             "/api/v1/report",
         ],
     }
+    if args.only:
+        routes = {k: v for k, v in routes.items() if k.startswith(tuple(args.only))}
     print(
-        f"latency at {args.clients} concurrent clients, store of {args.rows:,} detainers, "
+        f"latency at {args.clients} concurrent clients ({args.client}), store of {args.rows:,} detainers, "
         f"{len(ids)} jurisdictions; server restarted before each route"
     )
     print(
         f"  {'route':<36} {'pass':<7} {'n':>5} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} "
-        f"{'p99/goal':>9} {'errors':>6} {'prep.':>5}"
+        f"{'p99/goal':>9} {'errors':>6} {'prep.':>5} {'cli CPU':>7} {'srv CPU':>7}"
+    )
+    print(
+        "  (cli/srv CPU: CPU ms per request of the bench's client threads and of the serve "
+        "process during the pass; the two share this machine's cores)"
     )
     from detainerwatch.publish.diskcache import cache_path
 
@@ -228,9 +328,18 @@ def main(argv=None) -> None:
             if label != "cached":
                 proc, base = serve()
             try:
+                cli0, srv0 = _cpu(), _cpu(proc.pid)
+                clients = 1 if name.startswith("floor, one") else args.clients
                 lat, errors, prepared, ok = _load(
-                    base, paths, args.clients, args.requests, limit_s=300
+                    base,
+                    paths,
+                    clients,
+                    args.requests * args.clients // clients,
+                    limit_s=300,
+                    kind=args.client,
                 )
+                cli_ms = (_cpu() - cli0) * 1000 / max(len(lat), 1)
+                srv_ms = (_cpu(proc.pid) - srv0) * 1000 / max(len(lat), 1)
                 if label == "fresh" and name.startswith("home"):
                     waited = _await_prepared(db, proc, limit_s=args.prepare_limit)
                     print(f"  (whole-store pages prepared by serve's warmer in {waited})")
@@ -246,7 +355,7 @@ def main(argv=None) -> None:
             print(
                 f"  {name:<36} {label:<7} {len(lat):>5} {p50 * 1000:>8.1f} "
                 f"{p99 * 1000:>8.1f} {max(lat) * 1000:>8.1f} {p99 / GOAL_P99:>9.2f} "
-                f"{errors:>6} {prepared:>5}",
+                f"{errors:>6} {prepared:>5} {cli_ms:>7.1f} {srv_ms:>7.1f}",
                 flush=True,
             )
             results[f"{name} {label}"] = {
@@ -256,7 +365,12 @@ def main(argv=None) -> None:
                 "max": max(lat),
                 "errors": errors,
                 "prepared": prepared,
+                "client_cpu_ms": cli_ms,
+                "server_cpu_ms": srv_ms,
             }
+    if not everything:  # the floor alone (--only floor)
+        print("saved", save("web", {"clients": args.clients, "rows": args.rows, "routes": results}))
+        return
     p99 = _pct(everything, 0.99)
     print(
         f"  {'after restart + cached, all routes':<44} {len(everything):>5} "
