@@ -55,6 +55,25 @@ def test_static_assets_are_versioned(client):
     assert client.get(f"/static/detainerwatch-{__version__}.css").status_code == 200
 
 
+def test_the_stylesheet_is_answered_from_memory_with_its_validators(client):
+    # web/static_memory.py: the file's bytes, compressed or not as asked, ETag and 304
+    from detainerwatch import __version__
+    from detainerwatch.web.app import STATIC_DIR
+
+    name = f"detainerwatch-{__version__}.css"
+    body = (STATIC_DIR / name).read_bytes()
+    for encoding in ("gzip", "identity"):
+        r = client.get(f"/static/{name}", headers={"accept-encoding": encoding})
+        assert r.status_code == 200 and r.content == body
+        assert r.headers["content-type"] == "text/css; charset=utf-8"
+        assert r.headers["x-content-type-options"] == "nosniff"  # the security headers too
+        assert (r.headers.get("content-encoding") == "gzip") == (encoding == "gzip")
+        again = client.get(f"/static/{name}", headers={"if-none-match": r.headers["etag"]})
+        assert again.status_code == 304 and again.content == b""
+    assert client.head(f"/static/{name}").content == b""
+    assert client.get("/static/nothing.css").status_code == 404
+
+
 def test_api_endpoints(client):
     spec = client.get("/api/v1/openapi.json").json()
     assert spec["openapi"].startswith("3.")

@@ -32,6 +32,7 @@ from . import views
 from ..publish.diskcache import DiskCache
 from ..store.schema import JURISDICTION_TYPES
 from .answers import Answers
+from .static_memory import MemoryStatic
 from .warm import RETRY_AFTER_S, Preparing, Warmer
 from .api import LIMIT, OFFSET, STATE, Endpoint, Param, ParamError, openapi, parse
 
@@ -575,6 +576,7 @@ def create_app(
         lifespan=lifespan,
         middleware=[
             Middleware(SecurityHeaders),
+            Middleware(MemoryStatic, directory=STATIC_DIR),  # the stylesheet, from memory
             Middleware(Preparing, warmer=warmer, busy=busy),  # before anything is computed
             Middleware(Answers, rules=disclosure.enabled),  # finished answers sent again
             Middleware(GZipMiddleware, minimum_size=2048, compresslevel=6),
