@@ -9,7 +9,14 @@ from pathlib import Path
 
 from detainerwatch.publish.diskcache import DiskCache
 from detainerwatch.web.app import create_app
-from detainerwatch.web.warm import ALL_DONE, WHOLE_STORE_DONE, Warmer, done_key, warm
+from detainerwatch.web.warm import (
+    ALL_DONE,
+    WHOLE_STORE,
+    WHOLE_STORE_DONE,
+    Warmer,
+    done_key,
+    warm,
+)
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
@@ -30,6 +37,10 @@ def test_the_warmer_prepares_every_profile_after_the_whole_store_pages(
     disk = DiskCache(db)
     try:
         assert disk.get(WHOLE_STORE_DONE) is not None and disk.get(ALL_DONE) is not None
+        for path in WHOLE_STORE:  # each made, linked from a page or not (/api/v1/report)
+            assert disk.get(done_key(path)) is not None, path
+        unset = tuple((k, "None") for k in ("end", "start", "state", "week"))
+        assert disk.get(repr(("api", "/report", unset))) is not None
         for i in ids:
             assert disk.get(repr(("jurisdiction_page", i))) is not None, i
             assert disk.get(repr(("api", "/jurisdictions/{id}", (("id", i),)))) is not None, i

@@ -155,7 +155,10 @@ def warm(store: Path) -> int:
     app: Any = create_app(store)
     marks = DiskCache(store)
     parent = os.getppid()
-    queue, seen = list(SEEDS), set(SEEDS)
+    # the site's seeds and every whole-store page, linked from a page or not (/api/v1/report is
+    # linked from none: unmade, it was computed by the first request after a restart, 3 s at 4M)
+    queue = list(SEEDS) + [p for p in WHOLE_STORE if p not in SEEDS]
+    seen = set(queue)
     profiles: list[str] = []  # ids of /jurisdiction/{id}, in the order the crawl found them
     with TestClient(app) as client:
 
