@@ -74,6 +74,30 @@ def test_the_stylesheet_is_answered_from_memory_with_its_validators(client):
     assert client.get("/static/nothing.css").status_code == 404
 
 
+def test_pages_of_the_jurisdictions_list_cut_from_the_whole_list_equal_the_query(pa_store):
+    # web: the unfiltered list's pages are cut from the whole list kept by the app
+    from detainerwatch.publish import catalog, queries
+
+    with queries.connect_read(pa_store) as reader:
+        con = reader.con
+        whole = catalog.jurisdiction_listing(con)
+        assert len(whole) > 60
+        for limit, offset in (
+            (50, 0),
+            (10, 10),
+            (50, 40),
+            (5, len(whole) - 2),
+            (5, len(whole) + 3),
+        ):
+            assert catalog.jurisdictions(
+                con, limit=limit, offset=offset, ordered=whole
+            ) == catalog.jurisdictions(con, limit=limit, offset=offset), (limit, offset)
+        # a filtered page is asked of the store, whatever the whole list holds
+        assert catalog.jurisdictions(con, state="PA", ordered=[]) == catalog.jurisdictions(
+            con, state="PA"
+        )
+
+
 def test_api_endpoints(client):
     spec = client.get("/api/v1/openapi.json").json()
     assert spec["openapi"].startswith("3.")

@@ -13,9 +13,11 @@ from typing import Any
 from ..derive import ids
 from ..handfiles import read_csv
 from . import disclosure, queries
+from .queries.catalog import JurisdictionListing
 from duckdb import DuckDBPyConnection
 
 JURISDICTION_ID = queries.JURISDICTION_ID  # a name of any length gives a bounded id
+WHOLE_LIST = 1 << 62  # a LIMIT no store reaches
 
 
 def slug(text: str) -> str:
@@ -55,11 +57,24 @@ def jurisdictions(
     jurisdiction_type: str | None = None,
     limit: int = 50,
     offset: int = 0,
+    ordered: list[JurisdictionListing] | None = None,
 ) -> list[dict[str, Any]]:
-    found = queries.jurisdiction_list(
-        con, q=q, state=state, jurisdiction_type=jurisdiction_type, limit=limit, offset=offset
-    )
+    """A page of the jurisdictions list, protected. `ordered`, when given, is the whole list
+    (jurisdiction_listing): a page without q, state or type is then cut from it instead of
+    asked of the store (the same rows: the list's order is total, by detainers then id)."""
+    if ordered is not None and not (q or state or jurisdiction_type):
+        found = ordered[offset : offset + limit]
+    else:
+        found = queries.jurisdiction_list(
+            con, q=q, state=state, jurisdiction_type=jurisdiction_type, limit=limit, offset=offset
+        )
     return disclosure.protect([dict(j) for j in found], "rows")
+
+
+def jurisdiction_listing(con: DuckDBPyConnection) -> list[JurisdictionListing]:
+    """The whole jurisdictions list, unprotected, in its order: what `jurisdictions` cuts a
+    page from (the web app keeps it, so 20 pages asked at once cost one query)."""
+    return queries.jurisdiction_list(con, limit=WHOLE_LIST, offset=0)
 
 
 def facilities(

@@ -117,9 +117,14 @@ def get_totals(con):
     return catalog.national_totals(con)
 
 
-def list_jurisdictions(con, q=None, state=None, type=None, limit=50, offset=0):
+def list_jurisdictions(con, q=None, state=None, type=None, limit=50, offset=0, cache=None):
+    # pages of the whole list cut from it, asked of the store once (20 clients paging after a
+    # restart asked it 20 times)
+    ordered = None
+    if cache is not None and not (q or state or type):
+        ordered = cache.get(("jurisdiction_listing",), lambda: catalog.jurisdiction_listing(con))
     return catalog.jurisdictions(
-        con, q=q, state=state, jurisdiction_type=type, limit=limit, offset=offset
+        con, q=q, state=state, jurisdiction_type=type, limit=limit, offset=offset, ordered=ordered
     )
 
 
