@@ -309,36 +309,23 @@ class Grid:
     def unknown(self, key: _Key) -> bool:
         return key in self.shown or key in self.hidden
 
-    def propagate(self) -> dict[_Key, list[float]]:
-        """Bounds of every unknown cell a reader can derive: each equality tightens each of its
-        unknowns by the others' bounds, repeated (worklist) until nothing changes.
-
-        Near-linear (issue 16): each equality keeps the sums of its unknowns' ends up to date as
-        bounds change, and a heap of its unknowns by width, so a visit looks only at the cells it
-        can tighten (those wider than the equality's slack, or the one unknown left unbounded)
-        instead of every cell of a column of thousands. Every tightening is the same projection
-        as before (the equality's exact range for the cell given the others' bounds), so the
-        worklist ends at the same bounds, the one fixed point of these projections."""
-        smax = small_max()
-        keys = list(set(self.shown) | self.hidden)
+    def _equalities(
+        self, unknown: AbstractSet[_Key]
+    ) -> tuple[
+        list[_Key], list[list[int]], list[list[int]], list[float], list[list[tuple[int, int]]]
+    ]:
+        """The equalities holding an unknown cell, in their order: the unknown cells (numbered),
+        each equality's unknown members and their coefficients, its constant (minus the sum of
+        its published cells), and each cell's (equality, position) list."""
+        keys = list(unknown)
         index = {k: u for u, k in enumerate(keys)}
-        lo: list[float] = []
-        hi: list[float] = []
-        for key in keys:
-            if self.shown.get(key) == "<5":
-                lo.append(1)
-                hi.append(smax)
-            else:
-                lo.append(0)
-                hi.append(INF)
-        # the usable equalities: unknown members (cell, coefficient), and the constant
         mem_u: list[list[int]] = []
         mem_a: list[list[int]] = []
         consts: list[float] = []
         cons_of: list[list[tuple[int, int]]] = [[] for _ in keys]  # u -> [(equality, position)]
         values = self.values
         constraints, cons_index = self.constraints, self._cons_of()
-        usable: set[int] = set()  # the equalities holding an unknown, in their order
+        usable: set[int] = set()
         for key in keys:
             usable.update(cons_index.get(key, ()))
         for c_index in sorted(usable):
@@ -353,6 +340,42 @@ class Grid:
             consts.append(-sum(a * values[k] for u, k, a in found if u is None))
             for p, u in enumerate(us):
                 cons_of[u].append((ci, p))
+        return keys, mem_u, mem_a, consts, cons_of
+
+    def propagate(self) -> dict[_Key, list[float]]:
+        """Bounds of every unknown cell a reader can derive: each equality tightens each of its
+        unknowns by the others' bounds, repeated (worklist) until nothing changes.
+
+        Near-linear (issue 16): each equality keeps the sums of its unknowns' ends up to date as
+        bounds change, and a heap of its unknowns by width, so a visit looks only at the cells it
+        can tighten (those wider than the equality's slack, or the one unknown left unbounded)
+        instead of every cell of a column of thousands. Every tightening is the same projection
+        as before (the equality's exact range for the cell given the others' bounds), so the
+        worklist ends at the same bounds, the one fixed point of these projections."""
+        smax = small_max()
+        unknown = set(self.shown) | self.hidden
+        # Within protect(), a round that changed only which cells are "<5" and which withheld
+        # (its picks were all "<5" cells, now shown as withheld) has the same unknown cells
+        # and so the same equalities, members and constants: they are kept from the round
+        # before; only the starting bounds differ.
+        rounds: dict[str, Any] | None = self._index.get("rounds")
+        kept = rounds.get("structure") if rounds is not None else None
+        if kept is not None and kept[0] == unknown:
+            keys, mem_u, mem_a, consts, cons_of = kept[1:]
+        else:
+            keys, mem_u, mem_a, consts, cons_of = self._equalities(unknown)
+            if rounds is not None:
+                rounds["structure"] = (unknown, keys, mem_u, mem_a, consts, cons_of)
+        lo: list[float] = []
+        hi: list[float] = []
+        shown = self.shown
+        for key in keys:
+            if shown.get(key) == "<5":
+                lo.append(1)
+                hi.append(smax)
+            else:
+                lo.append(0)
+                hi.append(INF)
         n = len(consts)
         # per equality: sums of the members' a*x lower and upper ends (infinities counted
         # apart, and which members they are), and a max-heap of finite widths (lazy)
@@ -484,6 +507,14 @@ class Grid:
             return
         cons_of = self._cons_of()
         self._two_per_line()
+        self._index["rounds"] = {}  # what propagation keeps from one round to the next
+        try:
+            self._rounds(cons_of)
+        finally:
+            self._index.pop("rounds", None)
+
+    def _rounds(self, cons_of: dict[_Key, list[int]]) -> None:
+        """Complementary suppression, round by round, until no "<5" can be worked out."""
         rounds = 0
         for _ in range(len(self.values) + 1):
             bounds = self.propagate()
