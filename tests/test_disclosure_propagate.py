@@ -221,3 +221,30 @@ def test_propagate_is_near_linear() -> None:
 
 if __name__ == "__main__":  # pragma: no cover
     pytest.main([__file__])
+
+
+def test_a_round_of_small_cells_withheld_keeps_the_equalities() -> None:
+    """Two "<5" cells that a published total of 2 pins at 1 each: the first round withholds
+    both, the second propagates over the same unknown cells with the equalities kept from the
+    first (built once), and ends where the reference does."""
+    grid = Grid()
+    row = {"a": 1, "b": 1, "c": 0, "total": 2}
+    for c in ("a", "b", "c", "total"):
+        grid.cell(("t", 0, c), row, c, sensitive=c in ("a", "b"))
+    grid.equal(("t", 0, "total"), [("t", 0, c) for c in "abc"])
+    built = []
+    original = Grid._equalities
+
+    def spy(self: Grid, unknown: Any) -> Any:
+        built.append(len(unknown))
+        return original(self, unknown)
+
+    Grid._equalities = spy  # type: ignore[method-assign]
+    try:
+        grid.protect()
+    finally:
+        Grid._equalities = original  # type: ignore[method-assign]
+    assert grid.shown == {("t", 0, "a"): "x", ("t", 0, "b"): "x"}
+    assert built == [2]  # two rounds, one build
+    assert "rounds" not in grid._index  # kept only within protect()
+    assert grid.propagate() == reference_propagate(grid)

@@ -38,6 +38,33 @@ def safe_row(row: Iterable[Any]) -> list[Any]:
     return [safe_cell(v) for v in row]
 
 
+_PASS = frozenset({int, float, bool, type(None), Decimal})
+
+
+def _safe_row_cr(row: Iterable[Any]) -> tuple[list[Any], bool]:
+    """safe_row(row) and whether a text cell holds a carriage return, in one pass: a row of a
+    national report is tens of cells and a report thousands of rows (issue 16). Plain numbers,
+    None and plain text are judged inline; any other value goes through safe_cell."""
+    cells: list[Any] = []
+    cr = False
+    for v in row:
+        t = type(v)
+        if t in _PASS:
+            cells.append(v)
+            continue
+        if t is not str:
+            v = safe_cell(v)
+            if not isinstance(v, str):
+                cells.append(v)
+                continue
+        elif v.startswith(FORMULA_START):
+            v = "'" + v
+        if "\r" in v:
+            cr = True
+        cells.append(v)
+    return cells, cr
+
+
 def _has_cr(row: Iterable[Any]) -> bool:
     return any(isinstance(v, str) and "\r" in v for v in row)
 
@@ -53,8 +80,8 @@ class Writer:
         self._quoted = csv.writer(fh, **{**kwargs, "quoting": csv.QUOTE_NONNUMERIC})
 
     def writerow(self, row: Iterable[Any]) -> Any:
-        cells = safe_row(row)
-        if _has_cr(cells):
+        cells, cr = _safe_row_cr(row)
+        if cr:
             return self._quoted.writerow(["" if v is None else v for v in cells])
         return self._writer.writerow(cells)
 

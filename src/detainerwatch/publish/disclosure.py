@@ -27,8 +27,11 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence, Set as AbstractSet
 from typing import Any, TypeVar, overload
 
+import gc
 import heapq
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -98,7 +101,15 @@ def subject_columns() -> set[str]:
 def protected_facility_name(name: str | None) -> bool:
     if not name:
         return False
-    return any(re.search(p, name, re.I) for p in rules()["protected_facility_name_patterns"])
+    return any(
+        p.search(name) for p in _name_patterns(tuple(rules()["protected_facility_name_patterns"]))
+    )
+
+
+@lru_cache(maxsize=8)  # keyed on the rules' patterns: an edited hand file compiles afresh
+def _name_patterns(patterns: tuple[str, ...]) -> tuple[re.Pattern[str], ...]:
+    """Each pattern compiled once (re.search looked each up in re's cache per facility row)."""
+    return tuple(re.compile(p, re.I) for p in patterns)
 
 
 def protected_facility_types() -> list[str]:
@@ -170,6 +181,30 @@ def require(obj: _T, what: str = "output") -> _T:
 _Key = tuple[Any, ...]
 
 
+class _Labels(dict[_Key, str]):
+    """key -> the cell's place for a reader ("facilities[JAIL, CITY].declined"). A table of rows
+    registered whole (_rows_table) gives its cells' labels when one is first asked for, from
+    the row's name, instead of one string per cell made ahead: only cells named in a finding
+    or an error are ever asked for (issue 16)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        # table -> (its rows, the name of a row or None)
+        self.tables: dict[
+            Any, tuple[Sequence[dict[str, Any]], Callable[[dict[str, Any]], Any] | None]
+        ] = {}
+
+    def __missing__(self, key: _Key) -> str:
+        entry = self.tables.get(key[0]) if len(key) == 3 else None
+        if entry is None:
+            raise KeyError(key)
+        table, i, column = key
+        rows, name_of = entry
+        row = rows[i]
+        name = (name_of(row) if name_of else None) or row.get("name") or row.get("id") or i
+        return f"{table}[{name}].{column}"
+
+
 @dataclass
 class Grid:
     values: dict[_Key, int] = field(default_factory=dict)  # key -> int (true or published value)
@@ -183,8 +218,10 @@ class Grid:
     constraints: list[list[tuple[_Key, int]]] = field(
         default_factory=list
     )  # [[(key, coeff), ...]]: sum == 0
-    label: dict[_Key, str] = field(default_factory=dict)  # key -> human location
+    label: dict[_Key, str] = field(default_factory=_Labels)  # key -> human location
     forced: list[str] = field(default_factory=list)  # subject counts withheld as a last resort
+    # key -> the equalities it appears in, kept by _cons_of() (equalities are only appended)
+    _index: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     def cell(
         self,
@@ -245,12 +282,65 @@ class Grid:
                 return
         self.constraints.append([(total, 1)] + [(k, -1) for k in parts])
 
+    def _cons_of(self) -> dict[_Key, list[int]]:
+        """key -> the indexes of the equalities it appears in (once per appearance, in order).
+        Built once per grid and extended when equalities are added (they are only ever
+        appended, never changed): protect's rounds, the first pass and every propagation share
+        it instead of each walking every term of every equality (issue 16). Read only."""
+        cache, constraints = self._index, self.constraints
+        if cache.get("list") is not constraints or cache["n"] > len(constraints):
+            cache.clear()
+            cache.update({"list": constraints, "n": 0, "of": {}})
+        of: dict[_Key, list[int]] = cache["of"]
+        for ci in range(cache["n"], len(constraints)):
+            for k, _ in constraints[ci]:
+                found = of.get(k)
+                if found is None:
+                    of[k] = [ci]
+                else:
+                    found.append(ci)
+        cache["n"] = len(constraints)
+        return of
+
     def _known(self, key: _Key) -> bool:
         return key in self.values or key in self.shown or key in self.hidden
 
     # -- what a reader can work out
     def unknown(self, key: _Key) -> bool:
         return key in self.shown or key in self.hidden
+
+    def _equalities(
+        self, unknown: AbstractSet[_Key]
+    ) -> tuple[
+        list[_Key], list[list[int]], list[list[int]], list[float], list[list[tuple[int, int]]]
+    ]:
+        """The equalities holding an unknown cell, in their order: the unknown cells (numbered),
+        each equality's unknown members and their coefficients, its constant (minus the sum of
+        its published cells), and each cell's (equality, position) list."""
+        keys = list(unknown)
+        index = {k: u for u, k in enumerate(keys)}
+        mem_u: list[list[int]] = []
+        mem_a: list[list[int]] = []
+        consts: list[float] = []
+        cons_of: list[list[tuple[int, int]]] = [[] for _ in keys]  # u -> [(equality, position)]
+        values = self.values
+        constraints, cons_index = self.constraints, self._cons_of()
+        usable: set[int] = set()
+        for key in keys:
+            usable.update(cons_index.get(key, ()))
+        for c_index in sorted(usable):
+            terms = constraints[c_index]
+            found = [(index.get(k), k, a) for k, a in terms]
+            us = [u for u, _, _ in found if u is not None]
+            if not us:
+                continue
+            ci = len(consts)
+            mem_u.append(us)
+            mem_a.append([a for u, _, a in found if u is not None])
+            consts.append(-sum(a * values[k] for u, k, a in found if u is None))
+            for p, u in enumerate(us):
+                cons_of[u].append((ci, p))
+        return keys, mem_u, mem_a, consts, cons_of
 
     def propagate(self) -> dict[_Key, list[float]]:
         """Bounds of every unknown cell a reader can derive: each equality tightens each of its
@@ -263,34 +353,29 @@ class Grid:
         as before (the equality's exact range for the cell given the others' bounds), so the
         worklist ends at the same bounds, the one fixed point of these projections."""
         smax = small_max()
-        keys = list(set(self.shown) | self.hidden)
-        index = {k: u for u, k in enumerate(keys)}
+        unknown = set(self.shown) | self.hidden
+        # Within protect(), a round that changed only which cells are "<5" and which withheld
+        # (its picks were all "<5" cells, now shown as withheld) has the same unknown cells
+        # and so the same equalities, members and constants: they are kept from the round
+        # before; only the starting bounds differ.
+        rounds: dict[str, Any] | None = self._index.get("rounds")
+        kept = rounds.get("structure") if rounds is not None else None
+        if kept is not None and kept[0] == unknown:
+            keys, mem_u, mem_a, consts, cons_of = kept[1:]
+        else:
+            keys, mem_u, mem_a, consts, cons_of = self._equalities(unknown)
+            if rounds is not None:
+                rounds["structure"] = (unknown, keys, mem_u, mem_a, consts, cons_of)
         lo: list[float] = []
         hi: list[float] = []
+        shown = self.shown
         for key in keys:
-            if self.shown.get(key) == "<5":
+            if shown.get(key) == "<5":
                 lo.append(1)
                 hi.append(smax)
             else:
                 lo.append(0)
                 hi.append(INF)
-        # the usable equalities: unknown members (cell, coefficient), and the constant
-        mem_u: list[list[int]] = []
-        mem_a: list[list[int]] = []
-        consts: list[float] = []
-        cons_of: list[list[tuple[int, int]]] = [[] for _ in keys]  # u -> [(equality, position)]
-        values = self.values
-        for terms in self.constraints:
-            found = [(index.get(k), k, a) for k, a in terms]
-            us = [u for u, _, _ in found if u is not None]
-            if not us:
-                continue
-            ci = len(consts)
-            mem_u.append(us)
-            mem_a.append([a for u, _, a in found if u is not None])
-            consts.append(-sum(a * values[k] for u, k, a in found if u is None))
-            for p, u in enumerate(us):
-                cons_of[u].append((ci, p))
         n = len(consts)
         # per equality: sums of the members' a*x lower and upper ends (infinities counted
         # apart, and which members they are), and a max-heap of finite widths (lazy)
@@ -420,11 +505,16 @@ class Grid:
                 self.shown[key] = "<5"
         if not _COMPLEMENTARY[0]:
             return
-        cons_of: dict[_Key, list[int]] = {}
-        for i, terms in enumerate(self.constraints):
-            for k, _ in terms:
-                cons_of.setdefault(k, []).append(i)
+        cons_of = self._cons_of()
         self._two_per_line()
+        self._index["rounds"] = {}  # what propagation keeps from one round to the next
+        try:
+            self._rounds(cons_of)
+        finally:
+            self._index.pop("rounds", None)
+
+    def _rounds(self, cons_of: dict[_Key, list[int]]) -> None:
+        """Complementary suppression, round by round, until no "<5" can be worked out."""
         rounds = 0
         for _ in range(len(self.values) + 1):
             bounds = self.propagate()
@@ -471,34 +561,41 @@ class Grid:
 
         Passes in the equalities' order, as ever, but a pass visits only the equalities whose
         cells changed since their last visit (a visit's outcome depends on nothing else), so a
-        cell withheld costs its equalities, not another look at every equality (issue 16)."""
+        cell withheld costs its equalities, not another look at every equality (issue 16).
+        Each equality's count of unknown cells is kept as cells are withheld (counts only grow),
+        so only equalities holding exactly one are visited: a visit to any other withholds
+        nothing, and one holding two or more never holds one again."""
         smax = small_max()
-        shown, hidden = self.shown, self.hidden  # self.unknown(k), inline
-        cons_of: dict[_Key, list[int]] = {}
-        for ci, terms in enumerate(self.constraints):
-            for k, _ in terms:
-                cons_of.setdefault(k, []).append(ci)
-        pending = list(range(len(self.constraints)))  # this pass's equalities, in order
+        shown, hidden, sensitive, values = self.shown, self.hidden, self.sensitive, self.values
+        constraints = self.constraints
+        cons_of = self._cons_of()
+        count = [0] * len(constraints)  # unknown cells of each equality (each appearance)
+        for k in set(shown) | hidden:
+            for ci in cons_of.get(k, ()):
+                count[ci] += 1
+        pending = [ci for ci, n in enumerate(count) if n == 1]  # this pass's, in order
         while pending:
             heapq.heapify(pending)
             in_pass = set(pending)
-            later: set[int] = set()  # changed before the point this pass has reached
+            later: set[int] = set()  # reached one unknown before the point this pass has reached
             while pending:
                 ci = heapq.heappop(pending)
                 in_pass.discard(ci)
-                unknown = [k for k, _ in self.constraints[ci] if k in shown or k in hidden]
-                if len(unknown) != 1:
+                if count[ci] != 1:
                     continue
-                k = unknown[0]
-                if k in self.hidden and k not in self.sensitive:
+                k = next(k for k, _ in constraints[ci] if k in shown or k in hidden)
+                if k in hidden and k not in sensitive:
                     continue
-                if k in self.hidden and not 1 <= self.values.get(k, 0) <= smax:
+                if k in hidden and not 1 <= values.get(k, 0) <= smax:
                     continue
                 cands = self._candidates(ci)
                 if cands:
-                    pick = min(cands, key=lambda c: (self.values[c] == 0, self.values[c], str(c)))
-                    self.shown[pick] = "x"
+                    pick = min(cands, key=lambda c: (values[c] == 0, values[c], str(c)))
+                    shown[pick] = "x"
                     for cj in cons_of[pick]:
+                        count[cj] += 1
+                        if count[cj] != 1:
+                            continue
                         if cj > ci:
                             if cj not in in_pass:
                                 in_pass.add(cj)
@@ -664,20 +761,53 @@ def _rows_table(
     name_of: Callable[[dict[str, Any]], Any] | None = None,
     folded: bool = False,
 ) -> list[str]:
-    """Register the count cells of a list of rows; returns the columns registered."""
-    # bound once per table, not per cell (a national report registers tens of thousands)
+    """Register the count cells of a list of rows; returns the columns registered.
+
+    A cell holding a plain int is registered here, inline (a national report registers tens of
+    thousands); anything else through Grid.cell. Labels are made when asked for (_Labels)."""
+    # bound once per table, not per cell
     subject_cols = subject_columns() if subject_protected else set()
     attribute = {c: is_person_attribute(c) for c in columns}
+    labels = grid.label
+    lazy = isinstance(labels, _Labels) and table not in labels.tables
+    if lazy:
+        assert isinstance(labels, _Labels)
+        labels.tables[table] = (rows, name_of)
+    values, shown, hidden, where = grid.values, grid.shown, grid.hidden, grid.where
+    sensitive_cells, eligible_cells = grid.sensitive, grid.eligible
+    used = [c for c in columns if not (folded and c == "died")]
+    if partition:
+        total, parts = partition
+        parts = [p for p in parts if not (folded and p == "died")]
     for i, row in enumerate(rows):
         subject = subject_cols if subject_protected and _subject_row(row) else set()
         whole = bool(row_protected and row_protected(row))
-        name = (name_of(row) if name_of else None) or row.get("name") or row.get("id") or i
-        for c in columns:
-            if folded and c == "died":
-                continue
+        name = None
+        for c in used:
             sens = whole or attribute[c]
+            key = (table, i, c)
+            value = row.get(c)
+            if type(value) is int and key not in values and key not in shown and key not in hidden:
+                values[key] = value
+                where[key] = (row, c)
+                if not lazy:
+                    if name is None:
+                        name = (
+                            (name_of(row) if name_of else None)
+                            or row.get("name")
+                            or row.get("id")
+                            or i
+                        )
+                    labels[key] = f"{table}[{name}].{c}"
+                if sens:
+                    sensitive_cells.add(key)
+                if c not in subject or sens:
+                    eligible_cells.add(key)
+                continue
+            if name is None:
+                name = (name_of(row) if name_of else None) or row.get("name") or row.get("id") or i
             grid.cell(
-                (table, i, c),
+                key,
                 row,
                 c,
                 sensitive=sens,
@@ -685,8 +815,6 @@ def _rows_table(
                 label=f"{table}[{name}].{c}",
             )
         if partition:
-            total, parts = partition
-            parts = [p for p in parts if not (folded and p == "died")]
             grid.equal((table, i, total), [(table, i, p) for p in parts])
     return columns
 
@@ -1106,8 +1234,27 @@ def protect(obj: Any, kind: str, *, coarse_deaths: bool = False) -> Any:
     API lists, SQLite tables), 'audit' or 'tables' (an object whose lists of rows are each a
     table: the audit, what followed detainers), 'plain' (no counts about people: sources, policies,
     totals of the store). Returns the output marked as checked."""
-    with steady():  # the rules are asked for per table and cell: read their file's state once
+    # the rules are asked for per table and cell: read their file's state once
+    with steady(), collector_paused():
         return _protect(obj, kind, coarse_deaths=coarse_deaths)
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector paused for the block. A grid is tens of thousands of
+    small tuples, sets and lists, all alive until the end; each burst of them set off another
+    full collection, which walks every object of the process (the report's rows, the store's
+    results, the modules): a third of a national report's disclosure step (issue 16). The grid
+    makes no reference cycles, so nothing waits longer to be freed. Whoever paused it restarts
+    it, so nested or concurrent blocks leave it running as they found it."""
+    paused = gc.isenabled()
+    if paused:
+        gc.disable()
+    try:
+        yield
+    finally:
+        if paused:
+            gc.enable()
 
 
 def _protect(obj: Any, kind: str, *, coarse_deaths: bool = False) -> Any:

@@ -20,6 +20,8 @@ from collections.abc import Callable
 from typing import Any
 
 _encode_str: Callable[[str], str] = json.encoder.encode_basestring_ascii
+_c_make_encoder: Any = getattr(json.encoder, "c_make_encoder", None)  # None: no C accelerator
+_PLAIN = frozenset({str, int, float, bool, type(None)})
 _int_repr = int.__repr__
 _float_repr = float.__repr__
 INFINITY = float("inf")
@@ -56,6 +58,29 @@ def dumps(obj: Any, *, indent: int = 1, default: Callable[[Any], Any] = str) -> 
     unit = " " * indent
     pads = ["\n"]
     markers: set[int] = set()
+    flat: dict[int, Any] = {}  # level -> the C encoder writing a flat dict's items there
+
+    def flat_items(o: dict[Any, Any] | list[Any], level: int) -> str | None:
+        """A dict of str keys and plain values (a row of a table: most of a report), or a list of
+        plain values, written by json's C encoder with the newline and indent of this level as
+        its item separator: the bytes json's Python encoder writes (the same string escaping
+        and float repr). None when it is not flat or the accelerator is missing."""
+        if _c_make_encoder is None:
+            return None
+        if type(o) is dict:
+            for k, v in o.items():
+                if type(k) is not str or type(v) not in _PLAIN:
+                    return None
+        else:
+            for v in o:
+                if type(v) not in _PLAIN:
+                    return None
+        enc = flat.get(level)
+        if enc is None:
+            enc = flat[level] = _c_make_encoder(
+                None, default, _encode_str, None, ": ", "," + pad(level), False, False, True
+            )
+        return "".join(enc(o, 0))[1:-1]
 
     def pad(level: int) -> str:
         while len(pads) <= level:
@@ -105,6 +130,11 @@ def dumps(obj: Any, *, indent: int = 1, default: Callable[[Any], Any] = str) -> 
         inner = level + 1
         nl = pad(inner)
         sep = "," + nl
+        if type(o) is dict:
+            text = flat_items(o, inner)
+            if text is not None:
+                markers.discard(marker)
+                return "{" + nl + text + pad(level) + "}"
         if isinstance(o, dict):
             items = []
             for k, v in o.items():
@@ -118,7 +148,11 @@ def dumps(obj: Any, *, indent: int = 1, default: Callable[[Any], Any] = str) -> 
                 items.append(_key(k) + ": " + value)
             text = "{" + nl + sep.join(items) + pad(level) + "}"
         else:
-            text = "[" + nl + sep.join([encode(v, inner) for v in o]) + pad(level) + "]"
+            flat_text = flat_items(o, inner) if type(o) is list else None
+            if flat_text is not None:
+                text = "[" + nl + flat_text + pad(level) + "]"
+            else:
+                text = "[" + nl + sep.join([encode(v, inner) for v in o]) + pad(level) + "]"
         markers.discard(marker)
         return text
 
