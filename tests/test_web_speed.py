@@ -178,3 +178,39 @@ def test_a_failed_page_preparation_is_reported_once(tmp_path, capsys):
     err = capsys.readouterr().err
     assert err.count("preparing pages stopped (exit 1)") == 1
     assert warmer.ready("/")  # pages are then computed when asked
+
+
+def test_the_same_request_asked_at_once_is_answered_once() -> None:
+    # web/answers.py: requests arriving while the same one is being answered wait for it
+    import asyncio
+
+    calls = []
+
+    async def slow_app(scope, receive, send) -> None:
+        calls.append(scope["path"])
+        await asyncio.sleep(0.05)
+        status = 200 if scope["path"] != "/bad" else 500
+        await send({"type": "http.response.start", "status": status, "headers": []})
+        await send({"type": "http.response.body", "body": b"made once", "more_body": False})
+
+    layer = Answers(slow_app, rules=lambda: True)
+
+    async def ask(path: str) -> tuple[int, bytes]:
+        sent: list = []
+
+        async def send(message) -> None:
+            sent.append(message)
+
+        scope = {"type": "http", "method": "GET", "path": path, "headers": []}
+        await layer(scope, None, send)
+        return sent[0]["status"], sent[1]["body"]
+
+    async def main() -> None:
+        answers = await asyncio.gather(*(ask("/report") for _ in range(20)))
+        assert answers == [(200, b"made once")] * 20 and calls == ["/report"]
+        # an answer that is not kept (an error): each waiting request then makes its own
+        errors = await asyncio.gather(*(ask("/bad") for _ in range(3)))
+        assert errors == [(500, b"made once")] * 3 and calls.count("/bad") == 3
+        assert not layer._pending
+
+    asyncio.run(main())

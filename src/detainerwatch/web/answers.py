@@ -13,6 +13,7 @@ the disclosure function on its way out (each route checks its tables before answ
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, MutableMapping
@@ -52,6 +53,9 @@ class Answers:
         self._items: OrderedDict[Key, Answer] = OrderedDict()
         self._bytes = 0
         self._lock = threading.Lock()
+        # requests being answered, by key: others for the same key wait (the event loop's
+        # own dict: only touched from the loop's thread)
+        self._pending: dict[Key, asyncio.Event] = {}
 
     def __len__(self) -> int:
         return len(self._items)
@@ -84,11 +88,22 @@ class Answers:
             return
         key: Key = (path, scope.get("query_string", b""), _accepts_gzip(scope), self.rules())
         answer = self._get(key)
+        pending = self._pending.get(key) if answer is None else None
+        if pending is not None:
+            # the same request is being answered: wait for that answer rather than make it
+            # (and compress it) again; 20 clients asking a national report right after a
+            # restart each compressed its megabytes
+            await pending.wait()
+            answer = self._get(key)
         if answer is not None:
             status, headers, body = answer
             await send({"type": "http.response.start", "status": status, "headers": headers})
             await send({"type": "http.response.body", "body": body, "more_body": False})
             return
+        if pending is None:
+            mine = self._pending[key] = asyncio.Event()
+        else:  # that answer was not kept (an error, too large): make this one
+            mine = None
 
         start: Message = {}
         chunks: list[bytes] = []
@@ -102,4 +117,9 @@ class Answers:
                     self._put(key, (200, list(start.get("headers", [])), b"".join(chunks)))
             await send(message)
 
-        await self.app(scope, receive, keep)
+        try:
+            await self.app(scope, receive, keep)
+        finally:
+            if mine is not None:
+                del self._pending[key]
+                mine.set()
