@@ -161,3 +161,23 @@ def test_each_question_answers_as_over_the_facts(
     for i, (cells, facts) in enumerate(pairs):
         assert cells == facts, i
     assert pairs[0][0]["issued"] > 0
+
+
+def test_a_summary_made_by_other_code_is_not_used(
+    pa_store: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the stamp carries a digest of the summary's definitions and the facts' SELECT: a count
+    # added or changed in code makes a store's summary (and stored facts) stale, counted from
+    # the rows instead, never read with a missing column or an old rule
+    from detainerwatch.derive import facts
+
+    with queries.connect_read(pa_store) as store:
+        assert summary.summary_usable(store) and summary.coverage_rows_summary(store) is not None
+        monkeypatch.setattr(summary, "_definition", lambda: "other code")
+        assert not summary.summary_usable(store)
+        assert summary.coverage_rows_summary(store) is None
+        monkeypatch.undo()
+        assert summary.summary_usable(store)
+    before = facts.hand_hash()
+    monkeypatch.setattr(facts, "_facts_select", lambda: "SELECT 1 AS other_rule")
+    assert facts.hand_hash() != before

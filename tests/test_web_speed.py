@@ -214,3 +214,37 @@ def test_the_same_request_asked_at_once_is_answered_once() -> None:
         assert not layer._pending
 
     asyncio.run(main())
+
+
+def test_requests_waiting_for_an_answer_go_on_once_it_is_kept() -> None:
+    # a first request whose client stops reading (its send never returns) must not hold the
+    # requests that waited for the same answer
+    import asyncio
+
+    async def app(scope, receive, send) -> None:
+        await asyncio.sleep(0.02)
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"kept", "more_body": False})
+
+    layer = Answers(app, rules=lambda: True)
+    stalled = asyncio.Event()
+
+    async def main() -> None:
+        async def never_read(message) -> None:
+            if message["type"] == "http.response.body":
+                await stalled.wait()  # the client stopped reading
+
+        got: list = []
+
+        async def read(message) -> None:
+            got.append(message)
+
+        scope = {"type": "http", "method": "GET", "path": "/api/v1/report", "headers": []}
+        first = asyncio.create_task(layer(dict(scope), None, never_read))
+        await asyncio.sleep(0.005)  # the second arrives while the first is being answered
+        await asyncio.wait_for(layer(dict(scope), None, read), timeout=2)
+        assert got[1]["body"] == b"kept" and not first.done()
+        stalled.set()
+        await first
+
+    asyncio.run(main())

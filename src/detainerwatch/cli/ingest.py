@@ -102,7 +102,6 @@ def ingest(obj, paths, release, encoding, quiet, accept_unmapped):
             )
         finally:
             con.close()
-    _keep_dictionary(Path(obj["db"]), reports)
     for rep in reports:
         if rep.status != "ingested":
             click.echo(
@@ -116,6 +115,7 @@ def ingest(obj, paths, release, encoding, quiet, accept_unmapped):
         )
         if not quiet:
             _print_load_report(rep)
+    _keep_dictionary(Path(obj["db"]), reports)  # after the reports: a cache, never their cost
 
 
 def _keep_dictionary(db: Path, reports: list[Any]) -> None:
@@ -129,7 +129,14 @@ def _keep_dictionary(db: Path, reports: list[Any]) -> None:
     if any(rep.kind == "facilities" for rep in added) or (
         added and dictcache.cache_path(db).exists()
     ):
-        dictcache.for_store(db)
+        try:
+            dictcache.for_store(db)
+        except Exception as exc:  # noqa: BLE001  (only a cache: resolve builds it when absent)
+            click.echo(
+                f"note: the facility dictionary beside the store was not kept ({exc}); "
+                "resolve builds it on its first run",
+                err=True,
+            )
 
 
 def _print_load_report(rep) -> None:

@@ -101,6 +101,7 @@ def hand_hash() -> str:
     # The rules written in code too: stored facts made by an older rule are not reused.
     digest.update(jurisdiction_id_sql("a.").encode())
     digest.update(UNCLASSIFIED.encode())
+    digest.update(_facts_select().encode())  # every derived column's rule
     return digest.hexdigest()
 
 
@@ -226,11 +227,14 @@ def _register_view(con: DuckDBPyConnection, view: str) -> None:
     _insert_all(con, "dw_types", types, 2)
     create_temp_table(con, "dw_ncic", "category VARCHAR PRIMARY KEY, name VARCHAR, tier VARCHAR")
     _insert_all(con, "dw_ncic", ncic, 3)
+    create_temp_view(con, view, _facts_select())
+
+
+def _facts_select() -> str:
+    """The SELECT deriving the facts from the detainers and the lookup tables (dw_lift,
+    dw_types, dw_ncic) and the attribution."""
     criminality = " ".join(f"WHEN '{k}' THEN '{v}'" for k, v in CRIMINALITY.items())
-    create_temp_view(
-        con,
-        view,
-        f"""SELECT d.source_id, d.source_file, d.sheet, d.row_number, d.release,
+    return f"""SELECT d.source_id, d.source_file, d.sheet, d.row_number, d.release,
                CAST(d.prepare_date AS DATE) AS issued, d.likely_duplicate,
                d.facility_name, d.facility_city, d.facility_state, d.facility_code,
                CASE WHEN d.lift_reason IS NULL OR trim(d.lift_reason) = '' THEN 'open'
@@ -264,8 +268,7 @@ def _register_view(con: DuckDBPyConnection, view: str) -> None:
           ON d.facility_name IS NOT DISTINCT FROM a.facility_name
          AND d.facility_city IS NOT DISTINCT FROM a.facility_city
          AND d.facility_state IS NOT DISTINCT FROM a.facility_state
-         AND d.facility_code IS NOT DISTINCT FROM a.facility_code""",
-    )
+         AND d.facility_code IS NOT DISTINCT FROM a.facility_code"""
 
 
 def _unmapped(

@@ -1245,8 +1245,9 @@ def collector_paused() -> Iterator[None]:
     small tuples, sets and lists, all alive until the end; each burst of them set off another
     full collection, which walks every object of the process (the report's rows, the store's
     results, the modules): a third of a national report's disclosure step (issue 16). The grid
-    makes no reference cycles, so nothing waits longer to be freed. Whoever paused it restarts
-    it, so nested or concurrent blocks leave it running as they found it."""
+    makes no reference cycles, so nothing waits longer to be freed. Only the call that paused it
+    restarts it: a nested call leaves it as found; a call in another thread that began while it
+    was paused may finish with it running again (slower, never wrong)."""
     paused = gc.isenabled()
     if paused:
         gc.disable()

@@ -108,18 +108,27 @@ class Answers:
         start: Message = {}
         chunks: list[bytes] = []
 
+        def release() -> None:
+            # the waiting requests go on as soon as the answer is kept (or will not be), not
+            # when this request's client has read it: one client that stops reading must not
+            # hold every other request for the same page
+            if mine is not None and self._pending.get(key) is mine:
+                del self._pending[key]
+                mine.set()
+
         async def keep(message: Message) -> None:
             if message["type"] == "http.response.start":
                 start.update(message)
+                if message.get("status") != 200:
+                    release()  # not kept: the waiting requests make their own
             elif message["type"] == "http.response.body" and start.get("status") == 200:
                 chunks.append(message.get("body", b""))
                 if not message.get("more_body", False):
                     self._put(key, (200, list(start.get("headers", [])), b"".join(chunks)))
+                    release()
             await send(message)
 
         try:
             await self.app(scope, receive, keep)
         finally:
-            if mine is not None:
-                del self._pending[key]
-                mine.set()
+            release()

@@ -22,6 +22,8 @@ whole period from the facts: slower, the same answers.
 
 from __future__ import annotations
 
+from functools import cache
+
 import datetime as dt
 from typing import Any, cast
 
@@ -167,6 +169,16 @@ def _year_select() -> str:
     )
 
 
+@cache
+def _definition() -> str:
+    """A digest of the summary tables' definitions (their SELECTs, with every count's name and
+    condition): a summary made by other code is never used, even from the same sources."""
+    import hashlib
+
+    text = "\n".join((_summary_select(FACTS_STORED), _year_select(), _COVERAGE_SELECT))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
 def materialize(con: Any) -> None:
     """(Re)make the summary tables from the stored facts and the detainers, inside the
     caller's transaction, and stamp them (meta summary_state) with the hand tables and sources
@@ -174,7 +186,7 @@ def materialize(con: Any) -> None:
     con.execute(facts_summary_ddl(_summary_select(FACTS_STORED)))
     con.execute(facts_summary_year_ddl(_year_select()))
     con.execute(coverage_summary_ddl(_COVERAGE_SELECT))
-    stamp = f"{facts.hand_hash()}:{_sources_state(con)}"
+    stamp = f"{facts.hand_hash()}:{_sources_state(con)}:{_definition()}"
     con.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", [STAMP, stamp])
 
 
@@ -198,7 +210,8 @@ def summary_usable(reader: Reader) -> bool:
     if stamp is None or releases.override(connection(reader)) is not None:
         return False
     current = facts.hand_hash()
-    return stored_hash == current and stamp == f"{current}:{_sources_state(reader)}"
+    made_from = f"{current}:{_sources_state(reader)}:{_definition()}"
+    return stored_hash == current and stamp == made_from
 
 
 def _month_start(day: dt.date) -> dt.date:
@@ -514,7 +527,7 @@ def coverage_rows_summary(reader: Reader) -> list[CoverageRow] | None:
     """counts.coverage_rows from detainer_coverage_summary, or None when the store has no
     summary made from its current sources."""
     stamp, _ = _stamp(reader)
-    if stamp is None or stamp.split(":", 1)[1] != _sources_state(reader):
+    if stamp is None or stamp.split(":", 1)[1] != f"{_sources_state(reader)}:{_definition()}":
         return None
     return [
         CoverageRow(*r)
