@@ -423,6 +423,17 @@ class ReportFacility(OutcomeCounts):
     issued: int
 
 
+# A report's facility row: the facility as released and its attribution (the same for every
+# row of the facility), grouped by the facility's four columns; the counts follow. Shared by the
+# facts' query here and the summary's (summary.cells_facility_counts).
+FACILITY_COLUMNS = """facility_name AS facility, facility_city AS city,
+               coalesce(any_value(state_abbr), facility_state) AS state, facility_code AS code,
+               any_value(county_fips) AS county_fips, any_value(place_fips) AS place_fips,
+               any_value(jurisdiction_name) AS jurisdiction, any_value(jurisdiction_type) AS jurisdiction_type,
+               any_value(jurisdiction_id) AS jurisdiction_id, any_value(method) AS method,
+               any_value(confidence) AS confidence, bool_or(needs_review) AS needs_review"""
+
+
 def facility_counts(reader: Reader, scope: Scope) -> list[ReportFacility]:
     """Each facility in scope with its attribution and its detainers by outcome, most issued
     first (scope: already counted())."""
@@ -431,12 +442,7 @@ def facility_counts(reader: Reader, scope: Scope) -> list[ReportFacility]:
         rows(
             reader,
             f"""
-        SELECT facility_name AS facility, facility_city AS city,
-               coalesce(any_value(state_abbr), facility_state) AS state, facility_code AS code,
-               any_value(county_fips) AS county_fips, any_value(place_fips) AS place_fips,
-               any_value(jurisdiction_name) AS jurisdiction, any_value(jurisdiction_type) AS jurisdiction_type,
-               any_value(jurisdiction_id) AS jurisdiction_id, any_value(method) AS method,
-               any_value(confidence) AS confidence, bool_or(needs_review) AS needs_review,
+        SELECT {FACILITY_COLUMNS},
                bool_or({disclosure.protected_facilities_sql()}) AS protected_facility,
                count(*) AS issued, {outcome_count_columns()}
         FROM detainer_facts WHERE {scope.where}

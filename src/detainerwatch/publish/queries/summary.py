@@ -42,6 +42,7 @@ from ...store.schema import (
 from .. import disclosure
 from .base import Reader, connection, rows, scalar, tuples
 from .counts import (
+    FACILITY_COLUMNS,
     CountyCounts,
     CoverageRow,
     DeclinedMix,
@@ -508,12 +509,7 @@ def cells_facility_counts(reader: Reader) -> list[ReportFacility]:
         rows(
             reader,
             f"""
-        SELECT facility_name AS facility, facility_city AS city,
-               coalesce(any_value(state_abbr), facility_state) AS state, facility_code AS code,
-               any_value(county_fips) AS county_fips, any_value(place_fips) AS place_fips,
-               any_value(jurisdiction_name) AS jurisdiction, any_value(jurisdiction_type) AS jurisdiction_type,
-               any_value(jurisdiction_id) AS jurisdiction_id, any_value(method) AS method,
-               any_value(confidence) AS confidence, bool_or(needs_review) AS needs_review,
+        SELECT {FACILITY_COLUMNS},
                bool_or(protected_facility) AS protected_facility,
                {_sum("issued")}, {_outcome_sums()}
         FROM {CELLS} WHERE NOT likely_duplicate
