@@ -120,7 +120,9 @@ def materialize(con: DuckDBPyConnection) -> None:
 _CHECKED_COLUMNS = ("detainer_type", "lift_reason")
 
 
-def _sources_state(con: DuckDBPyConnection) -> str:
+def sources_state(con: DuckDBPyConnection) -> str:
+    """What the sources in the store are, for stamps: their count and newest id (an ingest only
+    adds a source)."""
     n, last = con.execute("SELECT count(*), max(source_id) FROM sources").fetchall()[0]
     return f"{n}:{last}"
 
@@ -136,7 +138,7 @@ def _materialize_value_counts(con: DuckDBPyConnection) -> None:
     )
     con.execute(value_counts_ddl(select))
     con.execute(
-        "INSERT OR REPLACE INTO meta VALUES ('value_counts_sources', ?)", [_sources_state(con)]
+        "INSERT OR REPLACE INTO meta VALUES ('value_counts_sources', ?)", [sources_state(con)]
     )
 
 
@@ -146,14 +148,13 @@ def _value_counts_current(con: DuckDBPyConnection) -> bool:
         "SELECT value FROM meta WHERE key = 'value_counts_sources' AND EXISTS (SELECT 1 FROM "
         f"information_schema.tables WHERE table_name = '{VALUE_COUNTS}')"
     ).fetchall()
-    return bool(found) and found[0][0] == _sources_state(con)
+    return bool(found) and found[0][0] == sources_state(con)
 
 
 def _state(con: DuckDBPyConnection) -> str:
     """What the registration depends on: the hand tables, the sources in the store and the
     release counted alone on this connection (releases.use_release), if any."""
-    n, last = con.execute("SELECT count(*), max(source_id) FROM sources").fetchall()[0]
-    return f"{hand_hash()}:{n}:{last}:{releases.override(con)}"
+    return f"{hand_hash()}:{sources_state(con)}:{releases.override(con)}"
 
 
 def _registered(con: DuckDBPyConnection, state: str, column: str = "state") -> bool:

@@ -151,8 +151,7 @@ _COVERAGE_SELECT = """
 
 
 def _sources_state(reader: Reader) -> str:
-    n, last = tuples(reader, "SELECT count(*), max(source_id) FROM sources")[0]
-    return f"{n}:{last}"
+    return facts.sources_state(connection(reader))
 
 
 def _facility_columns() -> str:
