@@ -19,7 +19,7 @@ CACHE = HERE / "cache"
 PACKAGE = HERE.parent / "src" / "detainerwatch"
 # What decides a store's contents: the code that reads files and writes the store, the hand
 # files and reference data it reads, the bench's own generator, and DuckDB's version.
-# (publish/queries/summary.py: the report's summary tables, made by every ingest.)
+# (derive/summary.py: the report's summary tables, made by every ingest.)
 STORE_CODE = [
     "sources",
     "store",
@@ -29,7 +29,7 @@ STORE_CODE = [
     "data",
     "pipeline.py",
     "synth.py",
-    "publish/queries/summary.py",
+    "derive/summary.py",
 ]
 
 

@@ -173,7 +173,7 @@ def test_a_summary_made_by_other_code_is_not_used(
 
     with queries.connect_read(pa_store) as store:
         assert summary.summary_usable(store) and summary.coverage_rows_summary(store) is not None
-        monkeypatch.setattr(summary, "_definition", lambda: "other code")
+        monkeypatch.setattr(summary, "definition", lambda: "other code")
         assert not summary.summary_usable(store)
         assert summary.coverage_rows_summary(store) is None
         monkeypatch.undo()

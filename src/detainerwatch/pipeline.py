@@ -11,7 +11,7 @@ from typing import Any
 
 
 def after_ingest(con: Any) -> None:
-    from .derive import facts, releases
+    from .derive import facts, releases, summary
     from .derive.policies import refresh_policies
 
     from .link import refresh_attribution
@@ -22,6 +22,4 @@ def after_ingest(con: Any) -> None:
     refresh_policies(con)
     releases.refresh(con)  # which release supplies each day: the facts keep only its rows
     facts.materialize(con)
-    from .publish.queries import summary
-
     summary.materialize(con)  # the report's counts by month and facility (issue 16)

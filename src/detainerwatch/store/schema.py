@@ -228,7 +228,7 @@ def value_counts_ddl(select_sql: str) -> str:
 
 
 # Counts of the stored facts and of the detainers at the grain the report needs
-# (publish/queries/summary.py defines them and makes them after every ingest, from
+# (derive/summary.py defines them and makes them after every ingest, from
 # pipeline.after_ingest, stamped in meta 'summary_state'): a report on a national store counts
 # whole months from them instead of scanning every row. Absent in a store made before them;
 # readers then count from the facts.

@@ -1,43 +1,38 @@
 """The report's questions answered from counts, not rows (issue 16: a report on a national
 store must not scan every detainer).
 
-Two tables of the store, made by ``materialize`` after every ingest (pipeline.after_ingest,
-inside the ingest's transaction; their statements are in store/schema.py):
-
-- ``detainer_facts_summary``: the stored facts counted by source file and sheet, month of
-  issue, likely-duplicate flag and facility as released (with its attribution), one count
-  column per thing the report counts, and the span of source rows each count comes from
-  (first_row, last_row): the report's evidence still names the files and rows behind it.
-- ``detainer_coverage_summary``: the detainers by facility as released and release, with their
-  first and last prepare days (what coverage_rows counts).
-
-A report's period is made of whole months, counted from the summary, and the days before the
-first and after the last whole month, counted from the facts themselves at the same grain
-(``report_cells``: one TEMP table per report, dw_report_cells). Every question below then asks
-that table and answers exactly what the question of the same name in counts.py answers over
-detainer_facts. A store made before the summary existed, a store whose facts are derived live
-(hand tables changed since the ingest) and a connection counting one release alone count the
-whole period from the facts: slower, the same answers.
+The summary tables (derive/summary.py defines them; every ingest makes them) count the stored
+facts by source sheet, month, facility and attribution. A report's period is made of whole
+months (and whole years) counted from the summary, and the days before the first and after the
+last whole month, counted from the facts themselves at the same grain (``report_cells``: one
+TEMP table per report, dw_report_cells). Every question below then asks that table and answers
+exactly what the question of the same name in counts.py answers over detainer_facts. A store
+made before the summary existed, a store whose facts are derived live (hand tables changed
+since the ingest) and a connection counting one release alone count the whole period from the
+facts: slower, the same answers.
 """
 
 from __future__ import annotations
-
-from functools import cache
 
 import datetime as dt
 from typing import Any, cast
 
 from ...derive import facts, releases
 from ...derive.facts import OUTCOMES, TIERS
+from ...derive.summary import (
+    DECLINED_CRIMINALITY,
+    FACILITY_GRAIN,
+    KINDS,
+    STAMP,
+    counts,
+    definition,
+    summary_select,
+)
 from ...store.schema import (
     COVERAGE_SUMMARY,
-    FACTS_STORED,
     FACTS_SUMMARY,
     FACTS_SUMMARY_YEAR,
-    coverage_summary_ddl,
     create_temp_table_as,
-    facts_summary_ddl,
-    facts_summary_year_ddl,
 )
 from .. import disclosure
 from .base import Reader, connection, rows, scalar, tuples
@@ -57,7 +52,6 @@ from .counts import (
 )
 
 __all__ = [
-    "materialize",
     "summary_usable",
     "report_cells",
     "cells_totals",
@@ -79,75 +73,6 @@ CELLS = "dw_report_cells"
 EDGES = "dw_report_edges"
 SOURCES = "dw_report_sources"
 MONTHS = "dw_report_months"
-STAMP = "summary_state"  # meta key: what the summary tables were made from
-
-# The grain: a source file's sheet, a month of issue, the duplicate flag, a facility as released
-# and its attribution (the same for every row of the facility: detainer_facts joins it on the
-# facility's four columns).
-_GRAIN = (
-    "source_id, release, source_file, sheet, "
-    "date_trunc('month', issued)::DATE AS month, likely_duplicate, "
-    "facility_name, facility_city, facility_state, facility_code, "
-    "jurisdiction_id, jurisdiction_name, jurisdiction_type, state_abbr, state_fips, "
-    "county_fips, place_fips, needs_review, confidence, method"
-)
-# The criminal-history columns of section II among declined detainers (counts.py
-# _CRIMINALITY_COLUMNS), under the names the summary keeps them.
-_DECLINED_CRIMINALITY = {
-    "convicted": "criminality_class = 'convicted'",
-    "pending_charges": "criminality_class = 'pending_charges'",
-    "no_conviction": "criminality_class = 'no_conviction'",
-    "criminality_not_recorded": "criminality_class = 'not_recorded'",
-    "threat_level_1": "threat_level = '1'",
-    "threat_level_2": "threat_level = '2'",
-    "threat_level_3": "threat_level = '3'",
-    "threat_level_none": "threat_level IS NULL",
-    "aggravated_felony": "aggravated_felony",
-}
-_KINDS = {
-    "hold_requests": "request_kind = 'hold'",
-    "notification_requests": "request_kind = 'notification'",
-    "type_not_recorded": "request_kind = 'not recorded'",
-    "declined_hold_requests": "outcome = 'declined' AND request_kind = 'hold'",
-    "declined_notification_requests": "outcome = 'declined' AND request_kind = 'notification'",
-}
-
-
-def _counts() -> list[tuple[str, str]]:
-    """The count columns of the summary, (name, condition): rows, each outcome class, request
-    kinds, the tier mix of all rows (i_), the mix of declined rows (d_)."""
-    out = [("issued", "true")]
-    out += [(o, f"outcome = '{o}'") for o in OUTCOMES]
-    out += list(_KINDS.items())
-    out += [(f"i_{t}", f"tier = '{t}'") for t in TIERS]
-    out += [(f"d_{t}", f"outcome = 'declined' AND tier = '{t}'") for t in TIERS]
-    out += [  # pending_charges and no_conviction: a tier and a criminality class, one count
-        (f"d_{name}", f"outcome = 'declined' AND {cond}")
-        for name, cond in _DECLINED_CRIMINALITY.items()
-        if name not in TIERS
-    ]
-    return out
-
-
-def _counted_columns() -> str:
-    """The summary's count columns and the span of source rows behind them."""
-    parts = [
-        "count(*) AS issued" if cond == "true" else f"count(*) FILTER (WHERE {cond}) AS {name}"
-        for name, cond in _counts()
-    ]
-    parts += ["min(row_number) AS first_row", "max(row_number) AS last_row"]
-    return ", ".join(parts)
-
-
-def _summary_select(source: str, where: str = "true") -> str:
-    """The summary's rows from a relation of facts (the stored facts, or detainer_facts)."""
-    return f"SELECT {_GRAIN}, {_counted_columns()} FROM {source} WHERE {where} GROUP BY ALL"
-
-
-_COVERAGE_SELECT = """
-    SELECT facility_name, facility_city, facility_state, facility_code, release,
-           min(prepare_date)::DATE AS first, max(prepare_date)::DATE AS last, count(*) AS rows
-    FROM detainers GROUP BY ALL"""
 
 
 def _sources_state(reader: Reader) -> str:
@@ -156,38 +81,7 @@ def _sources_state(reader: Reader) -> str:
 
 def _facility_columns() -> str:
     """The columns of a report's facility rows: the facility grain and every count."""
-    return f"{_FACILITY_GRAIN}, {', '.join(name for name, _ in _counts())}"
-
-
-def _year_select() -> str:
-    """The summary by facility and year, from the summary by month (no source or row span:
-    it counts the facility rows of whole years only; evidence and trend read the months)."""
-    sums = ", ".join(f"sum({name})::BIGINT AS {name}" for name, _ in _counts())
-    return (
-        f"SELECT date_trunc('year', month)::DATE AS year, {_FACILITY_GRAIN}, {sums} "
-        f"FROM {FACTS_SUMMARY} GROUP BY ALL"
-    )
-
-
-@cache
-def _definition() -> str:
-    """A digest of the summary tables' definitions (their SELECTs, with every count's name and
-    condition): a summary made by other code is never used, even from the same sources."""
-    import hashlib
-
-    text = "\n".join((_summary_select(FACTS_STORED), _year_select(), _COVERAGE_SELECT))
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
-
-
-def materialize(con: Any) -> None:
-    """(Re)make the summary tables from the stored facts and the detainers, inside the
-    caller's transaction, and stamp them (meta summary_state) with the hand tables and sources
-    they were made from. Call after derive.facts.materialize."""
-    con.execute(facts_summary_ddl(_summary_select(FACTS_STORED)))
-    con.execute(facts_summary_year_ddl(_year_select()))
-    con.execute(coverage_summary_ddl(_COVERAGE_SELECT))
-    stamp = f"{facts.hand_hash()}:{_sources_state(con)}:{_definition()}"
-    con.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", [STAMP, stamp])
+    return f"{FACILITY_GRAIN}, {', '.join(name for name, _ in counts())}"
 
 
 def _stamp(reader: Reader) -> tuple[str | None, str | None]:
@@ -210,7 +104,7 @@ def summary_usable(reader: Reader) -> bool:
     if stamp is None or releases.override(connection(reader)) is not None:
         return False
     current = facts.hand_hash()
-    made_from = f"{current}:{_sources_state(reader)}:{_definition()}"
+    made_from = f"{current}:{_sources_state(reader)}:{definition()}"
     return stored_hash == current and stamp == made_from
 
 
@@ -228,14 +122,6 @@ def whole_months(start: dt.date, end: dt.date) -> tuple[dt.date, dt.date] | None
     first = start if start.day == 1 else _next_month(start)
     after = _month_start(end + dt.timedelta(days=1))
     return (first, after) if first < after else None
-
-
-# A report's facility rows keep every column of the summary's grain but the source and month.
-_FACILITY_GRAIN = (
-    "likely_duplicate, facility_name, facility_city, facility_state, facility_code, "
-    "jurisdiction_id, jurisdiction_name, jurisdiction_type, state_abbr, state_fips, "
-    "county_fips, place_fips, needs_review, confidence, method"
-)
 
 
 def whole_years(first: dt.date, after: dt.date) -> tuple[dt.date, dt.date] | None:
@@ -274,7 +160,7 @@ def report_cells(
         create_temp_table_as(
             con,
             EDGES,
-            _summary_select("detainer_facts", f"({within}){state}"),
+            summary_select("detainer_facts", f"({within}){state}"),
             [d for r in ranges for d in r] + state_params,
         )
         parts.append(f"SELECT * FROM {EDGES}")
@@ -297,11 +183,11 @@ def report_cells(
         cell_params += state_params
         if ranges:
             cell_parts.append(f"SELECT {cols} FROM {EDGES}")
-    sums = ", ".join(f"sum({name})::BIGINT AS {name}" for name, _ in _counts())
+    sums = ", ".join(f"sum({name})::BIGINT AS {name}" for name, _ in counts())
     create_temp_table_as(
         con,
         CELLS,
-        f"""WITH f AS (SELECT {_FACILITY_GRAIN}, {sums}
+        f"""WITH f AS (SELECT {FACILITY_GRAIN}, {sums}
                        FROM ({" UNION ALL BY NAME ".join(cell_parts)}) GROUP BY ALL)
         SELECT *, {disclosure.protected_facilities_sql()} AS protected_facility FROM f""",
         cell_params,
@@ -334,7 +220,7 @@ def _outcome_sums() -> str:
 
 
 def _kind_sums() -> str:
-    return ", ".join(_sum(k) for k in _KINDS)
+    return ", ".join(_sum(k) for k in KINDS)
 
 
 def cells_totals(reader: Reader) -> KindCounts:
@@ -389,7 +275,7 @@ def _declined_mix_sums() -> str:
     """Section II's columns in counts.declined_mix's order (pending_charges and no_conviction
     twice, as there: tier and criminality class, the same count)."""
     tiers = [_sum(f"d_{t}", t) for t in TIERS]
-    crim = [_sum(f"d_{name}", name) for name in _DECLINED_CRIMINALITY]
+    crim = [_sum(f"d_{name}", name) for name in DECLINED_CRIMINALITY]
     return ", ".join([*tiers, *crim])
 
 
@@ -522,7 +408,7 @@ def coverage_rows_summary(reader: Reader) -> list[CoverageRow] | None:
     """counts.coverage_rows from detainer_coverage_summary, or None when the store has no
     summary made from its current sources."""
     stamp, _ = _stamp(reader)
-    if stamp is None or stamp.split(":", 1)[1] != f"{_sources_state(reader)}:{_definition()}":
+    if stamp is None or stamp.split(":", 1)[1] != f"{_sources_state(reader)}:{definition()}":
         return None
     return [
         CoverageRow(*r)
