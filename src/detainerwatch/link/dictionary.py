@@ -93,7 +93,7 @@ def build(con: DuckDBPyConnection) -> dict[str, Entry]:
             "SELECT detloc, name, city, state, county, type, type_detailed, operator, source_file "
             "FROM facility_list WHERE detloc IS NOT NULL ORDER BY source_id DESC, row_number"
         ).fetchall()
-        if _has_table(con)
+        if has_facility_list(con)
         else []
     )
     entries: dict[str, Entry] = {}
@@ -136,7 +136,7 @@ def by_state_and_name(entries: dict[str, Entry]) -> dict[tuple[str, str], list[E
     return index
 
 
-def _has_table(con: DuckDBPyConnection) -> bool:
+def has_facility_list(con: DuckDBPyConnection) -> bool:
     return bool(
         con.execute(
             "SELECT count(*) FROM information_schema.tables WHERE table_name = 'facility_list'"
