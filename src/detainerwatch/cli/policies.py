@@ -76,7 +76,9 @@ def plain_table(columns: list[str]) -> Table:
     """A rich Table whose cells are plain Text (no styles, no markup), printed exactly as
     rich.table.Table prints them but with its columns measured from the cells' text alone: rich
     measures each cell through its generic renderable machinery, half of the 0.5 s that drawing
-    the 235 built-in policy records took (issue 16)."""
+    the 235 built-in policy records took (issue 16). It overrides a private method of rich
+    (Table._measure_column, as in rich 13 to 15): should a later rich rename it, rich's own
+    measure is used (slower, the same output); should it rename what it reads, the same."""
     from rich.cells import cell_len
     from rich.measure import Measurement
     from rich.table import Table
@@ -85,8 +87,11 @@ def plain_table(columns: list[str]) -> Table:
     class PlainTable(Table):
         def _measure_column(self, console: Any, options: Any, column: Any) -> Measurement:
             max_width = options.max_width
-            pad = self._get_padding_width(column._index)
-            cells = column._cells
+            try:  # rich's own (private) names: another rich version measures its own way
+                pad = self._get_padding_width(column._index)
+                cells = column._cells
+            except AttributeError:
+                return super()._measure_column(console, options, column)
             plain = all(type(c) is Text and not c.spans and not c.style for c in cells)
             if (
                 max_width - pad < 1
