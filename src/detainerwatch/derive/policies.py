@@ -306,16 +306,24 @@ def add_policy_files(db: str | Path | None, files: list[Path]) -> int:
     return total
 
 
-def built_in_current(con: DuckDBPyConnection) -> bool:
-    """Whether the store's built-in policy records are this version's hand files (a store
-    loaded by an earlier version keeps its old coding until the next ingest or policies add)."""
-    if not _has_table(con):
-        return False
-    files = sorted(
+def built_in_records() -> list[str]:
+    """The records of this version's built-in policy files as built_in_current compares them
+    (each record's coded fields, sorted): they depend on the files and this module only, so a
+    caller may keep them (publish/audit.py keeps them by the files' bytes)."""
+    return sorted(
         repr(tuple(p.row()[4:]))
         for path in built_in_files()
         for p in read_policy_file(path, "built-in")
     )
+
+
+def built_in_current(con: DuckDBPyConnection, records: list[str] | None = None) -> bool:
+    """Whether the store's built-in policy records are this version's hand files (a store
+    loaded by an earlier version keeps its old coding until the next ingest or policies add);
+    records: built_in_records(), when the caller kept them."""
+    if not _has_table(con):
+        return False
+    files = built_in_records() if records is None else records
     stored = sorted(
         repr(tuple(r))
         for r in con.execute(

@@ -660,7 +660,7 @@ def _map_geometry(state_fips: str | None, covered: list[str] | None) -> dict[str
 # Maps projected at install (`make install`, as the templates are compiled): the nation, each
 # state's counties, and the nation as a store of one state sees it. Read before the cache folder,
 # so a first report needs no projecting even with an empty cache. Never in git (.gitignore).
-SHIPPED_MAPS = Path(__file__).resolve().parent / "maps_compiled"
+SHIPPED_MAPS = Path(__file__).resolve().parent / "precompiled" / "maps"
 
 
 def _geometry_key(state_fips: str | None, covered: list[str] | None) -> str:
@@ -713,23 +713,12 @@ def precompile_maps(folder: Path = SHIPPED_MAPS) -> int:
     were projected."""
     from . import filecache
 
-    folder.mkdir(parents=True, exist_ok=True)
-    wanted: dict[str, tuple[str | None, list[str] | None]] = {}
-    for state_fips, covered in shipped_maps():
-        wanted[filecache.text_name(_geometry_key(state_fips, covered))] = (state_fips, covered)
-    for old in folder.iterdir():
-        if old.name not in wanted:
-            old.unlink()
-    made = 0
-    for name, (state_fips, covered) in wanted.items():
-        path = folder / name
-        if path.exists():
-            continue
-        filecache.write_text(
-            path, json.dumps(_map_geometry(state_fips, covered), separators=(",", ":"))
-        )
-        made += 1
-    return made
+    def maker(state_fips: str | None, covered: list[str] | None) -> Callable[[], str]:
+        return lambda: json.dumps(_map_geometry(state_fips, covered), separators=(",", ":"))
+
+    return filecache.precompile(
+        folder, {_geometry_key(s, c): maker(s, c) for s, c in shipped_maps()}
+    )
 
 
 def _map_svg(spec: Spec) -> str:

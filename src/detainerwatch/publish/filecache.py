@@ -10,9 +10,10 @@ shapes by its states, the drawing code and the shapes file (`text`, `code_stamp`
 changed template or chart, another rasteriser: another key. Nothing person-level is kept, only
 compiled templates, pictures of published charts and map outlines.
 
-Two kinds are made ahead by `make install` into the package (never in git): the compiled
-templates and the usual maps' projected shapes (publish/charts.py, SHIPPED_MAPS), read before
-the cache folder and under the same keys.
+Some are made ahead by `make install` into the package (never in git): the compiled templates,
+the usual maps' projected shapes (publish/charts.py, SHIPPED_MAPS) and the bundled policy
+records as read (publish/audit.py, SHIPPED_POLICIES), read before the cache folder and under
+the same keys.
 
 The folder is DETAINERWATCH_CACHE_DIR, else $XDG_CACHE_HOME/detainerwatch, else
 ~/.cache/detainerwatch; DETAINERWATCH_CACHE_DIR=off (or a folder that cannot be written) turns
@@ -178,6 +179,23 @@ def write_text(path: Path, made: str) -> None:
     os.replace(tmp, path)
 
 
+def precompile(folder: Path, makers: dict[str, Callable[[], str]]) -> int:
+    """Fill a shipped folder (run by `make install`): for each key, the text its maker returns,
+    under text_name(key); a file already there for its key is kept, any other file removed.
+    Returns how many were made."""
+    folder.mkdir(parents=True, exist_ok=True)
+    wanted = {text_name(key): make for key, make in makers.items()}
+    for old in folder.iterdir():
+        if old.name not in wanted:
+            old.unlink()
+    made = 0
+    for name, make in wanted.items():
+        if not (folder / name).exists():
+            write_text(folder / name, make())
+            made += 1
+    return made
+
+
 def text(kind: str, key: str, make: Callable[[], str], shipped: Path | None = None) -> str:
     """The text make() returns for `key`: from the shipped folder (made at install) or the cache
     folder's `kind` part when made before, else made and kept."""
@@ -208,3 +226,6 @@ if __name__ == "__main__":
 
     print(f"{precompile_templates()} templates compiled into {SHIPPED_TEMPLATES}")
     print(f"{charts.precompile_maps()} maps projected into {charts.SHIPPED_MAPS}")
+    from . import audit
+
+    print(f"{audit.precompile_policies()} policy record sets read into {audit.SHIPPED_POLICIES}")
