@@ -353,6 +353,7 @@ def test_answers_kept_per_connection_are_the_stores(two, tmp_path):
     con.execute("INSERT INTO sources SELECT * FROM dw_probe")  # a writable store changes
     assert releases.sources_count(con) == con.execute(asked).fetchall()[0] != first
     assert releases.override(con) is None  # asked of the catalog: no table
+    assert con in releases._ALONE  # kept: only use_release makes the table, and says so
     releases.use_release(con, "ice-2025")
     assert con in releases._ALONE and releases.override(con) == "ice-2025"
     assert con.execute("SELECT release FROM dw_release_override").fetchall() == [("ice-2025",)]

@@ -345,7 +345,7 @@ def compute(
 # What the answers below cannot change while a connection is open, kept per connection object
 # (a collected connection's entries go with it): the sources of a store opened read-only (no
 # ingest can write it while it is open, in this process or another), and the release a
-# connection counts alone as use_release set it (only use_release writes dw_release_override).
+# connection counts alone (only use_release writes dw_release_override, and it keeps its answer).
 # A report asked both 6-8 times, each a catalog or table scan of 2-3 ms at 4M rows (issue 16).
 _SOURCES: weakref.WeakKeyDictionary[DuckDBPyConnection, tuple[int, Any]] = (
     weakref.WeakKeyDictionary()
@@ -496,9 +496,12 @@ def override(con: DuckDBPyConnection) -> str | None:
     if not con.execute(
         "SELECT 1 FROM duckdb_tables() WHERE temporary AND table_name = 'dw_release_override'"
     ).fetchall():
-        return None  # (a failed query would abort the caller's transaction)
-    row = con.execute("SELECT release FROM dw_release_override").fetchall()
-    return row[0][0] if row else None
+        alone = None  # (a failed query would abort the caller's transaction)
+    else:
+        row = con.execute("SELECT release FROM dw_release_override").fetchall()
+        alone = row[0][0] if row else None
+    _ALONE[con] = alone  # use_release, which alone writes the table, keeps its own answer
+    return alone
 
 
 # --- what a count used ------------------------------------------------------------------------
