@@ -59,12 +59,14 @@ def precedence_hash() -> str:
 
 def load_rules() -> dict[str, Any]:
     """The reviewed precedence rule, checked: a bad entry names the file and the key."""
-    import yaml
-
     path = hand_path(PRECEDENCE_FILE)
     try:  # parsed once per process while the file is unchanged (handfiles); read, never changed
         rules = read_yaml(PRECEDENCE_FILE) or {}
-    except yaml.YAMLError as exc:
+    except Exception as exc:
+        import yaml  # only here: a file read from its JSON form (handfiles) needs no parser
+
+        if not isinstance(exc, yaml.YAMLError):
+            raise
         raise UsageError(f"{path}: expected YAML ({str(exc).splitlines()[0]})") from None
     if rules.get("rule", "newest_whole") not in RULES:
         raise UsageError(

@@ -229,3 +229,6 @@ if __name__ == "__main__":
     from . import audit
 
     print(f"{audit.precompile_policies()} policy record sets read into {audit.SHIPPED_POLICIES}")
+    from .. import handfiles
+
+    print(f"{handfiles.precompile_yaml()} hand YAML files as JSON into {handfiles.COMPILED_DIR}")
