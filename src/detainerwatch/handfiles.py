@@ -120,7 +120,8 @@ def _yaml_value(raw: bytes) -> Any:
 
 def precompile_yaml() -> int:
     """Write each hand YAML file as JSON into COMPILED_DIR (run by `make install`), when JSON
-    keeps its value exactly (same repr after the round trip); other files there are removed.
+    keeps its value exactly (same repr after the round trip); other files there are removed. A
+    file that does not parse is left out (the command reading it says so in one line).
     Returns how many were written."""
     import json
 
@@ -128,8 +129,11 @@ def precompile_yaml() -> int:
     wanted: dict[str, str] = {}
     for path in sorted(Path(HAND_DIR).rglob("*.yaml")):
         raw = path.read_bytes()
-        value = _yaml_value(raw)
-        text = json.dumps(value, ensure_ascii=False)
+        try:
+            value = _yaml_value(raw)
+            text = json.dumps(value, ensure_ascii=False)
+        except Exception:  # noqa: S112 (a file that does not parse is reported when read)
+            continue
         if repr(json.loads(text)) == repr(value):
             wanted[_compiled_path(path.name, raw).name] = text
     for old in COMPILED_DIR.iterdir():
