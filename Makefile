@@ -19,7 +19,11 @@ $(STAMP): $(BIN)/python pyproject.toml constraints.txt src/detainerwatch/sources
 # PYTHONDONTWRITEBYTECODE, so nothing else writes them and each command would compile every module
 # it imports (about 0.15 s CPU for a report). Python still reads them (and ignores one whose source
 # changed); compileall rewrites only what changed. The Jinja templates likewise
-# (publish/filecache.py: templates_compiled/, checked against each template's source before use).
+# (publish/filecache.py: templates_compiled/, checked against each template's source before use),
+# and the usual maps' projected shapes (publish/charts.py: precompiled/maps/, named by a digest of
+# the drawing code and shapes file they were made by; about 5 s CPU when those changed) and the
+# bundled policy records as read (publish/audit.py: precompiled/policies/) and the hand YAML files
+# as JSON (handfiles.py: hand_compiled/, named by a digest of each file's bytes).
 install: $(STAMP)
 	$(BIN)/python -m compileall -q src
 	$(BIN)/python -m detainerwatch.publish.filecache >/dev/null

@@ -14,7 +14,8 @@ time (user + system) and peak memory are measured, and the wall time is compared
   run after an ingest (which keeps the store's facility dictionary beside the store), a run that
   builds the dictionary (the store changed since, or the file removed) and a repeat.
 
-Our modules and templates are precompiled first, as `make install` leaves them.
+Our modules and templates are precompiled first, as `make install` leaves them (with the usual
+maps projected, the bundled policy records and the hand YAML files kept as read: filecache).
 
 Compiled templates and chart PNGs are kept in a cache folder keyed by their input
 (publish/filecache.py); the bench gives the children an empty one, so the first report of a
@@ -61,7 +62,8 @@ def keep_dictionary(store: Path) -> None:
 
 
 def precompile() -> None:
-    """Our modules compiled into __pycache__ and the templates into templates_compiled/, as
+    """Our modules compiled into __pycache__, the templates into templates_compiled/ and the
+    maps, policy records and hand YAML files made ahead (publish/filecache.py), as
     `make install` leaves them (this environment sets PYTHONDONTWRITEBYTECODE: without it every
     command compiles what it imports)."""
     for args in (["compileall", "-q", str(ROOT / "src")], ["detainerwatch.publish.filecache"]):

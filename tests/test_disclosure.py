@@ -262,6 +262,8 @@ NO_DATA = {
     "publish/csvsafe.py:DictWriter": "the escaping CSV writer; each caller writes checked data",
     "publish/csvsafe.py:write_dicts": "called by output.write_csv, whose callers are checked",
     "publish/csvsafe.py:dicts_to_bytes": "called by views.download, which requires its data",
+    "publish/filecache.py:text": "keeps map outlines and policy records: no counts",
+    "publish/filecache.py:precompile": "writes map outlines and policy records at install",
 }
 
 

@@ -23,6 +23,13 @@ MAPS = [
 ]
 
 
+@pytest.fixture(autouse=True)
+def _no_shipped_maps(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The maps projected at install are left out here (the tests below are about the cache
+    folder); the last tests put them back."""
+    monkeypatch.setattr(charts, "SHIPPED_MAPS", tmp_path / "none-shipped")
+
+
 def _svg(state_fips: str | None, covered: list[str] | None) -> str:
     return charts.svg(charts.map_spec(list(ROWS), state_fips, "Declined, by county", covered))
 
@@ -103,3 +110,47 @@ def test_templates_compiled_at_install_are_used_and_a_stale_one_is_not(
     output.environment.cache_clear()
     assert output.render_methodology_html() == expected
     output.environment.cache_clear()
+
+
+def test_maps_projected_at_install_are_read_and_made_alike(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`make install` projects the usual maps (charts.precompile_maps): a report reads them with
+    the cache off and reads nothing of the shapes file; a map outside them is made as before; a
+    shipped file for other code or shapes is removed at the next install."""
+    from detainerwatch.publish import maps
+
+    monkeypatch.setenv("DETAINERWATCH_CACHE_DIR", "off")
+    every = sorted({s.fips for s in maps.state_shapes()})
+    made = {str(m): _svg(*m) for m in [*MAPS, (None, every)]}
+    shipped = tmp_path / "shipped"
+    wanted: list[tuple[str | None, list[str] | None]] = [(None, None), ("42", None), (None, ["42"])]
+    monkeypatch.setattr(charts, "shipped_maps", lambda: wanted)
+    shipped.mkdir()
+    (shipped / "stale.txt").write_text("{}", encoding="utf-8")
+    assert charts.precompile_maps(shipped) == 3
+    assert not (shipped / "stale.txt").exists() and len(list(shipped.iterdir())) == 3
+    assert charts.precompile_maps(shipped) == 0  # current: kept
+    monkeypatch.setattr(charts, "SHIPPED_MAPS", shipped)
+
+    def no_reading() -> None:
+        raise AssertionError("the shapes file was read")
+
+    monkeypatch.setattr(maps, "_index", no_reading)
+    monkeypatch.setattr(maps, "_kind", no_reading)
+    for m in wanted:
+        assert _svg(*m) == made[str(m)]
+    # a national map of a store covering every state is the nation's map, read as shipped
+    assert _svg(None, every) == made[str((None, every))] == made[str((None, None))]
+    monkeypatch.undo()
+    monkeypatch.setenv("DETAINERWATCH_CACHE_DIR", "off")
+    monkeypatch.setattr(charts, "SHIPPED_MAPS", shipped)
+    assert _svg(None, ["02", "42"]) == made[str((None, ["02", "42"]))]  # not shipped: made
+
+
+def test_the_usual_maps_are_projected_by_install() -> None:
+    """What `make install` projects: the nation, each state, the nation seen from each state."""
+    found = charts.shipped_maps()
+    states = {s for s, _ in found if s}
+    assert (None, None) in found and ("42", None) in found and (None, ["42"]) in found
+    assert len(found) == 1 + 2 * len(states) and len(states) >= 51

@@ -193,3 +193,66 @@ def test_one_row_per_instrument_and_all_county_jails_apply_to_counties_not_the_s
     assert [r["jurisdiction_name"] for r in weld if r["jurisdiction_type"] == "counties"] == [
         "County jails of Colorado"
     ]
+
+
+def _in_force_by_scan(rows, state_fips, county_fips, place_fips, city_name, start, end):
+    """in_force as first written: every record tested (the index must answer the same)."""
+    city = city_name.lower() if city_name else None
+    out = []
+    for p in rows:
+        kind = p["jurisdiction_type"]
+        applies = (
+            (kind == "state" and p["state_fips"] == state_fips)
+            or (kind == "county" and county_fips is not None and p["county_fips"] == county_fips)
+            or (kind == "counties" and county_fips is not None and p["state_fips"] == state_fips)
+            or (kind == "city" and place_fips is not None and p["place_fips"] == place_fips)
+            or (
+                kind == "city"
+                and city is not None
+                and p["state_fips"] == state_fips
+                and (p["jurisdiction_name"] or "").lower() == city
+            )
+        )
+        if not applies:
+            continue
+        if end is not None and p["in_force_from"] is not None and p["in_force_from"] > end:
+            continue
+        if start is not None and p["in_force_to"] is not None and p["in_force_to"] < start:
+            continue
+        out.append(p)
+    return out
+
+
+def test_the_index_answers_as_testing_every_record():
+    from detainerwatch.derive.policies import PolicyIndex
+
+    con = duckdb.connect()
+    refresh_policies(con)
+    index = PolicyIndex(con)
+    rows = index.rows
+    asked = {(None, None, None, None)}
+    for p in rows:
+        name = p["jurisdiction_name"]
+        asked.add((p["state_fips"], p["county_fips"], p["place_fips"], name))
+        asked.add((p["state_fips"], p["county_fips"], None, None))
+        asked.add((p["state_fips"], None, None, name and name.upper()))
+        asked.add((p["state_fips"], None, p["place_fips"], None))
+        asked.add((p["state_fips"], None, None, ""))
+    windows = [(None, None), (dt.date(2014, 1, 1), dt.date(2014, 12, 31))]
+    windows += [(dt.date(2018, 6, 1), None), (None, dt.date(2011, 1, 1))]
+    checked = 0
+    for state_fips, county_fips, place_fips, city_name in sorted(asked, key=repr):
+        for start, end in windows:
+            args = (state_fips, county_fips, place_fips, city_name, start, end)
+            got = index.in_force(
+                state_fips=state_fips,
+                county_fips=county_fips,
+                place_fips=place_fips,
+                city_name=city_name,
+                start=start,
+                end=end,
+            )
+            expected = _in_force_by_scan(rows, *args)
+            assert [id(p) for p in got] == [id(p) for p in expected], args
+            checked += bool(expected)
+    assert checked > 500

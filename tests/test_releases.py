@@ -334,3 +334,37 @@ def test_two_whole_files_of_one_release_holding_the_same_weeks_are_pointed_out()
     again = fiscal_years + [c(3, "redelivery.xlsx", dt.date(2023, 8, 1), dt.date(2025, 1, 31))]
     warnings = _overlapping_files(again)
     assert len(warnings) == 2 and "--release" in warnings[0]
+
+
+def test_answers_kept_per_connection_are_the_stores(two, tmp_path):
+    """releases.sources_count is kept only for a connection opened read-only (nothing can add
+    a source while it is open); releases.override is kept as use_release set it. Both answer
+    as asking the store does."""
+    from detainerwatch.derive import releases
+
+    copy = tmp_path / "copy.duckdb"
+    shutil.copy(two["db"], copy)
+    asked = "SELECT count(*), max(source_id) FROM sources"
+    con = duckdb.connect(str(copy))
+    first = releases.sources_count(con)
+    assert first == con.execute(asked).fetchall()[0] and con not in releases._SOURCES
+    con.execute("CREATE TEMP TABLE dw_probe AS SELECT * FROM sources LIMIT 1")
+    con.execute("UPDATE dw_probe SET source_id = source_id + 1000, sha256 = 'probe'")
+    con.execute("INSERT INTO sources SELECT * FROM dw_probe")  # a writable store changes
+    assert releases.sources_count(con) == con.execute(asked).fetchall()[0] != first
+    assert releases.override(con) is None  # asked of the catalog: no table
+    assert con in releases._ALONE  # kept: only use_release makes the table, and says so
+    releases.use_release(con, "ice-2025")
+    assert con in releases._ALONE and releases.override(con) == "ice-2025"
+    assert con.execute("SELECT release FROM dw_release_override").fetchall() == [("ice-2025",)]
+    with pytest.raises(Exception, match="no such release"):
+        releases.use_release(con, "no-such")
+    assert releases.override(con) is None  # the table was made again, empty
+    assert con.execute("SELECT count(*) FROM dw_release_override").fetchall() == [(0,)]
+    con.close()
+    ro = duckdb.connect(str(copy), read_only=True)
+    assert releases.sources_count(ro) == ro.execute(asked).fetchall()[0]
+    assert ro in releases._SOURCES
+    cur = ro.cursor()  # a connection of its own: asks for itself
+    assert cur not in releases._SOURCES and releases.override(cur) is None
+    ro.close()

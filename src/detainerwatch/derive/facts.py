@@ -123,7 +123,7 @@ _CHECKED_COLUMNS = ("detainer_type", "lift_reason")
 def sources_state(con: DuckDBPyConnection) -> str:
     """What the sources in the store are, for stamps: their count and newest id (an ingest only
     adds a source)."""
-    n, last = con.execute("SELECT count(*), max(source_id) FROM sources").fetchall()[0]
+    n, last = releases.sources_count(con)
     return f"{n}:{last}"
 
 

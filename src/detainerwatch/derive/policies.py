@@ -306,16 +306,24 @@ def add_policy_files(db: str | Path | None, files: list[Path]) -> int:
     return total
 
 
-def built_in_current(con: DuckDBPyConnection) -> bool:
-    """Whether the store's built-in policy records are this version's hand files (a store
-    loaded by an earlier version keeps its old coding until the next ingest or policies add)."""
-    if not _has_table(con):
-        return False
-    files = sorted(
+def built_in_records() -> list[str]:
+    """The records of this version's built-in policy files as built_in_current compares them
+    (each record's coded fields, sorted): they depend on the files and this module only, so a
+    caller may keep them (publish/audit.py keeps them by the files' bytes)."""
+    return sorted(
         repr(tuple(p.row()[4:]))
         for path in built_in_files()
         for p in read_policy_file(path, "built-in")
     )
+
+
+def built_in_current(con: DuckDBPyConnection, records: list[str] | None = None) -> bool:
+    """Whether the store's built-in policy records are this version's hand files (a store
+    loaded by an earlier version keeps its old coding until the next ingest or policies add);
+    records: built_in_records(), when the caller kept them."""
+    if not _has_table(con):
+        return False
+    files = built_in_records() if records is None else records
     stored = sorted(
         repr(tuple(r))
         for r in con.execute(
@@ -368,7 +376,9 @@ def _apply_preemption(rows: list[dict[str, Any]]) -> None:
 
 
 class PolicyIndex:
-    """All policy records, read once; answers in_force for many jurisdictions in memory."""
+    """All policy records, read once; answers in_force for many jurisdictions in memory (a
+    national report asks for ~800 jurisdictions: each looks up the records keyed by its state,
+    county, place and city name instead of testing every record)."""
 
     def __init__(self, con: DuckDBPyConnection) -> None:
         self.rows: list[dict[str, Any]] = []
@@ -379,6 +389,22 @@ class PolicyIndex:
             names = [d[0] for d in result.description]
             self.rows = [dict(zip(names, r, strict=True)) for r in result.fetchall()]
             _apply_preemption(self.rows)
+        # each record's position under every key a jurisdiction may ask it by (in_force's rules)
+        self._by_key: dict[tuple[Any, ...], list[int]] = {}
+        for i, p in enumerate(self.rows):
+            kind = p["jurisdiction_type"]
+            keys: list[tuple[Any, ...]] = []
+            if kind == "state":
+                keys.append(("state", p["state_fips"]))
+            elif kind == "county":
+                keys.append(("county", p["county_fips"]))
+            elif kind == "counties":
+                keys.append(("counties", p["state_fips"]))
+            elif kind == "city":
+                keys.append(("place", p["place_fips"]))
+                keys.append(("city", p["state_fips"], (p["jurisdiction_name"] or "").lower()))
+            for key in keys:
+                self._by_key.setdefault(key, []).append(i)
 
     def in_force(
         self,
@@ -390,28 +416,21 @@ class PolicyIndex:
         start: dt.date | None = None,
         end: dt.date | None = None,
     ) -> list[dict[str, Any]]:
+        """The records that apply (the state's own; for a county its own and those of all
+        county jails of its state; for a city its own, by place code or by name within its
+        state) and were in force at any time in [start, end], in the index's order."""
         city = city_name.lower() if city_name else None
+        keys: list[tuple[Any, ...]] = [("state", state_fips)]
+        if county_fips is not None:
+            keys += [("county", county_fips), ("counties", state_fips)]
+        if place_fips is not None:
+            keys.append(("place", place_fips))
+        if city is not None:
+            keys.append(("city", state_fips, city))
+        found = sorted({i for key in keys for i in self._by_key.get(key, ())})
         out = []
-        for p in self.rows:
-            kind = p["jurisdiction_type"]
-            applies = (
-                (kind == "state" and p["state_fips"] == state_fips)
-                or (
-                    kind == "county" and county_fips is not None and p["county_fips"] == county_fips
-                )
-                or (
-                    kind == "counties" and county_fips is not None and p["state_fips"] == state_fips
-                )
-                or (kind == "city" and place_fips is not None and p["place_fips"] == place_fips)
-                or (
-                    kind == "city"
-                    and city is not None
-                    and p["state_fips"] == state_fips
-                    and (p["jurisdiction_name"] or "").lower() == city
-                )
-            )
-            if not applies:
-                continue
+        for i in found:
+            p = self.rows[i]
             if end is not None and p["in_force_from"] is not None and p["in_force_from"] > end:
                 continue
             if start is not None and p["in_force_to"] is not None and p["in_force_to"] < start:

@@ -32,6 +32,7 @@ from pathlib import Path
 import yaml
 
 from ..derive import facts
+from ..derive import policies as policy_records
 from ..derive.policies import PolicyIndex, built_in_current, instrument_fields
 from ..errors import InputError
 from ..handfiles import hand_path
@@ -42,6 +43,63 @@ from .report import Period
 from duckdb import DuckDBPyConnection
 
 LIST_COLUMNS = ("jurisdiction_type", "name", "state")  # and optionally list_date
+
+# The bundled policy records as read and checked (derive.policies.built_in_records), made at
+# install (`make install`) and read before the cache folder (publish/filecache.py): an audit
+# compares the store's copy with them without reading and validating the files again.
+SHIPPED_POLICIES = Path(__file__).resolve().parent / "precompiled" / "policies"
+
+
+def _policy_records_key() -> str:
+    """What the bundled records as read are made from: the files' bytes, the reading code and
+    the states list it looks states up in."""
+    import hashlib
+    import json
+    from importlib.util import find_spec
+
+    from . import filecache
+
+    files = [
+        [p.name, hashlib.sha256(p.read_bytes()).hexdigest()]
+        for p in policy_records.built_in_files()
+    ]
+    us = find_spec("us")
+    code = [policy_records.__file__, (us.origin if us is not None else None) or "us"]
+    return json.dumps([files, filecache.code_stamp(*code)])
+
+
+def built_in_records() -> list[str]:
+    """derive.policies.built_in_records(), made once per version of the files and code."""
+    import json
+
+    from . import filecache
+
+    kept = filecache.text(
+        "policies",
+        _policy_records_key(),
+        lambda: json.dumps(policy_records.built_in_records()),
+        shipped=SHIPPED_POLICIES,
+    )
+    try:
+        records = json.loads(kept)
+        if isinstance(records, list) and all(isinstance(r, str) for r in records):
+            return records
+    except ValueError:
+        pass
+    return policy_records.built_in_records()  # a damaged cache file: read again
+
+
+def precompile_policies(folder: Path = SHIPPED_POLICIES) -> int:
+    """The bundled records as read, into folder (run by `make install`)."""
+    import json
+
+    from . import filecache
+
+    return filecache.precompile(
+        folder, {_policy_records_key(): lambda: json.dumps(policy_records.built_in_records())}
+    )
+
+
 ENTRY_TYPES = ("state", "county", "city")
 
 
@@ -808,7 +866,7 @@ def build_audit(
         counts[r["verdict"]] = counts.get(r["verdict"], 0) + 1
     policy_warning = (
         None
-        if built_in_current(con)
+        if built_in_current(con, built_in_records())
         else (
             "The policy records in this store differ from the ones this version ships (they were "
             "loaded by an earlier version, or are missing): verdicts use the store's copy. Ingest "

@@ -13,9 +13,11 @@ map stays small (tens of KB).
 from __future__ import annotations
 
 import datetime as dt
+import json
 import math
 from collections.abc import Callable, Iterable, Sequence
 from html import escape
+from pathlib import Path
 from typing import Any
 
 from . import maps
@@ -554,11 +556,17 @@ def _color_legend(
 MAP_SIZE = (760, 430, 150)  # width, height, legend width
 
 
+def _partial_cover(state_fips: str | None, covered: list[str] | None) -> bool:
+    """Whether the map is a national map of a store covering part of the nation (the only map
+    whose shapes depend on the covered states)."""
+    return state_fips is None and covered is not None and len(covered) < 50
+
+
 def _map_layout(state_fips: str | None, covered: list[str] | None) -> tuple[bool, bool, int]:
     """(partial cover, drawn by state, top of the map box): from the map's states alone."""
     # A national map covering only some states shows those states' counties, unless they are
     # too many for a small page: then it is drawn by state, as a map of the whole nation is.
-    partial_cover = state_fips is None and covered is not None and len(covered) < 50
+    partial_cover = _partial_cover(state_fips, covered)
     counties = maps.count_counties(covered or []) if partial_cover else 0
     by_state = state_fips is None and (not partial_cover or counties > MAX_COUNTIES)
     return partial_cover, by_state, 44 if partial_cover else 30  # room for a subtitle
@@ -649,24 +657,38 @@ def _map_geometry(state_fips: str | None, covered: list[str] | None) -> dict[str
     }
 
 
-def _kept_geometry(state_fips: str | None, covered: list[str] | None) -> dict[str, Any]:
-    """_map_geometry, kept in the cache folder (publish/filecache.py) by its whole input: the
-    map's states, this module's and maps.py's code and the shapes file. The same map (every
-    report of one store, every profile of one state) is projected once."""
-    import json
+# Maps projected at install (`make install`, as the templates are compiled): the nation, each
+# state's counties, and the nation as a store of one state sees it. Read before the cache folder,
+# so a first report needs no projecting even with an empty cache. Never in git (.gitignore).
+SHIPPED_MAPS = Path(__file__).resolve().parent / "precompiled" / "maps"
 
+
+def _geometry_key(state_fips: str | None, covered: list[str] | None) -> str:
+    """What a map's geometry is made from: its states (the covered ones only where they change
+    the shapes: a national map of part of the nation), the drawing code and the shapes file."""
     from . import filecache
 
-    key = json.dumps(
+    return json.dumps(
         [
             state_fips,
-            covered,
+            covered if _partial_cover(state_fips, covered) else None,
             MAP_SIZE,
             filecache.code_stamp(__file__, maps.__file__, maps.SHAPES_FILE),
         ]
     )
+
+
+def _kept_geometry(state_fips: str | None, covered: list[str] | None) -> dict[str, Any]:
+    """_map_geometry, projected at install (SHIPPED_MAPS) or kept in the cache folder
+    (publish/filecache.py) by its whole input (_geometry_key). The same map (every report of
+    one store, every profile of one state) is projected once."""
+    from . import filecache
+
     kept = filecache.text(
-        "maps", key, lambda: json.dumps(_map_geometry(state_fips, covered), separators=(",", ":"))
+        "maps",
+        _geometry_key(state_fips, covered),
+        lambda: json.dumps(_map_geometry(state_fips, covered), separators=(",", ":")),
+        shipped=SHIPPED_MAPS,
     )
     try:
         geometry: dict[str, Any] = json.loads(kept)
@@ -675,6 +697,28 @@ def _kept_geometry(state_fips: str | None, covered: list[str] | None) -> dict[st
     except ValueError:  # a damaged cache file: made again
         geometry = _map_geometry(state_fips, covered)
     return geometry
+
+
+def shipped_maps() -> list[tuple[str | None, list[str] | None]]:
+    """The maps projected at install: the nation (every national map of a store covering 50 or
+    more states is this one), each state's counties (a state's report) and the nation as a store
+    covering one state draws it (the demo's)."""
+    states = [s.fips for s in maps.state_shapes()]
+    return [(None, None), *[(f, None) for f in states], *[(None, [f]) for f in states]]
+
+
+def precompile_maps(folder: Path = SHIPPED_MAPS) -> int:
+    """Project every map of shipped_maps() into folder (run by `make install`); a map already
+    there for the current code and shapes is kept, any other file removed. Returns how many
+    were projected."""
+    from . import filecache
+
+    def maker(state_fips: str | None, covered: list[str] | None) -> Callable[[], str]:
+        return lambda: json.dumps(_map_geometry(state_fips, covered), separators=(",", ":"))
+
+    return filecache.precompile(
+        folder, {_geometry_key(s, c): maker(s, c) for s, c in shipped_maps()}
+    )
 
 
 def _map_svg(spec: Spec) -> str:

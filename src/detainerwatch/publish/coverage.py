@@ -92,5 +92,5 @@ def period_covered(cov: dict[str, Any], start: dt.date, end: dt.date) -> bool:
 
 def recorded(con: DuckDBPyConnection, start: dt.date, end: dt.date) -> dict[str, Any]:
     """For each person-attribute field: whether any detainer prepared in the period records it."""
-    counts = queries.values_recorded(con, list(RECORDED_FIELDS), start, end)
-    return {c: counts[c] > 0 for c in RECORDED_FIELDS}
+    held = queries.values_recorded(con, list(RECORDED_FIELDS), start, end)
+    return {c: held[c] for c in RECORDED_FIELDS}

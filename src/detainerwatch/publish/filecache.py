@@ -10,6 +10,11 @@ shapes by its states, the drawing code and the shapes file (`text`, `code_stamp`
 changed template or chart, another rasteriser: another key. Nothing person-level is kept, only
 compiled templates, pictures of published charts and map outlines.
 
+Some are made ahead by `make install` into the package (never in git): the compiled templates,
+the usual maps' projected shapes (publish/charts.py, SHIPPED_MAPS) and the bundled policy
+records as read (publish/audit.py, SHIPPED_POLICIES), read before the cache folder and under
+the same keys.
+
 The folder is DETAINERWATCH_CACHE_DIR, else $XDG_CACHE_HOME/detainerwatch, else
 ~/.cache/detainerwatch; DETAINERWATCH_CACHE_DIR=off (or a folder that cannot be written) turns
 the cache off, and everything works as before, only slower.
@@ -105,10 +110,6 @@ def precompile_templates() -> int:
     return len(names)
 
 
-if __name__ == "__main__":
-    print(f"{precompile_templates()} templates compiled into {SHIPPED_TEMPLATES}")
-
-
 @lru_cache(maxsize=1)
 def _rasteriser_stamp() -> str:
     """The installed rasteriser (vl_convert's files: names, sizes, modification times), found
@@ -164,25 +165,70 @@ def code_stamp(*paths: str | Path) -> str:
     return "|".join(parts)
 
 
-def text(kind: str, key: str, make: Callable[[], str]) -> str:
-    """The text make() returns for `key`: from the cache folder's `kind` part when made before,
-    else made and kept."""
+def text_name(key: str) -> str:
+    """The file name a text kept for `key` has (in the cache folder and in shipped folders)."""
+    return f"{hashlib.sha256(key.encode('utf-8')).hexdigest()}.txt"
+
+
+def write_text(path: Path, made: str) -> None:
+    """Write made to path whole or not at all (a reader never sees half a file)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(made)
+    os.replace(tmp, path)
+
+
+def precompile(folder: Path, makers: dict[str, Callable[[], str]]) -> int:
+    """Fill a shipped folder (run by `make install`): for each key, the text its maker returns,
+    under text_name(key); a file already there for its key is kept, any other file removed.
+    Returns how many were made."""
+    folder.mkdir(parents=True, exist_ok=True)
+    wanted = {text_name(key): make for key, make in makers.items()}
+    for old in folder.iterdir():
+        if old.name not in wanted:
+            old.unlink()
+    made = 0
+    for name, make in wanted.items():
+        if not (folder / name).exists():
+            write_text(folder / name, make())
+            made += 1
+    return made
+
+
+def text(kind: str, key: str, make: Callable[[], str], shipped: Path | None = None) -> str:
+    """The text make() returns for `key`: from the shipped folder (made at install) or the cache
+    folder's `kind` part when made before, else made and kept."""
+    name = text_name(key)
+    if shipped is not None:
+        try:
+            return (shipped / name).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            pass
     folder = cache_dir()
     if folder is None:
         return make()
-    digest = hashlib.sha256(key.encode("utf-8")).hexdigest()
-    path = folder / kind / f"{digest}.txt"
+    path = folder / kind / name
     try:
         return path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):
         pass
     made = make()
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(made)
-        os.replace(tmp, path)  # whole or absent: a reader never sees half a file
+        write_text(path, made)
     except OSError:
         pass
     return made
+
+
+if __name__ == "__main__":
+    from . import charts
+
+    print(f"{precompile_templates()} templates compiled into {SHIPPED_TEMPLATES}")
+    print(f"{charts.precompile_maps()} maps projected into {charts.SHIPPED_MAPS}")
+    from . import audit
+
+    print(f"{audit.precompile_policies()} policy record sets read into {audit.SHIPPED_POLICIES}")
+    from .. import handfiles
+
+    print(f"{handfiles.precompile_yaml()} hand YAML files as JSON into {handfiles.COMPILED_DIR}")

@@ -306,6 +306,8 @@ def _policy_section(
     con: DuckDBPyConnection, jurisdictions: list[dict[str, Any]], period: Period
 ) -> list[dict[str, Any]]:
     index = PolicyIndex(con)
+    # a state's records apply to each of its jurisdictions: each made once, copied for each row
+    published: dict[int, dict[str, Any]] = {}
     out = []
     for j in jurisdictions:
         if not j["can_decline"] or not j.get("state_fips"):
@@ -325,7 +327,10 @@ def _policy_section(
             {
                 "id": j["id"],
                 "name": j["name"],
-                "instruments": [instrument_fields(p) for p in instruments],
+                "instruments": [
+                    dict(published.get(id(p)) or published.setdefault(id(p), instrument_fields(p)))
+                    for p in instruments
+                ],
             }
         )
     return out
