@@ -229,3 +229,51 @@ def test_unreadable_version_is_refused(current_store, tmp_path):
     con.close()
     with pytest.raises(UsageError, match="'two' is not a number"):
         connect(db, read_only=True)
+
+
+def test_second_layout_gets_its_table_and_a_failed_one_leaves_none(tmp_path):
+    """A store with rows of one layout takes a file of another into a table of its own, the
+    view remade over both; a file of a new layout that fails leaves no table and the view as
+    it was (the whole ingest rolls back)."""
+    from conftest import ROOT
+
+    pa_csv = ROOT / "data/raw/eads-geocode-pa-detainers/pa_detainers.csv"
+    db = tmp_path / "two.duckdb"
+    assert run(db, "ingest", "--quiet", pa_csv).exit_code == 0
+    bad = write_detainer_workbook(
+        tmp_path / "bad.xlsx", [detainer_row(), detainer_row(**{"Detainer Prepare Date": "soon"})]
+    )
+    before = snapshot(db)
+    result = run(db, "ingest", "--quiet", bad)
+    assert result.exit_code == 2 and "soon" in result.stderr
+    assert snapshot(db) == before
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        assert detainer_tables(con) == [
+            DETAINERS_BASE,
+            "detainers_l_ice_detainers_fy2008_2015_extract",
+        ]
+    finally:
+        con.close()
+    good = write_detainer_workbook(tmp_path / "good.xlsx", [detainer_row()] * 3)
+    assert run(db, "ingest", "--quiet", good).exit_code == 0
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        tables = detainer_tables(con)
+        assert tables == [
+            DETAINERS_BASE,
+            "detainers_l_ice_detainers_2026",
+            "detainers_l_ice_detainers_fy2008_2015_extract",
+        ]
+        assert _columns(con, "detainers") == _columns(con, DETAINERS_BASE)
+        counts = [con.execute(f"SELECT count(*) FROM {t}").fetchall()[0][0] for t in tables]
+        assert counts == [0, 3, 32757]
+        by_layout = con.execute(
+            "SELECT layout, count(*) FROM detainers GROUP BY 1 ORDER BY 1"
+        ).fetchall()
+        assert by_layout == [
+            ("ice_detainers_2026", 3),
+            ("ice_detainers_fy2008_2015_extract", 32757),
+        ]
+    finally:
+        con.close()
