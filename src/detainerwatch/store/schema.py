@@ -303,6 +303,18 @@ def detainer_tables(con: DuckDBPyConnection) -> list[str]:
     return [DETAINERS_BASE, *(r[0] for r in rows)]
 
 
+def detainers_span_sql(con: DuckDBPyConnection) -> str:
+    """The SELECT of the first and last prepare day of the store's detainers, as
+    ``SELECT min(prepare_date)::DATE, max(prepare_date)::DATE FROM detainers`` gives them,
+    asked of each table apart: DuckDB answers a table's least and greatest value from its
+    statistics, but scans every row through the view (4M rows: 1.7 -> 20 ms, 25 MB more)."""
+    each = " UNION ALL ".join(
+        f"SELECT min(prepare_date) AS lo, max(prepare_date) AS hi FROM {t}"
+        for t in detainer_tables(con)
+    )
+    return f"SELECT min(lo)::DATE, max(hi)::DATE FROM ({each})"
+
+
 def detainers_view_ddl(tables: Sequence[str]) -> str:
     """The statement that (re)makes the detainers view over the tables (detainers_base first:
     the view has its columns, in its order; a layout's table lacks the fields it does not map,
