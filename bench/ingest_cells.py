@@ -1,6 +1,7 @@
-"""What the store's wide row table costs an ingest: the same rows inserted into `detainers` (every
-field of every layout, most of them null for any one file) and into a table holding only the
-columns the file fills.
+"""What the store's wide row table costs an ingest: the same rows inserted into a table of every
+field of every layout, most of them null for any one file (`detainers_base`, which was the one
+`detainers` table before schema version 3), and into the layout's own table, which holds only
+the columns its layout maps (where an ingest now stores them).
 
 Run: `python -m bench.ingest_cells [FILE] [--rows N]` (default: the cached 2M-row FY2008-2015
 text file of bench/text.py, made if absent). The file is read once with pyarrow (every column
@@ -26,6 +27,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
+
+from detainerwatch.sources.layouts.npr_fy2008_2015 import LAYOUT
+from detainerwatch.store.schema import DETAINERS_BASE, ensure_detainer_table
 
 from .text import text_file
 
@@ -70,26 +74,16 @@ def _insert(batches: list[pa.Table], narrow: bool) -> tuple[float, float, int]:
         con = connect(Path(tmp) / "cells.duckdb")
         con.execute("SET write_buffer_row_group_count = 1")
         con.execute("SET threads = 1")
-        target = "detainers"
-        if narrow:
-            kinds = dict(
-                con.execute(
-                    "SELECT column_name, data_type FROM information_schema.columns "
-                    "WHERE table_name = 'detainers'"
-                ).fetchall()
-            )
-            keep = [*PROVENANCE.split(", "), *TEXT_FIELDS, "likely_duplicate"]
-            con.execute("CREATE TABLE narrow (" + ", ".join(f"{c} {kinds[c]}" for c in keep) + ")")
-            target = "narrow"
+        target = DETAINERS_BASE
+        if narrow:  # the table an ingest of this layout makes
+            target = ensure_detainer_table(con, LAYOUT.name, LAYOUT.columns.values())
         width = con.execute(
             "SELECT count(*) FROM information_schema.columns WHERE table_name = ?", [target]
         ).fetchall()[0][0]
         values = ", ".join(f"c{i}" for i in range(len(TEXT_FIELDS)))
         sql = (
-            f"INSERT INTO {target} ({PROVENANCE}, {', '.join(TEXT_FIELDS)}"
-            f"{', likely_duplicate' if narrow else ''}) "
-            f"SELECT ?, ?, ?, ?, row_number, ?, ?, {values}{', false' if narrow else ''} "
-            "FROM dw_rows"
+            f"INSERT INTO {target} ({PROVENANCE}, {', '.join(TEXT_FIELDS)}) "
+            f"SELECT ?, ?, ?, ?, row_number, ?, ?, {values} FROM dw_rows"
         )
         wall, cpu = time.perf_counter(), time.process_time()
         con.execute("BEGIN TRANSACTION")
@@ -138,7 +132,8 @@ def main(argv: list[str] | None = None) -> None:
     print(f"insert of {rows:,} rows of {path.name} (one DuckDB thread, a fresh store file)")
     print(f"  {'target':<44} {'columns':>7} {'wall s':>8} {'CPU s':>8} {'CPU us/row':>10}")
     spent = {}
-    for narrow, label in ((False, "detainers (every layout's fields)"), (True, "the file's")):
+    labels = ((False, "detainers_base (every layout's fields)"), (True, "the layout's own"))
+    for narrow, label in labels:
         wall, cpu, width = _insert(batches, narrow)
         spent[narrow] = cpu
         print(f"  {label:<44} {width:>7} {wall:>8.2f} {cpu:>8.2f} {cpu / rows * 1e6:>10.2f}")

@@ -114,8 +114,13 @@ def national_store(rows: int = 4_000_000, *, rebuild: bool = False) -> Path:
         "CASE msc_code " + " ".join(f"WHEN '{c}' THEN '{t}'" for c, t, _ in CHARGE_CODES) + " END"
     )
     # Facilities are drawn with a skew (a few large jails, a long tail), as in real releases.
+    # The rows go to the layout's table, as an ingest of that layout's workbook puts them.
+    from detainerwatch.sources.layouts.ice_2026 import LAYOUT as ICE_2026
+    from detainerwatch.store.schema import ensure_detainer_table
+
+    table = ensure_detainer_table(con, ICE_2026.name, ICE_2026.columns.values())
     con.execute(f"""
-        INSERT INTO detainers (source_id, source_file, source_sha256, sheet, row_number, release,
+        INSERT INTO {table} (source_id, source_file, source_sha256, sheet, row_number, release,
             layout, prepare_date, facility_state, facility_name, facility_code, facility_city,
             lift_reason, detainer_type, criminality, threat_level, gender, msc_charge_code,
             msc_charge, aggravated_felony, person_id, likely_duplicate)

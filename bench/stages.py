@@ -7,7 +7,8 @@ markers, layout null texts and control characters (Arrow compute); the typing of
 date and number columns (SQL, once; the checks then read the typed columns in Arrow); the SQL
 that records values outside the value sets and implausible years; the insert into the row
 table; the unmapped-value check; duplicate
-flagging; the derived tables (attribution, policies, releases, facts); the commit. Wall time is
+flagging; the derived tables (attribution, policies, releases, facts, the report's summaries);
+the commit. Wall time is
 per stage; CPU time is the whole process's during the stage, so it includes threads working
 beside it (the workbook scanner, Arrow's readers, the gazetteer loading in the background).
 """
@@ -120,7 +121,7 @@ def _stage_of(sql: str) -> str:
 def run(paths: list[Path]) -> None:
     import detainerwatch.pipeline as pipeline
     import detainerwatch.store.ingest as store_ingest
-    from detainerwatch.derive import facts, policies, releases
+    from detainerwatch.derive import facts, policies, releases, summary
     from detainerwatch.store import connect
 
     import detainerwatch.link as link
@@ -137,6 +138,7 @@ def run(paths: list[Path]) -> None:
     _timed(policies, "refresh_policies", "derived: policies")
     _timed(releases, "refresh", "derived: releases")
     _timed(facts, "materialize", "derived: facts table")
+    _timed(summary, "materialize", "derived: report summaries")
     open_source = store_ingest.open_source
 
     def opened(*args: Any, **kwargs: Any) -> Any:

@@ -33,9 +33,14 @@ from ..sources.markers import null_markers, null_texts
 from ..sources.preamble import default_release_tag
 from ..sources.layout import Layout
 from ..sources.readers import Sheet, open_source
-from .schema import TARGET_TABLE
+from .schema import (
+    TARGET_TABLE,
+    create_temp_table,
+    create_temp_table_as,
+    detainer_tables,
+    ensure_detainer_table,
+)
 from duckdb import DuckDBPyConnection
-from .schema import create_temp_table
 
 ISO_FORMATS = ("%Y-%m-%d", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M:%S.%f", "%Y-%m-%dT%H:%M:%S")
 ISO_CASTABLE = (
@@ -356,7 +361,14 @@ def _load_sheet(
     """Type, check and store one sheet, batch by batch: memory is bounded by the batch size."""
     layout = sheet.layout
     width = len(sheet.headers)
-    plan = _SheetPlan(layout, sheet.headers)
+    # Detainer rows go to their layout's table (made, with the detainers view over it, when a
+    # layout is first ingested): the columns a layout does not map are never written.
+    table = (
+        ensure_detainer_table(con, layout.name, layout.columns.values())
+        if layout.kind == "detainers"
+        else TARGET_TABLE[layout.kind]
+    )
+    plan = _SheetPlan(layout, sheet.headers, table)
     label = f"{sheet.file.name}" + (f" [{sheet.name}]" if sheet.name else "")
     progress.start(label, sheet.total_rows)
     rep = SheetReport(sheet.name, layout.name, sheet.header_row, 0, 0, None, None)
@@ -436,7 +448,6 @@ def _load_sheet(
         del dw_batch, dw_rows, typed
         progress.advance(n)
 
-    table = TARGET_TABLE[layout.kind]
     rep.rows_out = con.execute(
         f"SELECT count(*) FROM {table} WHERE source_id = ? AND sheet IS NOT DISTINCT FROM ?",
         [source_id, sheet.name],
@@ -473,7 +484,7 @@ def _load_sheet(
 class _SheetPlan:
     """The SQL that types, checks and stores one sheet's batches, built once per sheet."""
 
-    def __init__(self, layout: Layout, headers: list[str]) -> None:
+    def __init__(self, layout: Layout, headers: list[str], table: str | None = None) -> None:
         self.layout = layout
         self.headers = headers
         self.fields = {f.name: f for f in FIELDS_BY_KIND[layout.kind]}
@@ -550,7 +561,7 @@ class _SheetPlan:
             target.append("extras")
             select.append(f"map([{keys}], [{vals}])")
         self.insert_sql = (
-            f"INSERT INTO {TARGET_TABLE[layout.kind]} ({', '.join(target)}) "
+            f"INSERT INTO {table or TARGET_TABLE[layout.kind]} ({', '.join(target)}) "
             f"SELECT {', '.join(select)} FROM dw_rows"
         )
 
@@ -888,22 +899,35 @@ def flag_likely_duplicates(con: DuckDBPyConnection, release: str) -> int:
     is flagged. Nothing is dropped; identifiers never link rows across releases.
 
     Only rows whose flag changes are updated (the new rows' duplicates, as a rule): an update
-    of every row of the release made the commit rewrite the table's flags for all of them."""
-    con.execute(
-        """UPDATE detainers SET likely_duplicate = d.dup FROM (
-             SELECT source_id AS s, sheet AS sh, row_number AS r, dup FROM (
-               SELECT source_id, sheet, row_number, likely_duplicate, row_number() OVER (
-                   PARTITION BY person_id, CAST(prepare_date AS DATE)
-                   ORDER BY source_id, sheet, row_number) > 1 AS dup
-               FROM detainers WHERE release = ? AND person_id IS NOT NULL)
-             WHERE dup <> likely_duplicate
-             UNION ALL  -- no identifier: never a duplicate
-             SELECT source_id, sheet, row_number, false FROM detainers
-             WHERE release = ? AND person_id IS NULL AND likely_duplicate) d
-           WHERE detainers.release = ? AND detainers.source_id = d.s
-             AND detainers.sheet IS NOT DISTINCT FROM d.sh AND detainers.row_number = d.r""",
-        [release, release, release],
+    of every row of the release made the commit rewrite the table's flags for all of them.
+    The changes are found once over the detainers view, then each table of detainer rows
+    (the release may span layouts) takes its own."""
+    create_temp_table_as(
+        con,
+        "dw_duplicate_flags",
+        """SELECT source_id AS s, sheet AS sh, row_number AS r, dup FROM (
+             SELECT source_id, sheet, row_number, likely_duplicate, row_number() OVER (
+                 PARTITION BY person_id, CAST(prepare_date AS DATE)
+                 ORDER BY source_id, sheet, row_number) > 1 AS dup
+             FROM detainers WHERE release = ? AND person_id IS NOT NULL)
+           WHERE dup <> likely_duplicate
+           UNION ALL  -- no identifier: never a duplicate
+           SELECT source_id, sheet, row_number, false FROM detainers
+           WHERE release = ? AND person_id IS NULL AND likely_duplicate""",
+        [release, release],
     )
+    try:
+        if con.execute("SELECT count(*) FROM dw_duplicate_flags").fetchall()[0][0]:
+            for table in detainer_tables(con):
+                con.execute(
+                    f"""UPDATE {table} SET likely_duplicate = d.dup FROM dw_duplicate_flags d
+                        WHERE {table}.release = ? AND {table}.source_id = d.s
+                          AND {table}.sheet IS NOT DISTINCT FROM d.sh
+                          AND {table}.row_number = d.r""",
+                    [release],
+                )
+    finally:
+        con.execute("DROP TABLE IF EXISTS temp.dw_duplicate_flags")
     return int(
         con.execute(
             "SELECT count(*) FROM detainers WHERE release = ? AND likely_duplicate", [release]

@@ -13,11 +13,18 @@ Versions (``meta.schema_version``; a store with a meta table but no version is v
   2  every table below is defined in this one module and made when the store is (the policy
      table included; the stored facts by the first ingest of detainers); a version-1 store is
      migrated on open (MIGRATIONS), a store of a newer version is refused in one line.
+  3  detainer rows are stored in one table per layout (``detainers_<layout>``: the provenance
+     columns, the fields that layout maps, extras, likely_duplicate), so an ingest writes only
+     the columns its file can fill; ``detainers`` is a view over them and ``detainers_base``, a
+     table with every column (empty, or holding a version-2 store's rows, renamed on migration),
+     so every column a reader names exists with its type. The view is remade, in the ingest's
+     transaction, when a layout's table is first made (detainer_tables_ddl).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # the resolver imports this module and must not load DuckDB
@@ -32,7 +39,7 @@ from ..sources.fields import (
     Field,
 )
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 _SQL_TYPES = {"text": "VARCHAR", "date": "TIMESTAMP", "int": "BIGINT"}
 
@@ -48,6 +55,22 @@ PROVENANCE = """
 
 def _columns(fields: Sequence[Field]) -> str:
     return ",\n    ".join(f"{f.name} {_SQL_TYPES[f.type]}" for f in fields)
+
+
+def _detainers_ddl(table: str, fields: Sequence[Field]) -> str:
+    return f"""CREATE TABLE IF NOT EXISTS {table} ({PROVENANCE},
+    {_columns(fields)},
+    extras MAP(VARCHAR, VARCHAR),
+    likely_duplicate BOOLEAN NOT NULL DEFAULT false)"""
+
+
+# The detainer rows of every layout, as one relation (readers name only this).
+DETAINERS = "detainers"
+# The table with every detainer column: empty in a store made at version 3, the rows of a
+# version-2 store migrated (they were written with every column). It leads the view, so the
+# view's columns are its columns, in its order.
+DETAINERS_BASE = "detainers_base"
+_LAYOUT_TABLE_PREFIX = "detainers_l_"
 
 
 DDL = [
@@ -79,10 +102,8 @@ DDL = [
     """CREATE TABLE IF NOT EXISTS load_anomalies (
     source_id INTEGER, sheet VARCHAR, row_number BIGINT, field VARCHAR, raw_value VARCHAR,
     problem VARCHAR)""",
-    f"""CREATE TABLE IF NOT EXISTS detainers ({PROVENANCE},
-    {_columns(DETAINER_FIELDS)},
-    extras MAP(VARCHAR, VARCHAR),
-    likely_duplicate BOOLEAN NOT NULL DEFAULT false)""",
+    _detainers_ddl(DETAINERS_BASE, DETAINER_FIELDS),
+    f"CREATE VIEW IF NOT EXISTS {DETAINERS} AS SELECT * FROM {DETAINERS_BASE}",
     f"""CREATE TABLE IF NOT EXISTS facility_list ({PROVENANCE},
     {_columns(FACILITY_FIELDS)},
     extras MAP(VARCHAR, VARCHAR))""",
@@ -172,11 +193,13 @@ for _kind in EVENT_KINDS:
     DDL.append(f"""CREATE TABLE IF NOT EXISTS {EVENT_TABLE[_kind]} ({PROVENANCE},
     {_columns(FIELDS_BY_KIND[_kind])},
     extras MAP(VARCHAR, VARCHAR))""")
-# Stores made before the upstream provenance columns existed get them (null) on open.
-DDL.extend(
+# Stores made before the upstream provenance columns existed get them (null) on open (a step
+# of the migration from version 1: version 2 had them in its detainers table, and version 3
+# has them in detainers_base).
+_UPSTREAM_DDL = [
     f"ALTER TABLE detainers ADD COLUMN IF NOT EXISTS {f.name} {_SQL_TYPES[f.type]}"
     for f in UPSTREAM_FIELDS
-)
+]
 # Checks of a file against itself or against what it says of itself (a Summary sheet's totals,
 # upstream row numbers, upstream duplicate flags): one row per check, in the load report.
 DDL.append("""CREATE TABLE IF NOT EXISTS load_checks (
@@ -254,10 +277,80 @@ def coverage_summary_ddl(select_sql: str) -> str:
     return f"CREATE OR REPLACE TABLE {COVERAGE_SUMMARY} AS {select_sql}"
 
 
-# Steps from each version to the next, run in order inside one transaction on open for write.
-# 1 -> 2: every change was additive (tables created if absent, columns added if absent), so the
-# statements of the current schema, all idempotent, are the step.
-MIGRATIONS: dict[int, list[str]] = {1: list(DDL)}
+# ---- detainer rows: one table per layout, the view over them ------------------------------
+
+
+def detainer_table(layout: str) -> str:
+    """The table holding the detainer rows of a layout (its name made an SQL identifier)."""
+    return _LAYOUT_TABLE_PREFIX + re.sub(r"[^a-z0-9]+", "_", layout.lower()).strip("_")
+
+
+def detainer_layout_fields(columns: Iterable[str]) -> list[Field]:
+    """The detainer fields a layout maps (its columns' canonical fields), in the order of
+    DETAINER_FIELDS: the columns of its table besides provenance, extras and the flag."""
+    mapped = set(columns)
+    return [f for f in DETAINER_FIELDS if f.name in mapped]
+
+
+def detainer_tables(con: DuckDBPyConnection) -> list[str]:
+    """The store's tables of detainer rows: detainers_base, then each layout's by name."""
+    rows = con.execute(
+        "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database() "
+        "AND schema_name = 'main' AND NOT temporary AND starts_with(table_name, ?) "
+        "ORDER BY table_name",
+        [_LAYOUT_TABLE_PREFIX],
+    ).fetchall()
+    return [DETAINERS_BASE, *(r[0] for r in rows)]
+
+
+def detainers_span_sql(con: DuckDBPyConnection) -> str:
+    """The SELECT of the first and last prepare day of the store's detainers, as
+    ``SELECT min(prepare_date)::DATE, max(prepare_date)::DATE FROM detainers`` gives them,
+    asked of each table apart: DuckDB answers a table's least and greatest value from its
+    statistics, but scans every row through the view (4M rows: 1.7 -> 20 ms, 25 MB more)."""
+    each = " UNION ALL ".join(
+        f"SELECT min(prepare_date) AS lo, max(prepare_date) AS hi FROM {t}"
+        for t in detainer_tables(con)
+    )
+    return f"SELECT min(lo)::DATE, max(hi)::DATE FROM ({each})"
+
+
+def detainers_view_ddl(tables: Sequence[str]) -> str:
+    """The statement that (re)makes the detainers view over the tables (detainers_base first:
+    the view has its columns, in its order; a layout's table lacks the fields it does not map,
+    which the view gives as nulls of the column's type)."""
+    selects = " UNION ALL BY NAME ".join(f"SELECT * FROM {t}" for t in tables)
+    return f"CREATE OR REPLACE VIEW {DETAINERS} AS {selects}"
+
+
+def ensure_detainer_table(con: DuckDBPyConnection, layout: str, columns: Iterable[str]) -> str:
+    """The layout's table of detainer rows, made (with the view remade over it) if absent, on
+    the caller's connection and in its transaction; returns its name."""
+    table = detainer_table(layout)
+    tables = detainer_tables(con)
+    if table not in tables:
+        con.execute(_detainers_ddl(table, detainer_layout_fields(columns)))
+        con.execute(
+            detainers_view_ddl([DETAINERS_BASE, *sorted({*tables, table} - {DETAINERS_BASE})])
+        )
+    return table
+
+
+# ---- migrations ---------------------------------------------------------------------------
+
+# The detainers table of version 2 (every column); the step from version 1 makes it.
+DETAINERS_V2_DDL = _detainers_ddl(DETAINERS, DETAINER_FIELDS)
+
+# Steps from each version to the next, run in order inside one transaction on open for write,
+# then the current statements (DDL, all idempotent).
+# 1 -> 2: every change was additive (tables created if absent, columns added if absent): the
+#         detainers table as version 2 had it, with the upstream columns, then the rest of DDL.
+# 2 -> 3: the detainers table becomes detainers_base (its rows and columns as they were) and
+#         detainers a view over it (made by DDL; no layout table exists yet).
+MIGRATIONS: dict[int, list[str]] = {
+    1: [DETAINERS_V2_DDL, *_UPSTREAM_DDL],
+    2: [f"ALTER TABLE {DETAINERS} RENAME TO {DETAINERS_BASE}"],
+}
 
 
 # ---- objects of one connection (TEMP), never stored --------------------------------------
@@ -294,6 +387,7 @@ TEMP_OBJECTS: dict[str, str] = {
     "dw_report_months": "table: a report's detainers by month of issue and duplicate flag",
     # store/ingest.py
     "dw_ingest_commit": "table: the token telling whether an interrupted ingest committed",
+    "dw_duplicate_flags": "table: the detainer rows of a release whose duplicate flag changes",
 }
 
 

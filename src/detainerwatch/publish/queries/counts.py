@@ -16,7 +16,8 @@ from typing import TypedDict, cast
 
 from ...derive.facts import TIERS, outcome_count_columns
 from .. import disclosure
-from .base import Reader, Scope, rows, scalar, tuples
+from ...store.schema import detainers_span_sql
+from .base import Reader, Scope, connection, rows, scalar, tuples
 
 __all__ = [
     "OutcomeCounts",
@@ -103,9 +104,7 @@ class DateSpan:
 
 def prepare_date_span(reader: Reader) -> DateSpan | None:
     """The first and last prepare (issue) day of the store's detainers, or None if it has none."""
-    first, last = tuples(
-        reader, "SELECT min(prepare_date)::DATE, max(prepare_date)::DATE FROM detainers"
-    )[0]
+    first, last = tuples(reader, detainers_span_sql(connection(reader)))[0]
     return None if first is None else DateSpan(first, last)
 
 
