@@ -154,3 +154,18 @@ def test_a_store_written_since_keeps_its_entries_when_its_lists_are_the_same(
         con.close()
     rebuilt = dictcache.for_store(store)
     assert calls == [1] and rebuilt == _built(store) and rebuilt != fresh
+
+
+def test_a_list_of_another_file_with_the_same_id_and_rows_builds_again(store: Path) -> None:
+    """A new store numbers its sources from 1 again: a kept dictionary beside a store remade
+    with a corrected list of as many rows must not be read as that list's (the content key
+    holds each list's file name and SHA-256, not its id and rows alone)."""
+    fresh = dictcache.for_store(store)
+    con = duckdb.connect(str(store))
+    try:  # the same ids and row counts, another file's rows
+        con.execute("UPDATE facility_list SET source_sha256 = 'another file'")
+        con.execute("UPDATE facility_list SET state = 'WY' WHERE detloc = 'ABRDNWA'")
+    finally:
+        con.close()
+    rebuilt = dictcache.for_store(store)
+    assert rebuilt == _built(store) and rebuilt != fresh

@@ -277,3 +277,31 @@ def test_second_layout_gets_its_table_and_a_failed_one_leaves_none(tmp_path):
         ]
     finally:
         con.close()
+
+
+def test_a_layouts_table_gains_the_fields_a_later_version_maps(tmp_path):
+    """A layout that maps one more field than when its table was made (layouts grow between
+    releases): the table gains the column (null for its rows), the view shows it, and new rows
+    keep their values (the insert named a column the table lacked: a DuckDB traceback)."""
+    from detainerwatch.store.schema import detainer_table, ensure_detainer_table
+
+    con = connect(tmp_path / "grow.duckdb")
+    try:
+        first = ["prepare_date", "facility_name"]
+        table = ensure_detainer_table(con, "a layout", first)
+        assert table == detainer_table("a layout")
+        provenance = "source_id, source_file, source_sha256, sheet, row_number, release, layout"
+        values = "1, 'a.csv', 'x', NULL, 2, 'r', 'a layout'"
+        con.execute(f"INSERT INTO {table} ({provenance}, facility_name) VALUES ({values}, 'OLD')")
+        assert ensure_detainer_table(con, "a layout", first) == table  # nothing to add
+        ensure_detainer_table(con, "a layout", [*first, "citizenship_country"])
+        con.execute(
+            f"INSERT INTO {table} ({provenance}, facility_name, citizenship_country) "
+            f"VALUES ({values.replace('2,', '3,')}, 'NEW', 'MEXICO')"
+        )
+        found = con.execute(
+            "SELECT facility_name, citizenship_country FROM detainers ORDER BY row_number"
+        ).fetchall()
+        assert found == [("OLD", None), ("NEW", "MEXICO")]
+    finally:
+        con.close()

@@ -16,8 +16,8 @@ A hit needs no DuckDB (not even its import): only the fingerprint's file stats a
 ingest reads it too instead of building it (~0.8 s CPU on the demo store).
 
 The file also keeps what the entries were built from (``content``): the code and reference
-data's stats and the store's facility lists (each source's id and row count; a source's rows
-never change once stored). A store written since (a detainer workbook ingested, policies
+data's stats and the store's facility lists (each source's id, file name, SHA-256 and row count;
+a source's rows never change once stored). A store written since (a detainer workbook ingested, policies
 refreshed) changes the file stats but not its facility lists: the store is opened, its lists
 compared, and the kept entries used again under the new fingerprint (~0.3 s instead of a
 build).
@@ -86,10 +86,13 @@ def fingerprint(store: Path) -> str:
     return _digest([_stamp(store), _stamp(wal), *_code_lines()])
 
 
-def content_key(lists: list[tuple[int, int]]) -> str:
+def content_key(lists: list[tuple[int, str, str, int]]) -> str:
     """What the entries are built from: the code and reference data, and the store's facility
-    lists as (source id, rows) pairs."""
-    return _digest([*_code_lines(), *(f"list {sid}:{n}" for sid, n in sorted(lists))])
+    lists as (source id, file name, file's SHA-256, rows): a new store numbers its sources from
+    1 again, so the id and count alone could match another list."""
+    return _digest(
+        [*_code_lines(), *(f"list {sid}:{name}:{sha}:{n}" for sid, name, sha, n in sorted(lists))]
+    )
 
 
 def _read(path: Path) -> tuple[str, str | None, dict[str, Entry]] | None:
@@ -144,14 +147,16 @@ def load(
     return entries
 
 
-def _lists(con: DuckDBPyConnection) -> list[tuple[int, int]]:
-    """The store's facility lists: (source id, rows) of each."""
+def _lists(con: DuckDBPyConnection) -> list[tuple[int, str, str, int]]:
+    """The store's facility lists: (source id, file name, SHA-256, rows) of each."""
     from .dictionary import has_facility_list
 
     if not has_facility_list(con):
         return []
-    found = con.execute("SELECT source_id, count(*) FROM facility_list GROUP BY 1").fetchall()
-    return [(int(sid), int(n)) for sid, n in found]
+    found = con.execute(
+        "SELECT source_id, source_file, source_sha256, count(*) FROM facility_list GROUP BY ALL"
+    ).fetchall()
+    return [(int(sid), str(name), str(sha), int(n)) for sid, name, sha, n in found]
 
 
 def for_store(store: Path) -> dict[str, Entry]:

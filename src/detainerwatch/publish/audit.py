@@ -52,7 +52,7 @@ SHIPPED_POLICIES = Path(__file__).resolve().parent / "precompiled" / "policies"
 
 def _policy_records_key() -> str:
     """What the bundled records as read are made from: the files' bytes, the reading code and
-    the states list it looks states up in."""
+    the states and counties lists it looks names up in."""
     import hashlib
     import json
     from importlib.util import find_spec
@@ -63,8 +63,10 @@ def _policy_records_key() -> str:
         [p.name, hashlib.sha256(p.read_bytes()).hexdigest()]
         for p in policy_records.built_in_files()
     ]
-    us = find_spec("us")
-    code = [policy_records.__file__, (us.origin if us is not None else None) or "us"]
+    code: list[str] = [policy_records.__file__]
+    for lookup in ("us", "addfips"):  # states; counties of a record without county_fips
+        spec = find_spec(lookup)
+        code.append((spec.origin if spec is not None else None) or lookup)
     return json.dumps([files, filecache.code_stamp(*code)])
 
 

@@ -916,18 +916,18 @@ def flag_likely_duplicates(con: DuckDBPyConnection, release: str) -> int:
            WHERE release = ? AND person_id IS NULL AND likely_duplicate""",
         [release, release],
     )
-    try:
-        if con.execute("SELECT count(*) FROM dw_duplicate_flags").fetchall()[0][0]:
-            for table in detainer_tables(con):
-                con.execute(
-                    f"""UPDATE {table} SET likely_duplicate = d.dup FROM dw_duplicate_flags d
-                        WHERE {table}.release = ? AND {table}.source_id = d.s
-                          AND {table}.sheet IS NOT DISTINCT FROM d.sh
-                          AND {table}.row_number = d.r""",
-                    [release],
-                )
-    finally:
-        con.execute("DROP TABLE IF EXISTS temp.dw_duplicate_flags")
+    if con.execute("SELECT count(*) FROM dw_duplicate_flags").fetchall()[0][0]:
+        for table in detainer_tables(con):
+            con.execute(
+                f"""UPDATE {table} SET likely_duplicate = d.dup FROM dw_duplicate_flags d
+                    WHERE {table}.release = ? AND {table}.source_id = d.s
+                      AND {table}.sheet IS NOT DISTINCT FROM d.sh
+                      AND {table}.row_number = d.r""",
+                [release],
+            )
+    # Dropped on success only: after a failed statement the transaction is aborted and a DROP
+    # would raise in place of the real error (or of an interrupt); the rollback drops it.
+    con.execute("DROP TABLE IF EXISTS temp.dw_duplicate_flags")
     return int(
         con.execute(
             "SELECT count(*) FROM detainers WHERE release = ? AND likely_duplicate", [release]

@@ -325,14 +325,29 @@ def detainers_view_ddl(tables: Sequence[str]) -> str:
 
 def ensure_detainer_table(con: DuckDBPyConnection, layout: str, columns: Iterable[str]) -> str:
     """The layout's table of detainer rows, made (with the view remade over it) if absent, on
-    the caller's connection and in its transaction; returns its name."""
+    the caller's connection and in its transaction; returns its name. A table made by an
+    earlier version of the layout that mapped fewer fields gains the fields it lacks (null for
+    its rows, as the view gave them)."""
     table = detainer_table(layout)
     tables = detainer_tables(con)
+    fields = detainer_layout_fields(columns)
     if table not in tables:
-        con.execute(_detainers_ddl(table, detainer_layout_fields(columns)))
-        con.execute(
-            detainers_view_ddl([DETAINERS_BASE, *sorted({*tables, table} - {DETAINERS_BASE})])
-        )
+        con.execute(_detainers_ddl(table, fields))
+    else:
+        have = {
+            r[0]
+            for r in con.execute(
+                "SELECT column_name FROM duckdb_columns() WHERE database_name = "
+                "current_database() AND schema_name = 'main' AND table_name = ?",
+                [table],
+            ).fetchall()
+        }
+        missing = [f for f in fields if f.name not in have]
+        if not missing:
+            return table
+        for f in missing:
+            con.execute(f"ALTER TABLE {table} ADD COLUMN {f.name} {_SQL_TYPES[f.type]}")
+    con.execute(detainers_view_ddl([DETAINERS_BASE, *sorted({*tables, table} - {DETAINERS_BASE})]))
     return table
 
 
