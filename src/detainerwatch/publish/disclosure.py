@@ -624,14 +624,28 @@ class Grid:
         pinned: Callable[[_Key], bool] = lambda k: k in bounds and bounds[k][0] == bounds[k][1]  # noqa: E731
         seen, frontier, options = {start}, [start], []
         depth = 0
+        # What an equality gives this search does not change during it (bounds and withheld
+        # cells are fixed here): it is worked out on its first visit and reused on the next
+        # ones (a column's equality of a hundred months was read again from each of its cells:
+        # a third of a profile's disclosure step; issue 16). A later visit records its option
+        # again (its depth orders the options) but adds no cell: the first added them all.
+        visited: dict[int, tuple[int, list[_Key]] | None] = {}
+        shown, hidden, constraints = self.shown, self.hidden, self.constraints
         while frontier and depth < 50:
             nxt = []
             for k in frontier:
                 for ci in cons_of.get(k, []):
-                    unknown = [u for u, _ in self.constraints[ci] if self.unknown(u)]
+                    if ci in visited:
+                        again = visited[ci]
+                        if again is not None:
+                            options.append((again[0], depth, ci, again[1]))
+                        continue
+                    unknown = [u for u, _ in constraints[ci] if u in shown or u in hidden]
                     if not all(pinned(u) for u in unknown):
+                        visited[ci] = None
                         continue
                     cands = self._candidates(ci)
+                    visited[ci] = (len(unknown), cands) if cands else None
                     if cands:
                         options.append((len(unknown), depth, ci, cands))
                     for u in unknown:
