@@ -19,6 +19,7 @@ from .. import __version__
 from ..publish.export import write_sqlite, write_sqlite_tables  # noqa: F401 (moved to publish)
 from .app import STATIC_DIR
 from .site_crawl import crawler
+from .site_export import Export
 
 SEEDS = [
     "/",
@@ -50,7 +51,11 @@ def publish_site(db: Path, out: Path, progress=None, workers: int | None = None)
     out.mkdir(parents=True, exist_ok=True)
     shutil.copytree(STATIC_DIR, out / "static", dirs_exist_ok=True)
     written = 0
-    with crawler(db, out, workers if workers is not None else site_workers()) as fetch:
+    sqlite_path = out / "detainerwatch.sqlite"
+    with (
+        Export(db, sqlite_path) as export,  # beside the crawl, on another core (site_export.py)
+        crawler(db, out, workers if workers is not None else site_workers()) as fetch,
+    ):
         seen = set(SEEDS)
         frontier = list(SEEDS)
         while frontier:
@@ -67,8 +72,7 @@ def publish_site(db: Path, out: Path, progress=None, workers: int | None = None)
                         following.append(link)
             frontier = following
         fetch.search_page()  # the search box needs a server: the static search is the list
-    sqlite_path = out / "detainerwatch.sqlite"
-    tables = write_sqlite(db, sqlite_path)
+        tables = export.result()
     (out / "metadata.json").write_text(json.dumps(_metadata(tables), indent=1))
     return {"pages": written, "sqlite": str(sqlite_path), "tables": tables}
 
