@@ -887,12 +887,13 @@ def _column_sums(
 def _fold(rows: list[dict[str, Any]]) -> None:
     """Deaths at a grain finer than state-year: counted with the releases, column withheld."""
     into = rules()["deaths"]["fold_into"]
+    label = withheld_label()  # once per table, not per row
     for row in rows:
         died = row.get("died")
         if isinstance(died, int) and not isinstance(died, bool) and isinstance(row.get(into), int):
             row[into] = row[into] + died
         if "died" in row:
-            row["died"] = withheld_label()
+            row["died"] = label
 
 
 def report_grid(r: dict[str, Any]) -> Grid:

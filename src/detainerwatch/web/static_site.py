@@ -112,12 +112,29 @@ def relative_links(html: str, page_file: str) -> str:
         attr, url = match.groups()
         url, hash_, fragment = unescape(url).partition("#")
         target = "search/index.html" if attr == "action" else target_file(url or "/")
-        rel = posixpath.relpath(target, here)
+        rel = _relpath(target, here)
         if not rel.startswith("../"):
             rel = "./" + rel  # "county:42055/..." alone would read as a URL scheme
         return f'{attr}="{escape(quote(rel, safe="/:=&._-~"))}{hash_}{escape(fragment)}"'
 
     return LINK.sub(rewrite, html)
+
+
+def _relpath(target: str, here: str) -> str:
+    """posixpath.relpath(target, here) for two paths within the site: it makes both absolute
+    first (a getcwd and a normalisation each, for every link of every page); without a ".."
+    in either, both lie under the same folder and the answer is the same from their parts."""
+    t = [x for x in target.split("/") if x and x != "."]
+    h = [x for x in here.split("/") if x and x != "."]
+    if not target or ".." in t or ".." in h or target.startswith("/") or here.startswith("/"):
+        return posixpath.relpath(target, here)
+    i = 0
+    for a, b in zip(t, h, strict=False):
+        if a != b:
+            break
+        i += 1
+    rel = [".."] * (len(h) - i) + t[i:]
+    return "/".join(rel) if rel else "."
 
 
 TABLE_NOTES = {
