@@ -45,7 +45,10 @@ def _same(a: Path, b: Path) -> bool:
 
 def _one_store(name: str, db: Path, workers: int, tmp: Path, results: dict) -> None:
     print(f"publish of {name}: per page written (goal {GOAL_S * 1000:.0f} ms), start-up included")
-    print(f"  {'build':<34} {'pages':>6} {'wall s':>8} {'cpu s':>7} {'ms/page':>8} {'/goal':>6}")
+    print(
+        f"  {'build':<34} {'pages':>6} {'wall s':>8} {'cpu s':>7} {'ms/page':>8} {'/goal':>6} "
+        f"{'cpu ms/page':>11} {'files':>6} {'ms/file':>8}"
+    )
     sites = {}
     for label, n, fresh in (
         ("one process", 1, True),
@@ -58,14 +61,23 @@ def _one_store(name: str, db: Path, workers: int, tmp: Path, results: dict) -> N
         env = {**os.environ, "DETAINERWATCH_PUBLISH_WORKERS": str(n)}
         m = measure(label, [DETAINERWATCH, "--db", str(db), "publish", "--out", str(site)], env=env)
         pages = _pages(site)  # HTML pages, as bench/waits.py counts them
+        files = len(_files(site))  # every file written: pages, API answers, downloads, static
         per = (m.seconds or 0) / max(pages, 1)
         cpu = "-" if m.cpu_seconds is None else f"{m.cpu_seconds:.1f}"
+        cpu_page = "-" if m.cpu_seconds is None else f"{m.cpu_seconds / max(pages, 1) * 1000:.1f}"
         print(
             f"  {label:<34} {pages:>6} {m.seconds or 0:>8.1f} {cpu:>7} {per * 1000:>8.1f} "
-            f"{per / GOAL_S:>6.2f}",
+            f"{per / GOAL_S:>6.2f} {cpu_page:>11} {files:>6} "
+            f"{(m.seconds or 0) / max(files, 1) * 1000:>8.1f}",
             flush=True,
         )
-        results[f"{name} {label}"] = {"pages": pages, "seconds": m.seconds, "per_page": per}
+        results[f"{name} {label}"] = {
+            "pages": pages,
+            "files": files,
+            "seconds": m.seconds,
+            "cpu_seconds": m.cpu_seconds,
+            "per_page": per,
+        }
         sites[label] = site
     labels = list(sites)
     same = all(_same(sites[labels[0]], sites[other]) for other in labels[1:])

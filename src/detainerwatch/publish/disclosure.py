@@ -328,16 +328,25 @@ class Grid:
         usable: set[int] = set()
         for key in keys:
             usable.update(cons_index.get(key, ()))
+        index_of = index.get
         for c_index in sorted(usable):
-            terms = constraints[c_index]
-            found = [(index.get(k), k, a) for k, a in terms]
-            us = [u for u, _, _ in found if u is not None]
+            # one pass over the terms (the same members, coefficients and constant as three)
+            us: list[int] = []
+            coeffs: list[int] = []
+            const = 0
+            for k, a in constraints[c_index]:
+                u = index_of(k)
+                if u is None:
+                    const -= a * values[k]
+                else:
+                    us.append(u)
+                    coeffs.append(a)
             if not us:
                 continue
             ci = len(consts)
             mem_u.append(us)
-            mem_a.append([a for u, _, a in found if u is not None])
-            consts.append(-sum(a * values[k] for u, k, a in found if u is None))
+            mem_a.append(coeffs)
+            consts.append(const)
             for p, u in enumerate(us):
                 cons_of[u].append((ci, p))
         return keys, mem_u, mem_a, consts, cons_of
@@ -388,23 +397,26 @@ class Grid:
         def ends(u: int, a: int) -> tuple[float, float]:
             return (a * lo[u], a * hi[u]) if a > 0 else (a * hi[u], a * lo[u])
 
-        def add(ci: int, p: int, e_lo: float, e_hi: float, sign: int) -> None:
-            if e_lo == -INF:
-                (lo_inf[ci].add if sign > 0 else lo_inf[ci].discard)(p)
-            else:
-                lo_fin[ci] += sign * e_lo
-            if e_hi == INF:
-                (hi_inf[ci].add if sign > 0 else hi_inf[ci].discard)(p)
-            else:
-                hi_fin[ci] += sign * e_hi
-
+        # A member's ends enter its equalities' sums (or the sets of infinite ends) as it is
+        # added, and leave them as its bounds change: written inline below (the calls were a
+        # fifth of a profile's disclosure step), the sums made in the same order as ever.
         for ci in range(n):
             heap = heaps[ci]
+            c_lo_inf, c_hi_inf = lo_inf[ci], hi_inf[ci]
+            s_lo = s_hi = 0.0
             for p, (u, a) in enumerate(zip(mem_u[ci], mem_a[ci], strict=True)):
-                e_lo, e_hi = ends(u, a)
-                add(ci, p, e_lo, e_hi, 1)
+                e_lo, e_hi = (a * lo[u], a * hi[u]) if a > 0 else (a * hi[u], a * lo[u])
+                if e_lo == -INF:
+                    c_lo_inf.add(p)
+                else:
+                    s_lo += e_lo
+                if e_hi == INF:
+                    c_hi_inf.add(p)
+                else:
+                    s_hi += e_hi
                 if e_lo != -INF and e_hi != INF:
                     heap.append((e_lo - e_hi, p))
+            lo_fin[ci], hi_fin[ci] = s_lo, s_hi
             heapq.heapify(heap)
 
         # Shortest equalities first: a row's few cells settle before a column of thousands is
@@ -460,15 +472,30 @@ class Grid:
                 was_lo, was_hi = lo[u], hi[u]
                 if new_lo <= was_lo and new_hi >= was_hi:
                     continue
-                lo[u], hi[u] = max(new_lo, was_lo), min(new_hi, was_hi)
-                for cj, pj in cons_of[u]:
+                now_lo, now_hi = max(new_lo, was_lo), min(new_hi, was_hi)
+                lo[u], hi[u] = now_lo, now_hi
+                for cj, pj in cons_of[u]:  # the old ends leave the sums, the new enter
                     aj = mem_a[cj][pj]
-                    o_lo, o_hi = (
-                        (aj * was_lo, aj * was_hi) if aj > 0 else (aj * was_hi, aj * was_lo)
-                    )
-                    add(cj, pj, o_lo, o_hi, -1)
-                    e_lo, e_hi = ends(u, aj)
-                    add(cj, pj, e_lo, e_hi, 1)
+                    if aj > 0:
+                        o_lo, o_hi, e_lo, e_hi = aj * was_lo, aj * was_hi, aj * now_lo, aj * now_hi
+                    else:
+                        o_lo, o_hi, e_lo, e_hi = aj * was_hi, aj * was_lo, aj * now_hi, aj * now_lo
+                    if o_lo == -INF:
+                        lo_inf[cj].discard(pj)
+                    else:
+                        lo_fin[cj] += -1 * o_lo
+                    if o_hi == INF:
+                        hi_inf[cj].discard(pj)
+                    else:
+                        hi_fin[cj] += -1 * o_hi
+                    if e_lo == -INF:
+                        lo_inf[cj].add(pj)
+                    else:
+                        lo_fin[cj] += e_lo
+                    if e_hi == INF:
+                        hi_inf[cj].add(pj)
+                    else:
+                        hi_fin[cj] += e_hi
                     if e_lo != -INF and e_hi != INF:
                         heapq.heappush(heaps[cj], (e_lo - e_hi, pj))
                     if cj != ci and not queued[cj]:
@@ -624,14 +651,28 @@ class Grid:
         pinned: Callable[[_Key], bool] = lambda k: k in bounds and bounds[k][0] == bounds[k][1]  # noqa: E731
         seen, frontier, options = {start}, [start], []
         depth = 0
+        # What an equality gives this search does not change during it (bounds and withheld
+        # cells are fixed here): it is worked out on its first visit and reused on the next
+        # ones (a column's equality of a hundred months was read again from each of its cells:
+        # a third of a profile's disclosure step; issue 16). A later visit records its option
+        # again (its depth orders the options) but adds no cell: the first added them all.
+        visited: dict[int, tuple[int, list[_Key]] | None] = {}
+        shown, hidden, constraints = self.shown, self.hidden, self.constraints
         while frontier and depth < 50:
             nxt = []
             for k in frontier:
                 for ci in cons_of.get(k, []):
-                    unknown = [u for u, _ in self.constraints[ci] if self.unknown(u)]
+                    if ci in visited:
+                        again = visited[ci]
+                        if again is not None:
+                            options.append((again[0], depth, ci, again[1]))
+                        continue
+                    unknown = [u for u, _ in constraints[ci] if u in shown or u in hidden]
                     if not all(pinned(u) for u in unknown):
+                        visited[ci] = None
                         continue
                     cands = self._candidates(ci)
+                    visited[ci] = (len(unknown), cands) if cands else None
                     if cands:
                         options.append((len(unknown), depth, ci, cands))
                     for u in unknown:
@@ -846,12 +887,13 @@ def _column_sums(
 def _fold(rows: list[dict[str, Any]]) -> None:
     """Deaths at a grain finer than state-year: counted with the releases, column withheld."""
     into = rules()["deaths"]["fold_into"]
+    label = withheld_label()  # once per table, not per row
     for row in rows:
         died = row.get("died")
         if isinstance(died, int) and not isinstance(died, bool) and isinstance(row.get(into), int):
             row[into] = row[into] + died
         if "died" in row:
-            row["died"] = withheld_label()
+            row["died"] = label
 
 
 def report_grid(r: dict[str, Any]) -> Grid:

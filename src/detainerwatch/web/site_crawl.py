@@ -14,7 +14,6 @@ from __future__ import annotations
 import multiprocessing
 import signal
 import traceback
-import warnings
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -30,12 +29,12 @@ SEARCH = "search page"  # asks a worker for the static search page
 
 
 def _client(db: Path) -> Any:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # starlette prefers httpx2 for its test client
-        from starlette.testclient import TestClient
+    """The app over the store, asked in this thread (web/inprocess.py: the ASGI call a test
+    client makes, without its HTTP client and its event loop in another thread)."""
     from .app import create_app
+    from .inprocess import InProcessClient
 
-    return TestClient(create_app(db))
+    return InProcessClient(create_app(db))
 
 
 def fetch_pages(client: Any, out: Path, paths: list[str]) -> Found:

@@ -19,6 +19,7 @@ from .. import __version__
 from ..publish.export import write_sqlite, write_sqlite_tables  # noqa: F401 (moved to publish)
 from .app import STATIC_DIR
 from .site_crawl import crawler
+from .site_export import Export
 
 SEEDS = [
     "/",
@@ -50,7 +51,11 @@ def publish_site(db: Path, out: Path, progress=None, workers: int | None = None)
     out.mkdir(parents=True, exist_ok=True)
     shutil.copytree(STATIC_DIR, out / "static", dirs_exist_ok=True)
     written = 0
-    with crawler(db, out, workers if workers is not None else site_workers()) as fetch:
+    sqlite_path = out / "detainerwatch.sqlite"
+    with (
+        Export(db, sqlite_path) as export,  # beside the crawl, on another core (site_export.py)
+        crawler(db, out, workers if workers is not None else site_workers()) as fetch,
+    ):
         seen = set(SEEDS)
         frontier = list(SEEDS)
         while frontier:
@@ -67,8 +72,7 @@ def publish_site(db: Path, out: Path, progress=None, workers: int | None = None)
                         following.append(link)
             frontier = following
         fetch.search_page()  # the search box needs a server: the static search is the list
-    sqlite_path = out / "detainerwatch.sqlite"
-    tables = write_sqlite(db, sqlite_path)
+        tables = export.result()
     (out / "metadata.json").write_text(json.dumps(_metadata(tables), indent=1))
     return {"pages": written, "sqlite": str(sqlite_path), "tables": tables}
 
@@ -108,12 +112,29 @@ def relative_links(html: str, page_file: str) -> str:
         attr, url = match.groups()
         url, hash_, fragment = unescape(url).partition("#")
         target = "search/index.html" if attr == "action" else target_file(url or "/")
-        rel = posixpath.relpath(target, here)
+        rel = _relpath(target, here)
         if not rel.startswith("../"):
             rel = "./" + rel  # "county:42055/..." alone would read as a URL scheme
         return f'{attr}="{escape(quote(rel, safe="/:=&._-~"))}{hash_}{escape(fragment)}"'
 
     return LINK.sub(rewrite, html)
+
+
+def _relpath(target: str, here: str) -> str:
+    """posixpath.relpath(target, here) for two paths within the site: it makes both absolute
+    first (a getcwd and a normalisation each, for every link of every page); without a ".."
+    in either, both lie under the same folder and the answer is the same from their parts."""
+    t = [x for x in target.split("/") if x and x != "."]
+    h = [x for x in here.split("/") if x and x != "."]
+    if not target or ".." in t or ".." in h or target.startswith("/") or here.startswith("/"):
+        return posixpath.relpath(target, here)
+    i = 0
+    for a, b in zip(t, h, strict=False):
+        if a != b:
+            break
+        i += 1
+    rel = [".."] * (len(h) - i) + t[i:]
+    return "/".join(rel) if rel else "."
 
 
 TABLE_NOTES = {

@@ -33,7 +33,7 @@ T = TypeVar("T")
 PERSISTED = ("jurisdiction_page", "page", "api")
 # What ResultCache keeps for the app's whole life, never dropped for newer entries: the
 # whole-store rows every profile is looked up in (publish/profile.py's ProfileBasis).
-PINNED = ("profile_basis",)
+PINNED = ("profile_basis", "facilities_by_jurisdiction")
 
 REPORT_PARAMS = {
     "week": Param("week", "", "date"),
@@ -137,17 +137,22 @@ CITY_SLUG = re.compile(r"city:(\d{2}):[a-z0-9-]+")
 CUSTODY_TYPES = ("federal", "ice", "private", "non_government", "unknown")
 
 
-def profile(con, jid: str, cache: ResultCache | None = None) -> dict:
+def profile(con, jid: str, cache: ResultCache | None = None, suggest_names: bool = True) -> dict:
+    """A county's, city's or state's profile; a ParamError (404) when the id names none, with
+    the nearest names unless suggest_names=False (publish/profile.py parse_jurisdiction)."""
+
     def compute():
         query = jid
         if CITY_SLUG.fullmatch(jid):
             # Profiles find such a city by its name within its state: look the name up.
-            facs = catalog.facilities(con, jurisdiction=jid, limit=1)
+            facs = facilities_of(con, jid, cache, limit=1)
             if not facs or not facs[0].get("jurisdiction_name"):
                 raise ParamError("id", f"no jurisdiction {jid!r} in the store", 404)
             query = facs[0]["jurisdiction_name"]
         try:
-            data = _json_safe(build_profile(con, query, basis(con, cache)))
+            data = _json_safe(
+                build_profile(con, query, basis(con, cache), suggest_names=suggest_names)
+            )
         except UsageError as exc:
             raise ParamError("id", str(exc), 404) from None
         if query != jid:
@@ -166,12 +171,26 @@ def basis(con: Any, cache: ResultCache | None) -> ProfileBasis | None:
     return cache.get(("profile_basis",), lambda: profile_basis(con, cache.disk))
 
 
+def facilities_of(
+    con: Any, jid: str, cache: ResultCache | None, *, limit: int
+) -> list[dict[str, Any]]:
+    """The facilities attributed to a jurisdiction id, most detainers first (the library's own
+    unprotected counts): with an app's cache, looked up in every id's list, asked of the store
+    once per app; without, asked for this id."""
+    if cache is None or not cache.size:
+        return catalog.facilities(con, jurisdiction=jid, limit=limit, raw=True)
+    every = cache.get(
+        ("facilities_by_jurisdiction",), lambda: catalog.facilities_by_jurisdiction(con)
+    )
+    return [dict(f) for f in every.get(jid, [])[:limit]]
+
+
 def custody(con, jid: str, cache: ResultCache | None = None) -> dict:
     """A jurisdiction with no profile (federal, ICE, private or unresolved custody): its
     facilities as released and their counts. Raises ParamError(404) when nothing matches."""
 
     def compute():
-        facs = catalog.facilities(con, jurisdiction=jid, limit=1000, raw=True) if jid else []
+        facs = facilities_of(con, jid, cache, limit=1000) if jid else []
         if not facs:
             raise ParamError("id", f"no jurisdiction {jid!r} in the store", 404)
         kind = facs[0].get("jurisdiction_type") or "unknown"
@@ -234,14 +253,21 @@ def jurisdiction(con, jid: str, cache: ResultCache | None = None) -> tuple[str, 
         except ParamError:
             pass
     try:
-        return "profile", profile(con, jid, cache)
-    except ParamError as not_a_government:
+        # without the nearest names: an id of another kind (regional:...) fails here on every
+        # view, and its custody summary is what is shown (a static site of a national store
+        # searched names for each, 2 s in all); they are looked up when the error is shown
+        return "profile", profile(con, jid, cache, suggest_names=False)
+    except ParamError:
         if CITY_SLUG.fullmatch(jid):
-            raise
+            return "profile", profile(con, jid, cache)  # raises, with the nearest names
         try:
             return "custody", custody(con, jid, cache)
         except ParamError:
-            raise not_a_government from None
+            pass
+    try:  # not a government, nor any custody: the profile's error, with the nearest names
+        return "profile", profile(con, jid, cache)
+    except ParamError as not_a_government:
+        raise not_a_government from None
 
 
 def trend_svg(series: list[dict], title: str) -> str:
