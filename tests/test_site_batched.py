@@ -81,3 +81,22 @@ def test_a_failed_lookup_still_names_the_nearest_names(pa_store: Path) -> None:
     kind, data = views.jurisdiction(con, "county:42101", cache)
     assert kind == "profile" and data["id"] == "county:42101"
     app.state.store.read.close()
+
+
+def test_site_workers_by_store_size(pa_store: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """One process for a small store, two for a national one on two cores or more, the
+    environment's number when set."""
+    import os
+
+    from detainerwatch.web import static_site
+
+    monkeypatch.delenv("DETAINERWATCH_PUBLISH_WORKERS", raising=False)
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    assert static_site.site_workers(pa_store) == 1  # the PA store: a few dozen jurisdictions
+    monkeypatch.setattr(static_site, "PARALLEL_FROM_JURISDICTIONS", 2)
+    assert static_site.site_workers(pa_store) == 2
+    monkeypatch.setattr(os, "cpu_count", lambda: 1)
+    assert static_site.site_workers(pa_store) == 1
+    monkeypatch.setenv("DETAINERWATCH_PUBLISH_WORKERS", "3")
+    assert static_site.site_workers(pa_store) == 3
+    assert static_site.site_workers(None) == 3

@@ -54,7 +54,7 @@ def publish_site(db: Path, out: Path, progress=None, workers: int | None = None)
     sqlite_path = out / "detainerwatch.sqlite"
     with (
         Export(db, sqlite_path) as export,  # beside the crawl, on another core (site_export.py)
-        crawler(db, out, workers if workers is not None else site_workers()) as fetch,
+        crawler(db, out, workers if workers is not None else site_workers(db)) as fetch,
     ):
         seen = set(SEEDS)
         frontier = list(SEEDS)
@@ -77,15 +77,32 @@ def publish_site(db: Path, out: Path, progress=None, workers: int | None = None)
     return {"pages": written, "sqlite": str(sqlite_path), "tables": tables}
 
 
-def site_workers() -> int:
-    """Processes that fetch pages: DETAINERWATCH_PUBLISH_WORKERS, else 1 (every page in this
-    process). Several measured slower on this project's shared 2-core machine (bench/publish.py:
-    each worker pays the start-up and the store's registrations again, and no core was idle);
-    on a machine with idle cores and a national store they pay."""
+# A store with at least this many jurisdictions (about as many pages) is published by two
+# processes when the machine has two cores or more: each worker pays the app's start-up and the
+# store's registrations again (the demo store's 146 pages: 91 ms a page with one, 156 with two),
+# which a national store's pages repay (4M generated store, 1,096 pages: 51.8 ms a page with
+# one, 40.7 with two; bench/publish.py). Two, not more: each holds its own store connection
+# (~750 MB at peak on that store), and more were never measured.
+PARALLEL_FROM_JURISDICTIONS = 500
+
+
+def site_workers(db: Path | None = None) -> int:
+    """Processes that fetch pages: DETAINERWATCH_PUBLISH_WORKERS when set, else two for a store
+    of PARALLEL_FROM_JURISDICTIONS jurisdictions or more on a machine of two cores or more, else
+    one (every page in this process)."""
     import os
 
     named = os.environ.get("DETAINERWATCH_PUBLISH_WORKERS", "")
-    return int(named) if named.isdigit() and int(named) > 0 else 1
+    if named.isdigit() and int(named) > 0:
+        return int(named)
+    if db is None or (os.cpu_count() or 1) < 2:
+        return 1
+    from ..publish.queries import jurisdiction_count
+    from ..store import connect_read
+
+    with connect_read(db) as store:
+        many = jurisdiction_count(store.con) >= PARALLEL_FROM_JURISDICTIONS
+    return 2 if many else 1
 
 
 def target_file(url: str) -> str:

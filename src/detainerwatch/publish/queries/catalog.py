@@ -19,6 +19,7 @@ __all__ = [
     "DetainerTotals",
     "detainer_totals",
     "source_count",
+    "jurisdiction_count",
     "JurisdictionListing",
     "jurisdiction_list",
     "FacilityListing",
@@ -69,6 +70,14 @@ def detainer_totals(reader: Reader) -> DetainerTotals:
 def source_count(reader: Reader) -> int:
     """How many source files the store was built from."""
     return int(scalar(reader, "SELECT count(*) FROM sources"))
+
+
+def jurisdiction_count(reader: Reader) -> int:
+    """How many jurisdictions the store's facilities are attributed to (the rows of the whole
+    jurisdictions list; each has a page)."""
+    return int(
+        scalar(reader, f"SELECT count(DISTINCT {JURISDICTION_ID}) FROM facility_attribution")
+    )
 
 
 def _contains(text: str) -> str:
