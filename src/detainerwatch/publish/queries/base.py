@@ -44,6 +44,9 @@ class Scope:
 
     where: str
     params: tuple[Any, ...] = ()
+    # Whether `where` reads only ATTRIBUTION_COLUMNS (the same for every row of a facility):
+    # a question asked of many such scopes tests each distinct attribution once, not each row.
+    attribution_only: bool = False
 
     def counted(self) -> Scope:
         """The same rows less the likely duplicates (flagged, not dropped: never counted)."""
@@ -61,9 +64,16 @@ def issued_between(start: dt.date, end: dt.date, state_fips: str | None = None) 
     return Scope("issued BETWEEN ? AND ?", (start, end))
 
 
+# The columns of detainer_facts that the scopes below read (attribution_only=True): a facility's
+# attribution, the same for each of its rows.
+ATTRIBUTION_COLUMNS = ("jurisdiction_id", "jurisdiction_type", "state_fips", "jurisdiction_name")
+
+
 def of_jurisdictions(ids: Sequence[str]) -> Scope:
     """Detainers attributed to any of these jurisdiction ids."""
-    return Scope(f"jurisdiction_id IN ({', '.join('?' * len(ids))})", tuple(ids))
+    return Scope(
+        f"jurisdiction_id IN ({', '.join('?' * len(ids))})", tuple(ids), attribution_only=True
+    )
 
 
 def of_city_named(state_fips: str | None, name: str | None) -> Scope:
@@ -71,9 +81,12 @@ def of_city_named(state_fips: str | None, name: str | None) -> Scope:
     return Scope(
         "jurisdiction_type = 'city' AND state_fips = ? AND lower(jurisdiction_name) = lower(?)",
         (state_fips, name),
+        attribution_only=True,
     )
 
 
 def of_state_government(state_fips: str | None) -> Scope:
     """Detainers at a state's own facilities (its prisons), not at its local governments'."""
-    return Scope("state_fips = ? AND jurisdiction_type = 'state'", (state_fips,))
+    return Scope(
+        "state_fips = ? AND jurisdiction_type = 'state'", (state_fips,), attribution_only=True
+    )
