@@ -96,12 +96,17 @@ def _work(db: Path, out: Path, conn: Connection) -> None:
                 else:
                     conn.send(("ok", fetch_pages(client, out, asked)))
     except BaseException:
-        try:
-            conn.send(("error", traceback.format_exc()))
-        except (OSError, ValueError):
-            pass
+        send_failure(conn)
     finally:
         conn.close()
+
+
+def send_failure(conn: Connection) -> None:
+    """A child process's failure sent to its parent (which raises it), when the pipe is open."""
+    try:
+        conn.send(("error", traceback.format_exc()))
+    except (OSError, ValueError):
+        pass
 
 
 class Crawler:

@@ -13,10 +13,10 @@ from __future__ import annotations
 import multiprocessing
 import os
 import signal
-import traceback
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
+from .site_crawl import send_failure
 
 
 def _work(db: Path, target: Path, conn: Connection) -> None:
@@ -26,10 +26,7 @@ def _work(db: Path, target: Path, conn: Connection) -> None:
 
         conn.send(("ok", write_sqlite(db, target)))
     except BaseException:
-        try:
-            conn.send(("error", traceback.format_exc()))
-        except (OSError, ValueError):
-            pass
+        send_failure(conn)
     finally:
         conn.close()
 
