@@ -100,3 +100,30 @@ def test_site_workers_by_store_size(pa_store: Path, monkeypatch: pytest.MonkeyPa
     monkeypatch.setenv("DETAINERWATCH_PUBLISH_WORKERS", "3")
     assert static_site.site_workers(pa_store) == 3
     assert static_site.site_workers(None) == 3
+
+
+def test_a_childs_user_error_is_raised_as_one_line() -> None:
+    """A user's error in a site child process (the export, a page worker) reaches the parent as
+    a UsageError (one line, exit 2), anything else with its traceback."""
+    import multiprocessing
+
+    from detainerwatch.errors import InputError, UsageError
+    from detainerwatch.web.site_crawl import raise_failure, send_failure
+
+    def through_pipe(exc: BaseException) -> tuple[str, object]:
+        mine, theirs = multiprocessing.Pipe()
+        try:
+            raise exc
+        except BaseException:
+            send_failure(theirs)
+        return mine.recv()
+
+    kind, value = through_pipe(InputError("a.csv", "a date", row=3, column="x"))
+    assert kind == "user"
+    with pytest.raises(UsageError, match=r"^a.csv, row 3, column 'x': expected a date$"):
+        raise_failure(kind, value, "writing the SQLite export")
+    kind, value = through_pipe(ValueError("a bug"))
+    assert kind == "error" and "Traceback" in str(value)
+    with pytest.raises(RuntimeError, match="writing the SQLite export failed"):
+        raise_failure(kind, value, "writing the SQLite export")
+    raise_failure("ok", {}, "anything")  # an answer: nothing raised

@@ -102,11 +102,48 @@ def _work(db: Path, out: Path, conn: Connection) -> None:
 
 
 def send_failure(conn: Connection) -> None:
-    """A child process's failure sent to its parent (which raises it), when the pipe is open."""
+    """A child process's failure sent to its parent (which raises it), when the pipe is open: a
+    user's error as its one line ("user"; raised again as a UsageError, exit 2), anything else
+    with its traceback ("error")."""
+    import sys
+
+    from ..errors import InputError, UsageError
+
+    exc = sys.exc_info()[1]
+    if isinstance(exc, (InputError, UsageError)):
+        message = ("user", str(exc))
+    else:
+        message = ("error", traceback.format_exc())
     try:
-        conn.send(("error", traceback.format_exc()))
+        conn.send(message)
     except (OSError, ValueError):
         pass
+
+
+def raise_failure(kind: str, value: Any, what: str) -> None:
+    """A failure a child sent (send_failure) raised in the parent; `what` names the child."""
+    if kind == "user":
+        from ..errors import UsageError
+
+        raise UsageError(str(value))
+    if kind == "error":
+        raise RuntimeError(f"{what} failed:\n{value}")
+
+
+def start_child(proc: multiprocessing.process.BaseProcess) -> None:
+    """Start a child process that ignores Ctrl-C from its first instruction (its parent stops
+    it): started with SIGINT ignored, which it inherits, so an interrupt while it is still
+    importing prints no traceback of its own. Only the main thread can set the handler."""
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        proc.start()
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        proc.start()
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 class Crawler:
@@ -128,13 +165,13 @@ class Crawler:
             for _ in range(workers):
                 mine, theirs = ctx.Pipe()
                 proc = ctx.Process(target=_work, args=(self.db, self.out, theirs), daemon=True)
-                proc.start()
+                start_child(proc)
                 theirs.close()
                 self.procs.append((proc, mine))
             for _, conn in self.procs:
                 self._answer(conn)
         except BaseException:
-            self.close()
+            self.close(abort=True)
             raise
 
     @staticmethod
@@ -143,8 +180,7 @@ class Crawler:
             kind, value = conn.recv()
         except EOFError:
             raise RuntimeError("a page-writing worker process stopped") from None
-        if kind == "error":
-            raise RuntimeError(f"a page-writing worker failed:\n{value}")
+        raise_failure(kind, value, "a page-writing worker")
         return value
 
     def __call__(self, paths: list[str]) -> Found:
@@ -171,18 +207,23 @@ class Crawler:
         conn.send(SEARCH)
         self._answer(conn)
 
-    def close(self) -> None:
+    def close(self, abort: bool = False) -> None:
+        """Stop the workers: asked to finish and waited for, or (abort: the build failed or was
+        interrupted) stopped at once; a worker ignores Ctrl-C and would finish its pages."""
         if self.client is not None:
             self.client.__exit__(None, None, None)
             self.client = None
-        for _, conn in self.procs:
-            try:
-                conn.send(None)
-            except (OSError, ValueError):
-                pass
+        for proc, conn in self.procs:
+            if abort:
+                proc.terminate()
+            else:
+                try:
+                    conn.send(None)
+                except (OSError, ValueError):
+                    pass
             conn.close()
         for proc, _ in self.procs:
-            proc.join(10)
+            proc.join(None if abort else 10)
             if proc.is_alive():
                 proc.terminate()
                 proc.join()
@@ -194,5 +235,7 @@ def crawler(db: Path, out: Path, workers: int) -> Iterator[Crawler]:
     c = Crawler(db, out, workers)
     try:
         yield c
-    finally:
-        c.close()
+    except BaseException:
+        c.close(abort=True)
+        raise
+    c.close()

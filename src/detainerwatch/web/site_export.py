@@ -16,7 +16,7 @@ import signal
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
-from .site_crawl import send_failure
+from .site_crawl import raise_failure, send_failure, start_child
 
 
 def _work(db: Path, target: Path, conn: Connection) -> None:
@@ -45,7 +45,7 @@ class Export:
         mine, theirs = ctx.Pipe(duplex=False)
         try:
             proc = ctx.Process(target=_work, args=(self.db, self.target, theirs), daemon=True)
-            proc.start()
+            start_child(proc)
         except OSError:
             mine.close()
             return  # written here when asked for
@@ -62,10 +62,13 @@ class Export:
             kind, value = self.conn.recv()
         except EOFError:
             raise RuntimeError("the process writing the SQLite export stopped") from None
+        except BaseException:  # interrupted: the export is not waited for
+            if self.proc is not None:
+                self.proc.terminate()
+            raise
         finally:
             self.close()
-        if kind == "error":
-            raise RuntimeError(f"writing the SQLite export failed:\n{value}")
+        raise_failure(kind, value, "writing the SQLite export")
         counts: dict[str, int] = value
         return counts
 
