@@ -143,13 +143,10 @@ def warm(store: Path) -> int:
     written), marking each one done, and mark the whole-store pages done; then every profile
     page and API answer the crawl found a link to, in the order found; then mark the whole site
     done. Stops when its app's process has gone (killed without its shutdown)."""
-    import warnings
     from html import unescape
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # starlette prefers httpx2 for its test client
-        from starlette.testclient import TestClient
     from .app import create_app
+    from .inprocess import InProcessClient
     from .static_site import FOLLOW, SEEDS
 
     app: Any = create_app(store)
@@ -160,7 +157,7 @@ def warm(store: Path) -> int:
     queue = list(SEEDS) + [p for p in WHOLE_STORE if p not in SEEDS]
     seen = set(queue)
     profiles: list[str] = []  # ids of /jurisdiction/{id}, in the order the crawl found them
-    with TestClient(app) as client:
+    with InProcessClient(app) as client:
 
         def get(path: str) -> Any:
             return client.get(path, headers={"accept-encoding": "identity"})
