@@ -75,7 +75,11 @@ def _weighted_case(expr_rand: str, options) -> str:
     return "CASE " + " ".join(parts) + " END"
 
 
-def national_store(rows: int = 4_000_000, *, rebuild: bool = False) -> Path:
+def national_store(rows: int = 4_000_000, *, rebuild: bool = False, here: bool = False) -> Path:
+    """The generated national store of `rows` detainers, built once per code stamp. Built by a
+    child process unless `here`: a bench that built it in its own process grew to ~2.3 GB, and
+    on Linux every command it started after carried that peak in its rusage (a forked child's
+    peak includes its parent's pages before exec), so every peak it printed was the build's."""
     from detainerwatch.store import connect
     from detainerwatch.store.ingest import ingest
 
@@ -84,6 +88,13 @@ def national_store(rows: int = 4_000_000, *, rebuild: bool = False) -> Path:
     path = CACHE / f"national-{rows}-{stamp}.duckdb"
     if path.exists() and not rebuild:
         print(f"reusing {path.name} (built by this code: {stamp})", flush=True)
+        return path
+    if not here:
+        import subprocess
+        import sys
+
+        root = Path(__file__).resolve().parent.parent
+        subprocess.run([sys.executable, "-m", "bench.national", str(rows)], cwd=root, check=True)
         return path
     for old in CACHE.glob(f"national-{rows}*.duckdb"):  # built by other code: never measured
         old.unlink()
@@ -154,4 +165,4 @@ def national_store(rows: int = 4_000_000, *, rebuild: bool = False) -> Path:
 if __name__ == "__main__":
     import sys
 
-    national_store(int(sys.argv[1]) if len(sys.argv) > 1 else 4_000_000, rebuild=True)
+    national_store(int(sys.argv[1]) if len(sys.argv) > 1 else 4_000_000, rebuild=True, here=True)
