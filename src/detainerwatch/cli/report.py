@@ -48,6 +48,12 @@ def report(obj, week, start, end, whole, state, release, out):
     """The Declined Detainer Outcome Report for a period (default: the latest full week in the
     store, as the DDOR did): outcomes by jurisdiction, declines with criminal history, policy
     context and data fidelity, with a trend chart and a county map."""
+    from . import CONSOLE
+
+    if CONSOLE:  # forked now, before DuckDB is imported: rasterises the charts meanwhile
+        from ..publish import pngworker
+
+        pngworker.start()
     from ..derive.releases import coverage_line, coverage_releases, release_span, use_release
     from ..publish.output import write_report
     from ..publish.queries import connect_read

@@ -125,9 +125,12 @@ def write_report(report: dict[str, Any], out: Path) -> list[Path]:
     require(report, "report folder")
     out.mkdir(parents=True, exist_ok=True)
     specs = chart_specs(report)
+    covered = report.get("covered", True)
+    # the PNGs first: a helper process rasterises them meanwhile, when the command has one
+    pngs = charts.pngs([specs["trend"], specs["map"]]) if covered else None
     (out / "index.html").write_text(render_report_html(report, specs), encoding="utf-8")
     (out / "report.json").write_text(jsonout.dumps(report, indent=1), encoding="utf-8")
-    if not report.get("covered", True):  # the page says so; no table of zeros
+    if pngs is None:  # not covered: the page says so; no table of zeros
         return sorted(out.iterdir())
     jcols = [
         "id",
@@ -175,8 +178,9 @@ def write_report(report: dict[str, Any], out: Path) -> list[Path]:
         *OUTCOMES,
     ]
     write_csv(out / "facilities.csv", report["facilities"], fcols, report.get("coverage"))
-    (out / "trend.png").write_bytes(charts.png(specs["trend"]))
-    (out / "map.png").write_bytes(charts.png(specs["map"]))
+    trend_png, map_png = pngs()
+    (out / "trend.png").write_bytes(trend_png)
+    (out / "map.png").write_bytes(map_png)
     return sorted(out.iterdir())
 
 
