@@ -835,15 +835,16 @@ def pngs(specs: list[Spec]) -> Callable[[], list[bytes]]:
     missing = [d for d, k in zip(drawn, kept, strict=True) if k is None]
     answers = start_batch(missing, PNG_SCALE)
 
+    def made(drawn: str, got: bytes | None) -> Callable[[], bytes]:
+        return lambda: got or rasterise(drawn, PNG_SCALE)  # the helper's, else drawn here
+
     def finish() -> list[bytes]:
-        made = iter(zip(missing, answers(), strict=True))
+        answered = iter(zip(missing, answers(), strict=True))
         out = []
         for found in kept:
             if found is None:
-                d, got = next(made)
-                found = filecache.png(
-                    d, PNG_SCALE, lambda d=d, got=got: got or rasterise(d, PNG_SCALE)
-                )
+                d, got = next(answered)
+                found = filecache.png(d, PNG_SCALE, made(d, got))
             out.append(found)
         return out
 
