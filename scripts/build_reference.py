@@ -443,6 +443,7 @@ def build_indexes() -> None:
             "gazetteer.county_index": gz._build_county_index,
             "gazetteer.places": gz._build_place_indexes,
             "gazetteer.zip_counties": gz._build_city_counties,
+            "gazetteer.city_county_sets": gz._build_city_county_index,
             "reference.facilities": reference._build_facility_indexes,
             # each state's part of the place index too, read alone by lookups within a state
             **{

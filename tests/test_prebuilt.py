@@ -114,3 +114,28 @@ def test_each_state_has_its_part_of_the_place_index_and_lookups_read_only_it() -
         "assert gz._place_indexes.cache_info().currsize == 0\n"
     )
     _modules_after(code)
+
+
+def test_the_compact_city_county_index_answers_as_city_counties() -> None:
+    # the facility dictionary's check reads city_county_set (one compact index) instead of
+    # city_counties (every state's piece of the place index and the ZIP list): the same counties
+    # for every place and ZIP-list city name, spelt as the lists spell them and upper-cased,
+    # and for names in no list
+    import zipcodes
+
+    found = prebuilt.Prebuilt()
+    assert found.get("gazetteer.city_county_sets") == gz._build_city_county_index()
+    names: set[tuple[str, str]] = set()
+    for abbr in gz.place_index_states():
+        for places in gz._state_places(abbr)[0].values():
+            names.update((abbr, p.name) for p in places)
+    for z in zipcodes.list_all():  # type: ignore[no-untyped-call]
+        if z.get("state"):
+            names.add((z["state"], z["city"]))
+            names.update((z["state"], alias) for alias in z.get("acceptable_cities") or [])
+    names.update({("PA", "Nowhere Such"), ("ZZ", "Albany"), ("NY", "")})
+    assert len(names) > 40_000
+    for abbr, name in sorted(names):
+        for spelt in (name, name.upper()):
+            want = set(gz.city_counties(abbr, spelt))
+            assert gz.city_county_set(abbr, spelt) == want, (abbr, spelt)

@@ -193,11 +193,16 @@ def cli(ctx, db):
 # changes only how often the collector runs.)
 GC_THRESHOLD = (10_000, 10, 10)
 GC_DEFAULT_FOR = {"ingest", "synth"}
+# True when run from the console (main), not through click's runner in a test's long process:
+# `report` then forks its PNG helper (publish/pngworker.py)
+CONSOLE = False
 
 
 def main() -> None:  # console-script entry point
     import gc
 
+    global CONSOLE
+    CONSOLE = True
     if not GC_DEFAULT_FOR & set(sys.argv[1:]):
         gc.set_threshold(*GC_THRESHOLD)
     try:

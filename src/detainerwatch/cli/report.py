@@ -48,8 +48,14 @@ def report(obj, week, start, end, whole, state, release, out):
     """The Declined Detainer Outcome Report for a period (default: the latest full week in the
     store, as the DDOR did): outcomes by jurisdiction, declines with criminal history, policy
     context and data fidelity, with a trend chart and a county map."""
+    from . import CONSOLE
+
+    if CONSOLE:  # forked now, before DuckDB is imported: rasterises the charts meanwhile
+        from ..publish import pngworker
+
+        pngworker.start()
     from ..derive.releases import coverage_line, coverage_releases, release_span, use_release
-    from ..publish.output import write_report
+    from ..publish.output import StartedCharts, write_report
     from ..publish.queries import connect_read
     from ..publish.report import build_report, resolve_period, week_of
 
@@ -65,6 +71,7 @@ def report(obj, week, start, end, whole, state, release, out):
             week = last if week_of(last).end <= last else week_of(last).start - dt.timedelta(days=1)
         period = resolve_period(con, week=week, start=start, end=end, whole=whole)
         result = build_report(con, period, state=state)
+        charts = StartedCharts(result)  # the PNGs started now (a helper rasterises them)
         counted = coverage_line(con, period.start, period.end)
         result.setdefault(
             "releases_counted",
@@ -72,7 +79,7 @@ def report(obj, week, start, end, whole, state, release, out):
         )
     finally:
         con.close()
-    write_report(result, out)
+    write_report(result, out, charts)
     from ..publish.output import fmt
 
     if not result.get("covered", True):

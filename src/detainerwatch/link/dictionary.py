@@ -71,7 +71,7 @@ def check_county(
         return None, f"listed county {listed.strip()!r} is not a county of {state}"
     fips = matches[0].fips
     if city:
-        city_counties = gz.city_counties(state, city)
+        city_counties = gz.city_county_set(state, city)
         if city_counties and fips not in city_counties:
             return None, (
                 f"listed county {listed.strip()!r} does not contain the city {city.strip()!r}"

@@ -11,7 +11,7 @@ import re
 import sys
 import unicodedata
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache, cache
 from pathlib import Path
@@ -60,15 +60,20 @@ class Place(NamedTuple):
         return (tuple.__new__, (type(self), tuple(self)))
 
 
+_APOSTROPHE = re.compile(r"['`\u2019]")
+_NOT_WORD = re.compile(r"[^A-Z0-9]+")
+_SPACES = re.compile(r"\s+")
+
+
 @lru_cache(maxsize=65536)  # the same names are read again and again
 def normal(text: str) -> str:
     """Upper-case words and digits only: accents, punctuation and runs of space folded."""
     text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
     # An apostrophe joins its word: "St. Mary's" and "ST MARYS", "O'Brien" and "OBRIEN" agree.
-    text = re.sub(r"['`\u2019]", "", text)
+    text = _APOSTROPHE.sub("", text)
     text = text.upper().replace("&", " AND ")
-    text = re.sub(r"[^A-Z0-9]+", " ", text)
-    return re.sub(r"\s+", " ", text).strip()
+    text = _NOT_WORD.sub(" ", text)
+    return _SPACES.sub(" ", text).strip()
 
 
 def county_key(name: str) -> str:
@@ -449,6 +454,7 @@ def reset() -> None:
         _place_indexes,
         _state_places,
         _city_counties,
+        _city_county_index,
         _county_changes,
     ):
         fn.cache_clear()
@@ -484,6 +490,61 @@ def city_counties(state_abbr: str, city: str) -> dict[str, int]:
     if known:
         return {fips: 10 for fips in known}
     return _city_counties().get((state_abbr, city_key(city)), {})
+
+
+# "state|city_key" -> the counties city_counties gives for that key ("fips fips", "" for none),
+# or, where the answer depends on how the city is spelt (no government place has the key, some
+# municipality does): ((normal(name), its counties), ...) and the counties for any other spelling
+CityCounties = str | tuple[tuple[tuple[str, str], ...], str]
+
+
+@cache
+def _city_county_index() -> dict[str, CityCounties]:
+    return prebuilt.cached("gazetteer.city_county_sets", _build_city_county_index)
+
+
+def _build_city_county_index() -> dict[str, CityCounties]:
+    """What city_counties answers, for every state and city key at once, as strings: the facility
+    dictionary checks the listed county of every facility of every state (1,500 lookups over ~56
+    states), and unpickling every state's piece of the place index and the ZIP list took ~0.2 s
+    of a `resolve` that builds it."""
+    zips = _city_counties()
+    keys = set(zips)
+    states = place_index_states()
+    for abbr in states:
+        keys.update((abbr, key) for key in _state_places(abbr)[0])
+    out: dict[str, CityCounties] = {}
+    for abbr, key in sorted(keys):
+        every, government = _state_places(abbr) if abbr in states else ({}, {})
+        zip_counties = list(zips.get((abbr, key), {}))
+
+        def answer(counties: Sequence[str], zip_counties: list[str] = zip_counties) -> str:
+            return " ".join(counties or zip_counties)  # as city_counties: else the ZIP list's
+
+        known = government.get(key)
+        found = every.get(key, ())
+        named = tuple((normal(p.name), answer(p.county_fips)) for p in found if p.kind != "cdp")
+        union = sorted({c for p in found for c in p.county_fips})
+        if known is not None:
+            out[f"{abbr}|{key}"] = answer(known.county_fips)
+        elif named:
+            out[f"{abbr}|{key}"] = (named, answer(union))
+        else:
+            out[f"{abbr}|{key}"] = answer(union)
+    return out
+
+
+def city_county_set(state_abbr: str, city: str) -> frozenset[str]:
+    """The counties of city_counties(state_abbr, city), read from one compact index (what the
+    facility dictionary's check needs: membership, not weights). tests/test_prebuilt.py
+    compares the two."""
+    found = _city_county_index().get(f"{state_abbr}|{city_key(city)}", "")
+    if not isinstance(found, str):
+        # as place(): of same-keyed municipalities, the one spelt as written
+        named, other = found
+        spelt = [counties for name, counties in named if name == normal(city)]
+        found = spelt[0] if len(spelt) == 1 else other
+    return frozenset(found.split())
 
 
 def is_city(state_abbr: str, city: str) -> bool:

@@ -817,12 +817,35 @@ def png(spec: Spec) -> bytes:
     """The chart as PNG (rasterised from its SVG by resvg; no JavaScript engine), kept in the
     cache folder by its SVG (publish/filecache.py): the same chart is rasterised once."""
     from . import filecache
+    from .pngworker import rasterise
 
     drawn = svg(spec)
+    return filecache.png(drawn, PNG_SCALE, lambda: rasterise(drawn, PNG_SCALE))
 
-    def render() -> bytes:
-        import vl_convert as vlc
 
-        return bytes(vlc.svg_to_png(drawn, scale=PNG_SCALE))
+def pngs(specs: list[Spec]) -> Callable[[], list[bytes]]:
+    """The charts' PNGs, as png() makes them, started now: those not kept in the cache folder go
+    to the command's helper process when it has one (publish/pngworker.py), which rasterises
+    them while the caller writes the rest; the function returned gives them, in order."""
+    from . import filecache
+    from .pngworker import rasterise, start_batch
 
-    return filecache.png(drawn, PNG_SCALE, render)
+    drawn = [svg(spec) for spec in specs]
+    kept = [filecache.png_kept(d, PNG_SCALE) for d in drawn]
+    missing = [d for d, k in zip(drawn, kept, strict=True) if k is None]
+    answers = start_batch(missing, PNG_SCALE)
+
+    def made(drawn: str, got: bytes | None) -> Callable[[], bytes]:
+        return lambda: got or rasterise(drawn, PNG_SCALE)  # the helper's, else drawn here
+
+    def finish() -> list[bytes]:
+        answered = iter(zip(missing, answers(), strict=True))
+        out = []
+        for found in kept:
+            if found is None:
+                d, got = next(answered)
+                found = filecache.png(d, PNG_SCALE, made(d, got))
+            out.append(found)
+        return out
+
+    return finish

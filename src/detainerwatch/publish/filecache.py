@@ -128,15 +128,30 @@ def _rasteriser_stamp() -> str:
     return f"{folder}|" + "|".join(parts)
 
 
-def png(svg: str, scale: float, render: Callable[[], bytes]) -> bytes:
-    """The PNG of `svg` at `scale`: from the cache when drawn before, else render() kept."""
+def _png_path(svg: str, scale: float) -> Path | None:
     folder = cache_dir()
     if folder is None:
-        return render()
+        return None
     key = hashlib.sha256(
         f"{_rasteriser_stamp()}\n{scale!r}\n".encode() + svg.encode("utf-8")
     ).hexdigest()
-    path = folder / "png" / key[:2] / f"{key}.png"
+    return folder / "png" / key[:2] / f"{key}.png"
+
+
+def png_kept(svg: str, scale: float) -> bytes | None:
+    """The PNG of `svg` at `scale` when the cache holds it, else None."""
+    path = _png_path(svg, scale)
+    try:
+        return None if path is None else path.read_bytes()
+    except OSError:
+        return None
+
+
+def png(svg: str, scale: float, render: Callable[[], bytes]) -> bytes:
+    """The PNG of `svg` at `scale`: from the cache when drawn before, else render() kept."""
+    path = _png_path(svg, scale)
+    if path is None:
+        return render()
     try:
         return path.read_bytes()
     except OSError:

@@ -121,13 +121,30 @@ def write_csv(
         writer.writerows(rows)
 
 
-def write_report(report: dict[str, Any], out: Path) -> list[Path]:
+class StartedCharts:
+    """A report's chart specs, with its PNGs started (charts.pngs): by the command as soon as
+    the report is built, so the helper process that rasterises them (publish/pngworker.py) works
+    while the command finishes its queries and writes the folder."""
+
+    def __init__(self, report: dict[str, Any]) -> None:
+        require(report, "report charts")
+        self.report = report
+        self.specs = chart_specs(report)
+        covered = report.get("covered", True)
+        self.pngs = charts.pngs([self.specs["trend"], self.specs["map"]]) if covered else None
+
+
+def write_report(
+    report: dict[str, Any], out: Path, started: StartedCharts | None = None
+) -> list[Path]:
     require(report, "report folder")
     out.mkdir(parents=True, exist_ok=True)
-    specs = chart_specs(report)
+    if started is None or started.report is not report:
+        started = StartedCharts(report)
+    specs, pngs = started.specs, started.pngs
     (out / "index.html").write_text(render_report_html(report, specs), encoding="utf-8")
     (out / "report.json").write_text(jsonout.dumps(report, indent=1), encoding="utf-8")
-    if not report.get("covered", True):  # the page says so; no table of zeros
+    if pngs is None:  # not covered: the page says so; no table of zeros
         return sorted(out.iterdir())
     jcols = [
         "id",
@@ -175,8 +192,9 @@ def write_report(report: dict[str, Any], out: Path) -> list[Path]:
         *OUTCOMES,
     ]
     write_csv(out / "facilities.csv", report["facilities"], fcols, report.get("coverage"))
-    (out / "trend.png").write_bytes(charts.png(specs["trend"]))
-    (out / "map.png").write_bytes(charts.png(specs["map"]))
+    trend_png, map_png = pngs()
+    (out / "trend.png").write_bytes(trend_png)
+    (out / "map.png").write_bytes(map_png)
     return sorted(out.iterdir())
 
 

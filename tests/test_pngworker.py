@@ -1,0 +1,118 @@
+"""A console `report` rasterises its PNG charts in a helper process forked before DuckDB is
+imported (publish/pngworker.py): the same bytes as a PNG made in the command itself, and the
+command draws a chart itself whenever the helper does not."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import run
+
+CONSOLE = """
+import sys
+from detainerwatch import cli
+from detainerwatch.publish import pngworker
+used = []
+answers = pngworker.Helper.answers
+def counted(self):
+    got = answers(self)
+    used.append([g is not None for g in got])
+    return got
+pngworker.Helper.answers = counted
+sys.argv = ["detainerwatch", *sys.argv[1:]]
+try:
+    cli.main()
+except SystemExit as exc:
+    print("exit", exc.code, used)
+"""
+
+SVG = (
+    '<svg xmlns="http://www.w3.org/2000/svg" width="60" height="20">'
+    '<rect width="30" height="10" fill="#336699"/><text x="2" y="18">7</text></svg>'
+)
+
+DEAD_HELPER = f"""
+import os, signal
+from detainerwatch.publish import pngworker
+pngworker.start()
+helper = pngworker._helper
+assert helper is not None
+os.kill(helper.pid, signal.SIGKILL)
+print(pngworker.start_batch([{SVG!r}], 1.0)())
+"""
+
+two_cores = pytest.mark.skipif(
+    len(os.sched_getaffinity(0)) < 2, reason="the helper is forked only with two cores or more"
+)
+
+
+def _console(tmp_path: Path, cache: Path, *args: str) -> str:
+    env = {**os.environ, "DETAINERWATCH_CACHE_DIR": str(cache)}
+    done = subprocess.run(
+        [sys.executable, "-c", CONSOLE, *args], capture_output=True, text=True, env=env
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout.splitlines()[-1]
+
+
+@two_cores
+def test_the_helpers_pngs_are_the_commands_own(
+    pa_store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    by_helper = tmp_path / "helper"
+    assert (
+        _console(
+            tmp_path,
+            tmp_path / "cache1",
+            "--db",
+            str(pa_store),
+            "report",
+            "--all",
+            "--out",
+            str(by_helper),
+        )
+        == "exit 0 [[True, True]]"
+    )
+    # a repeat finds both in the cache folder: nothing sent to the helper
+    assert (
+        _console(
+            tmp_path,
+            tmp_path / "cache1",
+            "--db",
+            str(pa_store),
+            "report",
+            "--all",
+            "--out",
+            str(tmp_path / "again"),
+        )
+        == "exit 0 []"
+    )
+    # through click's runner (no helper) with an empty cache folder: the command draws them
+    monkeypatch.setenv("DETAINERWATCH_CACHE_DIR", str(tmp_path / "cache2"))
+    by_command = tmp_path / "command"
+    assert run(pa_store, "report", "--all", "--out", by_command).exit_code == 0
+    for name in ("trend.png", "map.png", "index.html", "report.json"):
+        assert (by_helper / name).read_bytes() == (by_command / name).read_bytes(), name
+        assert (tmp_path / "again" / name).read_bytes() == (by_command / name).read_bytes(), name
+
+
+@two_cores
+def test_a_dead_helper_leaves_the_chart_to_the_command() -> None:
+    done = subprocess.run([sys.executable, "-c", DEAD_HELPER], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[None]"
+
+
+def test_no_helper_after_duckdb_is_imported() -> None:
+    import duckdb  # noqa: F401  (its threads may exist: no fork)
+
+    from detainerwatch.publish import pngworker
+
+    pngworker.start()
+    assert pngworker.take() is None
+    assert pngworker.start_batch([SVG], 1.0)() == [None]
