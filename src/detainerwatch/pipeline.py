@@ -11,15 +11,19 @@ from typing import Any
 
 
 def after_ingest(con: Any) -> None:
-    from .derive import facts, releases, summary
+    from .derive import facts, incremental, releases, summary
     from .derive.policies import refresh_policies
 
     from .link import refresh_attribution
     from .link.area import refresh_area_attribution
 
+    before = incremental.snapshot(con)  # what the stored facts were made from, if current
     refresh_attribution(con)
     refresh_area_attribution(con)  # facilities and landmarks of an area workbook
     refresh_policies(con)
     releases.refresh(con)  # which release supplies each day: the facts keep only its rows
-    facts.materialize(con)
-    summary.materialize(con)  # the report's counts by month and facility (issue 16)
+    if before is not None and incremental.unaffected(con, before):
+        incremental.extend(con, before)  # only the new sources' rows derived (issue 16)
+    else:
+        facts.materialize(con)
+        summary.materialize(con)  # the report's counts by month and facility (issue 16)

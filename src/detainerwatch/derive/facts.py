@@ -19,7 +19,13 @@ import duckdb
 
 from ..errors import UsageError
 from ..handfiles import read_csv
-from ..store.schema import FACTS_STORED, VALUE_COUNTS, facts_stored_ddl, value_counts_ddl
+from ..store.schema import (
+    FACTS_STORED,
+    VALUE_COUNTS,
+    facts_stored_append,
+    facts_stored_ddl,
+    value_counts_ddl,
+)
 from . import releases
 from .ids import jurisdiction_id_sql, slug_sql
 from duckdb import DuckDBPyConnection
@@ -105,13 +111,18 @@ def hand_hash() -> str:
     return digest.hexdigest()
 
 
-def materialize(con: DuckDBPyConnection) -> None:
+def materialize(con: DuckDBPyConnection, after_source: int | None = None) -> None:
     """Store the facts as a table (inside the caller's transaction), stamped with the hash of
     the hand tables they were derived with; register() uses it only while the hash matches.
-    Only the rows of the release that supplies their day (derive.releases) are stored."""
+    Only the rows of the release that supplies their day (derive.releases) are stored.
+    With ``after_source`` only the facts of the sources after it are derived and appended
+    (derive/incremental.py decides when the stored ones are still exact)."""
     _register_view(con, "dw_facts_live")
     _register_supplied(con)
-    con.execute(facts_stored_ddl("dw_facts_supplied"))
+    if after_source is None:
+        con.execute(facts_stored_ddl("dw_facts_supplied"))
+    else:
+        con.execute(facts_stored_append("dw_facts_supplied", after_source))
     con.execute("INSERT OR REPLACE INTO meta VALUES ('facts_hand_hash', ?)", [hand_hash()])
     _materialize_value_counts(con)
 

@@ -26,6 +26,7 @@ from ..store.schema import (
     FACTS_STORED,
     FACTS_SUMMARY,
     coverage_summary_ddl,
+    facts_summary_append,
     facts_summary_ddl,
     facts_summary_year_ddl,
 )
@@ -140,11 +141,18 @@ def definition() -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def materialize(con: Any) -> None:
+def materialize(con: Any, after_source: int | None = None) -> None:
     """(Re)make the summary tables from the stored facts and the detainers, inside the
     caller's transaction, and stamp them (meta summary_state) with the hand tables and sources
-    they were made from. Call after derive.facts.materialize."""
-    con.execute(facts_summary_ddl(summary_select(FACTS_STORED)))
+    they were made from. Call after derive.facts.materialize. With ``after_source`` the rows
+    of the sources after it are appended to the summary by month (its grain has the source:
+    the rows of the others stay exact when derive/incremental.py says so); the tables made
+    from all of them are remade."""
+    if after_source is None:
+        con.execute(facts_summary_ddl(summary_select(FACTS_STORED)))
+    else:
+        where = f"source_id > {int(after_source)}"
+        con.execute(facts_summary_append(summary_select(FACTS_STORED, where)))
     con.execute(facts_summary_year_ddl(year_select()))
     con.execute(coverage_summary_ddl(COVERAGE_SELECT))
     stamp = f"{facts.hand_hash()}:{facts.sources_state(con)}:{definition()}"

@@ -236,6 +236,16 @@ def facts_stored_ddl(select_from: str) -> str:
     return f"CREATE OR REPLACE TABLE {FACTS_STORED} AS SELECT * FROM {select_from} ORDER BY issued"
 
 
+def facts_stored_append(select_from: str, after_source: int) -> str:
+    """The statement that appends to the stored facts the facts of the sources after
+    ``after_source`` (derive/incremental.py: the rows before them proven unchanged), ordered by
+    issue date among themselves."""
+    return (
+        f"INSERT INTO {FACTS_STORED} SELECT * FROM {select_from} "
+        f"WHERE source_id > {int(after_source)} ORDER BY issued"
+    )
+
+
 # The released values of the detainers' coded text columns (detainer type, lift reason) with
 # their counts and first source row, made by derive/facts.py after every ingest and stamped in
 # meta 'value_counts_sources' with the sources they were counted from: the check for values the
@@ -265,6 +275,11 @@ COVERAGE_SUMMARY = "detainer_coverage_summary"
 def facts_summary_ddl(select_sql: str) -> str:
     """The statement that (re)makes the facts' summary from its SELECT (over the stored facts)."""
     return f"CREATE OR REPLACE TABLE {FACTS_SUMMARY} AS {select_sql} ORDER BY month"
+
+
+def facts_summary_append(select_sql: str) -> str:
+    """The statement that appends the rows of its SELECT (new sources' counts) to the summary."""
+    return f"INSERT INTO {FACTS_SUMMARY} {select_sql} ORDER BY month"
 
 
 def facts_summary_year_ddl(select_sql: str) -> str:
@@ -382,6 +397,9 @@ TEMP_OBJECTS: dict[str, str] = {
     "dw_types": "table: hand/detainer_types.csv, detainer type -> request kind",
     "dw_ncic": "table: hand/ncic_categories.csv, charge category -> name and tier",
     "dw_unclassified": "table: warnings for released values the hand tables do not map",
+    # derive/incremental.py
+    "dw_added_facilities": "table: facilities attributed by this ingest that were not before "
+    "(the rows stored before must not name them for the stored facts to be extended)",
     # derive/outcomes.py
     "dw_outcome_detainers": "table: the detainers of an outcomes question with their cell",
     "dw_methods": "table: hand/apprehension_methods.csv, apprehension method -> setting",

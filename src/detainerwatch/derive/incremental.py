@@ -1,0 +1,161 @@
+"""The stored facts and the report's summaries extended with a new ingest's rows, when the rows
+stored before are proven unaffected; otherwise rebuilt whole (issue 16).
+
+A new ingest can change rows stored before in three ways, each checked exactly:
+
+- attribution: ``link.refresh_attribution`` recomputes every facility's government (a new
+  facility list can move an old facility), so the attribution of every facility the old rows
+  name must be the same before and after (every column the facts read);
+- release precedence: ``releases.refresh`` decides again which release supplies each day, so
+  the days each old source supplies must be the same before and after (a row without a day is
+  kept when its source supplies any day: the same sets decide it);
+- duplicate flags: ``flag_likely_duplicates`` recomputes them within a release, so no new
+  detainer source may belong to a release that an old source belongs to.
+
+The old rows themselves are never changed by an ingest (it only adds sources), and the hand
+tables and the derived columns' rules must be those the stored tables were made with (their
+stamps). When all of this holds, the old facts and summary rows are exactly what a whole
+rebuild would make: only the new sources' rows are derived and appended. Anything else, or any
+doubt (a stamp that does not parse, a table missing), rebuilds whole.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+import duckdb
+from duckdb import DuckDBPyConnection
+
+from ..store.schema import FACTS_STORED, FACTS_SUMMARY, create_temp_table
+from . import facts, releases, summary
+
+# The attribution columns the facts read (derive/facts.py _facts_select), the key first.
+_KEY = ("facility_name", "facility_city", "facility_state", "facility_code")
+_ATTRIBUTION = _KEY + (
+    "jurisdiction_type",
+    "jurisdiction_name",
+    "state_abbr",
+    "state_fips",
+    "county_fips",
+    "place_fips",
+    "needs_review",
+    "confidence",
+    "method",
+)
+
+
+@dataclass(frozen=True)
+class Before:
+    """What the stored tables were made from, read before the ingest's derived tables change."""
+
+    last_source: int  # the newest source the stored facts and summaries count
+    attribution: dict[tuple[Any, ...], list[tuple[Any, ...]]]  # facility key -> its rows
+    days: frozenset[tuple[int, dt.date]]  # (source, day) each old source supplies
+
+
+def snapshot(con: DuckDBPyConnection) -> Before | None:
+    """What the stored facts and summaries were made from, when they are current for the
+    sources stored before this ingest and no new detainer source joins an old release; else
+    None (rebuild whole). Call before the attribution and the releases are refreshed."""
+    try:
+        return _snapshot(con)
+    except (duckdb.Error, ValueError):  # a table or stamp of another shape: rebuild whole
+        return None
+
+
+def _meta(con: DuckDBPyConnection, key: str) -> str | None:
+    row = con.execute("SELECT value FROM meta WHERE key = ?", [key]).fetchall()
+    return str(row[0][0]) if row and row[0][0] is not None else None
+
+
+def _snapshot(con: DuckDBPyConnection) -> Before | None:
+    tables = {
+        r[0]
+        for r in con.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE NOT temporary AND schema_name = 'main'"
+        ).fetchall()
+    }
+    if FACTS_STORED not in tables or FACTS_SUMMARY not in tables:
+        return None
+    hand = facts.hand_hash()
+    if _meta(con, "facts_hand_hash") != hand:
+        return None
+    stamp = _meta(con, summary.STAMP) or ""
+    parts = stamp.split(":")
+    if len(parts) != 4 or parts[0] != hand or parts[3] != summary.definition():
+        return None
+    n, last = int(parts[1]), int(parts[2])
+    if _meta(con, "release_segments_state") != f"{releases.precedence_hash()}:{n}:{last}":
+        return None
+    counted = con.execute("SELECT count(*) FROM sources WHERE source_id <= ?", [last]).fetchall()
+    if counted[0][0] != n:
+        return None
+    joined = con.execute(
+        "SELECT count(*) FROM sources new JOIN sources old ON new.release = old.release "
+        "WHERE new.source_id > ? AND old.source_id <= ? AND new.kind = 'detainers' "
+        "AND old.kind = 'detainers'",
+        [last, last],
+    ).fetchall()
+    if joined[0][0]:
+        return None  # old rows of that release can change their duplicate flags
+    return Before(last, _attribution(con), _days(con, last))
+
+
+def _attribution(con: DuckDBPyConnection) -> dict[tuple[Any, ...], list[tuple[Any, ...]]]:
+    out: dict[tuple[Any, ...], list[tuple[Any, ...]]] = {}
+    for row in con.execute(
+        f"SELECT {', '.join(_ATTRIBUTION)} FROM facility_attribution"
+    ).fetchall():
+        out.setdefault(tuple(row[: len(_KEY)]), []).append(tuple(row))
+    for rows in out.values():
+        rows.sort(key=repr)
+    return out
+
+
+def _days(con: DuckDBPyConnection, last: int) -> frozenset[tuple[int, dt.date]]:
+    """(source, day) for every day a source up to ``last`` supplies, from the stored segments."""
+    out: set[tuple[int, dt.date]] = set()
+    for sources, first, final in con.execute(
+        "SELECT sources, day_from, day_to FROM release_segments"
+    ).fetchall():
+        ids = [int(s) for s in (sources or "").split(",") if s]
+        day = first
+        while day <= final:
+            out.update((sid, day) for sid in ids if sid <= last)
+            day += dt.timedelta(days=1)
+    return frozenset(out)
+
+
+def unaffected(con: DuckDBPyConnection, before: Before) -> bool:
+    """Whether the rows stored before this ingest derive exactly as they did: the same days
+    supplied by every old source, the same attribution for every facility they name. Call
+    after the attribution and the releases are refreshed."""
+    if _days(con, before.last_source) != before.days:
+        return False
+    now = _attribution(con)
+    for key, rows in before.attribution.items():
+        if now.get(key, []) != rows:
+            return False
+    added = [key for key in now if key not in before.attribution]
+    if not added:
+        return True
+    # A facility attributed now but not before: the old rows must not name it.
+    create_temp_table(con, "dw_added_facilities", ", ".join(f"{k} VARCHAR" for k in _KEY))
+    con.executemany(f"INSERT INTO dw_added_facilities VALUES ({', '.join('?' * len(_KEY))})", added)
+    on = " AND ".join(f"f.{k} IS NOT DISTINCT FROM a.{k}" for k in _KEY)
+    named = con.execute(
+        f"SELECT EXISTS (SELECT 1 FROM {FACTS_STORED} f JOIN dw_added_facilities a ON {on} "
+        "WHERE f.source_id <= ?)",
+        [before.last_source],
+    ).fetchall()[0][0]
+    return not named
+
+
+def extend(con: DuckDBPyConnection, before: Before) -> None:
+    """The new sources' facts and summary rows appended to the stored ones (which ``unaffected``
+    proved current), the tables made from all of them remade, every stamp as a whole rebuild
+    writes it."""
+    facts.materialize(con, after_source=before.last_source)
+    summary.materialize(con, after_source=before.last_source)
