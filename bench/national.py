@@ -96,7 +96,8 @@ def national_store(rows: int = 4_000_000, *, rebuild: bool = False, here: bool =
         root = Path(__file__).resolve().parent.parent
         subprocess.run([sys.executable, "-m", "bench.national", str(rows)], cwd=root, check=True)
         return path
-    for old in CACHE.glob(f"national-{rows}*.duckdb"):  # built by other code: never measured
+    # built by other code: never measured (with the web app's page file beside it, and its log)
+    for old in CACHE.glob(f"national-{rows}-*.duckdb*"):
         old.unlink()
     tmp = path.with_suffix(".partial.duckdb")
     tmp.unlink(missing_ok=True)
