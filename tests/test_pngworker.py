@@ -116,3 +116,20 @@ def test_no_helper_after_duckdb_is_imported() -> None:
     pngworker.start()
     assert pngworker.take() is None
     assert pngworker.start_batch([SVG], 1.0)() == [None]
+
+
+def test_a_report_with_a_closed_output_stream_runs_without_a_helper(
+    pa_store: Path, tmp_path: Path
+) -> None:
+    """Python makes a stream closed at start-up None: the fork's flush of it crashed `report`
+    (exit 1, a traceback or no message at all); now no helper is forked and the folder is made."""
+    exe = Path(sys.executable).with_name("detainerwatch")
+    for closed, name in (("1", "no_stdout"), ("2", "no_stderr")):
+        out = tmp_path / name
+        done = subprocess.run(
+            f'"{exe}" --db "{pa_store}" report --all --out "{out}" {closed}>&-',
+            shell=True,
+            capture_output=closed == "1",
+        )
+        assert done.returncode == 0, (name, done.stderr)
+        assert (out / "trend.png").exists() and (out / "map.png").exists(), name

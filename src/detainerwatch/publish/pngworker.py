@@ -152,8 +152,15 @@ def start() -> None:
         return
     if threading.active_count() != 1 or _cores() < 2:
         return
-    sys.stdout.flush()
-    sys.stderr.flush()
+    # A stream closed when the command started is None: nothing to flush, and no helper (the
+    # command then draws its charts itself, as it did before the helper existed).
+    if sys.stdout is None or sys.stderr is None:
+        return
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except (OSError, ValueError):  # a stream that cannot be written: no helper either
+        return
     jobs_r, jobs_w = os.pipe()
     results_r, results_w = os.pipe()
     try:
