@@ -27,3 +27,4 @@ def after_ingest(con: Any) -> None:
     else:
         facts.materialize(con)
         summary.materialize(con)  # the report's counts by month and facility (issue 16)
+    incremental.stamp(con)  # the code they were derived by (the next ingest's check)
