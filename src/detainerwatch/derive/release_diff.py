@@ -26,8 +26,8 @@ from duckdb import DuckDBPyConnection
 from ..store.schema import create_temp_table_as
 
 NAME = (
-    "coalesce(any_value(jurisdiction_name), 'unresolved: ' || "
-    "coalesce(any_value(facility_name), '(facility blank)'))"
+    "coalesce(min(jurisdiction_name), 'unresolved: ' || "
+    "coalesce(min(facility_name), '(facility blank)'))"
 )
 
 

@@ -123,7 +123,7 @@ def jurisdiction_list(
         params.append(jurisdiction_type)
     sql = f"""
         SELECT {JURISDICTION_ID} AS id, any_value(jurisdiction_type) AS jurisdiction_type,
-               any_value(coalesce(jurisdiction_name, facility_name)) AS name,
+               min(coalesce(jurisdiction_name, facility_name)) AS name,
                any_value(state_abbr) AS state, any_value(state_fips) AS state_fips,
                {JURISDICTION_GEOGRAPHY_SQL},
                count(*) AS facilities, sum(detainers) AS detainers,

@@ -251,7 +251,7 @@ def cells_jurisdictions(reader: Reader) -> list[ReportJurisdiction]:
             reader,
             f"""
         SELECT jurisdiction_id AS id,
-               any_value(coalesce(jurisdiction_name,
+               min(coalesce(jurisdiction_name,
                                   'unresolved: ' || coalesce(facility_name, '(facility blank)'))) AS name,
                any_value(jurisdiction_type) AS jurisdiction_type,
                coalesce(any_value(state_abbr), any_value(facility_state)) AS state,
