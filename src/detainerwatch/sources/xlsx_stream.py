@@ -15,7 +15,6 @@ from __future__ import annotations
 from typing import Any
 
 import contextlib
-import functools
 import html
 import posixpath
 import queue
@@ -355,6 +354,7 @@ class Ahead:
         self._stop = threading.Event()
         self._lock = threading.Lock()
         self._started = False
+        self._iterating = threading.Event()
         self._thread = threading.Thread(target=self._run, args=(work,), daemon=True, name=name)
         self.then: Ahead | None = None
 
@@ -365,8 +365,18 @@ class Ahead:
             self._started = True
             self._thread.start()
 
+    def _emit(self, item: Any) -> None:
+        # Started before its turn (by the sheet before), a reader makes its first item and
+        # waits with it in hand until it is iterated: the sheet before still holds its last
+        # batches, and the two then hold no more than one sheet's reader held alone.
+        if not self._iterating.is_set():
+            while not self._iterating.wait(0.1):
+                if self._stop.is_set():
+                    raise _Stopped()
+        _put(self._queue, self._stop, item)
+
     def _run(self, work: Callable[[Callable[[Any], None]], None]) -> None:
-        emit = functools.partial(_put, self._queue, self._stop)
+        emit = self._emit
         try:
             work(emit)
             emit(_END)
@@ -393,6 +403,7 @@ class Ahead:
                     self._thread.join(0.05)
 
     def __iter__(self) -> Generator[Any, None, None]:
+        self._iterating.set()
         self.start()
         if not self._started:
             raise RuntimeError("a closed reader iterated")
