@@ -73,9 +73,6 @@ class Sheet:
     batches: Callable[[], Iterator[pa.Table]]  # columns row_number, c0..c{width-1}
     total_rows: int | None = None  # rows below the header, when known up front
     continues: str | None = None  # a sheet without a header row: the sheet whose header it uses
-    # Stops and joins every reader thread of the file: called when loading a sheet fails, as a
-    # later sheet may be read ahead of its turn (None: the file's reader starts none early).
-    close: Callable[[], None] | None = None
 
 
 @dataclass
@@ -308,8 +305,6 @@ def _read_xlsx_stream(path: Path, layouts: list[Layout], xlsx_stream: ModuleType
     except Exception as exc:  # zip and xml errors all mean the same to a user
         raise InputError(path, "a readable .xlsx workbook", found=_short(exc)) from None
 
-    made: list[Any] = []  # each recognised sheet's first reader, in the sheets' order
-
     def source(part: Any) -> _SheetSource:
         def head() -> tuple[list[list[str | None]], int | None]:
             try:
@@ -323,36 +318,14 @@ def _read_xlsx_stream(path: Path, layouts: list[Layout], xlsx_stream: ModuleType
             head,
             lambda: _extent(book, part.member, path, part.name),
             lambda header_row, width: _stream_batches(
-                book, part.member, path, part.name, header_row, width, xlsx_stream, made
+                book, part.member, path, part.name, header_row, width, xlsx_stream
             ),
             not_data=None if part.member else "not a worksheet (chart or dialog sheet)",
         )
 
     # A value right of the columns headed in the first rows, later in the sheet, fails loudly
     # with its row and column (calamine, reading the sheet whole, would make it an extra).
-    workbook = _recognise(path, layouts, [source(part) for part in book.sheets])
-    _read_ahead(workbook, made)
-    return workbook
-
-
-def _read_ahead(workbook: Workbook, made: list[Any]) -> None:
-    """Each sheet's first reader starts the next sheet's when its own scan is done, so that
-    the scan goes on while the store takes a sheet's last batches (the scan is an ingest's
-    longest thread; it waited at each sheet's end, and the store then waited for the next
-    sheet's first batch). Only a next sheet of the same kind of layout: the ingest refuses
-    to go on from a sheet to one of another kind. Every sheet is given `close`."""
-    if len(made) != len(workbook.sheets):  # one reader per recognised sheet, in order
-        raise RuntimeError(f"{len(made)} readers for {len(workbook.sheets)} sheets")
-    for i in range(1, len(made)):
-        if workbook.sheets[i - 1].layout.kind == workbook.sheets[i].layout.kind:
-            made[i - 1].then = made[i]
-
-    def close() -> None:
-        for reader in made:
-            reader.close()
-
-    for sheet in workbook.sheets:
-        sheet.close = close
+    return _recognise(path, layouts, [source(part) for part in book.sheets])
 
 
 def _fault(exc: BaseException, path: Path, name: str) -> InputError:
@@ -385,15 +358,10 @@ def _stream_batches(
     header_row: int,
     width: int,
     xlsx_stream: ModuleType,
-    made: list[Any],
 ) -> Callable[[], Iterator[pa.Table]]:
-    first = [book.reader(member, width, header_row, BATCH_ROWS)]  # maybe started early
-    made.append(first[0])
-
     def batches() -> Iterator[pa.Table]:
-        reader = first.pop() if first else book.reader(member, width, header_row, BATCH_ROWS)
         try:
-            yield from reader
+            yield from book.batches(member, width, header_row, BATCH_ROWS)
         except xlsx_stream.ScanError as exc:
             expected = (
                 "no value right of the last headed column"

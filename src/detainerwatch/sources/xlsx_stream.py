@@ -298,12 +298,6 @@ class XlsxStream:
 
         Scanning runs in its own thread, a batch ahead of the consumer, so the store types and
         writes one batch while the next is inflated and scanned."""
-        return iter(self.reader(member, width, header_row, batch_rows))
-
-    def reader(self, member: str, width: int, header_row: int, batch_rows: int) -> Ahead:
-        """The batches of `batches`, as a reader that can be started before it is iterated
-        (`then`: a workbook's next sheet, scanned while the store still takes this one's last
-        batches) and closed by whoever holds it."""
 
         def scan(emit: Callable[[pa.Table], None]) -> None:
             scanner = self._scanner()
@@ -319,7 +313,7 @@ class XlsxStream:
             if scanner.pending():
                 emit(_table(scanner.take(), width))
 
-        return Ahead(scan, f"scan {member}")
+        return _ahead(scan, f"scan {member}")
 
     def extent(self, member: str) -> int:
         """Rows from the first to the last holding a value (calamine's sheet height)."""
@@ -342,89 +336,43 @@ class _Stopped(Exception):
     """The consumer went away (an error, Ctrl-C): the worker unwinds at its next emit."""
 
 
-class Ahead:
-    """work(emit) run in a thread, what it emits handed over through a bounded queue: iterate
-    it for the items, then what work raised. The thread starts at `start()` or when iteration
-    begins; when it has emitted everything it starts `then` (set before, or None). It stops
-    at its next emit when the consumer goes away (an error, Ctrl-C) or `close()` is called;
-    both join it."""
-
-    def __init__(self, work: Callable[[Callable[[Any], None]], None], name: str, depth: int = 2):
-        self._queue: queue.Queue[Any] = queue.Queue(maxsize=depth)
-        self._stop = threading.Event()
-        self._lock = threading.Lock()
-        self._started = False
-        self._iterating = threading.Event()
-        self._thread = threading.Thread(target=self._run, args=(work,), daemon=True, name=name)
-        self.then: Ahead | None = None
-
-    def start(self) -> None:
-        with self._lock:
-            if self._started or self._stop.is_set():
-                return
-            self._started = True
-            self._thread.start()
-
-    def _emit(self, item: Any) -> None:
-        # Started before its turn (by the sheet before), a reader makes its first item and
-        # waits with it in hand until it is iterated: the sheet before still holds its last
-        # batches, and the two then hold no more than one sheet's reader held alone.
-        if not self._iterating.is_set():
-            while not self._iterating.wait(0.1):
-                if self._stop.is_set():
-                    raise _Stopped()
-        _put(self._queue, self._stop, item)
-
-    def _run(self, work: Callable[[Callable[[Any], None]], None]) -> None:
-        emit = self._emit
-        try:
-            work(emit)
-            emit(_END)
-        except _Stopped:
-            return
-        except BaseException as exc:  # handed to the consumer, who raises it
-            try:
-                emit(exc)
-            except _Stopped:
-                pass
-            return
-        if self.then is not None:
-            self.then.start()
-
-    def close(self) -> None:
-        with self._lock:
-            self._stop.set()
-            started = self._started
-        if started:
-            while self._thread.is_alive():
-                try:
-                    self._queue.get_nowait()
-                except queue.Empty:
-                    self._thread.join(0.05)
-
-    def __iter__(self) -> Generator[Any, None, None]:
-        self._iterating.set()
-        self.start()
-        if not self._started:
-            raise RuntimeError("a closed reader iterated")
-        try:
-            while True:
-                item = self._queue.get()
-                if item is _END:
-                    return
-                if isinstance(item, BaseException):
-                    raise item
-                yield item
-        finally:
-            self.close()
-
-
 def _ahead(
     work: Callable[[Callable[[Any], None]], None], name: str, depth: int = 2
 ) -> Generator[Any, None, None]:
     """Run work(emit) in a thread; yield what it emits, then re-raise what it raised. When the
     consumer stops early the worker stops at its next emit rather than read on to the end."""
-    return iter(Ahead(work, name, depth))
+    q: queue.Queue[Any] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def run() -> None:
+        try:
+            work(lambda item: _put(q, stop, item))
+            _put(q, stop, _END)
+        except _Stopped:
+            return
+        except BaseException as exc:  # handed to the consumer, who raises it
+            try:
+                _put(q, stop, exc)
+            except _Stopped:
+                return
+
+    thread = threading.Thread(target=run, daemon=True, name=name)
+    thread.start()
+    try:
+        while True:
+            item = q.get()
+            if item is _END:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        while thread.is_alive():
+            try:
+                q.get_nowait()
+            except queue.Empty:
+                thread.join(0.05)
 
 
 def _row_pieces(blocks: Iterable[bytes]) -> Generator[bytes | memoryview | None, None, None]:
