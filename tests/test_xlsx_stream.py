@@ -7,6 +7,7 @@ booleans, decimals, blank rows, cells written without their r attribute, the 190
 from __future__ import annotations
 
 import datetime as dt
+import threading
 import zipfile
 from pathlib import Path
 
@@ -360,3 +361,61 @@ def test_times_at_a_half_millisecond_read_as_calamine_reads_them(tmp_path):
         r += 1
     wb.close()
     assert_same(path)
+
+
+def _old_cut(data: bytes, size: int) -> list[bytes]:
+    """The pieces as the scanner's thread cut them before the cutting moved to the inflate
+    thread: after the last row end of the bytes held, the rest carried on."""
+    out, held = [], b""
+    for i in range(0, len(data), size):
+        held += data[i : i + size]
+        cut = held.rfind(b"</row>")
+        if cut >= 0:
+            out.append(held[: cut + 6])
+            held = held[cut + 6 :]
+    return out + ([held] if held else [])
+
+
+@pytest.mark.parametrize("size", [1, 2, 3, 5, 6, 7, 11, 64])
+def test_row_pieces_cut_where_they_were_cut(size):
+    data = b'<sheetData><row r="1"><c/></row><row r="2"></row>x</row><row>' + b"y" * 40 + b"</row>z"
+    blocks = [data[i : i + size] for i in range(0, len(data), size)]
+    pieces = [bytes(p) for p in xlsx_stream._row_pieces(blocks)]
+    assert pieces == _old_cut(data, size)
+    assert b"".join(pieces) == data
+
+
+def test_a_row_too_long_is_refused_with_its_row(tmp_path, monkeypatch):
+    monkeypatch.setattr(xlsx_stream, "CHUNK", 1 << 12)
+    monkeypatch.setattr(xlsx_stream, "MAX_ROW_BYTES", 1 << 14)
+    path = tmp_path / "long.xlsx"
+    rows = "".join(
+        f'<row r="{r}"><c r="C{r}" t="inlineStr"><is><t>JAIL</t></is></c></row>'
+        for r in range(8, 400)
+    )
+    wide = f'<c r="C400" t="inlineStr"><is><t>{"x" * 30000}</t></is></c>'
+    _hand_made(path, _header_row(7) + rows + f'<row r="400">{wide}</row>')
+    with pytest.raises(readers.InputError) as err:
+        workbook = readers._read_xlsx_stream(path, ALL, xlsx_stream)
+        for sheet in workbook.sheets:
+            list(sheet.batches())
+    assert (err.value.sheet, err.value.row) == ("Detainers", 400)
+    assert "a row longer than" in str(err.value)
+    assert not [t for t in threading.enumerate() if t.name.startswith(("inflate", "scan"))]
+
+
+def test_a_failing_sheet_leaves_no_reader_thread(tmp_path, monkeypatch):
+    monkeypatch.setattr(xlsx_stream, "CHUNK", 1 << 10)  # the inflate thread far ahead
+    path = tmp_path / "right.xlsx"
+    rows = [
+        f'<row r="{r}"><c r="C{r}" t="inlineStr"><is><t>JAIL {r}</t></is></c></row>'
+        for r in range(8, 6000)
+    ]
+    rows[3000 - 8] = '<row r="3000"><c r="ZZ3000" t="inlineStr"><is><t>x</t></is></c></row>'
+    _hand_made(path, _header_row(7) + "".join(rows))
+    with pytest.raises(readers.InputError) as err:
+        workbook = readers._read_xlsx_stream(path, ALL, xlsx_stream)
+        for sheet in workbook.sheets:
+            list(sheet.batches())
+    assert (err.value.row, err.value.column) == (3000, "ZZ")
+    assert not [t for t in threading.enumerate() if t.name.startswith(("inflate", "scan"))]

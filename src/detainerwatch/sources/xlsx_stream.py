@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import contextlib
 import html
 import posixpath
 import queue
@@ -22,7 +23,7 @@ import threading
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 
 import pyarrow as pa
 
@@ -237,50 +238,33 @@ class XlsxStream:
 
     def _chunks(
         self, member: str, scanner: Scanner, size: int | None = None, ahead: bool = True
-    ) -> Iterator[bytes | memoryview]:
-        """The inflated XML, cut after a row end; inflated ahead in another thread. A row
-        longer than MAX_ROW_BYTES is refused (its XML would be held whole)."""
+    ) -> Generator[bytes | memoryview, None, None]:
+        """The inflated XML, cut after a row end; inflated and cut ahead in another thread (the
+        cutting's copies and searches then leave the scanner's thread, the longer of the two).
+        A row longer than MAX_ROW_BYTES is refused (its XML would be held whole)."""
         size = size or CHUNK
 
-        def inflate(emit: Callable[[bytes], None]) -> None:
+        def inflate(emit: Callable[[bytes | memoryview | None], None]) -> None:
             with self.zip.open(member) as fh:
-                while block := fh.read(size):
-                    emit(block)
+                for piece in _row_pieces(iter(lambda: fh.read(size), b"")):
+                    emit(piece)
 
-        blocks = (
+        pieces = (
             _ahead(inflate, f"inflate {member}", depth=3)
             if ahead
-            else _blocks(self.zip, member, size)
+            else _row_pieces(_blocks(self.zip, member, size))
         )
-        # Blocks since the last row end are held as they came and joined once a block brings
-        # a row end: a long row costs one copy, not one per block.
-        pending: list[bytes] = []
-        held = 0
-        for block in blocks:
-            cut = block.rfind(b"</row>")
-            if cut >= 0:
-                cut += held + 6
-            elif pending:  # a row end split between two blocks
-                tail = pending[-1][-5:] if len(pending[-1]) >= 5 else b"".join(pending)[-5:]
-                k = (tail + block[:5]).find(b"</row>")
-                if k >= 0:
-                    cut = held - len(tail) + k + 6
-            pending.append(block)
-            held += len(block)
-            if cut < 0:
-                if held > MAX_ROW_BYTES:
+        try:
+            for piece in pieces:
+                if piece is None:  # the row numbered after the last one fed is too long
                     raise ScanFault(
                         f"a row longer than {MAX_ROW_BYTES >> 20} MiB of XML",
                         scanner.last_row() + 1,
                         None,
                     )
-                continue
-            data = pending[0] if len(pending) == 1 else b"".join(pending)
-            yield memoryview(data)[:cut]
-            rest = data[cut:]
-            pending, held = ([rest], len(rest)) if rest else ([], 0)
-        if pending:
-            yield b"".join(pending)
+                yield piece
+        finally:  # the inflate thread stopped and joined now, not when the error is freed
+            pieces.close()
 
     def head(self, member: str, nrows: int = HEAD_ROWS) -> Head:
         """The first rows of a sheet as lists of text (for finding the header)."""
@@ -318,12 +302,13 @@ class XlsxStream:
         def scan(emit: Callable[[pa.Table], None]) -> None:
             scanner = self._scanner()
             scanner.configure(width, header_row)
-            for chunk in self._chunks(member, scanner):
-                pending = scanner.feed(chunk)
-                if isinstance(pending, tuple):
-                    raise ScanError(*pending)
-                if pending >= batch_rows or scanner.pending_bytes() >= BATCH_BYTES:
-                    emit(_table(scanner.take(), width))
+            with contextlib.closing(self._chunks(member, scanner)) as chunks:
+                for chunk in chunks:
+                    pending = scanner.feed(chunk)
+                    if isinstance(pending, tuple):
+                        raise ScanError(*pending)
+                    if pending >= batch_rows or scanner.pending_bytes() >= BATCH_BYTES:
+                        emit(_table(scanner.take(), width))
             scanner.finish()
             if scanner.pending():
                 emit(_table(scanner.take(), width))
@@ -353,7 +338,7 @@ class _Stopped(Exception):
 
 def _ahead(
     work: Callable[[Callable[[Any], None]], None], name: str, depth: int = 2
-) -> Iterator[Any]:
+) -> Generator[Any, None, None]:
     """Run work(emit) in a thread; yield what it emits, then re-raise what it raised. When the
     consumer stops early the worker stops at its next emit rather than read on to the end."""
     q: queue.Queue[Any] = queue.Queue(maxsize=depth)
@@ -388,6 +373,37 @@ def _ahead(
                 q.get_nowait()
             except queue.Empty:
                 thread.join(0.05)
+
+
+def _row_pieces(blocks: Iterable[bytes]) -> Generator[bytes | memoryview | None, None, None]:
+    """The blocks' bytes in pieces that end after a row end (the last piece: whatever is left);
+    None, and nothing after it, when more than MAX_ROW_BYTES come without a row end. Blocks
+    since the last row end are held as they came and joined once a block brings a row end: a
+    long row costs one copy, not one per block."""
+    pending: list[bytes] = []
+    held = 0
+    for block in blocks:
+        cut = block.rfind(b"</row>")
+        if cut >= 0:
+            cut += held + 6
+        elif pending:  # a row end split between two blocks
+            tail = pending[-1][-5:] if len(pending[-1]) >= 5 else b"".join(pending)[-5:]
+            k = (tail + block[:5]).find(b"</row>")
+            if k >= 0:
+                cut = held - len(tail) + k + 6
+        pending.append(block)
+        held += len(block)
+        if cut < 0:
+            if held > MAX_ROW_BYTES:
+                yield None
+                return
+            continue
+        data = pending[0] if len(pending) == 1 else b"".join(pending)
+        yield memoryview(data)[:cut]
+        rest = data[cut:]
+        pending, held = ([rest], len(rest)) if rest else ([], 0)
+    if pending:
+        yield b"".join(pending)
 
 
 def _blocks(zf: zipfile.ZipFile, member: str, size: int) -> Iterator[bytes]:
