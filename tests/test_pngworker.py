@@ -64,34 +64,14 @@ def _console(tmp_path: Path, cache: Path, *args: str) -> str:
 def test_the_helpers_pngs_are_the_commands_own(
     pa_store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    def report_all(out: Path) -> str:
+        args = ("--db", str(pa_store), "report", "--all", "--out", str(out))
+        return _console(tmp_path, tmp_path / "cache1", *args)
+
     by_helper = tmp_path / "helper"
-    assert (
-        _console(
-            tmp_path,
-            tmp_path / "cache1",
-            "--db",
-            str(pa_store),
-            "report",
-            "--all",
-            "--out",
-            str(by_helper),
-        )
-        == "exit 0 [[True, True]]"
-    )
+    assert report_all(by_helper) == "exit 0 [[True, True]]"
     # a repeat finds both in the cache folder: nothing sent to the helper
-    assert (
-        _console(
-            tmp_path,
-            tmp_path / "cache1",
-            "--db",
-            str(pa_store),
-            "report",
-            "--all",
-            "--out",
-            str(tmp_path / "again"),
-        )
-        == "exit 0 []"
-    )
+    assert report_all(tmp_path / "again") == "exit 0 []"
     # through click's runner (no helper) with an empty cache folder: the command draws them
     monkeypatch.setenv("DETAINERWATCH_CACHE_DIR", str(tmp_path / "cache2"))
     by_command = tmp_path / "command"
