@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import duckdb
 from duckdb import DuckDBPyConnection
 
 from ..store.schema import FACTS_STORED, FACTS_SUMMARY, create_temp_table
@@ -69,23 +70,42 @@ def snapshot(con: DuckDBPyConnection) -> Before | None:
 
 
 # The code the stored facts and summaries are derived by, beyond what their stamps cover (the
-# rule for rows without a day, the lookups registered, the append itself): any edit of these
-# files makes the next ingest rebuild whole, as every ingest did before the append existed.
-_CODE = ("facts.py", "releases.py", "summary.py", "incremental.py", "ids.py")
+# rule for rows without a day, the lookups registered, the statements that make and append the
+# tables, the hand tables' parser, DuckDB's own functions): any edit of these files, or another
+# DuckDB, makes the next ingest rebuild whole, as every ingest did before the append existed.
+# Paths from the package's folder.
+_CODE = (
+    "derive/facts.py",
+    "derive/releases.py",
+    "derive/summary.py",
+    "derive/incremental.py",
+    "derive/ids.py",
+    "store/schema.py",
+    "handfiles.py",
+)
 CODE_KEY = "derived_code"  # meta: f"{digest of _CODE}:{summary's sources state}"
 
 
-def code_digest() -> str:
+def _code_digest() -> str:
     import hashlib
 
-    digest = hashlib.sha256()
-    here = Path(__file__).resolve().parent
+    digest = hashlib.sha256(f"duckdb {duckdb.__version__}".encode())
+    package = Path(__file__).resolve().parent.parent
     for name in _CODE:
         try:
-            digest.update(name.encode() + b"\0" + (here / name).read_bytes())
+            digest.update(name.encode() + b"\0" + (package / name).read_bytes())
         except OSError:  # installed without its sources: never equal, so always rebuilt whole
             return "unreadable:" + os.urandom(8).hex()
     return digest.hexdigest()[:32]
+
+
+# Read once, when this code is loaded: a file edited while a long ingest runs is not the code
+# that ingest derived with.
+_DIGEST = _code_digest()
+
+
+def code_digest() -> str:
+    return _DIGEST
 
 
 def stamp(con: DuckDBPyConnection) -> None:
