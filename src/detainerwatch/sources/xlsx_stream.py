@@ -245,8 +245,8 @@ class XlsxStream:
         size = size or CHUNK
 
         def inflate(emit: Callable[[bytes | memoryview | None], None]) -> None:
-            with self.zip.open(member) as fh:
-                for piece in _row_pieces(iter(lambda: fh.read(size), b"")):
+            with contextlib.closing(_blocks(self.zip, member, size)) as blocks:
+                for piece in _row_pieces(blocks):
                     emit(piece)
 
         pieces = (
@@ -406,7 +406,7 @@ def _row_pieces(blocks: Iterable[bytes]) -> Generator[bytes | memoryview | None,
         yield b"".join(pending)
 
 
-def _blocks(zf: zipfile.ZipFile, member: str, size: int) -> Iterator[bytes]:
+def _blocks(zf: zipfile.ZipFile, member: str, size: int) -> Generator[bytes, None, None]:
     with zf.open(member) as fh:
         while block := fh.read(size):
             yield block
