@@ -50,10 +50,38 @@ def test_query_without_a_store(tmp_path):
 
 
 def _commands(group: click.Group, prefix=""):
-    for name, command in group.commands.items():
+    ctx = click.Context(group)
+    for name in group.list_commands(ctx):  # the lazy group's names: each module imported here
+        command = group.get_command(ctx, name)
+        assert command is not None, f"{prefix}{name} is listed but no module defines it"
         yield prefix + name, command
         if isinstance(command, click.Group):
             yield from _commands(command, prefix + name + " ")
+
+
+def test_commands_imported_when_run():
+    """Only the module of the command run is imported (cli.COMMAND_MODULES); the table names
+    every command its modules define, each in the module that defines it."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from detainerwatch.cli import cli; "
+        "cli(['--db', sys.argv[1], 'report', '--help'], standalone_mode=False); "
+        "print(sorted(m for m in sys.modules if m.startswith('detainerwatch.cli.')))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code, "none.duckdb"], capture_output=True, text=True, check=True
+    ).stdout
+    assert out.splitlines()[-1] == "['detainerwatch.cli.report']"
+    from detainerwatch import cli as package
+
+    for module in set(package.COMMAND_MODULES.values()):
+        __import__(f"detainerwatch.cli.{module}")
+    defined = {name: c.callback.__module__ for name, c in cli.commands.items()}
+    assert defined == {
+        name: f"detainerwatch.cli.{module}" for name, module in package.COMMAND_MODULES.items()
+    }
 
 
 def test_every_command_has_help_and_is_in_the_readme():

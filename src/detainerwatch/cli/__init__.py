@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from importlib import import_module
 from pathlib import Path
 
 from typing import TYPE_CHECKING, Any
@@ -39,10 +40,42 @@ INTERRUPTED = "interrupted; the store is unchanged"
 INTERRUPTED_AFTER_COMMIT = "interrupted after the ingest was committed; the store holds it"
 
 
+# Each command -> the module of this package that defines it (registering itself on `cli`).
+# Only the module of the command run is imported (click's lazy group): a weekly report no longer
+# imports ingest, serve, publish, resolve ... (issue 16); `--help` imports them all to list
+# every command with its help. tests/test_cli.py checks this table against the modules.
+COMMAND_MODULES = {
+    "audit": "audit",
+    "check-disclosure": "check_disclosure",
+    "diff": "releases",
+    "ingest": "ingest",
+    "outcomes": "outcomes",
+    "policies": "policies",
+    "profile": "report",
+    "publish": "publish",
+    "query": "query",
+    "releases": "releases",
+    "report": "report",
+    "resolve": "resolve",
+    "serve": "serve",
+    "synth": "synth",
+}
+
+
 class _CLIGroup(click.Group):
     """Turns user errors into one line on stderr and exit status 2, never a traceback; Ctrl-C
     into one line and exit 130 (an ingest rolls back first: nothing was committed, unless the
-    interrupt came after its COMMIT, which the line then says)."""
+    interrupt came after its COMMIT, which the line then says). Commands are imported when
+    asked for (COMMAND_MODULES)."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(self.commands) | set(COMMAND_MODULES))
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        module = COMMAND_MODULES.get(cmd_name)
+        if cmd_name not in self.commands and module is not None:
+            import_module(f"{__name__}.{module}")
+        return self.commands.get(cmd_name)
 
     def invoke(self, ctx):
         _forget_commit()  # an ingest of an earlier command of this process says nothing here
@@ -87,7 +120,9 @@ def _interrupted(ctx):
     ctx.exit(130)
 
 
-def _options_where_they_belong(group: click.Group, ctx, args: list[str]) -> list[str]:
+def _options_where_they_belong(
+    group: click.Group, ctx: click.Context, args: list[str]
+) -> list[str]:
     """Global options (--db) after the subcommand move before it, and a subcommand's options
     (--quiet, --format) given before it move after it, so both orders work as the README
     promises. Arguments after `--` are never moved."""
@@ -97,6 +132,7 @@ def _options_where_they_belong(group: click.Group, ctx, args: list[str]) -> list
         if isinstance(p, click.Option)
         for opt in p.opts + p.secondary_opts
     }
+    names = set(group.list_commands(ctx))
     # find the subcommand: the first token that is not a group option or its value
     i, before = 0, []
     while i < len(args):
@@ -116,14 +152,16 @@ def _options_where_they_belong(group: click.Group, ctx, args: list[str]) -> list
             "=" not in token
             and i + 1 < len(args)
             and not args[i + 1].startswith("-")
-            and args[i + 1] not in group.commands
+            and args[i + 1] not in names
         ):
             before.append(args[i + 1])  # its value (`--format csv query ...`)
             i += 1
         i += 1
-    if i >= len(args) or args[i] == "--" or args[i] not in group.commands:
+    if i >= len(args) or args[i] == "--" or args[i] not in names:
         return args
-    command = group.commands[args[i]]
+    command = group.get_command(ctx, args[i])
+    if command is None:
+        return args
     sub_opts = {
         opt: p
         for p in command.params
@@ -209,18 +247,3 @@ def main() -> None:  # console-script entry point
         cli(prog_name="detainerwatch")
     finally:
         gc.freeze()  # exiting: the objects left are freed with the process, not traced first
-
-
-# Each command group lives in its own module and registers itself on `cli`.
-from . import ingest as _ingest  # noqa: E402,F401
-from . import query as _query  # noqa: E402,F401
-from . import serve as _serve  # noqa: E402,F401
-from . import policies as _policies  # noqa: E402,F401
-from . import resolve as _resolve  # noqa: E402,F401
-from . import report as _report  # noqa: E402,F401
-from . import synth as _synth  # noqa: E402,F401
-from . import audit as _audit  # noqa: E402,F401
-from . import publish as _publish  # noqa: E402,F401
-from . import releases as _releases  # noqa: E402,F401
-from . import outcomes as _outcomes  # noqa: E402,F401
-from . import check_disclosure as _check_disclosure  # noqa: E402,F401
