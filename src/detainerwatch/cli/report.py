@@ -60,6 +60,9 @@ def report(obj, week, start, end, whole, state, release, out):
         # young collections that walked them anyway were 20-40 ms of a national weekly report
         # (26 collections, issue 16). Peak memory stays within its goal (README, bench.waits).
         gc.disable()
+        from .quickimport import import_duckdb
+
+        import_duckdb()  # without importlib.metadata (cli/quickimport.py)
     from ..derive.releases import coverage_line, coverage_releases, release_span, use_release
     from ..publish.output import StartedCharts, write_report
     from ..publish.queries import connect_read
