@@ -57,8 +57,10 @@ def report(obj, week, start, end, whole, state, release, out):
         pngworker.start()
         # No cyclic garbage collection for the rest of the command (a process of its own): a
         # report's rows, grid and pages are acyclic and live until it writes its folder, and the
-        # young collections that walked them anyway were 20-40 ms of a national weekly report
-        # (26 collections, issue 16). Peak memory stays within its goal (README, bench.waits).
+        # collections walked them anyway (a 4M weekly report: 39 -> 22 collections, those left
+        # during the CLI's import; 20-40 ms by gc.callbacks on a machine at load 3-4, ~5M of
+        # the process's 3,278M instructions by callgrind, issue 16). Peak memory unchanged
+        # within its goal (4M: weekly ~155 MB, --all ~190 MB).
         gc.disable()
         from .quickimport import import_duckdb
 
