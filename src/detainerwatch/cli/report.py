@@ -62,9 +62,6 @@ def report(obj, week, start, end, whole, state, release, out):
         # the process's 3,278M instructions by callgrind, issue 16). Peak memory unchanged
         # within its goal (4M: weekly ~155 MB, --all ~190 MB).
         gc.disable()
-        from .quickimport import import_duckdb
-
-        import_duckdb()  # without importlib.metadata (cli/quickimport.py)
     from ..derive.releases import coverage_line, coverage_releases, release_span, use_release
     from ..publish.output import StartedCharts, write_report
     from ..publish.queries import connect_read
