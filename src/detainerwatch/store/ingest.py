@@ -358,7 +358,25 @@ def _load_sheet(
     release: str,
     progress: Progress,
 ) -> SheetReport:
-    """Type, check and store one sheet, batch by batch: memory is bounded by the batch size."""
+    """Type, check and store one sheet, batch by batch: memory is bounded by the batch size.
+    When it fails (an error, Ctrl-C), the sheet's reader thread is stopped and joined before
+    the error goes on (the traceback would otherwise keep it waiting until it is freed)."""
+    try:
+        return _load_sheet_rows(con, source_id, sha, sheet, release, progress)
+    except BaseException:
+        if sheet.close is not None:
+            sheet.close()
+        raise
+
+
+def _load_sheet_rows(
+    con: DuckDBPyConnection,
+    source_id: int,
+    sha: str,
+    sheet: Sheet,
+    release: str,
+    progress: Progress,
+) -> SheetReport:
     layout = sheet.layout
     width = len(sheet.headers)
     # Detainer rows go to their layout's table (made, with the detainers view over it, when a
