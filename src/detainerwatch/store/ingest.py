@@ -201,12 +201,10 @@ def ingest(
             flag_likely_duplicates(con, tag)
         _return_freed_memory()
         if finalize is not None and any(r.status == "ingested" for r in reports):
-            # The derived tables are DuckDB's own joins, sorts and compression, with no reader
-            # thread left beside them: they get the connection's threads back (2M-row text on
-            # a quiet machine: facts 9.3 -> 4.1-4.9 s, summaries 4.7 -> 2.2-2.8 s). Two threads
-            # sort with ~40 MB more held (1M-row workbook); a memory_limit for the stage that
-            # kept that off made the sort spill, and the 2M text's facts took 16-18 s, not 6.6.
-            con.execute(f"SET threads = {int(threads)}")
+            # One DuckDB thread here too, though two made the derived tables faster (2M-row
+            # text, quiet machine: facts 9.3 -> 4.1-4.9 s): with two, Ctrl-C during a statement
+            # was missed in about half the runs (DuckDB 2.0.1; the statement then runs on to its
+            # end; tests/test_faults.py ctrl_c_while_duckdb_runs_a_query hangs).
             finalize(con)
         con.execute("COMMIT")
         _commit.committed = True
