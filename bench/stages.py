@@ -30,10 +30,27 @@ TIMES: dict[str, list[float]] = {}
 _INSIDE = [0]  # timed stages now running: SQL they run is theirs, not counted again
 
 
+PEAKS: dict[str, float] = {}  # the resident high-water mark (MB) reached within each stage
+
+
+def _high_water() -> float:
+    """VmHWM since it was last reset, in MB, which is then reset (/proc/self/clear_refs): the
+    peak is put on the stage that ends first after it was reached. 0 where /proc lacks it."""
+    try:
+        with open("/proc/self/status") as fh:
+            found = [line.split()[1] for line in fh if line.startswith("VmHWM:")]
+        with open("/proc/self/clear_refs", "w") as fh:
+            fh.write("5")
+    except OSError:
+        return 0.0
+    return int(found[0]) / 1024 if found else 0.0
+
+
 def _add(stage: str, wall: float, cpu: float) -> None:
     spent = TIMES.setdefault(stage, [0.0, 0.0])
     spent[0] += wall
     spent[1] += cpu
+    PEAKS[stage] = max(PEAKS.get(stage, 0.0), _high_water())
 
 
 def _timed(owner: Any, name: str, stage: str) -> None:
@@ -118,7 +135,12 @@ def _stage_of(sql: str) -> str:
     return "other SQL (load report, sources)"
 
 
-def run(paths: list[Path]) -> None:
+def run(
+    paths: list[Path],
+    derive_threads: int | None = None,
+    derive_memory: str | None = None,
+    read_ahead: bool = True,
+) -> None:
     import detainerwatch.pipeline as pipeline
     import detainerwatch.store.ingest as store_ingest
     from detainerwatch.derive import facts, policies, releases, summary
@@ -139,6 +161,13 @@ def run(paths: list[Path]) -> None:
     _timed(releases, "refresh", "derived: releases")
     _timed(facts, "materialize", "derived: facts table")
     _timed(summary, "materialize", "derived: report summaries")
+    if not read_ahead:  # text read in the ingest's own thread, as before (A/B runs)
+        import detainerwatch.sources.readers as readers
+
+        def in_turn(batches: Callable[[], Iterator[Any]], name: str) -> Iterator[Any]:
+            return batches()
+
+        readers.read_ahead = in_turn
     open_source = store_ingest.open_source
 
     def opened(*args: Any, **kwargs: Any) -> Any:
@@ -151,26 +180,53 @@ def run(paths: list[Path]) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         con = connect(Path(tmp) / "stages.duckdb")
         wall, cpu = time.perf_counter(), time.process_time()
-        store_ingest.ingest(_Connection(con), paths, finalize=pipeline.after_ingest)
+
+        def finalize(con: Any) -> None:
+            if derive_threads is not None:  # the ingest's own choice overridden (A/B runs)
+                con.execute(f"SET threads = {derive_threads}")
+            if derive_memory is not None:
+                con.execute(f"SET memory_limit = '{derive_memory}'")
+            pipeline.after_ingest(con)
+
+        store_ingest.ingest(_Connection(con), paths, finalize=finalize)
         con.close()
         wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
     accounted = sum(w for w, _ in TIMES.values())
     TIMES["rest (Python between stages)"] = [wall - accounted, 0.0]
     names = ", ".join(p.name for p in paths)
     print(f"\nwhere the time of `ingest {names}` goes (one run, this process)")
-    print(f"  {'stage':<48} {'wall s':>8} {'share':>6} {'CPU s':>8}")
+    print(f"  {'stage':<48} {'wall s':>8} {'share':>6} {'CPU s':>8} {'peak MB':>8}")
     for stage, (w, c) in TIMES.items():
-        print(f"  {stage:<48} {w:>8.2f} {w / wall:>6.0%} {c:>8.2f}")
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        high = f"{PEAKS[stage]:>8.0f}" if PEAKS.get(stage) else ""
+        print(f"  {stage:<48} {w:>8.2f} {w / wall:>6.0%} {c:>8.2f} {high}")
+    # clear_refs resets the rusage peak too: the highest of the stages' marks is the peak
+    peak = max([resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, *PEAKS.values()])
     print(f"  {'total':<48} {wall:>8.2f} {1:>6.0%} {cpu:>8.2f}   peak {peak:.0f} MB")
+    print(f"  load average at the end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("paths", nargs="+", type=Path)
+    parser.add_argument(
+        "--derive-threads",
+        type=int,
+        default=None,
+        help="DuckDB threads for the derived tables (default: what the ingest sets)",
+    )
+    parser.add_argument(
+        "--derive-memory-limit",
+        default=None,
+        help="DuckDB's memory_limit for the derived tables, e.g. 400MB (default: unchanged)",
+    )
+    parser.add_argument(
+        "--no-read-ahead",
+        action="store_true",
+        help="read text in the ingest's thread, not a worker thread a batch ahead",
+    )
     args = parser.parse_args(argv)
     os.environ.setdefault("PYTHONUNBUFFERED", "1")
-    run(args.paths)
+    run(args.paths, args.derive_threads, args.derive_memory_limit, not args.no_read_ahead)
 
 
 if __name__ == "__main__":

@@ -20,7 +20,7 @@ import stat
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from types import ModuleType
 from typing import BinaryIO
 
@@ -30,6 +30,7 @@ from ..errors import InputError, UsageError
 from .arrow_files import KINDS as COLUMN_FILE_KINDS
 from .arrow_files import arrow_format, read_arrow_file
 from . import text_arrow
+from .ahead import read_ahead
 from .diagnose import header_diagnosis
 from .layout import Layout, normalise_header
 
@@ -73,6 +74,7 @@ class Sheet:
     batches: Callable[[], Iterator[pa.Table]]  # columns row_number, c0..c{width-1}
     total_rows: int | None = None  # rows below the header, when known up front
     continues: str | None = None  # a sheet without a header row: the sheet whose header it uses
+    close: Callable[[], None] | None = None  # stops and joins the sheet's reader threads, if any
 
 
 @dataclass
@@ -681,6 +683,18 @@ def read_delimited(path: Path, layouts: list[Layout], encoding: str = "utf-8-sig
                     path, "well-formed delimited text", row=state["record"] + 1, found=str(exc)
                 ) from None
 
+    # Read in a thread of its own, a batch ahead: the ingest types and inserts one batch while
+    # the next is read (sources/ahead.py). close() stops and joins the thread at once.
+    reading: list[Generator[pa.Table, None, None]] = []
+
+    def ahead() -> Iterator[pa.Table]:
+        reading.append(read_ahead(batches, "dw-read-text"))
+        return reading[-1]
+
+    def close() -> None:
+        while reading:
+            reading.pop().close()
+
     wb = Workbook(path, "delimited")
     wb.sheets.append(
         Sheet(
@@ -690,7 +704,8 @@ def read_delimited(path: Path, layouts: list[Layout], encoding: str = "utf-8-sig
             header_row=header_row,
             headers=header,
             preamble=[x for x in lines[:index] if x.strip()],
-            batches=batches,
+            batches=ahead,
+            close=close,
         )
     )
     return wb
