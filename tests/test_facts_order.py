@@ -1,5 +1,4 @@
-"""The stored facts are made from the detainers sorted by prepare date before the facts are
-derived (derive/facts.py _register_by_day): the rows are exactly the supplied facts, and they sit
+"""The stored facts (store/schema.py facts_stored_ddl) are exactly the supplied facts, and they sit
 in issue-date order (what lets a period's reads skip the rest of the table)."""
 
 from __future__ import annotations

@@ -120,8 +120,7 @@ def materialize(con: DuckDBPyConnection, after_source: int | None = None) -> Non
     _register_view(con, "dw_facts_live")
     _register_supplied(con)
     if after_source is None:
-        _register_by_day(con)
-        con.execute(facts_stored_ddl("dw_facts_by_day"))
+        con.execute(facts_stored_ddl("dw_facts_supplied"))
     else:
         con.execute(facts_stored_append("dw_facts_supplied", after_source))
     con.execute("INSERT OR REPLACE INTO meta VALUES ('facts_hand_hash', ?)", [hand_hash()])
@@ -211,22 +210,6 @@ def _register_supplied(con: DuckDBPyConnection) -> None:
     )
 
 
-def _register_by_day(con: DuckDBPyConnection) -> None:
-    """dw_facts_by_day: the rows of dw_facts_supplied in issue-date order, for the stored table.
-    The detainers are sorted (by prepare_date: the same order of days) before the facts are
-    derived, not the facts after: the sort then carries the raw columns the facts read, not the
-    29 derived ones (the facts of a 1M-row workbook: a peak of 900 MB, not 971-984), and the
-    joins to the small lookup and attribution tables keep their rows in that order. Only the
-    order depends on that; the rows are dw_facts_supplied's whatever it is (tests check both)."""
-    create_temp_view(
-        con,
-        "dw_facts_by_day",
-        "SELECT * FROM ("
-        + _facts_select("(SELECT * FROM detainers ORDER BY prepare_date)")
-        + f") f WHERE {releases.SUPPLIED_FILTER}",
-    )
-
-
 def _insert_all(
     con: DuckDBPyConnection, table: str, rows: Sequence[tuple[Any, ...]], width: int
 ) -> None:
@@ -259,9 +242,9 @@ def _register_view(con: DuckDBPyConnection, view: str) -> None:
     create_temp_view(con, view, _facts_select())
 
 
-def _facts_select(detainers: str = "detainers") -> str:
-    """The SELECT deriving the facts from the detainers (or a relation of their rows, such as
-    them sorted) and the lookup tables (dw_lift, dw_types, dw_ncic) and the attribution."""
+def _facts_select() -> str:
+    """The SELECT deriving the facts from the detainers and the lookup tables (dw_lift,
+    dw_types, dw_ncic) and the attribution."""
     criminality = " ".join(f"WHEN '{k}' THEN '{v}'" for k, v in CRIMINALITY.items())
     return f"""SELECT d.source_id, d.source_file, d.sheet, d.row_number, d.release,
                CAST(d.prepare_date AS DATE) AS issued, d.likely_duplicate,
@@ -287,7 +270,7 @@ def _facts_select(detainers: str = "detainers") -> str:
                a.jurisdiction_name, a.state_abbr, a.state_fips, a.county_fips, a.place_fips,
                coalesce(a.needs_review, true) AS needs_review, a.confidence, a.method,
                coalesce(a.jurisdiction_id, {UNATTRIBUTED_ID}) AS jurisdiction_id
-        FROM {detainers} d
+        FROM detainers d
         LEFT JOIN dw_lift l ON lower(trim(d.lift_reason)) = l.lift_key
         LEFT JOIN dw_types t ON lower(trim(d.detainer_type)) = t.type_key
         LEFT JOIN dw_ncic n ON n.category = CASE WHEN regexp_full_match(trim(d.msc_charge_code), '[0-9]{{4}}')

@@ -231,10 +231,9 @@ FACTS_STORED = "detainer_facts_stored"
 
 
 def facts_stored_ddl(select_from: str) -> str:
-    """The statement that (re)makes the stored facts from a view of the facts that yields them
-    in issue-date order (derive/facts.py: the detainers sorted before the facts are derived), so
-    a period's rows sit together and DuckDB skips the rest."""
-    return f"CREATE OR REPLACE TABLE {FACTS_STORED} AS SELECT * FROM {select_from}"
+    """The statement that (re)makes the stored facts from a view of the facts; ordered by issue
+    date, so a period's rows sit together and DuckDB skips the rest."""
+    return f"CREATE OR REPLACE TABLE {FACTS_STORED} AS SELECT * FROM {select_from} ORDER BY issued"
 
 
 def facts_stored_append(select_from: str, after_source: int) -> str:
@@ -392,7 +391,6 @@ TEMP_OBJECTS: dict[str, str] = {
     "release alone)",
     "dw_facts_live": "view: facts derived live from detainers, attribution and the hand tables",
     "dw_facts_supplied": "view: the live facts of the release that supplies each day",
-    "dw_facts_by_day": "view: dw_facts_supplied derived from the detainers in prepare-date order",
     "dw_registered": "table: the state (hand tables, sources, release) detainer_facts was "
     "registered for, and whether the hand tables were checked",
     "dw_lift": "table: hand/lift_reasons.csv, lift reason -> outcome class",
