@@ -1263,6 +1263,56 @@ static PyObject *Scanner_configure(Scanner *self, PyObject *args) {
     Py_RETURN_NONE;
 }
 
+/* ---- a column's buffer handed over without a copy ----------------------------------------
+ * take() gives Python the scanner's own buffers: a Chunk owns one (freed with it) and exposes
+ * it read-only through the buffer protocol (pyarrow wraps it with py_buffer). The scanner then
+ * starts fresh buffers, reserved at the size the last batch needed: a batch is written once
+ * and held once, where a copy into bytes held it twice while the scanner kept its buffers. */
+typedef struct {
+    PyObject_HEAD
+    char *p;
+    Py_ssize_t len;
+} Chunk;
+
+static void Chunk_dealloc(Chunk *self) {
+    free(self->p);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+static int Chunk_getbuffer(Chunk *self, Py_buffer *view, int flags) {
+    static char empty[1];
+    return PyBuffer_FillInfo(view, (PyObject *)self, self->p ? self->p : empty, self->len, 1, flags);
+}
+
+static Py_ssize_t Chunk_length(Chunk *self) { return self->len; }
+
+static PyBufferProcs Chunk_as_buffer = {(getbufferproc)Chunk_getbuffer, NULL};
+static PySequenceMethods Chunk_as_sequence = {.sq_length = (lenfunc)Chunk_length};
+
+static PyTypeObject ChunkType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "detainerwatch.sources._xlsxscan.Chunk",
+    .tp_basicsize = sizeof(Chunk),
+    .tp_dealloc = (destructor)Chunk_dealloc,
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = "A buffer the scanner filled, read-only (bytes(chunk) copies it).",
+    .tp_as_buffer = &Chunk_as_buffer,
+    .tp_as_sequence = &Chunk_as_sequence,
+};
+
+/* b's memory as a Chunk; b is left empty with room reserved for as much again. */
+static PyObject *chunk_take(Buf *b) {
+    Chunk *c = PyObject_New(Chunk, &ChunkType);
+    if (!c) return NULL;
+    Py_ssize_t used = b->len;
+    c->p = b->p;
+    c->len = b->len;
+    b->p = NULL;
+    b->len = b->cap = 0;
+    if (used > 256) buf_reserve(b, used + used / 8);  /* a failure shows at the next append */
+    return (PyObject *)c;
+}
+
 /* The rows collected so far as (n, row_numbers, [(offsets, data, validity, nulls)...]). */
 static PyObject *Scanner_take(Scanner *self, PyObject *Py_UNUSED(ignored)) {
     if (!self->data) { PyErr_SetString(PyExc_RuntimeError, "not configured"); return NULL; }
@@ -1287,14 +1337,33 @@ static PyObject *Scanner_take(Scanner *self, PyObject *Py_UNUSED(ignored)) {
             if (v[i]) bm[i >> 3] |= (unsigned char)(1u << (i & 7));
             else nulls++;
         }
-        PyObject *t = Py_BuildValue("(y#y#Nn)", self->offs[j].p, self->offs[j].len,
-                                    self->data[j].p ? self->data[j].p : "", self->data[j].len,
-                                    bitmap, nulls);
-        if (!t) { Py_DECREF(cols); return NULL; }
+        PyObject *t = PyTuple_New(4);
+        PyObject *count = t ? PyLong_FromSsize_t(nulls) : NULL;
+        PyObject *offsets = count ? chunk_take(&self->offs[j]) : NULL;
+        PyObject *data = offsets ? chunk_take(&self->data[j]) : NULL;
+        if (!data) {
+            Py_XDECREF(t); Py_XDECREF(count); Py_XDECREF(offsets); Py_DECREF(bitmap); Py_DECREF(cols);
+            reset_columns(self);  /* the rows are lost either way: the batch is not handed on */
+            return NULL;
+        }
+        PyTuple_SET_ITEM(t, 0, offsets);
+        PyTuple_SET_ITEM(t, 1, data);
+        PyTuple_SET_ITEM(t, 2, bitmap);
+        PyTuple_SET_ITEM(t, 3, count);
         PyList_SET_ITEM(cols, j, t);
     }
-    PyObject *res = Py_BuildValue("(ny#N)", n, self->rows.p ? self->rows.p : "", self->rows.len, cols);
-    if (reset_columns(self)) { Py_XDECREF(res); return PyErr_NoMemory(); }
+    PyObject *res = PyTuple_New(3);
+    PyObject *count = res ? PyLong_FromSsize_t(n) : NULL;
+    PyObject *rows = count ? chunk_take(&self->rows) : NULL;
+    if (!rows) {
+        Py_XDECREF(res); Py_XDECREF(count); Py_DECREF(cols);
+        reset_columns(self);
+        return NULL;
+    }
+    PyTuple_SET_ITEM(res, 0, count);
+    PyTuple_SET_ITEM(res, 1, rows);
+    PyTuple_SET_ITEM(res, 2, cols);
+    if (reset_columns(self)) { Py_DECREF(res); return PyErr_NoMemory(); }
     return res;
 }
 
@@ -1428,7 +1497,7 @@ static struct PyModuleDef moduledef = {
 PyMODINIT_FUNC PyInit__xlsxscan(void) {
     init_byte_classes();
     init_fast_bytes();
-    if (PyType_Ready(&ScannerType) < 0) return NULL;
+    if (PyType_Ready(&ScannerType) < 0 || PyType_Ready(&ChunkType) < 0) return NULL;
     PyObject *m = PyModule_Create(&moduledef);
     if (!m) return NULL;
     Py_INCREF(&ScannerType);
