@@ -532,7 +532,15 @@ static int put_serial_date(Buf *b, double x, int date1904) {
     } else {
         long long y; unsigned m, d;
         civil(days + epoch, &y, &m, &d);
-        n = snprintf(tmp, sizeof tmp, "%04lld-%02u-%02u", y, m, d);
+        if (y >= 0 && y <= 9999) {  /* always, for serials up to 2958466: digits by hand */
+            tmp[0] = (char)('0' + y / 1000); tmp[1] = (char)('0' + y / 100 % 10);
+            tmp[2] = (char)('0' + y / 10 % 10); tmp[3] = (char)('0' + y % 10);
+            tmp[4] = '-'; tmp[5] = (char)('0' + m / 10); tmp[6] = (char)('0' + m % 10);
+            tmp[7] = '-'; tmp[8] = (char)('0' + d / 10); tmp[9] = (char)('0' + d % 10);
+            n = 10;
+        } else {
+            n = snprintf(tmp, sizeof tmp, "%04lld-%02u-%02u", y, m, d);
+        }
         if (ms) tmp[n++] = ' ';
     }
     if (ms) {
@@ -775,74 +783,94 @@ static const char *find_tag(const char *s, const char *e, const char *name, size
     return NULL;
 }
 
-/* Decode one cell's value into self->cell. Returns 1 for a value, 0 for blank, -1 error. */
-static int cell_value(Scanner *self, const CellAttrs *a, const char *gt, const char *close) {
-    const char *tv = a->t, *tve = a->te, *sv = a->s, *sve = a->se;
-    Buf *b = &self->cell;
-    b->len = 0;
-    const char *body = gt + 1;
-    Py_ssize_t tl = tv ? tve - tv : 0;
+/* A decoded value appended to b from `base`: 1 for a value, 0 blank, -1 too long. */
+static int value_done(Scanner *self, const Buf *b, Py_ssize_t base) {
+    if (b->len - base > MAX_CELL_BYTES) { self->fail = "a cell longer than 1 MiB"; return -1; }
+    if (b->len == base) return 0;
+    return !blank(b->p + base, b->len - base);  /* whitespace only counts as blank, as in cell_to_text */
+}
+
+/* An inline string's content [s, e) (<is>...</is> with what follows up to </c>) appended to b. */
+static int inline_value(Scanner *self, Buf *b, const char *s, const char *e, int rich) {
+    Py_ssize_t base = b->len;
+    int rc = rich ? put_rich(b, s, e) : put_text(b, s, e);
+    if (rc == -2) { self->fail = "a lone surrogate escape (_xD800_) in the text"; return -1; }
+    if (rc) { self->fail = "an unterminated inline string"; return -1; }
+    return value_done(self, b, base);
+}
+
+/* The text [s, vend) of a cell's <v> appended to b as its type and style say. */
+static int v_value(Scanner *self, Buf *b, const CellAttrs *a, const char *s, const char *vend) {
+    const char *tv = a->t, *sv = a->s, *sve = a->se;
+    Py_ssize_t tl = tv ? a->te - tv : 0;
+    Py_ssize_t base = b->len;
     int rc = 0;
-    if (tl == 9 && !memcmp(tv, "inlineStr", 9)) {
-        const char *is = find_tag(body, close, "is", 2);
-        if (!is) return 0;
-        rc = put_rich(b, is, close);
-        if (rc == -2) { self->fail = "a lone surrogate escape (_xD800_) in the text"; return -1; }
-        if (rc) { self->fail = "an unterminated inline string"; return -1; }
-    } else {
-        const char *v = find_tag(body, close, "v", 1);
-        if (!v) return 0;
-        const char *vgt = tag_end(v, close);
-        if (!vgt) { self->fail = "an unterminated <v> element"; return -1; }
-        if (vgt[-1] == '/') return 0;
-        const char *vend = find(vgt + 1, close, "</v>", 4);
-        if (!vend) { self->fail = "an unterminated <v> element"; return -1; }
-        const char *s = vgt + 1;
-        if (tl == 1 && *tv == 's') {
-            const char *q = s;
-            while (q < vend && ws(*q)) q++;
-            if (q == vend) return 0;
-            long long k = small_number(s, vend, 12);
-            if (k < 0) { self->fail = "a shared-string index that is not a number"; return -1; }
-            if (k >= self->sst_n) { self->fail = "a shared-string index past the table"; return -1; }
-            if (buf_put(b, self->sst + self->sst_off[k], (Py_ssize_t)(self->sst_off[k + 1] - self->sst_off[k]))) {
-                self->fail = "out of memory"; return -1;
-            }
-        } else if (tl == 1 && *tv == 'b') {
-            if (vend == s) return 0;
-            rc = buf_put(b, *s == '1' ? "TRUE" : "FALSE", *s == '1' ? 4 : 5);
-        } else if ((tl == 3 && !memcmp(tv, "str", 3)) || (tl == 1 && (*tv == 'e' || *tv == 'd'))) {
-            rc = put_text(b, s, vend);
-            if (rc == -2) { self->fail = "a lone surrogate escape (_xD800_) in the text"; return -1; }
-        } else {
-            if (vend == s) return 0;
-            int is_date = 0;
-            if (sv) {
-                long long st = small_number(sv, sve, 9);
-                if (st < 0) { self->fail = "a style index that is not a number"; return -1; }
-                if (st >= self->n_styles && self->n_styles) {
-                    self->fail = "a style index past the styles table"; return -1;
-                }
-                is_date = st < self->n_styles && self->dates[st];
-            }
-            if (is_date) {
-                char tmp[64];
-                Py_ssize_t n = vend - s;
-                if (n < (Py_ssize_t)sizeof tmp) {
-                    memcpy(tmp, s, (size_t)n);
-                    tmp[n] = 0;
-                    char *end;
-                    double x = strtod(tmp, &end);
-                    if (end != tmp && !*end && put_serial_date(b, x, self->date1904)) goto done;
-                }
-            }
-            rc = put_number(b, s, vend);
+    if (tl == 1 && *tv == 's') {
+        const char *q = s;
+        while (q < vend && ws(*q)) q++;
+        if (q == vend) return 0;
+        long long k = small_number(s, vend, 12);
+        if (k < 0) { self->fail = "a shared-string index that is not a number"; return -1; }
+        if (k >= self->sst_n) { self->fail = "a shared-string index past the table"; return -1; }
+        if (buf_put(b, self->sst + self->sst_off[k], (Py_ssize_t)(self->sst_off[k + 1] - self->sst_off[k]))) {
+            self->fail = "out of memory"; return -1;
         }
+    } else if (tl == 1 && *tv == 'b') {
+        if (vend == s) return 0;
+        rc = buf_put(b, *s == '1' ? "TRUE" : "FALSE", *s == '1' ? 4 : 5);
+    } else if ((tl == 3 && !memcmp(tv, "str", 3)) || (tl == 1 && (*tv == 'e' || *tv == 'd'))) {
+        rc = put_text(b, s, vend);
+        if (rc == -2) { self->fail = "a lone surrogate escape (_xD800_) in the text"; return -1; }
+    } else {
+        if (vend == s) return 0;
+        int is_date = 0;
+        if (sv) {
+            long long st = small_number(sv, sve, 9);
+            if (st < 0) { self->fail = "a style index that is not a number"; return -1; }
+            if (st >= self->n_styles && self->n_styles) {
+                self->fail = "a style index past the styles table"; return -1;
+            }
+            is_date = st < self->n_styles && self->dates[st];
+        }
+        if (is_date) {
+            char tmp[64];
+            Py_ssize_t n = vend - s;
+            if (n < (Py_ssize_t)sizeof tmp) {
+                memcpy(tmp, s, (size_t)n);
+                tmp[n] = 0;
+                char *end;
+                double x = strtod(tmp, &end);
+                if (end != tmp && !*end && put_serial_date(b, x, self->date1904)) goto done;
+            }
+        }
+        rc = put_number(b, s, vend);
     }
     if (rc) { self->fail = "out of memory"; return -1; }
 done:
-    if (b->len > MAX_CELL_BYTES) { self->fail = "a cell longer than 1 MiB"; return -1; }
-    return !blank(b->p, b->len);  /* whitespace only counts as blank, as in cell_to_text */
+    return value_done(self, b, base);
+}
+
+static int is_inline(const CellAttrs *a) {
+    return a->t && a->te - a->t == 9 && !memcmp(a->t, "inlineStr", 9);
+}
+
+/* Decode one cell's value, appending it to b. Returns 1 for a value, 0 for blank, -1 error
+ * (b may then hold part of it past its length before). */
+static int cell_value(Scanner *self, Buf *b, const CellAttrs *a, const char *gt, const char *close) {
+    const char *body = gt + 1;
+    if (is_inline(a)) {
+        const char *is = find_tag(body, close, "is", 2);
+        if (!is) return 0;
+        return inline_value(self, b, is, close, 1);
+    }
+    const char *v = find_tag(body, close, "v", 1);
+    if (!v) return 0;
+    const char *vgt = tag_end(v, close);
+    if (!vgt) { self->fail = "an unterminated <v> element"; return -1; }
+    if (vgt[-1] == '/') return 0;
+    const char *vend = find(vgt + 1, close, "</v>", 4);
+    if (!vend) { self->fail = "an unterminated <v> element"; return -1; }
+    return v_value(self, b, a, vgt + 1, vend);
 }
 
 /* A cell reference "AB12" (or "AB"): its column, and its row when given (else 0). 0 when it
@@ -872,6 +900,104 @@ static int append_null(Scanner *self, Py_ssize_t j) {
     return buf_put(&self->valid[j], &z, 1);
 }
 
+/* ---- the common cell in one pass ------------------------------------------------------
+ * Nearly every cell a spreadsheet program writes is one of
+ *     <c r="B7" t="s" s="3"/>          <c ...><v>TEXT</v></c>
+ *     <c ... t="inlineStr"><is><t>TEXT</t></is></c>   (or <t xml:space="preserve">)
+ * with attribute names and values of letters and digits. Such a cell is a balanced piece of
+ * well-formed XML when its TEXT is (the element stack is as before it): fast_cell recognises
+ * it, checking TEXT as the well-formedness check would, in the same pass that finds its parts,
+ * so the check need not read it again. Anything else (other spacing, quotes, children, a
+ * reference the scanner refuses, ...) is left to the general path, which then reads it exactly
+ * as before: fast_cell changes nothing until it answers 1. */
+typedef struct {
+    CellAttrs ca;
+    const char *gt;      /* the '>' ending the start tag */
+    const char *close;   /* "</c>" (gt when self-closing) */
+    const char *end;     /* just past the cell */
+    const char *text, *text_end;  /* the <v> or <t> content */
+    int selfclosing;
+    int inline_text;     /* 1: <is><t>, 0: <v> */
+} FastCell;
+
+static unsigned char fast_attr_byte[256];  /* [A-Za-z0-9]: attribute names and values */
+
+static void init_fast_bytes(void) {
+    for (int c = 0; c < 256; c++)
+        fast_attr_byte[c] = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
+/* Character data [s, t) as wf_chars checks it inside the root: 1 when it passes. */
+static int fast_text(Wf *w, const char *s, const char *t) {
+    const unsigned char *p = (const unsigned char *)s, *end = (const unsigned char *)t;
+    while (p < end && (byte_class[*p] & C_PLAIN)) p++;
+    if (p == end) return 1;
+    const char *fail = w->fail;
+    int ok = wf_chars(w, (const char *)p, t, 1) == 0;
+    w->fail = fail;  /* a refusal is left for the general path to report */
+    return ok;
+}
+
+static int fast_cell(Wf *w, const char *lt, const char *e, FastCell *f) {
+    if (w->depth == 0 || w->root_done || w->depth + 3 > MAX_DEPTH) return 0;
+    const char *q = lt + 2;  /* past "<c" */
+    memset(&f->ca, 0, sizeof f->ca);
+    for (;;) {
+        if (q >= e || q - lt > 1024) return 0;
+        if (*q == '>') { f->selfclosing = 0; break; }
+        if (*q == '/') {
+            if (e - q < 2 || q[1] != '>') return 0;
+            f->selfclosing = 1;
+            q++;
+            break;
+        }
+        if (*q != ' ') return 0;
+        q++;
+        const char *an = q;
+        while (q < e && fast_attr_byte[(unsigned char)*q]) q++;
+        if (q == an || e - q < 2 || q[0] != '=' || q[1] != '"') return 0;
+        Py_ssize_t n = q - an;
+        q += 2;
+        const char *vs = q;
+        while (q < e && fast_attr_byte[(unsigned char)*q]) q++;
+        if (q >= e || *q != '"') return 0;
+        if (n == 1) {  /* the last of a repeated attribute counts, as in cell_attrs */
+            if (*an == 'r') { f->ca.r = vs; f->ca.re = q; }
+            else if (*an == 't') { f->ca.t = vs; f->ca.te = q; }
+            else if (*an == 's') { f->ca.s = vs; f->ca.se = q; }
+        }
+        q++;
+    }
+    f->gt = q;
+    if (f->selfclosing) { f->close = q; f->end = q + 1; return 1; }
+    q++;
+    const char *text, *stop;
+    Py_ssize_t tail;
+    if (e - q >= 3 && q[0] == '<' && q[1] == 'v' && q[2] == '>') {
+        text = q + 3;
+        f->inline_text = 0;
+        tail = 8;
+        stop = "</v></c>";
+    } else if (e - q >= 7 && !memcmp(q, "<is><t", 6)) {
+        if (q[6] == '>') text = q + 7;
+        else if (e - q >= 28 && !memcmp(q + 6, " xml:space=\"preserve\">", 22)) text = q + 28;
+        else return 0;
+        f->inline_text = 1;
+        tail = 13;
+        stop = "</t></is></c>";
+    } else {
+        return 0;
+    }
+    const char *lt2 = memchr(text, '<', (size_t)(e - text));
+    if (!lt2 || e - lt2 < tail || memcmp(lt2, stop, (size_t)tail)) return 0;
+    if (!fast_text(w, text, lt2)) return 0;
+    f->close = lt2 + tail - 4;
+    f->end = lt2 + tail;
+    f->text = text;
+    f->text_end = lt2;
+    return 1;
+}
+
 /* Parse complete rows in [s, e). Head mode appends (row, col, text) to `out`: only then is
  * the GIL held; otherwise nothing here may touch Python. Returns 0, -1 for a fault
  * (self->fail, err_row, err_col), -2 for a value right of the columns (err_text). */
@@ -882,6 +1008,11 @@ static int scan(Scanner *self, const char *s, const char *e, PyObject *out) {
     int in_row = 0, row_has_value = 0, skip_row = 0;
     Wf *w = &self->wf;
     w->pos = s;
+    FastCell fc;
+    CellAttrs ca;                 /* the cell at hand: its attributes, start tag's end, ... */
+    const char *gt, *close;
+    int selfclosing, fast;
+    Py_ssize_t col;
 #define FAULT(msg, c) do { self->fail = (msg); self->err_row = row; self->err_col = (c); goto fault; } while (0)
 #define CHECKED(upto, c) do { if (wf_feed(w, (upto))) { self->fail = w->fail; self->err_row = row; self->err_col = (c); goto fault; } } while (0)
     while (s < e) {
@@ -911,7 +1042,25 @@ static int scan(Scanner *self, const char *s, const char *e, PyObject *out) {
             s = gt + 1;
             continue;
         }
-        const char *gt = tag_end(lt, e);
+        if (lt + 1 < e && lt[1] == 'c' && in_row && w->pos == lt && out == NULL && fast_cell(w, lt, e, &fc)) {
+            col = cursor;
+            ca = fc.ca;
+            if (ca.r) {
+                long long ref_row;
+                if (!cell_ref(ca.r, ca.re, &col, &ref_row) || (ref_row && ref_row != row)) goto general;
+            }
+            if (col >= MAX_COL || col < cursor) goto general;
+            gt = fc.gt;
+            close = fc.close;
+            selfclosing = fc.selfclosing;
+            s = fc.end;
+            w->pos = s;  /* checked in fast_cell */
+            fast = 1;
+            goto cell_read;
+        }
+    general:
+        fast = 0;
+        gt = tag_end(lt, e);
         if (!gt) { CHECKED(e, -1); FAULT("a tag cut off", -1); }
         if (tag_is(lt, e, "row", 3)) {
             const char *v, *ve;
@@ -929,11 +1078,10 @@ static int scan(Scanner *self, const char *s, const char *e, PyObject *out) {
             continue;
         }
         if (tag_is(lt, e, "c", 1)) {
-            const char *close = gt;
-            int selfclosing = gt[-1] == '/';
-            CellAttrs ca;
+            close = gt;
+            selfclosing = gt[-1] == '/';
             cell_attrs(lt, gt, &ca);
-            Py_ssize_t col = cursor;
+            col = cursor;
             if (ca.r) {
                 long long ref_row;
                 if (!cell_ref(ca.r, ca.re, &col, &ref_row)) {
@@ -954,9 +1102,19 @@ static int scan(Scanner *self, const char *s, const char *e, PyObject *out) {
             s = selfclosing ? gt + 1 : close + 4;
             CHECKED(s, col);
             if (w->depth != depth) FAULT("a cell inside a cell", col);
+        cell_read:
             cursor = col + 1;
             if (selfclosing || skip_row) continue;
-            int has = cell_value(self, &ca, gt, close);
+            /* a value the columns keep is decoded straight into its column's data */
+            Buf *into = out == NULL && !self->count_only && col < self->width ? &self->data[col]
+                                                                              : &self->cell;
+            if (into == &self->cell) into->len = 0;
+            Py_ssize_t base = into->len;
+            int has;
+            if (!fast) has = cell_value(self, into, &ca, gt, close);
+            else if (fc.inline_text) has = is_inline(&ca) ? inline_value(self, into, fc.text, fc.text_end, 0) : 0;
+            else has = is_inline(&ca) ? 0 : v_value(self, into, &ca, fc.text, fc.text_end);
+            if (has <= 0) into->len = base;
             if (has < 0) { self->err_row = row; self->err_col = col; goto fault; }
             if (!has) continue;
             if (out) {
@@ -989,10 +1147,8 @@ static int scan(Scanner *self, const char *s, const char *e, PyObject *out) {
                 self->nrows++;
             }
             for (; next_col < col; next_col++) if (append_null(self, next_col)) FAULT("out of memory", col);
-            Buf *d = &self->data[col];
-            if (buf_put(d, self->cell.p, self->cell.len)) FAULT("out of memory", col);
-            self->bytes += self->cell.len;
-            int32_t off = (int32_t)d->len;
+            self->bytes += into->len - base;
+            int32_t off = (int32_t)into->len;
             char one = 1;
             if (buf_put(&self->offs[col], (const char *)&off, 4)) FAULT("out of memory", col);
             if (buf_put(&self->valid[col], &one, 1)) FAULT("out of memory", col);
@@ -1107,6 +1263,56 @@ static PyObject *Scanner_configure(Scanner *self, PyObject *args) {
     Py_RETURN_NONE;
 }
 
+/* ---- a column's buffer handed over without a copy ----------------------------------------
+ * take() gives Python the scanner's own buffers: a Chunk owns one (freed with it) and exposes
+ * it read-only through the buffer protocol (pyarrow wraps it with py_buffer). The scanner then
+ * starts fresh buffers, reserved at the size the last batch needed: a batch is written once
+ * and held once, where a copy into bytes held it twice while the scanner kept its buffers. */
+typedef struct {
+    PyObject_HEAD
+    char *p;
+    Py_ssize_t len;
+} Chunk;
+
+static void Chunk_dealloc(Chunk *self) {
+    free(self->p);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+static int Chunk_getbuffer(Chunk *self, Py_buffer *view, int flags) {
+    static char empty[1];
+    return PyBuffer_FillInfo(view, (PyObject *)self, self->p ? self->p : empty, self->len, 1, flags);
+}
+
+static Py_ssize_t Chunk_length(Chunk *self) { return self->len; }
+
+static PyBufferProcs Chunk_as_buffer = {(getbufferproc)Chunk_getbuffer, NULL};
+static PySequenceMethods Chunk_as_sequence = {.sq_length = (lenfunc)Chunk_length};
+
+static PyTypeObject ChunkType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "detainerwatch.sources._xlsxscan.Chunk",
+    .tp_basicsize = sizeof(Chunk),
+    .tp_dealloc = (destructor)Chunk_dealloc,
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = "A buffer the scanner filled, read-only (bytes(chunk) copies it).",
+    .tp_as_buffer = &Chunk_as_buffer,
+    .tp_as_sequence = &Chunk_as_sequence,
+};
+
+/* b's memory as a Chunk; b is left empty with room reserved for as much again. */
+static PyObject *chunk_take(Buf *b) {
+    Chunk *c = PyObject_New(Chunk, &ChunkType);
+    if (!c) return NULL;
+    Py_ssize_t used = b->len;
+    c->p = b->p;
+    c->len = b->len;
+    b->p = NULL;
+    b->len = b->cap = 0;
+    if (used > 256) buf_reserve(b, used + used / 8);  /* a failure shows at the next append */
+    return (PyObject *)c;
+}
+
 /* The rows collected so far as (n, row_numbers, [(offsets, data, validity, nulls)...]). */
 static PyObject *Scanner_take(Scanner *self, PyObject *Py_UNUSED(ignored)) {
     if (!self->data) { PyErr_SetString(PyExc_RuntimeError, "not configured"); return NULL; }
@@ -1131,14 +1337,33 @@ static PyObject *Scanner_take(Scanner *self, PyObject *Py_UNUSED(ignored)) {
             if (v[i]) bm[i >> 3] |= (unsigned char)(1u << (i & 7));
             else nulls++;
         }
-        PyObject *t = Py_BuildValue("(y#y#Nn)", self->offs[j].p, self->offs[j].len,
-                                    self->data[j].p ? self->data[j].p : "", self->data[j].len,
-                                    bitmap, nulls);
-        if (!t) { Py_DECREF(cols); return NULL; }
+        PyObject *t = PyTuple_New(4);
+        PyObject *count = t ? PyLong_FromSsize_t(nulls) : NULL;
+        PyObject *offsets = count ? chunk_take(&self->offs[j]) : NULL;
+        PyObject *data = offsets ? chunk_take(&self->data[j]) : NULL;
+        if (!data) {
+            Py_XDECREF(t); Py_XDECREF(count); Py_XDECREF(offsets); Py_DECREF(bitmap); Py_DECREF(cols);
+            reset_columns(self);  /* the rows are lost either way: the batch is not handed on */
+            return NULL;
+        }
+        PyTuple_SET_ITEM(t, 0, offsets);
+        PyTuple_SET_ITEM(t, 1, data);
+        PyTuple_SET_ITEM(t, 2, bitmap);
+        PyTuple_SET_ITEM(t, 3, count);
         PyList_SET_ITEM(cols, j, t);
     }
-    PyObject *res = Py_BuildValue("(ny#N)", n, self->rows.p ? self->rows.p : "", self->rows.len, cols);
-    if (reset_columns(self)) { Py_XDECREF(res); return PyErr_NoMemory(); }
+    PyObject *res = PyTuple_New(3);
+    PyObject *count = res ? PyLong_FromSsize_t(n) : NULL;
+    PyObject *rows = count ? chunk_take(&self->rows) : NULL;
+    if (!rows) {
+        Py_XDECREF(res); Py_XDECREF(count); Py_DECREF(cols);
+        reset_columns(self);
+        return NULL;
+    }
+    PyTuple_SET_ITEM(res, 0, count);
+    PyTuple_SET_ITEM(res, 1, rows);
+    PyTuple_SET_ITEM(res, 2, cols);
+    if (reset_columns(self)) { Py_DECREF(res); return PyErr_NoMemory(); }
     return res;
 }
 
@@ -1271,7 +1496,8 @@ static struct PyModuleDef moduledef = {
 
 PyMODINIT_FUNC PyInit__xlsxscan(void) {
     init_byte_classes();
-    if (PyType_Ready(&ScannerType) < 0) return NULL;
+    init_fast_bytes();
+    if (PyType_Ready(&ScannerType) < 0 || PyType_Ready(&ChunkType) < 0) return NULL;
     PyObject *m = PyModule_Create(&moduledef);
     if (!m) return NULL;
     Py_INCREF(&ScannerType);
