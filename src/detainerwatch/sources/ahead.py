@@ -1,11 +1,11 @@
-"""A reader's batches made in a thread of their own, a bounded queue ahead of the consumer.
+"""Work done in a thread of its own, a bounded queue ahead of the consumer.
 
-The ingest's main thread types and inserts a batch (DuckDB and Arrow compute, which release the
-GIL) while the worker reads the next (Arrow's CSV reader, numpy), so the two overlap instead of
-taking turns. The consumer sees the same batches in the same order, and the exception the
-reader raised, at the point it would have met it reading in its own thread. When the consumer
-stops early (an error of its own, Ctrl-C, the generator closed) the worker stops at its next
-batch, its reader is closed (files closed) and the thread is joined before the consumer goes on.
+A reader's next batch is made (inflated, scanned, parsed: C code and Arrow, which release the
+GIL) while the ingest's main thread types and inserts the one it holds, so the two overlap
+instead of taking turns. The consumer sees the same items in the same order, and the exception
+the work raised at the point it would have met it doing the work in its own thread. When the
+consumer stops early (an error of its own, Ctrl-C, the generator closed) the worker stops at its
+next item (its reader closed, files closed) and the thread is joined before the consumer goes on.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from __future__ import annotations
 import queue
 import threading
 from collections.abc import Callable, Generator, Iterator
-from typing import TypeVar
+from typing import Any, TypeVar
 
 T = TypeVar("T")
 
@@ -21,18 +21,18 @@ _END = object()
 
 
 class _Stopped(Exception):
-    """The consumer went away: the worker unwinds."""
+    """The consumer went away: the worker unwinds at its next emit."""
 
 
-def read_ahead(
-    batches: Callable[[], Iterator[T]], name: str = "dw-read-ahead", depth: int = 1
-) -> Generator[T, None, None]:
-    """Yield what batches() yields, made in a worker thread at most ``depth`` batches ahead of
-    the one the consumer holds; then re-raise (here) what the reader raised."""
+def ahead(
+    work: Callable[[Callable[[Any], None]], None], name: str, depth: int = 1
+) -> Generator[Any, None, None]:
+    """Run work(emit) in a thread; yield what it emits, at most ``depth`` items ahead of the
+    one the consumer holds, then re-raise (here) what it raised."""
     q: queue.Queue[object] = queue.Queue(maxsize=depth)
     stop = threading.Event()
 
-    def put(item: object) -> None:
+    def emit(item: object) -> None:
         while not stop.is_set():
             try:
                 q.put(item, timeout=0.1)
@@ -42,23 +42,16 @@ def read_ahead(
         raise _Stopped()
 
     def run() -> None:
-        it = batches()
         try:
-            for batch in it:
-                put(batch)
-                del batch  # the queue's reference is the only one
-            put(_END)
+            work(emit)
+            emit(_END)
         except _Stopped:
             return
         except BaseException as exc:  # handed to the consumer, who raises it
             try:
-                put(exc)
+                emit(exc)
             except _Stopped:
                 return
-        finally:
-            close = getattr(it, "close", None)
-            if close is not None:
-                close()  # the reader's files closed in the thread that read them
 
     thread = threading.Thread(target=run, daemon=True, name=name)
     thread.start()
@@ -69,8 +62,8 @@ def read_ahead(
                 return
             if isinstance(item, BaseException):
                 raise item
-            yield item  # type: ignore[misc]  # anything else put is a batch (T)
-            del item
+            yield item
+            del item  # the consumer's reference is the only one left
     finally:
         stop.set()
         while thread.is_alive():
@@ -78,3 +71,23 @@ def read_ahead(
                 q.get_nowait()
             except queue.Empty:
                 thread.join(0.05)
+
+
+def read_ahead(
+    batches: Callable[[], Iterator[T]], name: str = "dw-read-ahead", depth: int = 1
+) -> Generator[T, None, None]:
+    """Yield what batches() yields, made in a worker thread (ahead above); the reader is
+    closed (its files with it) in the thread that read them."""
+
+    def work(emit: Callable[[Any], None]) -> None:
+        it = batches()
+        try:
+            for batch in it:
+                emit(batch)
+                del batch  # the queue's reference is the only one
+        finally:
+            close = getattr(it, "close", None)
+            if close is not None:
+                close()
+
+    return ahead(work, name, depth)

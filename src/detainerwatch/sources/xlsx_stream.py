@@ -17,9 +17,7 @@ from typing import Any
 import contextlib
 import html
 import posixpath
-import queue
 import re
-import threading
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +26,7 @@ from collections.abc import Callable, Generator, Iterable, Iterator
 import pyarrow as pa
 
 from ..errors import InputError
+from .ahead import ahead as run_ahead
 from ._xlsxscan import ScanFault as ScanFault
 from ._xlsxscan import Scanner, check_xml, shared_strings
 from .xlsx_limits import MAX_PART_BYTES, MAX_ROW_BYTES, MAX_SST_BYTES, part_size
@@ -250,7 +249,7 @@ class XlsxStream:
                     emit(piece)
 
         pieces = (
-            _ahead(inflate, f"inflate {member}", depth=3)
+            run_ahead(inflate, f"inflate {member}", depth=3)
             if ahead
             else _row_pieces(_blocks(self.zip, member, size))
         )
@@ -313,7 +312,7 @@ class XlsxStream:
             if scanner.pending():
                 emit(_table(scanner.take(), width))
 
-        return _ahead(scan, f"scan {member}")
+        return run_ahead(scan, f"scan {member}", depth=2)
 
     def extent(self, member: str) -> int:
         """Rows from the first to the last holding a value (calamine's sheet height)."""
@@ -327,52 +326,6 @@ class XlsxStream:
 
     def close(self) -> None:
         self.zip.close()
-
-
-_END = object()
-
-
-class _Stopped(Exception):
-    """The consumer went away (an error, Ctrl-C): the worker unwinds at its next emit."""
-
-
-def _ahead(
-    work: Callable[[Callable[[Any], None]], None], name: str, depth: int = 2
-) -> Generator[Any, None, None]:
-    """Run work(emit) in a thread; yield what it emits, then re-raise what it raised. When the
-    consumer stops early the worker stops at its next emit rather than read on to the end."""
-    q: queue.Queue[Any] = queue.Queue(maxsize=depth)
-    stop = threading.Event()
-
-    def run() -> None:
-        try:
-            work(lambda item: _put(q, stop, item))
-            _put(q, stop, _END)
-        except _Stopped:
-            return
-        except BaseException as exc:  # handed to the consumer, who raises it
-            try:
-                _put(q, stop, exc)
-            except _Stopped:
-                return
-
-    thread = threading.Thread(target=run, daemon=True, name=name)
-    thread.start()
-    try:
-        while True:
-            item = q.get()
-            if item is _END:
-                return
-            if isinstance(item, BaseException):
-                raise item
-            yield item
-    finally:
-        stop.set()
-        while thread.is_alive():
-            try:
-                q.get_nowait()
-            except queue.Empty:
-                thread.join(0.05)
 
 
 def _row_pieces(blocks: Iterable[bytes]) -> Generator[bytes | memoryview | None, None, None]:
@@ -410,16 +363,6 @@ def _blocks(zf: zipfile.ZipFile, member: str, size: int) -> Generator[bytes, Non
     with zf.open(member) as fh:
         while block := fh.read(size):
             yield block
-
-
-def _put(q: queue.Queue[Any], stop: threading.Event, item: object) -> None:
-    while not stop.is_set():
-        try:
-            q.put(item, timeout=0.1)
-            return
-        except queue.Full:
-            continue
-    raise _Stopped()
 
 
 def _table(taken: Any, width: int) -> pa.Table:

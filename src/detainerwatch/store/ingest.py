@@ -321,7 +321,14 @@ def _ingest_file(
                 row=sheet.header_row,
                 found=sheet.layout.kind,
             )
-        report.sheets.append(_load_sheet(con, source_id, sha, sheet, tag, progress))
+        try:
+            report.sheets.append(_load_sheet(con, source_id, sha, sheet, tag, progress))
+        except BaseException:
+            # An error or Ctrl-C: the sheet's reader thread is stopped and joined before the
+            # error goes on (the traceback would otherwise keep it waiting until it is freed).
+            if sheet.close is not None:
+                sheet.close()
+            raise
     if first.kind == "detainers":
         check_mapped(con, path, source_id, report, accept_unmapped)
     for skipped in workbook.skipped:  # visible in the load report and the fidelity section
@@ -363,25 +370,7 @@ def _load_sheet(
     release: str,
     progress: Progress,
 ) -> SheetReport:
-    """Type, check and store one sheet, batch by batch: memory is bounded by the batch size.
-    When it fails (an error, Ctrl-C), the sheet's reader thread is stopped and joined before
-    the error goes on (the traceback would otherwise keep it waiting until it is freed)."""
-    try:
-        return _load_sheet_rows(con, source_id, sha, sheet, release, progress)
-    except BaseException:
-        if sheet.close is not None:
-            sheet.close()
-        raise
-
-
-def _load_sheet_rows(
-    con: DuckDBPyConnection,
-    source_id: int,
-    sha: str,
-    sheet: Sheet,
-    release: str,
-    progress: Progress,
-) -> SheetReport:
+    """Type, check and store one sheet, batch by batch: memory is bounded by the batch size."""
     layout = sheet.layout
     width = len(sheet.headers)
     # Detainer rows go to their layout's table (made, with the detainers view over it, when a
