@@ -152,3 +152,10 @@ def test_query_csv_escapes_formula_cells(pa_store):
     assert rows[1] == ['\'=HYPERLINK("http://x")', "'-2", "-2", "'@SUM(A1)", "plain"]
     as_json = json.loads(run(pa_store, "query", sql, "--format", "json").output)
     assert as_json[0]["f"] == '=HYPERLINK("http://x")'  # JSON keeps the raw text
+
+
+def test_a_misspelt_command_is_answered_with_the_command_meant():
+    # Commands are imported when run (COMMAND_MODULES); click's suggestion still knows them all.
+    result = CliRunner().invoke(cli, ["repor"])
+    assert result.exit_code == 2
+    assert "No such command 'repor'. Did you mean 'report'?" in result.output

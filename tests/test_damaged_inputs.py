@@ -304,3 +304,23 @@ def test_bundled_workbooks_ingest_under_the_debug_allocator(path, tmp_path):
             cwd=tmp_path,
         )
         assert proc.returncode == 0, proc.stderr[-2000:]
+
+
+@pytest.mark.parametrize("head", [False, True])
+def test_one_long_shared_string_repeated_is_refused_not_grown_past_memory(head):
+    # A few kilobytes of XML naming one 1 MiB shared string 300 times: past 256 MiB of cell
+    # text the scanner refuses (before, the int32 offsets of a column wrapped at 2 GiB and
+    # pyarrow crashed; the head's text grew alike).
+    data, offsets = shared_strings(
+        b"<sst><si><t>" + b"x" * (1 << 20) + b"</t></si><si><t/></si></sst>"
+    )
+    scanner = Scanner(data, offsets, b"")
+    if not head:
+        scanner.configure(2, 0)
+    rows = b"".join(
+        b'<row r="%d"><c r="A%d" t="s"><v>0</v></c><c r="B%d" t="s"><v>1</v></c></row>' % (r, r, r)
+        for r in range(1, 301)
+    )
+    with pytest.raises(ScanFault, match="over 256 MiB of cell text") as caught:
+        scanner.feed(b"<worksheet><sheetData>" + rows, head)
+    assert 250 <= caught.value.args[1] <= 260  # the row where it stopped

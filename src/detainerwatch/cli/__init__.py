@@ -77,6 +77,15 @@ class _CLIGroup(click.Group):
             import_module(f"{__name__}.{module}")
         return self.commands.get(cmd_name)
 
+    def resolve_command(self, ctx, args):
+        try:
+            return super().resolve_command(ctx, args)
+        except click.NoSuchCommand:
+            # click suggests from the commands imported so far (none yet): from all of them
+            raise click.NoSuchCommand(
+                str(args[0]), possibilities=self.list_commands(ctx), ctx=ctx
+            ) from None
+
     def invoke(self, ctx):
         _forget_commit()  # an ingest of an earlier command of this process says nothing here
         try:

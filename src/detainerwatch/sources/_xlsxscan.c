@@ -39,6 +39,7 @@ static int buf_reserve(Buf *b, Py_ssize_t extra) {
 }
 
 static int buf_put(Buf *b, const char *s, Py_ssize_t n) {
+    if (n == 0) return 0;  /* b->p may still be NULL: memcpy(NULL, s, 0) is undefined */
     if (buf_reserve(b, n)) return -1;
     memcpy(b->p + b->len, s, (size_t)n);
     b->len += n;
@@ -71,6 +72,9 @@ static const char *find(const char *s, const char *e, const char *needle, size_t
 #define MAX_ATTR_BYTES (64 << 10)    /* one attribute value */
 #define MAX_TAG_BYTES (256 << 10)    /* one tag with its attributes */
 #define MAX_DEPTH 48                 /* element nesting */
+#define MAX_BATCH_TEXT (1LL << 28)   /* cell text held before take(): a few kilobytes of XML
+                                        naming one long shared string again and again could
+                                        otherwise grow a batch past memory and int32 offsets */
 #define MAX_NAME 96                  /* element name */
 
 /* ---- XML helpers -------------------------------------------------------------------- */
@@ -1118,6 +1122,9 @@ static int scan(Scanner *self, const char *s, const char *e, PyObject *out) {
             if (has < 0) { self->err_row = row; self->err_col = col; goto fault; }
             if (!has) continue;
             if (out) {
+                self->bytes += self->cell.len;  /* the head's text is held too: bounded alike */
+                if (self->bytes > MAX_BATCH_TEXT)
+                    FAULT("over 256 MiB of cell text from one piece of the sheet (a shared string repeated?)", col);
                 PyObject *text = PyUnicode_DecodeUTF8(self->cell.p, self->cell.len, "strict");
                 if (!text) return -1;
                 PyObject *t = Py_BuildValue("(LnN)", row, col, text);
@@ -1148,6 +1155,8 @@ static int scan(Scanner *self, const char *s, const char *e, PyObject *out) {
             }
             for (; next_col < col; next_col++) if (append_null(self, next_col)) FAULT("out of memory", col);
             self->bytes += into->len - base;
+            if (self->bytes > MAX_BATCH_TEXT || into->len > INT32_MAX)
+                FAULT("over 256 MiB of cell text from one piece of the sheet (a shared string repeated?)", col);
             int32_t off = (int32_t)into->len;
             char one = 1;
             if (buf_put(&self->offs[col], (const char *)&off, 4)) FAULT("out of memory", col);
@@ -1323,13 +1332,14 @@ static PyObject *Scanner_take(Scanner *self, PyObject *Py_UNUSED(ignored)) {
     Py_ssize_t nbytes = (n + 7) / 8;
     for (Py_ssize_t j = 0; j < self->width; j++) {
         PyObject *bitmap = PyBytes_FromStringAndSize(NULL, nbytes);
-        if (!bitmap) { Py_DECREF(cols); return NULL; }
+        if (!bitmap) { Py_DECREF(cols); reset_columns(self); return NULL; }
         unsigned char *bm = (unsigned char *)PyBytes_AS_STRING(bitmap);
         memset(bm, 0, (size_t)nbytes);
         Py_ssize_t nulls = 0;
         const char *v = self->valid[j].p;
         if (self->valid[j].len < n || self->offs[j].len < 4 * (n + 1)) {
             Py_DECREF(bitmap); Py_DECREF(cols);
+            reset_columns(self);  /* columns before j were handed over already */
             PyErr_SetString(PyExc_RuntimeError, "column buffers out of step");
             return NULL;
         }

@@ -57,7 +57,15 @@ def ahead(
     thread.start()
     try:
         while True:
-            item = q.get()
+            try:
+                item = q.get(timeout=0.5)
+            except queue.Empty:
+                if thread.is_alive():
+                    continue
+                try:  # put just before the thread ended
+                    item = q.get_nowait()
+                except queue.Empty:  # it died without a word (out of memory putting it)
+                    raise RuntimeError(f"{name}: the thread ended without its result") from None
             if item is _END:
                 return
             if isinstance(item, BaseException):
