@@ -324,3 +324,63 @@ def test_one_long_shared_string_repeated_is_refused_not_grown_past_memory(head):
     with pytest.raises(ScanFault, match="over 256 MiB of cell text") as caught:
         scanner.feed(b"<worksheet><sheetData>" + rows, head)
     assert 250 <= caught.value.args[1] <= 260  # the row where it stopped
+
+
+FAST_PATH_CELLS = [
+    b'<c r="A{r}" t="s"><v>0</v></c>',
+    b'<c r="A{r}" t="s" s="3"><v>1</v></c>',
+    b'<c r="A{r}" t="s"/>',
+    b'<c r="A{r}"><v>42.5</v></c>',
+    b'<c r="A{r}" s="1"><v>45000</v></c>',  # a date style: a date's digits
+    b'<c r="A{r}" s="1"><v>45000.75</v></c>',
+    b'<c r="A{r}" t="inlineStr"><is><t>plain text</t></is></c>',
+    b'<c r="A{r}" t="inlineStr"><is><t xml:space="preserve"> spaced </t></is></c>',
+    b'<c r="A{r}" t="inlineStr"><is><t>a &amp; b &#233; &lt;x&gt;</t></is></c>',
+    b'<c r="A{r}" t="inlineStr"><is><t></t></is></c>',
+    b'<c r="A{r}" t="str"><v>formula text</v></c>',
+    b'<c r="A{r}" t="b"><v>1</v></c>',
+    b'<c r="A{r}" t="e"><v>#N/A</v></c>',
+    b'<c r="A{r}"><v></v></c>',
+    b'<c r="A{r}" t="s"><v>7</v></c>',  # an index past the shared strings: refused
+    b'<c r="B{r}" t="s"><v>0</v></c>',
+    b'<c r="A{r}" t="inlineStr"><is><t>bad & amp</t></is></c>',  # refused
+    b'<c r="A{r}" t="inlineStr"><is><t>_x0041_\xc3\xa9</t></is></c>',
+]
+
+
+@pytest.mark.parametrize("cell", FAST_PATH_CELLS, ids=lambda c: c.decode("utf-8", "replace"))
+def test_the_one_pass_cell_reads_as_the_general_path_does(cell):
+    # The one-pass path (fast_cell) takes cells whose attributes are plainly spaced; a second
+    # space after "<c" sends the same cell down the general path, the oracle. Same cells, same
+    # refusals, whole and cut at every row end.
+    data, offsets = shared_strings(b"<sst><si><t>first</t></si><si><t/></si></sst>")
+    styles = b"\x00\x01"  # style 1 is a date
+
+    def read(template: bytes, cuts: bool) -> list[object]:
+        rows = [
+            b'<row r="%d">' % r + template.replace(b"{r}", b"%d" % r) + b"</row>"
+            for r in range(1, 4)
+        ]
+        pieces = [b"<worksheet><sheetData>" + rows[0], *rows[1:], b"</sheetData></worksheet>"]
+        if not cuts:
+            pieces = [b"".join(pieces)]
+        scanner = Scanner(data, offsets, styles)
+        scanner.configure(2, 0)
+        seen: list[object] = []
+        try:
+            for piece in pieces:
+                seen.append(scanner.feed(piece))
+            scanner.finish()
+        except ScanFault as exc:
+            return [*seen, ("fault", exc.args)]
+        n, row_numbers, columns = scanner.take()
+        return [
+            *seen,
+            n,
+            bytes(row_numbers),
+            [tuple(bytes(b) for b in c[:3]) + (c[3],) for c in columns],
+        ]
+
+    general = cell.replace(b"<c ", b"<c  ", 1)
+    for cuts in (False, True):
+        assert read(cell, cuts) == read(general, cuts)
