@@ -69,7 +69,7 @@ def test_a_consumer_that_stops_stops_and_joins_the_worker(stop):
                 if batch == 2:
                     raise stop()
         except BaseException:
-            batches.close()  # as the ingest does (Sheet.close): joined while the error is held
+            batches.close()  # as the ingest does (_load_sheet): joined while the error is held
             raise
     assert not _alive("t-stop")  # joined before the consumer went on
     assert reader.closed

@@ -20,7 +20,7 @@ import stat
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from collections.abc import Callable, Generator, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from types import ModuleType
 from typing import BinaryIO
 
@@ -74,7 +74,6 @@ class Sheet:
     batches: Callable[[], Iterator[pa.Table]]  # columns row_number, c0..c{width-1}
     total_rows: int | None = None  # rows below the header, when known up front
     continues: str | None = None  # a sheet without a header row: the sheet whose header it uses
-    close: Callable[[], None] | None = None  # stops and joins the sheet's reader threads, if any
 
 
 @dataclass
@@ -684,16 +683,9 @@ def read_delimited(path: Path, layouts: list[Layout], encoding: str = "utf-8-sig
                 ) from None
 
     # Read in a thread of its own, a batch ahead: the ingest types and inserts one batch while
-    # the next is read (sources/ahead.py). close() stops and joins the thread at once.
-    reading: list[Generator[pa.Table, None, None]] = []
-
+    # the next is read (sources/ahead.py); closing the generator stops and joins the thread.
     def ahead() -> Iterator[pa.Table]:
-        reading.append(read_ahead(batches, "dw-read-text"))
-        return reading[-1]
-
-    def close() -> None:
-        while reading:
-            reading.pop().close()
+        return read_ahead(batches, "dw-read-text")
 
     wb = Workbook(path, "delimited")
     wb.sheets.append(
@@ -705,7 +697,6 @@ def read_delimited(path: Path, layouts: list[Layout], encoding: str = "utf-8-sig
             headers=header,
             preamble=[x for x in lines[:index] if x.strip()],
             batches=ahead,
-            close=close,
         )
     )
     return wb

@@ -321,14 +321,7 @@ def _ingest_file(
                 row=sheet.header_row,
                 found=sheet.layout.kind,
             )
-        try:
-            report.sheets.append(_load_sheet(con, source_id, sha, sheet, tag, progress))
-        except BaseException:
-            # An error or Ctrl-C: the sheet's reader thread is stopped and joined before the
-            # error goes on (the traceback would otherwise keep it waiting until it is freed).
-            if sheet.close is not None:
-                sheet.close()
-            raise
+        report.sheets.append(_load_sheet(con, source_id, sha, sheet, tag, progress))
     if first.kind == "detainers":
         check_mapped(con, path, source_id, report, accept_unmapped)
     for skipped in workbook.skipped:  # visible in the load report and the fidelity section
@@ -394,71 +387,80 @@ def _load_sheet(
     # The SQL reads the batch as the Python variable dw_batch (DuckDB's replacement scan):
     # con.register() would keep every batch alive until the transaction ends, and a national
     # release would then sit whole in memory.
-    for batch in sheet.batches():
-        dw_batch, found_markers = null_markers(batch)
-        del batch
-        dw_batch = null_texts(dw_batch, layout.null_text)
-        dw_batch, found_controls = replace_controls(dw_batch)
-        for name, hits in found_controls.items():
-            pos = int(name[1:])
-            controls[pos] += len(hits)
-            header = sheet.headers[pos]
-            con.executemany(
-                "INSERT INTO load_anomalies VALUES (?, ?, ?, ?, ?, ?)",
-                [
-                    [source_id, sheet.name, row, by_header.get(pos, header), raw, CONTROL_NOTE]
-                    for row, raw in hits
-                ],
-            )
-        n = dw_batch.num_rows
-        if not n:
-            continue
-        rows = dw_batch.column("row_number")
-        first_last = pc.min_max(rows).as_py()
-        rep.first_row = first_last["min"] if rep.first_row is None else rep.first_row
-        rep.last_row = first_last["max"]
-        rep.rows_in += n
-        for i in range(width):
-            markers[i] += found_markers[f"c{i}"]
-            blanks[i] += dw_batch.column(f"c{i}").null_count - found_markers[f"c{i}"]
-        # Each typed column is computed once, here: the checks read it in Arrow and the insert
-        # stores it (it was computed again for the insert before).
-        typed = con.sql(plan.type_sql).to_arrow_table() if plan.type_sql else None
-        if typed is not None:
-            if typed.num_rows != n:  # cannot happen unless the SQL above is wrong
-                raise RuntimeError(f"{sheet.file.name}: {n} rows typed as {typed.num_rows}")
-            _raise_first_failure(sheet, plan, dw_batch, typed)
-            for name in plan.secondary_dates:
-                bad = _outside_years(typed.column(name), PLAUSIBLE_YEARS)
-                if bad is not None:
-                    anomalies[name] = anomalies.get(name, 0) + int(pc.sum(bad).as_py())
-                    con.execute(plan.anomaly_sql[name], [source_id, sheet.name, name]).fetchall()
-                    column = typed.column(name)
-                    kept = pc.if_else(bad, pa.scalar(None, column.type), column)
-                    typed = typed.set_column(typed.column_names.index(name), name, kept)
-        for name, pos, known in plan.value_sets:
-            column = dw_batch.column(f"c{pos}")
-            if column.null_count == n:
+    batches = sheet.batches()
+    with contextlib.ExitStack() as stack:
+        # An error or Ctrl-C: the reader (its threads, sources/ahead.py) is closed, stopped and
+        # joined before the error goes on; the traceback would otherwise keep it waiting.
+        if hasattr(batches, "close"):
+            stack.callback(batches.close)
+        for batch in batches:
+            dw_batch, found_markers = null_markers(batch)
+            del batch
+            dw_batch = null_texts(dw_batch, layout.null_text)
+            dw_batch, found_controls = replace_controls(dw_batch)
+            for name, hits in found_controls.items():
+                pos = int(name[1:])
+                controls[pos] += len(hits)
+                header = sheet.headers[pos]
+                con.executemany(
+                    "INSERT INTO load_anomalies VALUES (?, ?, ?, ?, ?, ?)",
+                    [
+                        [source_id, sheet.name, row, by_header.get(pos, header), raw, CONTROL_NOTE]
+                        for row, raw in hits
+                    ],
+                )
+            n = dw_batch.num_rows
+            if not n:
                 continue
-            listed = pc.is_in(column, value_set=known)  # null where the cell is null
-            if pc.sum(listed).as_py() + column.null_count == n:  # every value listed
-                continue
-            outside = pc.and_(pc.is_valid(column), pc.invert(listed))
-            dw_unknown = pa.table(  # noqa: F841 - read by DuckDB
-                {"row_number": pc.filter(rows, outside), "v": pc.filter(column, outside)}
-            )
-            for value, count, examples in con.execute(_UNKNOWN_SQL).fetchall():
-                hit = unknown.setdefault((name, value), ValueReport(name, value, 0, []))
-                hit.count += count
-                hit.example_rows = (hit.example_rows + list(examples))[:3]
-        dw_rows = dw_batch  # noqa: F841 - read by DuckDB (replacement scan)
-        if typed is not None:
-            dw_rows = pa.Table.from_arrays(
-                dw_batch.columns + typed.columns, names=dw_batch.column_names + plan.typed_columns
-            )
-        con.execute(plan.insert_sql, params).fetchall()
-        del dw_batch, dw_rows, typed
-        progress.advance(n)
+            rows = dw_batch.column("row_number")
+            first_last = pc.min_max(rows).as_py()
+            rep.first_row = first_last["min"] if rep.first_row is None else rep.first_row
+            rep.last_row = first_last["max"]
+            rep.rows_in += n
+            for i in range(width):
+                markers[i] += found_markers[f"c{i}"]
+                blanks[i] += dw_batch.column(f"c{i}").null_count - found_markers[f"c{i}"]
+            # Each typed column is computed once, here: the checks read it in Arrow and the insert
+            # stores it (it was computed again for the insert before).
+            typed = con.sql(plan.type_sql).to_arrow_table() if plan.type_sql else None
+            if typed is not None:
+                if typed.num_rows != n:  # cannot happen unless the SQL above is wrong
+                    raise RuntimeError(f"{sheet.file.name}: {n} rows typed as {typed.num_rows}")
+                _raise_first_failure(sheet, plan, dw_batch, typed)
+                for name in plan.secondary_dates:
+                    bad = _outside_years(typed.column(name), PLAUSIBLE_YEARS)
+                    if bad is not None:
+                        anomalies[name] = anomalies.get(name, 0) + int(pc.sum(bad).as_py())
+                        con.execute(
+                            plan.anomaly_sql[name], [source_id, sheet.name, name]
+                        ).fetchall()
+                        column = typed.column(name)
+                        kept = pc.if_else(bad, pa.scalar(None, column.type), column)
+                        typed = typed.set_column(typed.column_names.index(name), name, kept)
+            for name, pos, known in plan.value_sets:
+                column = dw_batch.column(f"c{pos}")
+                if column.null_count == n:
+                    continue
+                listed = pc.is_in(column, value_set=known)  # null where the cell is null
+                if pc.sum(listed).as_py() + column.null_count == n:  # every value listed
+                    continue
+                outside = pc.and_(pc.is_valid(column), pc.invert(listed))
+                dw_unknown = pa.table(  # noqa: F841 - read by DuckDB
+                    {"row_number": pc.filter(rows, outside), "v": pc.filter(column, outside)}
+                )
+                for value, count, examples in con.execute(_UNKNOWN_SQL).fetchall():
+                    hit = unknown.setdefault((name, value), ValueReport(name, value, 0, []))
+                    hit.count += count
+                    hit.example_rows = (hit.example_rows + list(examples))[:3]
+            dw_rows = dw_batch  # noqa: F841 - read by DuckDB (replacement scan)
+            if typed is not None:
+                dw_rows = pa.Table.from_arrays(
+                    dw_batch.columns + typed.columns,
+                    names=dw_batch.column_names + plan.typed_columns,
+                )
+            con.execute(plan.insert_sql, params).fetchall()
+            del dw_batch, dw_rows, typed
+            progress.advance(n)
 
     rep.rows_out = con.execute(
         f"SELECT count(*) FROM {table} WHERE source_id = ? AND sheet IS NOT DISTINCT FROM ?",
