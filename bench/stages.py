@@ -1,16 +1,15 @@
 """Where an ingest's time goes: one ingest run in this process with a timer around each stage.
 
 Run: `python -m bench.stages FILE [FILE ...]` (e.g. the cached bench/cache/*.xlsx or *.csv).
-Stages, in the order an ingest meets them: the file's checksum; reading (the reader's batches:
-inflate and scan for a workbook, Arrow's or the line-by-line parser for text); redaction
-markers, layout null texts and control characters (Arrow compute); the typing of the batch's
-date and number columns (SQL, once; the checks then read the typed columns in Arrow); the SQL
-that records values outside the value sets and implausible years; the insert into the row
-table; the unmapped-value check; duplicate
-flagging; the derived tables (attribution, policies, releases, facts, the report's summaries);
-the commit. Wall time is
-per stage; CPU time is the whole process's during the stage, so it includes threads working
-beside it (the workbook scanner, Arrow's readers, the gazetteer loading in the background).
+Stages, in the order an ingest meets them: the file's checksum; the wait for the next batch,
+read (inflate and scan for a workbook, Arrow's or the line-by-line parser for text) with its
+redaction markers, layout null texts and control characters found (Arrow) and its date and
+number columns typed (SQL) in threads of their own (store/ingest.py _prepared), with the time
+of the markers inside those threads shown on the line below it; the SQL that records values
+outside the value sets and implausible years; the insert into the row table; the unmapped-value
+check; duplicate flagging; the derived tables (attribution, policies, releases, facts, the
+report's summaries); the commit. Wall time is per stage; CPU time is the whole process's during
+the stage, so it includes threads working beside it (the reader's and the prepare thread).
 """
 
 from __future__ import annotations
@@ -21,13 +20,17 @@ import os
 import resource
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 TIMES: dict[str, list[float]] = {}
-_INSIDE = [0]  # timed stages now running: SQL they run is theirs, not counted again
+# The ingest's thread waiting for the next batch read, its markers found and its dates and
+# numbers typed (store/ingest.py _prepared: a thread of its own, beside the reader's)
+WAIT = "wait: read, markers, typing (their threads)"
+_INSIDE = threading.local()  # timed stages this thread runs: SQL they run is theirs, not again
 
 
 PEAKS: dict[str, float] = {}  # the resident high-water mark (MB) reached within each stage
@@ -59,11 +62,11 @@ def _timed(owner: Any, name: str, stage: str) -> None:
     @functools.wraps(original)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         wall, cpu = time.perf_counter(), time.process_time()
-        _INSIDE[0] += 1
+        _INSIDE.depth = getattr(_INSIDE, "depth", 0) + 1
         try:
             return original(*args, **kwargs)
         finally:
-            _INSIDE[0] -= 1
+            _INSIDE.depth -= 1
             _add(stage, time.perf_counter() - wall, time.process_time() - cpu)
 
     setattr(owner, name, wrapper)
@@ -77,9 +80,9 @@ def _timed_batches(batches: Callable[[], Iterator[Any]]) -> Callable[[], Iterato
             try:
                 batch = next(it)
             except StopIteration:
-                _add("read", time.perf_counter() - wall, time.process_time() - cpu)
+                _add(WAIT, time.perf_counter() - wall, time.process_time() - cpu)
                 return
-            _add("read", time.perf_counter() - wall, time.process_time() - cpu)
+            _add(WAIT, time.perf_counter() - wall, time.process_time() - cpu)
             yield batch
 
     return wrapper
@@ -104,25 +107,8 @@ class _Connection:
         try:
             return self._con.execute(sql, *args)
         finally:
-            if not _INSIDE[0]:
+            if not getattr(_INSIDE, "depth", 0):
                 _add(_stage_of(sql), time.perf_counter() - wall, time.process_time() - cpu)
-
-    def sql(self, query: str) -> Any:
-        """The typing of a batch (read back as Arrow): fetched here so that it is timed."""
-        dw_batch = sys._getframe(1).f_locals.get("dw_batch")  # noqa: F841 - read by DuckDB
-        wall, cpu = time.perf_counter(), time.process_time()
-        try:
-            return _Fetched(self._con.sql(query).to_arrow_table())
-        finally:
-            _add("batch SQL: type (once)", time.perf_counter() - wall, time.process_time() - cpu)
-
-
-class _Fetched:
-    def __init__(self, table: Any) -> None:
-        self._table = table
-
-    def to_arrow_table(self) -> Any:
-        return self._table
 
 
 def _stage_of(sql: str) -> str:
@@ -150,9 +136,10 @@ def run(
     import detainerwatch.link.area as area
 
     _timed(store_ingest, "file_sha256", "checksum")
-    _timed(store_ingest, "null_markers", "markers, null texts, controls (Arrow)")
-    _timed(store_ingest, "null_texts", "markers, null texts, controls (Arrow)")
-    _timed(store_ingest, "replace_controls", "markers, null texts, controls (Arrow)")
+    markers = "  of which markers, null texts, controls (Arrow)"
+    _timed(store_ingest, "null_markers", markers)
+    _timed(store_ingest, "null_texts", markers)
+    _timed(store_ingest, "replace_controls", markers)
     _timed(store_ingest, "check_mapped", "unmapped-value check")
     _timed(store_ingest, "flag_likely_duplicates", "duplicate flags")
     _timed(link, "refresh_attribution", "derived: attribution (gazetteer, resolver)")
@@ -168,15 +155,12 @@ def run(
             return batches()
 
         readers.read_ahead = in_turn
-    open_source = store_ingest.open_source
+    prepared = store_ingest._prepared
 
-    def opened(*args: Any, **kwargs: Any) -> Any:
-        workbook = open_source(*args, **kwargs)
-        for sheet in workbook.sheets:
-            sheet.batches = _timed_batches(sheet.batches)
-        return workbook
+    def timed_prepared(*args: Any, **kwargs: Any) -> Any:
+        return _timed_batches(lambda: prepared(*args, **kwargs))()
 
-    store_ingest.open_source = opened
+    store_ingest._prepared = timed_prepared
     with tempfile.TemporaryDirectory() as tmp:
         con = connect(Path(tmp) / "stages.duckdb")
         wall, cpu = time.perf_counter(), time.process_time()
@@ -191,7 +175,7 @@ def run(
         store_ingest.ingest(_Connection(con), paths, finalize=finalize)
         con.close()
         wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
-    accounted = sum(w for w, _ in TIMES.values())
+    accounted = sum(w for stage, (w, _) in TIMES.items() if not stage.startswith("  of which"))
     TIMES["rest (Python between stages)"] = [wall - accounted, 0.0]
     names = ", ".join(p.name for p in paths)
     print(f"\nwhere the time of `ingest {names}` goes (one run, this process)")

@@ -17,7 +17,7 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 
 import duckdb
 import pyarrow as pa
@@ -33,6 +33,8 @@ from ..sources.markers import null_markers, null_texts
 from ..sources.preamble import default_release_tag
 from ..sources.layout import Layout
 from ..sources.readers import Sheet, open_source
+from ..sources.ahead import ahead
+from .db import scratch_connection
 from .interrupt import interruptible
 from .schema import (
     TARGET_TABLE,
@@ -391,17 +393,12 @@ def _load_sheet(
     # The SQL reads the batch as the Python variable dw_batch (DuckDB's replacement scan):
     # con.register() would keep every batch alive until the transaction ends, and a national
     # release would then sit whole in memory.
-    batches = sheet.batches()
+    batches = _prepared(sheet.batches(), layout, plan.type_sql)
     with contextlib.ExitStack() as stack:
         # An error or Ctrl-C: the reader (its threads, sources/ahead.py) is closed, stopped and
         # joined before the error goes on; the traceback would otherwise keep it waiting.
-        if hasattr(batches, "close"):
-            stack.callback(batches.close)
-        for batch in batches:
-            dw_batch, found_markers = null_markers(batch)
-            del batch
-            dw_batch = null_texts(dw_batch, layout.null_text)
-            dw_batch, found_controls = replace_controls(dw_batch)
+        stack.callback(batches.close)
+        for dw_batch, found_markers, found_controls, typed in batches:
             for name, hits in found_controls.items():
                 pos = int(name[1:])
                 controls[pos] += len(hits)
@@ -424,9 +421,8 @@ def _load_sheet(
             for i in range(width):
                 markers[i] += found_markers[f"c{i}"]
                 blanks[i] += dw_batch.column(f"c{i}").null_count - found_markers[f"c{i}"]
-            # Each typed column is computed once, here: the checks read it in Arrow and the insert
-            # stores it (it was computed again for the insert before).
-            typed = con.sql(plan.type_sql).to_arrow_table() if plan.type_sql else None
+            # Each typed column is computed once (in _prepared): the checks read it in Arrow and
+            # the insert stores it.
             if typed is not None:
                 if typed.num_rows != n:  # cannot happen unless the SQL above is wrong
                     raise RuntimeError(f"{sheet.file.name}: {n} rows typed as {typed.num_rows}")
@@ -497,6 +493,41 @@ def _load_sheet(
     rep.continues = sheet.continues
     _record_sheet(con, source_id, rep)
     return rep
+
+
+Prepared = tuple[pa.Table, dict[str, int], dict[str, list[tuple[int, str]]], pa.Table | None]
+
+
+def _prepared(
+    batches: Iterator[pa.Table], layout: Layout, type_sql: str
+) -> Generator[Prepared, None, None]:
+    """Each batch with its redaction markers, layout null texts and control characters found
+    (Arrow) and its date and number columns typed (SQL over the batch alone, on a DuckDB
+    connection of this thread's own: no store is read), done in a thread a batch ahead of the
+    insert. The ingest's own thread then only checks and inserts: with a workbook's inflate and
+    scan threads beside it, that thread had set the pace (1M-row shared-strings workbook, quiet
+    machine: 28.7-32.6 -> see bench.stages). Items and errors come in the reader's order."""
+
+    def work(emit: Callable[[Any], None]) -> None:
+        local = scratch_connection()
+        try:
+            for batch in batches:
+                dw_batch, found_markers = null_markers(batch)
+                del batch
+                dw_batch = null_texts(dw_batch, layout.null_text)
+                dw_batch, found_controls = replace_controls(dw_batch)
+                typed = (
+                    local.sql(type_sql).to_arrow_table() if type_sql and dw_batch.num_rows else None
+                )
+                emit((dw_batch, found_markers, found_controls, typed))
+                del dw_batch, typed  # the queue's reference is the only one
+        finally:
+            local.close()
+            close = getattr(batches, "close", None)
+            if close is not None:
+                close()
+
+    return ahead(work, "dw-prepare")
 
 
 class _SheetPlan:
