@@ -384,3 +384,26 @@ def test_the_one_pass_cell_reads_as_the_general_path_does(cell):
     general = cell.replace(b"<c ", b"<c  ", 1)
     for cuts in (False, True):
         assert read(cell, cuts) == read(general, cuts)
+
+
+@pytest.mark.parametrize(
+    "problem, expected",
+    [
+        ("over 256 MiB of cell text in one piece of the sheet (one string repeated?)", "size"),
+        ("a cell longer than 1 MiB", "size"),
+        ("an attribute longer than 64 KiB", "size"),
+        ("elements nested too deep", "size"),
+        ("out of memory", "memory"),
+        ("an end tag that does not match the open element", "well-formed"),
+    ],
+)
+def test_a_refusal_of_size_says_what_the_limits_are_not_malformed_xml(problem, expected):
+    from detainerwatch.sources.readers import _fault
+
+    message = str(_fault(ScanFault(problem, 7, 2), Path("book.xlsx"), "Sheet1"))
+    assert "\n" not in message and problem in message and "row 7" in message
+    assert {
+        "size": "expected a sheet within the reader's size limits",
+        "memory": "expected memory to read the sheet",
+        "well-formed": "expected well-formed sheet XML",
+    }[expected] in message

@@ -1124,7 +1124,7 @@ static int scan(Scanner *self, const char *s, const char *e, PyObject *out) {
             if (out) {
                 self->bytes += self->cell.len;  /* the head's text is held too: bounded alike */
                 if (self->bytes > MAX_BATCH_TEXT)
-                    FAULT("over 256 MiB of cell text from one piece of the sheet (a shared string repeated?)", col);
+                    FAULT("over 256 MiB of cell text in one piece of the sheet (one string repeated?)", col);
                 PyObject *text = PyUnicode_DecodeUTF8(self->cell.p, self->cell.len, "strict");
                 if (!text) return -1;
                 PyObject *t = Py_BuildValue("(LnN)", row, col, text);
@@ -1156,7 +1156,7 @@ static int scan(Scanner *self, const char *s, const char *e, PyObject *out) {
             for (; next_col < col; next_col++) if (append_null(self, next_col)) FAULT("out of memory", col);
             self->bytes += into->len - base;
             if (self->bytes > MAX_BATCH_TEXT || into->len > INT32_MAX)
-                FAULT("over 256 MiB of cell text from one piece of the sheet (a shared string repeated?)", col);
+                FAULT("over 256 MiB of cell text in one piece of the sheet (one string repeated?)", col);
             int32_t off = (int32_t)into->len;
             char one = 1;
             if (buf_put(&self->offs[col], (const char *)&off, 4)) FAULT("out of memory", col);

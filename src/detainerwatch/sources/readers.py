@@ -329,12 +329,23 @@ def _read_xlsx_stream(path: Path, layouts: list[Layout], xlsx_stream: ModuleType
     return _recognise(path, layouts, [source(part) for part in book.sheets])
 
 
+# The refusals of size, not of form (the scanner's and sources/xlsx_limits.py's limits).
+_SIZE_REFUSALS = ("longer than", "too deep", "too long", "over 256 MiB")
+WITHIN_LIMITS = "a sheet within the reader's size limits"  # what was found names the limit
+
+
 def _fault(exc: BaseException, path: Path, name: str) -> InputError:
-    """The scanner's refusal (problem, row, column index) as the one-line error."""
+    """The scanner's refusal (problem, row, column index) as the one-line error; what was
+    expected is well-formed XML, or for a refusal of size the limits the reader keeps to."""
     problem, row, col = (list(exc.args) + [None, None, None])[:3]
+    text = str(problem)
     return InputError(
         path,
-        "well-formed sheet XML",
+        WITHIN_LIMITS
+        if any(k in text for k in _SIZE_REFUSALS)
+        else "memory to read the sheet"
+        if text == "out of memory"
+        else "well-formed sheet XML",
         sheet=name,
         row=row or None,
         column=_col_letter(col) if isinstance(col, int) and 0 <= col < 16384 else None,
