@@ -46,7 +46,9 @@ def workbook(tmp_path) -> Path:
 # inside that stage, as a terminal would.
 STAGES = {
     "reading": ("detainerwatch.sources.xlsx_stream", "_table"),  # in the scan thread
-    "typing": ("detainerwatch.store.ingest", "null_markers"),  # batch typing
+    # the checks of a typed batch, in the ingest's own thread (markers and typing run in a
+    # thread of their own, where no KeyboardInterrupt lands)
+    "typing": ("detainerwatch.store.ingest", "_raise_first_failure"),
     "commit": ("detainerwatch.pipeline", "after_ingest"),  # derived tables, pre-commit
 }
 

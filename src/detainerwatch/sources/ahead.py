@@ -10,7 +10,9 @@ next item (its reader closed, files closed) and the thread is joined before the 
 
 from __future__ import annotations
 
+import contextlib
 import queue
+import signal
 import threading
 from collections.abc import Callable, Generator, Iterator
 from typing import Any, TypeVar
@@ -54,8 +56,11 @@ def ahead(
                 return
 
     thread = threading.Thread(target=run, daemon=True, name=name)
-    thread.start()
     try:
+        # A Ctrl-C while start() waits for the new thread would otherwise leave before this
+        # try, the thread never stopped: at exit it was still in DuckDB and the process aborted.
+        with deferred_sigint():
+            thread.start()
         while True:
             try:
                 item = q.get(timeout=0.5)
@@ -74,11 +79,35 @@ def ahead(
             del item  # the consumer's reference is the only one left
     finally:
         stop.set()
-        while thread.is_alive():
-            try:
-                q.get_nowait()
-            except queue.Empty:
-                thread.join(0.05)
+        with deferred_sigint():  # a second Ctrl-C waits until the thread is joined
+            while thread.is_alive():
+                try:
+                    q.get_nowait()
+                except queue.Empty:
+                    thread.join(0.05)
+
+
+@contextlib.contextmanager
+def deferred_sigint() -> Iterator[None]:
+    """A Ctrl-C within the block is raised as KeyboardInterrupt when it ends, not inside it:
+    for the few steps that start or stop a thread, which must not be cut in two. Off the main
+    thread, or when SIGINT has no Python handler, nothing changes (no KeyboardInterrupt can
+    come there)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.getsignal(signal.SIGINT)
+    if not callable(previous):  # SIG_IGN, SIG_DFL: no KeyboardInterrupt to defer
+        yield
+        return
+    caught: list[tuple[int, Any]] = []
+    signal.signal(signal.SIGINT, lambda signum, frame: caught.append((signum, frame)))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        if caught:
+            previous(*caught[0])  # the handler it would have met (default: KeyboardInterrupt)
 
 
 def read_ahead(

@@ -17,12 +17,6 @@ DEFAULT_DB = "detainerwatch.duckdb"
 _CONFIG = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
 
 
-def scratch_connection() -> duckdb.DuckDBPyConnection:
-    """An in-memory DuckDB connection on one thread, for SQL over Arrow data alone (the typing
-    of an ingest's batches in their own thread): no store, no extension fetched."""
-    return duckdb.connect(":memory:", config={**_CONFIG, "threads": 1})
-
-
 def default_db_path() -> Path:
     return Path(os.environ.get("DETAINERWATCH_DB") or DEFAULT_DB)
 

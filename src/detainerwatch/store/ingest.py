@@ -34,8 +34,7 @@ from ..sources.preamble import default_release_tag
 from ..sources.layout import Layout
 from ..sources.readers import Sheet, open_source
 from ..sources.ahead import ahead
-from .db import scratch_connection
-from .interrupt import interruptible
+from .interrupt import Interruptible
 from .schema import (
     TARGET_TABLE,
     create_temp_table,
@@ -186,6 +185,7 @@ def ingest(
     # Ctrl-C can land just after COMMIT returned, before Python could note it).
     forget_commit()
     token = uuid.uuid4().hex
+    watch = Interruptible(con)
     con.execute("BEGIN TRANSACTION")
     try:
         create_temp_table(con, "dw_ingest_commit", "token VARCHAR")
@@ -203,9 +203,9 @@ def ingest(
         _return_freed_memory()
         # What follows the reading on every DuckDB thread again (the readers' threads are
         # done): 1M-row workbook, quiet machine, the stored facts 6.8 -> 2.9 s. Ctrl-C then
-        # reaches a statement through interruptible's watcher (DuckDB alone missed it in about
+        # reaches a statement through Interruptible's watcher (DuckDB alone missed it in about
         # half the runs with two threads); where no watcher can be set, one thread as before.
-        with interruptible(con) as watched:
+        with watch as watched:
             if watched:
                 con.execute(f"SET threads = {int(threads)}")
             for tag in sorted(touched):
@@ -215,6 +215,7 @@ def ingest(
         con.execute("COMMIT")
         _commit.committed = True
     except BaseException:
+        watch.stop()  # before the ROLLBACK, which a late interrupt must not reach
         try:
             con.execute("ROLLBACK")
         except duckdb.TransactionException:  # no transaction: COMMIT had ended it
@@ -222,6 +223,7 @@ def ingest(
         _commit.committed = _committed(con, token)
         raise
     finally:
+        watch.stop()
         con.execute("DROP TABLE IF EXISTS temp.dw_ingest_commit")
         con.execute(f"SET threads = {int(threads)}")
         progress.stop()
@@ -393,7 +395,7 @@ def _load_sheet(
     # The SQL reads the batch as the Python variable dw_batch (DuckDB's replacement scan):
     # con.register() would keep every batch alive until the transaction ends, and a national
     # release would then sit whole in memory.
-    batches = _prepared(sheet.batches(), layout, plan.type_sql)
+    batches = _prepared(sheet.batches(), layout, plan.type_sql, con.cursor())
     with contextlib.ExitStack() as stack:
         # An error or Ctrl-C: the reader (its threads, sources/ahead.py) is closed, stopped and
         # joined before the error goes on; the traceback would otherwise keep it waiting.
@@ -499,17 +501,17 @@ Prepared = tuple[pa.Table, dict[str, int], dict[str, list[tuple[int, str]]], pa.
 
 
 def _prepared(
-    batches: Iterator[pa.Table], layout: Layout, type_sql: str
+    batches: Iterator[pa.Table], layout: Layout, type_sql: str, local: DuckDBPyConnection
 ) -> Generator[Prepared, None, None]:
     """Each batch with its redaction markers, layout null texts and control characters found
-    (Arrow) and its date and number columns typed (SQL over the batch alone, on a DuckDB
-    connection of this thread's own: no store is read), done in a thread a batch ahead of the
-    insert. The ingest's own thread then only checks and inserts: with a workbook's inflate and
-    scan threads beside it, that thread had set the pace (1M-row shared-strings workbook, quiet
-    machine: 28.7-32.6 -> see bench.stages). Items and errors come in the reader's order."""
+    (Arrow) and its date and number columns typed (SQL over the batch alone, on ``local``: a
+    cursor of the store's connection, given to this thread alone; no table is read), done in a
+    thread a batch ahead of the insert: the ingest's own thread then only checks and inserts
+    (with a workbook's inflate and scan threads beside it, that thread had set the pace). A
+    DuckDB instance of its own for the typing once left Python's import lock held by a thread
+    gone after a Ctrl-C (the next import hung), hence the cursor. Items and errors come in the reader's order."""
 
     def work(emit: Callable[[Any], None]) -> None:
-        local = scratch_connection()
         try:
             for batch in batches:
                 dw_batch, found_markers = null_markers(batch)

@@ -3,7 +3,7 @@
 DuckDB's Python client notices a pending SIGINT only when the thread that called ``execute``
 checks for signals between its own tasks. With more than one DuckDB thread that thread can
 wait on the others for seconds, and a Ctrl-C during a statement was missed in about half the
-runs (DuckDB 2.0.1: the statement ran on to its end). ``interruptible`` closes that gap: the
+runs (DuckDB 2.0.1: the statement ran on to its end). ``Interruptible`` closes that gap: the
 signal's C handler writes its number to a pipe (``signal.set_wakeup_fd``), and a watcher thread
 waiting on the pipe calls ``con.interrupt()``, which stops the running statement at once.
 Python still raises KeyboardInterrupt in the main thread as before; the caller handles both.
@@ -11,49 +11,102 @@ Python still raises KeyboardInterrupt in the main thread as before; the caller h
 
 from __future__ import annotations
 
-import contextlib
 import os
 import select
 import signal
 import threading
-from collections.abc import Iterator
+from types import TracebackType
 from typing import Any
 
+from ..sources.ahead import deferred_sigint
 
-@contextlib.contextmanager
-def interruptible(con: Any) -> Iterator[bool]:
-    """Within the block a SIGINT interrupts the statement ``con`` runs. Yields whether the
-    watcher is in place: only the main thread can set a wakeup fd (elsewhere it yields False
-    and the caller keeps to one DuckDB thread)."""
-    if threading.current_thread() is not threading.main_thread():
-        yield False
-        return
-    signals, wake = os.pipe()
-    stop_read, stop_write = os.pipe()
-    os.set_blocking(wake, False)
-    try:
-        previous = signal.set_wakeup_fd(wake, warn_on_full_buffer=False)
-    except ValueError:  # not the main interpreter's main thread
-        for fd in (signals, wake, stop_read, stop_write):
-            os.close(fd)
-        yield False
-        return
 
-    def watch() -> None:
+class Interruptible:
+    """``with Interruptible(con) as watched:`` a SIGINT interrupts the statement ``con`` runs
+    (once: the watcher then ends, and a second Ctrl-C is Python's alone). ``watched`` says
+    whether the watcher is in place: only the main thread can set a wakeup fd (elsewhere it is
+    False and the caller keeps to one DuckDB thread). ``stop()`` takes it down, at once and
+    whole, and may be called again: an ingest calls it before its ROLLBACK, since a
+    KeyboardInterrupt can leave a ``with`` before its exit has run."""
+
+    def __init__(self, con: Any) -> None:
+        self.con = con
+        self.watched = False
+        self._previous: int | None = None
+        self._watcher: threading.Thread | None = None
+        self._fds: tuple[int, int, int, int] | None = None
+
+    def __enter__(self) -> bool:
+        if threading.current_thread() is not threading.main_thread():
+            return False
+        # Set up whole: a Ctrl-C meanwhile is raised after (deferred_sigint), with stop() to
+        # run by the caller's handler.
+        with deferred_sigint():
+            signals, wake = os.pipe()
+            stop_read, stop_write = os.pipe()
+            self._fds = (signals, wake, stop_read, stop_write)
+            os.set_blocking(wake, False)
+            try:
+                self._previous = signal.set_wakeup_fd(wake, warn_on_full_buffer=False)
+            except ValueError:  # not the main interpreter's main thread
+                self._close_fds()
+                return False
+            self._watcher = threading.Thread(
+                target=self._watch, name="detainerwatch-sigint", daemon=True
+            )
+            self._watcher.start()
+            self.watched = True
+        return True
+
+    def _watch(self) -> None:
+        assert self._fds is not None
+        signals, _, stop_read, _ = self._fds
+        forward = self._previous  # whoever listened before (an event loop) still hears its own
+        poller = select.poll()  # not select(): a descriptor past 1023 is refused there
+        poller.register(signals, select.POLLIN)
+        poller.register(stop_read, select.POLLIN)
         while True:
-            ready, _, _ = select.select([signals, stop_read], [], [])
+            ready = {fd for fd, _ in poller.poll()}
             if stop_read in ready:
                 return
-            if signal.SIGINT in os.read(signals, 64):
-                con.interrupt()
+            data = os.read(signals, 64)
+            if forward is not None and forward >= 0:
+                try:
+                    os.write(forward, data)
+                except OSError:
+                    pass
+            # Only a Ctrl-C that Python turns into KeyboardInterrupt stops the statement (a
+            # handler of the caller's own, a graceful shutdown, decides for itself).
+            if (
+                signal.SIGINT in data
+                and signal.getsignal(signal.SIGINT) is signal.default_int_handler
+            ):
+                self.con.interrupt()
+                return
 
-    watcher = threading.Thread(target=watch, name="detainerwatch-sigint", daemon=True)
-    watcher.start()
-    try:
-        yield True
-    finally:
-        signal.set_wakeup_fd(previous)
-        os.write(stop_write, b"x")
-        watcher.join()
-        for fd in (signals, wake, stop_read, stop_write):
-            os.close(fd)
+    def stop(self) -> None:
+        with deferred_sigint():
+            if self._previous is not None:
+                signal.set_wakeup_fd(self._previous)
+                self._previous = None
+            if self._watcher is not None:
+                if self._watcher.is_alive() and self._fds is not None:
+                    os.write(self._fds[3], b"x")
+                self._watcher.join()
+                self._watcher = None
+            self._close_fds()
+            self.watched = False
+
+    def _close_fds(self) -> None:
+        if self._fds is not None:
+            for fd in self._fds:
+                os.close(fd)
+            self._fds = None
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
