@@ -106,8 +106,8 @@ def deferred_sigint() -> Iterator[None]:
         yield
     finally:
         signal.signal(signal.SIGINT, previous)
-        if caught:
-            previous(*caught[0])  # the handler it would have met (default: KeyboardInterrupt)
+        for signum, frame in caught:  # each press, as the handler would have met it
+            previous(signum, frame)  # (the default raises KeyboardInterrupt at the first)
 
 
 def read_ahead(

@@ -32,6 +32,7 @@ from ..sources.fields import EVENT_KINDS
 from ..sources.markers import null_markers, null_texts
 from ..sources.preamble import default_release_tag
 from ..sources.layout import Layout
+from ..sources.ahead import deferred_sigint
 from ..sources.readers import Sheet, open_source
 from ..sources.ahead import ahead
 from .interrupt import Interruptible
@@ -215,18 +216,22 @@ def ingest(
         con.execute("COMMIT")
         _commit.committed = True
     except BaseException:
-        watch.stop()  # before the ROLLBACK, which a late interrupt must not reach
-        try:
-            con.execute("ROLLBACK")
-        except duckdb.TransactionException:  # no transaction: COMMIT had ended it
-            pass
-        _commit.committed = _committed(con, token)
+        # Taken down whole: a second Ctrl-C here is raised after the ROLLBACK, not instead of
+        # it (a caller going on in-process would otherwise hold the open transaction).
+        with deferred_sigint():
+            watch.stop()  # before the ROLLBACK, which a late interrupt must not reach
+            try:
+                con.execute("ROLLBACK")
+            except duckdb.TransactionException:  # no transaction: COMMIT had ended it
+                pass
+            _commit.committed = _committed(con, token)
         raise
     finally:
-        watch.stop()
-        con.execute("DROP TABLE IF EXISTS temp.dw_ingest_commit")
-        con.execute(f"SET threads = {int(threads)}")
-        progress.stop()
+        with deferred_sigint():
+            watch.stop()
+            con.execute("DROP TABLE IF EXISTS temp.dw_ingest_commit")
+            con.execute(f"SET threads = {int(threads)}")
+            progress.stop()
     return reports
 
 
@@ -395,10 +400,13 @@ def _load_sheet(
     # The SQL reads the batch as the Python variable dw_batch (DuckDB's replacement scan):
     # con.register() would keep every batch alive until the transaction ends, and a national
     # release would then sit whole in memory.
-    batches = _prepared(sheet.batches(), layout, plan.type_sql, con.cursor())
+    typing = con.cursor()
+    batches = _prepared(sheet.batches(), layout, plan.type_sql, typing)
     with contextlib.ExitStack() as stack:
         # An error or Ctrl-C: the reader (its threads, sources/ahead.py) is closed, stopped and
-        # joined before the error goes on; the traceback would otherwise keep it waiting.
+        # joined before the error goes on; the traceback would otherwise keep it waiting. The
+        # cursor is closed after (also when the thread never started).
+        stack.callback(typing.close)
         stack.callback(batches.close)
         for dw_batch, found_markers, found_controls, typed in batches:
             for name, hits in found_controls.items():

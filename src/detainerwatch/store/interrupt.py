@@ -23,7 +23,8 @@ from ..sources.ahead import deferred_sigint
 
 class Interruptible:
     """``with Interruptible(con) as watched:`` a SIGINT interrupts the statement ``con`` runs
-    (once: the watcher then ends, and a second Ctrl-C is Python's alone). ``watched`` says
+    (once: a second Ctrl-C is Python's alone; every signal read is passed on to the wakeup fd
+    set before). ``watched`` says
     whether the watcher is in place: only the main thread can set a wakeup fd (elsewhere it is
     False and the caller keeps to one DuckDB thread). ``stop()`` takes it down, at once and
     whole, and may be called again: an ingest calls it before its ROLLBACK, since a
@@ -35,6 +36,7 @@ class Interruptible:
         self._previous: int | None = None
         self._watcher: threading.Thread | None = None
         self._fds: tuple[int, int, int, int] | None = None
+        self._forwarded_to: int | None = None
 
     def __enter__(self) -> bool:
         if threading.current_thread() is not threading.main_thread():
@@ -65,35 +67,41 @@ class Interruptible:
         poller = select.poll()  # not select(): a descriptor past 1023 is refused there
         poller.register(signals, select.POLLIN)
         poller.register(stop_read, select.POLLIN)
+        fired = False
         while True:
             ready = {fd for fd, _ in poller.poll()}
             if stop_read in ready:
                 return
             data = os.read(signals, 64)
-            if forward is not None and forward >= 0:
-                try:
-                    os.write(forward, data)
-                except OSError:
-                    pass
+            _forward(forward, data)
             # Only a Ctrl-C that Python turns into KeyboardInterrupt stops the statement (a
-            # handler of the caller's own, a graceful shutdown, decides for itself).
+            # handler of the caller's own, a graceful shutdown, decides for itself); once: a
+            # second Ctrl-C is Python's alone (it reaches the ROLLBACK otherwise).
             if (
-                signal.SIGINT in data
+                not fired
+                and signal.SIGINT in data
                 and signal.getsignal(signal.SIGINT) is signal.default_int_handler
             ):
                 self.con.interrupt()
-                return
+                fired = True
 
     def stop(self) -> None:
         with deferred_sigint():
             if self._previous is not None:
                 signal.set_wakeup_fd(self._previous)
+                self._forwarded_to = self._previous
                 self._previous = None
             if self._watcher is not None:
                 if self._watcher.is_alive() and self._fds is not None:
                     os.write(self._fds[3], b"x")
                 self._watcher.join()
                 self._watcher = None
+            if self._fds is not None:  # what came after the watcher's last read goes on too
+                os.set_blocking(self._fds[0], False)
+                try:
+                    _forward(self._forwarded_to, os.read(self._fds[0], 4096))
+                except OSError:  # nothing left (BlockingIOError)
+                    pass
             self._close_fds()
             self.watched = False
 
@@ -110,3 +118,13 @@ class Interruptible:
         tb: TracebackType | None,
     ) -> None:
         self.stop()
+
+
+def _forward(fd: int | None, data: bytes) -> None:
+    """Signal numbers read from the pipe, written on to the wakeup fd set before the watcher's
+    (an event loop's): it still hears its own signals."""
+    if fd is not None and fd >= 0 and data:
+        try:
+            os.write(fd, data)
+        except OSError:
+            pass
