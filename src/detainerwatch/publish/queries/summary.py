@@ -91,8 +91,10 @@ def _stamp(reader: Reader) -> tuple[str | None, str | None]:
     found = dict(
         tuples(
             reader,
+            # duckdb_tables(), not information_schema.tables: the same answer for a table,
+            # planned in 2.7-3.1 ms against 4.1-4.4 (asked twice by a report; issue 16)
             "SELECT key, value FROM meta WHERE key IN (?, 'facts_hand_hash') AND EXISTS (SELECT 1 "
-            "FROM information_schema.tables WHERE table_name = ?)",
+            "FROM duckdb_tables() WHERE table_name = ?)",
             [STAMP, FACTS_SUMMARY_YEAR],
         )
     )
