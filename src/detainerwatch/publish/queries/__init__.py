@@ -70,10 +70,13 @@ def prepare(con: duckdb.DuckDBPyConnection) -> None:
     derived_facts.check_unmapped(con)
 
 
-def connect_read(path: str | Path, *, facts_view: bool = True) -> ReadStore:
+def connect_read(
+    path: str | Path, *, facts_view: bool = True, threads: int | None = None
+) -> ReadStore:
     """The store at path, read-only, with the facts view registered and the hand tables
-    checked once (facts_view=False: a question about other tables, which needs neither)."""
-    return _connect_read(path, prepare if facts_view else None)
+    checked once (facts_view=False: a question about other tables, which needs neither;
+    threads: DuckDB's worker threads, else one per core)."""
+    return _connect_read(path, prepare if facts_view else None, threads)
 
 
 def _typed(cls: type[Any], result: duckdb.DuckDBPyConnection) -> list[Any]:
