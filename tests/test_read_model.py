@@ -30,3 +30,27 @@ def test_named_questions_answer_typed_rows(pa_store):
     assert {p.state for p in policies} == {"PA"}
     assert all(isinstance(r, queries.ReviewItem) for r in review)
     assert n > 0
+
+
+def test_lazy_question_modules_answer_as_imported():
+    """catalog, export and profiles are imported when one of their names is first asked for
+    (issue 16): every name they export is reached through the package as the same object, and
+    none shadows another module's name (as a star import in another order would)."""
+    import importlib
+
+    eager = set(queries.counts.__all__) | set(queries.summary.__all__)
+    seen: set[str] = set()
+    for sub in queries.LAZY_MODULES:
+        module = importlib.import_module(f"detainerwatch.publish.queries.{sub}")
+        names = set(module.__all__)
+        assert not names & (eager | seen), sub
+        seen |= names
+        for name in names:
+            assert getattr(queries, name) is getattr(module, name)
+        assert getattr(queries, sub) is module
+    try:
+        queries.no_such_question  # noqa: B018
+    except AttributeError as exc:
+        assert "no_such_question" in str(exc)
+    else:
+        raise AssertionError("an unknown name must raise AttributeError")

@@ -20,6 +20,8 @@ def _date(ctx, param, value):
         raise click.BadParameter(f"expected a date YYYY-MM-DD, got {value!r}") from None
 
 
+REPORT_THREADS = 1  # DuckDB worker threads for `report` (see report() below)
+
 RELEASE_HELP = (
     "Count this release alone (see `detainerwatch releases`) instead of each day's "
     "release under hand/release_precedence.yaml."
@@ -69,7 +71,12 @@ def report(obj, week, start, end, whole, state, release, out):
 
     if sum(bool(x) for x in (week, start or end, whole)) > 1:
         raise click.UsageError("give one of --week, --from/--to, --all")
-    con = connect_read(obj["db"]).con  # the read model: facts view registered once
+    # The read model (facts view registered once), on one DuckDB thread: a report's ~55
+    # statements are small (a week's rows, the summary tables), and a second worker thread cost
+    # more than it gained: the 4M weekly report 1.10 -> 1.01 s CPU, --all 1.63 -> 1.44 s (medians
+    # of 6 and 3 alternated runs at load ~2.7; 48M fewer instructions by callgrind, where
+    # threads do not compete), and it leaves the other core to the PNG helper (issue 16).
+    con = connect_read(obj["db"], threads=REPORT_THREADS).con
     try:
         use_release(con, release)
         if release and whole:  # all of that release: its own period, not the store's

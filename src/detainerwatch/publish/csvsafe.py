@@ -14,6 +14,9 @@ from __future__ import annotations
 import csv
 import io
 from decimal import Decimal
+from functools import partial
+from itertools import chain, repeat
+from operator import itemgetter
 from pathlib import Path
 from typing import IO, Any
 from collections.abc import Iterable, Mapping, Sequence
@@ -65,6 +68,29 @@ def _safe_row_cr(row: Iterable[Any]) -> tuple[list[Any], bool]:
     return cells, cr
 
 
+_PASS_OR_TEXT = _PASS | {str}
+_ROWS = frozenset({list, tuple})
+_is_text = partial(type.__instancecheck__, str)
+
+
+def _plain(rows: list[Sequence[Any]]) -> bool:
+    """Whether every cell of the rows is written as it is: plain numbers, None, and plain text
+    that neither begins like a formula nor holds a carriage return. Judged for the whole table
+    at once, in C (maps over its cells, not a Python loop per cell): a national report's two
+    CSVs are thousands of rows (issue 16). False sends the rows through writerow, cell by cell,
+    which writes the same for such rows."""
+    cells = list(chain.from_iterable(rows))
+    types = set(map(type, cells))
+    if not types <= _PASS_OR_TEXT:
+        return False
+    if str not in types:
+        return True
+    texts = list(filter(_is_text, cells))
+    if any(map(str.startswith, texts, repeat(FORMULA_START))):
+        return False
+    return "\r" not in "".join(texts)
+
+
 def _has_cr(row: Iterable[Any]) -> bool:
     return any(isinstance(v, str) and "\r" in v for v in row)
 
@@ -86,6 +112,9 @@ class Writer:
         return self._writer.writerow(cells)
 
     def writerows(self, rows: Iterable[Iterable[Any]]) -> None:
+        if type(rows) is list and _ROWS.issuperset(map(type, rows)) and _plain(rows):
+            self._writer.writerows(rows)  # nothing to make safe: csv's C writer, one call
+            return
         for row in rows:
             self.writerow(row)
 
@@ -117,6 +146,17 @@ class DictWriter:
         return self._writer.writerow([row.get(k, self.restval) for k in self.fieldnames])
 
     def writerows(self, rows: Iterable[Mapping[str, Any]]) -> None:
+        # Rows that each hold every column (extra keys ignored): their cells taken by one
+        # itemgetter per row (C) and written as a table (Writer.writerows).
+        names = self.fieldnames
+        if (
+            type(rows) is list
+            and self.extrasaction != "raise"
+            and len(names) > 1
+            and all(map(frozenset(names).issubset, rows))
+        ):
+            self._writer.writerows(list(map(itemgetter(*names), rows)))
+            return
         for row in rows:
             self.writerow(row)
 

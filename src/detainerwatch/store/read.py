@@ -28,12 +28,15 @@ class ReadStore:
         self,
         path: str | Path,
         prepare: Callable[[duckdb.DuckDBPyConnection], None] | None = None,
+        threads: int | None = None,
     ) -> None:
         self.path = Path(path)
         self.con = connect(self.path, read_only=True)
         self._prepare = prepare
         self._lock = threading.Lock()
         try:
+            if threads is not None:  # DuckDB's worker threads for this store (all its cursors)
+                self.con.execute(f"SET threads = {int(threads)}")
             if prepare is not None:
                 prepare(self.con)
         except BaseException:
@@ -67,9 +70,11 @@ class ReadStore:
 def connect_read(
     path: str | Path,
     prepare: Callable[[duckdb.DuckDBPyConnection], None] | None = None,
+    threads: int | None = None,
 ) -> ReadStore:
-    """The store at path, read-only, with prepare(con) run once on its connection."""
-    return ReadStore(path, prepare)
+    """The store at path, read-only, with prepare(con) run once on its connection (and DuckDB
+    held to that many threads when given; its default is one per core)."""
+    return ReadStore(path, prepare, threads)
 
 
 def dict_rows(result: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:

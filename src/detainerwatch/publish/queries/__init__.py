@@ -21,9 +21,10 @@ publish builds pages from those rows and runs no SQL (tests/test_read_model_sql.
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 
@@ -36,11 +37,31 @@ from .base import issued_between as issued_between
 from .base import of_city_named as of_city_named
 from .base import of_jurisdictions as of_jurisdictions
 from .base import of_state_government as of_state_government
-from .catalog import *  # noqa: F403  (the catalog and the audit)
 from .counts import *  # noqa: F403  (the report, profiles and coverage)
-from .export import *  # noqa: F403  (the tables of the SQLite export)
-from .profiles import *  # noqa: F403  (every jurisdiction's profile rows at once)
 from .summary import *  # noqa: F403  (the report's counts from the summary tables)
+
+if TYPE_CHECKING:
+    from .catalog import *  # noqa: F403  (the catalog and the audit)
+    from .export import *  # noqa: F403  (the tables of the SQLite export)
+    from .profiles import *  # noqa: F403  (every jurisdiction's profile rows at once)
+
+# Imported when one of their names is first asked for (module __getattr__), not by every
+# command: a report asks none of them, and their row types (dataclasses, TypedDicts) cost a
+# few milliseconds of CPU to define (issue 16). Their names do not overlap each other's nor
+# counts' or summary's (tests/test_read_model.py).
+LAZY_MODULES = ("catalog", "export", "profiles")
+
+
+def __getattr__(name: str) -> Any:
+    for sub in LAZY_MODULES:
+        module = importlib.import_module(f"{__name__}.{sub}")
+        if name == sub:
+            return module
+        if name in module.__all__:
+            value = getattr(module, name)
+            globals()[name] = value
+            return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def prepare(con: duckdb.DuckDBPyConnection) -> None:
@@ -49,10 +70,13 @@ def prepare(con: duckdb.DuckDBPyConnection) -> None:
     derived_facts.check_unmapped(con)
 
 
-def connect_read(path: str | Path, *, facts_view: bool = True) -> ReadStore:
+def connect_read(
+    path: str | Path, *, facts_view: bool = True, threads: int | None = None
+) -> ReadStore:
     """The store at path, read-only, with the facts view registered and the hand tables
-    checked once (facts_view=False: a question about other tables, which needs neither)."""
-    return _connect_read(path, prepare if facts_view else None)
+    checked once (facts_view=False: a question about other tables, which needs neither;
+    threads: DuckDB's worker threads, else one per core)."""
+    return _connect_read(path, prepare if facts_view else None, threads)
 
 
 def _typed(cls: type[Any], result: duckdb.DuckDBPyConnection) -> list[Any]:
