@@ -170,6 +170,10 @@ def ingest(
 
     ``finalize`` runs inside the same transaction after the rows are in (the pipeline uses it
     to refresh derived tables such as facility attribution), so they commit together.
+
+    Ctrl-C raises KeyboardInterrupt or DuckDB's interrupt error with the transaction rolled
+    back, except when it lands during the COMMIT itself: ``committed()`` then says whether the
+    store holds the ingest (the CLI asks it before saying "the store is unchanged").
     """
     try:
         codecs.lookup(encoding)
