@@ -108,14 +108,17 @@ def counts() -> list[tuple[str, str]]:
     return out
 
 
-def _counted_columns() -> str:
-    """The summary's count columns and the span of source rows behind them."""
-    parts = [
+def count_columns() -> str:
+    """The summary's count columns as aggregates over rows of facts (count(*) per condition)."""
+    return ", ".join(
         "count(*) AS issued" if cond == "true" else f"count(*) FILTER (WHERE {cond}) AS {name}"
         for name, cond in counts()
-    ]
-    parts += ["min(row_number) AS first_row", "max(row_number) AS last_row"]
-    return ", ".join(parts)
+    )
+
+
+def _counted_columns() -> str:
+    """The summary's count columns and the span of source rows behind them."""
+    return count_columns() + ", min(row_number) AS first_row, max(row_number) AS last_row"
 
 
 def summary_select(source: str, where: str = "true") -> str:

@@ -1,8 +1,8 @@
 """Work done in a thread of its own, a bounded queue ahead of the consumer.
 
-A reader's next batch is made (inflated, scanned, parsed: C code and Arrow, which release the
-GIL) while the ingest's main thread types and inserts the one it holds, so the two overlap
-instead of taking turns. The consumer sees the same items in the same order, and the exception
+A reader's next batch is made (inflated, scanned, parsed, typed: C code, Arrow and DuckDB,
+which release the GIL) while its consumer works on the one it holds, so the two overlap instead
+of taking turns. The consumer sees the same items in the same order, and the exception
 the work raised at the point it would have met it doing the work in its own thread. When the
 consumer stops early (an error of its own, Ctrl-C, the generator closed) the worker stops at its
 next item (its reader closed, files closed) and the thread is joined before the consumer goes on.

@@ -32,9 +32,8 @@ from ..sources.fields import EVENT_KINDS
 from ..sources.markers import null_markers, null_texts
 from ..sources.preamble import default_release_tag
 from ..sources.layout import Layout
-from ..sources.ahead import deferred_sigint
+from ..sources.ahead import ahead, deferred_sigint
 from ..sources.readers import Sheet, open_source
-from ..sources.ahead import ahead
 from .interrupt import Interruptible
 from .schema import (
     TARGET_TABLE,
@@ -519,9 +518,9 @@ def _prepared(
     (Arrow) and its date and number columns typed (SQL over the batch alone, on ``local``: a
     cursor of the store's connection, given to this thread alone; no table is read), done in a
     thread a batch ahead of the insert: the ingest's own thread then only checks and inserts
-    (with a workbook's inflate and scan threads beside it, that thread had set the pace). A
-    DuckDB instance of its own for the typing once left Python's import lock held by a thread
-    gone after a Ctrl-C (the next import hung), hence the cursor. Items and errors come in the reader's order."""
+    (with a workbook's inflate and scan threads beside it, that thread had set the pace). Items
+    and errors come in the reader's order. (A DuckDB instance of its own for the typing once
+    left Python's import lock held by a thread gone after a Ctrl-C: the next import hung.)"""
 
     def work(emit: Callable[[Any], None]) -> None:
         try:

@@ -24,19 +24,16 @@ from ..sources.ahead import deferred_sigint
 class Interruptible:
     """``with Interruptible(con) as watched:`` a SIGINT interrupts the statement ``con`` runs
     (once: a second Ctrl-C is Python's alone; every signal read is passed on to the wakeup fd
-    set before). ``watched`` says
-    whether the watcher is in place: only the main thread can set a wakeup fd (elsewhere it is
-    False and the caller keeps to one DuckDB thread). ``stop()`` takes it down, at once and
-    whole, and may be called again: an ingest calls it before its ROLLBACK, since a
-    KeyboardInterrupt can leave a ``with`` before its exit has run."""
+    set before). ``watched`` says whether the watcher is in place: only the main thread can set
+    a wakeup fd (elsewhere it is False and the caller keeps to one DuckDB thread). ``stop()``
+    takes it down, at once and whole, and may be called again: an ingest calls it before its
+    ROLLBACK, since a KeyboardInterrupt can leave a ``with`` before its exit has run."""
 
     def __init__(self, con: Any) -> None:
         self.con = con
-        self.watched = False
-        self._previous: int | None = None
+        self._previous: int | None = None  # the wakeup fd before ours, while ours is set
         self._watcher: threading.Thread | None = None
         self._fds: tuple[int, int, int, int] | None = None
-        self._forwarded_to: int | None = None
 
     def __enter__(self) -> bool:
         if threading.current_thread() is not threading.main_thread():
@@ -57,7 +54,6 @@ class Interruptible:
                 target=self._watch, name="detainerwatch-sigint", daemon=True
             )
             self._watcher.start()
-            self.watched = True
         return True
 
     def _watch(self) -> None:
@@ -87,10 +83,9 @@ class Interruptible:
 
     def stop(self) -> None:
         with deferred_sigint():
-            if self._previous is not None:
-                signal.set_wakeup_fd(self._previous)
-                self._forwarded_to = self._previous
-                self._previous = None
+            previous, self._previous = self._previous, None
+            if previous is not None:
+                signal.set_wakeup_fd(previous)
             if self._watcher is not None:
                 if self._watcher.is_alive() and self._fds is not None:
                     os.write(self._fds[3], b"x")
@@ -99,11 +94,10 @@ class Interruptible:
             if self._fds is not None:  # what came after the watcher's last read goes on too
                 os.set_blocking(self._fds[0], False)
                 try:
-                    _forward(self._forwarded_to, os.read(self._fds[0], 4096))
+                    _forward(previous, os.read(self._fds[0], 4096))
                 except OSError:  # nothing left (BlockingIOError)
                     pass
             self._close_fds()
-            self.watched = False
 
     def _close_fds(self) -> None:
         if self._fds is not None:

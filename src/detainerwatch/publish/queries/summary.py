@@ -26,6 +26,7 @@ from ...derive.summary import (
     FACILITY_GRAIN,
     KINDS,
     STAMP,
+    count_columns,
     counts,
     definition,
     summary_select,
@@ -223,14 +224,10 @@ def _cells_from_facts(con: duckdb.DuckDBPyConnection, where: str, params: list[A
     the count). One aggregation of 41 counts by 15 columns fewer, the largest statement of a
     weekly report on this DuckDB (issue 16: about 30 ms of a national store's week)."""
     conditions = dict(counts())
-    counted = ", ".join(
-        "count(*) AS issued" if cond == "true" else f"count(*) FILTER (WHERE {cond}) AS {name}"
-        for name, cond in conditions.items()
-    )  # derive/summary.py's count columns (without its span of source rows)
     create_temp_table_as(
         con,
         CELLS,
-        f"""WITH f AS (SELECT {FACILITY_GRAIN}, {counted}
+        f"""WITH f AS (SELECT {FACILITY_GRAIN}, {count_columns()}
                        FROM detainer_facts WHERE {where} GROUP BY ALL)
         SELECT *, {disclosure.protected_facilities_sql()} AS protected_facility FROM f""",
         params,
