@@ -23,8 +23,10 @@ Versions (``meta.schema_version``; a store with a meta table but no version is v
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Iterable, Sequence
+from itertools import pairwise
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # the resolver imports this module and must not load DuckDB
@@ -230,20 +232,44 @@ DDL.append(POLICIES_DDL)
 FACTS_STORED = "detainer_facts_stored"
 
 
-def facts_stored_ddl(select_from: str) -> str:
-    """The statement that (re)makes the stored facts from a view of the facts; ordered by issue
-    date, so a period's rows sit together and DuckDB skips the rest."""
-    return f"CREATE OR REPLACE TABLE {FACTS_STORED} AS SELECT * FROM {select_from} ORDER BY issued"
+def _issue_date_ranges(bounds: Sequence[dt.date]) -> list[str]:
+    """WHERE conditions on ``issued`` that split the facts at ``bounds`` (ascending dates) into
+    ranges, in order; the last takes the rows without a date too (ORDER BY puts them last)."""
+    if not bounds:
+        return ["true"]
+    lits = [f"DATE '{b.isoformat()}'" for b in bounds]
+    ranges = [f"issued < {lits[0]}"]
+    ranges += [f"issued >= {lo} AND issued < {hi}" for lo, hi in pairwise(lits)]
+    ranges.append(f"(issued >= {lits[-1]} OR issued IS NULL)")
+    return ranges
 
 
-def facts_stored_append(select_from: str, after_source: int) -> str:
-    """The statement that appends to the stored facts the facts of the sources after
+def facts_stored_ddl(select_from: str, bounds: Sequence[dt.date] = ()) -> list[str]:
+    """The statements that (re)make the stored facts from a view of the facts; ordered by issue
+    date, so a period's rows sit together and DuckDB skips the rest. With ``bounds`` the rows
+    are sorted and written one issue-date range at a time (derive/facts.py chooses them): the
+    same table, sorted the same way, without holding every row of the sort at once."""
+    if not bounds:
+        return [
+            f"CREATE OR REPLACE TABLE {FACTS_STORED} AS SELECT * FROM {select_from} ORDER BY issued"
+        ]
+    return [f"CREATE OR REPLACE TABLE {FACTS_STORED} AS SELECT * FROM {select_from} LIMIT 0"] + [
+        f"INSERT INTO {FACTS_STORED} SELECT * FROM {select_from} WHERE {r} ORDER BY issued"
+        for r in _issue_date_ranges(bounds)
+    ]
+
+
+def facts_stored_append(
+    select_from: str, after_source: int, bounds: Sequence[dt.date] = ()
+) -> list[str]:
+    """The statements that append to the stored facts the facts of the sources after
     ``after_source`` (derive/incremental.py: the rows before them proven unchanged), ordered by
-    issue date among themselves."""
-    return (
+    issue date among themselves (one issue-date range at a time with ``bounds``)."""
+    return [
         f"INSERT INTO {FACTS_STORED} SELECT * FROM {select_from} "
-        f"WHERE source_id > {int(after_source)} ORDER BY issued"
-    )
+        f"WHERE source_id > {int(after_source)} AND ({r}) ORDER BY issued"
+        for r in _issue_date_ranges(bounds)
+    ]
 
 
 # The released values of the detainers' coded text columns (detainer type, lift reason) with
