@@ -113,3 +113,38 @@ def test_a_report_with_a_closed_output_stream_runs_without_a_helper(
         )
         assert done.returncode == 0, (name, done.stderr)
         assert (out / "trend.png").exists() and (out / "map.png").exists(), name
+
+
+HUNG_HELPER = f"""
+import os, signal, sys, time
+from detainerwatch.publish import pngworker
+pngworker.HELPER_TIMEOUT = 0.5
+pngworker.start()
+helper = pngworker._helper
+assert helper is not None
+os.kill(helper.pid, signal.SIGSTOP)  # a helper that hangs
+svg = {SVG!r}
+if sys.argv[1] == "big":  # more than a pipe holds: the command's write waits on the helper
+    svg = svg.replace("</svg>", "<!--" + "x" * 300_000 + "--></svg>")
+began = time.monotonic()
+got = pngworker.start_batch([svg], 1.0)()
+waited = time.monotonic() - began
+try:
+    os.kill(helper.pid, 0)
+    gone = False
+except ProcessLookupError:
+    gone = True
+print(got, waited < 5, gone)
+"""
+
+
+@two_cores
+@pytest.mark.parametrize("size", ["small", "big"])
+def test_a_hung_helper_is_killed_and_leaves_the_chart_to_the_command(size: str) -> None:
+    """A helper that stops answering (here: stopped before or while it takes the batch) costs
+    the command HELPER_TIMEOUT, not forever: it is killed, reaped, and the command draws."""
+    done = subprocess.run(
+        [sys.executable, "-c", HUNG_HELPER, size], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[None] True True"

@@ -15,7 +15,8 @@ runner), with fork available, two cores or more, and no thread started. Whatever
 in the helper (it died, sent nothing, sent a bad answer) the command rasterises that chart
 itself, as without a helper. The helper ignores Ctrl-C and ends when the command closes its
 pipe (the command ended, or was interrupted), so it never outlives the command by more than
-the chart it is drawing.
+the chart it is drawing. Nor does the command wait on a helper that hangs: after
+HELPER_TIMEOUT seconds without progress it kills the helper and draws the charts itself.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ from __future__ import annotations
 import contextlib
 import os
 import pickle
+import select
+import signal
 import struct
 import sys
 import threading
@@ -51,10 +54,31 @@ def _cores() -> int:
         return os.cpu_count() or 1
 
 
-def _read_exactly(fd: int, size: int) -> bytes | None:
+# Seconds the command waits for the helper to take a batch or to answer, with no progress,
+# before it kills the helper and draws the charts itself (the helper normally takes ~0.2 s).
+HELPER_TIMEOUT = 30.0
+
+
+def _ready(fd: int, event: int, timeout: float | None) -> None:
+    """Wait until ``fd`` can be read or written (``event``), or raise TimeoutError."""
+    if timeout is None:
+        return
+    poller = select.poll()
+    poller.register(fd, event | select.POLLERR | select.POLLHUP)
+    if not poller.poll(max(0, int(timeout * 1000))):
+        raise TimeoutError("the PNG helper made no progress")
+
+
+def _read_exactly(fd: int, size: int, timeout: float | None = None) -> bytes | None:
+    """``size`` bytes from ``fd``, or None at its end; with ``timeout`` (the fd non-blocking)
+    TimeoutError after that long without a byte."""
     parts, left = [], size
     while left:
-        chunk = os.read(fd, min(left, 1 << 20))
+        try:
+            chunk = os.read(fd, min(left, 1 << 20))
+        except BlockingIOError:
+            _ready(fd, select.POLLIN, timeout)
+            continue
         if not chunk:
             return None
         parts.append(chunk)
@@ -62,19 +86,24 @@ def _read_exactly(fd: int, size: int) -> bytes | None:
     return b"".join(parts)
 
 
-def _read_message(fd: int) -> object | None:
-    head = _read_exactly(fd, _LENGTH.size)
+def _read_message(fd: int, timeout: float | None = None) -> object | None:
+    head = _read_exactly(fd, _LENGTH.size, timeout)
     if head is None:
         return None
-    body = _read_exactly(fd, _LENGTH.unpack(head)[0])
+    body = _read_exactly(fd, _LENGTH.unpack(head)[0], timeout)
     return None if body is None else pickle.loads(body)
 
 
-def _write_message(fd: int, value: object) -> None:
+def _write_message(fd: int, value: object, timeout: float | None = None) -> None:
+    """One message on ``fd``; with ``timeout`` (the fd non-blocking) TimeoutError after that long
+    without the reader taking a byte."""
     data = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
     view = memoryview(_LENGTH.pack(len(data)) + data)
     while view:
-        view = view[os.write(fd, view) :]
+        try:
+            view = view[os.write(fd, view) :]
+        except BlockingIOError:
+            _ready(fd, select.POLLOUT, timeout)
 
 
 def _serve(jobs: int, results: int) -> None:
@@ -99,13 +128,18 @@ class Helper:
     def __init__(self, pid: int, jobs: int, results: int) -> None:
         self.pid, self.jobs, self.results = pid, jobs, results
         self.sent: list[tuple[str, float]] | None = None
+        os.set_blocking(jobs, False)  # waits on the helper are bounded (HELPER_TIMEOUT)
+        os.set_blocking(results, False)
 
     def send(self, batch: list[tuple[str, float]]) -> bool:
         if self.sent is not None:
             return False
         try:
-            _write_message(self.jobs, batch)
+            _write_message(self.jobs, batch, HELPER_TIMEOUT)
             ok = True
+        except TimeoutError:  # the helper hangs: the command draws its charts itself
+            self._kill()
+            ok = False
         except OSError:  # the helper died: the command draws its charts itself
             ok = False
         os.close(self.jobs)
@@ -113,11 +147,14 @@ class Helper:
         return ok
 
     def answers(self) -> list[bytes | None]:
-        """One PNG or None (draw it yourself) per chart sent; waits for the helper."""
+        """One PNG or None (draw it yourself) per chart sent; waits for the helper, at most
+        HELPER_TIMEOUT seconds without progress (then it is killed)."""
         sent = self.sent or []
         got: object = None
         try:
-            got = _read_message(self.results) if sent else None
+            got = _read_message(self.results, HELPER_TIMEOUT) if sent else None
+        except TimeoutError:
+            self._kill()
         except (OSError, pickle.UnpicklingError, EOFError, ValueError):
             pass
         os.close(self.results)
@@ -134,6 +171,12 @@ class Helper:
             os.close(self.jobs)
         os.close(self.results)
         self._reap(wait=False)
+
+    def _kill(self) -> None:
+        """End a helper that hangs, and reap it (SIGKILL ends a stopped process too)."""
+        with contextlib.suppress(OSError):
+            os.kill(self.pid, signal.SIGKILL)
+        self._reap(wait=True)
 
     def _reap(self, wait: bool) -> None:
         try:
@@ -172,8 +215,6 @@ def start() -> None:
     if pid == 0:  # the helper: never returns into the command's code
         code = 0
         try:
-            import signal
-
             signal.signal(signal.SIGINT, signal.SIG_IGN)
             os.close(jobs_w)
             os.close(results_r)
