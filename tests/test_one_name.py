@@ -289,3 +289,61 @@ def test_a_new_spelling_that_renames_an_old_id_rebuilds_whole(
     calls.clear()
     assert run(db2, "ingest", "--quiet", files["a"]).exit_code == 0
     assert calls == [True]
+
+
+CITY = "city:42:zzq-holding-pa"
+
+
+@pytest.fixture(scope="module")
+def city_store(store: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The store with the two facilities attributed to a city without a place code, spelled
+    two ways ("Zzq Holding, PA" the one with most detainers and the only one in the weekly
+    period; "ZZQ Holding, PA" the least), the derived tables made again."""
+    db = tmp_path_factory.mktemp("one_name_city") / "s.duckdb"
+    shutil.copy(store, db)
+    con = duckdb.connect(str(db))
+    try:
+        con.execute("BEGIN")
+        con.execute(
+            "UPDATE facility_attribution SET jurisdiction_type = 'city', needs_review = false, "
+            "jurisdiction_name = CASE facility_name WHEN 'ZZQ HOLDING' THEN 'ZZQ Holding, PA' "
+            "ELSE 'Zzq Holding, PA' END WHERE facility_name LIKE 'ZZQ%'"
+        )
+        facts.materialize(con)
+        summary.materialize(con)
+        incremental.stamp(con)
+        con.execute("COMMIT")
+    finally:
+        con.close()
+    return db
+
+
+def test_a_city_of_two_spellings_in_the_audit_and_the_report(
+    city_store: Path, tmp_path: Path
+) -> None:
+    from detainerwatch.publish import queries
+
+    listed = Path(__file__).resolve().parents[1] / "src/detainerwatch/data/lists"
+    audit = tmp_path / "audit"
+    csv_list = listed / "doj_sanctuary_jurisdictions_2025-08-05.csv"
+    result = run(city_store, "audit", csv_list, "--out", audit)
+    assert result.exit_code == 0, result.output
+    data = json.loads((audit / "audit.json").read_text())
+    named = {c["name"] for c in data["converse"] + data["converse_isolated"] if c["id"] == CITY}
+    assert named == {"ZZQ Holding, PA"}
+    con = _read(city_store)
+    try:
+        facts.register(con)
+        practices = queries.local_practices(
+            con, dt.date(2024, 3, 16), dt.date(2024, 3, 22), dt.date(2024, 3, 16), ["declined"]
+        )
+        assert {p.name for p in practices if p.id == CITY} == {"ZZQ Holding, PA"}
+    finally:
+        con.close()
+    result = run(city_store, "report", "--week", WEEK, "--out", tmp_path / "r")
+    assert result.exit_code == 0, result.output
+    data = json.loads((tmp_path / "r" / "report.json").read_text())
+    assert {j["name"] for j in data["jurisdictions"] if j["id"] == CITY} == {"ZZQ Holding, PA"}
+    assert {f["jurisdiction"] for f in data["facilities"] if f["jurisdiction_id"] == CITY} == {
+        "ZZQ Holding, PA"
+    }
