@@ -27,7 +27,7 @@ from ..store.schema import (
     value_counts_ddl,
 )
 from . import releases
-from .ids import jurisdiction_id_sql, slug_sql
+from .ids import jurisdiction_id_sql, named_attribution_sql, slug_sql
 from duckdb import DuckDBPyConnection
 from ..store.schema import create_temp_table, create_temp_table_as, create_temp_view
 
@@ -76,7 +76,13 @@ JURISDICTION_ID = jurisdiction_id_sql("a.")  # names bounded: see derive/ids.py
 # released), not once per detainer: the slug's regular expression per row was the largest
 # cost of the stored facts. A detainer whose facility has no attribution row gets the id the
 # same rule gives with every attribution column null (type unknown, state 00, its name).
+# The facts' jurisdiction_name is the id's one name and jurisdiction_display_name the name
+# pages show (derive/ids.py named_attribution_sql: from all of the id's attribution rows), so
+# every page reads the same name for an id; facility_attribution keeps each facility's own.
 UNATTRIBUTED_ID = "'unknown:00:' || " + slug_sql("coalesce(d.facility_name, 'unnamed')")
+# Its name as shown: the rule of derive/ids.py over its own row (the ingest attributes every
+# facility it brings, so such a detainer is one of a store left without attribution rows).
+UNATTRIBUTED_NAME = "'unresolved: ' || coalesce(d.facility_name, '(facility blank)')"
 
 
 UNCLASSIFIED = "unclassified"  # outcome / request kind of a value no reviewed table maps
@@ -299,14 +305,14 @@ def _facts_select() -> str:
                coalesce(a.jurisdiction_type, 'unknown') AS jurisdiction_type,
                a.jurisdiction_name, a.state_abbr, a.state_fips, a.county_fips, a.place_fips,
                coalesce(a.needs_review, true) AS needs_review, a.confidence, a.method,
-               coalesce(a.jurisdiction_id, {UNATTRIBUTED_ID}) AS jurisdiction_id
+               coalesce(a.jurisdiction_id, {UNATTRIBUTED_ID}) AS jurisdiction_id,
+               coalesce(a.jurisdiction_display_name, {UNATTRIBUTED_NAME}) AS jurisdiction_display_name
         FROM detainers d
         LEFT JOIN dw_lift l ON lower(trim(d.lift_reason)) = l.lift_key
         LEFT JOIN dw_types t ON lower(trim(d.detainer_type)) = t.type_key
         LEFT JOIN dw_ncic n ON n.category = CASE WHEN regexp_full_match(trim(d.msc_charge_code), '[0-9]{{4}}')
                                                  THEN left(trim(d.msc_charge_code), 2) END
-        LEFT JOIN (SELECT *, {jurisdiction_id_sql()} AS jurisdiction_id
-                   FROM facility_attribution) a
+        LEFT JOIN ({named_attribution_sql()}) a
           ON d.facility_name IS NOT DISTINCT FROM a.facility_name
          AND d.facility_city IS NOT DISTINCT FROM a.facility_city
          AND d.facility_state IS NOT DISTINCT FROM a.facility_state

@@ -63,3 +63,29 @@ JURISDICTION_GEOGRAPHY_SQL = """CASE WHEN any_value(jurisdiction_type) = 'county
                         END AS county_fips,
                    CASE WHEN any_value(jurisdiction_type) = 'city' THEN any_value(place_fips)
                         END AS place_fips"""
+
+
+# The one name of a jurisdiction id, the same on every page and output. Names that share an id
+# can differ (an unresolved facility's id is the slug of its name, so "ZZQ HOLDING" and
+# "ZZQ-HOLDING" share one; a city without a place code or a private operator likewise): each id
+# takes its name from all of its facilities' attribution rows, never from the rows a page
+# happens to count. The rule: the least government name (jurisdiction_name) among the id's rows;
+# when none of them is resolved, "unresolved: " and the least facility name as released (blank
+# only when every one is). Least is byte order (DuckDB's min): deterministic, and the same in
+# every process. NAME_OF_ID is that government name (NULL for an unresolved id), DISPLAY_NAME_OF_ID
+# the name pages show; both are window expressions over rows partitioned by the id.
+_BY_ID = "OVER (PARTITION BY jurisdiction_id)"
+NAME_OF_ID = f"min(jurisdiction_name) {_BY_ID}"
+DISPLAY_NAME_OF_ID = (
+    f"coalesce({NAME_OF_ID}, 'unresolved: ' || "
+    f"coalesce(min(facility_name) {_BY_ID}, '(facility blank)'))"
+)
+
+
+def named_attribution_sql(table: str = "facility_attribution") -> str:
+    """The attribution rows with each one's jurisdiction id, its jurisdiction_name replaced by
+    the id's one name (NAME_OF_ID) and that name as shown (jurisdiction_display_name), as SQL:
+    the one place the rule is applied. The facility's own resolution stays in the table."""
+    return f"""SELECT * REPLACE ({NAME_OF_ID} AS jurisdiction_name),
+              {DISPLAY_NAME_OF_ID} AS jurisdiction_display_name
+       FROM (SELECT *, {jurisdiction_id_sql()} AS jurisdiction_id FROM {table})"""

@@ -5,7 +5,8 @@ A new ingest can change rows stored before in three ways, each checked exactly:
 
 - attribution: ``link.refresh_attribution`` recomputes every facility's government (a new
   facility list can move an old facility), so the attribution of every facility the old rows
-  name must be the same before and after (every column the facts read);
+  name must be the same before and after (every column the facts read, the id's one name too:
+  a new facility can bring a spelling that becomes the name of an old id);
 - release precedence: ``releases.refresh`` decides again which release supplies each day, so
   the days each old source supplies must be the same before and after (a row without a day is
   kept when its source supplies any day: the same sets decide it);
@@ -31,9 +32,12 @@ import duckdb
 from duckdb import DuckDBPyConnection
 
 from ..store.schema import FACTS_STORED, FACTS_SUMMARY, create_temp_table
-from . import facts, releases, summary
+from . import facts, ids, releases, summary
 
-# The attribution columns the facts read (derive/facts.py _facts_select), the key first.
+# The attribution columns the facts read (derive/facts.py _facts_select), the key first, as the
+# facts read them: jurisdiction_name and jurisdiction_display_name are the id's one name, from
+# every attribution row of the id (derive/ids.py), so a new facility whose name becomes an old
+# id's name changes the old facilities' rows here too (and the ingest rebuilds whole).
 _KEY = ("facility_name", "facility_city", "facility_state", "facility_code")
 _ATTRIBUTION = _KEY + (
     "jurisdiction_type",
@@ -45,6 +49,7 @@ _ATTRIBUTION = _KEY + (
     "needs_review",
     "confidence",
     "method",
+    "jurisdiction_display_name",
 )
 
 
@@ -161,7 +166,7 @@ def _snapshot(con: DuckDBPyConnection) -> Before | None:
 def _attribution(con: DuckDBPyConnection) -> dict[tuple[Any, ...], list[tuple[Any, ...]]]:
     out: dict[tuple[Any, ...], list[tuple[Any, ...]]] = {}
     for row in con.execute(
-        f"SELECT {', '.join(_ATTRIBUTION)} FROM facility_attribution"
+        f"SELECT {', '.join(_ATTRIBUTION)} FROM ({ids.named_attribution_sql()})"
     ).fetchall():
         out.setdefault(tuple(row[: len(_KEY)]), []).append(tuple(row))
     for rows in out.values():

@@ -40,7 +40,7 @@ GROUPS = {
         "coalesce(f.facility_state, 'not recorded')",
         "coalesce(f.facility_state, 'state not recorded')",
     ),
-    "jurisdiction": ("f.jurisdiction_id", "coalesce(f.jurisdiction_name, f.jurisdiction_id)"),
+    "jurisdiction": ("f.jurisdiction_id", "f.jurisdiction_display_name"),  # the id's one name
 }
 EVENT_TABLES = {
     "stints": ("detention_stints", "book_in_date"),

@@ -25,10 +25,7 @@ from .facts import OUTCOMES
 from duckdb import DuckDBPyConnection
 from ..store.schema import create_temp_table_as
 
-NAME = (
-    "coalesce(min(jurisdiction_name), 'unresolved: ' || "
-    "coalesce(min(facility_name), '(facility blank)'))"
-)
+NAME = "min(jurisdiction_display_name)"  # the id's one name (derive/ids.py), as every page
 
 
 def key_fields(con: DuckDBPyConnection, a: str, b: str) -> list[str]:
@@ -108,7 +105,7 @@ def diff_releases(con: DuckDBPyConnection, a: str, b: str) -> dict[str, Any]:
         "dw_diff",
         f"""SELECT CASE f.release WHEN ? THEN 'a' ELSE 'b' END AS side,
                row_number() OVER () AS rid, md5({key_expr}) AS k, f.outcome,
-               f.jurisdiction_id, f.jurisdiction_name, f.jurisdiction_type, f.facility_name,
+               f.jurisdiction_id, f.jurisdiction_display_name, f.jurisdiction_type, f.facility_name,
                coalesce(f.state_abbr, f.facility_state) AS state,
                strftime(f.issued, '%Y-%m') AS month
         FROM dw_facts_live f

@@ -56,13 +56,15 @@ GRAIN = (
     "source_id, release, source_file, sheet, "
     "date_trunc('month', issued)::DATE AS month, likely_duplicate, "
     "facility_name, facility_city, facility_state, facility_code, "
-    "jurisdiction_id, jurisdiction_name, jurisdiction_type, state_abbr, state_fips, "
+    "jurisdiction_id, jurisdiction_name, jurisdiction_display_name, jurisdiction_type, "
+    "state_abbr, state_fips, "
     "county_fips, place_fips, needs_review, confidence, method"
 )
 # A report's facility rows keep every column of the summary's grain but the source and month.
 FACILITY_GRAIN = (
     "likely_duplicate, facility_name, facility_city, facility_state, facility_code, "
-    "jurisdiction_id, jurisdiction_name, jurisdiction_type, state_abbr, state_fips, "
+    "jurisdiction_id, jurisdiction_name, jurisdiction_display_name, jurisdiction_type, "
+    "state_abbr, state_fips, "
     "county_fips, place_fips, needs_review, confidence, method"
 )
 # The criminal-history columns of section II among declined detainers (counts.py

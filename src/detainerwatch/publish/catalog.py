@@ -122,6 +122,16 @@ def facilities_by_jurisdiction(con: DuckDBPyConnection) -> dict[str, list[dict[s
     return out
 
 
+def jurisdiction_names(con: DuckDBPyConnection) -> dict[str, str]:
+    """Every jurisdiction id's one name, as every page shows it (derive/ids.py)."""
+    return queries.jurisdiction_names(con)
+
+
+def jurisdiction_name(con: DuckDBPyConnection, jid: str) -> str | None:
+    """One jurisdiction id's one name (None when no facility is attributed to it)."""
+    return queries.jurisdiction_names(con, jid).get(jid)
+
+
 def sources(con: DuckDBPyConnection) -> list[dict[str, Any]]:
     licences = {row["file_name"]: row for row in read_csv("source_licences.csv")}
     rows: list[dict[str, Any]] = [dict(r) for r in queries.source_files(con)]

@@ -185,6 +185,14 @@ def facilities_of(
     return [dict(f) for f in every.get(jid, [])[:limit]]
 
 
+def name_of(con: Any, jid: str, cache: ResultCache | None) -> str | None:
+    """A jurisdiction id's one name, as every page shows it (derive/ids.py): with an app's
+    cache, looked up in every id's, asked of the store once per app."""
+    if cache is None or not cache.size:
+        return catalog.jurisdiction_name(con, jid)
+    return cache.get(("jurisdiction_names",), lambda: catalog.jurisdiction_names(con)).get(jid)
+
+
 def custody(con, jid: str, cache: ResultCache | None = None) -> dict:
     """A jurisdiction with no profile (federal, ICE, private or unresolved custody): its
     facilities as released and their counts. Raises ParamError(404) when nothing matches."""
@@ -198,7 +206,7 @@ def custody(con, jid: str, cache: ResultCache | None = None) -> dict:
             disclosure.protect(
                 {
                     "id": jid,
-                    "name": facs[0].get("jurisdiction_name") or facs[0].get("facility") or jid,
+                    "name": name_of(con, jid, cache) or jid,
                     "jurisdiction_type": kind,
                     "state": facs[0].get("state"),
                     "totals": {"issued": sum(f.get("detainers") or 0 for f in facs)},

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any, TypedDict, cast
 
 from ...derive.facts import outcome_count_columns
-from ...derive.ids import JURISDICTION_GEOGRAPHY_SQL, jurisdiction_id_sql
+from ...derive.ids import JURISDICTION_GEOGRAPHY_SQL, jurisdiction_id_sql, named_attribution_sql
 from .. import disclosure
 from .base import ATTRIBUTION_COLUMNS, Reader, Scope, rows, scalar, tuples
 
@@ -24,6 +24,7 @@ __all__ = [
     "jurisdiction_list",
     "FacilityListing",
     "facility_list",
+    "jurisdiction_names",
     "SourceFile",
     "source_files",
     "PracticeCounts",
@@ -43,6 +44,9 @@ __all__ = [
 
 
 JURISDICTION_ID = jurisdiction_id_sql()  # a name of any length gives a bounded id
+# The attribution rows with their id and the id's one name (derive/ids.py: from every row of
+# the id, so a list of some of them names an id as every other page does).
+NAMED_ATTRIBUTION = f"({named_attribution_sql()})"
 
 
 @dataclass(frozen=True)
@@ -110,7 +114,8 @@ def jurisdiction_list(
     offset: int = 0,
 ) -> list[JurisdictionListing]:
     """Jurisdictions with their facilities and detainers, largest first: those whose name or a
-    facility's contains q, in a state (USPS code or FIPS), of a type."""
+    facility's contains q, in a state (USPS code or FIPS), of a type. Each named by its one
+    name (derive/ids.py), the same whichever of its facilities q matched."""
     where, params = ["true"], []
     if q:
         where.append("(jurisdiction_name ILIKE ? ESCAPE '\\' OR facility_name ILIKE ? ESCAPE '\\')")
@@ -122,14 +127,14 @@ def jurisdiction_list(
         where.append("jurisdiction_type = ?")
         params.append(jurisdiction_type)
     sql = f"""
-        SELECT {JURISDICTION_ID} AS id, any_value(jurisdiction_type) AS jurisdiction_type,
-               min(coalesce(jurisdiction_name, facility_name)) AS name,
+        SELECT jurisdiction_id AS id, any_value(jurisdiction_type) AS jurisdiction_type,
+               min(jurisdiction_display_name) AS name,
                any_value(state_abbr) AS state, any_value(state_fips) AS state_fips,
                {JURISDICTION_GEOGRAPHY_SQL},
                count(*) AS facilities, sum(detainers) AS detainers,
                bool_or(needs_review) AS has_doubtful_facilities,
                bool_and({disclosure.protected_facilities_sql()}) AS protected_facility
-        FROM facility_attribution WHERE {" AND ".join(where)}
+        FROM {NAMED_ATTRIBUTION} WHERE {" AND ".join(where)}
         GROUP BY 1 ORDER BY detainers DESC, id LIMIT ? OFFSET ?"""
     return cast(list[JurisdictionListing], rows(reader, sql, [*params, limit, offset]))
 
@@ -174,21 +179,34 @@ def facility_list(
         where.append("(state_abbr = ? OR state_fips = ?)")
         params += [state.upper(), state]
     if jurisdiction:
-        where.append(f"({JURISDICTION_ID}) = ?")
+        where.append("jurisdiction_id = ?")
         params.append(jurisdiction)
     if needs_review is not None:
         where.append("needs_review = ?")
         params.append(needs_review)
     sql = f"""
         SELECT facility_name AS facility, facility_city AS city, facility_state AS state_as_released,
-               facility_code AS code, state_abbr AS state, {JURISDICTION_ID} AS jurisdiction_id,
+               facility_code AS code, state_abbr AS state, jurisdiction_id,
                jurisdiction_type, jurisdiction_name, county_fips, place_fips, confidence, method,
                needs_review, review_reason, {disclosure.protected_facilities_sql()} AS protected_facility,
                detainers
-        FROM facility_attribution WHERE {" AND ".join(where)}
+        FROM {NAMED_ATTRIBUTION} WHERE {" AND ".join(where)}
         ORDER BY detainers DESC, facility_name, facility_city, facility_state, facility_code
         LIMIT ? OFFSET ?"""
     return cast(list[FacilityListing], rows(reader, sql, [*params, limit, offset]))
+
+
+def jurisdiction_names(reader: Reader, jurisdiction: str | None = None) -> dict[str, str]:
+    """Each jurisdiction id's one name as pages show it (derive/ids.py), or the one id's."""
+    where, params = ("jurisdiction_id = ?", [jurisdiction]) if jurisdiction else ("true", [])
+    return dict(
+        tuples(
+            reader,
+            f"SELECT DISTINCT jurisdiction_id, jurisdiction_display_name FROM {NAMED_ATTRIBUTION} "
+            f"WHERE {where}",
+            params,
+        )
+    )
 
 
 class SourceFile(TypedDict):

@@ -151,8 +151,7 @@ def jurisdiction_counts(reader: Reader, scope: Scope) -> list[ReportJurisdiction
             reader,
             f"""
         SELECT jurisdiction_id AS id,
-               min(coalesce(jurisdiction_name,
-                                  'unresolved: ' || coalesce(facility_name, '(facility blank)'))) AS name,
+               min(jurisdiction_display_name) AS name,  -- the id's one name (derive/ids.py)
                any_value(jurisdiction_type) AS jurisdiction_type,
                coalesce(any_value(state_abbr), any_value(facility_state)) AS state,
                -- a jurisdiction over several counties (a state, the federal government, a

@@ -293,8 +293,7 @@ def cells_jurisdictions(reader: Reader) -> list[ReportJurisdiction]:
             reader,
             f"""
         SELECT jurisdiction_id AS id,
-               min(coalesce(jurisdiction_name,
-                                  'unresolved: ' || coalesce(facility_name, '(facility blank)'))) AS name,
+               min(jurisdiction_display_name) AS name,  -- the id's one name (derive/ids.py)
                any_value(jurisdiction_type) AS jurisdiction_type,
                coalesce(any_value(state_abbr), any_value(facility_state)) AS state,
                CASE WHEN any_value(jurisdiction_type) = 'county'
