@@ -34,7 +34,7 @@ def export_tables(reader: Reader) -> dict[str, list[ExportRow]]:
                       FROM detainer_facts WHERE NOT likely_duplicate)
                 GROUP BY jurisdiction_id, year)
             SELECT m.* REPLACE (f.protected_facility AS protected_facility)
-            FROM (SELECT jurisdiction_id, min(jurisdiction_display_name) AS jurisdiction_name,
+            FROM (SELECT jurisdiction_id, min(jurisdiction_name) AS jurisdiction_name,
                    any_value(jurisdiction_type) AS jurisdiction_type, any_value(state_abbr) AS state,
                    {JURISDICTION_GEOGRAPHY_SQL},
                    NULL::BOOLEAN AS protected_facility,
