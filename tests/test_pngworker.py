@@ -148,3 +148,36 @@ def test_a_hung_helper_is_killed_and_leaves_the_chart_to_the_command(size: str) 
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[None] True True"
+
+
+INTERRUPTED_WAIT = f"""
+import os, signal, time
+from detainerwatch.publish import pngworker
+pngworker.rasterise = lambda svg, scale: time.sleep(20)  # a helper that hangs (not stopped)
+pngworker.start()
+helper = pngworker._helper
+assert helper is not None
+signal.signal(signal.SIGALRM, lambda *_: os.kill(os.getpid(), signal.SIGINT))
+signal.setitimer(signal.ITIMER_REAL, 0.5)  # Ctrl-C while the command waits for the answer
+try:
+    pngworker.start_batch([{SVG!r}], 1.0)()
+except KeyboardInterrupt:
+    pass
+try:
+    os.kill(helper.pid, 0)
+    gone = False
+except ProcessLookupError:
+    gone = True
+print(gone)
+"""
+
+
+@two_cores
+def test_a_command_interrupted_while_it_waits_kills_its_hung_helper() -> None:
+    """The helper ignores Ctrl-C: a command interrupted while it waits for a helper that hangs
+    kills and reaps it, so it does not outlive the command (it was left running, orphaned)."""
+    done = subprocess.run(
+        [sys.executable, "-c", INTERRUPTED_WAIT], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "True"

@@ -16,7 +16,8 @@ in the helper (it died, sent nothing, sent a bad answer) the command rasterises 
 itself, as without a helper. The helper ignores Ctrl-C and ends when the command closes its
 pipe (the command ended, or was interrupted), so it never outlives the command by more than
 the chart it is drawing. Nor does the command wait on a helper that hangs: after
-HELPER_TIMEOUT seconds without progress it kills the helper and draws the charts itself.
+HELPER_TIMEOUT seconds without progress it kills the helper and draws the charts itself, and
+interrupted while it waits (Ctrl-C) it kills the helper before it goes.
 """
 
 from __future__ import annotations
@@ -142,6 +143,9 @@ class Helper:
             ok = False
         except OSError:  # the helper died: the command draws its charts itself
             ok = False
+        except BaseException:  # interrupted (Ctrl-C) while waiting on the helper
+            self._abandon(self.jobs, self.results)
+            raise
         os.close(self.jobs)
         self.sent = batch if ok else []
         return ok
@@ -157,6 +161,9 @@ class Helper:
             self._kill()
         except (OSError, pickle.UnpicklingError, EOFError, ValueError):
             pass
+        except BaseException:  # interrupted (Ctrl-C) while waiting on the helper
+            self._abandon(self.results)
+            raise
         os.close(self.results)
         self._reap(wait=True)
         if not isinstance(got, list) or len(got) != len(sent):
@@ -171,6 +178,15 @@ class Helper:
             os.close(self.jobs)
         os.close(self.results)
         self._reap(wait=False)
+
+    def _abandon(self, *fds: int) -> None:
+        """The command was interrupted while it waited: the helper ignores Ctrl-C and may be
+        the one that hangs (then it would outlive the command), so it is killed and reaped and
+        the pipes still open are closed."""
+        for fd in fds:
+            with contextlib.suppress(OSError):
+                os.close(fd)
+        self._kill()
 
     def _kill(self) -> None:
         """End a helper that hangs, and reap it (SIGKILL ends a stopped process too)."""
