@@ -349,3 +349,22 @@ def test_a_city_of_two_spellings_in_the_audit_and_the_report(
     assert {f["jurisdiction"] for f in data["facilities"] if f["jurisdiction_id"] == CITY} == {
         "ZZQ Holding, PA"
     }
+
+
+def test_either_spelling_of_a_city_without_a_place_code_scopes_all_its_rows(
+    city_store: Path,
+) -> None:
+    """A profile or an audit entry of such a city (publish/queries/base.py of_city_named) finds
+    every row of its id by either spelling, not only the rows whose stored name it matches."""
+    from detainerwatch.publish import queries
+
+    con = _read(city_store)
+    try:
+        facts.register(con)
+        everything = queries.count(con, queries.of_jurisdictions([CITY]))
+        assert everything > 0
+        for spelling in ("ZZQ Holding, PA", "Zzq Holding, PA", "ZZQ-Holding, PA"):
+            assert queries.count(con, queries.of_city_named("42", spelling)) == everything
+        assert queries.count(con, queries.of_city_named("41", "ZZQ Holding, PA")) == 0
+    finally:
+        con.close()

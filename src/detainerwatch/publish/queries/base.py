@@ -11,6 +11,7 @@ from typing import Any
 
 import duckdb
 
+from ...derive.ids import slug
 from ...store import ReadStore, dict_rows
 
 # A question is asked of the read model (store.ReadStore) or of one of its prepared connections
@@ -77,12 +78,12 @@ def of_jurisdictions(ids: Sequence[str]) -> Scope:
 
 
 def of_city_named(state_fips: str | None, name: str | None) -> Scope:
-    """Detainers of a city without a place code, matched by its name within its state."""
-    return Scope(
-        "jurisdiction_type = 'city' AND state_fips = ? AND lower(jurisdiction_name) = lower(?)",
-        (state_fips, name),
-        attribution_only=True,
-    )
+    """Detainers of a city without a place code, by its name within its state: the id that name
+    gives (derive/ids.py: city:<state FIPS>:<slug of the name>), so every spelling sharing it
+    ("St. Marys, PA", "St Marys, PA") finds all of the id's rows, whichever the stored facts
+    name it by (its one name)."""
+    city_id = f"city:{state_fips or '00'}:{slug(name or 'unnamed')}"
+    return Scope("jurisdiction_id = ?", (city_id,), attribution_only=True)
 
 
 def of_state_government(state_fips: str | None) -> Scope:
