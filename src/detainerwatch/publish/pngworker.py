@@ -61,12 +61,11 @@ HELPER_TIMEOUT = 30.0
 
 
 def _ready(fd: int, event: int, timeout: float | None) -> None:
-    """Wait until ``fd`` can be read or written (``event``), or raise TimeoutError."""
-    if timeout is None:
-        return
+    """Wait until ``fd`` can be read or written (``event``), or raise TimeoutError after
+    ``timeout`` seconds (None: no limit)."""
     poller = select.poll()
     poller.register(fd, event | select.POLLERR | select.POLLHUP)
-    if not poller.poll(max(0, int(timeout * 1000))):
+    if not poller.poll(None if timeout is None else max(0, int(timeout * 1000))):
         raise TimeoutError("the PNG helper made no progress")
 
 
