@@ -415,6 +415,8 @@ TEMP_OBJECTS: dict[str, str] = {
     # derive/facts.py: the facts every page counts, and what they are made from
     "detainer_facts": "view: the facts pages count (stored facts, supplied live facts, or one "
     "release alone)",
+    "dw_named_attribution": "table: the attribution rows with their id's one name, made by an "
+    "ingest's facts statement (derive/facts.py materialize)",
     "dw_facts_live": "view: facts derived live from detainers, attribution and the hand tables",
     "dw_facts_supplied": "view: the live facts of the release that supplies each day",
     "dw_registered": "table: the state (hand tables, sources, release) detainer_facts was "
