@@ -27,7 +27,7 @@ from ..store.schema import (
     value_counts_ddl,
 )
 from . import releases
-from .ids import jurisdiction_id_sql, named_attribution_sql, slug_sql
+from .ids import jurisdiction_id_sql, named_attribution_sql, slug_sql, unresolved_name_sql
 from duckdb import DuckDBPyConnection
 from ..store.schema import create_temp_table, create_temp_table_as, create_temp_view
 
@@ -82,7 +82,7 @@ JURISDICTION_ID = jurisdiction_id_sql("a.")  # names bounded: see derive/ids.py
 UNATTRIBUTED_ID = "'unknown:00:' || " + slug_sql("coalesce(d.facility_name, 'unnamed')")
 # Its name as shown: the rule of derive/ids.py over its own row (the ingest attributes every
 # facility it brings, so such a detainer is one of a store left without attribution rows).
-UNATTRIBUTED_NAME = "'unresolved: ' || coalesce(d.facility_name, '(facility blank)')"
+UNATTRIBUTED_NAME = unresolved_name_sql("d.facility_name")
 
 
 UNCLASSIFIED = "unclassified"  # outcome / request kind of a value no reviewed table maps

@@ -76,9 +76,16 @@ JURISDICTION_GEOGRAPHY_SQL = """CASE WHEN any_value(jurisdiction_type) = 'county
 # the name pages show; both are window expressions over rows partitioned by the id.
 _BY_ID = "OVER (PARTITION BY jurisdiction_id)"
 NAME_OF_ID = f"min(jurisdiction_name) {_BY_ID}"
+
+
+def unresolved_name_sql(facility_name: str) -> str:
+    """The name shown for an id none of whose rows is resolved, from the SQL text expression of
+    its facility name as released (the rule's second half, written once)."""
+    return f"'unresolved: ' || coalesce({facility_name}, '(facility blank)')"
+
+
 DISPLAY_NAME_OF_ID = (
-    f"coalesce({NAME_OF_ID}, 'unresolved: ' || "
-    f"coalesce(min(facility_name) {_BY_ID}, '(facility blank)'))"
+    f"coalesce({NAME_OF_ID}, {unresolved_name_sql(f'min(facility_name) {_BY_ID}')})"
 )
 
 
