@@ -170,25 +170,17 @@ def ours(path: Path, store: Path) -> Measure:
 def derived(store: Path) -> Measure:
     """The derived tables alone (attribution, policies, releases, the stored facts, the report's
     summaries), made again on the store the ingest left and rolled back: what the ingest stores
-    beyond the rows, on every core as the ingest makes them (pipeline.after_ingest's full
+    beyond the rows, on every core as the ingest makes them (pipeline.after_ingest's whole
     path). With the reader at the floor, the goal leaves 0.5x the floor for the rows' insert
     and all of this."""
     code = """
 import sys
 from pathlib import Path
+from detainerwatch import pipeline
 from detainerwatch.store import db
-from detainerwatch.derive import facts, releases, summary
-from detainerwatch.derive.policies import refresh_policies
-from detainerwatch.link import refresh_attribution
-from detainerwatch.link.area import refresh_area_attribution
 con = db.connect(Path(sys.argv[1]))
 con.execute("BEGIN")
-refresh_attribution(con)
-refresh_area_attribution(con)
-refresh_policies(con)
-releases.refresh(con)
-facts.materialize(con)
-summary.materialize(con)
+pipeline.after_ingest(con, whole=True)
 con.execute("ROLLBACK")
 con.close()
 """

@@ -10,14 +10,17 @@ from __future__ import annotations
 from typing import Any
 
 
-def after_ingest(con: Any) -> None:
+def after_ingest(con: Any, whole: bool = False) -> None:
+    """Every derived table brought up to date with the rows; only the new sources' facts when
+    derive/incremental.py proves the others unchanged, every table made again when ``whole``
+    (bench/text.py times that path alone)."""
     from .derive import facts, incremental, releases, summary
     from .derive.policies import refresh_policies
 
     from .link import refresh_attribution
     from .link.area import refresh_area_attribution
 
-    before = incremental.snapshot(con)  # what the stored facts were made from, if current
+    before = None if whole else incremental.snapshot(con)  # what the stored facts came from
     refresh_attribution(con)
     refresh_area_attribution(con)  # facilities and landmarks of an area workbook
     refresh_policies(con)
